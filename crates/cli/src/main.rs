@@ -1,0 +1,75 @@
+//! `chainmeter`: benchmark local validators with real, signed transactions.
+//!
+//! This binary only parses arguments and dispatches; each subcommand lives in
+//! its own module and calls the library crates.
+
+mod environment;
+mod format;
+mod progress;
+mod run;
+mod summary;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Exit code for bad input: a scenario, flag or file that cannot be used.
+const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code for a run that failed or was aborted (its result is still written).
+const EXIT_RUN_FAILED: u8 = 1;
+/// Exit code after Ctrl-C, as shells expect (128 + SIGINT).
+const EXIT_INTERRUPTED: u8 = 130;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "chainmeter",
+    version,
+    about = "Benchmark local validators (anvil, solana-test-validator) with real, signed transactions.",
+    long_about = "chainmeter sends real, signed transactions to a local validator it starts itself \
+(or to a node you name with --url), and records for every transaction the latency to each \
+confirmation level, the fee the chain charged, and the landed throughput, in HDR histograms. \
+It writes a versioned JSON result file and a Markdown summary for every run.\n\n\
+Exit codes: 0 success; 1 the run failed or was aborted (what it measured is still written); \
+2 bad input (scenario, flag or file); 130 interrupted by Ctrl-C."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a scenario: start (or attach to) the chain, send the load, write the result.
+    Run(run::RunArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_RUN_FAILED);
+        }
+    };
+    let outcome = runtime.block_on(async {
+        match cli.command {
+            Command::Run(args) => run::run(args).await,
+        }
+    });
+    // Validators are stopped by their guards inside `run`; nothing is left to wait for.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {:#}", failure.error);
+            ExitCode::from(match failure.kind {
+                run::FailureKind::BadInput => EXIT_BAD_INPUT,
+                run::FailureKind::RunFailed => EXIT_RUN_FAILED,
+                run::FailureKind::Interrupted => EXIT_INTERRUPTED,
+            })
+        }
+    }
+}

@@ -1,0 +1,365 @@
+//! `chainmeter run`: one scenario, each of its chains in turn.
+
+use crate::{environment, progress::ProgressLine, summary};
+use anyhow::{anyhow, Context};
+use chainmeter_core::{
+    chain::{Session, Submitter},
+    result::{NodeInfo, RunResult, RunStatus},
+    runner::{self, RunPlan},
+    scenario::{
+        self, Endpoint, HumanDuration, LocalOptions, Overrides, Scenario, SendOptions, Target,
+    },
+    schedule::Schedule,
+    ChainKind,
+};
+use chainmeter_localnet::{self as localnet, BinaryKind, Node};
+use clap::Args;
+use std::{
+    future::Future,
+    path::{Path, PathBuf},
+};
+
+/// `chainmeter run` arguments.
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// The scenario file (TOML). See scenarios/ for documented examples.
+    scenario: PathBuf,
+    /// Directory for the result, summary and validator log
+    /// [default: results/<UTC time>-<scenario name>].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Attach to this JSON-RPC URL instead of starting a validator
+    /// (for a scenario with one chain).
+    #[arg(long, value_name = "URL")]
+    url: Option<String>,
+    /// WebSocket URL when attaching [default: EVM: the RPC URL with ws://;
+    /// Solana: the RPC port + 1].
+    #[arg(long, value_name = "URL", requires = "url")]
+    ws_url: Option<String>,
+    /// Override the offered rate (transactions per second).
+    #[arg(long, value_name = "TX_PER_S")]
+    rate: Option<f64>,
+    /// Override the measured window's length, e.g. 30s, 2m.
+    #[arg(long, value_name = "DURATION", conflicts_with = "count")]
+    duration: Option<HumanDuration>,
+    /// Override the number of measured transactions.
+    #[arg(long, value_name = "N")]
+    count: Option<u64>,
+    /// Allow a run against a public mainnet (refused by default: chainmeter spends real money there).
+    #[arg(long)]
+    allow_mainnet: bool,
+    /// No progress line.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// How a command failed, which decides its exit code.
+#[derive(Debug)]
+pub(crate) enum FailureKind {
+    /// Bad scenario, flag or file.
+    BadInput,
+    /// The run could not start, failed or was aborted.
+    RunFailed,
+    /// Ctrl-C.
+    Interrupted,
+}
+
+/// A failed command: its kind and the error to print.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) kind: FailureKind,
+    pub(crate) error: anyhow::Error,
+}
+
+impl Failure {
+    fn bad_input(error: impl Into<anyhow::Error>) -> Self {
+        Self {
+            kind: FailureKind::BadInput,
+            error: error.into(),
+        }
+    }
+    fn run_failed(error: impl Into<anyhow::Error>) -> Self {
+        Self {
+            kind: FailureKind::RunFailed,
+            error: error.into(),
+        }
+    }
+}
+
+const INTERRUPTED: &str = "interrupted by Ctrl-C";
+
+/// Runs the scenario named in `args`.
+pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
+    let overrides = Overrides {
+        url: args.url.clone(),
+        ws_url: args.ws_url.clone(),
+        rate: args.rate,
+        duration: args.duration.map(|d| d.0),
+        count: args.count,
+    };
+    let scenario = scenario::load(&args.scenario, &overrides).map_err(Failure::bad_input)?;
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_dir(&scenario.name));
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create the output directory {}", dir.display()))
+        .map_err(Failure::bad_input)?;
+
+    let several = scenario.targets.len() > 1;
+    let mut failures = Vec::new();
+    for target in &scenario.targets {
+        let target_dir = if several {
+            dir.join(target.kind.as_str())
+        } else {
+            dir.clone()
+        };
+        std::fs::create_dir_all(&target_dir)
+            .with_context(|| format!("cannot create {}", target_dir.display()))
+            .map_err(Failure::run_failed)?;
+        match run_target(&scenario, target, &target_dir, &args).await {
+            Ok(()) => {}
+            Err(f) if matches!(f.kind, FailureKind::Interrupted) => return Err(f),
+            Err(f) => {
+                eprintln!("error: {} run: {:#}", target.kind, f.error);
+                failures.push((target.kind, f));
+            }
+        }
+    }
+    match failures.len() {
+        0 => Ok(()),
+        1 if !several => Err(failures.pop().expect("one failure").1),
+        _ => Err(Failure::run_failed(anyhow!(
+            "{} of {} chain runs failed: {}",
+            failures.len(),
+            scenario.targets.len(),
+            failures
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+fn default_dir(name: &str) -> PathBuf {
+    let now = time::OffsetDateTime::now_utc();
+    let stamp = format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    );
+    PathBuf::from("results").join(format!("{stamp}-{name}"))
+}
+
+/// Resolves on Ctrl-C.
+async fn ctrl_c() -> String {
+    if tokio::signal::ctrl_c().await.is_err() {
+        // No signal handling available: never resolve rather than abort at once.
+        std::future::pending::<()>().await;
+    }
+    INTERRUPTED.to_owned()
+}
+
+/// Awaits `f` unless Ctrl-C comes first.
+async fn or_interrupt<T>(f: impl Future<Output = T>) -> Result<T, Failure> {
+    tokio::select! {
+        v = f => Ok(v),
+        _ = ctrl_c() => Err(Failure { kind: FailureKind::Interrupted, error: anyhow!(INTERRUPTED) }),
+    }
+}
+
+async fn run_target(
+    scenario: &Scenario,
+    target: &Target,
+    dir: &Path,
+    args: &RunArgs,
+) -> Result<(), Failure> {
+    // The node guard lives until this function returns, whatever happens: it
+    // stops the validator on success, on error and on Ctrl-C.
+    let (node, rpc_url, ws_url) = match &target.endpoint {
+        Endpoint::Attach { url, ws_url } => (None, url.clone(), ws_url.clone()),
+        Endpoint::Local(options) => {
+            let node = or_interrupt(start_local(options, dir))
+                .await?
+                .map_err(Failure::run_failed)?;
+            eprintln!(
+                "started {} at {} (log: {})",
+                node.version(),
+                node.rpc_url(),
+                node.log().display()
+            );
+            let (rpc, ws) = (node.rpc_url().to_owned(), node.ws_url().to_owned());
+            (Some(node), rpc, ws)
+        }
+    };
+    let node_info = |chain_id: String, node_version: String| NodeInfo {
+        started_locally: node.is_some(),
+        binary: node.as_ref().map(|n| n.binary().display().to_string()),
+        version: node
+            .as_ref()
+            .map_or(node_version, |n| n.version().to_owned()),
+        rpc_url: rpc_url.clone(),
+        chain_id,
+    };
+    match (target.kind, &target.send) {
+        (ChainKind::Evm, SendOptions::Evm { priority_fee }) => {
+            let config = chainmeter_evm::EvmConfig {
+                rpc_url: rpc_url.clone(),
+                ws_url: ws_url.clone(),
+                seed: scenario.seed.clone(),
+                accounts: scenario.accounts.get(),
+                value: scenario.value,
+                priority_fee: *priority_fee,
+                allow_mainnet: args.allow_mainnet,
+            };
+            eprintln!(
+                "funding {} senders and subscribing to new blocks at {ws_url}",
+                scenario.accounts
+            );
+            let session = or_interrupt(chainmeter_evm::connect(&config))
+                .await?
+                .with_context(|| format!("cannot prepare the EVM run at {rpc_url}"))
+                .map_err(Failure::run_failed)?;
+            let info = node_info(session.chain_id.clone(), session.node_version.clone());
+            drive(
+                scenario,
+                target,
+                session,
+                info,
+                node.as_ref(),
+                dir,
+                args.quiet,
+            )
+            .await
+        }
+        (kind, _) => Err(Failure::run_failed(anyhow!(
+            "{kind} runs are not supported yet"
+        ))),
+    }
+}
+
+async fn start_local(options: &LocalOptions, dir: &Path) -> anyhow::Result<Node> {
+    match options {
+        LocalOptions::Anvil {
+            block_time,
+            slots_in_an_epoch,
+            gas_limit,
+        } => {
+            let binary = localnet::locate(BinaryKind::Anvil)?;
+            let opts = localnet::AnvilOptions {
+                block_time: *block_time,
+                slots_in_an_epoch: *slots_in_an_epoch,
+                gas_limit: *gas_limit,
+            };
+            Ok(localnet::start_anvil(&binary, &opts, dir).await?)
+        }
+        LocalOptions::SolanaTestValidator {
+            ticks_per_slot,
+            slots_per_epoch,
+        } => {
+            let binary = localnet::locate(BinaryKind::SolanaTestValidator)?;
+            let opts = localnet::SolanaOptions {
+                ticks_per_slot: *ticks_per_slot,
+                slots_per_epoch: *slots_per_epoch,
+            };
+            Ok(localnet::start_solana_test_validator(&binary, &opts, dir).await?)
+        }
+    }
+}
+
+/// Drives a prepared session through the scenario's load and writes what it measured.
+async fn drive<S: Submitter>(
+    scenario: &Scenario,
+    target: &Target,
+    session: Session<S>,
+    node_info: NodeInfo,
+    node: Option<&Node>,
+    dir: &Path,
+    quiet: bool,
+) -> Result<(), Failure> {
+    let plan = RunPlan {
+        load: scenario.load,
+        chain_levels: target.kind.levels(),
+        levels: target.levels.clone(),
+        seed: seed_number(&scenario.seed),
+    };
+    let planned = Schedule::new(scenario.load, plan.seed).len_hint();
+    let mut progress = ProgressLine::new(quiet, planned);
+    let abort = async {
+        tokio::select! {
+            reason = ctrl_c() => reason,
+            reason = async {
+                match node {
+                    Some(n) => n.exited().await,
+                    None => std::future::pending().await,
+                }
+            } => reason,
+        }
+    };
+    eprintln!(
+        "sending {} at {} tx/s; waiting for {}",
+        planned.map_or_else(
+            || "transactions".to_owned(),
+            |n| format!("{n} transactions")
+        ),
+        scenario.load.rate.per_second(),
+        target
+            .levels
+            .iter()
+            .map(|l| l.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let finished = runner::run(session, plan, abort, |p| progress.update(p)).await;
+    progress.finish();
+    let result = finished.into_result(scenario, target.kind, environment::current(node_info));
+    let written = write_result(&result, dir);
+    let md = summary::markdown(&result);
+    println!("{md}");
+    let summary_path = dir.join("summary.md");
+    let summary_written = std::fs::write(&summary_path, &md)
+        .with_context(|| format!("cannot write {}", summary_path.display()));
+    match (&result.status, written, summary_written) {
+        (_, Err(e), _) | (_, _, Err(e)) => Err(Failure::run_failed(e)),
+        (RunStatus::Aborted { reason }, Ok(path), Ok(())) => {
+            let kind = if reason == INTERRUPTED {
+                FailureKind::Interrupted
+            } else {
+                FailureKind::RunFailed
+            };
+            Err(Failure {
+                kind,
+                error: anyhow!(
+                    "run aborted: {reason}; what it measured is in {}",
+                    path.display()
+                ),
+            })
+        }
+        (RunStatus::Completed, Ok(path), Ok(())) => {
+            eprintln!("result: {}", path.display());
+            Ok(())
+        }
+    }
+}
+
+fn write_result(result: &RunResult, dir: &Path) -> anyhow::Result<PathBuf> {
+    let path = dir.join("result.json");
+    let json = serde_json::to_vec_pretty(result).context("cannot serialize the result")?;
+    // Write then rename, so a reader never sees half a file.
+    let tmp = dir.join(".result.json.tmp");
+    std::fs::write(&tmp, json).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
+/// A schedule seed from the scenario's text seed (FNV-1a: stable across builds).
+fn seed_number(seed: &str) -> u64 {
+    seed.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}

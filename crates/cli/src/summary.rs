@@ -1,0 +1,119 @@
+//! The Markdown summary printed at the end of a run and saved beside its result.
+
+use crate::format::{micros, native};
+use chainmeter_core::result::{RunResult, RunStatus};
+use std::fmt::Write;
+
+/// Renders `r` as Markdown.
+pub(crate) fn markdown(r: &RunResult) -> String {
+    let mut s = String::new();
+    let node = &r.environment.node;
+    let _ = writeln!(
+        s,
+        "## chainmeter: `{}` on {} ({})\n",
+        r.scenario_name, r.chain, node.version
+    );
+    match &r.status {
+        RunStatus::Completed => {}
+        RunStatus::Aborted { reason } => {
+            let _ = writeln!(s, "**Run aborted:** {reason}\n");
+        }
+    }
+    let _ = writeln!(
+        s,
+        "Offered {:.1} tx/s ({}) for {:.1} s after {:.1} s warm-up; {} sent in the window, {} in warm-up.\n",
+        r.load.rate_per_s, r.load.shape, r.load.window_s, r.load.warmup_s, r.load.measured_sent, r.load.warmup_sent
+    );
+
+    let _ = writeln!(
+        s,
+        "| latency from intended send | n | p50 | p90 | p99 | p99.9 | max | mean |"
+    );
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|");
+    for l in &r.levels {
+        let h = &l.latency_us;
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            l.level,
+            h.count,
+            micros(h.p50),
+            micros(h.p90),
+            micros(h.p99),
+            micros(h.p999),
+            micros(h.max),
+            micros(h.mean as u64)
+        );
+    }
+    let lag = &r.load.send_lag_us;
+    let _ = writeln!(
+        s,
+        "\nSend lag behind schedule: p50 {}, p99 {}, max {}.",
+        micros(lag.p50),
+        micros(lag.p99),
+        micros(lag.max)
+    );
+
+    let t = &r.throughput;
+    let _ = writeln!(
+        s,
+        "\n**Throughput:** landed {:.1} tx/s mean, {} tx/s peak (1 s), offered {:.1} tx/s.",
+        t.landed_mean_per_s, t.landed_peak_1s, t.offered_mean_per_s
+    );
+
+    let o = &r.outcomes;
+    let _ = writeln!(
+        s,
+        "\n**Outcomes:** {} sent = {} landed ok + {} landed failed + {} rejected + {} expired + {} unknown.",
+        o.sent, o.landed_ok, o.landed_failed, o.rejected, o.expired, o.unknown
+    );
+    for (class, n) in &o.rejected_by_class {
+        let _ = writeln!(s, "- rejected ({}): {n}", class.as_str());
+    }
+    for (class, examples) in &o.error_examples {
+        for e in examples {
+            let _ = writeln!(s, "- e.g. {class}: {}", e.replace('\n', " "));
+        }
+    }
+
+    let f = &r.fees;
+    let total: f64 = f.total.parse().unwrap_or(0.0);
+    let usd = match (&f.price, f.mean_usd, f.total_usd) {
+        (Some(p), Some(mean), Some(total)) => format!(
+            " In USD: ${mean:.6} per transaction, ${total:.4} in total, at ${} per coin ({}).",
+            p.usd_per_coin, p.source
+        ),
+        _ => String::new(),
+    };
+    let _ = writeln!(
+        s,
+        "\n**Fees** (read from the chain): {} per transaction (mean; p50 {}, max {}), {} in total ({} {}).{usd}",
+        native(f.per_tx.mean, r.chain),
+        native(f.per_tx.p50 as f64, r.chain),
+        native(f.per_tx.max as f64, r.chain),
+        native(total, r.chain),
+        f.total,
+        f.unit,
+    );
+
+    let c = &r.chain_view;
+    let _ = writeln!(
+        s,
+        "\n**Chain:** {} blocks observed; interval p50 {}, p99 {}; transactions per block p50 {}, max {}.",
+        c.blocks,
+        micros(c.block_interval_us.p50),
+        micros(c.block_interval_us.p99),
+        c.txs_per_block.p50,
+        c.txs_per_block.max
+    );
+    let h = &r.harness;
+    let _ = writeln!(
+        s,
+        "\n**Harness:** {:.1} µs CPU per transaction, peak RSS {:.1} MiB. Timing: {} (resolution {}).",
+        h.cpu_us_per_tx,
+        h.max_rss_bytes as f64 / 1048576.0,
+        r.tracking.method,
+        micros(r.tracking.resolution_us)
+    );
+    s
+}

@@ -1,0 +1,120 @@
+//! The interface between the chain-agnostic runner and a chain's submitter.
+//!
+//! A chain crate turns a [`Target`](crate::scenario::Target) into a [`Session`]: a
+//! [`Submitter`] that signs and sends, and a stream of [`ChainEvent`]s from its
+//! tracker task, which watches the chain and says when each transaction reached
+//! each level. The runner drives both and never waits on a confirmation to send.
+
+use crate::{
+    level::Level,
+    outcome::Reject,
+    result::{SenderRecord, Tracking},
+};
+use std::{future::Future, time::Instant};
+use tokio::{sync::mpsc, task::JoinHandle};
+
+/// A transaction's sequence number in its run, from the schedule.
+pub type TxSeq = u64;
+
+/// What a chain's tracker observed.
+#[derive(Debug, Clone)]
+pub enum ChainEvent {
+    /// Transaction `seq` reached `level` at `at`.
+    ///
+    /// Trackers emit every level of their chain, in order, whatever the
+    /// scenario asks to record.
+    Reached {
+        /// The transaction.
+        seq: TxSeq,
+        /// The level.
+        level: Level,
+        /// When the harness learned of it (from an event, or a poll).
+        at: Instant,
+    },
+    /// Transaction `seq` landed; what it cost, read from the chain.
+    Landed {
+        /// The transaction.
+        seq: TxSeq,
+        /// Executed successfully.
+        success: bool,
+        /// Fee charged, smallest unit.
+        fee: u128,
+        /// Gas used / compute units consumed.
+        compute: u64,
+        /// The on-chain error, if it failed.
+        error: Option<String>,
+    },
+    /// Transaction `seq` can no longer land (Solana: its blockhash expired).
+    Expired {
+        /// The transaction.
+        seq: TxSeq,
+    },
+    /// A new block or slot was observed at `at`.
+    Block {
+        /// When it was observed.
+        at: Instant,
+        /// Block number or slot.
+        number: u64,
+        /// Transactions it holds, if known.
+        txs: Option<u64>,
+        /// Gas / compute units it used, if known.
+        compute: Option<u64>,
+    },
+    /// The tracker lost the node and cannot go on.
+    Fatal(String),
+}
+
+/// Signs and sends a chain's transactions.
+pub trait Submitter: Send + 'static {
+    /// A signed transaction, ready to send.
+    type Signed: Send + 'static;
+
+    /// Builds and signs transaction `seq`, and registers it with the tracker.
+    /// Called once per transaction, in schedule order.
+    fn sign(&mut self, seq: TxSeq) -> Result<Self::Signed, Reject>;
+
+    /// Sends a batch without waiting for confirmation; one result per
+    /// transaction, in the batch's order.
+    fn send(
+        &self,
+        batch: Vec<Self::Signed>,
+    ) -> impl Future<Output = Vec<Result<(), Reject>>> + Send + 'static;
+}
+
+/// A chain ready to be driven: prepared accounts, a submitter, a running tracker.
+#[derive(Debug)]
+pub struct Session<S> {
+    /// Signs and sends.
+    pub submitter: S,
+    /// The tracker's observations.
+    pub events: mpsc::UnboundedReceiver<ChainEvent>,
+    /// How the tracker times levels.
+    pub tracking: Tracking,
+    /// The funded senders, before the first send.
+    pub senders: Vec<SenderRecord>,
+    /// Chain id (EVM) or genesis hash (Solana).
+    pub chain_id: String,
+    /// What the node says it is (`web3_clientVersion`, `getVersion`).
+    pub node_version: String,
+    /// Background tasks (tracker, refreshers); aborted when the session drops.
+    pub tasks: TaskSet,
+}
+
+/// Background tasks that end with their owner.
+#[derive(Debug, Default)]
+pub struct TaskSet(Vec<JoinHandle<()>>);
+
+impl TaskSet {
+    /// Adds a task.
+    pub fn push(&mut self, handle: JoinHandle<()>) {
+        self.0.push(handle);
+    }
+}
+
+impl Drop for TaskSet {
+    fn drop(&mut self) {
+        for h in &self.0 {
+            h.abort();
+        }
+    }
+}

@@ -1,0 +1,624 @@
+//! The recorder: per-transaction bookkeeping and the run's histograms.
+//!
+//! It keeps a record only while a transaction is in flight, so its memory
+//! depends on the rate and the latency, not on the length of the run.
+
+use crate::{
+    chain::{ChainEvent, TxSeq},
+    histogram::{new_histogram, record, StoredHistogram},
+    level::Level,
+    outcome::{Outcome, OutcomeCounts, Reject},
+    result::{ChainView, Fees, LevelLatency, SecondCounts, Throughput},
+};
+use hdrhistogram::Histogram;
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
+
+/// How the transactions still open at the end of a run are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closing {
+    /// The drain timed out: what never landed is `expired`.
+    DrainTimedOut,
+    /// The run was aborted: what never landed is `unknown`.
+    Aborted,
+}
+
+#[derive(Debug)]
+struct InFlight {
+    sched: Instant,
+    send: Option<Instant>,
+    warmup: bool,
+    /// Bit i set: the chain's level i was reached.
+    reached: u8,
+    /// Set once the chain said it landed.
+    landed: Option<bool>,
+}
+
+#[derive(Debug)]
+struct LevelHistograms {
+    level: Level,
+    latency: Histogram<u64>,
+    service: Histogram<u64>,
+}
+
+/// Records one run against one chain.
+#[derive(Debug)]
+pub struct Recorder {
+    chain_levels: &'static [Level],
+    /// Index in `chain_levels` of the strongest recorded level.
+    last_recorded: usize,
+    recorded: Vec<LevelHistograms>,
+    start: Instant,
+    window: (Duration, Duration),
+    inflight: HashMap<TxSeq, InFlight>,
+    outcomes: OutcomeCounts,
+    send_lag: Histogram<u64>,
+    fee: Histogram<u64>,
+    fee_total: u128,
+    compute: Histogram<u64>,
+    timeline: Vec<SecondCounts>,
+    warmup_sent: u64,
+    measured_sent: u64,
+    block_interval: Histogram<u64>,
+    block_txs: Histogram<u64>,
+    block_compute: Histogram<u64>,
+    blocks: u64,
+    last_block: Option<(u64, Instant)>,
+}
+
+/// A snapshot for the progress line.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    /// Time since the run started.
+    pub elapsed: Duration,
+    /// Transactions sent so far.
+    pub sent: u64,
+    /// Intended sends in the last whole second.
+    pub offered_last_s: u64,
+    /// Landings in the last whole second.
+    pub landed_last_s: u64,
+    /// Transactions not yet at their last level.
+    pub in_flight: usize,
+    /// The weakest recorded level and its p50 and p99 so far, microseconds.
+    pub first_level: Option<(Level, u64, u64)>,
+    /// Rejected so far.
+    pub rejected: u64,
+}
+
+impl Recorder {
+    /// A recorder for a chain with `chain_levels` (all of them, weakest first)
+    /// that records `levels`; the run starts at `start`, and the measured window
+    /// spans `window` (offsets from `start`).
+    pub fn new(
+        chain_levels: &'static [Level],
+        levels: &[Level],
+        start: Instant,
+        window: (Duration, Duration),
+    ) -> Self {
+        let recorded: Vec<_> = chain_levels
+            .iter()
+            .filter(|l| levels.contains(l))
+            .map(|&level| LevelHistograms {
+                level,
+                latency: new_histogram(),
+                service: new_histogram(),
+            })
+            .collect();
+        let last = recorded
+            .last()
+            .map(|l| l.level)
+            .unwrap_or(chain_levels[chain_levels.len() - 1]);
+        Self {
+            chain_levels,
+            last_recorded: chain_levels
+                .iter()
+                .position(|&l| l == last)
+                .unwrap_or(chain_levels.len() - 1),
+            recorded,
+            start,
+            window,
+            inflight: HashMap::new(),
+            outcomes: OutcomeCounts::default(),
+            send_lag: new_histogram(),
+            fee: new_histogram(),
+            fee_total: 0,
+            compute: new_histogram(),
+            timeline: Vec::new(),
+            warmup_sent: 0,
+            measured_sent: 0,
+            block_interval: new_histogram(),
+            block_txs: new_histogram(),
+            block_compute: new_histogram(),
+            blocks: 0,
+            last_block: None,
+        }
+    }
+
+    fn second(&mut self, at: Instant) -> &mut SecondCounts {
+        let t = at.saturating_duration_since(self.start).as_secs();
+        while self.timeline.len() as u64 <= t {
+            let t_s = self.timeline.len() as u64;
+            self.timeline.push(SecondCounts {
+                t_s,
+                ..Default::default()
+            });
+        }
+        &mut self.timeline[t as usize]
+    }
+
+    /// Transaction `seq`, intended for `sched`, is about to be signed and sent.
+    pub fn planned(&mut self, seq: TxSeq, sched: Instant, warmup: bool) {
+        self.second(sched).offered += 1;
+        if warmup {
+            self.warmup_sent += 1;
+        } else {
+            self.measured_sent += 1;
+        }
+        self.inflight.insert(
+            seq,
+            InFlight {
+                sched,
+                send: None,
+                warmup,
+                reached: 0,
+                landed: None,
+            },
+        );
+    }
+
+    /// Transaction `seq` was handed to the node at `at`.
+    pub fn sent(&mut self, seq: TxSeq, at: Instant) {
+        if let Some(tx) = self.inflight.get_mut(&seq) {
+            tx.send = Some(at);
+            if !tx.warmup {
+                let lag = at.saturating_duration_since(tx.sched).as_micros() as u64;
+                record(&mut self.send_lag, lag);
+            }
+        }
+    }
+
+    /// The send call for `seq` failed (or it could not be signed).
+    pub fn rejected(&mut self, seq: TxSeq, at: Instant, reject: &Reject) {
+        if self.inflight.remove(&seq).is_some() {
+            self.second(at).rejected += 1;
+            self.outcomes.add(Outcome::Rejected(reject.class));
+            self.outcomes
+                .add_example(reject.class.as_str(), &reject.message);
+        }
+    }
+
+    /// Applies a tracker event. Events for transactions no longer in flight
+    /// (already rejected, expired or complete) are ignored.
+    pub fn apply(&mut self, event: &ChainEvent) {
+        match *event {
+            ChainEvent::Reached { seq, level, at } => self.reached(seq, level, at),
+            ChainEvent::Landed {
+                seq,
+                success,
+                fee,
+                compute,
+                ref error,
+            } => {
+                let Some(tx) = self.inflight.get_mut(&seq) else {
+                    return;
+                };
+                if tx.landed.is_some() {
+                    return;
+                }
+                tx.landed = Some(success);
+                record(&mut self.fee, u64::try_from(fee).unwrap_or(u64::MAX));
+                self.fee_total += fee;
+                record(&mut self.compute, compute);
+                if let Some(e) = error {
+                    self.outcomes.add_example("landed_failed", e);
+                }
+                self.complete_if_done(seq);
+            }
+            ChainEvent::Expired { seq } => {
+                if let Some(tx) = self.inflight.get(&seq) {
+                    if tx.landed.is_none() && tx.reached == 0 {
+                        self.inflight.remove(&seq);
+                        self.outcomes.add(Outcome::Expired);
+                    }
+                }
+            }
+            ChainEvent::Block {
+                at,
+                number,
+                txs,
+                compute,
+            } => {
+                self.blocks += 1;
+                if let Some((prev, prev_at)) = self.last_block {
+                    // Only consecutive blocks give an interval; a gap means missed notifications.
+                    if number == prev + 1 {
+                        record(
+                            &mut self.block_interval,
+                            at.saturating_duration_since(prev_at).as_micros() as u64,
+                        );
+                    }
+                }
+                self.last_block = Some((number, at));
+                if let Some(t) = txs {
+                    record(&mut self.block_txs, t);
+                }
+                if let Some(c) = compute {
+                    record(&mut self.block_compute, c);
+                }
+            }
+            ChainEvent::Fatal(_) => {}
+        }
+    }
+
+    fn reached(&mut self, seq: TxSeq, level: Level, at: Instant) {
+        let Some(index) = self.chain_levels.iter().position(|&l| l == level) else {
+            return;
+        };
+        let Some(tx) = self.inflight.get_mut(&seq) else {
+            return;
+        };
+        let bit = 1u8 << index;
+        if tx.reached & bit != 0 {
+            return;
+        }
+        tx.reached |= bit;
+        let (sched, send, warmup) = (tx.sched, tx.send, tx.warmup);
+        if index == 0 {
+            self.second(at).landed += 1;
+        }
+        if !warmup {
+            if let Some(h) = self.recorded.iter_mut().find(|h| h.level == level) {
+                record(
+                    &mut h.latency,
+                    at.saturating_duration_since(sched).as_micros() as u64,
+                );
+                if let Some(send) = send {
+                    record(
+                        &mut h.service,
+                        at.saturating_duration_since(send).as_micros() as u64,
+                    );
+                }
+            }
+        }
+        self.complete_if_done(seq);
+    }
+
+    fn complete_if_done(&mut self, seq: TxSeq) {
+        let Some(tx) = self.inflight.get(&seq) else {
+            return;
+        };
+        let Some(success) = tx.landed else { return };
+        if tx.reached & (1 << self.last_recorded) == 0 {
+            return;
+        }
+        self.inflight.remove(&seq);
+        self.outcomes.add(if success {
+            Outcome::LandedOk
+        } else {
+            Outcome::LandedFailed
+        });
+    }
+
+    /// Ends the measured window at `end` (offset from the start), once known.
+    pub fn set_window_end(&mut self, end: Duration) {
+        self.window.1 = end.max(self.window.0);
+    }
+
+    /// The measured window, as offsets from the start of the run.
+    pub fn window(&self) -> (Duration, Duration) {
+        self.window
+    }
+
+    /// Transactions not yet complete.
+    pub fn in_flight(&self) -> usize {
+        self.inflight.len()
+    }
+
+    /// Counts every transaction still open, as `closing` says.
+    pub fn close(&mut self, closing: Closing) {
+        for (_, tx) in self.inflight.drain() {
+            let outcome = match (tx.landed, closing) {
+                (Some(true), _) => Outcome::LandedOk,
+                (Some(false), _) => Outcome::LandedFailed,
+                // Reached a level but the fee never came: it landed, but the
+                // outcome of its execution is not known.
+                (None, Closing::DrainTimedOut) if tx.reached != 0 => Outcome::Unknown,
+                (None, Closing::DrainTimedOut) => Outcome::Expired,
+                (None, Closing::Aborted) => Outcome::Unknown,
+            };
+            self.outcomes.add(outcome);
+        }
+    }
+
+    /// A snapshot for the progress line.
+    pub fn progress(&self, now: Instant) -> Progress {
+        let elapsed = now.saturating_duration_since(self.start);
+        let last = elapsed
+            .as_secs()
+            .checked_sub(1)
+            .and_then(|s| self.timeline.get(s as usize));
+        Progress {
+            elapsed,
+            sent: self.warmup_sent + self.measured_sent,
+            offered_last_s: last.map_or(0, |s| s.offered),
+            landed_last_s: last.map_or(0, |s| s.landed),
+            in_flight: self.inflight.len(),
+            first_level: self
+                .recorded
+                .first()
+                .filter(|h| !h.latency.is_empty())
+                .map(|h| {
+                    (
+                        h.level,
+                        h.latency.value_at_quantile(0.5),
+                        h.latency.value_at_quantile(0.99),
+                    )
+                }),
+            rejected: self.outcomes.rejected,
+        }
+    }
+
+    /// The outcome counts so far.
+    pub fn outcomes(&self) -> &OutcomeCounts {
+        &self.outcomes
+    }
+
+    /// Warm-up and measured sends.
+    pub fn sent_counts(&self) -> (u64, u64) {
+        (self.warmup_sent, self.measured_sent)
+    }
+
+    /// Send lag histogram (`t_send - t_sched`), microseconds.
+    pub fn send_lag(&self) -> StoredHistogram {
+        StoredHistogram::from_histogram(&self.send_lag)
+    }
+
+    /// Per-level latency histograms, weakest level first.
+    pub fn levels(&self) -> Vec<LevelLatency> {
+        self.recorded
+            .iter()
+            .map(|h| LevelLatency {
+                level: h.level,
+                latency_us: StoredHistogram::from_histogram(&h.latency),
+                service_latency_us: StoredHistogram::from_histogram(&h.service),
+            })
+            .collect()
+    }
+
+    /// Throughput over the measured window and the per-second timeline.
+    pub fn throughput(&self) -> Throughput {
+        let (from, to) = self.window;
+        let window_s = (to - from).as_secs_f64().max(1e-9);
+        let (first, last) = (from.as_secs_f64(), to.as_secs_f64());
+        // Whole seconds inside the window, for the peak; landings are counted
+        // by when they landed, whichever transaction they belong to.
+        let inside = |s: &&SecondCounts| s.t_s as f64 >= first && (s.t_s + 1) as f64 <= last;
+        let landed_in_window: u64 = self.timeline.iter().filter(inside).map(|s| s.landed).sum();
+        let whole_seconds = self.timeline.iter().filter(inside).count();
+        Throughput {
+            landed_mean_per_s: if whole_seconds > 0 {
+                landed_in_window as f64 / whole_seconds as f64
+            } else {
+                0.0
+            },
+            landed_peak_1s: self
+                .timeline
+                .iter()
+                .filter(inside)
+                .map(|s| s.landed)
+                .max()
+                .unwrap_or(0),
+            offered_mean_per_s: self.measured_sent as f64 / window_s,
+            timeline: self.timeline.clone(),
+        }
+    }
+
+    /// Fee figures (without prices; the caller adds them).
+    pub fn fees(&self, unit: &str) -> Fees {
+        Fees {
+            unit: unit.to_owned(),
+            per_tx: StoredHistogram::from_histogram(&self.fee),
+            total: self.fee_total.to_string(),
+            compute_per_tx: StoredHistogram::from_histogram(&self.compute),
+            price: None,
+            mean_usd: None,
+            total_usd: None,
+        }
+    }
+
+    /// The sum of fees of landed transactions, smallest unit.
+    pub fn fee_total(&self) -> u128 {
+        self.fee_total
+    }
+
+    /// Block/slot figures.
+    pub fn chain_view(&self) -> ChainView {
+        ChainView {
+            block_interval_us: StoredHistogram::from_histogram(&self.block_interval),
+            txs_per_block: StoredHistogram::from_histogram(&self.block_txs),
+            compute_per_block: StoredHistogram::from_histogram(&self.block_compute),
+            blocks: self.blocks,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{level::ChainKind, outcome::RejectClass};
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn recorder(levels: &[Level]) -> (Recorder, Instant) {
+        let t0 = Instant::now();
+        (
+            Recorder::new(ChainKind::Evm.levels(), levels, t0, (ms(0), ms(3000))),
+            t0,
+        )
+    }
+
+    fn land(r: &mut Recorder, seq: TxSeq, at: Instant, levels: &[Level]) {
+        for &level in levels {
+            r.apply(&ChainEvent::Reached { seq, level, at });
+        }
+        r.apply(&ChainEvent::Landed {
+            seq,
+            success: true,
+            fee: 21_000,
+            compute: 21_000,
+            error: None,
+        });
+    }
+
+    #[test]
+    fn latency_is_measured_from_the_intended_send_time() {
+        let (mut r, t0) = recorder(ChainKind::Evm.levels());
+        r.planned(0, t0, false);
+        r.sent(0, t0 + ms(100)); // late by 100 ms
+        land(&mut r, 0, t0 + ms(600), ChainKind::Evm.levels());
+        let levels = r.levels();
+        let inc = &levels[0];
+        assert_eq!(inc.level, Level::Included);
+        assert!(
+            (inc.latency_us.p50 as i64 - 600_000).abs() < 600,
+            "{}",
+            inc.latency_us.p50
+        );
+        assert!((inc.service_latency_us.p50 as i64 - 500_000).abs() < 500);
+        assert!(
+            (r.send_lag().max as i64 - 100_000).abs() < 100,
+            "{}",
+            r.send_lag().max
+        );
+        assert_eq!(r.in_flight(), 0);
+        assert_eq!(r.outcomes().landed_ok, 1);
+    }
+
+    #[test]
+    fn completes_at_the_strongest_recorded_level_only() {
+        let (mut r, t0) = recorder(&[Level::Included, Level::Safe]);
+        r.planned(0, t0, false);
+        r.sent(0, t0);
+        land(&mut r, 0, t0 + ms(10), &[Level::Included]);
+        assert_eq!(r.in_flight(), 1, "safe not reached yet");
+        r.apply(&ChainEvent::Reached {
+            seq: 0,
+            level: Level::Safe,
+            at: t0 + ms(20),
+        });
+        assert_eq!(r.in_flight(), 0);
+        assert_eq!(r.levels().len(), 2);
+    }
+
+    #[test]
+    fn warmup_is_counted_but_not_measured() {
+        let (mut r, t0) = recorder(&[Level::Included]);
+        r.planned(0, t0, true);
+        r.sent(0, t0);
+        land(&mut r, 0, t0 + ms(10), &[Level::Included]);
+        assert_eq!(r.levels()[0].latency_us.count, 0);
+        assert_eq!(r.outcomes().landed_ok, 1);
+        assert_eq!(r.sent_counts(), (1, 0));
+    }
+
+    #[test]
+    fn every_transaction_gets_exactly_one_outcome() {
+        let (mut r, t0) = recorder(&[Level::Included]);
+        for seq in 0..6 {
+            r.planned(seq, t0, false);
+            r.sent(seq, t0);
+        }
+        land(&mut r, 0, t0 + ms(5), &[Level::Included]);
+        r.rejected(
+            1,
+            t0,
+            &Reject {
+                class: RejectClass::Node,
+                message: "nonce too low".into(),
+            },
+        );
+        r.rejected(
+            1,
+            t0,
+            &Reject {
+                class: RejectClass::Node,
+                message: "again".into(),
+            },
+        );
+        r.apply(&ChainEvent::Expired { seq: 2 });
+        r.apply(&ChainEvent::Reached {
+            seq: 3,
+            level: Level::Included,
+            at: t0,
+        }); // landed, fee unknown
+        r.apply(&ChainEvent::Landed {
+            seq: 4,
+            success: false,
+            fee: 7,
+            compute: 1,
+            error: Some("reverted".into()),
+        });
+        r.close(Closing::DrainTimedOut);
+        let o = r.outcomes();
+        assert_eq!(
+            (
+                o.sent,
+                o.landed_ok,
+                o.landed_failed,
+                o.rejected,
+                o.expired,
+                o.unknown
+            ),
+            (6, 1, 1, 1, 2, 1)
+        );
+        assert!(o.is_consistent());
+        assert_eq!(r.fee_total(), 21_007);
+    }
+
+    #[test]
+    fn abort_makes_open_transactions_unknown() {
+        let (mut r, t0) = recorder(&[Level::Included]);
+        r.planned(0, t0, false);
+        r.planned(1, t0, false);
+        r.close(Closing::Aborted);
+        assert_eq!(r.outcomes().unknown, 2);
+        assert!(r.outcomes().is_consistent());
+    }
+
+    #[test]
+    fn throughput_counts_landings_in_whole_seconds_of_the_window() {
+        let (mut r, t0) = recorder(&[Level::Included]);
+        for seq in 0..30u64 {
+            let at = t0 + ms(seq * 100);
+            r.planned(seq, at, false);
+            r.sent(seq, at);
+            land(&mut r, seq, at + ms(50), &[Level::Included]);
+        }
+        let t = r.throughput();
+        assert_eq!(t.landed_peak_1s, 10);
+        assert!((t.landed_mean_per_s - 10.0).abs() < 1e-9);
+        assert!((t.offered_mean_per_s - 10.0).abs() < 1e-9);
+        assert_eq!(t.timeline.len(), 3);
+    }
+
+    #[test]
+    fn block_intervals_only_from_consecutive_blocks() {
+        let (mut r, t0) = recorder(&[Level::Included]);
+        for (n, at) in [(1, 0), (2, 1000), (4, 3000), (5, 4000)] {
+            r.apply(&ChainEvent::Block {
+                at: t0 + ms(at),
+                number: n,
+                txs: Some(3),
+                compute: Some(63_000),
+            });
+        }
+        let v = r.chain_view();
+        assert_eq!(v.blocks, 4);
+        assert_eq!(v.block_interval_us.count, 2);
+        assert_eq!(v.txs_per_block.p50, 3);
+    }
+}

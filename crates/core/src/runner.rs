@@ -1,0 +1,280 @@
+//! The send loop, written once for every chain.
+//!
+//! It walks the schedule, signs and hands due transactions to the submitter in
+//! batches, feeds tracker events to the recorder, and drains at the end. It
+//! never sleeps its lateness away: a send that is late goes out at once, and
+//! its lateness is part of its latency, measured from the intended time.
+
+use crate::{
+    chain::{ChainEvent, Session, Submitter, TxSeq},
+    level::{ChainKind, Level},
+    outcome::{Reject, RejectClass},
+    recorder::{Closing, Progress, Recorder},
+    result::{
+        Environment, Fees, HarnessUsage, LoadSummary, Price, RunResult, RunStatus, SenderRecord,
+        Tracking, SCHEMA_VERSION,
+    },
+    scenario::{End, Load, Scenario, ShapeKind},
+    schedule::Schedule,
+    usage::ProcessUsage,
+};
+use std::{
+    future::Future,
+    time::{Duration, Instant},
+};
+use time::OffsetDateTime;
+use tokio::{
+    sync::mpsc,
+    time::{interval, sleep_until, MissedTickBehavior},
+};
+
+/// Most transactions handed to the submitter in one batch.
+pub const MAX_BATCH: usize = 256;
+/// Most batches being sent at once; past that, sending waits and the wait shows as latency.
+pub const MAX_BATCHES_IN_FLIGHT: usize = 64;
+
+/// What a run is asked to do.
+#[derive(Debug, Clone)]
+pub struct RunPlan {
+    /// The load.
+    pub load: Load,
+    /// The chain's levels, weakest first.
+    pub chain_levels: &'static [Level],
+    /// The levels to record and wait for.
+    pub levels: Vec<Level>,
+    /// Seed for the schedule (Poisson gaps).
+    pub seed: u64,
+}
+
+/// A finished (or aborted) run, ready to be turned into a result.
+#[derive(Debug)]
+pub struct Finished {
+    /// Everything recorded.
+    pub recorder: Recorder,
+    /// Completed or aborted, and why.
+    pub status: RunStatus,
+    /// The harness's CPU and memory during the run.
+    pub usage: HarnessUsage,
+    /// Wall-clock start.
+    pub started_at: OffsetDateTime,
+    /// Wall-clock end.
+    pub ended_at: OffsetDateTime,
+    /// How the tracker timed levels.
+    pub tracking: Tracking,
+    /// The senders before the run.
+    pub senders: Vec<SenderRecord>,
+}
+
+struct BatchDone {
+    seqs: Vec<TxSeq>,
+    at: Instant,
+    results: Vec<Result<(), Reject>>,
+}
+
+/// Runs `plan` on `session` until the schedule is done and drained, `abort`
+/// resolves (its output is the reason), or the tracker reports a fatal error.
+/// `progress` is called about once a second.
+pub async fn run<S: Submitter>(
+    mut session: Session<S>,
+    plan: RunPlan,
+    abort: impl Future<Output = String>,
+    mut progress: impl FnMut(&Progress),
+) -> Finished {
+    let started_at = OffsetDateTime::now_utc();
+    let usage_before = ProcessUsage::now();
+    let start = Instant::now();
+    let window_end = match plan.load.end {
+        End::After(d) => plan.load.warmup + d,
+        // Unknown until the last send; corrected below.
+        End::Count(_) => Duration::MAX,
+    };
+    let mut recorder = Recorder::new(
+        plan.chain_levels,
+        &plan.levels,
+        start,
+        (plan.load.warmup, window_end),
+    );
+    let mut schedule = Schedule::new(plan.load, plan.seed).peekable();
+
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<BatchDone>();
+    let mut batches_in_flight = 0usize;
+    let mut last_sched = Duration::ZERO;
+    let mut drain_deadline: Option<Instant> = None;
+    let mut ticker = interval(Duration::from_secs(1));
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    tokio::pin!(abort);
+
+    let status = loop {
+        if drain_deadline.is_none() && schedule.peek().is_none() {
+            drain_deadline = Some(Instant::now() + plan.load.drain_timeout);
+        }
+        if drain_deadline.is_some() && batches_in_flight == 0 && recorder.in_flight() == 0 {
+            break RunStatus::Completed;
+        }
+        let next_due = schedule.peek().map(|p| start + p.at);
+        let may_send = next_due.is_some() && batches_in_flight < MAX_BATCHES_IN_FLIGHT;
+        tokio::select! {
+            biased;
+            reason = &mut abort => break RunStatus::Aborted { reason },
+            Some(event) = session.events.recv() => {
+                if let ChainEvent::Fatal(reason) = &event {
+                    break RunStatus::Aborted { reason: reason.clone() };
+                }
+                recorder.apply(&event);
+            }
+            Some(done) = done_rx.recv() => {
+                batches_in_flight -= 1;
+                for (seq, result) in done.seqs.into_iter().zip(done.results) {
+                    if let Err(reject) = result {
+                        recorder.rejected(seq, done.at, &reject);
+                    }
+                }
+            }
+            _ = sleep_until(next_due.unwrap_or(start).into()), if may_send => {
+                let now = Instant::now();
+                let mut seqs = Vec::new();
+                let mut batch = Vec::new();
+                while let Some(p) = schedule.next_if(|p| start + p.at <= now) {
+                    recorder.planned(p.seq, start + p.at, p.warmup);
+                    last_sched = p.at;
+                    match session.submitter.sign(p.seq) {
+                        Ok(signed) => {
+                            seqs.push(p.seq);
+                            batch.push(signed);
+                        }
+                        Err(reject) => recorder.rejected(p.seq, Instant::now(), &reject),
+                    }
+                    if batch.len() == MAX_BATCH {
+                        break;
+                    }
+                }
+                if batch.is_empty() {
+                    continue;
+                }
+                let at = Instant::now();
+                for &seq in &seqs {
+                    recorder.sent(seq, at);
+                }
+                let send = session.submitter.send(batch);
+                let done_tx = done_tx.clone();
+                batches_in_flight += 1;
+                tokio::spawn(async move {
+                    let mut results = send.await;
+                    let at = Instant::now();
+                    // A submitter that answers short is a bug; never lose a transaction to it.
+                    results.resize_with(seqs.len(), || {
+                        Err(Reject { class: RejectClass::Build, message: "submitter returned no result".into() })
+                    });
+                    let _ = done_tx.send(BatchDone { seqs, at, results });
+                });
+            }
+            _ = ticker.tick() => progress(&recorder.progress(Instant::now())),
+            _ = sleep_until(drain_deadline.unwrap_or(start).into()), if drain_deadline.is_some() => {
+                break RunStatus::Completed;
+            }
+        }
+    };
+
+    // Batches still being sent when the run ended: their results may be in the channel.
+    while let Ok(done) = done_rx.try_recv() {
+        for (seq, result) in done.seqs.into_iter().zip(done.results) {
+            if let Err(reject) = result {
+                recorder.rejected(seq, done.at, &reject);
+            }
+        }
+    }
+    while let Ok(event) = session.events.try_recv() {
+        recorder.apply(&event);
+    }
+    if matches!(plan.load.end, End::Count(_)) {
+        recorder.set_window_end(last_sched);
+    }
+    recorder.close(match status {
+        RunStatus::Completed => Closing::DrainTimedOut,
+        RunStatus::Aborted { .. } => Closing::Aborted,
+    });
+    progress(&recorder.progress(Instant::now()));
+
+    let usage_after = ProcessUsage::now();
+    let cpu_us = (usage_after.cpu.saturating_sub(usage_before.cpu)).as_micros() as u64;
+    let sent = recorder.outcomes().sent;
+    Finished {
+        usage: HarnessUsage {
+            cpu_us,
+            cpu_us_per_tx: if sent > 0 {
+                cpu_us as f64 / sent as f64
+            } else {
+                0.0
+            },
+            max_rss_bytes: usage_after.max_rss_bytes,
+        },
+        recorder,
+        status,
+        started_at,
+        tracking: session.tracking,
+        senders: session.senders,
+        ended_at: OffsetDateTime::now_utc(),
+    }
+}
+
+impl Finished {
+    /// The result file of this run of `scenario` against a `chain`.
+    pub fn into_result(
+        self,
+        scenario: &Scenario,
+        chain: ChainKind,
+        environment: Environment,
+    ) -> RunResult {
+        let r = &self.recorder;
+        let (warmup_sent, measured_sent) = r.sent_counts();
+        let (from, to) = r.window();
+        let mut fees: Fees = r.fees(chain.fee_unit());
+        if let Some(prices) = &scenario.prices {
+            if let Some(usd) = prices.usd_per_coin(chain) {
+                let per_unit = usd / chain.units_per_coin();
+                fees.mean_usd = Some(fees.per_tx.mean * per_unit);
+                fees.total_usd = Some(r.fee_total() as f64 * per_unit);
+                fees.price = Some(Price {
+                    usd_per_coin: usd,
+                    source: prices.source.clone(),
+                });
+            }
+        }
+        RunResult {
+            schema_version: SCHEMA_VERSION,
+            chain,
+            scenario_name: scenario.name.clone(),
+            scenario: scenario.as_run.clone(),
+            environment,
+            started_at: rfc3339(self.started_at),
+            ended_at: rfc3339(self.ended_at),
+            status: self.status,
+            load: LoadSummary {
+                shape: match scenario.load.shape {
+                    ShapeKind::Constant => "constant",
+                    ShapeKind::Poisson => "poisson",
+                }
+                .to_owned(),
+                rate_per_s: scenario.load.rate.per_second(),
+                warmup_s: from.as_secs_f64(),
+                window_s: to.saturating_sub(from).as_secs_f64(),
+                warmup_sent,
+                measured_sent,
+                send_lag_us: r.send_lag(),
+            },
+            levels: r.levels(),
+            throughput: r.throughput(),
+            fees,
+            outcomes: r.outcomes().clone(),
+            chain_view: r.chain_view(),
+            tracking: self.tracking,
+            harness: self.usage,
+            senders: self.senders,
+        }
+    }
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.to_string())
+}

@@ -1,0 +1,270 @@
+//! Setting up an EVM session: checks, funding, and the tracker.
+
+use crate::{
+    error::EvmError,
+    keys,
+    submitter::{EvmSubmitter, Sender},
+    tracker::Tracker,
+};
+use alloy::{
+    eips::BlockNumberOrTag,
+    primitives::{Address, U256, U64},
+    providers::{Provider, ProviderBuilder, WsConnect},
+    rpc::client::{ClientBuilder, RpcClient},
+    transports::TransportError,
+};
+use chainmeter_core::{
+    chain::{Session, TaskSet},
+    result::{SenderRecord, Tracking},
+};
+use futures::StreamExt;
+use serde::Deserialize;
+use std::{
+    collections::{BTreeMap, HashMap},
+    future::Future,
+    sync::{atomic::AtomicU64, Arc},
+    time::{Duration, Instant},
+};
+use tokio::sync::mpsc;
+
+/// Balance every sender is set to on anvil: far more than any run spends, so
+/// funding never limits a run and the starting balance is known exactly.
+const FUNDING_WEI: u128 = 1_000_000 * 10u128.pow(18);
+const SETUP_TIMEOUT: Duration = Duration::from_secs(30);
+/// Chain ids of public mainnets a run must not reach by accident.
+const MAINNETS: &[u64] = &[
+    1, 10, 56, 100, 137, 250, 324, 8453, 42161, 42220, 43114, 59144, 534352,
+];
+
+/// What the EVM side needs to know to start.
+#[derive(Debug, Clone)]
+pub struct EvmConfig {
+    /// JSON-RPC URL.
+    pub rpc_url: String,
+    /// WebSocket URL.
+    pub ws_url: String,
+    /// Key derivation seed.
+    pub seed: String,
+    /// Number of senders.
+    pub accounts: u32,
+    /// Wei per transfer.
+    pub value: u64,
+    /// Tip per gas, wei.
+    pub priority_fee: u64,
+    /// Allow running against a public mainnet.
+    pub allow_mainnet: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct HeadFields {
+    #[serde(rename = "baseFeePerGas")]
+    base_fee_per_gas: Option<U64>,
+}
+
+async fn timed<T>(
+    call: &'static str,
+    url: &str,
+    f: impl Future<Output = Result<T, TransportError>>,
+) -> Result<T, EvmError> {
+    match tokio::time::timeout(SETUP_TIMEOUT, f).await {
+        Ok(r) => r.map_err(|source| EvmError::Rpc {
+            call,
+            url: url.to_owned(),
+            source,
+        }),
+        Err(_) => Err(EvmError::Timeout {
+            call,
+            url: url.to_owned(),
+            seconds: SETUP_TIMEOUT.as_secs(),
+        }),
+    }
+}
+
+/// Connects to the node, funds the senders and starts the tracker.
+pub async fn connect(cfg: &EvmConfig) -> Result<Session<EvmSubmitter>, EvmError> {
+    let url = cfg
+        .rpc_url
+        .parse::<alloy::transports::http::reqwest::Url>()
+        .map_err(|e| EvmError::Url {
+            url: cfg.rpc_url.clone(),
+            reason: e.to_string(),
+        })?;
+    let client: RpcClient = ClientBuilder::default().http(url);
+    let u = cfg.rpc_url.as_str();
+
+    let chain_id: U64 = timed("eth_chainId", u, client.request_noparams("eth_chainId")).await?;
+    let chain_id = chain_id.to::<u64>();
+    if MAINNETS.contains(&chain_id) && !cfg.allow_mainnet {
+        return Err(EvmError::Mainnet { chain_id });
+    }
+    let node_version: String = timed(
+        "web3_clientVersion",
+        u,
+        client.request_noparams("web3_clientVersion"),
+    )
+    .await
+    .unwrap_or_else(|_| "unknown".to_owned());
+
+    let signers = (0..cfg.accounts)
+        .map(|i| keys::sender(&cfg.seed, i).ok_or(EvmError::Key { index: i }))
+        .collect::<Result<Vec<_>, _>>()?;
+    let addresses: Vec<Address> = signers.iter().map(|s| s.address()).collect();
+    fund(&client, u, &addresses).await?;
+    let (balances, nonces) = account_state(&client, u, &addresses).await?;
+
+    let head: Option<HeadFields> = timed(
+        "eth_getBlockByNumber",
+        u,
+        client.request("eth_getBlockByNumber", (BlockNumberOrTag::Latest, false)),
+    )
+    .await?;
+    let base_fee = Arc::new(AtomicU64::new(
+        head.and_then(|h| h.base_fee_per_gas)
+            .map_or(0, |b| b.to::<u64>()),
+    ));
+
+    // Heads are stamped in their own task the moment they arrive.
+    let ws = ProviderBuilder::new()
+        .connect_ws(WsConnect::new(cfg.ws_url.clone()))
+        .await
+        .map_err(|source| EvmError::Subscribe {
+            url: cfg.ws_url.clone(),
+            source,
+        })?;
+    let subscription = ws
+        .subscribe_blocks()
+        .await
+        .map_err(|source| EvmError::Subscribe {
+            url: cfg.ws_url.clone(),
+            source,
+        })?;
+    let (heads_tx, heads_rx) = mpsc::unbounded_channel();
+    let (register_tx, register_rx) = mpsc::unbounded_channel();
+    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    let mut tasks = TaskSet::default();
+    tasks.push(tokio::spawn(async move {
+        let _keep_connection = ws;
+        let mut stream = subscription.into_stream();
+        while let Some(header) = stream.next().await {
+            if heads_tx.send((header, Instant::now())).is_err() {
+                return;
+            }
+        }
+    }));
+    tasks.push(tokio::spawn(
+        Tracker {
+            client: client.clone(),
+            heads: heads_rx,
+            register: register_rx,
+            events: events_tx,
+            base_fee: base_fee.clone(),
+            pending: HashMap::new(),
+            included: BTreeMap::new(),
+            last_block: None,
+        }
+        .run(),
+    ));
+
+    let senders = signers
+        .into_iter()
+        .zip(&nonces)
+        .map(|(signer, &nonce)| Sender { signer, nonce })
+        .collect();
+    let records = addresses
+        .iter()
+        .zip(balances.iter().zip(&nonces))
+        .map(|(a, (b, n))| SenderRecord {
+            address: a.to_string(),
+            balance_before: b.to_string(),
+            nonce_before: Some(*n),
+        })
+        .collect();
+    Ok(Session {
+        submitter: EvmSubmitter {
+            client,
+            senders,
+            chain_id,
+            seed: cfg.seed.clone(),
+            value: U256::from(cfg.value),
+            priority_fee: cfg.priority_fee.into(),
+            base_fee,
+            register: register_tx,
+        },
+        events: events_rx,
+        tracking: Tracking {
+            method: "newHeads over WebSocket, stamped on arrival; eth_getBlockReceipts per block; \
+                     safe/finalized from block tags read at each head"
+                .to_owned(),
+            resolution_us: 1_000,
+        },
+        senders: records,
+        chain_id: chain_id.to_string(),
+        node_version,
+        tasks,
+    })
+}
+
+/// Sets every sender's balance with `anvil_setBalance`, in one batch.
+async fn fund(client: &RpcClient, url: &str, addresses: &[Address]) -> Result<(), EvmError> {
+    let mut batch = client.new_batch();
+    let mut waiters = Vec::new();
+    for a in addresses {
+        waiters.push(
+            batch
+                .add_call::<_, serde_json::Value>("anvil_setBalance", &(a, U256::from(FUNDING_WEI)))
+                .map_err(|source| EvmError::Rpc {
+                    call: "anvil_setBalance",
+                    url: url.to_owned(),
+                    source,
+                })?,
+        );
+    }
+    timed("anvil_setBalance", url, batch.send()).await?;
+    for w in waiters {
+        w.await.map_err(|e| {
+            EvmError::Funding(format!(
+                "anvil_setBalance failed ({e}); chainmeter funds senders with anvil's cheat code, \
+                 so attach only to anvil (or a node that has anvil_setBalance)"
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+/// Balances and pending nonces of `addresses`, in one batch.
+async fn account_state(
+    client: &RpcClient,
+    url: &str,
+    addresses: &[Address],
+) -> Result<(Vec<U256>, Vec<u64>), EvmError> {
+    let rpc = |source| EvmError::Rpc {
+        call: "eth_getBalance/eth_getTransactionCount",
+        url: url.to_owned(),
+        source,
+    };
+    let mut batch = client.new_batch();
+    let mut balances = Vec::new();
+    let mut nonces = Vec::new();
+    for a in addresses {
+        balances.push(
+            batch
+                .add_call::<_, U256>("eth_getBalance", &(a, BlockNumberOrTag::Pending))
+                .map_err(rpc)?,
+        );
+        nonces.push(
+            batch
+                .add_call::<_, U64>("eth_getTransactionCount", &(a, BlockNumberOrTag::Pending))
+                .map_err(rpc)?,
+        );
+    }
+    timed("eth_getBalance/eth_getTransactionCount", url, batch.send()).await?;
+    let mut b = Vec::new();
+    for w in balances {
+        b.push(w.await.map_err(rpc)?);
+    }
+    let mut n = Vec::new();
+    for w in nonces {
+        n.push(w.await.map_err(rpc)?.to::<u64>());
+    }
+    Ok((b, n))
+}

@@ -1,0 +1,14 @@
+//! The EVM side of chainmeter: derives and funds sender accounts, signs
+//! EIP-1559 transfers locally, sends them raw in JSON-RPC batches, and tracks
+//! inclusion from `newHeads` with one `eth_getBlockReceipts` per block and
+//! `safe`/`finalized` from the block tags.
+
+mod connect;
+mod error;
+mod keys;
+mod submitter;
+mod tracker;
+
+pub use connect::{connect, EvmConfig};
+pub use error::EvmError;
+pub use submitter::EvmSubmitter;

@@ -1,0 +1,148 @@
+//! Signs EIP-1559 transfers locally and sends them raw, in JSON-RPC batches.
+
+use crate::keys;
+use alloy::{
+    consensus::{SignableTransaction, TxEip1559, TxEnvelope},
+    eips::eip2718::Encodable2718,
+    network::TxSignerSync,
+    primitives::{Bytes, TxKind, B256, U256},
+    rpc::client::RpcClient,
+    signers::local::PrivateKeySigner,
+    transports::{RpcError, TransportError},
+};
+use chainmeter_core::{
+    chain::{Submitter, TxSeq},
+    outcome::{Reject, RejectClass},
+};
+use std::{
+    future::Future,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+use tokio::sync::mpsc;
+
+/// Gas of a plain value transfer.
+pub(crate) const TRANSFER_GAS: u64 = 21_000;
+/// How long a send call may take before it counts as a timeout.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A sender account with its next nonce, kept locally: the harness never asks
+/// the node for a nonce while sending.
+#[derive(Debug)]
+pub(crate) struct Sender {
+    pub(crate) signer: PrivateKeySigner,
+    pub(crate) nonce: u64,
+}
+
+/// The EVM [`Submitter`].
+#[derive(Debug)]
+pub struct EvmSubmitter {
+    pub(crate) client: RpcClient,
+    pub(crate) senders: Vec<Sender>,
+    pub(crate) chain_id: u64,
+    pub(crate) seed: String,
+    pub(crate) value: U256,
+    pub(crate) priority_fee: u128,
+    /// Base fee of the latest head, kept current by the tracker.
+    pub(crate) base_fee: Arc<AtomicU64>,
+    /// Tells the tracker which hash is which transaction.
+    pub(crate) register: mpsc::UnboundedSender<(B256, TxSeq)>,
+}
+
+impl Submitter for EvmSubmitter {
+    type Signed = Bytes;
+
+    fn sign(&mut self, seq: TxSeq) -> Result<Bytes, Reject> {
+        let index = (seq % self.senders.len() as u64) as usize;
+        let sender = &mut self.senders[index];
+        // Twice the current base fee plus the tip, as wallets do: room for six
+        // full blocks of base-fee growth; the chain charges only what it uses.
+        let base_fee = u128::from(self.base_fee.load(Ordering::Relaxed));
+        let mut tx = TxEip1559 {
+            chain_id: self.chain_id,
+            nonce: sender.nonce,
+            gas_limit: TRANSFER_GAS,
+            max_fee_per_gas: base_fee * 2 + self.priority_fee,
+            max_priority_fee_per_gas: self.priority_fee,
+            to: TxKind::Call(keys::receiver(&self.seed, seq)),
+            value: self.value,
+            access_list: Default::default(),
+            input: Bytes::new(),
+        };
+        let signature = sender
+            .signer
+            .sign_transaction_sync(&mut tx)
+            .map_err(|e| Reject {
+                class: RejectClass::Build,
+                message: e.to_string(),
+            })?;
+        sender.nonce += 1;
+        let signed = tx.into_signed(signature);
+        let _ = self.register.send((*signed.hash(), seq));
+        Ok(TxEnvelope::from(signed).encoded_2718().into())
+    }
+
+    fn send(
+        &self,
+        batch: Vec<Bytes>,
+    ) -> impl Future<Output = Vec<Result<(), Reject>>> + Send + 'static {
+        let client = self.client.clone();
+        async move {
+            let n = batch.len();
+            match tokio::time::timeout(SEND_TIMEOUT, send_raw(&client, batch)).await {
+                Ok(results) => results,
+                Err(_) => vec![
+                    Err(Reject {
+                        class: RejectClass::Timeout,
+                        message: format!("no answer within {SEND_TIMEOUT:?}")
+                    });
+                    n
+                ],
+            }
+        }
+    }
+}
+
+async fn send_raw(client: &RpcClient, batch: Vec<Bytes>) -> Vec<Result<(), Reject>> {
+    if batch.len() == 1 {
+        let tx = batch.into_iter().next().expect("one transaction");
+        let r: Result<B256, _> = client.request("eth_sendRawTransaction", (tx,)).await;
+        return vec![r.map(drop).map_err(classify)];
+    }
+    let mut request = client.new_batch();
+    let mut waiters = Vec::with_capacity(batch.len());
+    for tx in batch {
+        waiters.push(
+            request
+                .add_call::<_, B256>("eth_sendRawTransaction", &(tx,))
+                .map_err(classify),
+        );
+    }
+    if let Err(e) = request.send().await {
+        let reject = classify(e);
+        return waiters.into_iter().map(|_| Err(reject.clone())).collect();
+    }
+    let mut results = Vec::with_capacity(waiters.len());
+    for w in waiters {
+        results.push(match w {
+            Ok(w) => w.await.map(drop).map_err(classify),
+            Err(e) => Err(e),
+        });
+    }
+    results
+}
+
+/// Sorts a send error into its class by the error's type, never by its text.
+pub(crate) fn classify(e: TransportError) -> Reject {
+    let class = match &e {
+        RpcError::Transport(_) => RejectClass::Transport,
+        _ => RejectClass::Node,
+    };
+    Reject {
+        class,
+        message: e.to_string(),
+    }
+}

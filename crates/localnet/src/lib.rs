@@ -1,0 +1,74 @@
+//! Local validators for chainmeter: find the binary, start it on free loopback
+//! ports with its own ledger and log, wait until it is really ready, and stop
+//! its whole process group when the [`Node`] guard drops — on success, on
+//! error and on Ctrl-C alike.
+
+mod binary;
+mod node;
+mod rpc;
+
+pub use binary::{locate, BinaryKind};
+pub use node::{start_anvil, start_solana_test_validator, AnvilOptions, Node, SolanaOptions};
+pub use rpc::{rpc_call, RpcCallError};
+
+use std::{path::PathBuf, time::Duration};
+
+/// Why a local validator could not be found, started or made ready.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LocalnetError {
+    /// The binary is neither named by its environment variable, on PATH, nor installed by the project's script.
+    #[error("{binary} not found (looked at ${env_var}, PATH and {searched}); install it with `{install}` or set {env_var}")]
+    NotFound {
+        /// The binary's name.
+        binary: &'static str,
+        /// The environment variable that can name it.
+        env_var: &'static str,
+        /// Where the project's install script puts it.
+        searched: String,
+        /// The command that installs it.
+        install: &'static str,
+    },
+    /// The binary could not be run.
+    #[error("cannot run {binary}: {source}")]
+    Spawn {
+        /// The binary.
+        binary: PathBuf,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// It exited before it was ready.
+    #[error("{binary} exited during start-up ({status}); last lines of {log}:\n{tail}")]
+    ExitedEarly {
+        /// The binary.
+        binary: String,
+        /// Its exit status.
+        status: String,
+        /// Its log file.
+        log: PathBuf,
+        /// The log's last lines.
+        tail: String,
+    },
+    /// It did not become ready in time.
+    #[error("{binary} was not ready after {waited:?}: {what}; see its log {log}")]
+    NotReady {
+        /// The binary.
+        binary: String,
+        /// How long it was given.
+        waited: Duration,
+        /// What it was still waiting for.
+        what: String,
+        /// Its log file.
+        log: PathBuf,
+    },
+    /// Local file or process I/O.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,294 @@
+//! A running local validator, as a guard that stops it when dropped.
+
+use crate::{rpc::rpc_call, LocalnetError};
+use serde_json::json;
+use std::{
+    fs::File,
+    io::{BufRead, BufReader},
+    os::unix::process::CommandExt,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+/// How long a validator may take to become ready.
+const ANVIL_READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a stopped validator gets to exit after SIGTERM before SIGKILL.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+const POLL: Duration = Duration::from_millis(50);
+
+/// A validator started by chainmeter. Dropping it stops its whole process group.
+#[derive(Debug)]
+pub struct Node {
+    name: &'static str,
+    child: Arc<Mutex<Child>>,
+    pid: u32,
+    rpc_url: String,
+    ws_url: String,
+    binary: PathBuf,
+    version: String,
+    log: PathBuf,
+    /// Kept so the ledger lives exactly as long as the node.
+    _ledger: Option<tempfile::TempDir>,
+}
+
+impl Node {
+    /// JSON-RPC URL (loopback).
+    pub fn rpc_url(&self) -> &str {
+        &self.rpc_url
+    }
+    /// WebSocket URL (loopback).
+    pub fn ws_url(&self) -> &str {
+        &self.ws_url
+    }
+    /// The binary that runs.
+    pub fn binary(&self) -> &Path {
+        &self.binary
+    }
+    /// The first line of its `--version`.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+    /// Its log file.
+    pub fn log(&self) -> &Path {
+        &self.log
+    }
+    /// Its process id (also its process group id).
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// Resolves when the validator exits, with a description of how.
+    pub async fn exited(&self) -> String {
+        loop {
+            if let Some(status) = self.try_status() {
+                return format!(
+                    "{} exited unexpectedly ({status}); see {}",
+                    self.name,
+                    self.log.display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    fn try_status(&self) -> Option<String> {
+        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        match child.try_wait() {
+            Ok(Some(status)) => Some(status.to_string()),
+            Ok(None) => None,
+            Err(e) => Some(format!("cannot wait for it: {e}")),
+        }
+    }
+
+    /// Stops the validator's process group: SIGTERM, then SIGKILL after a grace period.
+    pub fn stop(&self) {
+        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            // The leader is gone; its group may not be (e.g. a wrapper's child).
+            signal_group(self.pid, libc::SIGKILL);
+            return;
+        }
+        signal_group(self.pid, libc::SIGTERM);
+        let deadline = Instant::now() + STOP_GRACE;
+        while Instant::now() < deadline {
+            if matches!(child.try_wait(), Ok(Some(_))) {
+                signal_group(self.pid, libc::SIGKILL);
+                return;
+            }
+            std::thread::sleep(POLL);
+        }
+        signal_group(self.pid, libc::SIGKILL);
+        let _ = child.wait();
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn signal_group(pgid: u32, signal: libc::c_int) {
+    // SAFETY: kill(2) with a negative pid signals a process group we created.
+    unsafe {
+        libc::kill(-(pgid as libc::pid_t), signal);
+    }
+}
+
+/// Runs `binary --version` and returns its first line.
+pub(crate) fn version_of(binary: &Path) -> Result<String, LocalnetError> {
+    let out = Command::new(binary)
+        .arg("--version")
+        .output()
+        .map_err(|source| LocalnetError::Spawn {
+            binary: binary.to_owned(),
+            source,
+        })?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(text.lines().next().unwrap_or("").trim().to_owned())
+}
+
+/// Spawns `cmd` in its own process group with output to `log`, dying with us if we die.
+fn spawn(
+    name: &'static str,
+    mut cmd: Command,
+    binary: &Path,
+    log: &Path,
+) -> Result<(Child, u32), LocalnetError> {
+    let io = |what: String| move |source| LocalnetError::Io { what, source };
+    let out = File::create(log).map_err(io(format!("cannot create log {}", log.display())))?;
+    let err = out
+        .try_clone()
+        .map_err(io("cannot duplicate log handle".into()))?;
+    cmd.stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .process_group(0);
+    // SAFETY: prctl is async-signal-safe; it only sets this child's parent-death signal.
+    unsafe {
+        cmd.pre_exec(|| {
+            #[cfg(target_os = "linux")]
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().map_err(|source| LocalnetError::Spawn {
+        binary: binary.to_owned(),
+        source,
+    })?;
+    let pid = child.id();
+    let _ = name;
+    Ok((child, pid))
+}
+
+fn log_tail(log: &Path, lines: usize) -> String {
+    let Ok(f) = File::open(log) else {
+        return String::new();
+    };
+    let all: Vec<String> = BufReader::new(f).lines().map_while(Result::ok).collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// Options for anvil.
+#[derive(Debug, Clone)]
+pub struct AnvilOptions {
+    /// Interval mining period.
+    pub block_time: Duration,
+    /// `--slots-in-an-epoch`.
+    pub slots_in_an_epoch: u64,
+    /// `--gas-limit`.
+    pub gas_limit: u64,
+}
+
+/// Starts anvil on a free loopback port, logging to `<log_dir>/anvil.log`, and
+/// waits until it answers JSON-RPC.
+pub async fn start_anvil(
+    binary: &Path,
+    options: &AnvilOptions,
+    log_dir: &Path,
+) -> Result<Node, LocalnetError> {
+    let version = version_of(binary)?;
+    let log = log_dir.join("anvil.log");
+    let mut cmd = Command::new(binary);
+    cmd.args(["--host", "127.0.0.1", "--port", "0", "--accounts", "1"])
+        .arg("--block-time")
+        .arg(format!("{}", options.block_time.as_secs_f64()))
+        .arg("--slots-in-an-epoch")
+        .arg(options.slots_in_an_epoch.to_string())
+        .arg("--gas-limit")
+        .arg(options.gas_limit.to_string());
+    let (child, pid) = spawn("anvil", cmd, binary, &log)?;
+    let mut node = Node {
+        name: "anvil",
+        child: Arc::new(Mutex::new(child)),
+        pid,
+        rpc_url: String::new(),
+        ws_url: String::new(),
+        binary: binary.to_owned(),
+        version,
+        log: log.clone(),
+        _ledger: None,
+    };
+    // anvil picks the port (--port 0) and says which: no race for a free port.
+    let deadline = Instant::now() + ANVIL_READY_TIMEOUT;
+    let addr = loop {
+        if let Some(addr) = std::fs::read_to_string(&log).ok().and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("Listening on ").map(|a| a.trim().to_owned()))
+        }) {
+            break addr;
+        }
+        node.check_alive()?;
+        if Instant::now() > deadline {
+            return Err(node.not_ready(ANVIL_READY_TIMEOUT, "no \"Listening on\" line"));
+        }
+        tokio::time::sleep(POLL).await;
+    };
+    node.rpc_url = format!("http://{addr}");
+    node.ws_url = format!("ws://{addr}");
+    loop {
+        match rpc_call(
+            &node.rpc_url,
+            "eth_chainId",
+            json!([]),
+            Duration::from_secs(2),
+        )
+        .await
+        {
+            Ok(_) => return Ok(node),
+            Err(e) if Instant::now() > deadline => {
+                return Err(node.not_ready(ANVIL_READY_TIMEOUT, &format!("eth_chainId failed: {e}")))
+            }
+            Err(_) => {
+                node.check_alive()?;
+                tokio::time::sleep(POLL).await;
+            }
+        }
+    }
+}
+
+impl Node {
+    fn check_alive(&self) -> Result<(), LocalnetError> {
+        match self.try_status() {
+            None => Ok(()),
+            Some(status) => Err(LocalnetError::ExitedEarly {
+                binary: self.name.to_owned(),
+                status,
+                log: self.log.clone(),
+                tail: log_tail(&self.log, 20),
+            }),
+        }
+    }
+
+    fn not_ready(&self, waited: Duration, what: &str) -> LocalnetError {
+        LocalnetError::NotReady {
+            binary: self.name.to_owned(),
+            waited,
+            what: what.to_owned(),
+            log: self.log.clone(),
+        }
+    }
+}
+
+/// Options for solana-test-validator.
+#[derive(Debug, Clone, Default)]
+pub struct SolanaOptions {
+    /// `--ticks-per-slot`.
+    pub ticks_per_slot: Option<u64>,
+    /// `--slots-per-epoch`.
+    pub slots_per_epoch: Option<u64>,
+}
+
+/// Starts solana-test-validator (not yet supported).
+pub async fn start_solana_test_validator(
+    _binary: &Path,
+    _options: &SolanaOptions,
+    _log_dir: &Path,
+) -> Result<Node, LocalnetError> {
+    Err(LocalnetError::Io {
+        what: "solana-test-validator is not supported yet".into(),
+        source: std::io::Error::from(std::io::ErrorKind::Unsupported),
+    })
+}

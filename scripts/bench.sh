@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs the default benchmark on a fresh machine: installs the validators it
+# needs (once, cached), builds chainmeter, and runs the default scenario.
+# Extra arguments go to `chainmeter run` (e.g. --rate 500 --duration 1m).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+scenario="${CHAINMETER_SCENARIO:-scenarios/evm-transfer.toml}"
+scripts/install-anvil.sh >/dev/null
+cargo build --release --locked -p chainmeter-cli
+exec target/release/chainmeter run "$scenario" "$@"

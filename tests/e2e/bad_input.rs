@@ -1,0 +1,109 @@
+//! Bad input: a clear error naming what and where, a non-zero exit, no validator left running.
+
+use crate::support::{self, chainmeter, pids_named, scenario, stderr};
+
+fn fails_with(args: &[&str], code: i32, needles: &[&str]) {
+    let anvils_before = pids_named("anvil").len();
+    let out = chainmeter(args);
+    let err = stderr(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "exit code for {args:?}: {err}"
+    );
+    for n in needles {
+        assert!(err.contains(n), "{args:?}: stderr lacks {n:?}:\n{err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(
+        pids_named("anvil").len(),
+        anvils_before,
+        "a validator was left running"
+    );
+}
+
+#[test]
+fn missing_file() {
+    fails_with(
+        &["run", "/nonexistent/s.toml"],
+        2,
+        &["cannot read scenario /nonexistent/s.toml"],
+    );
+}
+
+#[test]
+fn unknown_field_wrong_type_and_zero_rate_name_file_line_and_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let unknown = scenario(
+        tmp.path(),
+        "unknown.toml",
+        "name = \"x\"\n[load]\nrate = 1\ncount = 1\nburst = 3\n[evm]\n",
+    );
+    let path = unknown.to_str().unwrap();
+    fails_with(
+        &["run", path],
+        2,
+        &[&format!("{path}:5:1: load.burst: unknown field `burst`")],
+    );
+
+    let wrong = scenario(
+        tmp.path(),
+        "wrong.toml",
+        "name = \"x\"\n[load]\nrate = 1\ncount = \"many\"\n[evm]\n",
+    );
+    let path = wrong.to_str().unwrap();
+    fails_with(
+        &["run", path],
+        2,
+        &[&format!("{path}:4:9: load.count: invalid type: string")],
+    );
+
+    let zero = scenario(
+        tmp.path(),
+        "zero.toml",
+        "name = \"x\"\n[load]\nrate = 0\ncount = 1\n[evm]\n",
+    );
+    let path = zero.to_str().unwrap();
+    fails_with(
+        &["run", path],
+        2,
+        &[&format!(
+            "{path}:3:8: load.rate: must be a number greater than 0"
+        )],
+    );
+    fails_with(
+        &["run", "scenarios/evm-transfer.toml", "--rate", "0"],
+        2,
+        &["--rate: must be a number greater than 0"],
+    );
+}
+
+#[test]
+fn unreachable_url_is_a_clear_error() {
+    let _one_validator = support::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    // Port 9 (discard) on loopback: nothing listens there.
+    fails_with(
+        &[
+            "run",
+            "scenarios/evm-transfer.toml",
+            "--url",
+            "http://127.0.0.1:9",
+            "--out",
+            tmp.path().to_str().unwrap(),
+        ],
+        1,
+        &["http://127.0.0.1:9", "eth_chainId"],
+    );
+}
+
+#[test]
+fn every_shipped_scenario_parses() {
+    for entry in std::fs::read_dir(support::repo_root().join("scenarios")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            chainmeter_core::scenario::load(&path, &Default::default())
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! Helpers shared by the end-to-end tests.
+
+use chainmeter_core::result::RunResult;
+use serde_json::Value;
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output},
+    sync::{Mutex, MutexGuard},
+    time::Duration,
+};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Held by every test that starts a validator: one at a time.
+pub(crate) fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The `chainmeter` binary of the same profile as this test.
+pub(crate) fn binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("CHAINMETER_BIN") {
+        return p.into();
+    }
+    // target/<profile>/deps/e2e-<hash> -> target/<profile>/chainmeter
+    let exe = std::env::current_exe().expect("test binary path");
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .join("chainmeter");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first (`cargo build --release -p chainmeter-cli`, as scripts/test.sh does)",
+        bin.display()
+    );
+    bin
+}
+
+/// Runs `chainmeter` with `args` and returns its output.
+pub(crate) fn chainmeter(args: &[&str]) -> Output {
+    Command::new(binary())
+        .args(args)
+        .current_dir(repo_root())
+        .output()
+        .expect("chainmeter runs")
+}
+
+/// The repository's root directory.
+pub(crate) fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("repo root")
+        .to_owned()
+}
+
+/// Writes a scenario file into `dir` and returns its path.
+pub(crate) fn scenario(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write scenario");
+    path
+}
+
+/// Reads `<dir>/result.json`.
+pub(crate) fn result(dir: &Path) -> RunResult {
+    RunResult::read(&dir.join("result.json")).expect("result.json is readable")
+}
+
+/// Pids of running processes whose executable name is `name` (zombies excluded).
+pub(crate) fn pids_named(name: &str) -> Vec<u32> {
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = &stat[open + 1..close];
+        let state = stat[close + 1..].split_whitespace().next().unwrap_or("");
+        if comm == name && state != "Z" {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// Pids of the children of `parent` named `name`.
+pub(crate) fn children_named(parent: u32, name: &str) -> Vec<u32> {
+    pids_named(name)
+        .into_iter()
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .is_some_and(|stat| {
+                    let close = stat.rfind(')').unwrap_or(0);
+                    stat[close + 1..]
+                        .split_whitespace()
+                        .nth(1)
+                        .and_then(|p| p.parse::<u32>().ok())
+                        == Some(parent)
+                })
+        })
+        .collect()
+}
+
+/// Calls a JSON-RPC method on a node.
+pub(crate) fn rpc(url: &str, method: &str, params: Value) -> Value {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(chainmeter_localnet::rpc_call(
+        url,
+        method,
+        params,
+        Duration::from_secs(10),
+    ))
+    .unwrap_or_else(|e| panic!("{method} failed: {e}"))
+}
+
+/// A hex quantity as u128.
+pub(crate) fn quantity(v: &Value) -> u128 {
+    let s = v.as_str().expect("hex quantity");
+    u128::from_str_radix(s.trim_start_matches("0x"), 16).expect("hex quantity")
+}
+
+/// `stderr` as text, for assertion messages.
+pub(crate) fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
