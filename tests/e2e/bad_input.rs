@@ -3,6 +3,8 @@
 use crate::support::{self, chainmeter, pids_named, scenario, stderr};
 
 fn fails_with(args: &[&str], code: i32, needles: &[&str]) {
+    // Serial with the tests that start validators, so the count below is ours alone.
+    let _one_validator = support::serial();
     let anvils_before = pids_named("anvil").len();
     let out = chainmeter(args);
     let err = stderr(&out);
@@ -80,7 +82,6 @@ fn unknown_field_wrong_type_and_zero_rate_name_file_line_and_field() {
 
 #[test]
 fn unreachable_url_is_a_clear_error() {
-    let _one_validator = support::serial();
     let tmp = tempfile::tempdir().unwrap();
     // Port 9 (discard) on loopback: nothing listens there.
     fails_with(
