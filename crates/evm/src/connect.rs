@@ -3,7 +3,7 @@
 use crate::{
     error::EvmError,
     keys,
-    submitter::{EvmSubmitter, Sender},
+    submitter::{EvmSubmitter, PendingTxs, Sender},
     tracker::Tracker,
 };
 use alloy::{
@@ -20,7 +20,7 @@ use chainmeter_core::{
 use futures::StreamExt;
 use serde::Deserialize;
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::BTreeMap,
     future::Future,
     sync::{atomic::AtomicU64, Arc},
     time::{Duration, Instant},
@@ -139,7 +139,7 @@ pub async fn connect(cfg: &EvmConfig) -> Result<Session<EvmSubmitter>, EvmError>
             source,
         })?;
     let (heads_tx, heads_rx) = mpsc::unbounded_channel();
-    let (register_tx, register_rx) = mpsc::unbounded_channel();
+    let pending = PendingTxs::default();
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let mut tasks = TaskSet::default();
     tasks.push(tokio::spawn(async move {
@@ -155,10 +155,9 @@ pub async fn connect(cfg: &EvmConfig) -> Result<Session<EvmSubmitter>, EvmError>
         Tracker {
             client: client.clone(),
             heads: heads_rx,
-            register: register_rx,
             events: events_tx,
             base_fee: base_fee.clone(),
-            pending: HashMap::new(),
+            pending: pending.clone(),
             included: BTreeMap::new(),
             last_block: None,
         }
@@ -188,7 +187,7 @@ pub async fn connect(cfg: &EvmConfig) -> Result<Session<EvmSubmitter>, EvmError>
             value: U256::from(cfg.value),
             priority_fee: cfg.priority_fee.into(),
             base_fee,
-            register: register_tx,
+            pending,
         },
         events: events_rx,
         tracking: Tracking {

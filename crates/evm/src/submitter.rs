@@ -15,14 +15,17 @@ use chainmeter_core::{
     outcome::{Reject, RejectClass},
 };
 use std::{
+    collections::HashMap,
     future::Future,
     sync::{
         atomic::{AtomicU64, Ordering},
-        Arc,
+        Arc, Mutex,
     },
     time::Duration,
 };
-use tokio::sync::mpsc;
+
+/// Transactions signed but not yet seen in a block, by hash.
+pub(crate) type PendingTxs = Arc<Mutex<HashMap<B256, TxSeq>>>;
 
 /// Gas of a plain value transfer.
 pub(crate) const TRANSFER_GAS: u64 = 21_000;
@@ -48,8 +51,10 @@ pub struct EvmSubmitter {
     pub(crate) priority_fee: u128,
     /// Base fee of the latest head, kept current by the tracker.
     pub(crate) base_fee: Arc<AtomicU64>,
-    /// Tells the tracker which hash is which transaction.
-    pub(crate) register: mpsc::UnboundedSender<(B256, TxSeq)>,
+    /// Signed transactions the tracker has not yet seen in a block, by hash.
+    /// Shared rather than sent over a channel: the tracker needs them only
+    /// when a block arrives, so registering one never wakes it.
+    pub(crate) pending: PendingTxs,
 }
 
 impl Submitter for EvmSubmitter {
@@ -81,7 +86,7 @@ impl Submitter for EvmSubmitter {
             })?;
         sender.nonce += 1;
         let signed = tx.into_signed(signature);
-        let _ = self.register.send((*signed.hash(), seq));
+        self.pending.lock().unwrap_or_else(|e| e.into_inner()).insert(*signed.hash(), seq);
         Ok(TxEnvelope::from(signed).encoded_2718().into())
     }
 

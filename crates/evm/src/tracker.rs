@@ -6,10 +6,10 @@
 //! tags, read at every head: a block is safe (finalized) at the first head at
 //! which the tag reaches it.
 
-use crate::submitter::classify;
+use crate::submitter::{classify, PendingTxs};
 use alloy::{
     eips::BlockNumberOrTag,
-    primitives::{B256, U64},
+    primitives::U64,
     rpc::{
         client::RpcClient,
         types::{Header, TransactionReceipt},
@@ -21,7 +21,7 @@ use chainmeter_core::{
 };
 use serde::Deserialize;
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::BTreeMap,
     sync::{
         atomic::{AtomicU64, Ordering},
         Arc,
@@ -41,11 +41,10 @@ struct NumberOnly {
 pub(crate) struct Tracker {
     pub(crate) client: RpcClient,
     pub(crate) heads: mpsc::UnboundedReceiver<(Header, Instant)>,
-    pub(crate) register: mpsc::UnboundedReceiver<(B256, TxSeq)>,
     pub(crate) events: mpsc::UnboundedSender<ChainEvent>,
     pub(crate) base_fee: Arc<AtomicU64>,
     /// Signed but not yet seen in a block.
-    pub(crate) pending: HashMap<B256, TxSeq>,
+    pub(crate) pending: PendingTxs,
     /// Included, waiting for safe (bool false) or finalized (true), by block.
     pub(crate) included: BTreeMap<u64, Vec<(TxSeq, bool)>>,
     pub(crate) last_block: Option<u64>,
@@ -72,9 +71,8 @@ impl Tracker {
                         return;
                     }
                 },
-                Some((hash, seq)) = self.register.recv() => { self.pending.insert(hash, seq); }
                 _ = tokio::time::sleep_until((last_head + stall).into()) => {
-                    if !self.pending.is_empty() || !self.included.is_empty() {
+                    if !self.pending.lock().unwrap_or_else(|e| e.into_inner()).is_empty() || !self.included.is_empty() {
                         let _ = self.events.send(ChainEvent::Fatal(format!(
                             "no new block for {:.0} s with transactions pending: the node stopped producing blocks",
                             stall.as_secs_f64()
@@ -88,10 +86,6 @@ impl Tracker {
     }
 
     async fn on_head(&mut self, header: Header, at: Instant) -> Result<(), String> {
-        // Everything signed before this head is registered before we look at it.
-        while let Ok((hash, seq)) = self.register.try_recv() {
-            self.pending.insert(hash, seq);
-        }
         if let Some(base_fee) = header.base_fee_per_gas {
             self.base_fee.store(base_fee, Ordering::Relaxed);
         }
@@ -124,8 +118,9 @@ impl Tracker {
             compute: Some(receipts.iter().map(|r| r.gas_used).sum()),
         });
         let mut ours = Vec::new();
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         for r in receipts {
-            let Some(seq) = self.pending.remove(&r.transaction_hash) else {
+            let Some(seq) = pending.remove(&r.transaction_hash) else {
                 continue;
             };
             let _ = self.events.send(ChainEvent::Reached {
@@ -143,6 +138,7 @@ impl Tracker {
             });
             ours.push((seq, false));
         }
+        drop(pending);
         if !ours.is_empty() {
             self.included.insert(number, ours);
         }
