@@ -6,10 +6,7 @@ use crate::support::{
 use chainmeter_core::{result::RunStatus, Level};
 use chainmeter_localnet::{locate, start_anvil, AnvilOptions, BinaryKind};
 use serde_json::json;
-use std::{
-    process::{Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::time::Duration;
 
 const VALUE_WEI: u128 = 1_000;
 
@@ -200,43 +197,23 @@ slots_in_an_epoch = 32
 "#,
     );
     let out_dir = tmp.path().join("out");
-    let mut child = Command::new(support::binary())
-        .args([
-            "run",
-            file.to_str().unwrap(),
-            "--out",
-            out_dir.to_str().unwrap(),
-            "-q",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait until anvil runs and the run has been sending for a few seconds.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let anvil = loop {
-        if let Some(&pid) = children_named(child.id(), "anvil").first() {
-            break pid;
-        }
-        assert!(Instant::now() < deadline, "anvil never started");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let mut run = support::Running::start(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "-q",
+    ]);
+    run.wait_for_line("sending", Duration::from_secs(180));
+    let anvil = *children_named(run.child.id(), "anvil")
+        .first()
+        .expect("the run's validator is its child");
+    // Let transactions land for a while, then kill the validator under the run.
     std::thread::sleep(Duration::from_secs(5));
     // SAFETY: signalling a process we found as our child's child.
     unsafe { libc::kill(anvil as i32, libc::SIGKILL) };
-    let started = Instant::now();
-    let out = loop {
-        if child.try_wait().unwrap().is_some() {
-            break child.wait_with_output().unwrap();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "chainmeter did not stop after anvil died"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let (code, err) = run.finish(Duration::from_secs(30));
+    assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("run aborted"), "{err}");
     let r = result(&out_dir);
     assert!(

@@ -7,4 +7,5 @@
 
 mod bad_input;
 mod evm;
+mod solana;
 mod support;

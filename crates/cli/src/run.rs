@@ -237,8 +237,50 @@ async fn run_target(
             )
             .await
         }
+        (
+            ChainKind::Solana,
+            SendOptions::Solana {
+                skip_preflight,
+                max_retries,
+                compute_unit_price,
+                compute_unit_limit,
+            },
+        ) => {
+            let config = chainmeter_solana::SolanaConfig {
+                rpc_url: rpc_url.clone(),
+                ws_url: ws_url.clone(),
+                seed: scenario.seed.clone(),
+                accounts: scenario.accounts.get(),
+                value: scenario.value,
+                planned: planned_upper_bound(scenario),
+                skip_preflight: *skip_preflight,
+                max_retries: *max_retries,
+                compute_unit_price: *compute_unit_price,
+                compute_unit_limit: *compute_unit_limit,
+                allow_mainnet: args.allow_mainnet,
+            };
+            eprintln!(
+                "waiting for a non-zero fee, funding {} payers, subscribing to slots at {ws_url}",
+                scenario.accounts
+            );
+            let session = or_interrupt(chainmeter_solana::connect(&config))
+                .await?
+                .with_context(|| format!("cannot prepare the Solana run at {rpc_url}"))
+                .map_err(Failure::run_failed)?;
+            let info = node_info(session.chain_id.clone(), session.node_version.clone());
+            drive(
+                scenario,
+                target,
+                session,
+                info,
+                node.as_ref(),
+                dir,
+                args.quiet,
+            )
+            .await
+        }
         (kind, _) => Err(Failure::run_failed(anyhow!(
-            "{kind} runs are not supported yet"
+            "{kind} target without {kind} send options"
         ))),
     }
 }
@@ -355,6 +397,20 @@ fn write_result(result: &RunResult, dir: &Path) -> anyhow::Result<PathBuf> {
     std::fs::write(&tmp, json).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(path)
+}
+
+/// How many transactions the run may send, for funding: exact for a constant
+/// rate, the mean plus a wide margin for Poisson arrivals over a duration.
+fn planned_upper_bound(scenario: &Scenario) -> u64 {
+    Schedule::new(scenario.load, 0)
+        .len_hint()
+        .unwrap_or_else(|| {
+            let seconds = match scenario.load.end {
+                scenario::End::After(d) => (scenario.load.warmup + d).as_secs_f64(),
+                scenario::End::Count(n) => n as f64 / scenario.load.rate.per_second(),
+            };
+            (seconds * scenario.load.rate.per_second() * 1.5) as u64 + 1_000
+        })
 }
 
 /// A schedule seed from the scenario's text seed (FNV-1a: stable across builds).

@@ -96,6 +96,9 @@ pub struct Session<S> {
     pub chain_id: String,
     /// What the node says it is (`web3_clientVersion`, `getVersion`).
     pub node_version: String,
+    /// Value each transfer carries, smallest unit (the chain may need more
+    /// than the scenario asks: a new Solana account must be rent-exempt).
+    pub value_per_tx: u128,
     /// Background tasks (tracker, refreshers); aborted when the session drops.
     pub tasks: TaskSet,
 }

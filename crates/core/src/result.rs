@@ -126,6 +126,8 @@ pub struct LoadSummary {
     pub warmup_sent: u64,
     /// Transactions sent in the measured window.
     pub measured_sent: u64,
+    /// Value each transfer carried, smallest unit (decimal string).
+    pub value_per_tx: String,
     /// How far behind schedule the sends went: `t_send - t_sched`, microseconds.
     pub send_lag_us: StoredHistogram,
 }

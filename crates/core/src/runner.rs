@@ -63,6 +63,8 @@ pub struct Finished {
     pub tracking: Tracking,
     /// The senders before the run.
     pub senders: Vec<SenderRecord>,
+    /// Value each transfer carried, smallest unit.
+    pub value_per_tx: u128,
 }
 
 struct BatchDone {
@@ -213,6 +215,7 @@ pub async fn run<S: Submitter>(
         started_at,
         tracking: session.tracking,
         senders: session.senders,
+        value_per_tx: session.value_per_tx,
         ended_at: OffsetDateTime::now_utc(),
     }
 }
@@ -260,6 +263,7 @@ impl Finished {
                 window_s: to.saturating_sub(from).as_secs_f64(),
                 warmup_sent,
                 measured_sent,
+                value_per_tx: self.value_per_tx.to_string(),
                 send_lag_us: r.send_lag(),
             },
             levels: r.levels(),

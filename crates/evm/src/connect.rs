@@ -199,6 +199,7 @@ pub async fn connect(cfg: &EvmConfig) -> Result<Session<EvmSubmitter>, EvmError>
         senders: records,
         chain_id: chain_id.to_string(),
         node_version,
+        value_per_tx: cfg.value.into(),
         tasks,
     })
 }

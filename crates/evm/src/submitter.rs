@@ -86,7 +86,10 @@ impl Submitter for EvmSubmitter {
             })?;
         sender.nonce += 1;
         let signed = tx.into_signed(signature);
-        self.pending.lock().unwrap_or_else(|e| e.into_inner()).insert(*signed.hash(), seq);
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(*signed.hash(), seq);
         Ok(TxEnvelope::from(signed).encoded_2718().into())
     }
 

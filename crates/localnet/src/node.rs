@@ -131,12 +131,7 @@ pub(crate) fn version_of(binary: &Path) -> Result<String, LocalnetError> {
 }
 
 /// Spawns `cmd` in its own process group with output to `log`, dying with us if we die.
-fn spawn(
-    name: &'static str,
-    mut cmd: Command,
-    binary: &Path,
-    log: &Path,
-) -> Result<(Child, u32), LocalnetError> {
+fn spawn(mut cmd: Command, binary: &Path, log: &Path) -> Result<(Child, u32), LocalnetError> {
     let io = |what: String| move |source| LocalnetError::Io { what, source };
     let out = File::create(log).map_err(io(format!("cannot create log {}", log.display())))?;
     let err = out
@@ -159,7 +154,6 @@ fn spawn(
         source,
     })?;
     let pid = child.id();
-    let _ = name;
     Ok((child, pid))
 }
 
@@ -199,7 +193,7 @@ pub async fn start_anvil(
         .arg(options.slots_in_an_epoch.to_string())
         .arg("--gas-limit")
         .arg(options.gas_limit.to_string());
-    let (child, pid) = spawn("anvil", cmd, binary, &log)?;
+    let (child, pid) = spawn(cmd, binary, &log)?;
     let mut node = Node {
         name: "anvil",
         child: Arc::new(Mutex::new(child)),
@@ -281,14 +275,113 @@ pub struct SolanaOptions {
     pub slots_per_epoch: Option<u64>,
 }
 
-/// Starts solana-test-validator (not yet supported).
+/// How long solana-test-validator may take to answer and produce its first slot.
+const SOLANA_READY_TIMEOUT: Duration = Duration::from_secs(120);
+/// Ports a validator takes: RPC, PubSub (RPC + 1), faucet, gossip, then the dynamic range.
+const SOLANA_PORTS: u16 = 4 + SOLANA_DYNAMIC_PORTS;
+const SOLANA_DYNAMIC_PORTS: u16 = 40;
+
+/// Starts solana-test-validator with a fresh ledger in a temporary directory on
+/// free loopback ports, logging to `<log_dir>/solana-test-validator.log`, and
+/// waits until it is healthy and has produced a slot. (That its fees are
+/// non-zero is checked by the Solana submitter, which can build a message.)
 pub async fn start_solana_test_validator(
-    _binary: &Path,
-    _options: &SolanaOptions,
-    _log_dir: &Path,
+    binary: &Path,
+    options: &SolanaOptions,
+    log_dir: &Path,
 ) -> Result<Node, LocalnetError> {
+    let version = version_of(binary)?;
+    let ledger = tempfile::Builder::new()
+        .prefix("chainmeter-ledger-")
+        .tempdir()
+        .map_err(|source| LocalnetError::Io {
+            what: "cannot create a ledger directory".into(),
+            source,
+        })?;
+    let log = log_dir.join("solana-test-validator.log");
+    let base = free_port_block(SOLANA_PORTS)?;
+    let (rpc, faucet, gossip, dynamic) = (base, base + 2, base + 3, base + 4);
+    let mut cmd = Command::new(binary);
+    cmd.arg("--ledger")
+        .arg(ledger.path())
+        .args(["--reset", "--log", "--bind-address", "127.0.0.1"])
+        .args(["--rpc-port", &rpc.to_string()])
+        .args(["--faucet-port", &faucet.to_string()])
+        .args(["--gossip-port", &gossip.to_string()])
+        .args([
+            "--dynamic-port-range",
+            &format!("{dynamic}-{}", dynamic + SOLANA_DYNAMIC_PORTS - 1),
+        ]);
+    if let Some(t) = options.ticks_per_slot {
+        cmd.args(["--ticks-per-slot", &t.to_string()]);
+    }
+    if let Some(s) = options.slots_per_epoch {
+        cmd.args(["--slots-per-epoch", &s.to_string()]);
+    }
+    // Info-level logging costs the validator CPU and the disk gigabytes under load.
+    if std::env::var_os("RUST_LOG").is_none() {
+        cmd.env("RUST_LOG", "warn");
+    }
+    let (child, pid) = spawn(cmd, binary, &log)?;
+    let node = Node {
+        name: "solana-test-validator",
+        child: Arc::new(Mutex::new(child)),
+        pid,
+        rpc_url: format!("http://127.0.0.1:{rpc}"),
+        ws_url: format!("ws://127.0.0.1:{}", rpc + 1),
+        binary: binary.to_owned(),
+        version,
+        log,
+        _ledger: Some(ledger),
+    };
+    // getHealth says "ok" before the first slot: wait for a slot as well.
+    let deadline = Instant::now() + SOLANA_READY_TIMEOUT;
+    let mut waiting_for = "getHealth".to_owned();
+    loop {
+        node.check_alive()?;
+        if Instant::now() > deadline {
+            return Err(node.not_ready(SOLANA_READY_TIMEOUT, &waiting_for));
+        }
+        let health = rpc_call(
+            &node.rpc_url,
+            "getHealth",
+            json!([]),
+            Duration::from_secs(2),
+        )
+        .await;
+        if matches!(&health, Ok(v) if v == "ok") {
+            waiting_for = "the first slot".to_owned();
+            let slot = rpc_call(
+                &node.rpc_url,
+                "getSlot",
+                json!([{"commitment": "processed"}]),
+                Duration::from_secs(2),
+            )
+            .await;
+            if slot.ok().and_then(|s| s.as_u64()).is_some_and(|s| s >= 1) {
+                return Ok(node);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// A block of `n` consecutive loopback ports that are free for TCP and UDP now.
+fn free_port_block(n: u16) -> Result<u16, LocalnetError> {
+    use std::net::{TcpListener, UdpSocket};
+    // Start from a process-specific place so concurrent runs rarely collide.
+    let mut base = 20_000 + (std::process::id() as u16 % 2_000) * 20;
+    for _ in 0..200 {
+        let free = (base..base + n).all(|p| {
+            TcpListener::bind(("127.0.0.1", p)).is_ok() && UdpSocket::bind(("127.0.0.1", p)).is_ok()
+        });
+        if free {
+            return Ok(base);
+        }
+        base = if base > 60_000 { 20_000 } else { base + n };
+    }
     Err(LocalnetError::Io {
-        what: "solana-test-validator is not supported yet".into(),
-        source: std::io::Error::from(std::io::ErrorKind::Unsupported),
+        what: format!("no block of {n} free loopback ports"),
+        source: std::io::Error::from(std::io::ErrorKind::AddrInUse),
     })
 }

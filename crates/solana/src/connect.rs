@@ -1,0 +1,397 @@
+//! Setting up a Solana session: checks, readiness, funding, blockhashes, tracker.
+
+use crate::{
+    error::SolanaError,
+    keys,
+    submitter::{PendingTxs, RecentBlockhash, SolanaSubmitter},
+    tracker::{SlotEvent, Tracker},
+};
+use chainmeter_core::{
+    chain::{Session, TaskSet},
+    result::{SenderRecord, Tracking},
+};
+use futures::StreamExt;
+use serde_json::json;
+use solana_client::{
+    nonblocking::{pubsub_client::PubsubClient, rpc_client::RpcClient},
+    rpc_response::SlotUpdate,
+};
+use solana_commitment_config::CommitmentConfig;
+use solana_compute_budget_interface::ComputeBudgetInstruction;
+use solana_sdk::{
+    message::Message, pubkey::Pubkey, signature::Keypair, signer::Signer, transaction::Transaction,
+};
+use std::{
+    sync::{Arc, RwLock},
+    time::{Duration, Instant},
+};
+use tokio::sync::mpsc;
+
+/// Solana mainnet-beta's genesis hash.
+const MAINNET_GENESIS: &str = "5eykt4UsFv8P8NJdTREpY1vzqKqZKvdpKuc147dw2N9d";
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+const FUNDING_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often the blockhash is refreshed: about one slot.
+const BLOCKHASH_REFRESH: Duration = Duration::from_millis(400);
+/// Payers funded by one transaction.
+const TRANSFERS_PER_FUNDING_TX: usize = 16;
+/// A lamport reserve per payer beyond what its transactions need.
+const PAYER_RESERVE: u64 = 1_000_000_000;
+
+/// What the Solana side needs to know to start.
+#[derive(Debug, Clone)]
+pub struct SolanaConfig {
+    /// JSON-RPC URL.
+    pub rpc_url: String,
+    /// PubSub WebSocket URL.
+    pub ws_url: String,
+    /// Key derivation seed.
+    pub seed: String,
+    /// Number of payers.
+    pub accounts: u32,
+    /// Lamports per transfer as asked; raised to the rent-exempt minimum.
+    pub value: u64,
+    /// Transactions the run will send (for funding), if known.
+    pub planned: u64,
+    /// `skipPreflight`.
+    pub skip_preflight: bool,
+    /// `maxRetries`.
+    pub max_retries: Option<usize>,
+    /// Compute-unit price, micro-lamports.
+    pub compute_unit_price: Option<u64>,
+    /// Compute-unit limit.
+    pub compute_unit_limit: Option<u32>,
+    /// Allow running against mainnet-beta.
+    pub allow_mainnet: bool,
+}
+
+fn rpc_err<'a>(
+    call: &'static str,
+    url: &'a str,
+) -> impl Fn(solana_client::client_error::ClientError) -> SolanaError + 'a {
+    move |e| SolanaError::Rpc {
+        call,
+        url: url.to_owned(),
+        message: e.to_string(),
+    }
+}
+
+/// Connects, waits for a non-zero fee, funds the payers and starts the tracker.
+pub async fn connect(cfg: &SolanaConfig) -> Result<Session<SolanaSubmitter>, SolanaError> {
+    let url = cfg.rpc_url.as_str();
+    let rpc = RpcClient::new_with_timeout_and_commitment(
+        cfg.rpc_url.clone(),
+        Duration::from_secs(30),
+        CommitmentConfig::confirmed(),
+    );
+    let genesis = rpc
+        .get_genesis_hash()
+        .await
+        .map_err(rpc_err("getGenesisHash", url))?
+        .to_string();
+    if genesis == MAINNET_GENESIS && !cfg.allow_mainnet {
+        return Err(SolanaError::Mainnet { genesis });
+    }
+    let node_version = rpc
+        .get_version()
+        .await
+        .map(|v| format!("solana-core {}", v.solana_core))
+        .unwrap_or_else(|_| "unknown".into());
+
+    let payers: Vec<Keypair> = (0..cfg.accounts)
+        .map(|i| keys::payer(&cfg.seed, i))
+        .collect();
+    let funder = keys::funder(&cfg.seed);
+    let budget = budget_instructions(cfg);
+    let fee = wait_for_fee(&rpc, url, &funder, &budget).await?;
+
+    // A new receiver must end up rent-exempt, or the transfer fails.
+    let rent = rpc
+        .get_minimum_balance_for_rent_exemption(0)
+        .await
+        .map_err(rpc_err("getMinimumBalanceForRentExemption", url))?;
+    let lamports = cfg.value.max(rent);
+    let per_payer =
+        cfg.planned.div_ceil(u64::from(cfg.accounts)) * (lamports + fee) * 2 + PAYER_RESERVE;
+    fund(&rpc, url, &funder, &payers, per_payer).await?;
+
+    let pubkeys: Vec<Pubkey> = payers.iter().map(Keypair::pubkey).collect();
+    let balances = balances(&rpc, url, &pubkeys).await?;
+    let records = pubkeys
+        .iter()
+        .zip(&balances)
+        .map(|(p, b)| SenderRecord {
+            address: p.to_string(),
+            balance_before: b.to_string(),
+            nonce_before: None,
+        })
+        .collect();
+
+    let mut tasks = TaskSet::default();
+    let (hash, height) = rpc
+        .get_latest_blockhash_with_commitment(CommitmentConfig::confirmed())
+        .await
+        .map_err(rpc_err("getLatestBlockhash", url))?;
+    let blockhash: RecentBlockhash = Arc::new(RwLock::new((hash, height)));
+    tasks.push(tokio::spawn(refresh_blockhash(rpc, blockhash.clone())));
+
+    // Slot events are stamped in their own task the moment they arrive.
+    let pubsub =
+        PubsubClient::new(cfg.ws_url.as_str())
+            .await
+            .map_err(|e| SolanaError::Subscribe {
+                what: "the PubSub endpoint",
+                url: cfg.ws_url.clone(),
+                message: e.to_string(),
+            })?;
+    let (updates_tx, updates_rx) = mpsc::unbounded_channel();
+    let ws_url = cfg.ws_url.clone();
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    tasks.push(tokio::spawn(async move {
+        let subscribed = async {
+            let slots = pubsub.slot_updates_subscribe().await.map_err(|e| ("slotsUpdatesSubscribe", e.to_string()))?;
+            let roots = pubsub.root_subscribe().await.map_err(|e| ("rootSubscribe", e.to_string()))?;
+            Ok::<_, (&'static str, String)>((slots.0, roots.0))
+        }
+        .await;
+        let (mut slots, mut roots) = match subscribed {
+            Ok(s) => {
+                let _ = ready_tx.send(Ok(()));
+                s
+            }
+            Err(e) => {
+                let _ = ready_tx.send(Err(e));
+                return;
+            }
+        };
+        loop {
+            let event = tokio::select! {
+                u = slots.next() => match u {
+                    Some(SlotUpdate::Frozen { slot, .. }) => SlotEvent::Frozen(slot),
+                    Some(SlotUpdate::OptimisticConfirmation { slot, .. }) => SlotEvent::Confirmed(slot),
+                    Some(SlotUpdate::Root { slot, .. }) => SlotEvent::Root(slot),
+                    Some(_) => continue,
+                    None => break,
+                },
+                r = roots.next() => match r {
+                    Some(slot) => SlotEvent::Root(slot),
+                    None => break,
+                },
+            };
+            if updates_tx.send(Ok((event, Instant::now()))).is_err() {
+                return;
+            }
+        }
+        let _ = updates_tx.send(Err(format!("the node closed the slot subscriptions at {ws_url}")));
+    }));
+    match ready_rx.await {
+        Ok(Ok(())) => {}
+        Ok(Err((what, message))) => {
+            return Err(SolanaError::Subscribe {
+                what,
+                url: cfg.ws_url.clone(),
+                message,
+            })
+        }
+        Err(_) => {
+            return Err(SolanaError::Subscribe {
+                what: "slots",
+                url: cfg.ws_url.clone(),
+                message: "task ended".into(),
+            })
+        }
+    }
+
+    let http = reqwest::Client::new();
+    let pending = PendingTxs::default();
+    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    tasks.push(tokio::spawn(
+        Tracker::new(
+            http.clone(),
+            cfg.rpc_url.clone(),
+            updates_rx,
+            events_tx,
+            pending.clone(),
+        )
+        .run(),
+    ));
+
+    let mut send_config = json!({"encoding": "base64", "skipPreflight": cfg.skip_preflight, "preflightCommitment": "processed"});
+    if let Some(n) = cfg.max_retries {
+        send_config["maxRetries"] = json!(n);
+    }
+    let session = Session {
+        submitter: SolanaSubmitter {
+            http,
+            url: cfg.rpc_url.clone(),
+            payers,
+            seed: cfg.seed.clone(),
+            lamports,
+            budget,
+            blockhash,
+            pending,
+            send_config,
+        },
+        events: events_rx,
+        tracking: Tracking {
+            method: "slotsUpdatesSubscribe (frozen = processed, optimisticConfirmation = confirmed) and \
+                     rootSubscribe (finalized) over WebSocket, stamped on arrival; each confirmed slot's \
+                     block fetched once (getBlock) for signatures, fees and compute units"
+                .to_owned(),
+            resolution_us: 1_000,
+        },
+        senders: records,
+        chain_id: genesis,
+        node_version,
+        value_per_tx: lamports.into(),
+        tasks,
+    };
+    Ok(session)
+}
+
+fn budget_instructions(cfg: &SolanaConfig) -> Vec<solana_sdk::instruction::Instruction> {
+    let mut v = Vec::new();
+    if let Some(limit) = cfg.compute_unit_limit {
+        v.push(ComputeBudgetInstruction::set_compute_unit_limit(limit));
+    }
+    if let Some(price) = cfg.compute_unit_price {
+        v.push(ComputeBudgetInstruction::set_compute_unit_price(price));
+    }
+    v
+}
+
+/// Waits until the node quotes a non-zero fee for a transfer like ours, and returns it.
+async fn wait_for_fee(
+    rpc: &RpcClient,
+    url: &str,
+    funder: &Keypair,
+    budget: &[solana_sdk::instruction::Instruction],
+) -> Result<u64, SolanaError> {
+    let deadline = Instant::now() + READY_TIMEOUT;
+    loop {
+        let hash = rpc
+            .get_latest_blockhash()
+            .await
+            .map_err(rpc_err("getLatestBlockhash", url))?;
+        let mut ixs = budget.to_vec();
+        ixs.push(solana_system_interface::instruction::transfer(
+            &funder.pubkey(),
+            &keys::receiver("fee", 0),
+            1,
+        ));
+        let message = Message::new_with_blockhash(&ixs, Some(&funder.pubkey()), &hash);
+        match rpc.get_fee_for_message(&message).await {
+            Ok(fee) if fee > 0 => return Ok(fee),
+            _ if Instant::now() > deadline => {
+                return Err(SolanaError::ZeroFee {
+                    seconds: READY_TIMEOUT.as_secs(),
+                })
+            }
+            _ => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+async fn balances(rpc: &RpcClient, url: &str, keys: &[Pubkey]) -> Result<Vec<u64>, SolanaError> {
+    let mut out = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(100) {
+        let accounts = rpc
+            .get_multiple_accounts_with_commitment(chunk, CommitmentConfig::confirmed())
+            .await
+            .map_err(rpc_err("getMultipleAccounts", url))?
+            .value;
+        out.extend(accounts.into_iter().map(|a| a.map_or(0, |a| a.lamports)));
+    }
+    Ok(out)
+}
+
+/// Airdrops to the funder, then tops every payer up to `per_payer` lamports.
+async fn fund(
+    rpc: &RpcClient,
+    url: &str,
+    funder: &Keypair,
+    payers: &[Keypair],
+    per_payer: u64,
+) -> Result<(), SolanaError> {
+    let pubkeys: Vec<Pubkey> = payers.iter().map(Keypair::pubkey).collect();
+    let have = balances(rpc, url, &pubkeys).await?;
+    let short: Vec<(Pubkey, u64)> = pubkeys
+        .iter()
+        .zip(&have)
+        .filter(|(_, &b)| b < per_payer)
+        .map(|(p, &b)| (*p, per_payer - b))
+        .collect();
+    if short.is_empty() {
+        return Ok(());
+    }
+    let needed: u64 = short.iter().map(|(_, n)| n).sum::<u64>() + PAYER_RESERVE;
+    let funder_balance = balances(rpc, url, &[funder.pubkey()]).await?[0];
+    if funder_balance < needed {
+        rpc.request_airdrop(&funder.pubkey(), needed - funder_balance).await.map_err(|e| {
+            SolanaError::Funding(format!(
+                "requestAirdrop of {} lamports failed ({e}); chainmeter funds payers from the node's faucet, \
+                 so attach only to a validator with one (solana-test-validator has)",
+                needed - funder_balance
+            ))
+        })?;
+        wait_until(FUNDING_TIMEOUT, || async {
+            Ok(balances(rpc, url, &[funder.pubkey()]).await?[0] >= needed)
+        })
+        .await
+        .map_err(|e| {
+            SolanaError::Funding(format!("the airdrop to the funder did not arrive: {e}"))
+        })?;
+    }
+    let hash = rpc
+        .get_latest_blockhash()
+        .await
+        .map_err(rpc_err("getLatestBlockhash", url))?;
+    for chunk in short.chunks(TRANSFERS_PER_FUNDING_TX) {
+        let ixs: Vec<_> = chunk
+            .iter()
+            .map(|(to, n)| solana_system_interface::instruction::transfer(&funder.pubkey(), to, *n))
+            .collect();
+        let tx = Transaction::new_signed_with_payer(&ixs, Some(&funder.pubkey()), &[funder], hash);
+        rpc.send_transaction(&tx)
+            .await
+            .map_err(|e| SolanaError::Funding(format!("funding transfer failed: {e}")))?;
+    }
+    wait_until(FUNDING_TIMEOUT, || async {
+        Ok(balances(rpc, url, &pubkeys)
+            .await?
+            .iter()
+            .all(|&b| b >= per_payer))
+    })
+    .await
+    .map_err(|e| SolanaError::Funding(format!("payers were not funded: {e}")))
+}
+
+async fn wait_until<F, Fut>(timeout: Duration, mut check: F) -> Result<(), String>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<bool, SolanaError>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        match check().await {
+            Ok(true) => return Ok(()),
+            Ok(false) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(200)).await
+            }
+            Ok(false) => return Err(format!("not done after {} s", timeout.as_secs())),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+async fn refresh_blockhash(rpc: RpcClient, blockhash: RecentBlockhash) {
+    loop {
+        tokio::time::sleep(BLOCKHASH_REFRESH).await;
+        if let Ok(latest) = rpc
+            .get_latest_blockhash_with_commitment(CommitmentConfig::confirmed())
+            .await
+        {
+            *blockhash.write().unwrap_or_else(|e| e.into_inner()) = latest;
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! The Solana side of chainmeter: derives and funds payer keypairs, signs
+//! unique SOL transfers against a background-refreshed blockhash, sends them
+//! with `sendTransaction` in JSON-RPC batches, and times `processed`,
+//! `confirmed` and `finalized` from slot events (`slotsUpdatesSubscribe`,
+//! `rootSubscribe`), fetching each confirmed slot's block once to find the
+//! run's signatures, their fees and compute units.
+
+mod connect;
+mod error;
+mod keys;
+mod rpc;
+mod submitter;
+mod tracker;
+
+pub use connect::{connect, SolanaConfig};
+pub use error::SolanaError;
+pub use submitter::SolanaSubmitter;

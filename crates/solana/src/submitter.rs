@@ -1,0 +1,167 @@
+//! Signs unique SOL transfers and sends them with `sendTransaction`, in JSON-RPC batches.
+
+use crate::{
+    keys,
+    rpc::{self, BatchError},
+};
+use base64::{engine::general_purpose::STANDARD, Engine};
+use chainmeter_core::{
+    chain::{Submitter, TxSeq},
+    outcome::{Reject, RejectClass},
+};
+use serde_json::{json, Value};
+use solana_sdk::{
+    hash::Hash, instruction::Instruction, message::Message, signature::Keypair,
+    signature::Signature, signer::Signer, transaction::Transaction,
+};
+use std::{
+    collections::HashMap,
+    future::Future,
+    sync::{Arc, Mutex, RwLock},
+    time::Duration,
+};
+
+/// How long a send batch may take before it counts as a timeout.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A transaction signed but not yet seen in a block: its sequence number and
+/// the last block height at which its blockhash is valid.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PendingTx {
+    pub(crate) seq: TxSeq,
+    pub(crate) last_valid_block_height: u64,
+}
+
+/// Signed transactions the tracker has not yet found in a block, by signature.
+pub(crate) type PendingTxs = Arc<Mutex<HashMap<Signature, PendingTx>>>;
+
+/// The latest blockhash and the last block height at which it is valid, kept
+/// fresh by a background task.
+pub(crate) type RecentBlockhash = Arc<RwLock<(Hash, u64)>>;
+
+/// The Solana [`Submitter`].
+#[derive(Debug)]
+pub struct SolanaSubmitter {
+    pub(crate) http: reqwest::Client,
+    pub(crate) url: String,
+    pub(crate) payers: Vec<Keypair>,
+    pub(crate) seed: String,
+    pub(crate) lamports: u64,
+    /// Compute-budget instructions put before every transfer (may be empty).
+    pub(crate) budget: Vec<Instruction>,
+    pub(crate) blockhash: RecentBlockhash,
+    pub(crate) pending: PendingTxs,
+    /// `sendTransaction` options.
+    pub(crate) send_config: Value,
+}
+
+/// A signed transaction: its signature and its wire form, base64.
+#[derive(Debug)]
+pub struct SignedTransfer {
+    signature: Signature,
+    base64: String,
+}
+
+impl Submitter for SolanaSubmitter {
+    type Signed = SignedTransfer;
+
+    fn sign(&mut self, seq: TxSeq) -> Result<SignedTransfer, Reject> {
+        let payer = &self.payers[(seq % self.payers.len() as u64) as usize];
+        let (blockhash, last_valid_block_height) =
+            *self.blockhash.read().unwrap_or_else(|e| e.into_inner());
+        let mut instructions = self.budget.clone();
+        instructions.push(solana_system_interface::instruction::transfer(
+            &payer.pubkey(),
+            &keys::receiver(&self.seed, seq),
+            self.lamports,
+        ));
+        let message = Message::new_with_blockhash(&instructions, Some(&payer.pubkey()), &blockhash);
+        let mut tx = Transaction::new_unsigned(message);
+        tx.try_sign(&[payer], blockhash).map_err(|e| Reject {
+            class: RejectClass::Build,
+            message: e.to_string(),
+        })?;
+        let wire = bincode::serialize(&tx).map_err(|e| Reject {
+            class: RejectClass::Build,
+            message: e.to_string(),
+        })?;
+        let signature = tx.signatures[0];
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                signature,
+                PendingTx {
+                    seq,
+                    last_valid_block_height,
+                },
+            );
+        Ok(SignedTransfer {
+            signature,
+            base64: STANDARD.encode(wire),
+        })
+    }
+
+    fn send(
+        &self,
+        batch: Vec<SignedTransfer>,
+    ) -> impl Future<Output = Vec<Result<(), Reject>>> + Send + 'static {
+        let (http, url, config, pending) = (
+            self.http.clone(),
+            self.url.clone(),
+            self.send_config.clone(),
+            self.pending.clone(),
+        );
+        async move {
+            let calls = batch
+                .iter()
+                .map(|t| ("sendTransaction", json!([t.base64, config])));
+            let results: Vec<Result<(), Reject>> =
+                match rpc::batch(&http, &url, calls, SEND_TIMEOUT).await {
+                    Ok(answers) => answers
+                        .into_iter()
+                        .map(|a| {
+                            a.map(drop).map_err(|error| Reject {
+                                class: RejectClass::Node,
+                                message: error
+                                    .get("message")
+                                    .and_then(Value::as_str)
+                                    .unwrap_or("error")
+                                    .to_owned(),
+                            })
+                        })
+                        .collect(),
+                    Err(BatchError::Timeout) => vec![
+                        Err(Reject {
+                            class: RejectClass::Timeout,
+                            message: format!("no answer within {SEND_TIMEOUT:?}")
+                        });
+                        batch.len()
+                    ],
+                    Err(BatchError::Transport(message)) => {
+                        vec![
+                            Err(Reject {
+                                class: RejectClass::Transport,
+                                message
+                            });
+                            batch.len()
+                        ]
+                    }
+                };
+            // A transaction the node refused will never be seen in a block.
+            let mut pending = pending.lock().unwrap_or_else(|e| e.into_inner());
+            for (t, r) in batch.iter().zip(&results) {
+                if matches!(
+                    r,
+                    Err(Reject {
+                        class: RejectClass::Node,
+                        ..
+                    })
+                ) {
+                    pending.remove(&t.signature);
+                }
+            }
+            results
+        }
+    }
+}

@@ -1,0 +1,367 @@
+//! Level timing from slot events, one block fetch per confirmed slot.
+//!
+//! A WebSocket task stamps every slot event the moment it arrives: `frozen`
+//! (the node finished executing the slot: *processed*), `optimisticConfirmation`
+//! (*confirmed*) and each new root (*finalized* for every slot at or below it).
+//! The tracker fetches each confirmed slot's block once, finds the run's
+//! signatures in it with their fee and compute units, and gives each
+//! transaction its slot's event times. Transactions never wait on a poll, so
+//! the timestamps are as exact as the events; `blockTime` is never used.
+
+use crate::{
+    rpc::{self, BatchError},
+    submitter::PendingTxs,
+};
+use base64::{engine::general_purpose::STANDARD, Engine};
+use chainmeter_core::{
+    chain::{ChainEvent, TxSeq},
+    level::Level,
+};
+use serde_json::{json, Value};
+use solana_sdk::signature::Signature;
+use std::{
+    collections::{BTreeMap, VecDeque},
+    time::{Duration, Instant},
+};
+use tokio::sync::mpsc;
+
+/// With no slot event for this long while transactions are open, the node is taken for dead.
+const STALL: Duration = Duration::from_secs(15);
+/// Retries of a confirmed block the node cannot serve yet, and the pause between them.
+const FETCH_ATTEMPTS: u32 = 20;
+const FETCH_RETRY: Duration = Duration::from_millis(100);
+const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+/// Slots kept behind the root for late events.
+const KEEP_BEHIND_ROOT: u64 = 512;
+
+/// A slot event, as the WebSocket task passes it on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SlotEvent {
+    /// The node froze the slot's bank.
+    Frozen(u64),
+    /// The cluster optimistically confirmed the slot.
+    Confirmed(u64),
+    /// A new root.
+    Root(u64),
+}
+
+#[derive(Debug, Default)]
+struct SlotTimes {
+    frozen: Option<Instant>,
+    confirmed: Option<Instant>,
+    fetched: bool,
+}
+
+struct Fetch {
+    slot: u64,
+    not_before: Instant,
+    attempts: u32,
+}
+
+pub(crate) struct Tracker {
+    pub(crate) http: reqwest::Client,
+    pub(crate) url: String,
+    pub(crate) updates: mpsc::UnboundedReceiver<Result<(SlotEvent, Instant), String>>,
+    pub(crate) events: mpsc::UnboundedSender<ChainEvent>,
+    pub(crate) pending: PendingTxs,
+    slots: BTreeMap<u64, SlotTimes>,
+    /// Roots seen, oldest first, with when they were seen.
+    roots: VecDeque<(u64, Instant)>,
+    /// Landed transactions by slot, waiting for a root at or above it.
+    awaiting_root: BTreeMap<u64, Vec<TxSeq>>,
+    fetches: VecDeque<Fetch>,
+    last_event: Instant,
+}
+
+impl Tracker {
+    pub(crate) fn new(
+        http: reqwest::Client,
+        url: String,
+        updates: mpsc::UnboundedReceiver<Result<(SlotEvent, Instant), String>>,
+        events: mpsc::UnboundedSender<ChainEvent>,
+        pending: PendingTxs,
+    ) -> Self {
+        Self {
+            http,
+            url,
+            updates,
+            events,
+            pending,
+            slots: BTreeMap::new(),
+            roots: VecDeque::new(),
+            awaiting_root: BTreeMap::new(),
+            fetches: VecDeque::new(),
+            last_event: Instant::now(),
+        }
+    }
+
+    fn fatal(&self, reason: String) {
+        let _ = self.events.send(ChainEvent::Fatal(reason));
+    }
+
+    fn has_open_work(&self) -> bool {
+        !self.awaiting_root.is_empty()
+            || !self
+                .pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_empty()
+    }
+
+    pub(crate) async fn run(mut self) {
+        loop {
+            // Events first: they are cheap and their stamps are already taken.
+            match self.updates.try_recv() {
+                Ok(Ok((event, at))) => {
+                    self.on_event(event, at);
+                    continue;
+                }
+                Ok(Err(reason)) => return self.fatal(reason),
+                Err(mpsc::error::TryRecvError::Disconnected) => {
+                    return self.fatal("the slot subscription ended".into());
+                }
+                Err(mpsc::error::TryRecvError::Empty) => {}
+            }
+            let now = Instant::now();
+            if self.fetches.front().is_some_and(|f| f.not_before <= now) {
+                let fetch = self.fetches.pop_front().expect("front exists");
+                if let Err(reason) = self.fetch(fetch).await {
+                    return self.fatal(reason);
+                }
+                continue;
+            }
+            let wake = self
+                .fetches
+                .front()
+                .map_or(self.last_event + STALL, |f| f.not_before);
+            tokio::select! {
+                update = self.updates.recv() => match update {
+                    Some(Ok((event, at))) => self.on_event(event, at),
+                    Some(Err(reason)) => return self.fatal(reason),
+                    None => return self.fatal("the slot subscription ended".into()),
+                },
+                _ = tokio::time::sleep_until(wake.into()) => {
+                    if self.last_event.elapsed() >= STALL {
+                        if self.has_open_work() {
+                            return self.fatal(format!(
+                                "no slot event for {} s with transactions open: the node stopped producing slots",
+                                STALL.as_secs()
+                            ));
+                        }
+                        self.last_event = Instant::now();
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_event(&mut self, event: SlotEvent, at: Instant) {
+        self.last_event = at;
+        match event {
+            SlotEvent::Frozen(slot) => {
+                self.slots.entry(slot).or_default().frozen.get_or_insert(at);
+            }
+            SlotEvent::Confirmed(slot) => {
+                let times = self.slots.entry(slot).or_default();
+                if times.confirmed.is_none() {
+                    times.confirmed = Some(at);
+                    if !times.fetched {
+                        self.fetches.push_back(Fetch {
+                            slot,
+                            not_before: at,
+                            attempts: 0,
+                        });
+                    }
+                }
+            }
+            SlotEvent::Root(root) => self.on_root(root, at),
+        }
+    }
+
+    fn on_root(&mut self, root: u64, at: Instant) {
+        if self.roots.back().is_some_and(|&(r, _)| r >= root) {
+            return;
+        }
+        self.roots.push_back((root, at));
+        let still_open = self.awaiting_root.split_off(&(root + 1));
+        for seq in std::mem::replace(&mut self.awaiting_root, still_open)
+            .into_values()
+            .flatten()
+        {
+            let _ = self.events.send(ChainEvent::Reached {
+                seq,
+                level: Level::Finalized,
+                at,
+            });
+        }
+        // Slots rooted without a confirmation event we saw are fetched too.
+        let queued: Vec<u64> = self.fetches.iter().map(|f| f.slot).collect();
+        for (&slot, times) in self.slots.range(..=root) {
+            if !times.fetched && times.frozen.is_some() && !queued.contains(&slot) {
+                self.fetches.push_back(Fetch {
+                    slot,
+                    not_before: at,
+                    attempts: 0,
+                });
+            }
+        }
+        let keep = self.slots.split_off(&root.saturating_sub(KEEP_BEHIND_ROOT));
+        self.slots = keep;
+        while self.roots.len() > KEEP_BEHIND_ROOT as usize {
+            self.roots.pop_front();
+        }
+    }
+
+    /// When the first root at or above `slot` was seen, if one was.
+    fn rooted_at(&self, slot: u64) -> Option<Instant> {
+        self.roots
+            .iter()
+            .find(|&&(r, _)| r >= slot)
+            .map(|&(_, at)| at)
+    }
+
+    async fn fetch(&mut self, mut fetch: Fetch) -> Result<(), String> {
+        let slot = fetch.slot;
+        let config = json!({
+            "encoding": "base64",
+            "transactionDetails": "full",
+            "rewards": false,
+            "commitment": "confirmed",
+            "maxSupportedTransactionVersion": 0,
+        });
+        let answer = match rpc::batch(
+            &self.http,
+            &self.url,
+            [("getBlock", json!([slot, config]))],
+            FETCH_TIMEOUT,
+        )
+        .await
+        {
+            Ok(mut answers) => answers.pop().unwrap_or(Err(Value::Null)),
+            Err(BatchError::Timeout) => Err(json!({"message": "timeout"})),
+            Err(BatchError::Transport(e)) => return Err(format!("getBlock({slot}): {e}")),
+        };
+        let block = match answer {
+            Ok(block) if !block.is_null() => block,
+            Ok(_) | Err(_) if fetch.attempts + 1 < FETCH_ATTEMPTS => {
+                // Not available yet, or skipped: try again shortly, then give up on it.
+                fetch.attempts += 1;
+                fetch.not_before = Instant::now() + FETCH_RETRY;
+                self.fetches.push_back(fetch);
+                return Ok(());
+            }
+            Ok(_) | Err(_) => return Ok(()),
+        };
+        let times = self.slots.entry(slot).or_default();
+        times.fetched = true;
+        let (frozen, confirmed) = (times.frozen, times.confirmed);
+        // Without a confirmation event (rooted directly), the root's time stands in.
+        let confirmed = confirmed
+            .or_else(|| self.rooted_at(slot))
+            .unwrap_or_else(Instant::now);
+        let processed = frozen.unwrap_or(confirmed).min(confirmed);
+        let rooted = self.rooted_at(slot);
+
+        let transactions = block
+            .get("transactions")
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        let mut compute_total = 0u64;
+        let mut ours = Vec::new();
+        {
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            for tx in transactions {
+                let meta = &tx["meta"];
+                let compute = meta["computeUnitsConsumed"].as_u64().unwrap_or(0);
+                compute_total += compute;
+                let Some(signature) = first_signature(&tx["transaction"]) else {
+                    continue;
+                };
+                let Some(p) = pending.remove(&signature) else {
+                    continue;
+                };
+                let error = meta
+                    .get("err")
+                    .filter(|e| !e.is_null())
+                    .map(Value::to_string);
+                ours.push((p.seq, meta["fee"].as_u64().unwrap_or(0), compute, error));
+            }
+        }
+        let _ = self.events.send(ChainEvent::Block {
+            at: processed,
+            number: slot,
+            txs: Some(transactions.len() as u64),
+            compute: Some(compute_total),
+        });
+        for (seq, fee, compute, error) in ours {
+            let _ = self.events.send(ChainEvent::Reached {
+                seq,
+                level: Level::Processed,
+                at: processed,
+            });
+            let _ = self.events.send(ChainEvent::Reached {
+                seq,
+                level: Level::Confirmed,
+                at: confirmed,
+            });
+            let _ = self.events.send(ChainEvent::Landed {
+                seq,
+                success: error.is_none(),
+                fee: fee.into(),
+                compute,
+                error,
+            });
+            match rooted {
+                Some(at) => {
+                    let _ = self.events.send(ChainEvent::Reached {
+                        seq,
+                        level: Level::Finalized,
+                        at,
+                    });
+                }
+                None => self.awaiting_root.entry(slot).or_default().push(seq),
+            }
+        }
+        // A transaction whose blockhash is older than this block's height allows
+        // can no longer land on this fork.
+        if let Some(height) = block.get("blockHeight").and_then(Value::as_u64) {
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            pending.retain(|_, p| {
+                let alive = p.last_valid_block_height >= height;
+                if !alive {
+                    let _ = self.events.send(ChainEvent::Expired { seq: p.seq });
+                }
+                alive
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The first signature of a base64-encoded wire transaction.
+fn first_signature(transaction: &Value) -> Option<Signature> {
+    let b64 = transaction.get(0)?.as_str()?;
+    let bytes = STANDARD.decode(b64).ok()?;
+    // A compact-u16 signature count, one byte below 128, then 64-byte signatures.
+    let count = *bytes.first()?;
+    if count == 0 || count >= 0x80 {
+        return None;
+    }
+    Signature::try_from(bytes.get(1..65)?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_signature_reads_the_wire_format() {
+        let mut wire = vec![1u8];
+        wire.extend([7u8; 64]);
+        wire.extend([0u8; 10]);
+        let sig = first_signature(&json!([STANDARD.encode(&wire), "base64"])).unwrap();
+        assert_eq!(sig, Signature::from([7u8; 64]));
+        assert!(first_signature(&json!(["AA==", "base64"])).is_none());
+        assert!(first_signature(&json!([])).is_none());
+    }
+}

@@ -1,0 +1,171 @@
+//! Solana runs against a real solana-test-validator.
+
+use crate::support::{self, chainmeter, children_named, pids_named, result, rpc, scenario, stderr};
+use chainmeter_core::{result::RunStatus, Level};
+use chainmeter_localnet::{locate, start_solana_test_validator, BinaryKind, SolanaOptions};
+use serde_json::json;
+use std::time::Duration;
+
+const VALIDATOR: &str = "solana-test-validator";
+
+/// 200 transfers at a constant rate against a validator the test owns, so that
+/// the chain can be questioned after the run: every transaction lands and
+/// reaches every level in order, the payers' balance decrease equals the
+/// lamports sent plus the fee total to the lamport, and finalized trails
+/// confirmed by about 32 slots.
+#[test]
+fn transfers_land_and_fees_match_the_chain() {
+    let _one_validator = support::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let binary = locate(BinaryKind::SolanaTestValidator)
+        .expect("scripts/install-solana-test-validator.sh has run");
+    let validator = rt
+        .block_on(start_solana_test_validator(
+            &binary,
+            &SolanaOptions::default(),
+            tmp.path(),
+        ))
+        .expect("solana-test-validator starts");
+    let url = validator.rpc_url().to_owned();
+    let file = scenario(
+        tmp.path(),
+        "s.toml",
+        r#"
+name = "e2e-solana-fees"
+[accounts]
+count = 8
+seed = "e2e-fees"
+[load]
+rate = 50
+count = 200
+drain_timeout = "60s"
+[solana]
+"#,
+    );
+    let out_dir = tmp.path().join("out");
+    let out = chainmeter(&[
+        "run",
+        file.to_str().unwrap(),
+        "--url",
+        &url,
+        "--out",
+        out_dir.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(out.status.success(), "chainmeter failed: {}", stderr(&out));
+    let r = result(&out_dir);
+
+    assert_eq!(r.status, RunStatus::Completed);
+    assert!(r.outcomes.is_consistent());
+    assert_eq!(r.outcomes.sent, 200);
+    assert_eq!(r.outcomes.landed_ok, 200, "outcomes: {:?}", r.outcomes);
+    let levels: Vec<_> = [Level::Processed, Level::Confirmed, Level::Finalized]
+        .iter()
+        .map(|&l| {
+            r.level(l)
+                .unwrap_or_else(|| panic!("{l} recorded"))
+                .latency_us
+                .clone()
+        })
+        .collect();
+    for (l, h) in levels.iter().enumerate() {
+        assert_eq!(h.count, 200, "level {l} samples");
+    }
+    for pair in levels.windows(2) {
+        assert!(
+            pair[0].min <= pair[1].min && pair[0].p50 <= pair[1].p50 && pair[0].max <= pair[1].max,
+            "levels in order"
+        );
+    }
+    let gap_us = levels[2].p50 - levels[1].p50;
+    let slot_us = r.chain_view.block_interval_us.p50;
+    println!(
+        "confirmed p50 {} µs, finalized p50 {} µs, gap {} µs = {:.1} slots of {} µs",
+        levels[1].p50,
+        levels[2].p50,
+        gap_us,
+        gap_us as f64 / slot_us as f64,
+        slot_us
+    );
+    assert!(
+        (300_000..=700_000).contains(&slot_us),
+        "slot time {slot_us} µs"
+    );
+    let slots = gap_us as f64 / slot_us as f64;
+    assert!(
+        (20.0..=45.0).contains(&slots),
+        "finalized trails confirmed by {slots:.1} slots, not about 32"
+    );
+
+    // The chain's own balances.
+    let value: u128 = r.load.value_per_tx.parse().unwrap();
+    let mut decrease = 0u128;
+    for s in &r.senders {
+        let now = rpc(
+            &url,
+            "getBalance",
+            json!([s.address, {"commitment": "confirmed"}]),
+        )["value"]
+            .as_u64()
+            .unwrap();
+        decrease += s.balance_before.parse::<u128>().unwrap() - u128::from(now);
+    }
+    let fee_total: u128 = r.fees.total.parse().unwrap();
+    assert_eq!(
+        decrease,
+        value * u128::from(r.outcomes.landed()) + fee_total,
+        "balance decrease = value + fees"
+    );
+    // A single-signature transfer costs exactly 5,000 lamports: the fee total
+    // pins the landed count to what the chain charged.
+    assert_eq!((r.fees.per_tx.min, r.fees.per_tx.max), (5_000, 5_000));
+    assert_eq!(fee_total, 5_000 * u128::from(r.outcomes.landed()));
+    drop(validator);
+}
+
+/// Killing the validator in the middle of a run: a clear error, a result with
+/// the open transactions as `unknown`, a non-zero exit.
+#[test]
+fn killing_the_validator_mid_run_still_writes_the_result() {
+    let _one_validator = support::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = scenario(
+        tmp.path(),
+        "s.toml",
+        "name = \"e2e-solana-kill\"\n[load]\nrate = 100\nduration = \"120s\"\n[solana]\n",
+    );
+    let out_dir = tmp.path().join("out");
+    let mut run = support::Running::start(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "-q",
+    ]);
+    run.wait_for_line("sending", Duration::from_secs(180));
+    let validator = *children_named(run.child.id(), VALIDATOR)
+        .first()
+        .expect("the run's validator is its child");
+    // Let transactions land for a while, then kill the validator under the run.
+    std::thread::sleep(Duration::from_secs(5));
+    // SAFETY: signalling a process we found as our child's child.
+    unsafe { libc::kill(validator as i32, libc::SIGKILL) };
+    let (code, err) = run.finish(Duration::from_secs(30));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("run aborted"), "{err}");
+    let r = result(&out_dir);
+    assert!(
+        matches!(r.status, RunStatus::Aborted { .. }),
+        "{:?}",
+        r.status
+    );
+    assert!(r.outcomes.is_consistent(), "{:?}", r.outcomes);
+    assert!(r.outcomes.unknown > 0, "{:?}", r.outcomes);
+    assert!(
+        r.outcomes.landed_ok > 0,
+        "some landed before the kill: {:?}",
+        r.outcomes
+    );
+    assert!(pids_named(VALIDATOR).iter().all(|&p| p != validator));
+}
