@@ -1,8 +1,6 @@
 //! EVM runs against a real anvil.
 
-use crate::support::{
-    self, chainmeter, children_named, pids_named, quantity, result, rpc, scenario, stderr,
-};
+use crate::support::{self, chainmeter, pids_named, quantity, result, rpc, scenario, stderr};
 use chainmeter_core::{result::RunStatus, Level};
 use chainmeter_localnet::{locate, start_anvil, AnvilOptions, BinaryKind};
 use serde_json::json;
@@ -181,11 +179,7 @@ block_time = "1s"
 /// transactions as `unknown`, a non-zero exit.
 #[test]
 fn killing_anvil_mid_run_still_writes_the_result() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let file = scenario(
-        tmp.path(),
-        "s.toml",
+    support::kill_validator_mid_run(
         r#"
 name = "e2e-evm-kill"
 [load]
@@ -193,40 +187,7 @@ rate = 100
 duration = "60s"
 [evm]
 block_time = "1s"
-slots_in_an_epoch = 32
 "#,
+        "anvil",
     );
-    let out_dir = tmp.path().join("out");
-    let mut run = support::Running::start(&[
-        "run",
-        file.to_str().unwrap(),
-        "--out",
-        out_dir.to_str().unwrap(),
-        "-q",
-    ]);
-    run.wait_for_line("sending", Duration::from_secs(180));
-    let anvil = *children_named(run.child.id(), "anvil")
-        .first()
-        .expect("the run's validator is its child");
-    // Let transactions land for a while, then kill the validator under the run.
-    std::thread::sleep(Duration::from_secs(5));
-    // SAFETY: signalling a process we found as our child's child.
-    unsafe { libc::kill(anvil as i32, libc::SIGKILL) };
-    let (code, err) = run.finish(Duration::from_secs(30));
-    assert_eq!(code, Some(1), "{err}");
-    assert!(err.contains("run aborted"), "{err}");
-    let r = result(&out_dir);
-    assert!(
-        matches!(r.status, RunStatus::Aborted { .. }),
-        "{:?}",
-        r.status
-    );
-    assert!(r.outcomes.is_consistent(), "{:?}", r.outcomes);
-    assert!(r.outcomes.unknown > 0, "{:?}", r.outcomes);
-    assert!(
-        r.outcomes.landed_ok > 0,
-        "some landed before the kill: {:?}",
-        r.outcomes
-    );
-    assert!(pids_named("anvil").iter().all(|&p| p != anvil));
 }

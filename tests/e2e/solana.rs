@@ -1,10 +1,9 @@
 //! Solana runs against a real solana-test-validator.
 
-use crate::support::{self, chainmeter, children_named, pids_named, result, rpc, scenario, stderr};
+use crate::support::{self, chainmeter, result, rpc, scenario, stderr};
 use chainmeter_core::{result::RunStatus, Level};
 use chainmeter_localnet::{locate, start_solana_test_validator, BinaryKind, SolanaOptions};
 use serde_json::json;
-use std::time::Duration;
 
 const VALIDATOR: &str = "solana-test-validator";
 
@@ -128,44 +127,14 @@ drain_timeout = "60s"
 /// the open transactions as `unknown`, a non-zero exit.
 #[test]
 fn killing_the_validator_mid_run_still_writes_the_result() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let file = scenario(
-        tmp.path(),
-        "s.toml",
-        "name = \"e2e-solana-kill\"\n[load]\nrate = 100\nduration = \"120s\"\n[solana]\n",
+    support::kill_validator_mid_run(
+        r#"
+name = "e2e-solana-kill"
+[load]
+rate = 100
+duration = "120s"
+[solana]
+"#,
+        VALIDATOR,
     );
-    let out_dir = tmp.path().join("out");
-    let mut run = support::Running::start(&[
-        "run",
-        file.to_str().unwrap(),
-        "--out",
-        out_dir.to_str().unwrap(),
-        "-q",
-    ]);
-    run.wait_for_line("sending", Duration::from_secs(180));
-    let validator = *children_named(run.child.id(), VALIDATOR)
-        .first()
-        .expect("the run's validator is its child");
-    // Let transactions land for a while, then kill the validator under the run.
-    std::thread::sleep(Duration::from_secs(5));
-    // SAFETY: signalling a process we found as our child's child.
-    unsafe { libc::kill(validator as i32, libc::SIGKILL) };
-    let (code, err) = run.finish(Duration::from_secs(30));
-    assert_eq!(code, Some(1), "{err}");
-    assert!(err.contains("run aborted"), "{err}");
-    let r = result(&out_dir);
-    assert!(
-        matches!(r.status, RunStatus::Aborted { .. }),
-        "{:?}",
-        r.status
-    );
-    assert!(r.outcomes.is_consistent(), "{:?}", r.outcomes);
-    assert!(r.outcomes.unknown > 0, "{:?}", r.outcomes);
-    assert!(
-        r.outcomes.landed_ok > 0,
-        "some landed before the kill: {:?}",
-        r.outcomes
-    );
-    assert!(pids_named(VALIDATOR).iter().all(|&p| p != validator));
 }

@@ -210,3 +210,50 @@ impl Running {
         (status.code(), self.seen.join("\n"))
     }
 }
+
+/// Runs `scenario_text` (which must start its own validator, `validator` by
+/// process name), kills the validator once transactions flow, and checks that
+/// the run stops with a clear error, exit code 1, and a result whose open
+/// transactions are `unknown`.
+pub(crate) fn kill_validator_mid_run(scenario_text: &str, validator: &str) {
+    use chainmeter_core::result::RunStatus;
+    let _one_validator = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = scenario(tmp.path(), "s.toml", scenario_text);
+    let out_dir = tmp.path().join("out");
+    let mut run = Running::start(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "-q",
+    ]);
+    run.wait_for_line("sending", Duration::from_secs(180));
+    let pid = *children_named(run.child.id(), validator)
+        .first()
+        .expect("the run's validator is its child");
+    // Let transactions land for a while, then kill the validator under the run.
+    std::thread::sleep(Duration::from_secs(5));
+    // SAFETY: signalling a process we found as our child's child.
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    let (code, err) = run.finish(Duration::from_secs(30));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("run aborted"), "{err}");
+    let r = result(&out_dir);
+    assert!(
+        matches!(r.status, RunStatus::Aborted { .. }),
+        "{:?}",
+        r.status
+    );
+    assert!(r.outcomes.is_consistent(), "{:?}", r.outcomes);
+    assert!(r.outcomes.unknown > 0, "{:?}", r.outcomes);
+    assert!(
+        r.outcomes.landed_ok > 0,
+        "some landed before the kill: {:?}",
+        r.outcomes
+    );
+    assert!(
+        !pids_named(validator).contains(&pid),
+        "the killed validator is still there"
+    );
+}

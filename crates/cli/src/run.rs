@@ -221,10 +221,7 @@ async fn run_target(
                 "funding {} senders and subscribing to new blocks at {ws_url}",
                 scenario.accounts
             );
-            let session = or_interrupt(chainmeter_evm::connect(&config))
-                .await?
-                .with_context(|| format!("cannot prepare the EVM run at {rpc_url}"))
-                .map_err(Failure::run_failed)?;
+            let session = prepare("EVM", &rpc_url, chainmeter_evm::connect(&config)).await?;
             let info = node_info(session.chain_id.clone(), session.node_version.clone());
             drive(
                 scenario,
@@ -263,10 +260,7 @@ async fn run_target(
                 "waiting for a non-zero fee, funding {} payers, subscribing to slots at {ws_url}",
                 scenario.accounts
             );
-            let session = or_interrupt(chainmeter_solana::connect(&config))
-                .await?
-                .with_context(|| format!("cannot prepare the Solana run at {rpc_url}"))
-                .map_err(Failure::run_failed)?;
+            let session = prepare("Solana", &rpc_url, chainmeter_solana::connect(&config)).await?;
             let info = node_info(session.chain_id.clone(), session.node_version.clone());
             drive(
                 scenario,
@@ -283,6 +277,21 @@ async fn run_target(
             "{kind} target without {kind} send options"
         ))),
     }
+}
+
+/// Awaits a chain's preparation (funding, subscriptions) unless Ctrl-C comes first.
+async fn prepare<S, E>(
+    chain: &str,
+    rpc_url: &str,
+    connect: impl Future<Output = Result<Session<S>, E>>,
+) -> Result<Session<S>, Failure>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    or_interrupt(connect)
+        .await?
+        .with_context(|| format!("cannot prepare the {chain} run at {rpc_url}"))
+        .map_err(Failure::run_failed)
 }
 
 async fn start_local(options: &LocalOptions, dir: &Path) -> anyhow::Result<Node> {

@@ -27,31 +27,24 @@ pub(crate) async fn batch(
         .map(|(id, (method, params))| json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
         .collect();
     let n = body.len();
-    let response = http
-        .post(url)
-        .json(&body)
-        .timeout(timeout)
-        .send()
-        .await
-        .map_err(|e| {
-            if e.is_timeout() {
-                BatchError::Timeout
-            } else {
-                BatchError::Transport(e.to_string())
-            }
-        })?;
-    let answers: Vec<Value> = response
-        .error_for_status()
-        .map_err(|e| BatchError::Transport(e.to_string()))?
-        .json()
-        .await
-        .map_err(|e| {
-            if e.is_timeout() {
-                BatchError::Timeout
-            } else {
-                BatchError::Transport(e.to_string())
-            }
-        })?;
+    let answers: Vec<Value> = async {
+        http.post(url)
+            .json(&body)
+            .timeout(timeout)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await
+    }
+    .await
+    .map_err(|e: reqwest::Error| {
+        if e.is_timeout() {
+            BatchError::Timeout
+        } else {
+            BatchError::Transport(e.to_string())
+        }
+    })?;
     // Answers may come in any order: place them by id.
     let mut results: Vec<Result<Value, Value>> =
         vec![Err(json!({"message": "no answer for this call"})); n];
