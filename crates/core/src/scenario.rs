@@ -235,7 +235,7 @@ pub struct EvmFile {
     /// Attach to this JSON-RPC URL instead of starting anvil.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    /// WebSocket URL for block notifications; default: `url` with ws:// instead of http://.
+    /// WebSocket URL for block notifications and sending; default: `url` with ws:// instead of http://.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ws_url: Option<String>,
     /// Levels to wait for, weakest first (default all: included, safe, finalized).
