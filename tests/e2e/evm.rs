@@ -173,6 +173,14 @@ block_time = "1s"
         anvils_before,
         "the run's anvil is still running"
     );
+    // The interval log holds the same samples, second by second.
+    let (intervals, samples) =
+        support::interval_log_counts(&out_dir.join("latency.hlog"), "included");
+    assert!(intervals >= 10, "{intervals} intervals");
+    assert_eq!(
+        samples, inc.count,
+        "interval log samples = histogram samples"
+    );
 }
 
 /// Killing anvil in the middle of a run: a clear error, a result with the open

@@ -257,3 +257,30 @@ pub(crate) fn kill_validator_mid_run(scenario_text: &str, validator: &str) {
         "the killed validator is still there"
     );
 }
+
+/// Reads an HdrHistogram interval log: how many intervals carry `tag`, and
+/// how many samples they hold in all.
+pub(crate) fn interval_log_counts(path: &Path, tag: &str) -> (usize, u64) {
+    use base64::Engine;
+    use hdrhistogram::serialization::{
+        interval_log::{IntervalLogIterator, LogEntry},
+        Deserializer,
+    };
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let (mut intervals, mut samples) = (0, 0);
+    for entry in IntervalLogIterator::new(&bytes) {
+        if let Ok(LogEntry::Interval(h)) = entry {
+            if h.tag().map(|t| t.as_str()) == Some(tag) {
+                let raw = base64::engine::general_purpose::STANDARD
+                    .decode(h.encoded_histogram())
+                    .unwrap();
+                let hist: hdrhistogram::Histogram<u64> = Deserializer::new()
+                    .deserialize(&mut raw.as_slice())
+                    .unwrap();
+                intervals += 1;
+                samples += hist.len();
+            }
+        }
+    }
+    (intervals, samples)
+}

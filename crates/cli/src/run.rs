@@ -366,7 +366,28 @@ async fn drive<S: Submitter>(
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let finished = runner::run(session, plan, abort, |p| progress.update(p)).await;
+    // The interval log is written as the run goes, so a long run keeps no
+    // per-second histograms in memory.
+    let hlog_path = dir.join("latency.hlog");
+    let mut hlog = std::fs::File::create(&hlog_path)
+        .map(std::io::BufWriter::new)
+        .map_err(|e| {
+            eprintln!(
+                "warning: no interval log: cannot create {}: {e}",
+                hlog_path.display()
+            )
+        })
+        .ok();
+    let finished = runner::run(session, plan, abort, |p| progress.update(p), hlog.as_mut()).await;
+    if let Some(mut w) = hlog {
+        use std::io::Write;
+        if let Err(e) = w.flush() {
+            eprintln!(
+                "warning: interval log {} is incomplete: {e}",
+                hlog_path.display()
+            );
+        }
+    }
     progress.finish();
     let result = finished.into_result(scenario, target.kind, environment::current(node_info));
     let written = write_result(&result, dir);

@@ -41,6 +41,8 @@ struct LevelHistograms {
     level: Level,
     latency: Histogram<u64>,
     service: Histogram<u64>,
+    /// Latency recorded since the last interval was taken (for the interval log).
+    interval: Histogram<u64>,
 }
 
 /// Records one run against one chain.
@@ -104,6 +106,7 @@ impl Recorder {
                 level,
                 latency: new_histogram(),
                 service: new_histogram(),
+                interval: new_histogram(),
             })
             .collect();
         let last = recorded
@@ -270,10 +273,9 @@ impl Recorder {
         }
         if !warmup {
             if let Some(h) = self.recorded.iter_mut().find(|h| h.level == level) {
-                record(
-                    &mut h.latency,
-                    at.saturating_duration_since(sched).as_micros() as u64,
-                );
+                let latency = at.saturating_duration_since(sched).as_micros() as u64;
+                record(&mut h.latency, latency);
+                record(&mut h.interval, latency);
                 if let Some(send) = send {
                     record(
                         &mut h.service,
@@ -309,6 +311,15 @@ impl Recorder {
     /// The measured window, as offsets from the start of the run.
     pub fn window(&self) -> (Duration, Duration) {
         self.window
+    }
+
+    /// Hands each recorded level's latency since the last call to `f`, then
+    /// starts new intervals.
+    pub fn take_intervals(&mut self, mut f: impl FnMut(Level, &Histogram<u64>)) {
+        for h in &mut self.recorded {
+            f(h.level, &h.interval);
+            h.interval.reset();
+        }
     }
 
     /// Transactions not yet complete.

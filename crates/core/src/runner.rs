@@ -18,6 +18,11 @@ use crate::{
     schedule::Schedule,
     usage::ProcessUsage,
 };
+use hdrhistogram::serialization::{
+    interval_log::{IntervalLogWriterBuilder, Tag},
+    V2DeflateSerializer,
+};
+use std::time::SystemTime;
 use std::{
     future::Future,
     time::{Duration, Instant},
@@ -75,12 +80,15 @@ struct BatchDone {
 
 /// Runs `plan` on `session` until the schedule is done and drained, `abort`
 /// resolves (its output is the reason), or the tracker reports a fatal error.
-/// `progress` is called about once a second.
-pub async fn run<S: Submitter>(
+/// `progress` is called about once a second. With `interval_log`, each
+/// second's latency histograms are written to it as an HdrHistogram interval
+/// log (`.hlog`), one tagged line per level, as the run goes.
+pub async fn run<S: Submitter, W: std::io::Write>(
     mut session: Session<S>,
     plan: RunPlan,
     abort: impl Future<Output = String>,
     mut progress: impl FnMut(&Progress),
+    mut interval_log: Option<W>,
 ) -> Finished {
     let started_at = OffsetDateTime::now_utc();
     let usage_before = ProcessUsage::now();
@@ -96,6 +104,17 @@ pub async fn run<S: Submitter>(
         start,
         (plan.load.warmup, window_end),
     );
+    let mut serializer = V2DeflateSerializer::new();
+    let mut hlog = interval_log.as_mut().and_then(|w| {
+        IntervalLogWriterBuilder::new()
+            .add_comment(
+                "chainmeter: latency from intended send time, microseconds; one tag per level",
+            )
+            .with_start_time(SystemTime::now())
+            .begin_log_with(w, &mut serializer)
+            .ok()
+    });
+    let mut interval_start = Duration::ZERO;
     let mut schedule = Schedule::new(plan.load, plan.seed).peekable();
 
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<BatchDone>();
@@ -170,7 +189,19 @@ pub async fn run<S: Submitter>(
                     let _ = done_tx.send(BatchDone { seqs, at, results });
                 });
             }
-            _ = ticker.tick() => progress(&recorder.progress(Instant::now())),
+            _ = ticker.tick() => {
+                let now = Instant::now();
+                progress(&recorder.progress(now));
+                if let Some(log) = hlog.as_mut() {
+                    let elapsed = now.saturating_duration_since(start);
+                    let length = elapsed.saturating_sub(interval_start);
+                    recorder.take_intervals(|level, h| {
+                        // A failed write loses the interval log, never the run.
+                        let _ = log.write_histogram(h, interval_start, length, Tag::new(level.as_str()));
+                    });
+                    interval_start = elapsed;
+                }
+            }
             _ = sleep_until(drain_deadline.unwrap_or(start).into()), if drain_deadline.is_some() => {
                 break RunStatus::Completed;
             }
@@ -191,6 +222,14 @@ pub async fn run<S: Submitter>(
     if matches!(plan.load.end, End::Count(_)) {
         recorder.set_window_end(last_sched);
     }
+    if let Some(log) = hlog.as_mut() {
+        let elapsed = start.elapsed();
+        let length = elapsed.saturating_sub(interval_start);
+        recorder.take_intervals(|level, h| {
+            let _ = log.write_histogram(h, interval_start, length, Tag::new(level.as_str()));
+        });
+    }
+    drop(hlog);
     recorder.close(match status {
         RunStatus::Completed => Closing::DrainTimedOut,
         RunStatus::Aborted { .. } => Closing::Aborted,
