@@ -199,3 +199,45 @@ block_time = "1s"
         "anvil",
     );
 }
+
+/// Ctrl-C: the run stops at once with exit code 130, writes what it measured,
+/// and its anvil is gone.
+#[test]
+fn ctrl_c_stops_the_run_writes_the_result_and_the_validator() {
+    let _one_validator = support::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = scenario(
+        tmp.path(),
+        "s.toml",
+        "name = \"e2e-ctrl-c\"\n[load]\nrate = 100\nduration = \"60s\"\n[evm]\n",
+    );
+    let out_dir = tmp.path().join("out");
+    let mut run = support::Running::start(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "-q",
+    ]);
+    run.wait_for_line("sending", Duration::from_secs(60));
+    let anvil = *support::children_named(run.child.id(), "anvil")
+        .first()
+        .expect("the run's anvil is its child");
+    std::thread::sleep(Duration::from_secs(3));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(run.child.id() as i32, libc::SIGINT) };
+    let (code, err) = run.finish(Duration::from_secs(20));
+    assert_eq!(code, Some(130), "{err}");
+    assert!(err.contains("interrupted by Ctrl-C"), "{err}");
+    let r = result(&out_dir);
+    assert!(matches!(r.status, RunStatus::Aborted { .. }));
+    assert!(
+        r.outcomes.is_consistent() && r.outcomes.sent > 0,
+        "{:?}",
+        r.outcomes
+    );
+    assert!(
+        !pids_named("anvil").contains(&anvil),
+        "anvil outlived the run"
+    );
+}
