@@ -3,11 +3,10 @@
 //! This binary only parses arguments and dispatches; each subcommand lives in
 //! its own module and calls the library crates.
 
+mod analyze;
 mod environment;
-mod format;
 mod progress;
 mod run;
-mod summary;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -40,6 +39,14 @@ struct Cli {
 enum Command {
     /// Run a scenario: start (or attach to) the chain, send the load, write the result.
     Run(run::RunArgs),
+    /// Render a result file as a Markdown report.
+    Report(analyze::ReportArgs),
+    /// Compare results: chains side by side, or a baseline against a candidate
+    /// with regression thresholds (exit code 1 when one is broken).
+    Compare(analyze::CompareArgs),
+    /// Merge the results of several generator processes that drove the same
+    /// chain with the same scenario.
+    Merge(analyze::MergeArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +64,9 @@ fn main() -> ExitCode {
     let outcome = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => run::run(args).await,
+            Command::Report(args) => analyze::report(args),
+            Command::Compare(args) => analyze::compare(args),
+            Command::Merge(args) => analyze::merge(args),
         }
     });
     // Validators are stopped by their guards inside `run`; nothing is left to wait for.

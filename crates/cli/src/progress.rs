@@ -1,7 +1,7 @@
 //! The live progress line.
 
-use crate::format::micros;
 use chainmeter_core::recorder::Progress;
+use chainmeter_report::format::micros;
 use std::io::{IsTerminal, Write};
 
 /// Prints progress to stderr: one line rewritten in place on a terminal, a

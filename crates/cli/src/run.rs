@@ -1,6 +1,6 @@
 //! `chainmeter run`: one scenario, each of its chains in turn.
 
-use crate::{environment, progress::ProgressLine, summary};
+use crate::{environment, progress::ProgressLine};
 use anyhow::{anyhow, Context};
 use chainmeter_core::{
     chain::{Session, Submitter},
@@ -121,7 +121,9 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
             Ok(()) => {}
             Err(f) if matches!(f.kind, FailureKind::Interrupted) => return Err(f),
             Err(f) => {
-                eprintln!("error: {} run: {:#}", target.kind, f.error);
+                if several {
+                    eprintln!("error: {} run: {:#}", target.kind, f.error);
+                }
                 failures.push((target.kind, f));
             }
         }
@@ -391,7 +393,7 @@ async fn drive<S: Submitter>(
     progress.finish();
     let result = finished.into_result(scenario, target.kind, environment::current(node_info));
     let written = write_result(&result, dir);
-    let md = summary::markdown(&result);
+    let md = chainmeter_report::markdown::run_summary(&result);
     println!("{md}");
     let summary_path = dir.join("summary.md");
     let summary_written = std::fs::write(&summary_path, &md)

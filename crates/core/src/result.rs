@@ -235,7 +235,7 @@ pub struct HarnessUsage {
 #[non_exhaustive]
 pub enum ResultReadError {
     /// I/O.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         /// The file.
         path: String,
@@ -244,7 +244,7 @@ pub enum ResultReadError {
         source: std::io::Error,
     },
     /// Not JSON of the expected shape.
-    #[error("{path}: not a chainmeter result: {source}")]
+    #[error("{path}: not a chainmeter result")]
     Json {
         /// The file.
         path: String,

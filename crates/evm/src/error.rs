@@ -7,7 +7,7 @@ use alloy::transports::TransportError;
 #[non_exhaustive]
 pub enum EvmError {
     /// A JSON-RPC call failed.
-    #[error("{call} at {url}: {source}")]
+    #[error("{call} at {url}")]
     Rpc {
         /// What was being done.
         call: &'static str,
@@ -18,7 +18,7 @@ pub enum EvmError {
         source: TransportError,
     },
     /// The WebSocket for block notifications could not be opened.
-    #[error("cannot subscribe to newHeads at {url}: {source}")]
+    #[error("cannot subscribe to newHeads at {url}")]
     Subscribe {
         /// The WebSocket URL.
         url: String,

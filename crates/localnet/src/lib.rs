@@ -30,7 +30,7 @@ pub enum LocalnetError {
         install: &'static str,
     },
     /// The binary could not be run.
-    #[error("cannot run {binary}: {source}")]
+    #[error("cannot run {binary}")]
     Spawn {
         /// The binary.
         binary: PathBuf,
@@ -63,7 +63,7 @@ pub enum LocalnetError {
         log: PathBuf,
     },
     /// Local file or process I/O.
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Io {
         /// What was being done.
         what: String,

@@ -8,13 +8,13 @@ use std::time::Duration;
 #[non_exhaustive]
 pub enum RpcCallError {
     /// The request failed (connection refused, timeout, bad HTTP status).
-    #[error("{method}: {source}")]
+    #[error("{method}: {error}")]
     Http {
         /// The method.
         method: String,
-        /// The error.
-        #[source]
-        source: reqwest::Error,
+        /// The error, shown in the message (not a `source`): callers embed
+        /// this error's text in their own.
+        error: reqwest::Error,
     },
     /// The node answered with a JSON-RPC error.
     #[error("{method}: node returned error {error}")]
@@ -33,9 +33,9 @@ pub async fn rpc_call(
     params: Value,
     timeout: Duration,
 ) -> Result<Value, RpcCallError> {
-    let http = |source| RpcCallError::Http {
+    let http = |error| RpcCallError::Http {
         method: method.to_owned(),
-        source,
+        error,
     };
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
     let client = reqwest::Client::builder()

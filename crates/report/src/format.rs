@@ -3,7 +3,7 @@
 use chainmeter_core::ChainKind;
 
 /// Microseconds as seconds or milliseconds, three significant figures or so.
-pub(crate) fn micros(us: u64) -> String {
+pub fn micros(us: u64) -> String {
     if us >= 1_000_000 {
         format!("{:.3} s", us as f64 / 1e6)
     } else if us >= 1_000 {
@@ -14,7 +14,7 @@ pub(crate) fn micros(us: u64) -> String {
 }
 
 /// An amount in the chain's smallest unit, with a readable larger unit beside it.
-pub(crate) fn native(amount: f64, chain: ChainKind) -> String {
+pub fn native(amount: f64, chain: ChainKind) -> String {
     match chain {
         ChainKind::Evm => {
             let gwei = amount / 1e9;

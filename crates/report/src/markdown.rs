@@ -1,11 +1,11 @@
-//! The Markdown summary printed at the end of a run and saved beside its result.
+//! One run as Markdown: the summary printed at the end of a run and saved beside its result.
 
 use crate::format::{micros, native};
 use chainmeter_core::result::{RunResult, RunStatus};
 use std::fmt::Write;
 
 /// Renders `r` as Markdown.
-pub(crate) fn markdown(r: &RunResult) -> String {
+pub fn run_summary(r: &RunResult) -> String {
     let mut s = String::new();
     let node = &r.environment.node;
     let _ = writeln!(

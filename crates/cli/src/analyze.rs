@@ -1,0 +1,167 @@
+//! `chainmeter report`, `compare` and `merge`: commands over result files.
+
+use crate::run::{Failure, FailureKind};
+use anyhow::{anyhow, Context};
+use chainmeter_core::result::RunResult;
+use chainmeter_report::{compare, markdown, merge as merging};
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+/// `chainmeter report` arguments.
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    /// A result file written by `chainmeter run`.
+    result: PathBuf,
+    /// Write the report here [default: report.md beside the result].
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+/// `chainmeter compare` arguments.
+#[derive(Debug, Args)]
+pub(crate) struct CompareArgs {
+    /// Result files. Different chains: a side-by-side table. One chain, two
+    /// files: the first is the baseline, the second the candidate.
+    #[arg(required = true, num_args = 2..)]
+    results: Vec<PathBuf>,
+    /// Compare runs of different workloads (refused by default).
+    #[arg(long)]
+    allow_mismatch: bool,
+    /// Fail (exit code 1) when the candidate breaks this rule, e.g.
+    /// `confirmed.p99>+10%`, `tps<-5%`, `fee>100` (absolute, in the metric's
+    /// unit). Repeatable. Metrics: tps, tps_peak, success, <level>.p50,
+    /// <level>.p99, fee, block_time.p50, cpu_per_tx.
+    #[arg(long = "fail-if", value_name = "RULE")]
+    fail_if: Vec<String>,
+    /// Write the candidate's metrics for github-action-benchmark to
+    /// PREFIX-smaller.json (customSmallerIsBetter) and PREFIX-bigger.json
+    /// (customBiggerIsBetter).
+    #[arg(long, value_name = "PREFIX")]
+    bench_json: Option<PathBuf>,
+    /// Also write the comparison (Markdown) to this file.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+/// `chainmeter merge` arguments.
+#[derive(Debug, Args)]
+pub(crate) struct MergeArgs {
+    /// Result files of one scenario against one chain, from several generators.
+    #[arg(required = true, num_args = 2..)]
+    results: Vec<PathBuf>,
+    /// Where to write the merged result.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+fn bad(e: impl Into<anyhow::Error>) -> Failure {
+    Failure {
+        kind: FailureKind::BadInput,
+        error: e.into(),
+    }
+}
+
+fn read(path: &Path) -> Result<RunResult, Failure> {
+    RunResult::read(path).map_err(bad)
+}
+
+fn write(path: &Path, text: &str) -> Result<(), Failure> {
+    std::fs::write(path, text)
+        .with_context(|| format!("cannot write {}", path.display()))
+        .map_err(bad)
+}
+
+pub(crate) fn report(args: ReportArgs) -> Result<(), Failure> {
+    let r = read(&args.result)?;
+    let md = markdown::run_summary(&r);
+    let out = args
+        .out
+        .unwrap_or_else(|| args.result.with_file_name("report.md"));
+    write(&out, &md)?;
+    println!("{md}");
+    eprintln!("report: {}", out.display());
+    Ok(())
+}
+
+pub(crate) fn compare(args: CompareArgs) -> Result<(), Failure> {
+    let results = args
+        .results
+        .iter()
+        .map(|p| read(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !args.allow_mismatch {
+        compare::check_same_workload(&results).map_err(bad)?;
+    }
+    let thresholds = args
+        .fail_if
+        .iter()
+        .map(|t| compare::Threshold::parse(t))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(bad)?;
+    let same_chain = results.iter().all(|r| r.chain == results[0].chain);
+    let baseline_vs_candidate = same_chain && results.len() == 2;
+    if !baseline_vs_candidate && (!thresholds.is_empty() || args.bench_json.is_some()) {
+        return Err(bad(anyhow!("--fail-if and --bench-json compare a baseline with a candidate: give two results of one chain")));
+    }
+    let (text, regressions) = if baseline_vs_candidate {
+        let deltas = compare::deltas(&results[0], &results[1]);
+        let regressions = compare::regressions(&deltas, &thresholds).map_err(bad)?;
+        let text = format!(
+            "## chainmeter: {} baseline vs candidate\n\nbaseline: {}\ncandidate: {}\n\n{}",
+            results[0].chain,
+            args.results[0].display(),
+            args.results[1].display(),
+            compare::delta_table(&deltas)
+        );
+        if let Some(prefix) = &args.bench_json {
+            let (smaller, bigger) = compare::benchmark_entries(&results[1]);
+            for (suffix, entries) in [("smaller", smaller), ("bigger", bigger)] {
+                let path = PathBuf::from(format!("{}-{suffix}.json", prefix.display()));
+                write(
+                    &path,
+                    &serde_json::to_string_pretty(&entries).expect("entries serialize"),
+                )?;
+                eprintln!("benchmark data: {}", path.display());
+            }
+        }
+        (text, regressions)
+    } else {
+        (
+            format!(
+                "## chainmeter: chains side by side\n\n{}",
+                compare::chain_table(&results)
+            ),
+            Vec::new(),
+        )
+    };
+    println!("{text}");
+    if let Some(out) = &args.out {
+        write(out, &text)?;
+    }
+    if regressions.is_empty() {
+        return Ok(());
+    }
+    Err(Failure {
+        kind: FailureKind::RunFailed,
+        error: anyhow!("the candidate regressed:\n- {}", regressions.join("\n- ")),
+    })
+}
+
+pub(crate) fn merge(args: MergeArgs) -> Result<(), Failure> {
+    let inputs = args
+        .results
+        .iter()
+        .map(|p| read(p).map(|r| (p.display().to_string(), r)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let merged = merging::merge(&inputs).map_err(bad)?;
+    let json = serde_json::to_string_pretty(&merged).expect("a result serializes");
+    write(&args.out, &json)?;
+    eprintln!(
+        "merged {} results: {} sent, {} landed; written to {}",
+        inputs.len(),
+        merged.outcomes.sent,
+        merged.outcomes.landed(),
+        args.out.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,507 @@
+//! Comparing runs: chain vs chain, and baseline vs candidate with regression
+//! thresholds and github-action-benchmark output.
+
+use crate::format::{micros, native};
+use chainmeter_core::{level::Level, result::RunResult};
+use serde::Serialize;
+use std::fmt::Write;
+
+/// Which way a metric improves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Better {
+    /// Lower is better (latency, fees, CPU).
+    Smaller,
+    /// Higher is better (throughput, success rate).
+    Bigger,
+}
+
+/// A headline figure of one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metric {
+    /// Name used in thresholds and benchmark output, e.g. `confirmed.p99`.
+    pub name: String,
+    /// Unit of `value`.
+    pub unit: &'static str,
+    /// The figure.
+    pub value: f64,
+    /// Which way it improves.
+    pub better: Better,
+}
+
+/// The headline figures of a run, in a fixed order.
+pub fn headline(r: &RunResult) -> Vec<Metric> {
+    let m = |name: String, unit, value, better| Metric {
+        name,
+        unit,
+        value,
+        better,
+    };
+    let mut v = vec![
+        m(
+            "tps".into(),
+            "tx/s",
+            r.throughput.landed_mean_per_s,
+            Better::Bigger,
+        ),
+        m(
+            "tps_peak".into(),
+            "tx/s",
+            r.throughput.landed_peak_1s as f64,
+            Better::Bigger,
+        ),
+        m("success".into(), "%", success_pct(r), Better::Bigger),
+    ];
+    for l in &r.levels {
+        v.push(m(
+            format!("{}.p50", l.level),
+            "ms",
+            l.latency_us.p50 as f64 / 1e3,
+            Better::Smaller,
+        ));
+        v.push(m(
+            format!("{}.p99", l.level),
+            "ms",
+            l.latency_us.p99 as f64 / 1e3,
+            Better::Smaller,
+        ));
+    }
+    v.push(m(
+        "fee".into(),
+        r.chain.fee_unit(),
+        r.fees.per_tx.mean,
+        Better::Smaller,
+    ));
+    v.push(m(
+        "block_time.p50".into(),
+        "ms",
+        r.chain_view.block_interval_us.p50 as f64 / 1e3,
+        Better::Smaller,
+    ));
+    v.push(m(
+        "cpu_per_tx".into(),
+        "µs",
+        r.harness.cpu_us_per_tx,
+        Better::Smaller,
+    ));
+    v
+}
+
+fn success_pct(r: &RunResult) -> f64 {
+    if r.outcomes.sent == 0 {
+        0.0
+    } else {
+        100.0 * r.outcomes.landed_ok as f64 / r.outcomes.sent as f64
+    }
+}
+
+/// Why two results cannot be compared as they are.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CompareError {
+    /// The workloads differ.
+    #[error("the runs did not run the same workload ({0}); pass --allow-mismatch to compare them anyway")]
+    Mismatch(String),
+    /// A threshold could not be read.
+    #[error("--fail-if {given:?}: {reason}")]
+    Threshold {
+        /// What was given.
+        given: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// The parts of a scenario that make two runs the same workload.
+fn workload_key(r: &RunResult) -> serde_json::Value {
+    let s = &r.scenario;
+    serde_json::json!({
+        "workload": s.get("workload"),
+        "accounts": s.pointer("/accounts/count"),
+        "shape": s.pointer("/load/shape"),
+        "rate": s.pointer("/load/rate"),
+        "duration": s.pointer("/load/duration"),
+        "count": s.pointer("/load/count"),
+        "warmup": s.pointer("/load/warmup"),
+    })
+}
+
+/// Checks that `results` ran the same workload; names the first difference.
+pub fn check_same_workload(results: &[RunResult]) -> Result<(), CompareError> {
+    let Some(first) = results.first() else {
+        return Ok(());
+    };
+    let key = workload_key(first);
+    for r in &results[1..] {
+        let other = workload_key(r);
+        if other != key {
+            let field = key
+                .as_object()
+                .into_iter()
+                .flatten()
+                .find(|(k, v)| other.get(k.as_str()) != Some(v))
+                .map_or("scenario".to_owned(), |(k, _)| k.clone());
+            return Err(CompareError::Mismatch(format!(
+                "{field}: {} in {} vs {} in {}",
+                key[&field], first.scenario_name, other[&field], r.scenario_name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A side-by-side table of runs on different chains, in the shape people publish.
+pub fn chain_table(results: &[RunResult]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| | {} |",
+        results
+            .iter()
+            .map(|r| format!("{} ({})", r.chain, r.environment.node.version))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    let _ = writeln!(
+        s,
+        "|---|{}|",
+        results.iter().map(|_| "---:").collect::<Vec<_>>().join("|")
+    );
+    let row = |s: &mut String, name: &str, f: &dyn Fn(&RunResult) -> String| {
+        let _ = writeln!(
+            s,
+            "| {name} | {} |",
+            results.iter().map(f).collect::<Vec<_>>().join(" | ")
+        );
+    };
+    row(&mut s, "offered load", &|r| {
+        format!("{:.0} tx/s ({})", r.load.rate_per_s, r.load.shape)
+    });
+    row(&mut s, "landed TPS, mean", &|r| {
+        format!("{:.1}", r.throughput.landed_mean_per_s)
+    });
+    row(&mut s, "landed TPS, best second", &|r| {
+        r.throughput.landed_peak_1s.to_string()
+    });
+    row(&mut s, "block / slot time, p50", &|r| {
+        micros(r.chain_view.block_interval_us.p50)
+    });
+    row(&mut s, "first inclusion, p50 / p99", &|r| {
+        level_cell(r, r.levels.first().map(|l| l.level))
+    });
+    row(&mut s, "finality, p50 / p99", &|r| {
+        level_cell(r, Some(Level::Finalized))
+    });
+    row(&mut s, "fee per transaction", &|r| {
+        native(r.fees.per_tx.mean, r.chain)
+    });
+    row(
+        &mut s,
+        "fee per transaction, USD",
+        &|r| match (&r.fees.price, r.fees.mean_usd) {
+            (Some(p), Some(usd)) => {
+                format!("${usd:.6} (at ${}/coin, {})", p.usd_per_coin, p.source)
+            }
+            _ => "no price given".to_owned(),
+        },
+    );
+    row(&mut s, "success rate", &|r| {
+        format!(
+            "{:.2}% ({} of {})",
+            success_pct(r),
+            r.outcomes.landed_ok,
+            r.outcomes.sent
+        )
+    });
+    s
+}
+
+fn level_cell(r: &RunResult, level: Option<Level>) -> String {
+    match level.and_then(|l| r.level(l)) {
+        Some(l) => format!(
+            "{} / {} ({})",
+            micros(l.latency_us.p50),
+            micros(l.latency_us.p99),
+            l.level
+        ),
+        None => "not measured".to_owned(),
+    }
+}
+
+/// One headline figure, baseline against candidate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delta {
+    /// The metric's name.
+    pub name: String,
+    /// Its unit.
+    pub unit: &'static str,
+    /// Baseline value.
+    pub baseline: f64,
+    /// Candidate value.
+    pub candidate: f64,
+    /// Which way it improves.
+    pub better: Better,
+}
+
+impl Delta {
+    /// Relative change in percent; `None` when the baseline is zero.
+    pub fn change_pct(&self) -> Option<f64> {
+        (self.baseline != 0.0)
+            .then(|| 100.0 * (self.candidate - self.baseline) / self.baseline.abs())
+    }
+}
+
+/// The delta of every headline metric the two runs share.
+pub fn deltas(baseline: &RunResult, candidate: &RunResult) -> Vec<Delta> {
+    let cand = headline(candidate);
+    headline(baseline)
+        .into_iter()
+        .filter_map(|b| {
+            let c = cand.iter().find(|c| c.name == b.name)?;
+            Some(Delta {
+                name: b.name,
+                unit: b.unit,
+                baseline: b.value,
+                candidate: c.value,
+                better: b.better,
+            })
+        })
+        .collect()
+}
+
+/// A rule such as `confirmed.p99>+10%` (fail when the p99 grows by more than
+/// 10%) or `tps<-5%`; without `%` the bound is an absolute change in the
+/// metric's unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Threshold {
+    /// The metric's name.
+    pub metric: String,
+    /// True for `>`: fail when the change is above the bound; false for `<`.
+    pub above: bool,
+    /// The bound.
+    pub bound: f64,
+    /// Whether the bound is a percentage.
+    pub percent: bool,
+    given: String,
+}
+
+impl Threshold {
+    /// Parses `given`.
+    pub fn parse(given: &str) -> Result<Self, CompareError> {
+        let err = |reason: &str| CompareError::Threshold {
+            given: given.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let (metric, above, rest) = match (given.find('>'), given.find('<')) {
+            (Some(i), None) => (&given[..i], true, &given[i + 1..]),
+            (None, Some(i)) => (&given[..i], false, &given[i + 1..]),
+            _ => {
+                return Err(err(
+                    "write METRIC>CHANGE or METRIC<CHANGE, e.g. confirmed.p99>+10% or tps<-5%",
+                ))
+            }
+        };
+        let (number, percent) = match rest.trim().strip_suffix('%') {
+            Some(n) => (n, true),
+            None => (rest.trim(), false),
+        };
+        let bound: f64 = number
+            .parse()
+            .map_err(|_| err("the change is not a number"))?;
+        if metric.trim().is_empty() {
+            return Err(err("no metric named"));
+        }
+        Ok(Self {
+            metric: metric.trim().to_owned(),
+            above,
+            bound,
+            percent,
+            given: given.to_owned(),
+        })
+    }
+
+    /// The breach, if `delta` breaks this threshold.
+    pub fn check(&self, delta: &Delta) -> Option<String> {
+        let change = if self.percent {
+            delta.change_pct()?
+        } else {
+            delta.candidate - delta.baseline
+        };
+        let broken = if self.above {
+            change > self.bound
+        } else {
+            change < self.bound
+        };
+        broken.then(|| {
+            let unit = if self.percent { "%" } else { delta.unit };
+            format!(
+                "{}: {} -> {} {} ({change:+.2}{unit}), breaks {}",
+                delta.name,
+                fmt_value(delta.baseline),
+                fmt_value(delta.candidate),
+                delta.unit,
+                self.given
+            )
+        })
+    }
+}
+
+fn fmt_value(v: f64) -> String {
+    if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+/// Applies `thresholds` to `deltas`: the list of regressions (empty: none).
+/// A threshold on a metric neither run has is an error.
+pub fn regressions(
+    deltas: &[Delta],
+    thresholds: &[Threshold],
+) -> Result<Vec<String>, CompareError> {
+    let mut out = Vec::new();
+    for t in thresholds {
+        let Some(d) = deltas.iter().find(|d| d.name == t.metric) else {
+            let names: Vec<_> = deltas.iter().map(|d| d.name.as_str()).collect();
+            return Err(CompareError::Threshold {
+                given: t.given.clone(),
+                reason: format!(
+                    "no metric {:?}; the runs have {}",
+                    t.metric,
+                    names.join(", ")
+                ),
+            });
+        };
+        out.extend(t.check(d));
+    }
+    Ok(out)
+}
+
+/// The deltas as a Markdown table.
+pub fn delta_table(deltas: &[Delta]) -> String {
+    let mut s = String::from(
+        "| metric | baseline | candidate | change | better |\n|---|---:|---:|---:|---|\n",
+    );
+    for d in deltas {
+        let change = d
+            .change_pct()
+            .map_or_else(|| "n/a".to_owned(), |c| format!("{c:+.2}%"));
+        let better = match d.better {
+            Better::Smaller => "lower",
+            Better::Bigger => "higher",
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} {} | {} {} | {change} | {better} |",
+            d.name,
+            fmt_value(d.baseline),
+            d.unit,
+            fmt_value(d.candidate),
+            d.unit
+        );
+    }
+    s
+}
+
+/// One entry of github-action-benchmark's `customSmallerIsBetter` /
+/// `customBiggerIsBetter` input.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BenchmarkEntry {
+    /// Metric name, prefixed with the chain.
+    pub name: String,
+    /// Unit.
+    pub unit: String,
+    /// Value.
+    pub value: f64,
+}
+
+/// A run's headline metrics split by direction, as github-action-benchmark
+/// reads them: (smaller is better, bigger is better).
+pub fn benchmark_entries(r: &RunResult) -> (Vec<BenchmarkEntry>, Vec<BenchmarkEntry>) {
+    let (mut smaller, mut bigger) = (Vec::new(), Vec::new());
+    for m in headline(r) {
+        let e = BenchmarkEntry {
+            name: format!("{} {}", r.chain, m.name),
+            unit: m.unit.to_owned(),
+            value: m.value,
+        };
+        match m.better {
+            Better::Smaller => smaller.push(e),
+            Better::Bigger => bigger.push(e),
+        }
+    }
+    (smaller, bigger)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delta(name: &str, baseline: f64, candidate: f64, better: Better) -> Delta {
+        Delta {
+            name: name.into(),
+            unit: "ms",
+            baseline,
+            candidate,
+            better,
+        }
+    }
+
+    #[test]
+    fn thresholds_parse_and_fire_in_both_directions() {
+        let p99 = Threshold::parse("confirmed.p99>+10%").unwrap();
+        assert!(p99.above && p99.percent && p99.bound == 10.0);
+        assert!(p99
+            .check(&delta("confirmed.p99", 100.0, 111.0, Better::Smaller))
+            .is_some());
+        assert!(p99
+            .check(&delta("confirmed.p99", 100.0, 109.0, Better::Smaller))
+            .is_none());
+        assert!(p99
+            .check(&delta("confirmed.p99", 100.0, 50.0, Better::Smaller))
+            .is_none());
+
+        let tps = Threshold::parse("tps<-5%").unwrap();
+        assert!(tps
+            .check(&delta("tps", 1000.0, 940.0, Better::Bigger))
+            .is_some());
+        assert!(tps
+            .check(&delta("tps", 1000.0, 960.0, Better::Bigger))
+            .is_none());
+        assert!(tps
+            .check(&delta("tps", 1000.0, 2000.0, Better::Bigger))
+            .is_none());
+
+        let abs = Threshold::parse("fee>100").unwrap();
+        assert!(!abs.percent);
+        assert!(abs
+            .check(&delta("fee", 5000.0, 5101.0, Better::Smaller))
+            .is_some());
+        assert!(abs
+            .check(&delta("fee", 5000.0, 5100.0, Better::Smaller))
+            .is_none());
+    }
+
+    #[test]
+    fn bad_thresholds_and_unknown_metrics_are_errors() {
+        for bad in ["tps", "tps>x%", ">5%", "tps>5<3"] {
+            assert!(Threshold::parse(bad).is_err(), "{bad}");
+        }
+        let t = Threshold::parse("nosuch.p99>1%").unwrap();
+        let e = regressions(&[delta("tps", 1.0, 1.0, Better::Bigger)], &[t])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("no metric \"nosuch.p99\"") && e.contains("tps"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn zero_baseline_has_no_relative_change() {
+        let d = delta("x", 0.0, 5.0, Better::Smaller);
+        assert_eq!(d.change_pct(), None);
+        assert!(Threshold::parse("x>+1%").unwrap().check(&d).is_none());
+        assert!(Threshold::parse("x>1").unwrap().check(&d).is_some());
+    }
+}

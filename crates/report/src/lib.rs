@@ -1,0 +1,12 @@
+//! Reports from chainmeter result files. This crate reads only result files
+//! (`chainmeter_core::result::RunResult`): it never talks to a chain.
+//!
+//! - [`markdown::run_summary`]: one run as Markdown;
+//! - [`compare`]: chain vs chain tables, baseline vs candidate deltas,
+//!   regression thresholds, and github-action-benchmark JSON;
+//! - [`merge`]: results of several generator processes as one.
+
+pub mod compare;
+pub mod format;
+pub mod markdown;
+pub mod merge;

@@ -1,0 +1,236 @@
+//! Merging the results of several generator processes that drove the same
+//! chain with the same scenario at the same time.
+//!
+//! Histograms add, counts add, per-second timelines align on wall-clock start
+//! times. The chain's own view (block intervals) is the same chain seen by
+//! every generator, so it is taken from the first result, not added.
+
+use chainmeter_core::{
+    histogram::{HistogramDecodeError, StoredHistogram},
+    result::{LevelLatency, RunResult, RunStatus, SecondCounts},
+};
+use time::{format_description::well_known::Rfc3339, OffsetDateTime};
+
+/// Why results cannot be merged.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MergeError {
+    /// Nothing to merge.
+    #[error("merge needs at least two results")]
+    TooFew,
+    /// The inputs are not runs of one scenario against one chain.
+    #[error("{path_a} and {path_b} cannot be merged: {reason}")]
+    Mismatch {
+        /// First input.
+        path_a: String,
+        /// The input that differs.
+        path_b: String,
+        /// How it differs.
+        reason: String,
+    },
+    /// A stored histogram could not be decoded.
+    #[error("{path}")]
+    Histogram {
+        /// The input.
+        path: String,
+        /// The error.
+        #[source]
+        source: HistogramDecodeError,
+    },
+    /// A start time is not RFC 3339.
+    #[error("{path}: started_at {value:?} is not an RFC 3339 time")]
+    Time {
+        /// The input.
+        path: String,
+        /// The value.
+        value: String,
+    },
+}
+
+/// The scenario without where it ran: generators may attach to one node by different URLs.
+fn scenario_key(r: &RunResult) -> serde_json::Value {
+    let mut s = r.scenario.clone();
+    for chain in ["evm", "solana"] {
+        if let Some(section) = s.get_mut(chain).and_then(|c| c.as_object_mut()) {
+            section.remove("url");
+            section.remove("ws_url");
+        }
+    }
+    s
+}
+
+fn add(
+    path: &str,
+    a: &StoredHistogram,
+    b: &StoredHistogram,
+) -> Result<StoredHistogram, MergeError> {
+    let hist = |h: &StoredHistogram| {
+        h.decode().map_err(|source| MergeError::Histogram {
+            path: path.to_owned(),
+            source,
+        })
+    };
+    let mut sum = hist(a)?;
+    sum.add(hist(b)?)
+        .expect("auto-resizing histograms of one precision add");
+    Ok(StoredHistogram::from_histogram(&sum))
+}
+
+fn start(path: &str, r: &RunResult) -> Result<OffsetDateTime, MergeError> {
+    OffsetDateTime::parse(&r.started_at, &Rfc3339).map_err(|_| MergeError::Time {
+        path: path.to_owned(),
+        value: r.started_at.clone(),
+    })
+}
+
+/// Merges `inputs` (path, result) into one result.
+pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
+    let [(first_path, first), rest @ ..] = inputs else {
+        return Err(MergeError::TooFew);
+    };
+    if rest.is_empty() {
+        return Err(MergeError::TooFew);
+    }
+    let t0 = inputs
+        .iter()
+        .map(|(p, r)| start(p, r))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .min()
+        .expect("inputs");
+    let mut out = first.clone();
+    let offset = |p: &str, r: &RunResult| -> Result<u64, MergeError> {
+        Ok((start(p, r)? - t0).whole_seconds().max(0) as u64)
+    };
+    out.throughput.timeline = shifted(&first.throughput.timeline, offset(first_path, first)?);
+    out.started_at = inputs
+        .iter()
+        .map(|(_, r)| r.started_at.clone())
+        .min()
+        .expect("inputs");
+    let mut cpu_us = first.harness.cpu_us;
+
+    for (path, r) in rest {
+        let mismatch = |reason: String| MergeError::Mismatch {
+            path_a: first_path.clone(),
+            path_b: path.clone(),
+            reason,
+        };
+        if r.chain != first.chain {
+            return Err(mismatch(format!(
+                "chains differ ({} vs {})",
+                first.chain, r.chain
+            )));
+        }
+        if r.environment.node.chain_id != first.environment.node.chain_id {
+            return Err(mismatch(
+                "they ran against different chains (chain id / genesis hash)".into(),
+            ));
+        }
+        if scenario_key(r) != scenario_key(first) || r.scenario_name != first.scenario_name {
+            return Err(mismatch("they ran different scenarios".into()));
+        }
+        if r.levels
+            .iter()
+            .map(|l| l.level)
+            .ne(first.levels.iter().map(|l| l.level))
+        {
+            return Err(mismatch("they recorded different levels".into()));
+        }
+        for (mine, theirs) in out.levels.iter_mut().zip(&r.levels) {
+            *mine = LevelLatency {
+                level: mine.level,
+                latency_us: add(path, &mine.latency_us, &theirs.latency_us)?,
+                service_latency_us: add(
+                    path,
+                    &mine.service_latency_us,
+                    &theirs.service_latency_us,
+                )?,
+            };
+        }
+        out.load.rate_per_s += r.load.rate_per_s;
+        out.load.window_s = out.load.window_s.max(r.load.window_s);
+        out.load.warmup_sent += r.load.warmup_sent;
+        out.load.measured_sent += r.load.measured_sent;
+        out.load.send_lag_us = add(path, &out.load.send_lag_us, &r.load.send_lag_us)?;
+
+        let theirs = shifted(&r.throughput.timeline, offset(path, r)?);
+        let len = out.throughput.timeline.len().max(theirs.len());
+        out.throughput.timeline.resize_with(len, Default::default);
+        for (t, (mine, other)) in out
+            .throughput
+            .timeline
+            .iter_mut()
+            .zip(
+                theirs
+                    .iter()
+                    .chain(std::iter::repeat(&SecondCounts::default())),
+            )
+            .enumerate()
+        {
+            mine.t_s = t as u64;
+            mine.offered += other.offered;
+            mine.landed += other.landed;
+            mine.rejected += other.rejected;
+        }
+        out.throughput.landed_mean_per_s += r.throughput.landed_mean_per_s;
+        out.throughput.offered_mean_per_s += r.throughput.offered_mean_per_s;
+
+        out.fees.per_tx = add(path, &out.fees.per_tx, &r.fees.per_tx)?;
+        out.fees.compute_per_tx = add(path, &out.fees.compute_per_tx, &r.fees.compute_per_tx)?;
+        let total =
+            out.fees.total.parse::<u128>().unwrap_or(0) + r.fees.total.parse::<u128>().unwrap_or(0);
+        out.fees.total = total.to_string();
+        out.fees.total_usd = out.fees.total_usd.zip(r.fees.total_usd).map(|(a, b)| a + b);
+        out.fees.mean_usd = out
+            .fees
+            .price
+            .as_ref()
+            .map(|p| out.fees.per_tx.mean * p.usd_per_coin / out.chain.units_per_coin());
+
+        out.outcomes.merge(&r.outcomes);
+        cpu_us += r.harness.cpu_us;
+        out.harness.max_rss_bytes = out.harness.max_rss_bytes.max(r.harness.max_rss_bytes);
+        out.senders.extend(r.senders.iter().cloned());
+        out.ended_at = out.ended_at.clone().max(r.ended_at.clone());
+        if let RunStatus::Aborted { reason } = &r.status {
+            out.status = match out.status {
+                RunStatus::Completed => RunStatus::Aborted {
+                    reason: format!("{path}: {reason}"),
+                },
+                RunStatus::Aborted { reason: ref mine } => RunStatus::Aborted {
+                    reason: format!("{mine}; {path}: {reason}"),
+                },
+            };
+        }
+    }
+    // The best whole second of the merged timeline.
+    out.throughput.landed_peak_1s = out
+        .throughput
+        .timeline
+        .iter()
+        .map(|s| s.landed)
+        .max()
+        .unwrap_or(0);
+    out.harness.cpu_us = cpu_us;
+    out.harness.cpu_us_per_tx = if out.outcomes.sent > 0 {
+        cpu_us as f64 / out.outcomes.sent as f64
+    } else {
+        0.0
+    };
+    Ok(out)
+}
+
+fn shifted(timeline: &[SecondCounts], by: u64) -> Vec<SecondCounts> {
+    let mut v: Vec<SecondCounts> = (0..by)
+        .map(|t| SecondCounts {
+            t_s: t,
+            ..Default::default()
+        })
+        .collect();
+    v.extend(timeline.iter().map(|s| SecondCounts {
+        t_s: s.t_s + by,
+        ..s.clone()
+    }));
+    v
+}
