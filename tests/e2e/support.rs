@@ -81,7 +81,8 @@ pub(crate) fn pids_named(name: &str) -> Vec<u32> {
         };
         let comm = &stat[open + 1..close];
         let state = stat[close + 1..].split_whitespace().next().unwrap_or("");
-        if comm == name && state != "Z" {
+        // The kernel keeps only the first 15 bytes of a process name.
+        if comm == &name[..name.len().min(15)] && state != "Z" {
             pids.push(pid);
         }
     }
@@ -193,6 +194,10 @@ impl Running {
 
     /// Waits for the process to exit (at most `timeout`) and returns its exit code and whole stderr.
     pub(crate) fn finish(mut self, timeout: Duration) -> (Option<i32>, String) {
+        self.wait(timeout)
+    }
+
+    fn wait(&mut self, timeout: Duration) -> (Option<i32>, String) {
         let deadline = std::time::Instant::now() + timeout;
         let status = loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
@@ -208,6 +213,24 @@ impl Running {
             self.seen.push(line);
         }
         (status.code(), self.seen.join("\n"))
+    }
+}
+
+impl Drop for Running {
+    /// A test that fails half-way must not leave its run, or the run's
+    /// validator, behind: Ctrl-C makes chainmeter stop its validator.
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            // SAFETY: signalling our own child.
+            unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
+            let deadline = std::time::Instant::now() + Duration::from_secs(15);
+            while matches!(self.child.try_wait(), Ok(None)) && std::time::Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 

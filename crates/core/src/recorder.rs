@@ -59,6 +59,8 @@ pub struct Recorder {
     send_lag: Histogram<u64>,
     fee: Histogram<u64>,
     fee_total: u128,
+    /// Exact smallest and largest fee: the histogram only keeps 3 digits.
+    fee_range: Option<(u128, u128)>,
     compute: Histogram<u64>,
     timeline: Vec<SecondCounts>,
     warmup_sent: u64,
@@ -127,6 +129,7 @@ impl Recorder {
             send_lag: new_histogram(),
             fee: new_histogram(),
             fee_total: 0,
+            fee_range: None,
             compute: new_histogram(),
             timeline: Vec::new(),
             warmup_sent: 0,
@@ -213,6 +216,10 @@ impl Recorder {
                 tx.landed = Some(success);
                 record(&mut self.fee, u64::try_from(fee).unwrap_or(u64::MAX));
                 self.fee_total += fee;
+                self.fee_range = Some(
+                    self.fee_range
+                        .map_or((fee, fee), |(lo, hi)| (lo.min(fee), hi.max(fee))),
+                );
                 record(&mut self.compute, compute);
                 if let Some(e) = error {
                     self.outcomes.add_example("landed_failed", e);
@@ -432,6 +439,13 @@ impl Recorder {
             unit: unit.to_owned(),
             per_tx: StoredHistogram::from_histogram(&self.fee),
             total: self.fee_total.to_string(),
+            min: self.fee_range.map_or(0, |r| r.0).to_string(),
+            max: self.fee_range.map_or(0, |r| r.1).to_string(),
+            mean: if self.fee.is_empty() {
+                0.0
+            } else {
+                self.fee_total as f64 / self.fee.len() as f64
+            },
             compute_per_tx: StoredHistogram::from_histogram(&self.compute),
             price: None,
             mean_usd: None,

@@ -174,10 +174,17 @@ pub struct SecondCounts {
 pub struct Fees {
     /// `wei` or `lamports`.
     pub unit: String,
-    /// Fee per landed transaction.
+    /// Fee per landed transaction. Its percentiles carry the histogram's 3
+    /// significant digits; `min`, `max` and `mean` below are exact.
     pub per_tx: StoredHistogram,
     /// Sum of all landed transactions' fees (decimal string: may exceed 2^53).
     pub total: String,
+    /// Smallest fee of a landed transaction, exact (decimal string).
+    pub min: String,
+    /// Largest fee of a landed transaction, exact (decimal string).
+    pub max: String,
+    /// `total` divided by the landed transactions' count.
+    pub mean: f64,
     /// Gas used (EVM) or compute units consumed (Solana) per landed transaction.
     pub compute_per_tx: StoredHistogram,
     /// The USD price used, when one was given.

@@ -274,7 +274,7 @@ impl Finished {
         if let Some(prices) = &scenario.prices {
             if let Some(usd) = prices.usd_per_coin(chain) {
                 let per_unit = usd / chain.units_per_coin();
-                fees.mean_usd = Some(fees.per_tx.mean * per_unit);
+                fees.mean_usd = Some(fees.mean * per_unit);
                 fees.total_usd = Some(r.fee_total() as f64 * per_unit);
                 fees.price = Some(Price {
                     usd_per_coin: usd,

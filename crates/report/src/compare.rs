@@ -68,7 +68,7 @@ pub fn headline(r: &RunResult) -> Vec<Metric> {
     v.push(m(
         "fee".into(),
         r.chain.fee_unit(),
-        r.fees.per_tx.mean,
+        r.fees.mean,
         Better::Smaller,
     ));
     v.push(m(
@@ -192,7 +192,7 @@ pub fn chain_table(results: &[RunResult]) -> String {
         level_cell(r, Some(Level::Finalized))
     });
     row(&mut s, "fee per transaction", &|r| {
-        native(r.fees.per_tx.mean, r.chain)
+        native(r.fees.mean, r.chain)
     });
     row(
         &mut s,

@@ -87,10 +87,10 @@ pub fn run_summary(r: &RunResult) -> String {
     };
     let _ = writeln!(
         s,
-        "\n**Fees** (read from the chain): {} per transaction (mean; p50 {}, max {}), {} in total ({} {}).{usd}",
-        native(f.per_tx.mean, r.chain),
-        native(f.per_tx.p50 as f64, r.chain),
-        native(f.per_tx.max as f64, r.chain),
+        "\n**Fees** (read from the chain): {} per transaction (mean; min {}, max {}), {} in total ({} {}).{usd}",
+        native(f.mean, r.chain),
+        native(f.min.parse().unwrap_or(0.0), r.chain),
+        native(f.max.parse().unwrap_or(0.0), r.chain),
         native(total, r.chain),
         f.total,
         f.unit,

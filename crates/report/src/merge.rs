@@ -181,12 +181,22 @@ pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
         let total =
             out.fees.total.parse::<u128>().unwrap_or(0) + r.fees.total.parse::<u128>().unwrap_or(0);
         out.fees.total = total.to_string();
+        let exact = |a: &str, b: &str, pick: fn(u128, u128) -> u128| {
+            pick(a.parse().unwrap_or(0), b.parse().unwrap_or(0)).to_string()
+        };
+        out.fees.min = exact(&out.fees.min, &r.fees.min, u128::min);
+        out.fees.max = exact(&out.fees.max, &r.fees.max, u128::max);
+        out.fees.mean = if out.fees.per_tx.count > 0 {
+            total as f64 / out.fees.per_tx.count as f64
+        } else {
+            0.0
+        };
         out.fees.total_usd = out.fees.total_usd.zip(r.fees.total_usd).map(|(a, b)| a + b);
         out.fees.mean_usd = out
             .fees
             .price
             .as_ref()
-            .map(|p| out.fees.per_tx.mean * p.usd_per_coin / out.chain.units_per_coin());
+            .map(|p| out.fees.mean * p.usd_per_coin / out.chain.units_per_coin());
 
         out.outcomes.merge(&r.outcomes);
         cpu_us += r.harness.cpu_us;
