@@ -113,55 +113,63 @@ impl Submitter for SolanaSubmitter {
             self.pending.clone(),
         );
         async move {
-            let calls = batch
-                .iter()
-                .map(|t| ("sendTransaction", json!([t.base64, config])));
+            // The RPC server refuses request bodies over 50 KiB: split the
+            // batch into requests under that, sent at once.
+            let mut chunks: Vec<&[SignedTransfer]> = Vec::new();
+            let (mut start, mut bytes) = (0, 0);
+            for (i, t) in batch.iter().enumerate() {
+                let size = t.base64.len() + SEND_CALL_OVERHEAD;
+                if bytes + size > MAX_REQUEST_BYTES && i > start {
+                    chunks.push(&batch[start..i]);
+                    (start, bytes) = (i, 0);
+                }
+                bytes += size;
+            }
+            chunks.push(&batch[start..]);
+            let sends = chunks.iter().map(|chunk| send_chunk(&http, &url, &config, chunk));
             let results: Vec<Result<(), Reject>> =
-                match rpc::batch(&http, &url, calls, SEND_TIMEOUT).await {
-                    Ok(answers) => answers
-                        .into_iter()
-                        .map(|a| {
-                            a.map(drop).map_err(|error| Reject {
-                                class: RejectClass::Node,
-                                message: error
-                                    .get("message")
-                                    .and_then(Value::as_str)
-                                    .unwrap_or("error")
-                                    .to_owned(),
-                            })
-                        })
-                        .collect(),
-                    Err(BatchError::Timeout) => vec![
-                        Err(Reject {
-                            class: RejectClass::Timeout,
-                            message: format!("no answer within {SEND_TIMEOUT:?}")
-                        });
-                        batch.len()
-                    ],
-                    Err(BatchError::Transport(message)) => {
-                        vec![
-                            Err(Reject {
-                                class: RejectClass::Transport,
-                                message
-                            });
-                            batch.len()
-                        ]
-                    }
-                };
-            // A transaction the node refused will never be seen in a block.
+                futures::future::join_all(sends).await.into_iter().flatten().collect();
+            // A refused transaction will never be seen in a block; one that
+            // timed out counts as rejected whatever becomes of it.
             let mut pending = pending.lock().unwrap_or_else(|e| e.into_inner());
             for (t, r) in batch.iter().zip(&results) {
-                if matches!(
-                    r,
-                    Err(Reject {
-                        class: RejectClass::Node,
-                        ..
-                    })
-                ) {
+                if r.is_err() {
                     pending.remove(&t.signature);
                 }
             }
             results
+        }
+    }
+}
+
+/// Largest JSON-RPC request body sent: solana's RPC server takes up to 50 KiB.
+const MAX_REQUEST_BYTES: usize = 40 * 1024;
+/// JSON around one `sendTransaction` call besides the transaction itself.
+const SEND_CALL_OVERHEAD: usize = 160;
+
+async fn send_chunk(
+    http: &reqwest::Client,
+    url: &str,
+    config: &Value,
+    chunk: &[SignedTransfer],
+) -> Vec<Result<(), Reject>> {
+    let calls = chunk.iter().map(|t| ("sendTransaction", json!([t.base64, config])));
+    match rpc::batch(http, url, calls, SEND_TIMEOUT).await {
+        Ok(answers) => answers
+            .into_iter()
+            .map(|a| {
+                a.map(drop).map_err(|error| Reject {
+                    class: RejectClass::Node,
+                    message: error.get("message").and_then(Value::as_str).unwrap_or("error").to_owned(),
+                })
+            })
+            .collect(),
+        Err(BatchError::Timeout) => vec![
+            Err(Reject { class: RejectClass::Timeout, message: format!("no answer within {SEND_TIMEOUT:?}") });
+            chunk.len()
+        ],
+        Err(BatchError::Transport(message)) => {
+            vec![Err(Reject { class: RejectClass::Transport, message }); chunk.len()]
         }
     }
 }

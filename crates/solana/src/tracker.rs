@@ -8,15 +8,13 @@
 //! transaction its slot's event times. Transactions never wait on a poll, so
 //! the timestamps are as exact as the events; `blockTime` is never used.
 
-use crate::{
-    rpc::{self, BatchError},
-    submitter::PendingTxs,
-};
+use crate::submitter::PendingTxs;
 use base64::{engine::general_purpose::STANDARD, Engine};
 use chainmeter_core::{
     chain::{ChainEvent, TxSeq},
     level::Level,
 };
+use serde::{de::IgnoredAny, Deserialize};
 use serde_json::{json, Value};
 use solana_sdk::signature::Signature;
 use std::{
@@ -222,109 +220,60 @@ impl Tracker {
 
     async fn fetch(&mut self, mut fetch: Fetch) -> Result<(), String> {
         let slot = fetch.slot;
-        let config = json!({
-            "encoding": "base64",
-            "transactionDetails": "full",
-            "rewards": false,
-            "commitment": "confirmed",
-            "maxSupportedTransactionVersion": 0,
-        });
-        let answer = match rpc::batch(
-            &self.http,
-            &self.url,
-            [("getBlock", json!([slot, config]))],
-            FETCH_TIMEOUT,
-        )
-        .await
-        {
-            Ok(mut answers) => answers.pop().unwrap_or(Err(Value::Null)),
-            Err(BatchError::Timeout) => Err(json!({"message": "timeout"})),
-            Err(BatchError::Transport(e)) => return Err(format!("getBlock({slot}): {e}")),
-        };
-        let block = match answer {
-            Ok(block) if !block.is_null() => block,
-            Ok(_) | Err(_) if fetch.attempts + 1 < FETCH_ATTEMPTS => {
+        let block = match fetch_block(&self.http, &self.url, slot).await? {
+            Some(block) => block,
+            None if fetch.attempts + 1 < FETCH_ATTEMPTS => {
                 // Not available yet, or skipped: try again shortly, then give up on it.
                 fetch.attempts += 1;
                 fetch.not_before = Instant::now() + FETCH_RETRY;
                 self.fetches.push_back(fetch);
                 return Ok(());
             }
-            Ok(_) | Err(_) => return Ok(()),
+            None => return Ok(()),
         };
         let times = self.slots.entry(slot).or_default();
         times.fetched = true;
         let (frozen, confirmed) = (times.frozen, times.confirmed);
         // Without a confirmation event (rooted directly), the root's time stands in.
-        let confirmed = confirmed
-            .or_else(|| self.rooted_at(slot))
-            .unwrap_or_else(Instant::now);
+        let confirmed = confirmed.or_else(|| self.rooted_at(slot)).unwrap_or_else(Instant::now);
         let processed = frozen.unwrap_or(confirmed).min(confirmed);
         let rooted = self.rooted_at(slot);
 
-        let transactions = block
-            .get("transactions")
-            .and_then(Value::as_array)
-            .map_or(&[][..], Vec::as_slice);
-        let mut compute_total = 0u64;
         let mut ours = Vec::new();
         {
             let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-            for tx in transactions {
-                let meta = &tx["meta"];
-                let compute = meta["computeUnitsConsumed"].as_u64().unwrap_or(0);
-                compute_total += compute;
-                let Some(signature) = first_signature(&tx["transaction"]) else {
-                    continue;
-                };
-                let Some(p) = pending.remove(&signature) else {
-                    continue;
-                };
-                let error = meta
-                    .get("err")
-                    .filter(|e| !e.is_null())
-                    .map(Value::to_string);
-                ours.push((p.seq, meta["fee"].as_u64().unwrap_or(0), compute, error));
+            for tx in block.transactions {
+                if let Some(p) = pending.remove(&tx.signature) {
+                    ours.push((p.seq, tx));
+                }
             }
         }
         let _ = self.events.send(ChainEvent::Block {
             at: processed,
             number: slot,
-            txs: Some(transactions.len() as u64),
-            compute: Some(compute_total),
+            txs: Some(block.count),
+            compute: Some(block.compute),
         });
-        for (seq, fee, compute, error) in ours {
-            let _ = self.events.send(ChainEvent::Reached {
-                seq,
-                level: Level::Processed,
-                at: processed,
-            });
-            let _ = self.events.send(ChainEvent::Reached {
-                seq,
-                level: Level::Confirmed,
-                at: confirmed,
-            });
+        for (seq, tx) in ours {
+            let _ = self.events.send(ChainEvent::Reached { seq, level: Level::Processed, at: processed });
+            let _ = self.events.send(ChainEvent::Reached { seq, level: Level::Confirmed, at: confirmed });
             let _ = self.events.send(ChainEvent::Landed {
                 seq,
-                success: error.is_none(),
-                fee: fee.into(),
-                compute,
-                error,
+                success: tx.error.is_none(),
+                fee: tx.fee.into(),
+                compute: tx.compute,
+                error: tx.error,
             });
             match rooted {
                 Some(at) => {
-                    let _ = self.events.send(ChainEvent::Reached {
-                        seq,
-                        level: Level::Finalized,
-                        at,
-                    });
+                    let _ = self.events.send(ChainEvent::Reached { seq, level: Level::Finalized, at });
                 }
                 None => self.awaiting_root.entry(slot).or_default().push(seq),
             }
         }
         // A transaction whose blockhash is older than this block's height allows
         // can no longer land on this fork.
-        if let Some(height) = block.get("blockHeight").and_then(Value::as_u64) {
+        if let Some(height) = block.height {
             let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
             pending.retain(|_, p| {
                 let alive = p.last_valid_block_height >= height;
@@ -338,11 +287,102 @@ impl Tracker {
     }
 }
 
+/// What the tracker needs of a block.
+struct Block {
+    height: Option<u64>,
+    /// Transactions in the block, votes included.
+    count: u64,
+    /// Compute units the block's transactions consumed.
+    compute: u64,
+    transactions: Vec<LandedTx>,
+}
+
+struct LandedTx {
+    signature: Signature,
+    fee: u64,
+    compute: u64,
+    error: Option<String>,
+}
+
+/// `getBlock` as far as the tracker reads it; serde skips everything else
+/// without building it, which matters for blocks of thousands of transactions.
+#[derive(Deserialize)]
+struct BlockAnswer {
+    result: Option<BlockBody>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BlockBody {
+    block_height: Option<u64>,
+    #[serde(default)]
+    transactions: Vec<BlockTx>,
+}
+
+#[derive(Deserialize)]
+struct BlockTx {
+    /// `[base64 wire transaction, "base64"]`.
+    transaction: (String, IgnoredAny),
+    meta: Option<TxMeta>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TxMeta {
+    fee: u64,
+    compute_units_consumed: Option<u64>,
+    err: Option<Value>,
+}
+
+/// Fetches and parses the confirmed block of `slot`; `None` when the node
+/// has none (not yet available, or skipped). Parsing a block of thousands of
+/// transactions takes milliseconds, so it runs off the async thread, where
+/// it would delay sends and event stamps.
+async fn fetch_block(http: &reqwest::Client, url: &str, slot: u64) -> Result<Option<Block>, String> {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "getBlock", "params": [slot, {
+        "encoding": "base64",
+        "transactionDetails": "full",
+        "rewards": false,
+        "commitment": "confirmed",
+        "maxSupportedTransactionVersion": 0,
+    }]});
+    let bytes = match async { http.post(url).json(&body).timeout(FETCH_TIMEOUT).send().await?.bytes().await }.await {
+        Ok(bytes) => bytes,
+        Err(e) if e.is_timeout() => return Ok(None),
+        Err(e) => return Err(format!("getBlock({slot}): {e}")),
+    };
+    tokio::task::spawn_blocking(move || {
+        let answer: BlockAnswer = serde_json::from_slice(&bytes).ok()?;
+        let body = answer.result?;
+        let mut block = Block {
+            height: body.block_height,
+            count: body.transactions.len() as u64,
+            compute: 0,
+            transactions: Vec::with_capacity(body.transactions.len()),
+        };
+        for tx in body.transactions {
+            let meta = tx.meta;
+            let compute = meta.as_ref().and_then(|m| m.compute_units_consumed).unwrap_or(0);
+            block.compute += compute;
+            let Some(signature) = first_signature(&tx.transaction.0) else { continue };
+            block.transactions.push(LandedTx {
+                signature,
+                fee: meta.as_ref().map_or(0, |m| m.fee),
+                compute,
+                error: meta.and_then(|m| m.err).filter(|e| !e.is_null()).map(|e| e.to_string()),
+            });
+        }
+        Some(block)
+    })
+    .await
+    .map_err(|e| format!("parsing getBlock({slot}): {e}"))
+}
+
 /// The first signature of a base64-encoded wire transaction.
-fn first_signature(transaction: &Value) -> Option<Signature> {
-    let b64 = transaction.get(0)?.as_str()?;
-    let bytes = STANDARD.decode(b64).ok()?;
-    // A compact-u16 signature count, one byte below 128, then 64-byte signatures.
+fn first_signature(b64: &str) -> Option<Signature> {
+    // A compact-u16 signature count (one byte below 128), then 64-byte
+    // signatures: the first 88 base64 characters hold the first 66 bytes.
+    let bytes = STANDARD.decode(b64.get(..88)?).ok()?;
     let count = *bytes.first()?;
     if count == 0 || count >= 0x80 {
         return None;
@@ -359,9 +399,11 @@ mod tests {
         let mut wire = vec![1u8];
         wire.extend([7u8; 64]);
         wire.extend([0u8; 10]);
-        let sig = first_signature(&json!([STANDARD.encode(&wire), "base64"])).unwrap();
+        let sig = first_signature(&STANDARD.encode(&wire)).unwrap();
         assert_eq!(sig, Signature::from([7u8; 64]));
-        assert!(first_signature(&json!(["AA==", "base64"])).is_none());
-        assert!(first_signature(&json!([])).is_none());
+        assert!(first_signature("AA==").is_none());
+        let mut no_sigs = vec![0u8];
+        no_sigs.extend([7u8; 80]);
+        assert!(first_signature(&STANDARD.encode(&no_sigs)).is_none());
     }
 }
