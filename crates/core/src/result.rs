@@ -233,6 +233,10 @@ pub struct HarnessUsage {
     pub cpu_us: u64,
     /// That CPU time per sent transaction, microseconds.
     pub cpu_us_per_tx: f64,
+    /// CPU per sent transaction while sending only (to the last send), microseconds:
+    /// the drain's waiting for the last levels, which costs CPU but sends
+    /// nothing, left out.
+    pub sending_cpu_us_per_tx: f64,
     /// Peak resident memory of the process, bytes.
     pub max_rss_bytes: u64,
 }

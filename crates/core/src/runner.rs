@@ -115,6 +115,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
             .ok()
     });
     let mut interval_start = Duration::ZERO;
+    let mut usage_at_last_send = None;
     let mut schedule = Schedule::new(plan.load, plan.seed).peekable();
 
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<BatchDone>();
@@ -128,6 +129,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
     let status = loop {
         if drain_deadline.is_none() && schedule.peek().is_none() {
             drain_deadline = Some(Instant::now() + plan.load.drain_timeout);
+            usage_at_last_send = Some(ProcessUsage::now());
         }
         if drain_deadline.is_some() && batches_in_flight == 0 && recorder.in_flight() == 0 {
             break RunStatus::Completed;
@@ -239,14 +241,22 @@ pub async fn run<S: Submitter, W: std::io::Write>(
     let usage_after = ProcessUsage::now();
     let cpu_us = (usage_after.cpu.saturating_sub(usage_before.cpu)).as_micros() as u64;
     let sent = recorder.outcomes().sent;
+    let per_tx = |cpu: Duration| {
+        if sent > 0 {
+            cpu.as_micros() as f64 / sent as f64
+        } else {
+            0.0
+        }
+    };
+    let sending_cpu = usage_at_last_send
+        .unwrap_or(usage_after)
+        .cpu
+        .saturating_sub(usage_before.cpu);
     Finished {
         usage: HarnessUsage {
             cpu_us,
-            cpu_us_per_tx: if sent > 0 {
-                cpu_us as f64 / sent as f64
-            } else {
-                0.0
-            },
+            cpu_us_per_tx: per_tx(Duration::from_micros(cpu_us)),
+            sending_cpu_us_per_tx: per_tx(sending_cpu),
             max_rss_bytes: usage_after.max_rss_bytes,
         },
         recorder,

@@ -80,7 +80,7 @@ pub fn headline(r: &RunResult) -> Vec<Metric> {
     v.push(m(
         "cpu_per_tx".into(),
         "µs",
-        r.harness.cpu_us_per_tx,
+        r.harness.sending_cpu_us_per_tx,
         Better::Smaller,
     ));
     v

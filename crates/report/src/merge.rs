@@ -109,6 +109,8 @@ pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
         .min()
         .expect("inputs");
     let mut cpu_us = first.harness.cpu_us;
+    let sending_cpu = |r: &RunResult| r.harness.sending_cpu_us_per_tx * r.outcomes.sent as f64;
+    let mut sending_cpu_us = sending_cpu(first);
 
     for (path, r) in rest {
         let mismatch = |reason: String| MergeError::Mismatch {
@@ -200,6 +202,7 @@ pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
 
         out.outcomes.merge(&r.outcomes);
         cpu_us += r.harness.cpu_us;
+        sending_cpu_us += sending_cpu(r);
         out.harness.max_rss_bytes = out.harness.max_rss_bytes.max(r.harness.max_rss_bytes);
         out.senders.extend(r.senders.iter().cloned());
         out.ended_at = out.ended_at.clone().max(r.ended_at.clone());
@@ -223,11 +226,15 @@ pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
         .max()
         .unwrap_or(0);
     out.harness.cpu_us = cpu_us;
-    out.harness.cpu_us_per_tx = if out.outcomes.sent > 0 {
-        cpu_us as f64 / out.outcomes.sent as f64
-    } else {
-        0.0
+    let per_tx = |total: f64| {
+        if out.outcomes.sent > 0 {
+            total / out.outcomes.sent as f64
+        } else {
+            0.0
+        }
     };
+    out.harness.cpu_us_per_tx = per_tx(cpu_us as f64);
+    out.harness.sending_cpu_us_per_tx = per_tx(sending_cpu_us);
     Ok(out)
 }
 

@@ -126,9 +126,14 @@ impl Submitter for SolanaSubmitter {
                 bytes += size;
             }
             chunks.push(&batch[start..]);
-            let sends = chunks.iter().map(|chunk| send_chunk(&http, &url, &config, chunk));
-            let results: Vec<Result<(), Reject>> =
-                futures::future::join_all(sends).await.into_iter().flatten().collect();
+            let sends = chunks
+                .iter()
+                .map(|chunk| send_chunk(&http, &url, &config, chunk));
+            let results: Vec<Result<(), Reject>> = futures::future::join_all(sends)
+                .await
+                .into_iter()
+                .flatten()
+                .collect();
             // A refused transaction will never be seen in a block; one that
             // timed out counts as rejected whatever becomes of it.
             let mut pending = pending.lock().unwrap_or_else(|e| e.into_inner());
@@ -153,23 +158,38 @@ async fn send_chunk(
     config: &Value,
     chunk: &[SignedTransfer],
 ) -> Vec<Result<(), Reject>> {
-    let calls = chunk.iter().map(|t| ("sendTransaction", json!([t.base64, config])));
+    let calls = chunk
+        .iter()
+        .map(|t| ("sendTransaction", json!([t.base64, config])));
     match rpc::batch(http, url, calls, SEND_TIMEOUT).await {
         Ok(answers) => answers
             .into_iter()
             .map(|a| {
                 a.map(drop).map_err(|error| Reject {
                     class: RejectClass::Node,
-                    message: error.get("message").and_then(Value::as_str).unwrap_or("error").to_owned(),
+                    message: error
+                        .get("message")
+                        .and_then(Value::as_str)
+                        .unwrap_or("error")
+                        .to_owned(),
                 })
             })
             .collect(),
         Err(BatchError::Timeout) => vec![
-            Err(Reject { class: RejectClass::Timeout, message: format!("no answer within {SEND_TIMEOUT:?}") });
+            Err(Reject {
+                class: RejectClass::Timeout,
+                message: format!("no answer within {SEND_TIMEOUT:?}")
+            });
             chunk.len()
         ],
         Err(BatchError::Transport(message)) => {
-            vec![Err(Reject { class: RejectClass::Transport, message }); chunk.len()]
+            vec![
+                Err(Reject {
+                    class: RejectClass::Transport,
+                    message
+                });
+                chunk.len()
+            ]
         }
     }
 }

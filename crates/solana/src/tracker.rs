@@ -235,7 +235,9 @@ impl Tracker {
         times.fetched = true;
         let (frozen, confirmed) = (times.frozen, times.confirmed);
         // Without a confirmation event (rooted directly), the root's time stands in.
-        let confirmed = confirmed.or_else(|| self.rooted_at(slot)).unwrap_or_else(Instant::now);
+        let confirmed = confirmed
+            .or_else(|| self.rooted_at(slot))
+            .unwrap_or_else(Instant::now);
         let processed = frozen.unwrap_or(confirmed).min(confirmed);
         let rooted = self.rooted_at(slot);
 
@@ -255,8 +257,16 @@ impl Tracker {
             compute: Some(block.compute),
         });
         for (seq, tx) in ours {
-            let _ = self.events.send(ChainEvent::Reached { seq, level: Level::Processed, at: processed });
-            let _ = self.events.send(ChainEvent::Reached { seq, level: Level::Confirmed, at: confirmed });
+            let _ = self.events.send(ChainEvent::Reached {
+                seq,
+                level: Level::Processed,
+                at: processed,
+            });
+            let _ = self.events.send(ChainEvent::Reached {
+                seq,
+                level: Level::Confirmed,
+                at: confirmed,
+            });
             let _ = self.events.send(ChainEvent::Landed {
                 seq,
                 success: tx.error.is_none(),
@@ -266,7 +276,11 @@ impl Tracker {
             });
             match rooted {
                 Some(at) => {
-                    let _ = self.events.send(ChainEvent::Reached { seq, level: Level::Finalized, at });
+                    let _ = self.events.send(ChainEvent::Reached {
+                        seq,
+                        level: Level::Finalized,
+                        at,
+                    });
                 }
                 None => self.awaiting_root.entry(slot).or_default().push(seq),
             }
@@ -338,7 +352,11 @@ struct TxMeta {
 /// has none (not yet available, or skipped). Parsing a block of thousands of
 /// transactions takes milliseconds, so it runs off the async thread, where
 /// it would delay sends and event stamps.
-async fn fetch_block(http: &reqwest::Client, url: &str, slot: u64) -> Result<Option<Block>, String> {
+async fn fetch_block(
+    http: &reqwest::Client,
+    url: &str,
+    slot: u64,
+) -> Result<Option<Block>, String> {
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": "getBlock", "params": [slot, {
         "encoding": "base64",
         "transactionDetails": "full",
@@ -346,7 +364,17 @@ async fn fetch_block(http: &reqwest::Client, url: &str, slot: u64) -> Result<Opt
         "commitment": "confirmed",
         "maxSupportedTransactionVersion": 0,
     }]});
-    let bytes = match async { http.post(url).json(&body).timeout(FETCH_TIMEOUT).send().await?.bytes().await }.await {
+    let bytes = match async {
+        http.post(url)
+            .json(&body)
+            .timeout(FETCH_TIMEOUT)
+            .send()
+            .await?
+            .bytes()
+            .await
+    }
+    .await
+    {
         Ok(bytes) => bytes,
         Err(e) if e.is_timeout() => return Ok(None),
         Err(e) => return Err(format!("getBlock({slot}): {e}")),
@@ -362,14 +390,22 @@ async fn fetch_block(http: &reqwest::Client, url: &str, slot: u64) -> Result<Opt
         };
         for tx in body.transactions {
             let meta = tx.meta;
-            let compute = meta.as_ref().and_then(|m| m.compute_units_consumed).unwrap_or(0);
+            let compute = meta
+                .as_ref()
+                .and_then(|m| m.compute_units_consumed)
+                .unwrap_or(0);
             block.compute += compute;
-            let Some(signature) = first_signature(&tx.transaction.0) else { continue };
+            let Some(signature) = first_signature(&tx.transaction.0) else {
+                continue;
+            };
             block.transactions.push(LandedTx {
                 signature,
                 fee: meta.as_ref().map_or(0, |m| m.fee),
                 compute,
-                error: meta.and_then(|m| m.err).filter(|e| !e.is_null()).map(|e| e.to_string()),
+                error: meta
+                    .and_then(|m| m.err)
+                    .filter(|e| !e.is_null())
+                    .map(|e| e.to_string()),
             });
         }
         Some(block)
