@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-scenario="${CHAINMETER_SCENARIO:-scenarios/evm-transfer.toml}"
+scenario="${CHAINMETER_SCENARIO:-scenarios/compare.toml}"
 scripts/install-anvil.sh >/dev/null
+# About 24 minutes on 2 cores the first time (cargo install); instant after.
+scripts/install-solana-test-validator.sh >/dev/null
 cargo build --release --locked -p chainmeter-cli
 exec target/release/chainmeter run "$scenario" "$@"

@@ -10,6 +10,18 @@ scripts/install-anvil.sh >/dev/null
 # About 24 minutes on 2 cores the first time (cargo install); instant after.
 scripts/install-solana-test-validator.sh >/dev/null
 
+# The HTML report is checked in a real headless browser: Debian's chromium.
+if [[ -z "${CHROMIUM:-}" ]] && ! command -v chromium >/dev/null; then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    echo "== installing chromium (Debian package)" >&2
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+  else
+    echo "chromium not found: install it (Debian: apt-get install chromium) or set CHROMIUM" >&2
+    exit 1
+  fi
+fi
+
 echo "== building chainmeter" >&2
 cargo build --release --locked -p chainmeter-cli
 

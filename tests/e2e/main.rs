@@ -7,5 +7,6 @@
 
 mod bad_input;
 mod evm;
+mod report;
 mod solana;
 mod support;

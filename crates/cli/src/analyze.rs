@@ -3,7 +3,7 @@
 use crate::run::{Failure, FailureKind};
 use anyhow::{anyhow, Context};
 use chainmeter_core::result::RunResult;
-use chainmeter_report::{compare, markdown, merge as merging};
+use chainmeter_report::{compare, html, markdown, merge as merging};
 use clap::Args;
 use std::path::{Path, PathBuf};
 
@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 pub(crate) struct ReportArgs {
     /// A result file written by `chainmeter run`.
     result: PathBuf,
-    /// Write the report here [default: report.md beside the result].
+    /// Write the Markdown report here, and the HTML page beside it with an
+    /// .html extension [default: report.md and report.html beside the result].
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
 }
@@ -78,8 +79,10 @@ pub(crate) fn report(args: ReportArgs) -> Result<(), Failure> {
         .out
         .unwrap_or_else(|| args.result.with_file_name("report.md"));
     write(&out, &md)?;
+    let page = out.with_extension("html");
+    write(&page, &html::run_page(&r))?;
     println!("{md}");
-    eprintln!("report: {}", out.display());
+    eprintln!("report: {} and {}", out.display(), page.display());
     Ok(())
 }
 

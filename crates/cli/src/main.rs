@@ -39,7 +39,7 @@ struct Cli {
 enum Command {
     /// Run a scenario: start (or attach to) the chain, send the load, write the result.
     Run(run::RunArgs),
-    /// Render a result file as a Markdown report.
+    /// Render a result file as a Markdown report and a self-contained HTML page with charts.
     Report(analyze::ReportArgs),
     /// Compare results: chains side by side, or a baseline against a candidate
     /// with regression thresholds (exit code 1 when one is broken).

@@ -128,6 +128,9 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
             }
         }
     }
+    if several {
+        write_comparison(&scenario, &dir);
+    }
     match failures.len() {
         0 => Ok(()),
         1 if !several => Err(failures.pop().expect("one failure").1),
@@ -141,6 +144,30 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
                 .collect::<Vec<_>>()
                 .join(", ")
         ))),
+    }
+}
+
+/// Puts the chains of a multi-chain run side by side in `<dir>/comparison.md`,
+/// from whichever of their results were written.
+fn write_comparison(scenario: &Scenario, dir: &Path) {
+    let results: Vec<RunResult> = scenario
+        .targets
+        .iter()
+        .filter_map(|t| RunResult::read(&dir.join(t.kind.as_str()).join("result.json")).ok())
+        .collect();
+    if results.len() < 2 {
+        return;
+    }
+    let text = format!(
+        "## chainmeter: `{}`, chains side by side\n\n{}",
+        scenario.name,
+        chainmeter_report::compare::chain_table(&results)
+    );
+    println!("{text}");
+    let path = dir.join("comparison.md");
+    match std::fs::write(&path, &text) {
+        Ok(()) => eprintln!("comparison: {}", path.display()),
+        Err(e) => eprintln!("warning: cannot write {}: {e}", path.display()),
     }
 }
 
@@ -396,8 +423,16 @@ async fn drive<S: Submitter>(
     let md = chainmeter_report::markdown::run_summary(&result);
     println!("{md}");
     let summary_path = dir.join("summary.md");
+    let page_path = dir.join("report.html");
     let summary_written = std::fs::write(&summary_path, &md)
-        .with_context(|| format!("cannot write {}", summary_path.display()));
+        .and_then(|()| std::fs::write(&page_path, chainmeter_report::html::run_page(&result)))
+        .with_context(|| {
+            format!(
+                "cannot write {} or {}",
+                summary_path.display(),
+                page_path.display()
+            )
+        });
     match (&result.status, written, summary_written) {
         (_, Err(e), _) | (_, _, Err(e)) => Err(Failure::run_failed(e)),
         (RunStatus::Aborted { reason }, Ok(path), Ok(())) => {

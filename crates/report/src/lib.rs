@@ -1,12 +1,14 @@
 //! Reports from chainmeter result files. This crate reads only result files
 //! (`chainmeter_core::result::RunResult`): it never talks to a chain.
 //!
-//! - [`markdown::run_summary`]: one run as Markdown;
+//! - [`markdown::run_summary`]: one run as Markdown; [`html::run_page`]: as a
+//!   self-contained HTML page with SVG charts;
 //! - [`compare`]: chain vs chain tables, baseline vs candidate deltas,
 //!   regression thresholds, and github-action-benchmark JSON;
 //! - [`merge`]: results of several generator processes as one.
 
 pub mod compare;
 pub mod format;
+pub mod html;
 pub mod markdown;
 pub mod merge;

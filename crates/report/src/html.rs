@@ -1,0 +1,398 @@
+//! One run as a self-contained HTML page: tables and inline SVG charts drawn
+//! from the result's own data. Nothing is fetched when the page is opened.
+
+use crate::format::{micros, native};
+use chainmeter_core::result::{RunResult, RunStatus};
+use std::fmt::Write;
+
+/// Percentiles plotted on the latency chart, HdrHistogram style.
+const PERCENTILES: &[f64] = &[
+    0.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99, 99.999,
+];
+const COLORS: &[&str] = &["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"];
+/// Chart width, height and margin, in SVG units.
+const W: f64 = 720.0;
+const H: f64 = 300.0;
+const PAD: f64 = 50.0;
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Renders `r` as a standalone HTML page.
+pub fn run_page(r: &RunResult) -> String {
+    let mut s = String::new();
+    let title = format!("chainmeter: {} on {}", r.scenario_name, r.chain);
+    let _ = write!(
+        s,
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>\
+         body{{font-family:system-ui,sans-serif;margin:2em;max-width:60em;color:#222}}\
+         table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:right}}\
+         th:first-child,td:first-child{{text-align:left}}svg{{background:#fafafa;border:1px solid #ddd}}\
+         .aborted{{color:#b00;font-weight:bold}}</style></head><body>",
+        esc(&title)
+    );
+    let _ = write!(
+        s,
+        "<h1>{}</h1><p>{} · {}</p>",
+        esc(&title),
+        esc(&r.environment.node.version),
+        esc(&r.started_at)
+    );
+    if let RunStatus::Aborted { reason } = &r.status {
+        let _ = write!(s, "<p class=\"aborted\">Run aborted: {}</p>", esc(reason));
+    }
+
+    s.push_str("<h2>Summary</h2><table><tr><th>level</th><th>n</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr>");
+    for l in &r.levels {
+        let h = &l.latency_us;
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            l.level,
+            h.count,
+            micros(h.p50),
+            micros(h.p90),
+            micros(h.p99),
+            micros(h.p999),
+            micros(h.max)
+        );
+    }
+    let _ = write!(
+        s,
+        "</table><p>Offered {:.1} tx/s ({}); landed {:.1} tx/s mean, {} in the best second. Fee {} per transaction, {} {} in total.</p>",
+        r.load.rate_per_s,
+        esc(&r.load.shape),
+        r.throughput.landed_mean_per_s,
+        r.throughput.landed_peak_1s,
+        native(r.fees.mean, r.chain),
+        esc(&r.fees.total),
+        esc(&r.fees.unit)
+    );
+
+    s.push_str("<h2>Latency by percentile</h2><p>From the intended send time; the percentile axis is logarithmic, as HdrHistogram plots are read.</p>");
+    s.push_str(&latency_chart(r));
+    s.push_str("<h2>Throughput</h2><p>Offered (intended sends) and landed (first level reached) per second.</p>");
+    s.push_str(&throughput_chart(r));
+    s.push_str("<h2>Fees</h2>");
+    s.push_str(&fee_chart(r));
+
+    let o = &r.outcomes;
+    s.push_str("<h2>Outcomes</h2><table><tr><th>outcome</th><th>transactions</th></tr>");
+    for (name, n) in [
+        ("sent", o.sent),
+        ("landed ok", o.landed_ok),
+        ("landed, failed", o.landed_failed),
+        ("rejected", o.rejected),
+        ("expired", o.expired),
+        ("unknown", o.unknown),
+    ] {
+        let _ = write!(s, "<tr><td>{name}</td><td>{n}</td></tr>");
+    }
+    for (class, n) in &o.rejected_by_class {
+        let _ = write!(
+            s,
+            "<tr><td>rejected: {}</td><td>{n}</td></tr>",
+            class.as_str()
+        );
+    }
+    s.push_str("</table>");
+    for (class, examples) in &o.error_examples {
+        for e in examples {
+            let _ = write!(s, "<p>e.g. {}: <code>{}</code></p>", esc(class), esc(e));
+        }
+    }
+
+    let e = &r.environment;
+    s.push_str("<h2>Environment</h2><table>");
+    for (k, v) in [
+        (
+            "chainmeter",
+            format!(
+                "{} ({})",
+                e.chainmeter_version,
+                e.git_revision.as_deref().unwrap_or("unknown revision")
+            ),
+        ),
+        ("node", e.node.version.clone()),
+        (
+            "node binary",
+            e.node.binary.clone().unwrap_or_else(|| "attached".into()),
+        ),
+        ("chain id / genesis", e.node.chain_id.clone()),
+        (
+            "machine",
+            format!("{}, {} cores, {}", e.cpu_model, e.cores, e.os),
+        ),
+        (
+            "timing",
+            format!(
+                "{} (resolution {})",
+                r.tracking.method,
+                micros(r.tracking.resolution_us)
+            ),
+        ),
+        (
+            "harness CPU per transaction",
+            format!("{:.1} µs while sending", r.harness.sending_cpu_us_per_tx),
+        ),
+    ] {
+        let _ = write!(
+            s,
+            "<tr><td>{k}</td><td style=\"text-align:left\">{}</td></tr>",
+            esc(&v)
+        );
+    }
+    let scenario = serde_json::to_string_pretty(&r.scenario).unwrap_or_default();
+    let _ = write!(
+        s,
+        "</table><h3>Scenario as run</h3><pre>{}</pre></body></html>",
+        esc(&scenario)
+    );
+    s
+}
+
+/// An SVG frame with axes; returns the opening and the plot area's mapping.
+fn frame(s: &mut String, x_label: &str, y_label: &str, y_max: f64, y_unit: &str) {
+    let _ = write!(
+        s,
+        "<svg width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\">\
+         <line x1=\"{PAD}\" y1=\"{b}\" x2=\"{r}\" y2=\"{b}\" stroke=\"#333\"/><line x1=\"{PAD}\" y1=\"{PAD}\" x2=\"{PAD}\" y2=\"{b}\" stroke=\"#333\"/>\
+         <text x=\"{cx}\" y=\"{ty}\" text-anchor=\"middle\" font-size=\"12\">{x_label}</text>\
+         <text x=\"12\" y=\"{cy}\" font-size=\"12\" transform=\"rotate(-90 12 {cy})\" text-anchor=\"middle\">{y_label}</text>",
+        b = H - PAD,
+        r = W - 10.0,
+        cx = W / 2.0,
+        ty = H - 12.0,
+        cy = H / 2.0,
+    );
+    for i in 0..=4 {
+        let v = y_max * i as f64 / 4.0;
+        let y = (H - PAD) - (H - 2.0 * PAD) * i as f64 / 4.0;
+        let _ = write!(
+            s,
+            "<text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"end\">{}{y_unit}</text><line x1=\"{PAD}\" y1=\"{y}\" x2=\"{}\" y2=\"{y}\" stroke=\"#eee\"/>",
+            PAD - 4.0,
+            y + 3.0,
+            short(v),
+            W - 10.0
+        );
+    }
+}
+
+fn short(v: f64) -> String {
+    if v >= 100.0 || v == 0.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+fn nice_max(v: f64) -> f64 {
+    if v <= 0.0 {
+        return 1.0;
+    }
+    let p = 10f64.powf(v.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * p)
+        .find(|&m| m >= v)
+        .unwrap_or(10.0 * p)
+}
+
+fn latency_chart(r: &RunResult) -> String {
+    let curves: Vec<(String, Vec<(f64, f64)>)> = r
+        .levels
+        .iter()
+        .filter_map(|l| {
+            let h = l.latency_us.decode().ok().filter(|h| !h.is_empty())?;
+            let points = PERCENTILES
+                .iter()
+                .map(|&p| {
+                    // x: log10(1 / (1 - q)), the HdrHistogram percentile axis.
+                    let x = (1.0 / (1.0 - p / 100.0)).log10();
+                    (x, h.value_at_percentile(p) as f64 / 1e3)
+                })
+                .collect();
+            Some((l.level.to_string(), points))
+        })
+        .collect();
+    let mut s = String::new();
+    let y_max = nice_max(
+        curves
+            .iter()
+            .flat_map(|(_, p)| p.iter().map(|p| p.1))
+            .fold(0.0, f64::max),
+    );
+    let x_max = 5.0; // 99.999%
+    frame(&mut s, "percentile", "latency (ms)", y_max, "");
+    let (pw, ph) = (W - PAD - 10.0, H - 2.0 * PAD);
+    for (i, label) in ["0%", "90%", "99%", "99.9%", "99.99%", "99.999%"]
+        .iter()
+        .enumerate()
+    {
+        let x = PAD + pw * i as f64 / x_max;
+        let _ = write!(
+            s,
+            "<text x=\"{x}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">{label}</text>",
+            H - PAD + 14.0
+        );
+    }
+    for (i, (name, points)) in curves.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        let path: Vec<String> = points
+            .iter()
+            .map(|(x, y)| {
+                format!(
+                    "{:.1},{:.1}",
+                    PAD + pw * x / x_max,
+                    (H - PAD) - ph * y / y_max
+                )
+            })
+            .collect();
+        let _ = write!(
+            s,
+            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/><text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"{color}\">{name}</text>",
+            path.join(" "),
+            PAD + 10.0,
+            PAD + 14.0 * (i as f64 + 1.0)
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+fn throughput_chart(r: &RunResult) -> String {
+    let t = &r.throughput.timeline;
+    let mut s = String::new();
+    let y_max = nice_max(
+        t.iter()
+            .map(|c| c.offered.max(c.landed) as f64)
+            .fold(0.0, f64::max),
+    );
+    frame(
+        &mut s,
+        "seconds since start",
+        "transactions per second",
+        y_max,
+        "",
+    );
+    let (pw, ph) = (W - PAD - 10.0, H - 2.0 * PAD);
+    let n = t.len().max(2) as f64 - 1.0;
+    for (i, (name, color, pick)) in [
+        (
+            "offered",
+            COLORS[0],
+            (|c: &chainmeter_core::result::SecondCounts| c.offered) as fn(&_) -> u64,
+        ),
+        ("landed", COLORS[2], |c| c.landed),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let points: Vec<String> = t
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                format!(
+                    "{:.1},{:.1}",
+                    PAD + pw * k as f64 / n,
+                    (H - PAD) - ph * pick(c) as f64 / y_max
+                )
+            })
+            .collect();
+        let _ = write!(
+            s,
+            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/><text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"{color}\">{name}</text>",
+            points.join(" "),
+            W - 90.0,
+            PAD + 14.0 * (i as f64 + 1.0)
+        );
+    }
+    let _ = write!(
+        s,
+        "<text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"end\">{}</text>",
+        W - 10.0,
+        H - PAD + 14.0,
+        t.len()
+    );
+    s.push_str("</svg>");
+    s
+}
+
+fn fee_chart(r: &RunResult) -> String {
+    let Ok(h) = r.fees.per_tx.decode() else {
+        return "<p>No fee histogram.</p>".into();
+    };
+    if h.is_empty() {
+        return "<p>No landed transaction, no fee.</p>".into();
+    }
+    let bars: Vec<(u64, u64)> = h
+        .iter_recorded()
+        .map(|v| (v.value_iterated_to(), v.count_at_value()))
+        .collect();
+    let mut s = format!(
+        "<p>Fee per transaction, read from the chain ({}): {} distinct values, min {}, max {}.</p>",
+        esc(&r.fees.unit),
+        bars.len(),
+        esc(&r.fees.min),
+        esc(&r.fees.max)
+    );
+    let y_max = nice_max(bars.iter().map(|b| b.1 as f64).fold(0.0, f64::max));
+    frame(
+        &mut s,
+        &format!("fee ({})", esc(&r.fees.unit)),
+        "transactions",
+        y_max,
+        "",
+    );
+    let (pw, ph) = (W - PAD - 10.0, H - 2.0 * PAD);
+    let shown = &bars[..bars.len().min(200)];
+    let bw = (pw / shown.len() as f64).max(1.0);
+    for (i, (value, count)) in shown.iter().enumerate() {
+        let bh = ph * *count as f64 / y_max;
+        let _ = write!(
+            s,
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{value}: {count}</title></rect>",
+            PAD + bw * i as f64,
+            (H - PAD) - bh,
+            (bw - 1.0).max(1.0),
+            bh,
+            COLORS[1]
+        );
+    }
+    let (first, last) = (shown[0].0, shown[shown.len() - 1].0);
+    let _ = write!(
+        s,
+        "<text x=\"{PAD}\" y=\"{y}\" font-size=\"10\">{first}</text><text x=\"{}\" y=\"{y}\" font-size=\"10\" text-anchor=\"end\">{last}</text></svg>",
+        W - 10.0,
+        y = H - PAD + 14.0
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nice_maxima_round_up() {
+        assert_eq!(nice_max(0.0), 1.0);
+        assert_eq!(nice_max(3.2), 5.0);
+        assert_eq!(nice_max(120.0), 200.0);
+        assert_eq!(nice_max(1000.0), 1000.0);
+    }
+
+    #[test]
+    fn escaping() {
+        assert_eq!(
+            esc("<a href=\"x\">&</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
+        );
+    }
+}
