@@ -89,3 +89,58 @@ fn html_report_renders_in_a_headless_browser_without_console_errors() {
         "screenshot looks blank: {inked} of {total} pixels inked"
     );
 }
+
+/// `compare` with thresholds: exit code 0 when none is broken, 1 with the
+/// broken rule named when one is, 2 for a rule it cannot read; `merge` adds.
+#[test]
+fn compare_gates_on_thresholds_and_merge_adds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fixtures = repo_root().join("crates/report/tests/fixtures");
+    let (a, b) = (fixtures.join("evm-a.json"), fixtures.join("evm-b.json"));
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let bench = tmp.path().join("bench");
+    let html = tmp.path().join("cmp.html");
+
+    let ok = chainmeter(&[
+        "compare",
+        a,
+        b,
+        "--fail-if",
+        "included.p99>+50%",
+        "--fail-if",
+        "tps<-50%",
+        "--bench-json",
+        bench.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    let bigger: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("bench-bigger.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(bigger
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["name"] == "evm tps" && e["unit"] == "tx/s"));
+    assert!(std::fs::read_to_string(&html).unwrap().contains("<table>"));
+
+    // A rule only a candidate 99% faster than the baseline could keep.
+    let broken = chainmeter(&["compare", a, b, "--fail-if", "included.p99>-99%"]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(
+        stderr(&broken).contains("the candidate regressed:\n- included.p99:"),
+        "{}",
+        stderr(&broken)
+    );
+
+    let unreadable = chainmeter(&["compare", a, b, "--fail-if", "included.p99 up 10%"]);
+    assert_eq!(unreadable.status.code(), Some(2), "{}", stderr(&unreadable));
+
+    let merged = tmp.path().join("merged.json");
+    let out = chainmeter(&["merge", a, b, "--out", merged.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let m = chainmeter_core::result::RunResult::read(&merged).unwrap();
+    assert_eq!(m.outcomes.sent, 600);
+}

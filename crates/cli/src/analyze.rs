@@ -42,6 +42,9 @@ pub(crate) struct CompareArgs {
     /// Also write the comparison (Markdown) to this file.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// Also write the comparison as a self-contained HTML page to this file.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
 
 /// `chainmeter merge` arguments.
@@ -106,16 +109,9 @@ pub(crate) fn compare(args: CompareArgs) -> Result<(), Failure> {
     if !baseline_vs_candidate && (!thresholds.is_empty() || args.bench_json.is_some()) {
         return Err(bad(anyhow!("--fail-if and --bench-json compare a baseline with a candidate: give two results of one chain")));
     }
-    let (text, regressions) = if baseline_vs_candidate {
+    let (title, intro, table, regressions) = if baseline_vs_candidate {
         let deltas = compare::deltas(&results[0], &results[1]);
         let regressions = compare::regressions(&deltas, &thresholds).map_err(bad)?;
-        let text = format!(
-            "## chainmeter: {} baseline vs candidate\n\nbaseline: {}\ncandidate: {}\n\n{}",
-            results[0].chain,
-            args.results[0].display(),
-            args.results[1].display(),
-            compare::delta_table(&deltas)
-        );
         if let Some(prefix) = &args.bench_json {
             let (smaller, bigger) = compare::benchmark_entries(&results[1]);
             for (suffix, entries) in [("smaller", smaller), ("bigger", bigger)] {
@@ -127,19 +123,35 @@ pub(crate) fn compare(args: CompareArgs) -> Result<(), Failure> {
                 eprintln!("benchmark data: {}", path.display());
             }
         }
-        (text, regressions)
+        let intro = format!(
+            "baseline: {}, candidate: {}",
+            args.results[0].display(),
+            args.results[1].display()
+        );
+        let title = format!("chainmeter: {} baseline vs candidate", results[0].chain);
+        (title, intro, compare::delta_table(&deltas), regressions)
     } else {
+        let intro = args
+            .results
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
         (
-            format!(
-                "## chainmeter: chains side by side\n\n{}",
-                compare::chain_table(&results)
-            ),
+            "chainmeter: chains side by side".to_owned(),
+            intro,
+            compare::chain_table(&results),
             Vec::new(),
         )
     };
+    let text = format!("## {title}\n\n{intro}\n\n{}", table.markdown());
     println!("{text}");
     if let Some(out) = &args.out {
         write(out, &text)?;
+    }
+    if let Some(out) = &args.html {
+        let body = format!("<p>{}</p>{}", html::escape(&intro), table.html());
+        write(out, &html::document(&title, &body))?;
     }
     if regressions.is_empty() {
         return Ok(());

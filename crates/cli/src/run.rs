@@ -158,11 +158,13 @@ fn write_comparison(scenario: &Scenario, dir: &Path) {
     if results.len() < 2 {
         return;
     }
-    let text = format!(
-        "## chainmeter: `{}`, chains side by side\n\n{}",
-        scenario.name,
-        chainmeter_report::compare::chain_table(&results)
-    );
+    let table = chainmeter_report::compare::chain_table(&results);
+    let title = format!("chainmeter: {}, chains side by side", scenario.name);
+    let text = format!("## {title}\n\n{}", table.markdown());
+    let page = chainmeter_report::html::document(&title, &table.html());
+    if let Err(e) = std::fs::write(dir.join("comparison.html"), page) {
+        eprintln!("warning: cannot write comparison.html: {e}");
+    }
     println!("{text}");
     let path = dir.join("comparison.md");
     match std::fs::write(&path, &text) {

@@ -1,10 +1,12 @@
 //! Comparing runs: chain vs chain, and baseline vs candidate with regression
 //! thresholds and github-action-benchmark output.
 
-use crate::format::{micros, native};
+use crate::{
+    format::{micros, native},
+    table::Table,
+};
 use chainmeter_core::{level::Level, result::RunResult};
 use serde::Serialize;
-use std::fmt::Write;
 
 /// Which way a metric improves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,69 +152,57 @@ pub fn check_same_workload(results: &[RunResult]) -> Result<(), CompareError> {
 }
 
 /// A side-by-side table of runs on different chains, in the shape people publish.
-pub fn chain_table(results: &[RunResult]) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "| | {} |",
+pub fn chain_table(results: &[RunResult]) -> Table {
+    let mut header = vec![String::new()];
+    header.extend(
         results
             .iter()
-            .map(|r| format!("{} ({})", r.chain, r.environment.node.version))
+            .map(|r| format!("{} ({})", r.chain, r.environment.node.version)),
+    );
+    let row = |name: &str, f: &dyn Fn(&RunResult) -> String| {
+        std::iter::once(name.to_owned())
+            .chain(results.iter().map(f))
             .collect::<Vec<_>>()
-            .join(" | ")
-    );
-    let _ = writeln!(
-        s,
-        "|---|{}|",
-        results.iter().map(|_| "---:").collect::<Vec<_>>().join("|")
-    );
-    let row = |s: &mut String, name: &str, f: &dyn Fn(&RunResult) -> String| {
-        let _ = writeln!(
-            s,
-            "| {name} | {} |",
-            results.iter().map(f).collect::<Vec<_>>().join(" | ")
-        );
     };
-    row(&mut s, "offered load", &|r| {
-        format!("{:.0} tx/s ({})", r.load.rate_per_s, r.load.shape)
-    });
-    row(&mut s, "landed TPS, mean", &|r| {
-        format!("{:.1}", r.throughput.landed_mean_per_s)
-    });
-    row(&mut s, "landed TPS, best second", &|r| {
-        r.throughput.landed_peak_1s.to_string()
-    });
-    row(&mut s, "block / slot time, p50", &|r| {
-        micros(r.chain_view.block_interval_us.p50)
-    });
-    row(&mut s, "first inclusion, p50 / p99", &|r| {
-        level_cell(r, r.levels.first().map(|l| l.level))
-    });
-    row(&mut s, "finality, p50 / p99", &|r| {
-        level_cell(r, Some(Level::Finalized))
-    });
-    row(&mut s, "fee per transaction", &|r| {
-        native(r.fees.mean, r.chain)
-    });
-    row(
-        &mut s,
-        "fee per transaction, USD",
-        &|r| match (&r.fees.price, r.fees.mean_usd) {
-            (Some(p), Some(usd)) => {
-                format!("${usd:.6} (at ${}/coin, {})", p.usd_per_coin, p.source)
-            }
-            _ => "no price given".to_owned(),
-        },
-    );
-    row(&mut s, "success rate", &|r| {
-        format!(
-            "{:.2}% ({} of {})",
-            success_pct(r),
-            r.outcomes.landed_ok,
-            r.outcomes.sent
-        )
-    });
-    s
+    let rows = vec![
+        row("offered load", &|r| {
+            format!("{:.0} tx/s ({})", r.load.rate_per_s, r.load.shape)
+        }),
+        row("landed TPS, mean", &|r| {
+            format!("{:.1}", r.throughput.landed_mean_per_s)
+        }),
+        row("landed TPS, best second", &|r| {
+            r.throughput.landed_peak_1s.to_string()
+        }),
+        row("block / slot time, p50", &|r| {
+            micros(r.chain_view.block_interval_us.p50)
+        }),
+        row("first inclusion, p50 / p99", &|r| {
+            level_cell(r, r.levels.first().map(|l| l.level))
+        }),
+        row("finality, p50 / p99", &|r| {
+            level_cell(r, Some(Level::Finalized))
+        }),
+        row("fee per transaction", &|r| native(r.fees.mean, r.chain)),
+        row(
+            "fee per transaction, USD",
+            &|r| match (&r.fees.price, r.fees.mean_usd) {
+                (Some(p), Some(usd)) => {
+                    format!("${usd:.6} (at ${}/coin, {})", p.usd_per_coin, p.source)
+                }
+                _ => "no price given".to_owned(),
+            },
+        ),
+        row("success rate", &|r| {
+            format!(
+                "{:.2}% ({} of {})",
+                success_pct(r),
+                r.outcomes.landed_ok,
+                r.outcomes.sent
+            )
+        }),
+    ];
+    Table { header, rows }
 }
 
 fn level_cell(r: &RunResult, level: Option<Level>) -> String {
@@ -377,30 +367,31 @@ pub fn regressions(
     Ok(out)
 }
 
-/// The deltas as a Markdown table.
-pub fn delta_table(deltas: &[Delta]) -> String {
-    let mut s = String::from(
-        "| metric | baseline | candidate | change | better |\n|---|---:|---:|---:|---|\n",
-    );
-    for d in deltas {
-        let change = d
-            .change_pct()
-            .map_or_else(|| "n/a".to_owned(), |c| format!("{c:+.2}%"));
-        let better = match d.better {
-            Better::Smaller => "lower",
-            Better::Bigger => "higher",
-        };
-        let _ = writeln!(
-            s,
-            "| {} | {} {} | {} {} | {change} | {better} |",
-            d.name,
-            fmt_value(d.baseline),
-            d.unit,
-            fmt_value(d.candidate),
-            d.unit
-        );
-    }
-    s
+/// The deltas as a table.
+pub fn delta_table(deltas: &[Delta]) -> Table {
+    let header = ["metric", "baseline", "candidate", "change", "better"]
+        .map(str::to_owned)
+        .to_vec();
+    let rows = deltas
+        .iter()
+        .map(|d| {
+            let change = d
+                .change_pct()
+                .map_or_else(|| "n/a".to_owned(), |c| format!("{c:+.2}%"));
+            let better = match d.better {
+                Better::Smaller => "lower",
+                Better::Bigger => "higher",
+            };
+            vec![
+                d.name.clone(),
+                format!("{} {}", fmt_value(d.baseline), d.unit),
+                format!("{} {}", fmt_value(d.candidate), d.unit),
+                change,
+                better.to_owned(),
+            ]
+        })
+        .collect();
+    Table { header, rows }
 }
 
 /// One entry of github-action-benchmark's `customSmallerIsBetter` /

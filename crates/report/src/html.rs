@@ -15,35 +15,50 @@ const W: f64 = 720.0;
 const H: f64 = 300.0;
 const PAD: f64 = 50.0;
 
-fn esc(s: &str) -> String {
+/// Escapes text for HTML content and attribute values.
+pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
 
-/// Renders `r` as a standalone HTML page.
-pub fn run_page(r: &RunResult) -> String {
+/// A standalone page: `title` and an HTML `body`, with the report's styles.
+pub fn document(title: &str, body: &str) -> String {
     let mut s = String::new();
-    let title = format!("chainmeter: {} on {}", r.scenario_name, r.chain);
     let _ = write!(
         s,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>\
          body{{font-family:system-ui,sans-serif;margin:2em;max-width:60em;color:#222}}\
          table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:right}}\
          th:first-child,td:first-child{{text-align:left}}svg{{background:#fafafa;border:1px solid #ddd}}\
-         .aborted{{color:#b00;font-weight:bold}}</style></head><body>",
-        esc(&title)
+         .aborted{{color:#b00;font-weight:bold}}</style></head><body><h1>{}</h1>{body}</body></html>",
+        escape(title),
+        escape(title)
     );
+    s
+}
+
+/// Renders `r` as a standalone HTML page.
+pub fn run_page(r: &RunResult) -> String {
+    let title = format!("chainmeter: {} on {}", r.scenario_name, r.chain);
+    document(&title, &run_body(r))
+}
+
+fn run_body(r: &RunResult) -> String {
+    let mut s = String::new();
     let _ = write!(
         s,
-        "<h1>{}</h1><p>{} · {}</p>",
-        esc(&title),
-        esc(&r.environment.node.version),
-        esc(&r.started_at)
+        "<p>{} · {}</p>",
+        escape(&r.environment.node.version),
+        escape(&r.started_at)
     );
     if let RunStatus::Aborted { reason } = &r.status {
-        let _ = write!(s, "<p class=\"aborted\">Run aborted: {}</p>", esc(reason));
+        let _ = write!(
+            s,
+            "<p class=\"aborted\">Run aborted: {}</p>",
+            escape(reason)
+        );
     }
 
     s.push_str("<h2>Summary</h2><table><tr><th>level</th><th>n</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr>");
@@ -65,12 +80,12 @@ pub fn run_page(r: &RunResult) -> String {
         s,
         "</table><p>Offered {:.1} tx/s ({}); landed {:.1} tx/s mean, {} in the best second. Fee {} per transaction, {} {} in total.</p>",
         r.load.rate_per_s,
-        esc(&r.load.shape),
+        escape(&r.load.shape),
         r.throughput.landed_mean_per_s,
         r.throughput.landed_peak_1s,
         native(r.fees.mean, r.chain),
-        esc(&r.fees.total),
-        esc(&r.fees.unit)
+        escape(&r.fees.total),
+        escape(&r.fees.unit)
     );
 
     s.push_str("<h2>Latency by percentile</h2><p>From the intended send time; the percentile axis is logarithmic, as HdrHistogram plots are read.</p>");
@@ -102,7 +117,12 @@ pub fn run_page(r: &RunResult) -> String {
     s.push_str("</table>");
     for (class, examples) in &o.error_examples {
         for e in examples {
-            let _ = write!(s, "<p>e.g. {}: <code>{}</code></p>", esc(class), esc(e));
+            let _ = write!(
+                s,
+                "<p>e.g. {}: <code>{}</code></p>",
+                escape(class),
+                escape(e)
+            );
         }
     }
 
@@ -143,14 +163,14 @@ pub fn run_page(r: &RunResult) -> String {
         let _ = write!(
             s,
             "<tr><td>{k}</td><td style=\"text-align:left\">{}</td></tr>",
-            esc(&v)
+            escape(&v)
         );
     }
     let scenario = serde_json::to_string_pretty(&r.scenario).unwrap_or_default();
     let _ = write!(
         s,
-        "</table><h3>Scenario as run</h3><pre>{}</pre></body></html>",
-        esc(&scenario)
+        "</table><h3>Scenario as run</h3><pre>{}</pre>",
+        escape(&scenario)
     );
     s
 }
@@ -338,15 +358,15 @@ fn fee_chart(r: &RunResult) -> String {
         .collect();
     let mut s = format!(
         "<p>Fee per transaction, read from the chain ({}): {} distinct values, min {}, max {}.</p>",
-        esc(&r.fees.unit),
+        escape(&r.fees.unit),
         bars.len(),
-        esc(&r.fees.min),
-        esc(&r.fees.max)
+        escape(&r.fees.min),
+        escape(&r.fees.max)
     );
     let y_max = nice_max(bars.iter().map(|b| b.1 as f64).fold(0.0, f64::max));
     frame(
         &mut s,
-        &format!("fee ({})", esc(&r.fees.unit)),
+        &format!("fee ({})", escape(&r.fees.unit)),
         "transactions",
         y_max,
         "",
@@ -391,7 +411,7 @@ mod tests {
     #[test]
     fn escaping() {
         assert_eq!(
-            esc("<a href=\"x\">&</a>"),
+            escape("<a href=\"x\">&</a>"),
             "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
         );
     }

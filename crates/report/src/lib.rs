@@ -12,3 +12,4 @@ pub mod format;
 pub mod html;
 pub mod markdown;
 pub mod merge;
+pub mod table;
