@@ -138,3 +138,46 @@ duration = "120s"
         VALIDATOR,
     );
 }
+
+/// Where slot notifications are not used, levels come from batched
+/// `getSignatureStatuses` polls: every transaction still lands and reaches
+/// every level in order, and the result says how it was timed.
+#[test]
+fn polled_levels_when_slot_events_are_not_used() {
+    let _one_validator = support::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = scenario(
+        tmp.path(),
+        "s.toml",
+        "name = \"e2e-solana-poll\"\n[load]\nrate = 50\ncount = 100\n[solana]\ntracking = \"poll\"\n",
+    );
+    let out_dir = tmp.path().join("out");
+    let out = chainmeter(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(out.status.success(), "chainmeter failed: {}", stderr(&out));
+    let r = result(&out_dir);
+    assert_eq!(r.outcomes.landed_ok, 100, "{:?}", r.outcomes);
+    assert!(
+        r.tracking.method.starts_with("getSignatureStatuses polled"),
+        "{}",
+        r.tracking.method
+    );
+    assert_eq!(r.tracking.resolution_us, 30_000);
+    let levels: Vec<_> = [Level::Processed, Level::Confirmed, Level::Finalized]
+        .iter()
+        .map(|&l| r.level(l).unwrap().latency_us.clone())
+        .collect();
+    for pair in levels.windows(2) {
+        assert_eq!(pair[1].count, 100);
+        assert!(
+            pair[0].p50 <= pair[1].p50 && pair[0].max <= pair[1].max,
+            "levels in order"
+        );
+    }
+    assert_eq!(r.fees.total, "500000", "100 transfers at 5000 lamports");
+}

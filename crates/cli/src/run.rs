@@ -272,6 +272,7 @@ async fn run_target(
                 max_retries,
                 compute_unit_price,
                 compute_unit_limit,
+                tracking,
             },
         ) => {
             let config = chainmeter_solana::SolanaConfig {
@@ -285,6 +286,7 @@ async fn run_target(
                 max_retries: *max_retries,
                 compute_unit_price: *compute_unit_price,
                 compute_unit_limit: *compute_unit_limit,
+                poll_only: *tracking == scenario::SolanaTracking::Poll,
                 allow_mainnet: args.allow_mainnet,
             };
             eprintln!(
@@ -371,6 +373,7 @@ async fn drive<S: Submitter>(
         seed: seed_number(&scenario.seed),
     };
     let planned = Schedule::new(scenario.load, plan.seed).len_hint();
+    eprintln!("timing: {}", session.tracking.method);
     let mut progress = ProgressLine::new(quiet, planned);
     let abort = async {
         tokio::select! {

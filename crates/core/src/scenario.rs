@@ -286,6 +286,21 @@ pub struct SolanaFile {
     /// Compute unit limit (default: none, no instruction).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compute_unit_limit: Option<Spanned<u32>>,
+    /// How levels are timed: `"events"` (slot notifications; falls back to
+    /// polling when the node does not offer them) or `"poll"` (batched
+    /// `getSignatureStatuses`). Default `"events"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking: Option<SolanaTracking>,
+}
+
+/// How Solana levels are timed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SolanaTracking {
+    /// Slot notifications over WebSocket, exact to the event.
+    Events,
+    /// Batched status polling, exact to the polling interval.
+    Poll,
 }
 
 /// `[prices]`: USD per native coin, with where the figure came from.
@@ -440,6 +455,8 @@ pub enum SendOptions {
         compute_unit_price: Option<u64>,
         /// Compute-unit limit.
         compute_unit_limit: Option<u32>,
+        /// How levels are timed.
+        tracking: SolanaTracking,
     },
 }
 
@@ -873,6 +890,7 @@ impl Validator<'_> {
             max_retries: sol.max_retries,
             compute_unit_price: sol.compute_unit_price,
             compute_unit_limit: sol.compute_unit_limit.as_ref().map(|l| *l.get_ref()),
+            tracking: *sol.tracking.get_or_insert(SolanaTracking::Events),
         };
         Ok(Target {
             kind: ChainKind::Solana,

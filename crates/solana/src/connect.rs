@@ -3,6 +3,7 @@
 use crate::{
     error::SolanaError,
     keys,
+    poller::{Poller, POLL_INTERVAL},
     submitter::{PendingTxs, RecentBlockhash, SolanaSubmitter},
     tracker::{SlotEvent, Tracker},
 };
@@ -61,6 +62,8 @@ pub struct SolanaConfig {
     pub compute_unit_price: Option<u64>,
     /// Compute-unit limit.
     pub compute_unit_limit: Option<u32>,
+    /// Time levels by polling even where slot notifications are offered.
+    pub poll_only: bool,
     /// Allow running against mainnet-beta.
     pub allow_mainnet: bool,
 }
@@ -135,17 +138,99 @@ pub async fn connect(cfg: &SolanaConfig) -> Result<Session<SolanaSubmitter>, Sol
     let blockhash: RecentBlockhash = Arc::new(RwLock::new((hash, height)));
     tasks.push(tokio::spawn(refresh_blockhash(rpc, blockhash.clone())));
 
-    // Slot events are stamped in their own task the moment they arrive.
-    let pubsub =
-        PubsubClient::new(cfg.ws_url.as_str())
+    let http = reqwest::Client::new();
+    let pending = PendingTxs::default();
+    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    let slots = if cfg.poll_only {
+        Err("polling asked for: solana.tracking = \"poll\"".to_owned())
+    } else {
+        subscribe_slots(&cfg.ws_url, &mut tasks)
             .await
-            .map_err(|e| SolanaError::Subscribe {
-                what: "the PubSub endpoint",
-                url: cfg.ws_url.clone(),
-                message: e.to_string(),
-            })?;
+            .map_err(|e| format!("no slot notifications: {e}"))
+    };
+    let tracking = match slots {
+        Ok(updates) => {
+            tasks.push(tokio::spawn(
+                Tracker::new(
+                    http.clone(),
+                    cfg.rpc_url.clone(),
+                    updates,
+                    events_tx,
+                    pending.clone(),
+                )
+                .run(),
+            ));
+            Tracking {
+                method: "slotsUpdatesSubscribe (frozen = processed, optimisticConfirmation = confirmed) and \
+                         rootSubscribe (finalized) over WebSocket, stamped on arrival; each confirmed slot's \
+                         block fetched once (getBlock) for signatures, fees and compute units"
+                    .to_owned(),
+                resolution_us: 1_000,
+            }
+        }
+        Err(why) => {
+            tasks.push(tokio::spawn(
+                Poller {
+                    http: http.clone(),
+                    url: cfg.rpc_url.clone(),
+                    events: events_tx,
+                    pending: pending.clone(),
+                }
+                .run(),
+            ));
+            Tracking {
+                method: format!(
+                    "getSignatureStatuses polled every {} ms, 256 signatures a call, all calls in one batch \
+                     ({why}); each newly seen slot's block fetched once (getBlock) for fees and compute units",
+                    POLL_INTERVAL.as_millis()
+                ),
+                resolution_us: POLL_INTERVAL.as_micros() as u64,
+            }
+        }
+    };
+
+    let mut send_config = json!({"encoding": "base64", "skipPreflight": cfg.skip_preflight, "preflightCommitment": "processed"});
+    if let Some(n) = cfg.max_retries {
+        send_config["maxRetries"] = json!(n);
+    }
+    let session = Session {
+        submitter: SolanaSubmitter {
+            http,
+            url: cfg.rpc_url.clone(),
+            payers,
+            seed: cfg.seed.clone(),
+            lamports,
+            budget,
+            blockhash,
+            pending,
+            send_config,
+        },
+        events: events_rx,
+        tracking,
+        senders: records,
+        chain_id: genesis,
+        node_version,
+        value_per_tx: lamports.into(),
+        tasks,
+    };
+    Ok(session)
+}
+
+/// Subscribes to slot updates and roots, and stamps each event the moment it
+/// arrives, in a task of its own.
+async fn subscribe_slots(
+    ws_url: &str,
+    tasks: &mut TaskSet,
+) -> Result<mpsc::UnboundedReceiver<Result<(SlotEvent, Instant), String>>, SolanaError> {
+    let pubsub = PubsubClient::new(ws_url)
+        .await
+        .map_err(|e| SolanaError::Subscribe {
+            what: "the PubSub endpoint",
+            url: ws_url.to_owned(),
+            message: e.to_string(),
+        })?;
     let (updates_tx, updates_rx) = mpsc::unbounded_channel();
-    let ws_url = cfg.ws_url.clone();
+    let closed_url = ws_url.to_owned();
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
     tasks.push(tokio::spawn(async move {
         let subscribed = async {
@@ -182,71 +267,27 @@ pub async fn connect(cfg: &SolanaConfig) -> Result<Session<SolanaSubmitter>, Sol
                 return;
             }
         }
-        let _ = updates_tx.send(Err(format!("the node closed the slot subscriptions at {ws_url}")));
+        let _ = updates_tx.send(Err(format!("the node closed the slot subscriptions at {closed_url}")));
     }));
     match ready_rx.await {
         Ok(Ok(())) => {}
         Ok(Err((what, message))) => {
             return Err(SolanaError::Subscribe {
                 what,
-                url: cfg.ws_url.clone(),
+                url: ws_url.to_owned(),
                 message,
             })
         }
         Err(_) => {
             return Err(SolanaError::Subscribe {
                 what: "slots",
-                url: cfg.ws_url.clone(),
+                url: ws_url.to_owned(),
                 message: "task ended".into(),
             })
         }
     }
 
-    let http = reqwest::Client::new();
-    let pending = PendingTxs::default();
-    let (events_tx, events_rx) = mpsc::unbounded_channel();
-    tasks.push(tokio::spawn(
-        Tracker::new(
-            http.clone(),
-            cfg.rpc_url.clone(),
-            updates_rx,
-            events_tx,
-            pending.clone(),
-        )
-        .run(),
-    ));
-
-    let mut send_config = json!({"encoding": "base64", "skipPreflight": cfg.skip_preflight, "preflightCommitment": "processed"});
-    if let Some(n) = cfg.max_retries {
-        send_config["maxRetries"] = json!(n);
-    }
-    let session = Session {
-        submitter: SolanaSubmitter {
-            http,
-            url: cfg.rpc_url.clone(),
-            payers,
-            seed: cfg.seed.clone(),
-            lamports,
-            budget,
-            blockhash,
-            pending,
-            send_config,
-        },
-        events: events_rx,
-        tracking: Tracking {
-            method: "slotsUpdatesSubscribe (frozen = processed, optimisticConfirmation = confirmed) and \
-                     rootSubscribe (finalized) over WebSocket, stamped on arrival; each confirmed slot's \
-                     block fetched once (getBlock) for signatures, fees and compute units"
-                .to_owned(),
-            resolution_us: 1_000,
-        },
-        senders: records,
-        chain_id: genesis,
-        node_version,
-        value_per_tx: lamports.into(),
-        tasks,
-    };
-    Ok(session)
+    Ok(updates_rx)
 }
 
 fn budget_instructions(cfg: &SolanaConfig) -> Vec<solana_sdk::instruction::Instruction> {

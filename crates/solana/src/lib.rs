@@ -8,6 +8,7 @@
 mod connect;
 mod error;
 mod keys;
+mod poller;
 mod rpc;
 mod submitter;
 mod tracker;

@@ -302,20 +302,20 @@ impl Tracker {
 }
 
 /// What the tracker needs of a block.
-struct Block {
-    height: Option<u64>,
+pub(crate) struct Block {
+    pub(crate) height: Option<u64>,
     /// Transactions in the block, votes included.
-    count: u64,
+    pub(crate) count: u64,
     /// Compute units the block's transactions consumed.
-    compute: u64,
-    transactions: Vec<LandedTx>,
+    pub(crate) compute: u64,
+    pub(crate) transactions: Vec<LandedTx>,
 }
 
-struct LandedTx {
-    signature: Signature,
-    fee: u64,
-    compute: u64,
-    error: Option<String>,
+pub(crate) struct LandedTx {
+    pub(crate) signature: Signature,
+    pub(crate) fee: u64,
+    pub(crate) compute: u64,
+    pub(crate) error: Option<String>,
 }
 
 /// `getBlock` as far as the tracker reads it; serde skips everything else
@@ -352,7 +352,7 @@ struct TxMeta {
 /// has none (not yet available, or skipped). Parsing a block of thousands of
 /// transactions takes milliseconds, so it runs off the async thread, where
 /// it would delay sends and event stamps.
-async fn fetch_block(
+pub(crate) async fn fetch_block(
     http: &reqwest::Client,
     url: &str,
     slot: u64,
