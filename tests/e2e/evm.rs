@@ -49,21 +49,7 @@ levels = ["included", "safe", "finalized"]
 "#
         ),
     );
-    let out_dir = tmp.path().join("out");
-    let out = chainmeter(&[
-        "run",
-        file.to_str().unwrap(),
-        "--url",
-        &url,
-        "--out",
-        out_dir.to_str().unwrap(),
-        "-q",
-    ]);
-    assert!(out.status.success(), "chainmeter failed: {}", stderr(&out));
-    let r = result(&out_dir);
-
-    assert_eq!(r.status, RunStatus::Completed);
-    assert!(r.outcomes.is_consistent());
+    let r = support::run_attached(&file, &url, &tmp.path().join("out"));
     assert_eq!(r.outcomes.sent, 200);
     assert_eq!(r.outcomes.landed_ok, 200, "outcomes: {:?}", r.outcomes);
     for level in [Level::Included, Level::Safe, Level::Finalized] {

@@ -1,7 +1,7 @@
 //! Solana runs against a real solana-test-validator.
 
 use crate::support::{self, chainmeter, result, rpc, scenario, stderr};
-use chainmeter_core::{result::RunStatus, Level};
+use chainmeter_core::Level;
 use chainmeter_localnet::{locate, start_solana_test_validator, BinaryKind, SolanaOptions};
 use serde_json::json;
 
@@ -42,21 +42,7 @@ drain_timeout = "60s"
 [solana]
 "#,
     );
-    let out_dir = tmp.path().join("out");
-    let out = chainmeter(&[
-        "run",
-        file.to_str().unwrap(),
-        "--url",
-        &url,
-        "--out",
-        out_dir.to_str().unwrap(),
-        "-q",
-    ]);
-    assert!(out.status.success(), "chainmeter failed: {}", stderr(&out));
-    let r = result(&out_dir);
-
-    assert_eq!(r.status, RunStatus::Completed);
-    assert!(r.outcomes.is_consistent());
+    let r = support::run_attached(&file, &url, &tmp.path().join("out"));
     assert_eq!(r.outcomes.sent, 200);
     assert_eq!(r.outcomes.landed_ok, 200, "outcomes: {:?}", r.outcomes);
     let levels: Vec<_> = [Level::Processed, Level::Confirmed, Level::Finalized]

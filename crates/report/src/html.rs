@@ -61,24 +61,11 @@ fn run_body(r: &RunResult) -> String {
         );
     }
 
-    s.push_str("<h2>Summary</h2><table><tr><th>level</th><th>n</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr>");
-    for l in &r.levels {
-        let h = &l.latency_us;
-        let _ = write!(
-            s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            l.level,
-            h.count,
-            micros(h.p50),
-            micros(h.p90),
-            micros(h.p99),
-            micros(h.p999),
-            micros(h.max)
-        );
-    }
+    s.push_str("<h2>Summary</h2>");
+    s.push_str(&crate::markdown::latency_table(r).html());
     let _ = write!(
         s,
-        "</table><p>Offered {:.1} tx/s ({}); landed {:.1} tx/s mean, {} in the best second. Fee {} per transaction, {} {} in total.</p>",
+        "<p>Offered {:.1} tx/s ({}); landed {:.1} tx/s mean, {} in the best second. Fee {} per transaction, {} {} in total.</p>",
         r.load.rate_per_s,
         escape(&r.load.shape),
         r.throughput.landed_mean_per_s,

@@ -1,8 +1,40 @@
 //! One run as Markdown: the summary printed at the end of a run and saved beside its result.
 
-use crate::format::{micros, native};
+use crate::{
+    format::{micros, native},
+    table::Table,
+};
 use chainmeter_core::result::{RunResult, RunStatus};
 use std::fmt::Write;
+
+/// Latency from the intended send time, per level: the table both the
+/// Markdown summary and the HTML page open with.
+pub fn latency_table(r: &RunResult) -> Table {
+    let header = [
+        "latency from intended send",
+        "n",
+        "p50",
+        "p90",
+        "p99",
+        "p99.9",
+        "max",
+        "mean",
+    ];
+    let rows = r
+        .levels
+        .iter()
+        .map(|l| {
+            let h = &l.latency_us;
+            let mut row = vec![l.level.to_string(), h.count.to_string()];
+            row.extend([h.p50, h.p90, h.p99, h.p999, h.max, h.mean as u64].map(micros));
+            row
+        })
+        .collect();
+    Table {
+        header: header.map(str::to_owned).to_vec(),
+        rows,
+    }
+}
 
 /// Renders `r` as Markdown.
 pub fn run_summary(r: &RunResult) -> String {
@@ -25,26 +57,7 @@ pub fn run_summary(r: &RunResult) -> String {
         r.load.rate_per_s, r.load.shape, r.load.window_s, r.load.warmup_s, r.load.measured_sent, r.load.warmup_sent
     );
 
-    let _ = writeln!(
-        s,
-        "| latency from intended send | n | p50 | p90 | p99 | p99.9 | max | mean |"
-    );
-    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|");
-    for l in &r.levels {
-        let h = &l.latency_us;
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
-            l.level,
-            h.count,
-            micros(h.p50),
-            micros(h.p90),
-            micros(h.p99),
-            micros(h.p999),
-            micros(h.max),
-            micros(h.mean as u64)
-        );
-    }
+    s.push_str(&latency_table(r).markdown());
     let lag = &r.load.send_lag_us;
     let _ = writeln!(
         s,

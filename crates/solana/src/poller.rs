@@ -6,6 +6,7 @@
 //! slot's block is fetched once for fees and compute units, as with events.
 
 use crate::{
+    rpc::{self, BatchError},
     submitter::PendingTxs,
     tracker::{fetch_block, Block},
 };
@@ -38,11 +39,6 @@ struct Open {
     /// Levels reached so far, 0 to 3.
     reached: usize,
     landed: bool,
-}
-
-#[derive(Deserialize)]
-struct StatusAnswer {
-    result: Option<StatusResult>,
 }
 
 #[derive(Deserialize)]
@@ -180,47 +176,27 @@ impl Poller {
 
     /// `getSignatureStatuses` for `signatures`, in one batch of calls of 256.
     async fn poll(&self, signatures: &[Signature]) -> Result<Vec<Option<Status>>, String> {
-        let body: Vec<_> = signatures
-            .chunks(PER_CALL)
-            .enumerate()
-            .map(|(id, chunk)| {
-                let sigs: Vec<String> = chunk.iter().map(Signature::to_string).collect();
-                json!({"jsonrpc": "2.0", "id": id, "method": "getSignatureStatuses", "params": [sigs]})
-            })
-            .collect();
-        let calls = body.len();
-        let answers: Vec<serde_json::Value> = async {
-            self.http
-                .post(&self.url)
-                .json(&body)
-                .timeout(POLL_TIMEOUT)
-                .send()
-                .await?
-                .error_for_status()?
-                .json()
-                .await
-        }
-        .await
-        .map_err(|e| format!("getSignatureStatuses: {e}"))?;
-        // Place answers by id; a call that failed counts as "not seen yet".
-        let mut by_id: Vec<Vec<Option<Status>>> = (0..calls).map(|_| Vec::new()).collect();
-        for a in answers {
-            let Some(id) = a
-                .get("id")
-                .and_then(|i| i.as_u64())
-                .map(|i| i as usize)
-                .filter(|&i| i < calls)
-            else {
-                continue;
-            };
-            if let Ok(StatusAnswer { result: Some(r) }) = serde_json::from_value(a) {
-                by_id[id] = r.value;
-            }
-        }
+        let calls = signatures.chunks(PER_CALL).map(|chunk| {
+            let sigs: Vec<String> = chunk.iter().map(Signature::to_string).collect();
+            ("getSignatureStatuses", json!([sigs]))
+        });
+        let answers = rpc::batch(&self.http, &self.url, calls, POLL_TIMEOUT)
+            .await
+            .map_err(|e| match e {
+                BatchError::Timeout => {
+                    format!("getSignatureStatuses: no answer within {POLL_TIMEOUT:?}")
+                }
+                BatchError::Transport(e) => format!("getSignatureStatuses: {e}"),
+            })?;
+        // A call that failed counts as "not seen yet" for its signatures.
         Ok(signatures
             .chunks(PER_CALL)
-            .zip(by_id)
-            .flat_map(|(chunk, mut statuses)| {
+            .zip(answers)
+            .flat_map(|(chunk, answer)| {
+                let mut statuses = answer
+                    .ok()
+                    .and_then(|v| serde_json::from_value::<StatusResult>(v).ok())
+                    .map_or_else(Vec::new, |r| r.value);
                 statuses.resize_with(chunk.len(), || None);
                 statuses
             })
