@@ -228,14 +228,13 @@ async fn run_target(
             (Some(node), rpc, ws)
         }
     };
-    let node_info = |chain_id: String, node_version: String| NodeInfo {
-        started_locally: node.is_some(),
-        binary: node.as_ref().map(|n| n.binary().display().to_string()),
-        version: node
-            .as_ref()
-            .map_or(node_version, |n| n.version().to_owned()),
-        rpc_url: rpc_url.clone(),
-        chain_id,
+    let run = TargetRun {
+        scenario,
+        target,
+        node: node.as_ref(),
+        rpc_url: &rpc_url,
+        dir,
+        quiet: args.quiet,
     };
     match (target.kind, &target.send) {
         (ChainKind::Evm, SendOptions::Evm { priority_fee }) => {
@@ -252,18 +251,8 @@ async fn run_target(
                 "funding {} senders and subscribing to new blocks at {ws_url}",
                 scenario.accounts
             );
-            let session = prepare("EVM", &rpc_url, chainmeter_evm::connect(&config)).await?;
-            let info = node_info(session.chain_id.clone(), session.node_version.clone());
-            drive(
-                scenario,
-                target,
-                session,
-                info,
-                node.as_ref(),
-                dir,
-                args.quiet,
-            )
-            .await
+            run.drive(prepare("EVM", &rpc_url, chainmeter_evm::connect(&config)).await?)
+                .await
         }
         (
             ChainKind::Solana,
@@ -293,18 +282,8 @@ async fn run_target(
                 "waiting for a non-zero fee, funding {} payers, subscribing to slots at {ws_url}",
                 scenario.accounts
             );
-            let session = prepare("Solana", &rpc_url, chainmeter_solana::connect(&config)).await?;
-            let info = node_info(session.chain_id.clone(), session.node_version.clone());
-            drive(
-                scenario,
-                target,
-                session,
-                info,
-                node.as_ref(),
-                dir,
-                args.quiet,
-            )
-            .await
+            run.drive(prepare("Solana", &rpc_url, chainmeter_solana::connect(&config)).await?)
+                .await
         }
         (kind, _) => Err(Failure::run_failed(anyhow!(
             "{kind} target without {kind} send options"
@@ -356,107 +335,136 @@ async fn start_local(options: &LocalOptions, dir: &Path) -> anyhow::Result<Node>
     }
 }
 
-/// Drives a prepared session through the scenario's load and writes what it measured.
-async fn drive<S: Submitter>(
-    scenario: &Scenario,
-    target: &Target,
-    session: Session<S>,
-    node_info: NodeInfo,
-    node: Option<&Node>,
-    dir: &Path,
+/// One chain's run of a scenario, once its node is up.
+struct TargetRun<'a> {
+    scenario: &'a Scenario,
+    target: &'a Target,
+    /// The validator chainmeter started, if it did.
+    node: Option<&'a Node>,
+    rpc_url: &'a str,
+    dir: &'a Path,
     quiet: bool,
-) -> Result<(), Failure> {
-    let plan = RunPlan {
-        load: scenario.load,
-        chain_levels: target.kind.levels(),
-        levels: target.levels.clone(),
-        seed: seed_number(&scenario.seed),
-    };
-    let planned = Schedule::new(scenario.load, plan.seed).len_hint();
-    eprintln!("timing: {}", session.tracking.method);
-    let mut progress = ProgressLine::new(quiet, planned);
-    let abort = async {
-        tokio::select! {
-            reason = ctrl_c() => reason,
-            reason = async {
-                match node {
-                    Some(n) => n.exited().await,
-                    None => std::future::pending().await,
-                }
-            } => reason,
-        }
-    };
-    eprintln!(
-        "sending {} at {} tx/s; waiting for {}",
-        planned.map_or_else(
-            || "transactions".to_owned(),
-            |n| format!("{n} transactions")
-        ),
-        scenario.load.rate.per_second(),
-        target
-            .levels
-            .iter()
-            .map(|l| l.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    // The interval log is written as the run goes, so a long run keeps no
-    // per-second histograms in memory.
-    let hlog_path = dir.join("latency.hlog");
-    let mut hlog = std::fs::File::create(&hlog_path)
-        .map(std::io::BufWriter::new)
-        .map_err(|e| {
-            eprintln!(
-                "warning: no interval log: cannot create {}: {e}",
-                hlog_path.display()
-            )
-        })
-        .ok();
-    let finished = runner::run(session, plan, abort, |p| progress.update(p), hlog.as_mut()).await;
-    if let Some(mut w) = hlog {
-        use std::io::Write;
-        if let Err(e) = w.flush() {
-            eprintln!(
-                "warning: interval log {} is incomplete: {e}",
-                hlog_path.display()
-            );
+}
+
+impl TargetRun<'_> {
+    /// What the result says of the node: the local validator's binary and
+    /// version when chainmeter started it, else what the node reports.
+    fn node_info<S>(&self, session: &Session<S>) -> NodeInfo {
+        NodeInfo {
+            started_locally: self.node.is_some(),
+            binary: self.node.map(|n| n.binary().display().to_string()),
+            version: self
+                .node
+                .map_or_else(|| session.node_version.clone(), |n| n.version().to_owned()),
+            rpc_url: self.rpc_url.to_owned(),
+            chain_id: session.chain_id.clone(),
         }
     }
-    progress.finish();
-    let result = finished.into_result(scenario, target.kind, environment::current(node_info));
-    let written = write_result(&result, dir);
-    let md = chainmeter_report::markdown::run_summary(&result);
-    println!("{md}");
-    let summary_path = dir.join("summary.md");
-    let page_path = dir.join("report.html");
-    let summary_written = std::fs::write(&summary_path, &md)
-        .and_then(|()| std::fs::write(&page_path, chainmeter_report::html::run_page(&result)))
-        .with_context(|| {
-            format!(
-                "cannot write {} or {}",
-                summary_path.display(),
-                page_path.display()
-            )
-        });
-    match (&result.status, written, summary_written) {
-        (_, Err(e), _) | (_, _, Err(e)) => Err(Failure::run_failed(e)),
-        (RunStatus::Aborted { reason }, Ok(path), Ok(())) => {
-            let kind = if reason == INTERRUPTED {
-                FailureKind::Interrupted
-            } else {
-                FailureKind::RunFailed
-            };
-            Err(Failure {
-                kind,
-                error: anyhow!(
-                    "run aborted: {reason}; what it measured is in {}",
-                    path.display()
-                ),
+
+    /// Drives a prepared session through the scenario's load and writes what it measured.
+    async fn drive<S: Submitter>(&self, session: Session<S>) -> Result<(), Failure> {
+        let &Self {
+            scenario,
+            target,
+            node,
+            dir,
+            quiet,
+            ..
+        } = self;
+        let node_info = self.node_info(&session);
+        let plan = RunPlan {
+            load: scenario.load,
+            chain_levels: target.kind.levels(),
+            levels: target.levels.clone(),
+            seed: seed_number(&scenario.seed),
+        };
+        let planned = Schedule::new(scenario.load, plan.seed).len_hint();
+        eprintln!("timing: {}", session.tracking.method);
+        let mut progress = ProgressLine::new(quiet, planned);
+        let abort = async {
+            tokio::select! {
+                reason = ctrl_c() => reason,
+                reason = async {
+                    match node {
+                        Some(n) => n.exited().await,
+                        None => std::future::pending().await,
+                    }
+                } => reason,
+            }
+        };
+        eprintln!(
+            "sending {} at {} tx/s; waiting for {}",
+            planned.map_or_else(
+                || "transactions".to_owned(),
+                |n| format!("{n} transactions")
+            ),
+            scenario.load.rate.per_second(),
+            target
+                .levels
+                .iter()
+                .map(|l| l.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        // The interval log is written as the run goes, so a long run keeps no
+        // per-second histograms in memory.
+        let hlog_path = dir.join("latency.hlog");
+        let mut hlog = std::fs::File::create(&hlog_path)
+            .map(std::io::BufWriter::new)
+            .map_err(|e| {
+                eprintln!(
+                    "warning: no interval log: cannot create {}: {e}",
+                    hlog_path.display()
+                )
             })
+            .ok();
+        let finished =
+            runner::run(session, plan, abort, |p| progress.update(p), hlog.as_mut()).await;
+        if let Some(mut w) = hlog {
+            use std::io::Write;
+            if let Err(e) = w.flush() {
+                eprintln!(
+                    "warning: interval log {} is incomplete: {e}",
+                    hlog_path.display()
+                );
+            }
         }
-        (RunStatus::Completed, Ok(path), Ok(())) => {
-            eprintln!("result: {}", path.display());
-            Ok(())
+        progress.finish();
+        let result = finished.into_result(scenario, target.kind, environment::current(node_info));
+        let written = write_result(&result, dir);
+        let md = chainmeter_report::markdown::run_summary(&result);
+        println!("{md}");
+        let summary_path = dir.join("summary.md");
+        let page_path = dir.join("report.html");
+        let summary_written = std::fs::write(&summary_path, &md)
+            .and_then(|()| std::fs::write(&page_path, chainmeter_report::html::run_page(&result)))
+            .with_context(|| {
+                format!(
+                    "cannot write {} or {}",
+                    summary_path.display(),
+                    page_path.display()
+                )
+            });
+        match (&result.status, written, summary_written) {
+            (_, Err(e), _) | (_, _, Err(e)) => Err(Failure::run_failed(e)),
+            (RunStatus::Aborted { reason }, Ok(path), Ok(())) => {
+                let kind = if reason == INTERRUPTED {
+                    FailureKind::Interrupted
+                } else {
+                    FailureKind::RunFailed
+                };
+                Err(Failure {
+                    kind,
+                    error: anyhow!(
+                        "run aborted: {reason}; what it measured is in {}",
+                        path.display()
+                    ),
+                })
+            }
+            (RunStatus::Completed, Ok(path), Ok(())) => {
+                eprintln!("result: {}", path.display());
+                Ok(())
+            }
         }
     }
 }
