@@ -26,7 +26,9 @@ const EXIT_INTERRUPTED: u8 = 130;
     long_about = "chainmeter sends real, signed transactions to a local validator it starts itself \
 (or to a node you name with --url), and records for every transaction the latency to each \
 confirmation level, the fee the chain charged, and the landed throughput, in HDR histograms. \
-It writes a versioned JSON result file and a Markdown summary for every run.\n\n\
+It writes a versioned JSON result file, a Markdown summary, an HTML report and a per-second \
+latency interval log for every run; `compare` puts runs side by side or gates a candidate \
+against a baseline, `merge` combines the results of several generators.\n\n\
 Exit codes: 0 success; 1 the run failed or was aborted (what it measured is still written); \
 2 bad input (scenario, flag or file); 130 interrupted by Ctrl-C."
 )]

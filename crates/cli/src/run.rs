@@ -24,7 +24,7 @@ use std::{
 pub(crate) struct RunArgs {
     /// The scenario file (TOML). See scenarios/ for documented examples.
     scenario: PathBuf,
-    /// Directory for the result, summary and validator log
+    /// Directory for the result, summary, HTML report, interval log and validator log
     /// [default: results/<UTC time>-<scenario name>].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
