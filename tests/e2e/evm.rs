@@ -1,6 +1,6 @@
 //! EVM runs against a real anvil.
 
-use crate::support::{self, chainmeter, pids_named, quantity, result, rpc, scenario, stderr};
+use crate::support::{self, pids_named, quantity, result, rpc, scenario};
 use chainmeter_core::{result::RunStatus, Level};
 use chainmeter_localnet::{locate, start_anvil, AnvilOptions, BinaryKind};
 use serde_json::json;
@@ -49,7 +49,7 @@ levels = ["included", "safe", "finalized"]
 "#
         ),
     );
-    let r = support::run_attached(&file, &url, &tmp.path().join("out"));
+    let r = support::run_ok(&file, Some(&url), &tmp.path().join("out"));
     assert_eq!(r.outcomes.sent, 200);
     assert_eq!(r.outcomes.landed_ok, 200, "outcomes: {:?}", r.outcomes);
     for level in [Level::Included, Level::Safe, Level::Finalized] {
@@ -118,15 +118,7 @@ block_time = "1s"
 "#,
     );
     let out_dir = tmp.path().join("out");
-    let out = chainmeter(&[
-        "run",
-        file.to_str().unwrap(),
-        "--out",
-        out_dir.to_str().unwrap(),
-        "-q",
-    ]);
-    assert!(out.status.success(), "chainmeter failed: {}", stderr(&out));
-    let r = result(&out_dir);
+    let r = support::run_ok(&file, None, &out_dir);
     assert!(r.environment.node.started_locally);
     assert!(
         r.environment.node.version.contains("anvil"),

@@ -1,6 +1,6 @@
 //! Solana runs against a real solana-test-validator.
 
-use crate::support::{self, chainmeter, result, rpc, scenario, stderr};
+use crate::support::{self, rpc, scenario};
 use chainmeter_core::Level;
 use chainmeter_localnet::{locate, start_solana_test_validator, BinaryKind, SolanaOptions};
 use serde_json::json;
@@ -42,7 +42,7 @@ drain_timeout = "60s"
 [solana]
 "#,
     );
-    let r = support::run_attached(&file, &url, &tmp.path().join("out"));
+    let r = support::run_ok(&file, Some(&url), &tmp.path().join("out"));
     assert_eq!(r.outcomes.sent, 200);
     assert_eq!(r.outcomes.landed_ok, 200, "outcomes: {:?}", r.outcomes);
     let levels: Vec<_> = [Level::Processed, Level::Confirmed, Level::Finalized]
@@ -138,15 +138,7 @@ fn polled_levels_when_slot_events_are_not_used() {
         "name = \"e2e-solana-poll\"\n[load]\nrate = 50\ncount = 100\n[solana]\ntracking = \"poll\"\n",
     );
     let out_dir = tmp.path().join("out");
-    let out = chainmeter(&[
-        "run",
-        file.to_str().unwrap(),
-        "--out",
-        out_dir.to_str().unwrap(),
-        "-q",
-    ]);
-    assert!(out.status.success(), "chainmeter failed: {}", stderr(&out));
-    let r = result(&out_dir);
+    let r = support::run_ok(&file, None, &out_dir);
     assert_eq!(r.outcomes.landed_ok, 100, "{:?}", r.outcomes);
     assert!(
         r.tracking.method.starts_with("getSignatureStatuses polled"),

@@ -308,18 +308,21 @@ pub(crate) fn interval_log_counts(path: &Path, tag: &str) -> (usize, u64) {
     (intervals, samples)
 }
 
-/// Runs the scenario `file` against the node at `url`, writing into
-/// `out_dir`; asserts that it completed with consistent outcomes.
-pub(crate) fn run_attached(file: &Path, url: &str, out_dir: &Path) -> RunResult {
-    let out = chainmeter(&[
+/// Runs the scenario `file`, against the node at `url` if one is given (else
+/// the scenario's own local validator), writing into `out_dir`; asserts that
+/// it completed with consistent outcomes.
+pub(crate) fn run_ok(file: &Path, url: Option<&str>, out_dir: &Path) -> RunResult {
+    let mut args = vec![
         "run",
         file.to_str().unwrap(),
-        "--url",
-        url,
         "--out",
         out_dir.to_str().unwrap(),
         "-q",
-    ]);
+    ];
+    if let Some(url) = url {
+        args.extend(["--url", url]);
+    }
+    let out = chainmeter(&args);
     assert!(out.status.success(), "chainmeter failed: {}", stderr(&out));
     let r = result(out_dir);
     assert_eq!(r.status, chainmeter_core::result::RunStatus::Completed);

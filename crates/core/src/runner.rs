@@ -19,7 +19,7 @@ use crate::{
     usage::ProcessUsage,
 };
 use hdrhistogram::serialization::{
-    interval_log::{IntervalLogWriterBuilder, Tag},
+    interval_log::{IntervalLogWriter, IntervalLogWriterBuilder, Tag},
     V2DeflateSerializer,
 };
 use std::time::SystemTime;
@@ -76,6 +76,32 @@ struct BatchDone {
     seqs: Vec<TxSeq>,
     at: Instant,
     results: Vec<Result<(), Reject>>,
+}
+
+impl BatchDone {
+    /// Records the batch's failed sends; the others are already counted as sent.
+    fn record(self, recorder: &mut Recorder) {
+        for (seq, result) in self.seqs.into_iter().zip(self.results) {
+            if let Err(reject) = result {
+                recorder.rejected(seq, self.at, &reject);
+            }
+        }
+    }
+}
+
+/// Writes each level's latency since `from` (offsets from the run's start)
+/// as one interval ending at `to`, and returns `to`, where the next begins.
+fn write_interval<W: std::io::Write>(
+    log: &mut IntervalLogWriter<'_, '_, W, V2DeflateSerializer>,
+    recorder: &mut Recorder,
+    from: Duration,
+    to: Duration,
+) -> Duration {
+    recorder.take_intervals(|level, h| {
+        // A failed write loses the interval log, never the run.
+        let _ = log.write_histogram(h, from, to.saturating_sub(from), Tag::new(level.as_str()));
+    });
+    to
 }
 
 /// Runs `plan` on `session` until the schedule is done and drained, `abort`
@@ -147,11 +173,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
             }
             Some(done) = done_rx.recv() => {
                 batches_in_flight -= 1;
-                for (seq, result) in done.seqs.into_iter().zip(done.results) {
-                    if let Err(reject) = result {
-                        recorder.rejected(seq, done.at, &reject);
-                    }
-                }
+                done.record(&mut recorder);
             }
             _ = sleep_until(next_due.unwrap_or(start).into()), if may_send => {
                 let now = Instant::now();
@@ -195,13 +217,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                 let now = Instant::now();
                 progress(&recorder.progress(now));
                 if let Some(log) = hlog.as_mut() {
-                    let elapsed = now.saturating_duration_since(start);
-                    let length = elapsed.saturating_sub(interval_start);
-                    recorder.take_intervals(|level, h| {
-                        // A failed write loses the interval log, never the run.
-                        let _ = log.write_histogram(h, interval_start, length, Tag::new(level.as_str()));
-                    });
-                    interval_start = elapsed;
+                    interval_start = write_interval(log, &mut recorder, interval_start, now - start);
                 }
             }
             _ = sleep_until(drain_deadline.unwrap_or(start).into()), if drain_deadline.is_some() => {
@@ -212,11 +228,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
 
     // Batches still being sent when the run ended: their results may be in the channel.
     while let Ok(done) = done_rx.try_recv() {
-        for (seq, result) in done.seqs.into_iter().zip(done.results) {
-            if let Err(reject) = result {
-                recorder.rejected(seq, done.at, &reject);
-            }
-        }
+        done.record(&mut recorder);
     }
     while let Ok(event) = session.events.try_recv() {
         recorder.apply(&event);
@@ -225,11 +237,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
         recorder.set_window_end(last_sched);
     }
     if let Some(log) = hlog.as_mut() {
-        let elapsed = start.elapsed();
-        let length = elapsed.saturating_sub(interval_start);
-        recorder.take_intervals(|level, h| {
-            let _ = log.write_histogram(h, interval_start, length, Tag::new(level.as_str()));
-        });
+        write_interval(log, &mut recorder, interval_start, start.elapsed());
     }
     drop(hlog);
     recorder.close(match status {

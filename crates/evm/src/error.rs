@@ -17,8 +17,9 @@ pub enum EvmError {
         #[source]
         source: TransportError,
     },
-    /// The WebSocket for block notifications could not be opened.
-    #[error("cannot subscribe to newHeads at {url}")]
+    /// The WebSocket for block notifications and sending could not be opened,
+    /// or the newHeads subscription was refused.
+    #[error("cannot open the WebSocket at {url} (newHeads and sending)")]
     Subscribe {
         /// The WebSocket URL.
         url: String,

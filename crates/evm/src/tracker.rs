@@ -45,7 +45,8 @@ pub(crate) struct Tracker {
     pub(crate) base_fee: Arc<AtomicU64>,
     /// Signed but not yet seen in a block.
     pub(crate) pending: PendingTxs,
-    /// Included, waiting for safe (bool false) or finalized (true), by block.
+    /// Included transactions by block, waiting for finalized; the flag says
+    /// whether they already reached safe.
     pub(crate) included: BTreeMap<u64, Vec<(TxSeq, bool)>>,
     pub(crate) last_block: Option<u64>,
 }
@@ -62,27 +63,26 @@ impl Tracker {
                         interval = at.saturating_duration_since(last_head).max(Duration::from_millis(1));
                         last_head = at;
                         if let Err(e) = self.on_head(header, at).await {
-                            let _ = self.events.send(ChainEvent::Fatal(e));
-                            return;
+                            return self.fatal(e);
                         }
                     }
-                    None => {
-                        let _ = self.events.send(ChainEvent::Fatal("the node closed the newHeads subscription".into()));
-                        return;
-                    }
+                    None => return self.fatal("the node closed the newHeads subscription".into()),
                 },
                 _ = tokio::time::sleep_until((last_head + stall).into()) => {
                     if !self.pending.lock().unwrap_or_else(|e| e.into_inner()).is_empty() || !self.included.is_empty() {
-                        let _ = self.events.send(ChainEvent::Fatal(format!(
+                        return self.fatal(format!(
                             "no new block for {:.0} s with transactions pending: the node stopped producing blocks",
                             stall.as_secs_f64()
-                        )));
-                        return;
+                        ));
                     }
                     last_head = Instant::now();
                 }
             }
         }
+    }
+
+    fn fatal(&self, reason: String) {
+        let _ = self.events.send(ChainEvent::Fatal(reason));
     }
 
     async fn on_head(&mut self, header: Header, at: Instant) -> Result<(), String> {

@@ -155,13 +155,7 @@ impl Poller {
                 continue;
             }
             o.landed = true;
-            let _ = self.events.send(ChainEvent::Landed {
-                seq: o.seq,
-                success: tx.error.is_none(),
-                fee: tx.fee.into(),
-                compute: tx.compute,
-                error: tx.error,
-            });
+            let _ = self.events.send(tx.landed(o.seq));
         }
         if let Some(height) = block.height {
             open.retain(|_, o| {

@@ -267,13 +267,7 @@ impl Tracker {
                 level: Level::Confirmed,
                 at: confirmed,
             });
-            let _ = self.events.send(ChainEvent::Landed {
-                seq,
-                success: tx.error.is_none(),
-                fee: tx.fee.into(),
-                compute: tx.compute,
-                error: tx.error,
-            });
+            let _ = self.events.send(tx.landed(seq));
             match rooted {
                 Some(at) => {
                     let _ = self.events.send(ChainEvent::Reached {
@@ -316,6 +310,19 @@ pub(crate) struct LandedTx {
     pub(crate) fee: u64,
     pub(crate) compute: u64,
     pub(crate) error: Option<String>,
+}
+
+impl LandedTx {
+    /// The event saying that transaction `seq` landed as this one did.
+    pub(crate) fn landed(self, seq: TxSeq) -> ChainEvent {
+        ChainEvent::Landed {
+            seq,
+            success: self.error.is_none(),
+            fee: self.fee.into(),
+            compute: self.compute,
+            error: self.error,
+        }
+    }
 }
 
 /// `getBlock` as far as the tracker reads it; serde skips everything else
