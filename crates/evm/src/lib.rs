@@ -11,4 +11,4 @@ mod tracker;
 
 pub use connect::{connect, EvmConfig};
 pub use error::EvmError;
-pub use submitter::EvmSubmitter;
+pub use submitter::{EvmSubmitter, SignedTx};

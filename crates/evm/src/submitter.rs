@@ -57,10 +57,17 @@ pub struct EvmSubmitter {
     pub(crate) pending: PendingTxs,
 }
 
-impl Submitter for EvmSubmitter {
-    type Signed = Bytes;
+/// A signed transaction: its hash and its raw EIP-2718 encoding.
+#[derive(Debug)]
+pub struct SignedTx {
+    hash: B256,
+    raw: Bytes,
+}
 
-    fn sign(&mut self, seq: TxSeq) -> Result<Bytes, Reject> {
+impl Submitter for EvmSubmitter {
+    type Signed = SignedTx;
+
+    fn sign(&mut self, seq: TxSeq) -> Result<SignedTx, Reject> {
         let index = (seq % self.senders.len() as u64) as usize;
         let sender = &mut self.senders[index];
         // Twice the current base fee plus the tip, as wallets do: room for six
@@ -86,21 +93,26 @@ impl Submitter for EvmSubmitter {
             })?;
         sender.nonce += 1;
         let signed = tx.into_signed(signature);
+        let hash = *signed.hash();
         self.pending
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(*signed.hash(), seq);
-        Ok(TxEnvelope::from(signed).encoded_2718().into())
+            .insert(hash, seq);
+        Ok(SignedTx {
+            hash,
+            raw: TxEnvelope::from(signed).encoded_2718().into(),
+        })
     }
 
     fn send(
         &self,
-        batch: Vec<Bytes>,
+        batch: Vec<SignedTx>,
     ) -> impl Future<Output = Vec<Result<(), Reject>>> + Send + 'static {
-        let client = self.client.clone();
+        let (client, pending) = (self.client.clone(), self.pending.clone());
         async move {
             let n = batch.len();
-            match tokio::time::timeout(SEND_TIMEOUT, send_raw(&client, batch)).await {
+            let raw = batch.iter().map(|t| t.raw.clone()).collect();
+            let results = match tokio::time::timeout(SEND_TIMEOUT, send_raw(&client, raw)).await {
                 Ok(results) => results,
                 Err(_) => vec![
                     Err(Reject {
@@ -109,7 +121,16 @@ impl Submitter for EvmSubmitter {
                     });
                     n
                 ],
+            };
+            // As on Solana: a rejected transaction counts as rejected whatever
+            // becomes of it, so the tracker stops looking for it.
+            let mut pending = pending.lock().unwrap_or_else(|e| e.into_inner());
+            for (t, r) in batch.iter().zip(&results) {
+                if r.is_err() {
+                    pending.remove(&t.hash);
+                }
             }
+            results
         }
     }
 }

@@ -15,4 +15,4 @@ mod tracker;
 
 pub use connect::{connect, SolanaConfig};
 pub use error::SolanaError;
-pub use submitter::SolanaSubmitter;
+pub use submitter::{SignedTransfer, SolanaSubmitter};
