@@ -8,6 +8,22 @@ use std::time::Duration;
 
 const VALUE_WEI: u128 = 1_000;
 
+/// An anvil the test owns (1 s blocks, 2-slot epochs), so that the chain can
+/// be questioned, and changed, around a run attached to it.
+fn own_anvil(dir: &std::path::Path) -> chainmeter_localnet::Node {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(start_anvil(
+        &locate(BinaryKind::Anvil).expect("anvil installed (scripts/install-anvil.sh)"),
+        &AnvilOptions {
+            block_time: Duration::from_secs(1),
+            slots_in_an_epoch: 2,
+            gas_limit: 30_000_000,
+        },
+        dir,
+    ))
+    .expect("anvil starts")
+}
+
 /// 200 transfers at a constant rate against an anvil the test owns, so that the
 /// chain can be questioned after the run: every transaction lands, the landed
 /// count equals the senders' nonce increase, and the fee total equals the
@@ -16,18 +32,7 @@ const VALUE_WEI: u128 = 1_000;
 fn transfers_land_and_fees_match_the_chain() {
     let _one_validator = support::serial();
     let tmp = tempfile::tempdir().unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let anvil = rt
-        .block_on(start_anvil(
-            &locate(BinaryKind::Anvil).expect("anvil installed (scripts/install-anvil.sh)"),
-            &AnvilOptions {
-                block_time: Duration::from_secs(1),
-                slots_in_an_epoch: 2,
-                gas_limit: 30_000_000,
-            },
-            tmp.path(),
-        ))
-        .expect("anvil starts");
+    let anvil = own_anvil(tmp.path());
     let url = anvil.rpc_url().to_owned();
     let file = scenario(
         tmp.path(),
@@ -130,6 +135,10 @@ block_time = "1s"
     assert_eq!(r.outcomes.landed_ok, r.outcomes.sent, "{:?}", r.outcomes);
     let inc = &r.level(Level::Included).unwrap().latency_us;
     assert_eq!(inc.count, 1000);
+    // Fees cover the measured window like latency; the 2 s warm-up is apart.
+    assert_eq!(r.fees.per_tx.count, inc.count, "fees include the warm-up");
+    assert_eq!(r.fees.compute_per_tx.count, inc.count);
+    assert_eq!(r.fees.warmup.as_ref().map(|w| w.landed), Some(200));
     println!(
         "included latency: p50 {} µs, p99 {} µs, max {} µs",
         inc.p50, inc.p99, inc.max
@@ -182,6 +191,17 @@ block_time = "1s"
 /// and its anvil is gone.
 #[test]
 fn ctrl_c_stops_the_run_writes_the_result_and_the_validator() {
+    a_signal_stops_the_run(libc::SIGINT, 130, "interrupted by Ctrl-C");
+}
+
+/// SIGTERM (what `timeout`, CI runners and Kubernetes send) is handled like
+/// Ctrl-C: exit 143, the result written, anvil stopped.
+#[test]
+fn sigterm_stops_the_run_writes_the_result_and_the_validator() {
+    a_signal_stops_the_run(libc::SIGTERM, 143, "terminated by SIGTERM");
+}
+
+fn a_signal_stops_the_run(signal: i32, exit_code: i32, says: &str) {
     let _one_validator = support::serial();
     let tmp = tempfile::tempdir().unwrap();
     let file = scenario(
@@ -203,14 +223,19 @@ fn ctrl_c_stops_the_run_writes_the_result_and_the_validator() {
         .expect("the run's anvil is its child");
     std::thread::sleep(Duration::from_secs(3));
     // SAFETY: signalling our own child.
-    unsafe { libc::kill(run.child.id() as i32, libc::SIGINT) };
+    unsafe { libc::kill(run.child.id() as i32, signal) };
     let (code, err) = run.finish(Duration::from_secs(20));
-    assert_eq!(code, Some(130), "{err}");
-    assert!(err.contains("interrupted by Ctrl-C"), "{err}");
+    assert_eq!(code, Some(exit_code), "{err}");
+    assert!(err.contains(says), "{err}");
     let r = result(&out_dir);
     assert!(matches!(r.status, RunStatus::Aborted { .. }));
+    assert!(r.outcomes.sent > 0, "{:?}", r.outcomes);
+    support::assert_consistent(&r);
     assert!(
-        r.outcomes.is_consistent() && r.outcomes.sent > 0,
+        r.outcomes
+            .unknown_by_reason
+            .keys()
+            .all(|k| k.contains("aborted")),
         "{:?}",
         r.outcomes
     );
@@ -218,4 +243,94 @@ fn ctrl_c_stops_the_run_writes_the_result_and_the_validator() {
         !pids_named("anvil").contains(&anvil),
         "anvil outlived the run"
     );
+}
+
+/// A sender whose sends the node refuses for a moment (its balance set to 0
+/// mid-run, then back) must not strand its later transactions behind the
+/// nonce the refused ones consumed: the sender's nonce is read back from the
+/// node, its later transactions land, and nothing ends `expired` (the EVM
+/// has no expiry). Without the resync every later transaction of that
+/// sender waits behind the gap until the drain ends.
+#[test]
+fn a_sender_refused_for_a_moment_resyncs_its_nonce_and_lands_again() {
+    let _one_validator = support::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let anvil = own_anvil(tmp.path());
+    let url = anvil.rpc_url().to_owned();
+    let file = scenario(
+        tmp.path(),
+        "s.toml",
+        r#"
+name = "e2e-evm-nonce-gap"
+[accounts]
+count = 4
+seed = "e2e-nonce-gap"
+[load]
+rate = 40
+count = 480
+drain_timeout = "15s"
+[evm]
+levels = ["included"]
+"#,
+    );
+    let out_dir = tmp.path().join("out");
+    let mut run = support::Running::start(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--url",
+        &url,
+        "-q",
+    ]);
+    run.wait_for_line("sending", Duration::from_secs(60));
+    std::thread::sleep(Duration::from_secs(3));
+    // Right after a block, so that nothing of the sender is mined between
+    // reading its balance and setting it.
+    let block = |u: &str| quantity(&rpc(u, "eth_blockNumber", json!([])));
+    let now = block(&url);
+    while block(&url) == now {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let head = rpc(&url, "eth_getBlockByNumber", json!(["latest", true]));
+    let sender = head["transactions"][0]["from"]
+        .as_str()
+        .expect("the run's transactions are in the block")
+        .to_owned();
+    let balance = rpc(&url, "eth_getBalance", json!([sender, "latest"]));
+    rpc(&url, "anvil_setBalance", json!([sender, "0x0"]));
+    std::thread::sleep(Duration::from_millis(1500));
+    rpc(&url, "anvil_setBalance", json!([sender, balance]));
+    let nonce_at_restore = quantity(&rpc(
+        &url,
+        "eth_getTransactionCount",
+        json!([sender, "latest"]),
+    ));
+    let (code, err) = run.finish(Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{err}");
+    let r = result(&out_dir);
+    support::assert_consistent(&r);
+    println!("outcomes: {:?}, submitter: {:?}", r.outcomes, r.submitter);
+    assert!(
+        r.outcomes.rejected > 0,
+        "the node refused some: {:?}",
+        r.outcomes
+    );
+    assert!(r.submitter["nonce_resyncs"] > 0, "{:?}", r.submitter);
+    assert_eq!(r.outcomes.expired, 0, "{:?}", r.outcomes);
+    // Sends already in the pool when the balance went to 0 may be dropped
+    // by anvil: at most a few, never the sender's whole tail.
+    assert!(r.outcomes.unknown <= 3, "{:?}", r.outcomes);
+    let final_nonce = quantity(&rpc(
+        &url,
+        "eth_getTransactionCount",
+        json!([sender, "latest"]),
+    ));
+    assert!(
+        final_nonce > nonce_at_restore + 20,
+        "the sender's later transactions landed: nonce {nonce_at_restore} -> {final_nonce}"
+    );
+    let v = r.verification.as_ref().expect("verified");
+    assert!(v.passed(), "{}", v.line());
+    drop(anvil);
 }

@@ -268,7 +268,7 @@ pub(crate) fn kill_validator_mid_run(scenario_text: &str, validator: &str) {
         "{:?}",
         r.status
     );
-    assert!(r.outcomes.is_consistent(), "{:?}", r.outcomes);
+    assert_consistent(&r);
     assert!(r.outcomes.unknown > 0, "{:?}", r.outcomes);
     assert!(
         r.outcomes.landed_ok > 0,
@@ -326,6 +326,26 @@ pub(crate) fn run_ok(file: &Path, url: Option<&str>, out_dir: &Path) -> RunResul
     assert!(out.status.success(), "chainmeter failed: {}", stderr(&out));
     let r = result(out_dir);
     assert_eq!(r.status, chainmeter_core::result::RunStatus::Completed);
-    assert!(r.outcomes.is_consistent(), "{:?}", r.outcomes);
+    assert_consistent(&r);
+    // Every run checks itself against the chain, and says so.
+    let v = r.verification.as_ref().expect("the run was verified");
+    assert!(v.passed(), "{}", v.line());
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        summary.contains("verified against the chain: landed "),
+        "{summary}"
+    );
     r
+}
+
+/// Outcomes add up to what the load says was sent; `is_consistent` alone
+/// cannot fail on that, since counting an outcome counts it as sent.
+pub(crate) fn assert_consistent(r: &RunResult) {
+    assert!(r.outcomes.is_consistent(), "{:?}", r.outcomes);
+    assert_eq!(
+        r.outcomes.sent,
+        r.load.warmup_sent + r.load.measured_sent,
+        "every planned transaction has exactly one outcome: {:?}",
+        r.outcomes
+    );
 }

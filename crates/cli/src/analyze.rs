@@ -111,7 +111,13 @@ pub(crate) fn compare(args: CompareArgs) -> Result<(), Failure> {
     }
     let (title, intro, table, regressions) = if baseline_vs_candidate {
         let deltas = compare::deltas(&results[0], &results[1]);
-        let regressions = compare::regressions(&deltas, &thresholds).map_err(bad)?;
+        let mut regressions = compare::regressions(&deltas, &thresholds).map_err(bad)?;
+        if !thresholds.is_empty() {
+            // Before any figure: a candidate that cannot stand for a run fails the gate.
+            let mut unfit = compare::unfit_candidate(&results[0], &results[1]);
+            unfit.append(&mut regressions);
+            regressions = unfit;
+        }
         if let Some(prefix) = &args.bench_json {
             let (smaller, bigger) = compare::benchmark_entries(&results[1]);
             for (suffix, entries) in [("smaller", smaller), ("bigger", bigger)] {

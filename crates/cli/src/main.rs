@@ -17,6 +17,8 @@ const EXIT_BAD_INPUT: u8 = 2;
 const EXIT_RUN_FAILED: u8 = 1;
 /// Exit code after Ctrl-C, as shells expect (128 + SIGINT).
 const EXIT_INTERRUPTED: u8 = 130;
+/// Exit code after SIGTERM (128 + SIGTERM); the result is still written.
+const EXIT_TERMINATED: u8 = 143;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,8 +31,12 @@ confirmation level, the fee the chain charged, and the landed throughput, in HDR
 It writes a versioned JSON result file, a Markdown summary, an HTML report and a per-second \
 latency interval log for every run; `compare` puts runs side by side or gates a candidate \
 against a baseline, `merge` combines the results of several generators.\n\n\
-Exit codes: 0 success; 1 the run failed or was aborted (what it measured is still written); \
-2 bad input (scenario, flag or file); 130 interrupted by Ctrl-C."
+Every run checks its own figures against the chain after the drain (landed count from \
+nonces or signature statuses, fees from balances) unless --no-verify is given.\n\n\
+Exit codes: 0 success; 1 the run failed, was aborted, is incomplete (the drain ended before \
+every landed transaction reached every level) or failed its verification (what it measured is \
+still written); 2 bad input (scenario, flag or file); 130 interrupted by Ctrl-C; 143 terminated \
+by SIGTERM (the result is written and the validator stopped, as for Ctrl-C)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -81,6 +87,7 @@ fn main() -> ExitCode {
                 run::FailureKind::BadInput => EXIT_BAD_INPUT,
                 run::FailureKind::RunFailed => EXIT_RUN_FAILED,
                 run::FailureKind::Interrupted => EXIT_INTERRUPTED,
+                run::FailureKind::Terminated => EXIT_TERMINATED,
             })
         }
     }

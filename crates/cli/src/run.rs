@@ -48,6 +48,11 @@ pub(crate) struct RunArgs {
     /// Allow a run against a public mainnet (refused by default: chainmeter spends real money there).
     #[arg(long)]
     allow_mainnet: bool,
+    /// Skip the check of the run's figures against the chain after the drain
+    /// (landed count from nonces / signature statuses, fees from balances).
+    /// Without it, a mismatch makes the run exit 1.
+    #[arg(long)]
+    no_verify: bool,
     /// No progress line.
     #[arg(long, short)]
     quiet: bool,
@@ -62,6 +67,8 @@ pub(crate) enum FailureKind {
     RunFailed,
     /// Ctrl-C.
     Interrupted,
+    /// SIGTERM (`timeout`, CI runners, Kubernetes).
+    Terminated,
 }
 
 /// A failed command: its kind and the error to print.
@@ -87,6 +94,7 @@ impl Failure {
 }
 
 const INTERRUPTED: &str = "interrupted by Ctrl-C";
+const TERMINATED: &str = "terminated by SIGTERM";
 
 /// Runs the scenario named in `args`.
 pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
@@ -119,7 +127,9 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
             .map_err(Failure::run_failed)?;
         match run_target(&scenario, target, &target_dir, &args).await {
             Ok(()) => {}
-            Err(f) if matches!(f.kind, FailureKind::Interrupted) => return Err(f),
+            Err(f) if matches!(f.kind, FailureKind::Interrupted | FailureKind::Terminated) => {
+                return Err(f)
+            }
             Err(f) => {
                 if several {
                     eprintln!("error: {} run: {:#}", target.kind, f.error);
@@ -187,20 +197,43 @@ fn default_dir(name: &str) -> PathBuf {
     PathBuf::from("results").join(format!("{stamp}-{name}"))
 }
 
-/// Resolves on Ctrl-C.
-async fn ctrl_c() -> String {
-    if tokio::signal::ctrl_c().await.is_err() {
-        // No signal handling available: never resolve rather than abort at once.
-        std::future::pending::<()>().await;
+/// Resolves on Ctrl-C or SIGTERM, with which one it was. SIGTERM is what
+/// `timeout`, CI runners and Kubernetes send: it stops the run like Ctrl-C,
+/// so the result is written and the validator stopped.
+async fn stop_signal() -> &'static str {
+    let sigterm = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => {
+            if r.is_err() {
+                // No signal handling available: never resolve rather than abort at once.
+                std::future::pending::<()>().await;
+            }
+            INTERRUPTED
+        }
+        () = sigterm => TERMINATED,
     }
-    INTERRUPTED.to_owned()
 }
 
-/// Awaits `f` unless Ctrl-C comes first.
+fn stopped(reason: &str) -> FailureKind {
+    if reason == TERMINATED {
+        FailureKind::Terminated
+    } else {
+        FailureKind::Interrupted
+    }
+}
+
+/// Awaits `f` unless Ctrl-C or SIGTERM comes first.
 async fn or_interrupt<T>(f: impl Future<Output = T>) -> Result<T, Failure> {
     tokio::select! {
         v = f => Ok(v),
-        _ = ctrl_c() => Err(Failure { kind: FailureKind::Interrupted, error: anyhow!(INTERRUPTED) }),
+        reason = stop_signal() => Err(Failure { kind: stopped(reason), error: anyhow!(reason) }),
     }
 }
 
@@ -235,6 +268,7 @@ async fn run_target(
         rpc_url: &rpc_url,
         dir,
         quiet: args.quiet,
+        no_verify: args.no_verify,
     };
     match (target.kind, &target.send) {
         (ChainKind::Evm, SendOptions::Evm { priority_fee }) => {
@@ -270,7 +304,7 @@ async fn run_target(
                 seed: scenario.seed.clone(),
                 accounts: scenario.accounts.get(),
                 value: scenario.value,
-                planned: planned_upper_bound(scenario),
+                planned: Schedule::new(scenario.load, 0).upper_bound(),
                 skip_preflight: *skip_preflight,
                 max_retries: *max_retries,
                 compute_unit_price: *compute_unit_price,
@@ -344,6 +378,7 @@ struct TargetRun<'a> {
     rpc_url: &'a str,
     dir: &'a Path,
     quiet: bool,
+    no_verify: bool,
 }
 
 impl TargetRun<'_> {
@@ -377,13 +412,15 @@ impl TargetRun<'_> {
             chain_levels: target.kind.levels(),
             levels: target.levels.clone(),
             seed: seed_number(&scenario.seed),
+            drain: target.drain(scenario.load.drain_timeout),
+            verify: !self.no_verify,
         };
         let planned = Schedule::new(scenario.load, plan.seed).len_hint();
         eprintln!("timing: {}", session.tracking.method);
         let mut progress = ProgressLine::new(quiet, planned);
         let abort = async {
             tokio::select! {
-                reason = ctrl_c() => reason,
+                reason = stop_signal() => reason.to_owned(),
                 reason = async {
                     match node {
                         Some(n) => n.exited().await,
@@ -393,7 +430,7 @@ impl TargetRun<'_> {
             }
         };
         eprintln!(
-            "sending {} at {} tx/s; waiting for {}",
+            "sending {} at {} tx/s; waiting for {}, at most {:.0} s after the last send",
             planned.map_or_else(
                 || "transactions".to_owned(),
                 |n| format!("{n} transactions")
@@ -404,7 +441,8 @@ impl TargetRun<'_> {
                 .iter()
                 .map(|l| l.as_str())
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            plan.drain.as_secs_f64()
         );
         // The interval log is written as the run goes, so a long run keeps no
         // per-second histograms in memory.
@@ -445,27 +483,43 @@ impl TargetRun<'_> {
                     page_path.display()
                 )
             });
-        match (&result.status, written, summary_written) {
-            (_, Err(e), _) | (_, _, Err(e)) => Err(Failure::run_failed(e)),
-            (RunStatus::Aborted { reason }, Ok(path), Ok(())) => {
-                let kind = if reason == INTERRUPTED {
-                    FailureKind::Interrupted
-                } else {
-                    FailureKind::RunFailed
+        let path = match (written, summary_written) {
+            (Err(e), _) | (_, Err(e)) => return Err(Failure::run_failed(e)),
+            (Ok(path), Ok(())) => path,
+        };
+        match &result.status {
+            RunStatus::Aborted { reason } => {
+                let kind = match reason.as_str() {
+                    INTERRUPTED | TERMINATED => stopped(reason),
+                    _ => FailureKind::RunFailed,
                 };
-                Err(Failure {
+                return Err(Failure {
                     kind,
                     error: anyhow!(
                         "run aborted: {reason}; what it measured is in {}",
                         path.display()
                     ),
-                })
+                });
             }
-            (RunStatus::Completed, Ok(path), Ok(())) => {
-                eprintln!("result: {}", path.display());
-                Ok(())
+            RunStatus::Incomplete { .. } => {
+                return Err(Failure::run_failed(anyhow!(
+                    "run incomplete: the drain ended before every landed transaction reached every level ({}); \
+                     give a longer load.drain_timeout; what it measured is in {}",
+                    result.status.shortfall().unwrap_or_default(),
+                    path.display()
+                )));
             }
+            RunStatus::Completed => {}
         }
+        if let Some(v) = result.verification.as_ref().filter(|v| !v.passed()) {
+            return Err(Failure::run_failed(anyhow!(
+                "{}; the result is in {}",
+                v.line(),
+                path.display()
+            )));
+        }
+        eprintln!("result: {}", path.display());
+        Ok(())
     }
 }
 
@@ -477,20 +531,6 @@ fn write_result(result: &RunResult, dir: &Path) -> anyhow::Result<PathBuf> {
     std::fs::write(&tmp, json).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(path)
-}
-
-/// How many transactions the run may send, for funding: exact for a constant
-/// rate, the mean plus a wide margin for Poisson arrivals over a duration.
-fn planned_upper_bound(scenario: &Scenario) -> u64 {
-    Schedule::new(scenario.load, 0)
-        .len_hint()
-        .unwrap_or_else(|| {
-            let seconds = match scenario.load.end {
-                scenario::End::After(d) => (scenario.load.warmup + d).as_secs_f64(),
-                scenario::End::Count(n) => n as f64 / scenario.load.rate.per_second(),
-            };
-            (seconds * scenario.load.rate.per_second() * 1.5) as u64 + 1_000
-        })
 }
 
 /// A schedule seed from the scenario's text seed (FNV-1a: stable across builds).

@@ -8,9 +8,9 @@
 use crate::{
     level::Level,
     outcome::Reject,
-    result::{SenderRecord, Tracking},
+    result::{SenderRecord, Tracking, Verification},
 };
-use std::{future::Future, time::Instant};
+use std::{future::Future, pin::Pin, time::Instant};
 use tokio::{sync::mpsc, task::JoinHandle};
 
 /// A transaction's sequence number in its run, from the schedule.
@@ -49,10 +49,11 @@ pub enum ChainEvent {
         /// The transaction.
         seq: TxSeq,
     },
-    /// A new block or slot was observed at `at`.
+    /// A new block or slot was observed.
     Block {
-        /// When it was observed.
-        at: Instant,
+        /// When its own notification arrived; `None` for a block fetched to
+        /// fill a gap, whose arrival was not seen (it gives no interval).
+        at: Option<Instant>,
         /// Block number or slot.
         number: u64,
         /// Transactions it holds, if known.
@@ -60,6 +61,9 @@ pub enum ChainEvent {
         /// Gas / compute units it used, if known.
         compute: Option<u64>,
     },
+    /// A polling tracker completed a poll this long after the previous one:
+    /// the resolution its timestamps actually had.
+    PollInterval(std::time::Duration),
     /// The tracker lost the node and cannot go on.
     Fatal(String),
 }
@@ -79,6 +83,36 @@ pub trait Submitter: Send + 'static {
         &self,
         batch: Vec<Self::Signed>,
     ) -> impl Future<Output = Vec<Result<(), Reject>>> + Send + 'static;
+
+    /// What the submitter counted besides outcomes (e.g. nonce resyncs), by name.
+    fn counters(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
+}
+
+/// What a run recorded, for a [`Verifier`] to check against the chain. Every
+/// landed transaction counts, warm-up included: the chain does not know
+/// which were measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claimed {
+    /// Landed and executed successfully.
+    pub landed_ok: u64,
+    /// Landed, failed in execution (fee paid, value not moved).
+    pub landed_failed: u64,
+    /// Sum of the landed transactions' fees, smallest unit.
+    pub fee_total: u128,
+    /// Value each successful transaction moved from its sender, smallest unit.
+    pub value_per_tx: u128,
+}
+
+/// A boxed future, as object-safe traits return them.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// Re-derives a run's figures from chain state after the drain.
+pub trait Verifier: Send + Sync + std::fmt::Debug {
+    /// Reads the chain and puts its figures beside `claimed`; an error when
+    /// the chain could not be read.
+    fn verify(&self, claimed: Claimed) -> BoxFuture<Result<Verification, String>>;
 }
 
 /// A chain ready to be driven: prepared accounts, a submitter, a running tracker.
@@ -99,6 +133,8 @@ pub struct Session<S> {
     /// Value each transfer carries, smallest unit (the chain may need more
     /// than the scenario asks: a new Solana account must be rent-exempt).
     pub value_per_tx: u128,
+    /// Checks the run's figures against the chain after the drain.
+    pub verifier: Option<Box<dyn Verifier>>,
     /// Background tasks (tracker, refreshers); aborted when the session drops.
     pub tasks: TaskSet,
 }

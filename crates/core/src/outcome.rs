@@ -48,10 +48,35 @@ pub enum Outcome {
     LandedFailed,
     /// The send call failed.
     Rejected(RejectClass),
-    /// Never landed: Solana blockhash expired, EVM drain timeout passed.
+    /// Can no longer land: the chain's block height passed the transaction's
+    /// last valid height, and every block up to it was scanned (Solana only).
     Expired,
-    /// The run ended (aborted) before the transaction's fate was known.
-    Unknown,
+    /// Its fate is not known when the run ends; the reason says why.
+    Unknown(UnknownReason),
+}
+
+/// Why a transaction's fate is not known at the end of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnknownReason {
+    /// The drain ended before the chain showed it, and it had not provably expired.
+    NotSeen,
+    /// It reached a level, but the block that holds it (with its fee and
+    /// execution result) was not read by the end of the drain.
+    FeeNotRead,
+    /// The run was aborted while it was open.
+    Aborted,
+}
+
+impl UnknownReason {
+    /// The reason as it appears in result files and summaries.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::NotSeen => "not seen by the end of the drain",
+            Self::FeeNotRead => "landed, but its block was not read by the end of the drain",
+            Self::Aborted => "the run was aborted while it was open",
+        }
+    }
 }
 
 /// How many transactions ended in each outcome. The counts add up to `sent`.
@@ -67,10 +92,13 @@ pub struct OutcomeCounts {
     pub rejected: u64,
     /// Rejected transactions by class.
     pub rejected_by_class: BTreeMap<RejectClass, u64>,
-    /// Never landed before expiry / the drain timeout.
+    /// Provably expired: can no longer land (Solana only).
     pub expired: u64,
-    /// Fate unknown: the run was aborted.
+    /// Fate unknown when the run ended (see `unknown_by_reason`).
     pub unknown: u64,
+    /// Unknown transactions by reason (absent in files older than schema 2).
+    #[serde(default)]
+    pub unknown_by_reason: BTreeMap<String, u64>,
     /// Up to a few example messages per rejection class and for landed failures.
     pub error_examples: BTreeMap<String, Vec<String>>,
 }
@@ -90,7 +118,13 @@ impl OutcomeCounts {
                 *self.rejected_by_class.entry(class).or_default() += 1;
             }
             Outcome::Expired => self.expired += 1,
-            Outcome::Unknown => self.unknown += 1,
+            Outcome::Unknown(reason) => {
+                self.unknown += 1;
+                *self
+                    .unknown_by_reason
+                    .entry(reason.as_str().to_owned())
+                    .or_default() += 1;
+            }
         }
     }
 
@@ -112,6 +146,9 @@ impl OutcomeCounts {
         self.landed_ok + self.landed_failed + self.rejected + self.expired + self.unknown
             == self.sent
             && self.rejected_by_class.values().sum::<u64>() == self.rejected
+            // Files older than schema 2 have no reasons.
+            && (self.unknown_by_reason.is_empty()
+                || self.unknown_by_reason.values().sum::<u64>() == self.unknown)
     }
 
     /// Adds another run's counts to these (for merging results).
@@ -125,6 +162,9 @@ impl OutcomeCounts {
         }
         self.expired += other.expired;
         self.unknown += other.unknown;
+        for (reason, n) in &other.unknown_by_reason {
+            *self.unknown_by_reason.entry(reason.clone()).or_default() += n;
+        }
         for (class, messages) in &other.error_examples {
             for m in messages {
                 self.add_example(class, m);
@@ -146,7 +186,7 @@ mod tests {
             Outcome::Rejected(RejectClass::Node),
             Outcome::Rejected(RejectClass::Transport),
             Outcome::Expired,
-            Outcome::Unknown,
+            Outcome::Unknown(UnknownReason::NotSeen),
         ] {
             c.add(o);
         }

@@ -7,21 +7,23 @@ use crate::{
     chain::{ChainEvent, TxSeq},
     histogram::{new_histogram, record, StoredHistogram},
     level::Level,
-    outcome::{Outcome, OutcomeCounts, Reject},
-    result::{ChainView, Fees, LevelLatency, SecondCounts, Throughput},
+    outcome::{Outcome, OutcomeCounts, Reject, UnknownReason},
+    result::{ChainView, Fees, LevelLatency, SecondCounts, Throughput, WarmupFees},
 };
 use hdrhistogram::Histogram;
 use std::{
-    collections::HashMap,
+    collections::{BTreeMap, HashMap},
     time::{Duration, Instant},
 };
 
 /// How the transactions still open at the end of a run are counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Closing {
-    /// The drain timed out: what never landed is `expired`.
-    DrainTimedOut,
-    /// The run was aborted: what never landed is `unknown`.
+    /// The drain ended: what was never seen is `unknown` (not seen by the
+    /// end of the drain). Only the tracker, which scans blocks in order,
+    /// can say that a transaction expired.
+    Drained,
+    /// The run was aborted: what was open is `unknown` (aborted).
     Aborted,
 }
 
@@ -57,11 +59,17 @@ pub struct Recorder {
     inflight: HashMap<TxSeq, InFlight>,
     outcomes: OutcomeCounts,
     send_lag: Histogram<u64>,
+    /// Fees and compute of the measured window's landed transactions.
     fee: Histogram<u64>,
     fee_total: u128,
     /// Exact smallest and largest fee: the histogram only keeps 3 digits.
     fee_range: Option<(u128, u128)>,
     compute: Histogram<u64>,
+    /// Landed warm-up transactions and their fees, kept apart.
+    warmup_landed: u64,
+    warmup_fee_total: u128,
+    /// Time between a polling tracker's polls.
+    poll_interval: Histogram<u64>,
     timeline: Vec<SecondCounts>,
     warmup_sent: u64,
     measured_sent: u64,
@@ -69,7 +77,7 @@ pub struct Recorder {
     block_txs: Histogram<u64>,
     block_compute: Histogram<u64>,
     blocks: u64,
-    last_block: Option<(u64, Instant)>,
+    last_block: Option<(u64, Option<Instant>)>,
 }
 
 /// A snapshot for the progress line.
@@ -131,6 +139,9 @@ impl Recorder {
             fee_total: 0,
             fee_range: None,
             compute: new_histogram(),
+            warmup_landed: 0,
+            warmup_fee_total: 0,
+            poll_interval: new_histogram(),
             timeline: Vec::new(),
             warmup_sent: 0,
             measured_sent: 0,
@@ -185,8 +196,18 @@ impl Recorder {
         }
     }
 
-    /// The send call for `seq` failed (or it could not be signed).
+    /// The send call for `seq` failed (or it could not be signed). A
+    /// transaction the chain already showed is not rejected, whatever the
+    /// send call says late (a timeout whose request went through): the
+    /// chain's word wins.
     pub fn rejected(&mut self, seq: TxSeq, at: Instant, reject: &Reject) {
+        if self
+            .inflight
+            .get(&seq)
+            .is_some_and(|tx| tx.reached != 0 || tx.landed.is_some())
+        {
+            return;
+        }
         if self.inflight.remove(&seq).is_some() {
             self.second(at).rejected += 1;
             self.outcomes.add(Outcome::Rejected(reject.class));
@@ -214,13 +235,18 @@ impl Recorder {
                     return;
                 }
                 tx.landed = Some(success);
-                record(&mut self.fee, u64::try_from(fee).unwrap_or(u64::MAX));
-                self.fee_total += fee;
-                self.fee_range = Some(
-                    self.fee_range
-                        .map_or((fee, fee), |(lo, hi)| (lo.min(fee), hi.max(fee))),
-                );
-                record(&mut self.compute, compute);
+                if tx.warmup {
+                    self.warmup_landed += 1;
+                    self.warmup_fee_total += fee;
+                } else {
+                    record(&mut self.fee, u64::try_from(fee).unwrap_or(u64::MAX));
+                    self.fee_total += fee;
+                    self.fee_range = Some(
+                        self.fee_range
+                            .map_or((fee, fee), |(lo, hi)| (lo.min(fee), hi.max(fee))),
+                    );
+                    record(&mut self.compute, compute);
+                }
                 if let Some(e) = error {
                     self.outcomes.add_example("landed_failed", e);
                 }
@@ -241,8 +267,10 @@ impl Recorder {
                 compute,
             } => {
                 self.blocks += 1;
-                if let Some((prev, prev_at)) = self.last_block {
-                    // Only consecutive blocks give an interval; a gap means missed notifications.
+                // Only consecutive blocks, both stamped on their own arrival,
+                // give an interval: a gap means missed notifications, and a
+                // back-filled block has no arrival of its own.
+                if let (Some((prev, Some(prev_at))), Some(at)) = (self.last_block, at) {
                     if number == prev + 1 {
                         record(
                             &mut self.block_interval,
@@ -258,6 +286,7 @@ impl Recorder {
                     record(&mut self.block_compute, c);
                 }
             }
+            ChainEvent::PollInterval(d) => record(&mut self.poll_interval, d.as_micros() as u64),
             ChainEvent::Fatal(_) => {}
         }
     }
@@ -334,20 +363,33 @@ impl Recorder {
         self.inflight.len()
     }
 
-    /// Counts every transaction still open, as `closing` says.
-    pub fn close(&mut self, closing: Closing) {
+    /// Counts every transaction still open, as `closing` says, and returns,
+    /// per recorded level, how many transactions that landed had not reached it.
+    pub fn close(&mut self, closing: Closing) -> BTreeMap<Level, u64> {
+        let mut missing = BTreeMap::new();
         for (_, tx) in self.inflight.drain() {
             let outcome = match (tx.landed, closing) {
                 (Some(true), _) => Outcome::LandedOk,
                 (Some(false), _) => Outcome::LandedFailed,
-                // Reached a level but the fee never came: it landed, but the
-                // outcome of its execution is not known.
-                (None, Closing::DrainTimedOut) if tx.reached != 0 => Outcome::Unknown,
-                (None, Closing::DrainTimedOut) => Outcome::Expired,
-                (None, Closing::Aborted) => Outcome::Unknown,
+                (None, Closing::Aborted) => Outcome::Unknown(UnknownReason::Aborted),
+                // Reached a level but its block was never read: it landed,
+                // but the outcome of its execution is not known.
+                (None, Closing::Drained) if tx.reached != 0 => {
+                    Outcome::Unknown(UnknownReason::FeeNotRead)
+                }
+                (None, Closing::Drained) => Outcome::Unknown(UnknownReason::NotSeen),
             };
+            if tx.landed.is_some() || tx.reached != 0 {
+                for h in &self.recorded {
+                    let index = self.chain_levels.iter().position(|&l| l == h.level);
+                    if index.is_some_and(|i| tx.reached & (1 << i) == 0) {
+                        *missing.entry(h.level).or_default() += 1;
+                    }
+                }
+            }
             self.outcomes.add(outcome);
         }
+        missing
     }
 
     /// A snapshot for the progress line.
@@ -450,12 +492,28 @@ impl Recorder {
             price: None,
             mean_usd: None,
             total_usd: None,
+            warmup: Some(WarmupFees {
+                landed: self.warmup_landed,
+                total: self.warmup_fee_total.to_string(),
+            }),
         }
     }
 
-    /// The sum of fees of landed transactions, smallest unit.
+    /// The sum of fees of the measured window's landed transactions, smallest unit.
     pub fn fee_total(&self) -> u128 {
         self.fee_total
+    }
+
+    /// The sum of fees of every landed transaction, warm-up included: what
+    /// the senders paid.
+    pub fn fee_total_with_warmup(&self) -> u128 {
+        self.fee_total + self.warmup_fee_total
+    }
+
+    /// The interval a polling tracker achieved, if it reported one.
+    pub fn poll_interval(&self) -> Option<StoredHistogram> {
+        (!self.poll_interval.is_empty())
+            .then(|| StoredHistogram::from_histogram(&self.poll_interval))
     }
 
     /// Block/slot figures.
@@ -587,7 +645,7 @@ mod tests {
             compute: 1,
             error: Some("reverted".into()),
         });
-        r.close(Closing::DrainTimedOut);
+        let missing = r.close(Closing::Drained);
         let o = r.outcomes();
         assert_eq!(
             (
@@ -598,10 +656,19 @@ mod tests {
                 o.expired,
                 o.unknown
             ),
-            (6, 1, 1, 1, 2, 1)
+            (6, 1, 1, 1, 1, 2),
+            "only the tracker's word makes a transaction expired"
         );
+        assert_eq!(
+            o.unknown_by_reason[UnknownReason::NotSeen.as_str()],
+            1,
+            "{o:?}"
+        );
+        assert_eq!(o.unknown_by_reason[UnknownReason::FeeNotRead.as_str()], 1);
         assert!(o.is_consistent());
         assert_eq!(r.fee_total(), 21_007);
+        // Seq 4 landed (fee read) without any level event.
+        assert_eq!(missing.get(&Level::Included), Some(&1));
     }
 
     #[test]
@@ -611,6 +678,10 @@ mod tests {
         r.planned(1, t0, false);
         r.close(Closing::Aborted);
         assert_eq!(r.outcomes().unknown, 2);
+        assert_eq!(
+            r.outcomes().unknown_by_reason[UnknownReason::Aborted.as_str()],
+            2
+        );
         assert!(r.outcomes().is_consistent());
     }
 
@@ -631,19 +702,101 @@ mod tests {
     }
 
     #[test]
-    fn block_intervals_only_from_consecutive_blocks() {
+    fn block_intervals_only_from_consecutive_blocks_stamped_on_arrival() {
         let (mut r, t0) = recorder(&[Level::Included]);
-        for (n, at) in [(1, 0), (2, 1000), (4, 3000), (5, 4000)] {
+        // Block 6 was fetched to fill a gap: no arrival of its own, so
+        // neither 5->6 nor 6->7 is an interval (today's bug: ~0 µs entries).
+        for (n, at) in [
+            (1, Some(0)),
+            (2, Some(1000)),
+            (4, Some(3000)),
+            (5, Some(4000)),
+            (6, None),
+            (7, Some(6000)),
+        ] {
             r.apply(&ChainEvent::Block {
-                at: t0 + ms(at),
+                at: at.map(|at| t0 + ms(at)),
                 number: n,
                 txs: Some(3),
                 compute: Some(63_000),
             });
         }
         let v = r.chain_view();
-        assert_eq!(v.blocks, 4);
+        assert_eq!(v.blocks, 6);
         assert_eq!(v.block_interval_us.count, 2);
+        assert!(
+            v.block_interval_us.min >= 999_000,
+            "{:?}",
+            v.block_interval_us
+        );
         assert_eq!(v.txs_per_block.p50, 3);
+    }
+
+    #[test]
+    fn fees_cover_the_measured_window_and_the_warmup_is_apart() {
+        let (mut r, t0) = recorder(&[Level::Included]);
+        for (seq, warmup) in [(0, true), (1, true), (2, false)] {
+            r.planned(seq, t0, warmup);
+            r.sent(seq, t0);
+            land(&mut r, seq, t0 + ms(10), &[Level::Included]);
+        }
+        let fees = r.fees("wei");
+        assert_eq!(fees.per_tx.count, 1, "measured landed only");
+        assert_eq!(fees.compute_per_tx.count, 1);
+        assert_eq!(fees.total, "21000");
+        assert_eq!(r.levels()[0].latency_us.count, fees.per_tx.count);
+        let warmup = fees.warmup.unwrap();
+        assert_eq!((warmup.landed, warmup.total.as_str()), (2, "42000"));
+        assert_eq!(r.fee_total_with_warmup(), 63_000);
+    }
+
+    #[test]
+    fn a_late_reject_of_a_landed_transaction_is_ignored() {
+        let (mut r, t0) = recorder(&[Level::Included]);
+        r.planned(0, t0, false);
+        r.sent(0, t0);
+        land(&mut r, 0, t0 + ms(10), &[Level::Included]);
+        r.planned(1, t0, false);
+        r.sent(1, t0);
+        r.apply(&ChainEvent::Reached {
+            seq: 1,
+            level: Level::Included,
+            at: t0 + ms(5),
+        });
+        let timeout = Reject {
+            class: RejectClass::Timeout,
+            message: "no answer".into(),
+        };
+        r.rejected(1, t0 + ms(20), &timeout);
+        r.apply(&ChainEvent::Landed {
+            seq: 1,
+            success: true,
+            fee: 21_000,
+            compute: 21_000,
+            error: None,
+        });
+        r.close(Closing::Drained);
+        let o = r.outcomes();
+        assert_eq!((o.landed_ok, o.rejected), (2, 0), "{o:?}");
+        assert!(o.is_consistent());
+    }
+
+    #[test]
+    fn drained_landed_transactions_short_of_a_level_are_reported() {
+        let (mut r, t0) = recorder(&[Level::Included, Level::Finalized]);
+        for seq in 0..3 {
+            r.planned(seq, t0, false);
+            r.sent(seq, t0);
+            land(&mut r, seq, t0 + ms(10), &[Level::Included]);
+        }
+        r.apply(&ChainEvent::Reached {
+            seq: 0,
+            level: Level::Finalized,
+            at: t0 + ms(100),
+        });
+        let missing = r.close(Closing::Drained);
+        assert_eq!(missing.get(&Level::Finalized), Some(&2));
+        assert_eq!(missing.get(&Level::Included), None);
+        assert_eq!(r.outcomes().landed_ok, 3);
     }
 }

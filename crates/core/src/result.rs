@@ -9,11 +9,16 @@ use crate::{
     outcome::OutcomeCounts,
 };
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::{collections::BTreeMap, path::Path};
 
 /// The version of the result format this build writes. Bumped on any change
 /// that an older reader would misread.
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// - 1: the first format.
+/// - 2: `status` may be `incomplete`; `verification`; `fees.warmup`;
+///   `outcomes.unknown_by_reason`; `tracking.achieved_interval_us`;
+///   `submitter` counters. Version 1 files still read (the new fields empty).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One run of one scenario against one chain.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -53,6 +58,81 @@ pub struct RunResult {
     /// The sender accounts and their state before the first send, so that
     /// fees and landed counts can be checked against the chain afterwards.
     pub senders: Vec<SenderRecord>,
+    /// The run's figures re-derived from chain state after the drain; absent
+    /// when the check was skipped (`--no-verify`, an aborted run, schema 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<Verification>,
+    /// What the submitter counted besides outcomes, e.g. `nonce_resyncs`.
+    #[serde(default)]
+    pub submitter: BTreeMap<String, u64>,
+}
+
+/// The run's own figures beside the same figures read from the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verification {
+    /// How the chain's figures were obtained.
+    pub method: String,
+    /// One entry per figure checked.
+    pub checks: Vec<Check>,
+    /// Why the chain could not be read, when it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Verification {
+    /// A verification that could not read the chain.
+    pub fn failed(error: String) -> Self {
+        Self {
+            method: String::new(),
+            checks: Vec::new(),
+            error: Some(error),
+        }
+    }
+
+    /// True when the chain was read and every figure matched.
+    pub fn passed(&self) -> bool {
+        self.error.is_none() && self.checks.iter().all(|c| c.chain == c.recorded)
+    }
+
+    /// One line for the summary: `verified against the chain: landed N = N, fees X = X`,
+    /// or what differed.
+    pub fn line(&self) -> String {
+        if let Some(e) = &self.error {
+            return format!("not verified: cannot read the chain: {e}");
+        }
+        let figures = self
+            .checks
+            .iter()
+            .map(|c| {
+                let op = if c.chain == c.recorded { "=" } else { "≠" };
+                format!("{} {} {op} {}", c.name, c.recorded, c.chain)
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        if self.passed() {
+            format!("verified against the chain: {figures}")
+        } else {
+            format!("VERIFICATION FAILED (recorded vs chain): {figures}")
+        }
+    }
+
+    /// The check named `name`, if it was made.
+    pub fn check(&self, name: &str) -> Option<&Check> {
+        self.checks.iter().find(|c| c.name == name)
+    }
+}
+
+/// One figure as the run recorded it and as the chain shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    /// What is compared, e.g. `landed` or `fees`.
+    pub name: String,
+    /// The run's own figure (decimal string: fees may exceed 2^53).
+    pub recorded: String,
+    /// The chain's figure.
+    pub chain: String,
+    /// How the chain's figure was derived.
+    pub how: String,
 }
 
 /// A sender account as it was before the run's first transaction.
@@ -109,6 +189,29 @@ pub enum RunStatus {
         /// Why.
         reason: String,
     },
+    /// Every planned transaction was sent, but the drain ended before every
+    /// landed transaction reached every recorded level.
+    Incomplete {
+        /// Per level: landed transactions that had not reached it.
+        missing: BTreeMap<Level, u64>,
+    },
+}
+
+impl RunStatus {
+    /// For an incomplete run, the shortfall in words, e.g.
+    /// `12 short of finalized`; `None` otherwise.
+    pub fn shortfall(&self) -> Option<String> {
+        let Self::Incomplete { missing } = self else {
+            return None;
+        };
+        Some(
+            missing
+                .iter()
+                .map(|(level, n)| format!("{n} short of {level}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
+    }
 }
 
 /// The offered load.
@@ -193,6 +296,20 @@ pub struct Fees {
     pub mean_usd: Option<f64>,
     /// Total fees in USD, when a price was given.
     pub total_usd: Option<f64>,
+    /// Fees of the warm-up's landed transactions, apart from the figures
+    /// above, which cover the measured window only (absent in schema 1 files,
+    /// whose figures included the warm-up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup: Option<WarmupFees>,
+}
+
+/// Fees of the warm-up's landed transactions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WarmupFees {
+    /// Landed warm-up transactions.
+    pub landed: u64,
+    /// Their fees, smallest unit (decimal string).
+    pub total: String,
 }
 
 /// A price given by the user.
@@ -222,8 +339,12 @@ pub struct ChainView {
 pub struct Tracking {
     /// A description, e.g. `newHeads over WebSocket + eth_getBlockReceipts`.
     pub method: String,
-    /// The worst-case delay the method adds to a timestamp, microseconds.
+    /// The worst-case delay the method adds to a timestamp, microseconds;
+    /// for polling, the achieved interval's p99 when it was measured.
     pub resolution_us: u64,
+    /// Polling only: the interval the poll loop achieved, microseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub achieved_interval_us: Option<StoredHistogram>,
 }
 
 /// What the harness spent.

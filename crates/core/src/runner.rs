@@ -6,13 +6,13 @@
 //! its lateness is part of its latency, measured from the intended time.
 
 use crate::{
-    chain::{ChainEvent, Session, Submitter, TxSeq},
+    chain::{ChainEvent, Claimed, Session, Submitter, TxSeq},
     level::{ChainKind, Level},
     outcome::{Reject, RejectClass},
     recorder::{Closing, Progress, Recorder},
     result::{
         Environment, Fees, HarnessUsage, LoadSummary, Price, RunResult, RunStatus, SenderRecord,
-        Tracking, SCHEMA_VERSION,
+        Tracking, Verification, SCHEMA_VERSION,
     },
     scenario::{End, Load, Scenario, ShapeKind},
     schedule::Schedule,
@@ -30,7 +30,7 @@ use std::{
 use time::OffsetDateTime;
 use tokio::{
     sync::mpsc,
-    time::{interval, sleep_until, MissedTickBehavior},
+    time::{interval_at, sleep_until, MissedTickBehavior},
 };
 
 /// Most transactions handed to the submitter in one batch.
@@ -49,7 +49,14 @@ pub struct RunPlan {
     pub levels: Vec<Level>,
     /// Seed for the schedule (Poisson gaps).
     pub seed: u64,
+    /// How long, after the last send, to wait for the last levels.
+    pub drain: Duration,
+    /// Check the run's figures against the chain after the drain.
+    pub verify: bool,
 }
+
+/// How long a verification may take before it is given up.
+const VERIFY_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A finished (or aborted) run, ready to be turned into a result.
 #[derive(Debug)]
@@ -70,6 +77,10 @@ pub struct Finished {
     pub senders: Vec<SenderRecord>,
     /// Value each transfer carried, smallest unit.
     pub value_per_tx: u128,
+    /// The figures read back from the chain, when the run was verified.
+    pub verification: Option<Verification>,
+    /// What the submitter counted besides outcomes.
+    pub submitter: Vec<(&'static str, u64)>,
 }
 
 struct BatchDone {
@@ -148,13 +159,18 @@ pub async fn run<S: Submitter, W: std::io::Write>(
     let mut batches_in_flight = 0usize;
     let mut last_sched = Duration::ZERO;
     let mut drain_deadline: Option<Instant> = None;
-    let mut ticker = interval(Duration::from_secs(1));
+    // The first tick a second in, not at once: an interval log starting
+    // with an empty, zero-length interval misleads the tools that read it.
+    let mut ticker = interval_at(
+        (start + Duration::from_secs(1)).into(),
+        Duration::from_secs(1),
+    );
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
     tokio::pin!(abort);
 
     let status = loop {
         if drain_deadline.is_none() && schedule.peek().is_none() {
-            drain_deadline = Some(Instant::now() + plan.load.drain_timeout);
+            drain_deadline = Some(Instant::now() + plan.drain);
             usage_at_last_send = Some(ProcessUsage::now());
         }
         if drain_deadline.is_some() && batches_in_flight == 0 && recorder.in_flight() == 0 {
@@ -234,19 +250,54 @@ pub async fn run<S: Submitter, W: std::io::Write>(
         recorder.apply(&event);
     }
     if matches!(plan.load.end, End::Count(_)) {
-        recorder.set_window_end(last_sched);
+        // N sends at rate r span N/r: the window ends one interval after the
+        // last intended send, or the offered rate reads N/(N-1) too high.
+        recorder.set_window_end(last_sched + plan.load.rate.interval());
     }
     if let Some(log) = hlog.as_mut() {
         write_interval(log, &mut recorder, interval_start, start.elapsed());
     }
     drop(hlog);
-    recorder.close(match status {
-        RunStatus::Completed => Closing::DrainTimedOut,
-        RunStatus::Aborted { .. } => Closing::Aborted,
+    let aborted = matches!(status, RunStatus::Aborted { .. });
+    let missing = recorder.close(if aborted {
+        Closing::Aborted
+    } else {
+        Closing::Drained
     });
+    let status = match status {
+        RunStatus::Completed if !missing.is_empty() => RunStatus::Incomplete { missing },
+        other => other,
+    };
     progress(&recorder.progress(Instant::now()));
-
     let usage_after = ProcessUsage::now();
+
+    // While the node still runs, and before the session's tasks stop.
+    let verification = match (&session.verifier, plan.verify && !aborted) {
+        (Some(verifier), true) => {
+            let outcomes = recorder.outcomes();
+            let claimed = Claimed {
+                landed_ok: outcomes.landed_ok,
+                landed_failed: outcomes.landed_failed,
+                fee_total: recorder.fee_total_with_warmup(),
+                value_per_tx: session.value_per_tx,
+            };
+            let checked = tokio::time::timeout(VERIFY_TIMEOUT, verifier.verify(claimed)).await;
+            Some(match checked {
+                Ok(Ok(v)) => v,
+                Ok(Err(e)) => Verification::failed(e),
+                Err(_) => Verification::failed(format!(
+                    "the chain did not answer within {VERIFY_TIMEOUT:?}"
+                )),
+            })
+        }
+        _ => None,
+    };
+    let mut tracking = session.tracking;
+    if let Some(achieved) = recorder.poll_interval() {
+        tracking.resolution_us = achieved.p99;
+        tracking.achieved_interval_us = Some(achieved);
+    }
+
     let cpu_us = (usage_after.cpu.saturating_sub(usage_before.cpu)).as_micros() as u64;
     let sent = recorder.outcomes().sent;
     let per_tx = |cpu: Duration| {
@@ -270,9 +321,11 @@ pub async fn run<S: Submitter, W: std::io::Write>(
         recorder,
         status,
         started_at,
-        tracking: session.tracking,
+        tracking,
+        submitter: session.submitter.counters(),
         senders: session.senders,
         value_per_tx: session.value_per_tx,
+        verification,
         ended_at: OffsetDateTime::now_utc(),
     }
 }
@@ -331,6 +384,12 @@ impl Finished {
             tracking: self.tracking,
             harness: self.usage,
             senders: self.senders,
+            verification: self.verification,
+            submitter: self
+                .submitter
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
         }
     }
 }
@@ -338,4 +397,174 @@ impl Finished {
 fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| t.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    //! The runner driven by a fake chain that lands every transaction as
+    //! soon as it is sent.
+    use super::*;
+    use crate::{
+        chain::{BoxFuture, TaskSet, Verifier},
+        result::Check,
+        scenario::Rate,
+    };
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Debug)]
+    struct FakeChain {
+        events: mpsc::UnboundedSender<ChainEvent>,
+        /// Levels the fake reports for each transaction.
+        levels: &'static [Level],
+    }
+
+    impl Submitter for FakeChain {
+        type Signed = TxSeq;
+
+        fn sign(&mut self, seq: TxSeq) -> Result<TxSeq, Reject> {
+            Ok(seq)
+        }
+
+        fn send(
+            &self,
+            batch: Vec<TxSeq>,
+        ) -> impl Future<Output = Vec<Result<(), Reject>>> + Send + 'static {
+            let (events, levels) = (self.events.clone(), self.levels);
+            async move {
+                for &seq in &batch {
+                    for &level in levels {
+                        let at = Instant::now();
+                        let _ = events.send(ChainEvent::Reached { seq, level, at });
+                    }
+                    let _ = events.send(ChainEvent::Landed {
+                        seq,
+                        success: true,
+                        fee: 1_000,
+                        compute: 21_000,
+                        error: None,
+                    });
+                }
+                batch.iter().map(|_| Ok(())).collect()
+            }
+        }
+    }
+
+    /// Records what it was asked to check and agrees with it.
+    #[derive(Debug, Default)]
+    struct Agreeing(Arc<Mutex<Option<Claimed>>>);
+
+    impl Verifier for Agreeing {
+        fn verify(&self, claimed: Claimed) -> BoxFuture<Result<Verification, String>> {
+            *self.0.lock().unwrap() = Some(claimed);
+            Box::pin(async move {
+                Ok(Verification {
+                    method: "fake".into(),
+                    checks: vec![Check {
+                        name: "landed".into(),
+                        recorded: (claimed.landed_ok).to_string(),
+                        chain: (claimed.landed_ok).to_string(),
+                        how: "fake".into(),
+                    }],
+                    error: None,
+                })
+            })
+        }
+    }
+
+    fn session(
+        reports: &'static [Level],
+        verifier: Option<Box<dyn Verifier>>,
+    ) -> Session<FakeChain> {
+        let (events, rx) = mpsc::unbounded_channel();
+        Session {
+            submitter: FakeChain {
+                events,
+                levels: reports,
+            },
+            events: rx,
+            tracking: Tracking {
+                method: "fake".into(),
+                resolution_us: 0,
+                achieved_interval_us: None,
+            },
+            senders: Vec::new(),
+            chain_id: "fake".into(),
+            node_version: "fake".into(),
+            value_per_tx: 7,
+            verifier,
+            tasks: TaskSet::default(),
+        }
+    }
+
+    fn plan(count: u64, warmup_ms: u64, levels: Vec<Level>, drain_ms: u64) -> RunPlan {
+        RunPlan {
+            load: Load {
+                shape: ShapeKind::Constant,
+                rate: Rate::new(100.0).unwrap(),
+                end: End::Count(count),
+                warmup: Duration::from_millis(warmup_ms),
+                drain_timeout: None,
+            },
+            chain_levels: ChainKind::Evm.levels(),
+            levels,
+            seed: 1,
+            drain: Duration::from_millis(drain_ms),
+            verify: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_counted_run_offers_its_rate_and_verifies_every_landed_transaction() {
+        let claimed = Arc::new(Mutex::new(None));
+        let verifier = Agreeing(claimed.clone());
+        let mut hlog = Vec::new();
+        let finished = run(
+            session(&[Level::Included], Some(Box::new(verifier))),
+            plan(20, 100, vec![Level::Included], 1_000),
+            std::future::pending(),
+            |_| {},
+            Some(&mut hlog),
+        )
+        .await;
+        assert_eq!(finished.status, RunStatus::Completed);
+        let r = &finished.recorder;
+        // 20 sends at 100 tx/s span 200 ms, not the 190 ms to the last send.
+        let (from, to) = r.window();
+        assert_eq!(to - from, Duration::from_millis(200));
+        assert!((r.throughput().offered_mean_per_s - 100.0).abs() < 1e-6);
+        // Warm-up: 10 sends, landed and paid for, outside the fee figures.
+        assert_eq!(r.sent_counts(), (10, 20));
+        assert_eq!(r.fees("wei").per_tx.count, 20);
+        let c = claimed.lock().unwrap().expect("verified");
+        assert_eq!((c.landed_ok, c.fee_total, c.value_per_tx), (30, 30_000, 7));
+        assert!(finished.verification.unwrap().passed());
+        // No empty, zero-length interval at the start of the interval log.
+        let text = String::from_utf8(hlog).unwrap();
+        let first = text
+            .lines()
+            .find(|l| l.starts_with("Tag="))
+            .expect("an interval");
+        // Tag=<level>,<start>,<length>,<max>,<histogram>
+        let length: f64 = first.split(',').nth(2).unwrap().parse().unwrap();
+        assert!(length > 0.0, "{first}");
+    }
+
+    #[tokio::test]
+    async fn a_drain_that_ends_short_of_a_level_makes_the_run_incomplete() {
+        let finished = run(
+            session(&[Level::Included], None),
+            plan(5, 0, vec![Level::Included, Level::Safe], 50),
+            std::future::pending(),
+            |_| {},
+            None::<Vec<u8>>,
+        )
+        .await;
+        match &finished.status {
+            RunStatus::Incomplete { missing } => {
+                assert_eq!(missing.get(&Level::Safe), Some(&5), "{missing:?}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(finished.recorder.outcomes().landed_ok, 5);
+    }
 }

@@ -209,8 +209,9 @@ pub struct LoadFile {
     /// histograms and throughput (default "0s").
     #[serde(default)]
     pub warmup: Option<HumanDuration>,
-    /// How long, after the last send, to wait for the last levels (default "60s").
-    #[serde(default)]
+    /// How long, after the last send, to wait for the last levels. Default:
+    /// derived from the chain and the levels asked (see [`Target::drain`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drain_timeout: Option<HumanDuration>,
 }
 
@@ -321,6 +322,11 @@ pub struct PricesFile {
 // ---------------------------------------------------------------------------
 // The validated model.
 
+/// Most sender accounts a scenario may ask for. Funding is one transaction
+/// per 16 payers on Solana and one batch of cheat calls on anvil; past this
+/// it takes minutes and buys nothing (5,000 tx/s needs a few hundred).
+pub const MAX_ACCOUNTS: u32 = 65_536;
+
 /// A checked scenario. Every field holds a value a run can use as it is.
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -385,8 +391,9 @@ pub struct Load {
     pub end: End,
     /// Warm-up before the measured window.
     pub warmup: Duration,
-    /// How long to wait after the last send for outstanding levels.
-    pub drain_timeout: Duration,
+    /// How long to wait after the last send for outstanding levels, when
+    /// given; else each target derives its own ([`Target::drain`]).
+    pub drain_timeout: Option<Duration>,
 }
 
 /// Where a chain is: started locally by chainmeter, or already running.
@@ -435,6 +442,73 @@ pub struct Target {
     pub levels: Vec<Level>,
     /// Chain-specific sending options.
     pub send: SendOptions,
+}
+
+/// Blocks a Solana blockhash stays valid for (`MAX_PROCESSING_AGE`), plus
+/// the one that proves it passed.
+const SOLANA_BLOCKHASH_BLOCKS: u32 = 152;
+/// Slots the root trails the confirmed slot by on one validator (measured: 31-32).
+const SOLANA_ROOT_LAG_SLOTS: u32 = 32;
+/// Slot time of solana-test-validator at its default 64 ticks per slot.
+const SOLANA_TICKS_PER_SECOND: f64 = 160.0;
+/// Slots run slower under load than idle (measured 0.5-0.6 s against 0.4 s).
+const LOAD_SLOWDOWN: f64 = 1.5;
+/// Added to every derived drain: the last receipts, block fetches and tag reads.
+const DRAIN_SLACK: Duration = Duration::from_secs(10);
+
+impl Target {
+    /// How long to wait after the last send, unless the scenario says:
+    /// long enough for a transaction sent last to reach the strongest level
+    /// asked, with room for a loaded chain, and on Solana long enough for an
+    /// unlanded transaction's blockhash to expire provably, so that what
+    /// never landed is `expired` rather than `unknown`.
+    ///
+    /// - EVM: (blocks to the level + 2) x block time x 1.25 + 10 s, where
+    ///   included is 0 blocks, safe one epoch and finalized two (anvil's tags);
+    ///   an attached node is assumed to have 1 s blocks and 32-slot epochs.
+    ///   Default anvil, finalized: (64 + 2) x 1 s x 1.25 + 10 s = 92.5 s.
+    /// - Solana: max(152 blocks of blockhash validity, 32 slots of root lag
+    ///   if finalized is asked) x slot time x 1.5 + 10 s; slot time is
+    ///   ticks per slot / 160 (0.4 s by default): 101.2 s.
+    pub fn drain(&self, given: Option<Duration>) -> Duration {
+        if let Some(d) = given {
+            return d;
+        }
+        let strongest = self.levels.last().copied().unwrap_or(Level::Finalized);
+        match &self.endpoint {
+            Endpoint::Local(LocalOptions::Anvil {
+                block_time,
+                slots_in_an_epoch,
+                ..
+            }) => evm_drain(*block_time, *slots_in_an_epoch, strongest),
+            Endpoint::Attach { .. } if self.kind == ChainKind::Evm => {
+                evm_drain(Duration::from_secs(1), 32, strongest)
+            }
+            Endpoint::Local(LocalOptions::SolanaTestValidator { ticks_per_slot, .. }) => {
+                solana_drain(ticks_per_slot.unwrap_or(64), strongest)
+            }
+            Endpoint::Attach { .. } => solana_drain(64, strongest),
+        }
+    }
+}
+
+fn evm_drain(block_time: Duration, epoch: u64, strongest: Level) -> Duration {
+    let blocks = match strongest {
+        Level::Finalized => 2 * epoch,
+        Level::Safe => epoch,
+        _ => 0,
+    } + 2;
+    block_time.mul_f64(blocks as f64 * 1.25) + DRAIN_SLACK
+}
+
+fn solana_drain(ticks_per_slot: u64, strongest: Level) -> Duration {
+    let slot = Duration::from_secs_f64(ticks_per_slot as f64 / SOLANA_TICKS_PER_SECOND);
+    let slots = if strongest == Level::Finalized {
+        SOLANA_BLOCKHASH_BLOCKS.max(SOLANA_ROOT_LAG_SLOTS)
+    } else {
+        SOLANA_BLOCKHASH_BLOCKS
+    };
+    slot.mul_f64(f64::from(slots) * LOAD_SLOWDOWN) + DRAIN_SLACK
 }
 
 /// Chain-specific sending options.
@@ -570,11 +644,19 @@ impl Validator<'_> {
             match (&mut file.evm, &mut file.solana) {
                 (Some(evm), None) => {
                     let evm = evm.get_mut();
+                    // A new --url makes the file's ws_url stale: the WebSocket
+                    // follows --url unless --ws-url says otherwise.
+                    if ov.url.is_some() {
+                        evm.ws_url = None;
+                    }
                     evm.url = ov.url.clone().or(evm.url.take());
                     evm.ws_url = ov.ws_url.clone().or(evm.ws_url.take());
                 }
                 (None, Some(sol)) => {
                     let sol = sol.get_mut();
+                    if ov.url.is_some() {
+                        sol.ws_url = None;
+                    }
                     sol.url = ov.url.clone().or(sol.url.take());
                     sol.ws_url = ov.ws_url.clone().or(sol.ws_url.take());
                 }
@@ -606,6 +688,16 @@ impl Validator<'_> {
                 "must be at least 1",
             )
         })?;
+        if accounts.get() > MAX_ACCOUNTS {
+            return Err(self.error(
+                file.accounts.count.span(),
+                "accounts.count",
+                format!(
+                    "{accounts} is more than chainmeter funds ({MAX_ACCOUNTS}); \
+                     more senders than that do not raise a local validator's throughput"
+                ),
+            ));
+        }
 
         let rate = Rate::new(*file.load.rate.get_ref()).ok_or_else(|| {
             self.error(
@@ -647,11 +739,7 @@ impl Validator<'_> {
                 .warmup
                 .get_or_insert(HumanDuration(Duration::ZERO))
                 .0,
-            drain_timeout: file
-                .load
-                .drain_timeout
-                .get_or_insert(HumanDuration(Duration::from_secs(60)))
-                .0,
+            drain_timeout: file.load.drain_timeout.map(|d| d.0),
         };
 
         let mut targets = Vec::new();
@@ -994,7 +1082,8 @@ block_time = "2s"
             })
         );
         assert_eq!(s.as_run["evm"]["slots_in_an_epoch"], 32);
-        assert_eq!(s.as_run["load"]["drain_timeout"], "1m");
+        assert!(s.as_run["load"].get("drain_timeout").is_none());
+        assert_eq!(s.load.drain_timeout, None);
     }
 
     #[test]
@@ -1086,6 +1175,71 @@ block_time = "2s"
         assert_eq!(
             parse(GOOD, "s.toml", &bad).unwrap_err().to_string(),
             "<command line>: --rate: must be a number greater than 0"
+        );
+    }
+
+    #[test]
+    fn the_websocket_follows_a_url_given_on_the_command_line() {
+        let file = "name = \"t\"\n[load]\nrate = 1\ncount = 1\n[evm]\nurl = \"http://127.0.0.1:8545\"\nws_url = \"ws://127.0.0.1:8545\"\n";
+        let ov = Overrides {
+            url: Some("http://127.0.0.1:9999".into()),
+            ..Default::default()
+        };
+        let s = parse(file, "s", &ov).unwrap();
+        assert_eq!(
+            s.targets[0].endpoint,
+            Endpoint::Attach {
+                url: "http://127.0.0.1:9999".into(),
+                ws_url: "ws://127.0.0.1:9999".into()
+            }
+        );
+        let ov = Overrides {
+            url: Some("http://127.0.0.1:9999".into()),
+            ws_url: Some("ws://127.0.0.1:7777".into()),
+            ..Default::default()
+        };
+        let s = parse(file, "s", &ov).unwrap();
+        assert!(
+            matches!(&s.targets[0].endpoint, Endpoint::Attach { ws_url, .. } if ws_url == "ws://127.0.0.1:7777")
+        );
+    }
+
+    #[test]
+    fn the_drain_covers_the_strongest_level_asked() {
+        let s = parse(GOOD, "s.toml", &Overrides::default()).unwrap();
+        // 2 s blocks, 32-slot epochs, finalized: (64 + 2) x 2 s x 1.25 + 10 s.
+        assert_eq!(s.targets[0].drain(None), Duration::from_secs(175));
+        let included = GOOD.replace(
+            "block_time = \"2s\"",
+            "block_time = \"2s\"\nlevels = [\"included\"]",
+        );
+        let s = parse(&included, "s.toml", &Overrides::default()).unwrap();
+        assert_eq!(s.targets[0].drain(None), Duration::from_secs(15));
+        assert_eq!(
+            s.targets[0].drain(Some(Duration::from_secs(3))),
+            Duration::from_secs(3)
+        );
+        let sol = parse(
+            "name = \"t\"\n[load]\nrate = 1\ncount = 1\n[solana]\n",
+            "s",
+            &Overrides::default(),
+        )
+        .unwrap();
+        // 152 blocks of blockhash validity at 0.4 s, x 1.5, + 10 s.
+        let d = sol.targets[0].drain(None).as_secs_f64();
+        assert!((d - 101.2).abs() < 0.01, "{d}");
+    }
+
+    #[test]
+    fn too_many_accounts_are_refused_with_the_limit() {
+        let e = err(
+            "name = \"t\"\n[accounts]\ncount = 100000000\n[load]\nrate = 1\ncount = 1\n[evm]\n",
+        );
+        assert!(
+            e.starts_with(
+                "s.toml:3:9: accounts.count: 100000000 is more than chainmeter funds (65536)"
+            ),
+            "{e}"
         );
     }
 

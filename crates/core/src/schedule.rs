@@ -49,8 +49,25 @@ impl Schedule {
                 Some(warmup + (d.as_secs_f64() * self.load.rate.per_second()).ceil() as u64)
             }
             (ShapeKind::Constant, End::Count(n)) => Some(warmup + n),
-            (ShapeKind::Poisson, End::Count(n)) => Some(n),
-            (ShapeKind::Poisson, End::After(_)) => None,
+            // The warm-up's Poisson arrivals are random in number.
+            (ShapeKind::Poisson, End::Count(n)) if self.load.warmup.is_zero() => Some(n),
+            (ShapeKind::Poisson, _) => None,
+        }
+    }
+
+    /// At least as many sends as the schedule will plan, for funding: exact
+    /// where [`len_hint`](Self::len_hint) is, else the mean of the random
+    /// part plus a margin far beyond its spread (Poisson: 1.5x + 1,000).
+    pub fn upper_bound(&self) -> u64 {
+        if let Some(n) = self.len_hint() {
+            return n;
+        }
+        let rate = self.load.rate.per_second();
+        let margin = |seconds: f64| (seconds * rate * 1.5).ceil() as u64 + 1_000;
+        let warmup_s = self.load.warmup.as_secs_f64();
+        match self.load.end {
+            End::After(d) => margin(warmup_s + d.as_secs_f64()),
+            End::Count(n) => n + margin(warmup_s),
         }
     }
 
@@ -131,8 +148,21 @@ mod tests {
             rate: Rate::new(rate).unwrap(),
             end,
             warmup: Duration::from_secs(warmup),
-            drain_timeout: Duration::from_secs(1),
+            drain_timeout: None,
         }
+    }
+
+    #[test]
+    fn poisson_funding_bound_counts_the_warmup() {
+        // 10 s of warm-up at 100 tx/s before 50 measured sends: ~1,050 sends.
+        let s = Schedule::new(load(ShapeKind::Poisson, 100.0, End::Count(50), 10), 7);
+        assert_eq!(s.len_hint(), None, "the warm-up's count is random");
+        let planned = s.clone().count() as u64;
+        assert!(
+            s.upper_bound() >= planned && planned > 50,
+            "{} < {planned}",
+            s.upper_bound()
+        );
     }
 
     #[test]

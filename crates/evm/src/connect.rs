@@ -3,8 +3,9 @@
 use crate::{
     error::EvmError,
     keys,
-    submitter::{EvmSubmitter, PendingTxs, Sender},
-    tracker::Tracker,
+    submitter::{EvmSubmitter, NonceResync, PendingTxs, Sender},
+    tracker::{Finality, Tracker, METHOD},
+    verify::EvmVerifier,
 };
 use alloy::{
     eips::BlockNumberOrTag,
@@ -20,7 +21,6 @@ use chainmeter_core::{
 use futures::StreamExt;
 use serde::Deserialize;
 use std::{
-    collections::BTreeMap,
     future::Future,
     sync::{atomic::AtomicU64, Arc},
     time::{Duration, Instant},
@@ -142,6 +142,7 @@ pub async fn connect(cfg: &EvmConfig) -> Result<Session<EvmSubmitter>, EvmError>
         .map_err(ws_error)?;
     let (heads_tx, heads_rx) = mpsc::unbounded_channel();
     let pending = PendingTxs::default();
+    let scanned = Arc::new(AtomicU64::new(0));
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let mut tasks = TaskSet::default();
     tasks.push(tokio::spawn(async move {
@@ -160,8 +161,9 @@ pub async fn connect(cfg: &EvmConfig) -> Result<Session<EvmSubmitter>, EvmError>
             events: events_tx,
             base_fee: base_fee.clone(),
             pending: pending.clone(),
-            included: BTreeMap::new(),
+            finality: Finality::default(),
             last_block: None,
+            scanned: scanned.clone(),
         }
         .run(),
     ));
@@ -190,14 +192,23 @@ pub async fn connect(cfg: &EvmConfig) -> Result<Session<EvmSubmitter>, EvmError>
             priority_fee: cfg.priority_fee.into(),
             base_fee,
             pending,
+            resync: Arc::new(NonceResync::new(addresses.clone())),
         },
         events: events_rx,
         tracking: Tracking {
-            method: "newHeads over WebSocket, stamped on arrival; eth_getBlockReceipts per block; \
-                     safe/finalized from block tags read at each head"
-                .to_owned(),
+            method: METHOD.to_owned(),
             resolution_us: 1_000,
+            achieved_interval_us: None,
         },
+        verifier: Some(Box::new(EvmVerifier {
+            client: client.clone(),
+            senders: addresses
+                .iter()
+                .zip(balances.iter().zip(&nonces))
+                .map(|(a, (b, n))| (*a, *b, *n))
+                .collect(),
+            scanned,
+        })),
         senders: records,
         chain_id: chain_id.to_string(),
         node_version,

@@ -8,6 +8,7 @@ mod error;
 mod keys;
 mod submitter;
 mod tracker;
+mod verify;
 
 pub use connect::{connect, EvmConfig};
 pub use error::EvmError;

@@ -3,9 +3,9 @@
 use crate::keys;
 use alloy::{
     consensus::{SignableTransaction, TxEip1559, TxEnvelope},
-    eips::eip2718::Encodable2718,
+    eips::{eip2718::Encodable2718, BlockNumberOrTag},
     network::TxSignerSync,
-    primitives::{Bytes, TxKind, B256, U256},
+    primitives::{Address, Bytes, TxKind, B256, U256, U64},
     rpc::client::RpcClient,
     signers::local::PrivateKeySigner,
     transports::{RpcError, TransportError},
@@ -18,7 +18,7 @@ use std::{
     collections::HashMap,
     future::Future,
     sync::{
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
         Arc, Mutex,
     },
     time::Duration,
@@ -40,6 +40,82 @@ pub(crate) struct Sender {
     pub(crate) nonce: u64,
 }
 
+/// Nonces read back from the node after a failed send, one slot per sender.
+///
+/// The submitter consumes a nonce when it signs. A send the node refused
+/// (or that timed out) leaves a gap: every later transaction of that sender
+/// would wait behind it and never land. So after a failed send the sender's
+/// next nonce is read from the node (`pending` count) and the next signature
+/// of that sender starts from it. Reads happen off the signing path; signing
+/// only takes what a read left.
+#[derive(Debug)]
+pub(crate) struct NonceResync {
+    addresses: Vec<Address>,
+    /// The node's next nonce per sender, `u64::MAX` when none is waiting.
+    next: Vec<AtomicU64>,
+    /// A read for this sender is under way: one at a time per sender.
+    reading: Vec<AtomicBool>,
+    /// Resyncs taken up by signing.
+    done: AtomicU64,
+}
+
+const NO_NONCE: u64 = u64::MAX;
+
+impl NonceResync {
+    pub(crate) fn new(addresses: Vec<Address>) -> Self {
+        let n = addresses.len();
+        Self {
+            addresses,
+            next: (0..n).map(|_| AtomicU64::new(NO_NONCE)).collect(),
+            reading: (0..n).map(|_| AtomicBool::new(false)).collect(),
+            done: AtomicU64::new(0),
+        }
+    }
+
+    /// The node's nonce for `sender`, if a read left one since the last call.
+    fn take(&self, sender: usize) -> Option<u64> {
+        let n = self.next[sender].swap(NO_NONCE, Ordering::AcqRel);
+        (n != NO_NONCE).then(|| {
+            self.done.fetch_add(1, Ordering::Relaxed);
+            n
+        })
+    }
+
+    /// Reads the pending nonce of each of `senders` not already being read,
+    /// in one batch. A failed read leaves the sender as it was: its next
+    /// failed send tries again.
+    async fn read(&self, client: &RpcClient, senders: impl IntoIterator<Item = usize>) {
+        let mine: Vec<usize> = senders
+            .into_iter()
+            .filter(|&i| !self.reading[i].swap(true, Ordering::AcqRel))
+            .collect();
+        if mine.is_empty() {
+            return;
+        }
+        let mut batch = client.new_batch();
+        let waiters: Vec<_> = mine
+            .iter()
+            .map(|&i| {
+                batch
+                    .add_call::<_, U64>(
+                        "eth_getTransactionCount",
+                        &(self.addresses[i], BlockNumberOrTag::Pending),
+                    )
+                    .ok()
+            })
+            .collect();
+        let sent = tokio::time::timeout(SEND_TIMEOUT, batch.send()).await;
+        for (&i, waiter) in mine.iter().zip(waiters) {
+            if let (Ok(Ok(())), Some(w)) = (&sent, waiter) {
+                if let Ok(Ok(n)) = tokio::time::timeout(SEND_TIMEOUT, w).await {
+                    self.next[i].store(n.to::<u64>(), Ordering::Release);
+                }
+            }
+            self.reading[i].store(false, Ordering::Release);
+        }
+    }
+}
+
 /// The EVM [`Submitter`].
 #[derive(Debug)]
 pub struct EvmSubmitter {
@@ -55,12 +131,15 @@ pub struct EvmSubmitter {
     /// Shared rather than sent over a channel: the tracker needs them only
     /// when a block arrives, so registering one never wakes it.
     pub(crate) pending: PendingTxs,
+    /// Senders' nonces read back after failed sends.
+    pub(crate) resync: Arc<NonceResync>,
 }
 
-/// A signed transaction: its hash and its raw EIP-2718 encoding.
+/// A signed transaction: its hash, its sender and its raw EIP-2718 encoding.
 #[derive(Debug)]
 pub struct SignedTx {
     hash: B256,
+    sender: usize,
     raw: Bytes,
 }
 
@@ -70,6 +149,9 @@ impl Submitter for EvmSubmitter {
     fn sign(&mut self, seq: TxSeq) -> Result<SignedTx, Reject> {
         let index = (seq % self.senders.len() as u64) as usize;
         let sender = &mut self.senders[index];
+        if let Some(nonce) = self.resync.take(index) {
+            sender.nonce = nonce;
+        }
         // Twice the current base fee plus the tip, as wallets do: room for six
         // full blocks of base-fee growth; the chain charges only what it uses.
         let base_fee = u128::from(self.base_fee.load(Ordering::Relaxed));
@@ -100,6 +182,7 @@ impl Submitter for EvmSubmitter {
             .insert(hash, seq);
         Ok(SignedTx {
             hash,
+            sender: index,
             raw: TxEnvelope::from(signed).encoded_2718().into(),
         })
     }
@@ -108,7 +191,11 @@ impl Submitter for EvmSubmitter {
         &self,
         batch: Vec<SignedTx>,
     ) -> impl Future<Output = Vec<Result<(), Reject>>> + Send + 'static {
-        let (client, pending) = (self.client.clone(), self.pending.clone());
+        let (client, pending, resync) = (
+            self.client.clone(),
+            self.pending.clone(),
+            self.resync.clone(),
+        );
         async move {
             let n = batch.len();
             let raw = batch.iter().map(|t| t.raw.clone()).collect();
@@ -124,14 +211,29 @@ impl Submitter for EvmSubmitter {
             };
             // As on Solana: a rejected transaction counts as rejected whatever
             // becomes of it, so the tracker stops looking for it.
-            let mut pending = pending.lock().unwrap_or_else(|e| e.into_inner());
-            for (t, r) in batch.iter().zip(&results) {
-                if r.is_err() {
-                    pending.remove(&t.hash);
+            let mut failed = Vec::new();
+            {
+                let mut pending = pending.lock().unwrap_or_else(|e| e.into_inner());
+                for (t, r) in batch.iter().zip(&results) {
+                    if r.is_err() {
+                        pending.remove(&t.hash);
+                        if !failed.contains(&t.sender) {
+                            failed.push(t.sender);
+                        }
+                    }
                 }
+            }
+            // Whatever the failure (refused, "nonce too low/high", timed out),
+            // the sender's nonce may now be out of step with the node's.
+            if !failed.is_empty() {
+                resync.read(&client, failed).await;
             }
             results
         }
+    }
+
+    fn counters(&self) -> Vec<(&'static str, u64)> {
+        vec![("nonce_resyncs", self.resync.done.load(Ordering::Relaxed))]
     }
 }
 

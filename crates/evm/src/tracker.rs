@@ -2,9 +2,9 @@
 //!
 //! A separate task stamps each head the moment it arrives, so the time spent
 //! fetching receipts never delays the next head's timestamp. The tracker then
-//! takes `included` from the head's arrival and `safe`/`finalized` from the block
-//! tags, read at every head: a block is safe (finalized) at the first head at
-//! which the tag reaches it.
+//! takes `included` from the head's arrival and `safe`/`finalized` from the
+//! block tags, read with `latest` in one batch at every head (see
+//! [`Finality`] for how they are stamped).
 
 use crate::submitter::{classify, PendingTxs};
 use alloy::{
@@ -32,10 +32,120 @@ use tokio::sync::mpsc;
 
 /// With no new head for this long while transactions are pending, the node is taken for dead.
 const STALL_MIN: Duration = Duration::from_secs(15);
+/// A block's receipts the node cannot serve yet (`null`, or an error) are
+/// asked for again this often, for this long, before the run gives up: a
+/// block is never taken for one without our transactions.
+const RECEIPTS_RETRY: Duration = Duration::from_millis(50);
+const RECEIPTS_PATIENCE: Duration = Duration::from_secs(10);
+/// Head arrivals kept for stamping tag reads that trail the heads.
+const HEADS_KEPT: usize = 1024;
+/// How the tracker times levels, for the result's `tracking`.
+pub(crate) const METHOD: &str = "newHeads over WebSocket, stamped on arrival; \
+    eth_getBlockReceipts per block (a null answer is retried, never taken for an empty block); \
+    safe/finalized from the block tags, read with `latest` in one batch after each head and \
+    stamped at the arrival of the newest head that read reflects: never earlier than the \
+    first head at which the tag could have been seen, later by at most the heads the tracker \
+    was behind";
 
 #[derive(Debug, Deserialize)]
 struct NumberOnly {
     number: U64,
+}
+
+/// One read of the block tags: the chain's state as of head `latest`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TagRead {
+    pub(crate) latest: u64,
+    pub(crate) safe: Option<u64>,
+    pub(crate) finalized: Option<u64>,
+}
+
+/// Safe and finalized, as a state machine fed head arrivals, included
+/// blocks and tag reads.
+///
+/// A tag read reflects the chain as of its `latest` block, which may be
+/// newer than the head being processed (under load the tracker can trail the
+/// heads). Stamping it with the processed head's arrival would time the
+/// level one block early, so a read is stamped with the arrival of the
+/// first head at or above its `latest`, and waits for that head if it has
+/// not arrived yet.
+#[derive(Debug, Default)]
+pub(crate) struct Finality {
+    /// Included transactions by block, waiting for finalized; the flag says
+    /// whether they already reached safe.
+    included: BTreeMap<u64, Vec<(TxSeq, bool)>>,
+    /// Arrival of recent heads by number.
+    heads: BTreeMap<u64, Instant>,
+    /// Reads waiting for the head they reflect.
+    deferred: Vec<TagRead>,
+}
+
+impl Finality {
+    /// Head `number` arrived at `at`; applies reads that waited for it.
+    pub(crate) fn head(&mut self, number: u64, at: Instant, out: &mut Vec<ChainEvent>) {
+        self.heads.entry(number).or_insert(at);
+        while self.heads.len() > HEADS_KEPT {
+            self.heads.pop_first();
+        }
+        let deferred = std::mem::take(&mut self.deferred);
+        for read in deferred {
+            self.tags(read, out);
+        }
+    }
+
+    /// Transactions `seqs` are in block `number`.
+    pub(crate) fn include(&mut self, number: u64, seqs: impl IntoIterator<Item = TxSeq>) {
+        let entry = self.included.entry(number).or_default();
+        entry.extend(seqs.into_iter().map(|s| (s, false)));
+        if entry.is_empty() {
+            self.included.remove(&number);
+        }
+    }
+
+    /// Blocks still waiting for finalized.
+    pub(crate) fn is_waiting(&self) -> bool {
+        !self.included.is_empty()
+    }
+
+    /// Applies a tag read, or keeps it until the head it reflects arrives.
+    pub(crate) fn tags(&mut self, read: TagRead, out: &mut Vec<ChainEvent>) {
+        let Some((_, &at)) = self.heads.range(read.latest..).next() else {
+            self.deferred.push(read);
+            return;
+        };
+        if let Some(safe) = read.safe {
+            for (_, txs) in self.included.range_mut(..=safe) {
+                for (seq, reached_safe) in txs.iter_mut().filter(|(_, s)| !*s) {
+                    *reached_safe = true;
+                    out.push(ChainEvent::Reached {
+                        seq: *seq,
+                        level: Level::Safe,
+                        at,
+                    });
+                }
+            }
+        }
+        if let Some(finalized) = read.finalized {
+            let still_open = self.included.split_off(&(finalized + 1));
+            for (_, txs) in std::mem::replace(&mut self.included, still_open) {
+                for (seq, reached_safe) in txs {
+                    // Finalized implies safe, even if the safe tag was read behind it.
+                    if !reached_safe {
+                        out.push(ChainEvent::Reached {
+                            seq,
+                            level: Level::Safe,
+                            at,
+                        });
+                    }
+                    out.push(ChainEvent::Reached {
+                        seq,
+                        level: Level::Finalized,
+                        at,
+                    });
+                }
+            }
+        }
+    }
 }
 
 pub(crate) struct Tracker {
@@ -45,10 +155,11 @@ pub(crate) struct Tracker {
     pub(crate) base_fee: Arc<AtomicU64>,
     /// Signed but not yet seen in a block.
     pub(crate) pending: PendingTxs,
-    /// Included transactions by block, waiting for finalized; the flag says
-    /// whether they already reached safe.
-    pub(crate) included: BTreeMap<u64, Vec<(TxSeq, bool)>>,
+    pub(crate) finality: Finality,
     pub(crate) last_block: Option<u64>,
+    /// Every block up to this one has been read: the verifier reads chain
+    /// state as of it.
+    pub(crate) scanned: Arc<AtomicU64>,
 }
 
 impl Tracker {
@@ -69,7 +180,7 @@ impl Tracker {
                     None => return self.fatal("the node closed the newHeads subscription".into()),
                 },
                 _ = tokio::time::sleep_until((last_head + stall).into()) => {
-                    if !self.pending.lock().unwrap_or_else(|e| e.into_inner()).is_empty() || !self.included.is_empty() {
+                    if !self.pending.lock().unwrap_or_else(|e| e.into_inner()).is_empty() || self.finality.is_waiting() {
                         return self.fatal(format!(
                             "no new block for {:.0} s with transactions pending: the node stopped producing blocks",
                             stall.as_secs_f64()
@@ -85,109 +196,209 @@ impl Tracker {
         let _ = self.events.send(ChainEvent::Fatal(reason));
     }
 
+    fn emit(&self, events: Vec<ChainEvent>) {
+        for e in events {
+            let _ = self.events.send(e);
+        }
+    }
+
     async fn on_head(&mut self, header: Header, at: Instant) -> Result<(), String> {
         if let Some(base_fee) = header.base_fee_per_gas {
             self.base_fee.store(base_fee, Ordering::Relaxed);
         }
         let number = header.number;
-        // Blocks whose head notification we missed are fetched too.
+        let mut out = Vec::new();
+        self.finality.head(number, at, &mut out);
+        self.emit(out);
+        // Blocks whose head notification we missed are fetched too; their
+        // transactions are stamped with this head's arrival (late, never early).
         let first = self
             .last_block
             .map_or(number, |last| (last + 1).min(number));
         for n in first..=number {
-            self.fetch_block(n, at).await?;
+            self.fetch_block(n, at, n == number).await?;
         }
         self.last_block = Some(number.max(self.last_block.unwrap_or(0)));
-        if !self.included.is_empty() {
-            self.advance_tags(at).await?;
+        self.scanned
+            .store(self.last_block.unwrap_or(0), Ordering::Release);
+        if self.finality.is_waiting() {
+            let read = self.read_tags().await?;
+            let mut out = Vec::new();
+            self.finality.tags(read, &mut out);
+            self.emit(out);
         }
         Ok(())
     }
 
-    async fn fetch_block(&mut self, number: u64, at: Instant) -> Result<(), String> {
-        let receipts: Option<Vec<TransactionReceipt>> = self
-            .client
-            .request("eth_getBlockReceipts", (BlockNumberOrTag::Number(number),))
-            .await
-            .map_err(|e| format!("eth_getBlockReceipts({number}): {}", classify(e).message))?;
-        let receipts = receipts.unwrap_or_default();
-        let _ = self.events.send(ChainEvent::Block {
-            at,
+    /// The block's receipts; `null` and errors are asked again until
+    /// [`RECEIPTS_PATIENCE`] runs out.
+    async fn receipts(&self, number: u64) -> Result<Vec<TransactionReceipt>, String> {
+        let give_up = Instant::now() + RECEIPTS_PATIENCE;
+        loop {
+            let answer: Result<Option<Vec<TransactionReceipt>>, _> = self
+                .client
+                .request("eth_getBlockReceipts", (BlockNumberOrTag::Number(number),))
+                .await;
+            let why = match answer {
+                Ok(Some(receipts)) => return Ok(receipts),
+                Ok(None) => "the node answered null".to_owned(),
+                Err(e) => classify(e).message,
+            };
+            if Instant::now() >= give_up {
+                return Err(format!(
+                    "eth_getBlockReceipts({number}): {why}, still after {} s",
+                    RECEIPTS_PATIENCE.as_secs()
+                ));
+            }
+            tokio::time::sleep(RECEIPTS_RETRY).await;
+        }
+    }
+
+    async fn fetch_block(
+        &mut self,
+        number: u64,
+        at: Instant,
+        own_head: bool,
+    ) -> Result<(), String> {
+        let receipts = self.receipts(number).await?;
+        let mut out = vec![ChainEvent::Block {
+            at: own_head.then_some(at),
             number,
             txs: Some(receipts.len() as u64),
             compute: Some(receipts.iter().map(|r| r.gas_used).sum()),
-        });
+        }];
         let mut ours = Vec::new();
-        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        for r in receipts {
-            let Some(seq) = pending.remove(&r.transaction_hash) else {
-                continue;
-            };
-            let _ = self.events.send(ChainEvent::Reached {
-                seq,
-                level: Level::Included,
-                at,
-            });
-            let success = r.status();
-            let _ = self.events.send(ChainEvent::Landed {
-                seq,
-                success,
-                fee: u128::from(r.gas_used) * r.effective_gas_price,
-                compute: r.gas_used,
-                error: (!success).then(|| "execution reverted".to_owned()),
-            });
-            ours.push((seq, false));
+        {
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            for r in receipts {
+                let Some(seq) = pending.remove(&r.transaction_hash) else {
+                    continue;
+                };
+                out.push(ChainEvent::Reached {
+                    seq,
+                    level: Level::Included,
+                    at,
+                });
+                let success = r.status();
+                out.push(ChainEvent::Landed {
+                    seq,
+                    success,
+                    fee: u128::from(r.gas_used) * r.effective_gas_price,
+                    compute: r.gas_used,
+                    error: (!success).then(|| "execution reverted".to_owned()),
+                });
+                ours.push(seq);
+            }
         }
-        drop(pending);
-        if !ours.is_empty() {
-            self.included.insert(number, ours);
-        }
+        self.emit(out);
+        self.finality.include(number, ours);
         Ok(())
     }
 
-    async fn advance_tags(&mut self, at: Instant) -> Result<(), String> {
+    async fn read_tags(&self) -> Result<TagRead, String> {
         let mut batch = self.client.new_batch();
         let tag = |batch: &mut alloy::rpc::client::BatchRequest<'_>, t: BlockNumberOrTag| {
             batch.add_call::<_, Option<NumberOnly>>("eth_getBlockByNumber", &(t, false))
         };
         let err = |e| format!("block tags: {}", classify(e).message);
+        let latest = tag(&mut batch, BlockNumberOrTag::Latest).map_err(err)?;
         let safe = tag(&mut batch, BlockNumberOrTag::Safe).map_err(err)?;
         let finalized = tag(&mut batch, BlockNumberOrTag::Finalized).map_err(err)?;
         batch.send().await.map_err(err)?;
-        let safe = safe.await.map_err(err)?.map(|b| b.number.to::<u64>());
-        let finalized = finalized.await.map_err(err)?.map(|b| b.number.to::<u64>());
-        if let Some(safe) = safe {
-            for (_, txs) in self.included.range_mut(..=safe) {
-                for (seq, reached_safe) in txs.iter_mut().filter(|(_, s)| !*s) {
-                    *reached_safe = true;
-                    let _ = self.events.send(ChainEvent::Reached {
-                        seq: *seq,
-                        level: Level::Safe,
-                        at,
-                    });
-                }
-            }
-        }
-        if let Some(finalized) = finalized {
-            let still_open = self.included.split_off(&(finalized + 1));
-            for (_, txs) in std::mem::replace(&mut self.included, still_open) {
-                for (seq, reached_safe) in txs {
-                    // Finalized implies safe, even if the safe tag was read behind it.
-                    if !reached_safe {
-                        let _ = self.events.send(ChainEvent::Reached {
-                            seq,
-                            level: Level::Safe,
-                            at,
-                        });
-                    }
-                    let _ = self.events.send(ChainEvent::Reached {
-                        seq,
-                        level: Level::Finalized,
-                        at,
-                    });
-                }
-            }
-        }
-        Ok(())
+        let number = |b: Option<NumberOnly>| b.map(|b| b.number.to::<u64>());
+        Ok(TagRead {
+            latest: number(latest.await.map_err(err)?).unwrap_or(0),
+            safe: number(safe.await.map_err(err)?),
+            finalized: number(finalized.await.map_err(err)?),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn stamps(out: &[ChainEvent], level: Level) -> Vec<(TxSeq, Instant)> {
+        out.iter()
+            .filter_map(|e| match *e {
+                ChainEvent::Reached { seq, level: l, at } if l == level => Some((seq, at)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_tag_read_ahead_of_the_processed_head_is_stamped_with_the_head_it_reflects() {
+        let t0 = Instant::now();
+        let mut f = Finality::default();
+        let mut out = Vec::new();
+        f.include(10, [1]);
+        f.head(11, t0, &mut out);
+        f.head(12, t0 + ms(1000), &mut out);
+        // Read while processing head 11, but the node was already at 12.
+        f.tags(
+            TagRead {
+                latest: 12,
+                safe: Some(10),
+                finalized: None,
+            },
+            &mut out,
+        );
+        assert_eq!(stamps(&out, Level::Safe), vec![(1, t0 + ms(1000))]);
+    }
+
+    #[test]
+    fn a_read_reflecting_a_head_not_yet_arrived_waits_for_it() {
+        let t0 = Instant::now();
+        let mut f = Finality::default();
+        let mut out = Vec::new();
+        f.include(5, [7, 8]);
+        f.head(6, t0, &mut out);
+        f.tags(
+            TagRead {
+                latest: 7,
+                safe: Some(5),
+                finalized: Some(5),
+            },
+            &mut out,
+        );
+        assert!(out.is_empty(), "stamped before head 7 arrived: {out:?}");
+        f.head(7, t0 + ms(400), &mut out);
+        assert_eq!(
+            stamps(&out, Level::Finalized),
+            vec![(7, t0 + ms(400)), (8, t0 + ms(400))]
+        );
+        assert_eq!(stamps(&out, Level::Safe).len(), 2, "finalized implies safe");
+        assert!(!f.is_waiting());
+    }
+
+    #[test]
+    fn missed_heads_stamp_with_the_next_arrival_and_roots_may_jump() {
+        let t0 = Instant::now();
+        let mut f = Finality::default();
+        let mut out = Vec::new();
+        f.include(3, [1]);
+        f.include(4, [2]);
+        f.include(9, [3]);
+        f.head(20, t0 + ms(50), &mut out);
+        // Head 19 never arrived: the read as of 19 is stamped at 20's arrival.
+        f.tags(
+            TagRead {
+                latest: 19,
+                safe: Some(9),
+                finalized: Some(4),
+            },
+            &mut out,
+        );
+        assert_eq!(
+            stamps(&out, Level::Finalized),
+            vec![(1, t0 + ms(50)), (2, t0 + ms(50))]
+        );
+        assert_eq!(stamps(&out, Level::Safe).len(), 3);
+        assert!(f.is_waiting(), "block 9 waits for finalized");
     }
 }

@@ -5,7 +5,10 @@ use crate::{
     format::{micros, native},
     table::Table,
 };
-use chainmeter_core::{level::Level, result::RunResult};
+use chainmeter_core::{
+    level::Level,
+    result::{RunResult, RunStatus},
+};
 use serde::Serialize;
 
 /// Which way a metric improves.
@@ -309,10 +312,30 @@ impl Threshold {
         })
     }
 
-    /// The breach, if `delta` breaks this threshold.
+    /// The breach, if `delta` breaks this threshold. From a baseline of 0 a
+    /// relative change is undefined: any move in the rule's direction breaks it.
     pub fn check(&self, delta: &Delta) -> Option<String> {
         let change = if self.percent {
-            delta.change_pct()?
+            match delta.change_pct() {
+                Some(c) => c,
+                None => {
+                    let moved = if self.above {
+                        delta.candidate > delta.baseline
+                    } else {
+                        delta.candidate < delta.baseline
+                    };
+                    return moved.then(|| {
+                        format!(
+                            "{}: {} -> {} {}, breaks {} (the baseline is 0, so any change that way does)",
+                            delta.name,
+                            fmt_value(delta.baseline),
+                            fmt_value(delta.candidate),
+                            delta.unit,
+                            self.given
+                        )
+                    });
+                }
+            }
         } else {
             delta.candidate - delta.baseline
         };
@@ -341,6 +364,53 @@ fn fmt_value(v: f64) -> String {
     } else {
         format!("{v:.3}")
     }
+}
+
+/// A candidate level with fewer samples than this share of the baseline's
+/// cannot stand for it: its percentiles describe a different run.
+pub const MIN_SAMPLE_SHARE: f64 = 0.5;
+
+/// Why `candidate` cannot pass a gate against `baseline` whatever its
+/// figures say: it was aborted or is incomplete, it failed its own
+/// verification, or a level has no samples or far fewer than the baseline's.
+/// An empty histogram summarises as 0, which would read as a -100%
+/// "improvement" of every latency.
+pub fn unfit_candidate(baseline: &RunResult, candidate: &RunResult) -> Vec<String> {
+    let mut out = Vec::new();
+    match &candidate.status {
+        RunStatus::Completed => {}
+        RunStatus::Aborted { reason } => {
+            out.push(format!("the candidate run was aborted: {reason}"))
+        }
+        RunStatus::Incomplete { .. } => out.push(format!(
+            "the candidate run is incomplete: landed transactions {}",
+            candidate.status.shortfall().unwrap_or_default()
+        )),
+    }
+    if let Some(v) = candidate.verification.as_ref().filter(|v| !v.passed()) {
+        out.push(format!(
+            "the candidate failed its verification: {}",
+            v.line()
+        ));
+    }
+    for b in &baseline.levels {
+        let count = candidate.level(b.level).map_or(0, |c| c.latency_us.count);
+        let floor = (b.latency_us.count as f64 * MIN_SAMPLE_SHARE).ceil() as u64;
+        if count == 0 {
+            out.push(format!(
+                "the candidate has no samples at {} (the baseline has {})",
+                b.level, b.latency_us.count
+            ));
+        } else if count < floor {
+            out.push(format!(
+                "the candidate has {count} samples at {} against the baseline's {}: fewer than {:.0}% of them",
+                b.level,
+                b.latency_us.count,
+                MIN_SAMPLE_SHARE * 100.0
+            ));
+        }
+    }
+    out
 }
 
 /// Applies `thresholds` to `deltas`: the list of regressions (empty: none).
@@ -489,10 +559,14 @@ mod tests {
     }
 
     #[test]
-    fn zero_baseline_has_no_relative_change() {
+    fn a_zero_baseline_fires_a_relative_rule_on_any_move_its_way() {
         let d = delta("x", 0.0, 5.0, Better::Smaller);
         assert_eq!(d.change_pct(), None);
-        assert!(Threshold::parse("x>+1%").unwrap().check(&d).is_none());
+        let breach = Threshold::parse("x>+1%").unwrap().check(&d).unwrap();
+        assert!(breach.contains("the baseline is 0"), "{breach}");
+        assert!(Threshold::parse("x<-1%").unwrap().check(&d).is_none());
         assert!(Threshold::parse("x>1").unwrap().check(&d).is_some());
+        let same = delta("x", 0.0, 0.0, Better::Smaller);
+        assert!(Threshold::parse("x>+1%").unwrap().check(&same).is_none());
     }
 }

@@ -53,12 +53,27 @@ fn run_body(r: &RunResult) -> String {
         escape(&r.environment.node.version),
         escape(&r.started_at)
     );
-    if let RunStatus::Aborted { reason } = &r.status {
-        let _ = write!(
-            s,
-            "<p class=\"aborted\">Run aborted: {}</p>",
-            escape(reason)
-        );
+    match &r.status {
+        RunStatus::Completed => {}
+        RunStatus::Aborted { reason } => {
+            let _ = write!(
+                s,
+                "<p class=\"aborted\">Run aborted: {}</p>",
+                escape(reason)
+            );
+        }
+        RunStatus::Incomplete { .. } => {
+            let levels = r.status.shortfall().unwrap_or_default();
+            let _ = write!(
+                s,
+                "<p class=\"aborted\">Run incomplete: the drain ended first ({})</p>",
+                escape(&levels)
+            );
+        }
+    }
+    if let Some(v) = &r.verification {
+        let class = if v.passed() { "verified" } else { "aborted" };
+        let _ = write!(s, "<p class=\"{class}\">{}</p>", escape(&v.line()));
     }
 
     s.push_str("<h2>Summary</h2>");

@@ -50,6 +50,17 @@ pub fn run_summary(r: &RunResult) -> String {
         RunStatus::Aborted { reason } => {
             let _ = writeln!(s, "**Run aborted:** {reason}\n");
         }
+        RunStatus::Incomplete { .. } => {
+            let levels = r.status.shortfall().unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "**Run incomplete:** the drain ended before every landed transaction reached every level ({levels}); \
+                 raise load.drain_timeout.\n"
+            );
+        }
+    }
+    if let Some(v) = &r.verification {
+        let _ = writeln!(s, "**{}.**\n", v.line());
     }
     let _ = writeln!(
         s,
@@ -83,6 +94,12 @@ pub fn run_summary(r: &RunResult) -> String {
     for (class, n) in &o.rejected_by_class {
         let _ = writeln!(s, "- rejected ({}): {n}", class.as_str());
     }
+    for (reason, n) in &o.unknown_by_reason {
+        let _ = writeln!(s, "- unknown ({reason}): {n}");
+    }
+    for (name, n) in r.submitter.iter().filter(|(_, n)| **n > 0) {
+        let _ = writeln!(s, "- {}: {n}", name.replace('_', " "));
+    }
     for (class, examples) in &o.error_examples {
         for e in examples {
             let _ = writeln!(s, "- e.g. {class}: {}", e.replace('\n', " "));
@@ -98,9 +115,17 @@ pub fn run_summary(r: &RunResult) -> String {
         ),
         _ => String::new(),
     };
+    let warmup = match &f.warmup {
+        Some(w) if w.landed > 0 => format!(
+            " The warm-up's {} landed transactions paid {} {} more, not counted here.",
+            w.landed, w.total, f.unit
+        ),
+        _ => String::new(),
+    };
     let _ = writeln!(
         s,
-        "\n**Fees** (read from the chain): {} per transaction (mean; min {}, max {}), {} in total ({} {}).{usd}",
+        "\n**Fees** (read from the chain; the measured window's {} landed transactions): {} per transaction (mean; min {}, max {}), {} in total ({} {}).{usd}{warmup}",
+        f.per_tx.count,
         native(f.mean, r.chain),
         native(f.min.parse().unwrap_or(0.0), r.chain),
         native(f.max.parse().unwrap_or(0.0), r.chain),

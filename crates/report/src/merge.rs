@@ -100,9 +100,19 @@ pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
         .expect("inputs");
     let mut out = first.clone();
     let offset = |p: &str, r: &RunResult| -> Result<u64, MergeError> {
-        Ok((start(p, r)? - t0).whole_seconds().max(0) as u64)
+        Ok((start(p, r)? - t0).whole_milliseconds().max(0) as u64)
     };
-    out.throughput.timeline = shifted(&first.throughput.timeline, offset(first_path, first)?);
+    // The merged measured window, in ms from t0: from the earliest input's
+    // window start to the latest input's window end.
+    let mut window = (u64::MAX, 0u64);
+    let mut widen = |offset_ms: u64, r: &RunResult| {
+        let from = offset_ms + (r.load.warmup_s * 1e3) as u64;
+        window.0 = window.0.min(from);
+        window.1 = window.1.max(from + (r.load.window_s * 1e3) as u64);
+    };
+    let first_offset = offset(first_path, first)?;
+    widen(first_offset, first);
+    out.throughput.timeline = shifted(&first.throughput.timeline, first_offset);
     out.started_at = inputs
         .iter()
         .map(|(_, r)| r.started_at.clone())
@@ -156,7 +166,9 @@ pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
         out.load.measured_sent += r.load.measured_sent;
         out.load.send_lag_us = add(path, &out.load.send_lag_us, &r.load.send_lag_us)?;
 
-        let theirs = shifted(&r.throughput.timeline, offset(path, r)?);
+        let their_offset = offset(path, r)?;
+        widen(their_offset, r);
+        let theirs = shifted(&r.throughput.timeline, their_offset);
         let len = out.throughput.timeline.len().max(theirs.len());
         out.throughput.timeline.resize_with(len, Default::default);
         for (t, (mine, other)) in out
@@ -201,27 +213,27 @@ pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
             .map(|p| out.fees.mean * p.usd_per_coin / out.chain.units_per_coin());
 
         out.outcomes.merge(&r.outcomes);
+        for (name, n) in &r.submitter {
+            *out.submitter.entry(name.clone()).or_default() += n;
+        }
         cpu_us += r.harness.cpu_us;
         sending_cpu_us += sending_cpu(r);
         out.harness.max_rss_bytes = out.harness.max_rss_bytes.max(r.harness.max_rss_bytes);
         out.senders.extend(r.senders.iter().cloned());
         out.ended_at = out.ended_at.clone().max(r.ended_at.clone());
-        if let RunStatus::Aborted { reason } = &r.status {
-            out.status = match out.status {
-                RunStatus::Completed => RunStatus::Aborted {
-                    reason: format!("{path}: {reason}"),
-                },
-                RunStatus::Aborted { reason: ref mine } => RunStatus::Aborted {
-                    reason: format!("{mine}; {path}: {reason}"),
-                },
-            };
-        }
+        out.status = merged_status(&out.status, path, &r.status);
     }
-    // The best whole second of the merged timeline.
+    // Each input verified its own senders; the merge does not re-verify.
+    out.verification = None;
+    out.load.warmup_s = window.0 as f64 / 1e3;
+    out.load.window_s = window.1.saturating_sub(window.0) as f64 / 1e3;
+    // The best whole second inside the merged measured window.
+    let inside = |s: &&SecondCounts| s.t_s * 1000 >= window.0 && (s.t_s + 1) * 1000 <= window.1;
     out.throughput.landed_peak_1s = out
         .throughput
         .timeline
         .iter()
+        .filter(inside)
         .map(|s| s.landed)
         .max()
         .unwrap_or(0);
@@ -238,16 +250,78 @@ pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
     Ok(out)
 }
 
-fn shifted(timeline: &[SecondCounts], by: u64) -> Vec<SecondCounts> {
-    let mut v: Vec<SecondCounts> = (0..by)
+/// The status of a merge: aborted if any input was, else incomplete (with
+/// the shortfalls added) if any input was, else completed.
+fn merged_status(mine: &RunStatus, path: &str, theirs: &RunStatus) -> RunStatus {
+    match (mine, theirs) {
+        (RunStatus::Aborted { reason: a }, RunStatus::Aborted { reason: b }) => {
+            RunStatus::Aborted {
+                reason: format!("{a}; {path}: {b}"),
+            }
+        }
+        (_, RunStatus::Aborted { reason }) => RunStatus::Aborted {
+            reason: format!("{path}: {reason}"),
+        },
+        (RunStatus::Aborted { .. }, _) => mine.clone(),
+        (RunStatus::Incomplete { missing: a }, RunStatus::Incomplete { missing: b }) => {
+            let mut missing = a.clone();
+            for (level, n) in b {
+                *missing.entry(*level).or_default() += n;
+            }
+            RunStatus::Incomplete { missing }
+        }
+        (RunStatus::Completed, RunStatus::Incomplete { .. }) => theirs.clone(),
+        _ => mine.clone(),
+    }
+}
+
+/// `timeline` moved `by_ms` later on a grid of whole seconds. An input second
+/// that straddles two merged seconds gives each the share of its counts
+/// that its overlap is (counts are taken as spread evenly over the second;
+/// totals stay exact), so inputs started a fraction of a second apart line
+/// up to the millisecond rather than to the whole second.
+fn shifted(timeline: &[SecondCounts], by_ms: u64) -> Vec<SecondCounts> {
+    let (whole, frac) = (by_ms / 1000, by_ms % 1000);
+    let len = whole as usize + timeline.len() + usize::from(frac > 0);
+    let mut v: Vec<SecondCounts> = (0..len as u64)
         .map(|t| SecondCounts {
             t_s: t,
             ..Default::default()
         })
         .collect();
-    v.extend(timeline.iter().map(|s| SecondCounts {
-        t_s: s.t_s + by,
-        ..s.clone()
-    }));
+    let later = |n: u64| (n * frac + 500) / 1000;
+    for s in timeline {
+        let at = (whole + s.t_s) as usize;
+        let (o, l, r) = (later(s.offered), later(s.landed), later(s.rejected));
+        v[at].offered += s.offered - o;
+        v[at].landed += s.landed - l;
+        v[at].rejected += s.rejected - r;
+        if frac > 0 {
+            v[at + 1].offered += o;
+            v[at + 1].landed += l;
+            v[at + 1].rejected += r;
+        }
+    }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shift_of_a_fraction_of_a_second_splits_counts_by_overlap() {
+        let t = [SecondCounts {
+            t_s: 0,
+            offered: 100,
+            landed: 10,
+            rejected: 0,
+        }];
+        let v = shifted(&t, 1_250);
+        assert_eq!(v.len(), 3);
+        assert_eq!((v[1].offered, v[2].offered), (75, 25));
+        assert_eq!(v[1].landed + v[2].landed, 10);
+        let whole = shifted(&t, 2_000);
+        assert_eq!((whole.len(), whole[2].offered), (3, 100));
+    }
 }

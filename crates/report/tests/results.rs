@@ -105,3 +105,81 @@ fn markdown_summary_has_every_section() {
         assert!(md.contains(needle), "missing {needle:?} in\n{md}");
     }
 }
+
+#[test]
+fn an_empty_or_aborted_candidate_fails_the_gate() {
+    use chainmeter_core::result::RunStatus;
+    let a = fixture("evm-a.json");
+    assert!(compare::unfit_candidate(&a, &fixture("evm-b.json")).is_empty());
+
+    let mut aborted = fixture("evm-b.json");
+    aborted.status = RunStatus::Aborted {
+        reason: "the node stopped".into(),
+    };
+    let why = compare::unfit_candidate(&a, &aborted);
+    assert!(
+        why.iter().any(|w| w.contains("aborted: the node stopped")),
+        "{why:?}"
+    );
+
+    // An empty level summarises as 0 ms: a -100% "improvement" without this.
+    let mut empty = fixture("evm-b.json");
+    let level = empty.levels[0].level;
+    empty.levels[0].latency_us = chainmeter_core::histogram::StoredHistogram::from_histogram(
+        &chainmeter_core::histogram::new_histogram(),
+    );
+    let deltas = compare::deltas(&a, &empty);
+    let rule = compare::Threshold::parse(&format!("{level}.p99>+10%")).unwrap();
+    assert!(compare::regressions(&deltas, &[rule]).unwrap().is_empty());
+    let why = compare::unfit_candidate(&a, &empty);
+    assert!(
+        why.iter()
+            .any(|w| w.contains(&format!("no samples at {level}"))),
+        "{why:?}"
+    );
+
+    let mut few = fixture("evm-b.json");
+    let mut h = chainmeter_core::histogram::new_histogram();
+    for v in 0..10u64 {
+        h.record(1_000 + v).unwrap();
+    }
+    few.levels[0].latency_us = chainmeter_core::histogram::StoredHistogram::from_histogram(&h);
+    let why = compare::unfit_candidate(&a, &few);
+    assert!(why.iter().any(|w| w.contains("has 10 samples")), "{why:?}");
+}
+
+#[test]
+fn merged_timelines_align_to_the_millisecond_and_the_peak_stays_in_the_window() {
+    let a = fixture("evm-a.json");
+    let mut b = fixture("evm-b.json");
+    // b started 1.5 s after a.
+    let start = time::OffsetDateTime::parse(
+        &a.started_at,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    b.started_at = (start + time::Duration::milliseconds(1_500))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let m = merge(&[("a".into(), a.clone()), ("b".into(), b.clone())]).unwrap();
+    let offered = |r: &RunResult| r.throughput.timeline.iter().map(|s| s.offered).sum::<u64>();
+    assert_eq!(offered(&m), offered(&a) + offered(&b));
+    // b's first second straddles merged seconds 1 and 2, half in each.
+    let b0 = b.throughput.timeline[0].offered;
+    let a1 = a.throughput.timeline.get(1).map_or(0, |s| s.offered);
+    assert_eq!(m.throughput.timeline[1].offered, a1 + (b0 - b0.div_ceil(2)));
+    // The peak is a whole second of the merged window, never of the drain.
+    let (from, to) = (m.load.warmup_s, m.load.warmup_s + m.load.window_s);
+    let peak_seconds: Vec<_> = m
+        .throughput
+        .timeline
+        .iter()
+        .filter(|s| s.landed == m.throughput.landed_peak_1s)
+        .map(|s| s.t_s as f64)
+        .collect();
+    assert!(
+        peak_seconds.iter().any(|&t| t >= from && t + 1.0 <= to),
+        "peak {} at {peak_seconds:?} outside {from}..{to}",
+        m.throughput.landed_peak_1s
+    );
+}

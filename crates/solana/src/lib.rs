@@ -12,6 +12,7 @@ mod poller;
 mod rpc;
 mod submitter;
 mod tracker;
+mod verify;
 
 pub use connect::{connect, SolanaConfig};
 pub use error::SolanaError;

@@ -1,13 +1,19 @@
 //! Level timing by polling, for nodes without slot notifications.
 //!
 //! Every [`POLL_INTERVAL`] the open signatures go to `getSignatureStatuses`,
-//! 256 to a call, all calls in one JSON-RPC batch; a level is stamped when a
-//! poll first shows it, so its resolution is the interval. Each newly seen
-//! slot's block is fetched once for fees and compute units, as with events.
+//! 256 to a call, all calls and a `getBlockHeight` in one JSON-RPC batch; a
+//! level is stamped when the response that first shows it arrives, so the
+//! resolution is the interval the loop achieves, which is measured and
+//! reported. Each newly seen slot's block is fetched once for fees and
+//! compute units, in a task of its own so that it never delays a poll.
+//!
+//! The open set is the shared pending map: the submitter removes what the
+//! node refused, so a rejected signature is never polled again, and the
+//! poller removes what it settled.
 
 use crate::{
     rpc::{self, BatchError},
-    submitter::PendingTxs,
+    submitter::{LandedSignatures, PendingTxs},
     tracker::{fetch_block, Block},
 };
 use chainmeter_core::{
@@ -15,7 +21,7 @@ use chainmeter_core::{
     level::Level,
 };
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 use solana_sdk::signature::Signature;
 use std::{
     collections::{HashMap, HashSet},
@@ -33,6 +39,8 @@ const POLL_TIMEOUT: Duration = Duration::from_secs(10);
 const STALL: Duration = Duration::from_secs(30);
 const LEVELS: [Level; 3] = [Level::Processed, Level::Confirmed, Level::Finalized];
 
+/// What the poller knows of one open transaction.
+#[derive(Debug, Clone, Copy)]
 struct Open {
     seq: TxSeq,
     last_valid_block_height: u64,
@@ -53,54 +61,89 @@ struct Status {
     confirmation_status: Option<String>,
 }
 
+/// What one poll says of a signature.
+enum Seen {
+    /// The node has a status for it.
+    Status(Status),
+    /// The node has none: not landed (yet).
+    Nothing,
+    /// The call for it failed: nothing is known.
+    Unknown,
+}
+
+/// One poll's answer.
+struct Answer {
+    statuses: Vec<Seen>,
+    /// The confirmed block height, read in the same batch.
+    height: Option<u64>,
+}
+
 pub(crate) struct Poller {
     pub(crate) http: reqwest::Client,
     pub(crate) url: String,
     pub(crate) events: mpsc::UnboundedSender<ChainEvent>,
     pub(crate) pending: PendingTxs,
+    pub(crate) landed: LandedSignatures,
 }
 
 impl Poller {
     pub(crate) async fn run(self) {
         let mut open: HashMap<Signature, Open> = HashMap::new();
         let mut fetched: HashSet<u64> = HashSet::new();
+        let (blocks_tx, mut blocks_rx) = mpsc::unbounded_channel::<Result<(u64, Block), String>>();
         let mut last_progress = Instant::now();
+        let mut last_answer: Option<Instant> = None;
+        // The confirmed height of the previous poll: a signature with no
+        // status now, whose last valid height that one passed, cannot land.
+        let mut passed_height: Option<u64> = None;
         let mut ticker = tokio::time::interval(POLL_INTERVAL);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            ticker.tick().await;
-            // Adopt what was signed since the last poll.
-            for (signature, p) in self
-                .pending
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .drain()
-            {
-                open.insert(
-                    signature,
-                    Open {
-                        seq: p.seq,
-                        last_valid_block_height: p.last_valid_block_height,
-                        reached: 0,
-                        landed: false,
-                    },
-                );
+            tokio::select! {
+                _ = ticker.tick() => {}
+                Some(block) = blocks_rx.recv() => {
+                    match block {
+                        Ok((slot, block)) => {
+                            fetched.insert(slot);
+                            self.settle(&mut open, block);
+                        }
+                        Err(reason) => return self.fatal(reason),
+                    }
+                    continue;
+                }
             }
-            if open.is_empty() {
+            let signatures = self.adopt(&mut open);
+            if signatures.is_empty() {
                 last_progress = Instant::now();
+                last_answer = None;
                 continue;
             }
-            let signatures: Vec<Signature> = open.keys().copied().collect();
-            let statuses = match self.poll(&signatures).await {
-                Ok(s) => s,
+            let answer = match self.poll(&signatures).await {
+                Ok(a) => a,
                 Err(reason) => return self.fatal(reason),
             };
+            // Stamped at the response: that is when the harness learned it.
             let at = Instant::now();
+            if let Some(prev) = last_answer.replace(at) {
+                let _ = self.events.send(ChainEvent::PollInterval(at - prev));
+            }
             let mut new_slots = HashSet::new();
-            for (signature, status) in signatures.iter().zip(statuses) {
-                let Some(status) = status else { continue };
+            let mut expired = Vec::new();
+            for (signature, status) in signatures.iter().zip(answer.statuses) {
                 let Some(tx) = open.get_mut(signature) else {
                     continue;
+                };
+                let status = match status {
+                    Seen::Status(status) => status,
+                    Seen::Nothing => {
+                        if tx.reached == 0
+                            && passed_height.is_some_and(|h| h > tx.last_valid_block_height)
+                        {
+                            expired.push(*signature);
+                        }
+                        continue;
+                    }
+                    Seen::Unknown => continue,
                 };
                 let level = match status.confirmation_status.as_deref() {
                     Some("finalized") => 3,
@@ -120,18 +163,34 @@ impl Poller {
                     new_slots.insert(status.slot);
                 }
             }
-            for slot in new_slots {
-                match fetch_block(&self.http, &self.url, slot).await {
-                    Ok(Some(block)) => {
-                        fetched.insert(slot);
-                        self.settle(&mut open, block);
-                    }
-                    // Not servable yet: the next poll that sees the slot tries again.
-                    Ok(None) => {}
-                    Err(reason) => return self.fatal(reason),
+            passed_height = answer.height.or(passed_height);
+            for signature in expired {
+                if let Some(tx) = open.remove(&signature) {
+                    let _ = self.events.send(ChainEvent::Expired { seq: tx.seq });
+                    self.forget(&signature);
                 }
             }
-            open.retain(|_, tx| !(tx.landed && tx.reached == LEVELS.len()));
+            for slot in new_slots {
+                let (http, url, done) = (self.http.clone(), self.url.clone(), blocks_tx.clone());
+                tokio::spawn(async move {
+                    let block = match fetch_block(&http, &url, slot).await {
+                        Ok(Some(block)) => Ok((slot, block)),
+                        // Not servable yet: the next poll that sees the slot asks again.
+                        Ok(None) => return,
+                        Err(reason) => Err(reason),
+                    };
+                    let _ = done.send(block);
+                });
+            }
+            let finished: Vec<Signature> = open
+                .iter()
+                .filter(|(_, tx)| tx.landed && tx.reached == LEVELS.len())
+                .map(|(s, _)| *s)
+                .collect();
+            for signature in finished {
+                open.remove(&signature);
+                self.forget(&signature);
+            }
             if last_progress.elapsed() > STALL {
                 return self.fatal(format!(
                     "no transaction made progress for {} s: the node stopped producing slots",
@@ -145,7 +204,33 @@ impl Poller {
         let _ = self.events.send(ChainEvent::Fatal(reason));
     }
 
-    /// Fees and compute units from a block; transactions past their blockhash expire.
+    /// The signatures to poll: the pending map's. Entries the submitter
+    /// removed (the node refused them) leave the open set here.
+    fn adopt(&self, open: &mut HashMap<Signature, Open>) -> Vec<Signature> {
+        let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        open.retain(|s, _| pending.contains_key(s));
+        pending
+            .iter()
+            .map(|(signature, p)| {
+                open.entry(*signature).or_insert(Open {
+                    seq: p.seq,
+                    last_valid_block_height: p.last_valid_block_height,
+                    reached: 0,
+                    landed: false,
+                });
+                *signature
+            })
+            .collect()
+    }
+
+    fn forget(&self, signature: &Signature) {
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(signature);
+    }
+
+    /// Fees and compute units from a block.
     fn settle(&self, open: &mut HashMap<Signature, Open>, block: Block) {
         for tx in block.transactions {
             let Some(o) = open.get_mut(&tx.signature) else {
@@ -155,26 +240,28 @@ impl Poller {
                 continue;
             }
             o.landed = true;
+            self.landed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(tx.signature);
             let _ = self.events.send(tx.landed(o.seq));
-        }
-        if let Some(height) = block.height {
-            open.retain(|_, o| {
-                let alive = o.reached > 0 || o.last_valid_block_height >= height;
-                if !alive {
-                    let _ = self.events.send(ChainEvent::Expired { seq: o.seq });
-                }
-                alive
-            });
         }
     }
 
-    /// `getSignatureStatuses` for `signatures`, in one batch of calls of 256.
-    async fn poll(&self, signatures: &[Signature]) -> Result<Vec<Option<Status>>, String> {
-        let calls = signatures.chunks(PER_CALL).map(|chunk| {
-            let sigs: Vec<String> = chunk.iter().map(Signature::to_string).collect();
-            ("getSignatureStatuses", json!([sigs]))
-        });
-        let answers = rpc::batch(&self.http, &self.url, calls, POLL_TIMEOUT)
+    /// `getSignatureStatuses` for `signatures`, in calls of 256, and the
+    /// confirmed block height, all in one batch.
+    async fn poll(&self, signatures: &[Signature]) -> Result<Answer, String> {
+        let calls = signatures
+            .chunks(PER_CALL)
+            .map(|chunk| {
+                let sigs: Vec<String> = chunk.iter().map(Signature::to_string).collect();
+                ("getSignatureStatuses", json!([sigs]))
+            })
+            .chain(std::iter::once((
+                "getBlockHeight",
+                json!([{"commitment": "confirmed"}]),
+            )));
+        let mut answers = rpc::batch(&self.http, &self.url, calls, POLL_TIMEOUT)
             .await
             .map_err(|e| match e {
                 BatchError::Timeout => {
@@ -182,18 +269,31 @@ impl Poller {
                 }
                 BatchError::Transport(e) => format!("getSignatureStatuses: {e}"),
             })?;
-        // A call that failed counts as "not seen yet" for its signatures.
-        Ok(signatures
+        let height = answers
+            .pop()
+            .and_then(Result::ok)
+            .as_ref()
+            .and_then(Value::as_u64);
+        // A call that failed says nothing of its signatures: neither landed
+        // nor gone.
+        let statuses = signatures
             .chunks(PER_CALL)
             .zip(answers)
             .flat_map(|(chunk, answer)| {
-                let mut statuses = answer
+                match answer
                     .ok()
                     .and_then(|v| serde_json::from_value::<StatusResult>(v).ok())
-                    .map_or_else(Vec::new, |r| r.value);
-                statuses.resize_with(chunk.len(), || None);
-                statuses
+                    .filter(|r| r.value.len() == chunk.len())
+                {
+                    Some(r) => r
+                        .value
+                        .into_iter()
+                        .map(|s| s.map_or(Seen::Nothing, Seen::Status))
+                        .collect(),
+                    None => chunk.iter().map(|_| Seen::Unknown).collect::<Vec<_>>(),
+                }
             })
-            .collect())
+            .collect();
+        Ok(Answer { statuses, height })
     }
 }

@@ -35,6 +35,10 @@ pub(crate) struct PendingTx {
 /// Signed transactions the tracker has not yet found in a block, by signature.
 pub(crate) type PendingTxs = Arc<Mutex<HashMap<Signature, PendingTx>>>;
 
+/// Signatures of the run's landed transactions, kept for the verifier
+/// (64 bytes a landed transaction).
+pub(crate) type LandedSignatures = Arc<Mutex<Vec<Signature>>>;
+
 /// The latest blockhash and the last block height at which it is valid, kept
 /// fresh by a background task.
 pub(crate) type RecentBlockhash = Arc<RwLock<(Hash, u64)>>;

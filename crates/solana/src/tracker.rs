@@ -8,7 +8,7 @@
 //! transaction its slot's event times. Transactions never wait on a poll, so
 //! the timestamps are as exact as the events; `blockTime` is never used.
 
-use crate::submitter::PendingTxs;
+use crate::submitter::{LandedSignatures, PendingTxs};
 use base64::{engine::general_purpose::STANDARD, Engine};
 use chainmeter_core::{
     chain::{ChainEvent, TxSeq},
@@ -18,15 +18,17 @@ use serde::{de::IgnoredAny, Deserialize};
 use serde_json::{json, Value};
 use solana_sdk::signature::Signature;
 use std::{
-    collections::{BTreeMap, VecDeque},
+    collections::{BTreeMap, BTreeSet, VecDeque},
     time::{Duration, Instant},
 };
 use tokio::sync::mpsc;
 
 /// With no slot event for this long while transactions are open, the node is taken for dead.
 const STALL: Duration = Duration::from_secs(15);
-/// Retries of a confirmed block the node cannot serve yet, and the pause between them.
-const FETCH_ATTEMPTS: u32 = 20;
+/// Retries of a confirmed block the node cannot serve yet, and the pause
+/// between them: 10 s in all. A block given up on is never taken for one
+/// without our transactions: it stops expiry past its height (see [`Heights`]).
+const FETCH_ATTEMPTS: u32 = 100;
 const FETCH_RETRY: Duration = Duration::from_millis(100);
 const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 /// Slots kept behind the root for late events.
@@ -56,12 +58,58 @@ struct Fetch {
     attempts: u32,
 }
 
+/// Which block heights have been scanned for the run's signatures.
+///
+/// A transaction has expired only when the chain's block height passed its
+/// last valid height *and* every block up to that height was scanned and did
+/// not hold it. Blocks are fetched as their slots confirm, and a fetch that
+/// is retried lands out of order; so the tracker keeps the highest height
+/// below which every block was scanned, and judges expiry by that alone.
+#[derive(Debug)]
+pub(crate) struct Heights {
+    /// Every block at or below this height was scanned (or predates the run).
+    through: u64,
+    /// Scanned heights above `through`, waiting for the gap below them.
+    ahead: BTreeSet<u64>,
+}
+
+impl Heights {
+    /// Nothing at or below `base` (the confirmed height before the first
+    /// send) can hold the run's transactions.
+    pub(crate) fn new(base: u64) -> Self {
+        Self {
+            through: base,
+            ahead: BTreeSet::new(),
+        }
+    }
+
+    /// The block at `height` was scanned.
+    pub(crate) fn scanned(&mut self, height: u64) {
+        if height <= self.through {
+            return;
+        }
+        self.ahead.insert(height);
+        while self.ahead.remove(&(self.through + 1)) {
+            self.through += 1;
+        }
+    }
+
+    /// True when a transaction valid through `last_valid_block_height` can
+    /// no longer land: every block up to the one after it was scanned.
+    pub(crate) fn expired(&self, last_valid_block_height: u64) -> bool {
+        self.through > last_valid_block_height
+    }
+}
+
 pub(crate) struct Tracker {
     pub(crate) http: reqwest::Client,
     pub(crate) url: String,
     pub(crate) updates: mpsc::UnboundedReceiver<Result<(SlotEvent, Instant), String>>,
     pub(crate) events: mpsc::UnboundedSender<ChainEvent>,
     pub(crate) pending: PendingTxs,
+    /// Landed signatures, for the verifier.
+    landed: LandedSignatures,
+    heights: Heights,
     slots: BTreeMap<u64, SlotTimes>,
     /// Roots seen, oldest first, with when they were seen.
     roots: VecDeque<(u64, Instant)>,
@@ -78,6 +126,8 @@ impl Tracker {
         updates: mpsc::UnboundedReceiver<Result<(SlotEvent, Instant), String>>,
         events: mpsc::UnboundedSender<ChainEvent>,
         pending: PendingTxs,
+        landed: LandedSignatures,
+        base_height: u64,
     ) -> Self {
         Self {
             http,
@@ -85,6 +135,8 @@ impl Tracker {
             updates,
             events,
             pending,
+            landed,
+            heights: Heights::new(base_height),
             slots: BTreeMap::new(),
             roots: VecDeque::new(),
             awaiting_root: BTreeMap::new(),
@@ -251,11 +303,17 @@ impl Tracker {
             }
         }
         let _ = self.events.send(ChainEvent::Block {
-            at: processed,
+            at: frozen,
             number: slot,
             txs: Some(block.count),
             compute: Some(block.compute),
         });
+        if !ours.is_empty() {
+            self.landed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(ours.iter().map(|(_, tx)| tx.signature));
+        }
         for (seq, tx) in ours {
             let _ = self.events.send(ChainEvent::Reached {
                 seq,
@@ -279,17 +337,20 @@ impl Tracker {
                 None => self.awaiting_root.entry(slot).or_default().push(seq),
             }
         }
-        // A transaction whose blockhash is older than this block's height allows
-        // can no longer land on this fork.
         if let Some(height) = block.height {
-            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-            pending.retain(|_, p| {
-                let alive = p.last_valid_block_height >= height;
-                if !alive {
-                    let _ = self.events.send(ChainEvent::Expired { seq: p.seq });
-                }
-                alive
-            });
+            let before = self.heights.through;
+            self.heights.scanned(height);
+            if self.heights.through > before {
+                let heights = &self.heights;
+                let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+                pending.retain(|_, p| {
+                    let expired = heights.expired(p.last_valid_block_height);
+                    if expired {
+                        let _ = self.events.send(ChainEvent::Expired { seq: p.seq });
+                    }
+                    !expired
+                });
+            }
         }
         Ok(())
     }
@@ -436,6 +497,23 @@ fn first_signature(b64: &str) -> Option<Signature> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expiry_waits_for_every_block_up_to_the_last_valid_height() {
+        let mut h = Heights::new(100);
+        // Block 103 fetched first (block 102's fetch is being retried): a
+        // transaction valid through 101 might still be in 102.
+        h.scanned(103);
+        assert!(!h.expired(101), "judged from an out-of-order block");
+        h.scanned(101);
+        assert!(h.expired(100));
+        assert!(!h.expired(101));
+        h.scanned(102);
+        assert!(h.expired(102), "101..=103 scanned in order");
+        assert!(!h.expired(103));
+        h.scanned(50);
+        assert!(h.expired(102), "old heights change nothing");
+    }
 
     #[test]
     fn first_signature_reads_the_wire_format() {

@@ -1,0 +1,135 @@
+//! The run's figures read back from the chain: payer balances and the
+//! statuses of every landed signature.
+
+use crate::{rpc, submitter::LandedSignatures};
+use chainmeter_core::{
+    chain::{BoxFuture, Claimed, Verifier},
+    result::{Check, Verification},
+};
+use serde_json::{json, Value};
+use solana_sdk::{pubkey::Pubkey, signature::Signature};
+use std::time::Duration;
+
+/// Signatures per `getSignatureStatuses` call, and calls per HTTP request.
+const PER_CALL: usize = 256;
+const CALLS_PER_REQUEST: usize = 16;
+/// Accounts per `getMultipleAccounts` call.
+const ACCOUNTS_PER_CALL: usize = 100;
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Checks landed count and fees against the chain.
+#[derive(Debug)]
+pub(crate) struct SolanaVerifier {
+    pub(crate) http: reqwest::Client,
+    pub(crate) url: String,
+    /// Payers and their balances before the run.
+    pub(crate) payers: Vec<(Pubkey, u64)>,
+    pub(crate) landed: LandedSignatures,
+}
+
+impl Verifier for SolanaVerifier {
+    fn verify(&self, claimed: Claimed) -> BoxFuture<Result<Verification, String>> {
+        let (http, url, payers) = (self.http.clone(), self.url.clone(), self.payers.clone());
+        let signatures = self
+            .landed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        Box::pin(async move {
+            let on_chain = landed_on_chain(&http, &url, &signatures).await?;
+            let mut spent: i128 = 0;
+            for chunk in payers.chunks(ACCOUNTS_PER_CALL) {
+                let keys: Vec<String> = chunk.iter().map(|(k, _)| k.to_string()).collect();
+                let answer = call(
+                    &http,
+                    &url,
+                    "getMultipleAccounts",
+                    json!([keys, {"commitment": "confirmed", "encoding": "base64", "dataSlice": {"offset": 0, "length": 0}}]),
+                )
+                .await?;
+                let accounts = answer
+                    .get("value")
+                    .and_then(Value::as_array)
+                    .filter(|a| a.len() == chunk.len())
+                    .ok_or("getMultipleAccounts: unexpected answer")?;
+                for ((_, before), account) in chunk.iter().zip(accounts) {
+                    let now = account.get("lamports").and_then(Value::as_u64).unwrap_or(0);
+                    spent += i128::from(*before) - i128::from(now);
+                }
+            }
+            let value = i128::from(claimed.landed_ok as i64)
+                * i128::try_from(claimed.value_per_tx).unwrap_or(i128::MAX);
+            let landed = claimed.landed_ok + claimed.landed_failed;
+            Ok(Verification {
+                method: "payers' balances at confirmed commitment after the drain; \
+                         getSignatureStatuses (searchTransactionHistory) of every landed signature"
+                    .into(),
+                checks: vec![
+                    Check {
+                        name: "landed".into(),
+                        recorded: landed.to_string(),
+                        chain: on_chain.to_string(),
+                        how: format!(
+                            "landed signatures (of {}) the node holds a status for",
+                            signatures.len()
+                        ),
+                    },
+                    Check {
+                        name: "fees".into(),
+                        recorded: claimed.fee_total.to_string(),
+                        chain: (spent - value).to_string(),
+                        how: "payers' balance decrease minus the lamports the successful \
+                              transfers moved"
+                            .into(),
+                    },
+                ],
+                error: None,
+            })
+        })
+    }
+}
+
+/// How many of `signatures` the node holds a status for.
+async fn landed_on_chain(
+    http: &reqwest::Client,
+    url: &str,
+    signatures: &[Signature],
+) -> Result<u64, String> {
+    let mut found = 0;
+    let chunks: Vec<&[Signature]> = signatures.chunks(PER_CALL).collect();
+    for request in chunks.chunks(CALLS_PER_REQUEST) {
+        let calls = request.iter().map(|chunk| {
+            let sigs: Vec<String> = chunk.iter().map(Signature::to_string).collect();
+            (
+                "getSignatureStatuses",
+                json!([sigs, {"searchTransactionHistory": true}]),
+            )
+        });
+        let answers = rpc::batch(http, url, calls, TIMEOUT)
+            .await
+            .map_err(|e| format!("getSignatureStatuses: {e:?}"))?;
+        for answer in answers {
+            let answer = answer.map_err(|e| format!("getSignatureStatuses: {e}"))?;
+            found += answer
+                .get("value")
+                .and_then(Value::as_array)
+                .map_or(0, |v| v.iter().filter(|s| !s.is_null()).count())
+                as u64;
+        }
+    }
+    Ok(found)
+}
+
+async fn call(
+    http: &reqwest::Client,
+    url: &str,
+    method: &'static str,
+    params: Value,
+) -> Result<Value, String> {
+    rpc::batch(http, url, [(method, params)], TIMEOUT)
+        .await
+        .map_err(|e| format!("{method}: {e:?}"))?
+        .pop()
+        .ok_or_else(|| format!("{method}: no answer"))?
+        .map_err(|e| format!("{method}: {e}"))
+}
