@@ -22,6 +22,10 @@ if [[ -z "${CHROMIUM:-}" ]] && ! command -v chromium >/dev/null; then
   fi
 fi
 
+echo "== checking format and lints" >&2
+cargo fmt --all --check
+cargo clippy --locked --workspace --all-targets -- -D warnings
+
 echo "== building chainmeter" >&2
 cargo build --release --locked -p chainmeter-cli
 
