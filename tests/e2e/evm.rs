@@ -334,3 +334,49 @@ levels = ["included"]
     assert!(v.passed(), "{}", v.line());
     drop(anvil);
 }
+
+/// A node that answers `null` to a block's receipts at first (not yet
+/// indexed) must not make that block count as one without our
+/// transactions: the receipts are asked for again, every transaction lands,
+/// and the run's figures match the chain. Taking `null` for an empty block,
+/// every transaction would be missed.
+#[test]
+fn null_receipts_are_retried_never_taken_for_an_empty_block() {
+    let _one_validator = support::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let anvil = own_anvil(tmp.path());
+    let proxy = crate::proxy::NullReceiptsProxy::start(anvil.rpc_url());
+    let file = scenario(
+        tmp.path(),
+        "s.toml",
+        r#"
+name = "e2e-evm-null-receipts"
+[accounts]
+count = 4
+[load]
+rate = 50
+count = 150
+drain_timeout = "15s"
+[evm]
+levels = ["included"]
+"#,
+    );
+    let out = support::chainmeter(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        tmp.path().join("out").to_str().unwrap(),
+        "--url",
+        &proxy.url,
+        "--ws-url",
+        anvil.ws_url(),
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    let r = result(&tmp.path().join("out"));
+    support::assert_consistent(&r);
+    assert_eq!(r.outcomes.landed_ok, 150, "{:?}", r.outcomes);
+    let nulls = *proxy.nulls.lock().unwrap();
+    assert!(nulls >= 3, "the proxy answered null {nulls} times");
+    assert!(r.verification.as_ref().is_some_and(|v| v.passed()));
+}

@@ -7,6 +7,7 @@
 
 mod bad_input;
 mod evm;
+mod proxy;
 mod report;
 mod solana;
 mod support;

@@ -3,7 +3,7 @@
 use crate::{environment, progress::ProgressLine};
 use anyhow::{anyhow, Context};
 use chainmeter_core::{
-    chain::{Session, Submitter},
+    chain::{FundingProgress, Session, Submitter},
     result::{NodeInfo, RunResult, RunStatus},
     runner::{self, RunPlan},
     scenario::{
@@ -280,6 +280,7 @@ async fn run_target(
                 value: scenario.value,
                 priority_fee: *priority_fee,
                 allow_mainnet: args.allow_mainnet,
+                funding_progress: funding_progress(args.quiet),
             };
             eprintln!(
                 "funding {} senders and subscribing to new blocks at {ws_url}",
@@ -311,6 +312,7 @@ async fn run_target(
                 compute_unit_limit: *compute_unit_limit,
                 poll_only: *tracking == scenario::SolanaTracking::Poll,
                 allow_mainnet: args.allow_mainnet,
+                funding_progress: funding_progress(args.quiet),
             };
             eprintln!(
                 "waiting for a non-zero fee, funding {} payers, subscribing to slots at {ws_url}",
@@ -323,6 +325,26 @@ async fn run_target(
             "{kind} target without {kind} send options"
         ))),
     }
+}
+
+/// Senders from which funding reports its progress: below it, funding takes seconds.
+const FUNDING_PROGRESS_FROM: u64 = 2_000;
+
+/// Prints funding progress for large sender counts, about every tenth.
+fn funding_progress(quiet: bool) -> FundingProgress {
+    if quiet {
+        return FundingProgress::default();
+    }
+    let last = std::sync::atomic::AtomicU64::new(0);
+    FundingProgress::new(move |done, total| {
+        if total < FUNDING_PROGRESS_FROM {
+            return;
+        }
+        let tenth = done * 10 / total;
+        if tenth > last.swap(tenth, std::sync::atomic::Ordering::Relaxed) || done == total {
+            eprintln!("funding: {done} of {total} senders");
+        }
+    })
 }
 
 /// Awaits a chain's preparation (funding, subscriptions) unless Ctrl-C comes first.

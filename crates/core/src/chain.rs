@@ -105,6 +105,31 @@ pub struct Claimed {
     pub value_per_tx: u128,
 }
 
+/// Told how far funding the senders has come: (funded, of how many). Long
+/// only for thousands of senders, where a silent minute looks like a hang.
+#[derive(Clone, Default)]
+pub struct FundingProgress(Option<std::sync::Arc<dyn Fn(u64, u64) + Send + Sync>>);
+
+impl FundingProgress {
+    /// Calls `f` as funding goes.
+    pub fn new(f: impl Fn(u64, u64) + Send + Sync + 'static) -> Self {
+        Self(Some(std::sync::Arc::new(f)))
+    }
+
+    /// `done` of `total` senders are funded.
+    pub fn report(&self, done: u64, total: u64) {
+        if let Some(f) = &self.0 {
+            f(done, total);
+        }
+    }
+}
+
+impl std::fmt::Debug for FundingProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FundingProgress")
+    }
+}
+
 /// A boxed future, as object-safe traits return them.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 

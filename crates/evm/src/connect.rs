@@ -15,7 +15,7 @@ use alloy::{
     transports::TransportError,
 };
 use chainmeter_core::{
-    chain::{Session, TaskSet},
+    chain::{FundingProgress, Session, TaskSet},
     result::{SenderRecord, Tracking},
 };
 use futures::StreamExt;
@@ -53,6 +53,8 @@ pub struct EvmConfig {
     pub priority_fee: u64,
     /// Allow running against a public mainnet.
     pub allow_mainnet: bool,
+    /// Told how funding goes.
+    pub funding_progress: FundingProgress,
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,7 +111,7 @@ pub async fn connect(cfg: &EvmConfig) -> Result<Session<EvmSubmitter>, EvmError>
         .map(|i| keys::sender(&cfg.seed, i).ok_or(EvmError::Key { index: i }))
         .collect::<Result<Vec<_>, _>>()?;
     let addresses: Vec<Address> = signers.iter().map(|s| s.address()).collect();
-    fund(&client, u, &addresses).await?;
+    fund(&client, u, &addresses, &cfg.funding_progress).await?;
     let (balances, nonces) = account_state(&client, u, &addresses).await?;
 
     let head: Option<HeadFields> = timed(
@@ -217,8 +219,27 @@ pub async fn connect(cfg: &EvmConfig) -> Result<Session<EvmSubmitter>, EvmError>
     })
 }
 
-/// Sets every sender's balance with `anvil_setBalance`, in one batch.
-async fn fund(client: &RpcClient, url: &str, addresses: &[Address]) -> Result<(), EvmError> {
+/// Senders funded per batch of `anvil_setBalance` calls.
+const FUNDED_PER_BATCH: usize = 1_000;
+
+/// Sets every sender's balance with `anvil_setBalance`, in batches.
+async fn fund(
+    client: &RpcClient,
+    url: &str,
+    addresses: &[Address],
+    progress: &FundingProgress,
+) -> Result<(), EvmError> {
+    let total = addresses.len() as u64;
+    let mut done = 0;
+    for chunk in addresses.chunks(FUNDED_PER_BATCH) {
+        fund_batch(client, url, chunk).await?;
+        done += chunk.len() as u64;
+        progress.report(done, total);
+    }
+    Ok(())
+}
+
+async fn fund_batch(client: &RpcClient, url: &str, addresses: &[Address]) -> Result<(), EvmError> {
     let mut batch = client.new_batch();
     let mut waiters = Vec::new();
     for a in addresses {

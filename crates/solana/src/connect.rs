@@ -9,7 +9,7 @@ use crate::{
     verify::SolanaVerifier,
 };
 use chainmeter_core::{
-    chain::{Session, TaskSet},
+    chain::{FundingProgress, Session, TaskSet},
     result::{SenderRecord, Tracking},
 };
 use futures::StreamExt;
@@ -67,6 +67,8 @@ pub struct SolanaConfig {
     pub poll_only: bool,
     /// Allow running against mainnet-beta.
     pub allow_mainnet: bool,
+    /// Told how funding goes.
+    pub funding_progress: FundingProgress,
 }
 
 fn rpc_err<'a>(
@@ -117,7 +119,15 @@ pub async fn connect(cfg: &SolanaConfig) -> Result<Session<SolanaSubmitter>, Sol
     let lamports = cfg.value.max(rent);
     let per_payer =
         cfg.planned.div_ceil(u64::from(cfg.accounts)) * (lamports + fee) * 2 + PAYER_RESERVE;
-    fund(&rpc, url, &funder, &payers, per_payer).await?;
+    fund(
+        &rpc,
+        url,
+        &funder,
+        &payers,
+        per_payer,
+        &cfg.funding_progress,
+    )
+    .await?;
 
     let pubkeys: Vec<Pubkey> = payers.iter().map(Keypair::pubkey).collect();
     let balances = balances(&rpc, url, &pubkeys).await?;
@@ -386,6 +396,7 @@ async fn fund(
     funder: &Keypair,
     payers: &[Keypair],
     per_payer: u64,
+    progress: &FundingProgress,
 ) -> Result<(), SolanaError> {
     let pubkeys: Vec<Pubkey> = payers.iter().map(Keypair::pubkey).collect();
     let have = balances(rpc, url, &pubkeys).await?;
@@ -420,7 +431,8 @@ async fn fund(
         .get_latest_blockhash()
         .await
         .map_err(rpc_err("getLatestBlockhash", url))?;
-    for chunk in short.chunks(TRANSFERS_PER_FUNDING_TX) {
+    let total = short.len() as u64;
+    for (i, chunk) in short.chunks(TRANSFERS_PER_FUNDING_TX).enumerate() {
         let ixs: Vec<_> = chunk
             .iter()
             .map(|(to, n)| solana_system_interface::instruction::transfer(&funder.pubkey(), to, *n))
@@ -429,6 +441,11 @@ async fn fund(
         rpc.send_transaction(&tx)
             .await
             .map_err(|e| SolanaError::Funding(format!("funding transfer failed: {e}")))?;
+        // Sent, not yet landed: the wait below confirms them all.
+        progress.report(
+            ((i + 1) * TRANSFERS_PER_FUNDING_TX).min(short.len()) as u64,
+            total,
+        );
     }
     wait_until(FUNDING_TIMEOUT, || async {
         Ok(balances(rpc, url, &pubkeys)

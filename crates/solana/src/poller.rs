@@ -297,3 +297,40 @@ impl Poller {
         Ok(Answer { statuses, height })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::submitter::PendingTx;
+
+    #[test]
+    fn a_signature_the_submitter_dropped_is_never_polled_again() {
+        let (events, _rx) = mpsc::unbounded_channel();
+        let poller = Poller {
+            http: reqwest::Client::new(),
+            url: "http://127.0.0.1:1".into(),
+            events,
+            pending: PendingTxs::default(),
+            landed: LandedSignatures::default(),
+        };
+        let (a, b) = (Signature::from([1; 64]), Signature::from([2; 64]));
+        {
+            let mut pending = poller.pending.lock().unwrap();
+            for (seq, s) in [(0, a), (1, b)] {
+                pending.insert(
+                    s,
+                    PendingTx {
+                        seq,
+                        last_valid_block_height: 100,
+                    },
+                );
+            }
+        }
+        let mut open = HashMap::new();
+        assert_eq!(poller.adopt(&mut open).len(), 2);
+        // The node refused `b`: the submitter takes it out of the pending map.
+        poller.pending.lock().unwrap().remove(&b);
+        assert_eq!(poller.adopt(&mut open), vec![a]);
+        assert!(!open.contains_key(&b), "a rejected signature stays open");
+    }
+}
