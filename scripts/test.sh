@@ -22,6 +22,9 @@ if [[ -z "${CHROMIUM:-}" ]] && ! command -v chromium >/dev/null; then
   fi
 fi
 
+echo "== checking that the shipped contract bytecode is the compiler's (solc from npm, offline)" >&2
+scripts/compile-contracts.sh --check
+
 echo "== checking format and lints" >&2
 cargo fmt --all --check
 cargo clippy --locked --workspace --all-targets -- -D warnings

@@ -380,3 +380,66 @@ levels = ["included"]
     assert!(nulls >= 3, "the proxy answered null {nulls} times");
     assert!(r.verification.as_ref().is_some_and(|v| v.passed()));
 }
+
+/// ERC-20 transfers: chainmeter deploys its token and mints to the senders;
+/// every transfer lands, the senders' token balances fall by exactly what
+/// landed, their ETH balances by exactly the fees, and the gas recorded is
+/// the receipts' (an ERC-20 transfer to a new holder, not 21,000).
+#[test]
+fn token_transfers_move_exactly_what_landed() {
+    let _one_validator = support::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let anvil = own_anvil(tmp.path());
+    let url = anvil.rpc_url().to_owned();
+    let file = scenario(
+        tmp.path(),
+        "s.toml",
+        r#"
+name = "e2e-evm-token"
+[accounts]
+count = 8
+seed = "e2e-token"
+[workload]
+kind = "token"
+value = 3
+[load]
+rate = 50
+count = 200
+[evm]
+levels = ["included"]
+"#,
+    );
+    let r = support::run_ok(&file, Some(&url), &tmp.path().join("out"));
+    assert_eq!(r.outcomes.landed_ok, 200, "{:?}", r.outcomes);
+    let v = r.verification.as_ref().unwrap();
+    let tokens = v.check("tokens").expect("a token check");
+    assert_eq!(tokens.chain, "600", "{}", v.line());
+
+    // The chain's own view, read here independently of the run's verifier.
+    let token = tokens.how.rsplit(' ').next().unwrap().to_owned();
+    let (mut held, mut eth_spent) = (0u128, 0u128);
+    for s in &r.senders {
+        let data = format!("0x70a08231{:0>64}", s.address.trim_start_matches("0x"));
+        held += quantity(&rpc(
+            &url,
+            "eth_call",
+            json!([{"to": token, "data": data}, "latest"]),
+        ));
+        let balance = quantity(&rpc(&url, "eth_getBalance", json!([s.address, "latest"])));
+        eth_spent += s.balance_before.parse::<u128>().unwrap() - balance;
+    }
+    let minted = 10u128.pow(30) * 8;
+    assert_eq!(minted - held, 3 * 200, "senders' token balances");
+    assert_eq!(
+        eth_spent,
+        r.fees.total.parse::<u128>().unwrap(),
+        "fees = ETH spent"
+    );
+    let gas = &r.fees.compute_per_tx;
+    println!("gas per ERC-20 transfer: p50 {}, max {}", gas.p50, gas.max);
+    assert!(
+        (30_000..80_000).contains(&gas.p50),
+        "gas from receipts: {}",
+        gas.p50
+    );
+}

@@ -277,6 +277,7 @@ async fn run_target(
                 ws_url: ws_url.clone(),
                 seed: scenario.seed.clone(),
                 accounts: scenario.accounts.get(),
+                workload: scenario.workload,
                 value: scenario.value,
                 priority_fee: *priority_fee,
                 allow_mainnet: args.allow_mainnet,

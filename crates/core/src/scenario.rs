@@ -155,10 +155,12 @@ impl Default for AccountsFile {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorkloadFile {
-    /// The only workload so far: `"transfer"`, native coin to a distinct receiver per transaction.
+    /// `"transfer"` (native coin to a distinct receiver per transaction) or
+    /// `"token"` (an ERC-20 `transfer` to a distinct receiver; EVM only so far).
     #[serde(default = "default_workload_kind")]
-    pub kind: WorkloadKind,
-    /// Amount sent per transfer, in the chain's smallest unit (wei, lamports). Default 1.
+    pub kind: Spanned<WorkloadKind>,
+    /// Amount sent per transaction, in the smallest unit: wei or lamports
+    /// for `transfer`, token units for `token`. Default 1.
     ///
     /// On Solana a new receiver must end up rent-exempt, so the Solana submitter
     /// raises the value to the rent-exempt minimum and records that it did.
@@ -166,8 +168,8 @@ pub struct WorkloadFile {
     pub value: u64,
 }
 
-fn default_workload_kind() -> WorkloadKind {
-    WorkloadKind::Transfer
+fn default_workload_kind() -> Spanned<WorkloadKind> {
+    Spanned::new(0..0, WorkloadKind::Transfer)
 }
 fn default_value() -> u64 {
     1
@@ -188,6 +190,20 @@ impl Default for WorkloadFile {
 pub enum WorkloadKind {
     /// A native-coin transfer to a receiver that is new for every transaction.
     Transfer,
+    /// A token transfer to a receiver that is new for every transaction:
+    /// ERC-20 `transfer` on the EVM (chainmeter deploys the contract and
+    /// mints to every sender before the clock starts).
+    Token,
+}
+
+impl WorkloadKind {
+    /// The kind's name as in scenario and result files.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Transfer => "transfer",
+            Self::Token => "token",
+        }
+    }
 }
 
 /// `[load]`.
@@ -748,6 +764,13 @@ impl Validator<'_> {
             targets.push(self.evm_target(evm.get_mut(), span)?);
         }
         if let Some(sol) = &mut file.solana {
+            if *file.workload.kind.get_ref() == WorkloadKind::Token {
+                return Err(self.error(
+                    file.workload.kind.span(),
+                    "workload.kind",
+                    "\"token\" runs on [evm] only so far (SPL Token transfers on Solana are not built yet)",
+                ));
+            }
             let span = sol.span();
             targets.push(self.solana_target(sol.get_mut(), span)?);
         }
@@ -792,7 +815,7 @@ impl Validator<'_> {
             path: None,
             accounts,
             seed: file.accounts.seed.clone(),
-            workload: file.workload.kind,
+            workload: *file.workload.kind.get_ref(),
             value: file.workload.value,
             load,
             targets,
@@ -1228,6 +1251,30 @@ block_time = "2s"
         // 152 blocks of blockhash validity at 0.4 s, x 1.5, + 10 s.
         let d = sol.targets[0].drain(None).as_secs_f64();
         assert!((d - 101.2).abs() < 0.01, "{d}");
+    }
+
+    #[test]
+    fn a_workload_that_does_not_fit_the_chain_is_located() {
+        let e = err(
+            "name = \"t\"\n[workload]\nkind = \"token\"\n[load]\nrate = 1\ncount = 1\n[solana]\n",
+        );
+        assert!(
+            e.starts_with("s.toml:3:8: workload.kind: \"token\" runs on [evm] only"),
+            "{e}"
+        );
+        let e =
+            err("name = \"t\"\n[workload]\nkind = \"swap\"\n[load]\nrate = 1\ncount = 1\n[evm]\n");
+        assert!(
+            e.starts_with("s.toml:3:8: workload.kind: unknown variant `swap`"),
+            "{e}"
+        );
+        let ok = parse(
+            "name = \"t\"\n[workload]\nkind = \"token\"\n[load]\nrate = 1\ncount = 1\n[evm]\n",
+            "s",
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(ok.workload, WorkloadKind::Token);
     }
 
     #[test]

@@ -3,9 +3,11 @@
 use crate::{
     error::EvmError,
     keys,
+    setup::Deployer,
     submitter::{EvmSubmitter, NonceResync, PendingTxs, Sender},
     tracker::{Finality, Tracker, METHOD},
-    verify::EvmVerifier,
+    verify::{EvmVerifier, TokenCheck},
+    workload::{prepare_token, Workload},
 };
 use alloy::{
     eips::BlockNumberOrTag,
@@ -17,6 +19,7 @@ use alloy::{
 use chainmeter_core::{
     chain::{FundingProgress, Session, TaskSet},
     result::{SenderRecord, Tracking},
+    scenario::WorkloadKind,
 };
 use futures::StreamExt;
 use serde::Deserialize;
@@ -47,7 +50,9 @@ pub struct EvmConfig {
     pub seed: String,
     /// Number of senders.
     pub accounts: u32,
-    /// Wei per transfer.
+    /// What each transaction does.
+    pub workload: WorkloadKind,
+    /// Wei per transfer, or token units per token transfer.
     pub value: u64,
     /// Tip per gas, wei.
     pub priority_fee: u64,
@@ -112,6 +117,30 @@ pub async fn connect(cfg: &EvmConfig) -> Result<Session<EvmSubmitter>, EvmError>
         .collect::<Result<Vec<_>, _>>()?;
     let addresses: Vec<Address> = signers.iter().map(|s| s.address()).collect();
     fund(&client, u, &addresses, &cfg.funding_progress).await?;
+    let (workload, token) = match cfg.workload {
+        WorkloadKind::Transfer => (
+            Workload::Transfer {
+                seed: cfg.seed.clone(),
+                value: U256::from(cfg.value),
+            },
+            None,
+        ),
+        WorkloadKind::Token => {
+            let deployer = Deployer::new(&client, u, &cfg.seed, chain_id).await?;
+            fund_batch(&client, u, &[deployer.address()]).await?;
+            let (workload, minted) =
+                prepare_token(&client, u, &deployer, &addresses, &cfg.seed, cfg.value).await?;
+            let (token, amount) = workload.token().expect("a token workload");
+            (
+                workload,
+                Some(TokenCheck {
+                    token,
+                    minted,
+                    amount,
+                }),
+            )
+        }
+    };
     let (balances, nonces) = account_state(&client, u, &addresses).await?;
 
     let head: Option<HeadFields> = timed(
@@ -189,8 +218,7 @@ pub async fn connect(cfg: &EvmConfig) -> Result<Session<EvmSubmitter>, EvmError>
             client: send_client,
             senders,
             chain_id,
-            seed: cfg.seed.clone(),
-            value: U256::from(cfg.value),
+            workload: workload.clone(),
             priority_fee: cfg.priority_fee.into(),
             base_fee,
             pending,
@@ -210,11 +238,12 @@ pub async fn connect(cfg: &EvmConfig) -> Result<Session<EvmSubmitter>, EvmError>
                 .map(|(a, (b, n))| (*a, *b, *n))
                 .collect(),
             scanned,
+            token,
         })),
         senders: records,
         chain_id: chain_id.to_string(),
         node_version,
-        value_per_tx: cfg.value.into(),
+        value_per_tx: workload.value().to::<u128>(),
         tasks,
     })
 }

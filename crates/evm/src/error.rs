@@ -52,6 +52,9 @@ pub enum EvmError {
         /// The sender's index.
         index: u32,
     },
+    /// The workload could not be prepared (deploying, minting, measuring gas).
+    #[error("cannot prepare the workload: {0}")]
+    Workload(String),
     /// A URL could not be parsed.
     #[error("invalid URL {url:?}: {reason}")]
     Url {

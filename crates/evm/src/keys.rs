@@ -22,6 +22,11 @@ pub(crate) fn sender(seed: &str, index: u32) -> Option<PrivateKeySigner> {
     PrivateKeySigner::from_bytes(&derive("chainmeter/evm/sender", seed, index.into())).ok()
 }
 
+/// The key that deploys and mints for a workload, apart from the senders.
+pub(crate) fn deployer(seed: &str) -> Option<PrivateKeySigner> {
+    PrivateKeySigner::from_bytes(&derive("chainmeter/evm/deployer", seed, 0)).ok()
+}
+
 /// The receiver of transaction `seq`: an address nobody holds a key for, new per transaction.
 pub(crate) fn receiver(seed: &str, seq: u64) -> Address {
     Address::from_word(derive("chainmeter/evm/receiver", seed, seq))

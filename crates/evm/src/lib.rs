@@ -6,9 +6,11 @@
 mod connect;
 mod error;
 mod keys;
+mod setup;
 mod submitter;
 mod tracker;
 mod verify;
+mod workload;
 
 pub use connect::{connect, EvmConfig};
 pub use error::EvmError;

@@ -1,11 +1,11 @@
 //! Signs EIP-1559 transfers locally and sends them raw, in JSON-RPC batches.
 
-use crate::keys;
+use crate::workload::Workload;
 use alloy::{
     consensus::{SignableTransaction, TxEip1559, TxEnvelope},
     eips::{eip2718::Encodable2718, BlockNumberOrTag},
     network::TxSignerSync,
-    primitives::{Address, Bytes, TxKind, B256, U256, U64},
+    primitives::{Address, Bytes, B256, U64},
     rpc::client::RpcClient,
     signers::local::PrivateKeySigner,
     transports::{RpcError, TransportError},
@@ -27,8 +27,6 @@ use std::{
 /// Transactions signed but not yet seen in a block, by hash.
 pub(crate) type PendingTxs = Arc<Mutex<HashMap<B256, TxSeq>>>;
 
-/// Gas of a plain value transfer.
-pub(crate) const TRANSFER_GAS: u64 = 21_000;
 /// How long a send call may take before it counts as a timeout.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -122,8 +120,8 @@ pub struct EvmSubmitter {
     pub(crate) client: RpcClient,
     pub(crate) senders: Vec<Sender>,
     pub(crate) chain_id: u64,
-    pub(crate) seed: String,
-    pub(crate) value: U256,
+    /// What each transaction does.
+    pub(crate) workload: Workload,
     pub(crate) priority_fee: u128,
     /// Base fee of the latest head, kept current by the tracker.
     pub(crate) base_fee: Arc<AtomicU64>,
@@ -155,16 +153,17 @@ impl Submitter for EvmSubmitter {
         // Twice the current base fee plus the tip, as wallets do: room for six
         // full blocks of base-fee growth; the chain charges only what it uses.
         let base_fee = u128::from(self.base_fee.load(Ordering::Relaxed));
+        let call = self.workload.build(seq);
         let mut tx = TxEip1559 {
             chain_id: self.chain_id,
             nonce: sender.nonce,
-            gas_limit: TRANSFER_GAS,
+            gas_limit: call.gas_limit,
             max_fee_per_gas: base_fee * 2 + self.priority_fee,
             max_priority_fee_per_gas: self.priority_fee,
-            to: TxKind::Call(keys::receiver(&self.seed, seq)),
-            value: self.value,
+            to: call.to,
+            value: call.value,
             access_list: Default::default(),
-            input: Bytes::new(),
+            input: call.input,
         };
         let signature = sender
             .signer

@@ -1,6 +1,6 @@
 //! The run's figures read back from the chain: nonces and balances.
 
-use crate::submitter::classify;
+use crate::{submitter::classify, workload::balance_of_call};
 use alloy::{
     eips::BlockNumberOrTag,
     primitives::{Address, U256, U64},
@@ -10,6 +10,7 @@ use chainmeter_core::{
     chain::{BoxFuture, Claimed, Verifier},
     result::{Check, Verification},
 };
+use serde_json::json;
 use std::sync::{
     atomic::{AtomicU64, Ordering},
     Arc,
@@ -17,6 +18,15 @@ use std::sync::{
 
 /// Calls per JSON-RPC batch: a few hundred keeps each request small.
 const PER_BATCH: usize = 500;
+
+/// The token workload's figures: what every sender held after minting, and
+/// what each successful transaction moves.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TokenCheck {
+    pub(crate) token: Address,
+    pub(crate) minted: U256,
+    pub(crate) amount: U256,
+}
 
 /// Checks landed count and fees against the senders' nonces and balances,
 /// read as of the last block the tracker scanned: transactions that land
@@ -27,6 +37,8 @@ pub(crate) struct EvmVerifier {
     /// Address, balance and nonce before the run.
     pub(crate) senders: Vec<(Address, U256, u64)>,
     pub(crate) scanned: Arc<AtomicU64>,
+    /// For the token workload: the senders' token balances are checked too.
+    pub(crate) token: Option<TokenCheck>,
 }
 
 impl Verifier for EvmVerifier {
@@ -34,9 +46,10 @@ impl Verifier for EvmVerifier {
         let client = self.client.clone();
         let senders = self.senders.clone();
         let block = self.scanned.load(Ordering::Acquire);
+        let token = self.token;
         Box::pin(async move {
             let at = BlockNumberOrTag::Number(block);
-            let (mut nonces, mut spent) = (0u64, U256::ZERO);
+            let (mut nonces, mut spent, mut moved) = (0u64, U256::ZERO, U256::ZERO);
             for chunk in senders.chunks(PER_BATCH) {
                 let err = |e| format!("reading senders at block {block}: {}", classify(e).message);
                 let mut batch = client.new_batch();
@@ -48,14 +61,26 @@ impl Verifier for EvmVerifier {
                     let balance = batch
                         .add_call::<_, U256>("eth_getBalance", &(address, at))
                         .map_err(err)?;
-                    waiters.push((nonce, balance));
+                    let tokens = token
+                        .map(|t| {
+                            let call = json!({"to": t.token, "data": balance_of_call(*address)});
+                            batch.add_call::<_, U256>("eth_call", &(call, at))
+                        })
+                        .transpose()
+                        .map_err(err)?;
+                    waiters.push((nonce, balance, tokens));
                 }
                 batch.send().await.map_err(err)?;
-                for ((_, before, nonce_before), (nonce, balance)) in chunk.iter().zip(waiters) {
+                for ((_, before, nonce_before), (nonce, balance, tokens)) in
+                    chunk.iter().zip(waiters)
+                {
                     let nonce = nonce.await.map_err(err)?.to::<u64>();
                     let balance = balance.await.map_err(err)?;
                     nonces += nonce.saturating_sub(*nonce_before);
                     spent += before.saturating_sub(balance);
+                    if let (Some(tokens), Some(t)) = (tokens, token) {
+                        moved += t.minted.saturating_sub(tokens.await.map_err(err)?);
+                    }
                 }
             }
             let value = U256::from(claimed.value_per_tx) * U256::from(claimed.landed_ok);
@@ -64,26 +89,34 @@ impl Verifier for EvmVerifier {
             } else {
                 format!("-{}", value - spent)
             };
+            let mut checks = vec![
+                Check {
+                    name: "landed".into(),
+                    recorded: (claimed.landed_ok + claimed.landed_failed).to_string(),
+                    chain: nonces.to_string(),
+                    how: "sum of the senders' nonce increases".into(),
+                },
+                Check {
+                    name: "fees".into(),
+                    recorded: claimed.fee_total.to_string(),
+                    chain: fees,
+                    how: "senders' balance decrease minus the value of the successful transfers"
+                        .into(),
+                },
+            ];
+            if let Some(t) = token {
+                checks.push(Check {
+                    name: "tokens".into(),
+                    recorded: (t.amount * U256::from(claimed.landed_ok)).to_string(),
+                    chain: moved.to_string(),
+                    how: format!("senders' balanceOf decrease at token {}", t.token),
+                });
+            }
             Ok(Verification {
                 method: format!(
                     "senders' nonces and balances at block {block}, the last block the tracker read"
                 ),
-                checks: vec![
-                    Check {
-                        name: "landed".into(),
-                        recorded: (claimed.landed_ok + claimed.landed_failed).to_string(),
-                        chain: nonces.to_string(),
-                        how: "sum of the senders' nonce increases".into(),
-                    },
-                    Check {
-                        name: "fees".into(),
-                        recorded: claimed.fee_total.to_string(),
-                        chain: fees,
-                        how:
-                            "senders' balance decrease minus the value of the successful transfers"
-                                .into(),
-                    },
-                ],
+                checks,
                 error: None,
             })
         })

@@ -36,6 +36,18 @@ pub fn latency_table(r: &RunResult) -> Table {
     }
 }
 
+/// The run's workload and its parameters, from the scenario as run.
+pub fn workload(r: &RunResult) -> String {
+    let w = &r.scenario["workload"];
+    let kind = w["kind"].as_str().unwrap_or("transfer");
+    let value = w["value"].as_u64().unwrap_or(1);
+    let what = match kind {
+        "token" => format!("{value} token units"),
+        _ => format!("{value} {}", r.fees.unit),
+    };
+    format!("{kind}, {what} per transaction to a new receiver")
+}
+
 /// Renders `r` as Markdown.
 pub fn run_summary(r: &RunResult) -> String {
     let mut s = String::new();
@@ -68,6 +80,7 @@ pub fn run_summary(r: &RunResult) -> String {
         r.load.rate_per_s, r.load.shape, r.load.window_s, r.load.warmup_s, r.load.measured_sent, r.load.warmup_sent
     );
 
+    let _ = writeln!(s, "Workload: {}.\n", workload(r));
     s.push_str(&latency_table(r).markdown());
     let lag = &r.load.send_lag_us;
     let _ = writeln!(

@@ -1,0 +1,171 @@
+//! Transactions sent while preparing a run (deploying, minting), one at a
+//! time and waited for: none of this is measured.
+
+use crate::{error::EvmError, keys, submitter::classify};
+use alloy::{
+    consensus::{SignableTransaction, TxEip1559, TxEnvelope},
+    eips::{eip2718::Encodable2718, BlockNumberOrTag},
+    network::TxSignerSync,
+    primitives::{Address, Bytes, TxKind, B256, U256, U64},
+    rpc::{client::RpcClient, types::TransactionReceipt},
+    signers::local::PrivateKeySigner,
+};
+use serde::Deserialize;
+use serde_json::json;
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::{Duration, Instant},
+};
+
+/// How long a preparation transaction may take to be included.
+const INCLUSION_TIMEOUT: Duration = Duration::from_secs(60);
+const RECEIPT_POLL: Duration = Duration::from_millis(100);
+/// Tip for preparation transactions, wei per gas.
+const SETUP_TIP: u128 = 1_000_000_000;
+
+/// The account that deploys and mints: not a sender, so the senders'
+/// nonces and balances before the run are the run's alone.
+#[derive(Debug)]
+pub(crate) struct Deployer {
+    signer: PrivateKeySigner,
+    chain_id: u64,
+    nonce: AtomicU64,
+}
+
+#[derive(Debug, Deserialize)]
+struct HeadFee {
+    #[serde(rename = "baseFeePerGas")]
+    base_fee_per_gas: Option<U64>,
+}
+
+fn rpc<'a>(
+    call: &'static str,
+    url: &'a str,
+) -> impl Fn(alloy::transports::TransportError) -> EvmError + 'a {
+    move |source| EvmError::Rpc {
+        call,
+        url: url.to_owned(),
+        source,
+    }
+}
+
+impl Deployer {
+    /// The seed's deployer, with its nonce read from the node.
+    pub(crate) async fn new(
+        client: &RpcClient,
+        url: &str,
+        seed: &str,
+        chain_id: u64,
+    ) -> Result<Self, EvmError> {
+        let signer = keys::deployer(seed).ok_or(EvmError::Key { index: u32::MAX })?;
+        let nonce: U64 = client
+            .request(
+                "eth_getTransactionCount",
+                (signer.address(), BlockNumberOrTag::Pending),
+            )
+            .await
+            .map_err(rpc("eth_getTransactionCount", url))?;
+        Ok(Self {
+            signer,
+            chain_id,
+            nonce: AtomicU64::new(nonce.to::<u64>()),
+        })
+    }
+
+    /// The deployer's address (funded with the senders).
+    pub(crate) fn address(&self) -> Address {
+        self.signer.address()
+    }
+
+    /// Sends `input` to `to` and waits for its receipt; an error unless it succeeded.
+    pub(crate) async fn execute(
+        &self,
+        client: &RpcClient,
+        url: &str,
+        to: TxKind,
+        input: Bytes,
+    ) -> Result<TransactionReceipt, EvmError> {
+        let mut call = json!({"from": self.address(), "data": input});
+        if let TxKind::Call(to) = to {
+            call["to"] = json!(to);
+        }
+        let gas: U64 = client
+            .request("eth_estimateGas", (call,))
+            .await
+            .map_err(rpc("eth_estimateGas", url))?;
+        let head: Option<HeadFee> = client
+            .request("eth_getBlockByNumber", (BlockNumberOrTag::Latest, false))
+            .await
+            .map_err(rpc("eth_getBlockByNumber", url))?;
+        let base_fee = head
+            .and_then(|h| h.base_fee_per_gas)
+            .map_or(0, |b| b.to::<u128>());
+        let mut tx = TxEip1559 {
+            chain_id: self.chain_id,
+            nonce: self.nonce.fetch_add(1, Ordering::Relaxed),
+            gas_limit: gas.to::<u64>() * 5 / 4,
+            max_fee_per_gas: base_fee * 2 + SETUP_TIP,
+            max_priority_fee_per_gas: SETUP_TIP,
+            to,
+            value: U256::ZERO,
+            access_list: Default::default(),
+            input,
+        };
+        let signature = self
+            .signer
+            .sign_transaction_sync(&mut tx)
+            .map_err(|e| EvmError::Workload(format!("cannot sign a setup transaction: {e}")))?;
+        let raw: Bytes = TxEnvelope::from(tx.into_signed(signature))
+            .encoded_2718()
+            .into();
+        let hash: B256 = client
+            .request("eth_sendRawTransaction", (raw,))
+            .await
+            .map_err(rpc("eth_sendRawTransaction", url))?;
+        let deadline = Instant::now() + INCLUSION_TIMEOUT;
+        loop {
+            let receipt: Option<TransactionReceipt> = client
+                .request("eth_getTransactionReceipt", (hash,))
+                .await
+                .map_err(rpc("eth_getTransactionReceipt", url))?;
+            match receipt {
+                Some(r) if r.status() => return Ok(r),
+                Some(_) => {
+                    return Err(EvmError::Workload(format!(
+                        "setup transaction {hash} reverted"
+                    )))
+                }
+                None if Instant::now() > deadline => {
+                    return Err(EvmError::Workload(format!(
+                        "setup transaction {hash} was not included within {} s",
+                        INCLUSION_TIMEOUT.as_secs()
+                    )))
+                }
+                None => tokio::time::sleep(RECEIPT_POLL).await,
+            }
+        }
+    }
+}
+
+/// The gas `from` calling `to` with `input` uses now, as the node estimates it.
+pub(crate) async fn estimate_gas(
+    client: &RpcClient,
+    url: &str,
+    from: Address,
+    to: Address,
+    input: Bytes,
+) -> Result<u64, EvmError> {
+    let gas: U64 = client
+        .request(
+            "eth_estimateGas",
+            (json!({"from": from, "to": to, "data": input}),),
+        )
+        .await
+        .map_err(|e| {
+            EvmError::Workload(format!(
+                "eth_estimateGas of a token transfer at {url}: {}",
+                classify(e).message
+            ))
+        })?;
+    Ok(gas.to::<u64>())
+}
