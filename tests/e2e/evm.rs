@@ -443,3 +443,66 @@ levels = ["included"]
         gas.p50
     );
 }
+
+/// Contention on the EVM: the same token workload with every transfer to one
+/// holder (hot) and each to its own (disjoint), reported side by side. The
+/// EVM executes in order either way, so both land everything; what differs
+/// is storage: a transfer to a holder whose balance slot is already set
+/// costs less gas than one that creates it (EIP-2929/2200), so hot must use
+/// less gas per transaction.
+#[test]
+fn hot_and_disjoint_token_writes_are_reported_together() {
+    let _one_validator = support::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let anvil = own_anvil(tmp.path());
+    let file = scenario(
+        tmp.path(),
+        "s.toml",
+        r#"
+name = "e2e-evm-contention"
+[accounts]
+count = 8
+[workload]
+kind = "token"
+writes = "both"
+[load]
+rate = 50
+count = 100
+[evm]
+levels = ["included"]
+"#,
+    );
+    let out_dir = tmp.path().join("out");
+    let out = support::chainmeter(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--url",
+        anvil.rpc_url(),
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    let hot = result(&out_dir.join("hot"));
+    let disjoint = result(&out_dir.join("disjoint"));
+    for (r, mode) in [(&hot, "hot"), (&disjoint, "disjoint")] {
+        support::assert_consistent(r);
+        assert_eq!(r.outcomes.landed_ok, 100, "{mode}: {:?}", r.outcomes);
+        assert_eq!(r.scenario["workload"]["writes"], mode);
+        assert!(r.verification.as_ref().is_some_and(|v| v.passed()));
+    }
+    let (h, d) = (
+        hot.fees.compute_per_tx.p50,
+        disjoint.fees.compute_per_tx.p50,
+    );
+    println!(
+        "gas per transfer: hot {h}, disjoint {d} (ratio {:.2}); included p50 hot {} µs, disjoint {} µs",
+        h as f64 / d as f64,
+        hot.levels[0].latency_us.p50,
+        disjoint.levels[0].latency_us.p50
+    );
+    assert!(h < d, "hot {h} gas, disjoint {d} gas");
+    let table = std::fs::read_to_string(out_dir.join("contention.md")).unwrap();
+    assert!(table.contains("| hot / disjoint |"), "{table}");
+    assert!(table.contains("landed TPS, mean"), "{table}");
+}

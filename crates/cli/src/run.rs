@@ -8,6 +8,7 @@ use chainmeter_core::{
     runner::{self, RunPlan},
     scenario::{
         self, Endpoint, HumanDuration, LocalOptions, Overrides, Scenario, SendOptions, Target,
+        Writes,
     },
     schedule::Schedule,
     ChainKind,
@@ -115,27 +116,49 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
         .map_err(Failure::bad_input)?;
 
     let several = scenario.targets.len() > 1;
+    let modes = scenario.writes.modes();
+    let runs = scenario.targets.len() * modes.len();
     let mut failures = Vec::new();
     for target in &scenario.targets {
-        let target_dir = if several {
+        let chain_dir = if several {
             dir.join(target.kind.as_str())
         } else {
             dir.clone()
         };
-        std::fs::create_dir_all(&target_dir)
-            .with_context(|| format!("cannot create {}", target_dir.display()))
-            .map_err(Failure::run_failed)?;
-        match run_target(&scenario, target, &target_dir, &args).await {
-            Ok(()) => {}
-            Err(f) if matches!(f.kind, FailureKind::Interrupted | FailureKind::Terminated) => {
-                return Err(f)
-            }
-            Err(f) => {
-                if several {
-                    eprintln!("error: {} run: {:#}", target.kind, f.error);
+        for &mode in modes {
+            // With `writes = "both"` each mode is a run of its own, whose
+            // result says which mode it ran.
+            let (target_dir, mode_scenario) = if modes.len() > 1 {
+                let mut s = scenario.clone();
+                s.writes = mode;
+                s.as_run["workload"]["writes"] = mode.as_str().into();
+                (chain_dir.join(mode.as_str()), s)
+            } else {
+                (chain_dir.clone(), scenario.clone())
+            };
+            std::fs::create_dir_all(&target_dir)
+                .with_context(|| format!("cannot create {}", target_dir.display()))
+                .map_err(Failure::run_failed)?;
+            match run_target(&mode_scenario, target, &target_dir, &args).await {
+                Ok(()) => {}
+                Err(f) if matches!(f.kind, FailureKind::Interrupted | FailureKind::Terminated) => {
+                    return Err(f)
                 }
-                failures.push((target.kind, f));
+                Err(f) => {
+                    if runs > 1 {
+                        eprintln!(
+                            "error: {} {} run: {:#}",
+                            target.kind,
+                            mode.as_str(),
+                            f.error
+                        );
+                    }
+                    failures.push((target.kind, f));
+                }
             }
+        }
+        if modes.len() > 1 {
+            write_contention(target.kind, &chain_dir);
         }
     }
     if several {
@@ -143,11 +166,11 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
     }
     match failures.len() {
         0 => Ok(()),
-        1 if !several => Err(failures.pop().expect("one failure").1),
+        1 if runs == 1 => Err(failures.pop().expect("one failure").1),
         _ => Err(Failure::run_failed(anyhow!(
-            "{} of {} chain runs failed: {}",
+            "{} of {} runs failed: {}",
             failures.len(),
-            scenario.targets.len(),
+            runs,
             failures
                 .iter()
                 .map(|(k, _)| k.as_str())
@@ -157,13 +180,45 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
     }
 }
 
+/// Puts the hot and disjoint runs of one chain side by side, with their
+/// ratio, in `<dir>/contention.md` and `contention.html`.
+fn write_contention(chain: ChainKind, dir: &Path) {
+    let read = |mode: Writes| RunResult::read(&dir.join(mode.as_str()).join("result.json"));
+    let (Ok(hot), Ok(disjoint)) = (read(Writes::Hot), read(Writes::Disjoint)) else {
+        eprintln!("warning: no contention.md: a hot or disjoint result is missing");
+        return;
+    };
+    let table = chainmeter_report::compare::contention_table(&hot, &disjoint);
+    let title = format!("chainmeter: {chain}, hot vs disjoint writes");
+    let text = format!("## {title}\n\n{}", table.markdown());
+    println!("{text}");
+    if let Err(e) = std::fs::write(
+        dir.join("contention.html"),
+        chainmeter_report::html::document(&title, &table.html()),
+    ) {
+        eprintln!("warning: cannot write contention.html: {e}");
+    }
+    let path = dir.join("contention.md");
+    match std::fs::write(&path, &text) {
+        Ok(()) => eprintln!("contention: {}", path.display()),
+        Err(e) => eprintln!("warning: cannot write {}: {e}", path.display()),
+    }
+}
+
 /// Puts the chains of a multi-chain run side by side in `<dir>/comparison.md`,
 /// from whichever of their results were written.
 fn write_comparison(scenario: &Scenario, dir: &Path) {
     let results: Vec<RunResult> = scenario
         .targets
         .iter()
-        .filter_map(|t| RunResult::read(&dir.join(t.kind.as_str()).join("result.json")).ok())
+        .filter_map(|t| {
+            // With both write modes, the chains are compared on their disjoint runs.
+            let mut d = dir.join(t.kind.as_str());
+            if scenario.writes == Writes::Both {
+                d.push(Writes::Disjoint.as_str());
+            }
+            RunResult::read(&d.join("result.json")).ok()
+        })
         .collect();
     if results.len() < 2 {
         return;
@@ -279,6 +334,7 @@ async fn run_target(
                 accounts: scenario.accounts.get(),
                 workload: scenario.workload,
                 value: scenario.value,
+                hot: scenario.writes == Writes::Hot,
                 priority_fee: *priority_fee,
                 allow_mainnet: args.allow_mainnet,
                 funding_progress: funding_progress(args.quiet),
@@ -305,7 +361,9 @@ async fn run_target(
                 ws_url: ws_url.clone(),
                 seed: scenario.seed.clone(),
                 accounts: scenario.accounts.get(),
+                workload: scenario.workload,
                 value: scenario.value,
+                hot: scenario.writes == Writes::Hot,
                 planned: Schedule::new(scenario.load, 0).upper_bound(),
                 skip_preflight: *skip_preflight,
                 max_retries: *max_retries,

@@ -54,6 +54,8 @@ pub struct EvmConfig {
     pub workload: WorkloadKind,
     /// Wei per transfer, or token units per token transfer.
     pub value: u64,
+    /// Every transaction writes one receiver (contention's hot mode).
+    pub hot: bool,
     /// Tip per gas, wei.
     pub priority_fee: u64,
     /// Allow running against a public mainnet.
@@ -122,14 +124,17 @@ pub async fn connect(cfg: &EvmConfig) -> Result<Session<EvmSubmitter>, EvmError>
             Workload::Transfer {
                 seed: cfg.seed.clone(),
                 value: U256::from(cfg.value),
+                hot: cfg.hot,
             },
             None,
         ),
         WorkloadKind::Token => {
             let deployer = Deployer::new(&client, u, &cfg.seed, chain_id).await?;
             fund_batch(&client, u, &[deployer.address()]).await?;
-            let (workload, minted) =
-                prepare_token(&client, u, &deployer, &addresses, &cfg.seed, cfg.value).await?;
+            let (workload, minted) = prepare_token(
+                &client, u, &deployer, &addresses, &cfg.seed, cfg.value, cfg.hot,
+            )
+            .await?;
             let (token, amount) = workload.token().expect("a token workload");
             (
                 workload,

@@ -40,6 +40,8 @@ pub(crate) enum Workload {
         seed: String,
         /// Wei per transfer.
         value: U256,
+        /// Every transaction to one receiver.
+        hot: bool,
     },
     /// ERC-20 `transfer` of `amount` to a new receiver per transaction.
     Token {
@@ -51,15 +53,22 @@ pub(crate) enum Workload {
         amount: U256,
         /// Gas limit per transfer: measured when prepared, with a margin.
         gas_limit: u64,
+        /// Every transaction to one receiver (one storage slot).
+        hot: bool,
     },
+}
+
+/// The receiver of transaction `seq`: one for all when `hot`, else its own.
+fn receiver(seed: &str, seq: u64, hot: bool) -> Address {
+    keys::receiver(seed, if hot { 0 } else { seq })
 }
 
 impl Workload {
     /// Transaction `seq`'s call.
     pub(crate) fn build(&self, seq: u64) -> Call {
         match self {
-            Self::Transfer { seed, value } => Call {
-                to: TxKind::Call(keys::receiver(seed, seq)),
+            Self::Transfer { seed, value, hot } => Call {
+                to: TxKind::Call(receiver(seed, seq, *hot)),
                 value: *value,
                 input: Bytes::new(),
                 gas_limit: TRANSFER_GAS,
@@ -69,10 +78,11 @@ impl Workload {
                 token,
                 amount,
                 gas_limit,
+                hot,
             } => Call {
                 to: TxKind::Call(*token),
                 value: U256::ZERO,
-                input: transfer_call(keys::receiver(seed, seq), *amount),
+                input: transfer_call(receiver(seed, seq, *hot), *amount),
                 gas_limit: *gas_limit,
             },
         }
@@ -147,6 +157,7 @@ pub(crate) async fn prepare_token(
     senders: &[Address],
     seed: &str,
     amount: u64,
+    hot: bool,
 ) -> Result<(Workload, U256), EvmError> {
     let code: Bytes = alloy::primitives::hex::decode(TOKEN_BYTECODE.trim())
         .map_err(|e| EvmError::Workload(format!("the token's bytecode is not hex: {e}")))?
@@ -174,6 +185,7 @@ pub(crate) async fn prepare_token(
             token,
             amount: U256::from(amount),
             gas_limit: (gas as f64 * GAS_MARGIN) as u64,
+            hot,
         },
         minted,
     ))

@@ -208,6 +208,70 @@ pub fn chain_table(results: &[RunResult]) -> Table {
     Table { header, rows }
 }
 
+/// One chain's hot and disjoint runs side by side, with hot / disjoint
+/// ratios: what writing one account does to throughput and latency.
+pub fn contention_table(hot: &RunResult, disjoint: &RunResult) -> Table {
+    let header = ["", "hot", "disjoint", "hot / disjoint"]
+        .map(str::to_owned)
+        .to_vec();
+    let ratio = |h: f64, d: f64| {
+        if d > 0.0 {
+            format!("{:.2}", h / d)
+        } else {
+            "n/a".to_owned()
+        }
+    };
+    let mut rows = vec![
+        vec![
+            "landed TPS, mean".to_owned(),
+            format!("{:.1}", hot.throughput.landed_mean_per_s),
+            format!("{:.1}", disjoint.throughput.landed_mean_per_s),
+            ratio(
+                hot.throughput.landed_mean_per_s,
+                disjoint.throughput.landed_mean_per_s,
+            ),
+        ],
+        vec![
+            "success rate".to_owned(),
+            format!("{:.2}%", success_pct(hot)),
+            format!("{:.2}%", success_pct(disjoint)),
+            ratio(success_pct(hot), success_pct(disjoint)),
+        ],
+    ];
+    for d in &disjoint.levels {
+        let Some(h) = hot.level(d.level) else {
+            continue;
+        };
+        for (name, hv, dv) in [
+            ("p50", h.latency_us.p50, d.latency_us.p50),
+            ("p99", h.latency_us.p99, d.latency_us.p99),
+        ] {
+            rows.push(vec![
+                format!("{} {name}", d.level),
+                micros(hv),
+                micros(dv),
+                ratio(hv as f64, dv as f64),
+            ]);
+        }
+    }
+    rows.push(vec![
+        "gas / compute units per transaction, p50".to_owned(),
+        hot.fees.compute_per_tx.p50.to_string(),
+        disjoint.fees.compute_per_tx.p50.to_string(),
+        ratio(
+            hot.fees.compute_per_tx.p50 as f64,
+            disjoint.fees.compute_per_tx.p50 as f64,
+        ),
+    ]);
+    rows.push(vec![
+        "fee per transaction".to_owned(),
+        native(hot.fees.mean, hot.chain),
+        native(disjoint.fees.mean, disjoint.chain),
+        ratio(hot.fees.mean, disjoint.fees.mean),
+    ]);
+    Table { header, rows }
+}
+
 fn level_cell(r: &RunResult, level: Option<Level>) -> String {
     match level.and_then(|l| r.level(l)) {
         Some(l) => format!(

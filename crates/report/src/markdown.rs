@@ -45,7 +45,11 @@ pub fn workload(r: &RunResult) -> String {
         "token" => format!("{value} token units"),
         _ => format!("{value} {}", r.fees.unit),
     };
-    format!("{kind}, {what} per transaction to a new receiver")
+    let writes = match w["writes"].as_str() {
+        Some("hot") => "one receiver for all (hot writes)",
+        _ => "a receiver of its own (disjoint writes)",
+    };
+    format!("{kind}, {what} per transaction, each to {writes}")
 }
 
 /// Renders `r` as Markdown.

@@ -7,10 +7,12 @@ use crate::{
     submitter::{LandedSignatures, PendingTxs, RecentBlockhash, SolanaSubmitter},
     tracker::{SlotEvent, Tracker},
     verify::SolanaVerifier,
+    workload::{prepare_token, Workload},
 };
 use chainmeter_core::{
     chain::{FundingProgress, Session, TaskSet},
     result::{SenderRecord, Tracking},
+    scenario::WorkloadKind,
 };
 use futures::StreamExt;
 use serde_json::json;
@@ -37,6 +39,9 @@ const FUNDING_TIMEOUT: Duration = Duration::from_secs(60);
 const BLOCKHASH_REFRESH: Duration = Duration::from_millis(400);
 /// Payers funded by one transaction.
 const TRANSFERS_PER_FUNDING_TX: usize = 16;
+/// What one token account costs its creator: rent for 165 bytes (2,039,280
+/// lamports) and a share of the transaction fee, rounded up.
+const TOKEN_ACCOUNT_COST: u64 = 2_100_000;
 /// A lamport reserve per payer beyond what its transactions need.
 const PAYER_RESERVE: u64 = 1_000_000_000;
 
@@ -51,8 +56,13 @@ pub struct SolanaConfig {
     pub seed: String,
     /// Number of payers.
     pub accounts: u32,
-    /// Lamports per transfer as asked; raised to the rent-exempt minimum.
+    /// What each transaction does.
+    pub workload: WorkloadKind,
+    /// Lamports per transfer as asked (raised to the rent-exempt minimum),
+    /// or token units per token transfer.
     pub value: u64,
+    /// Every transaction writes one receiver (contention's hot mode).
+    pub hot: bool,
     /// Transactions the run will send (for funding), if known.
     pub planned: u64,
     /// `skipPreflight`.
@@ -116,7 +126,10 @@ pub async fn connect(cfg: &SolanaConfig) -> Result<Session<SolanaSubmitter>, Sol
         .get_minimum_balance_for_rent_exemption(0)
         .await
         .map_err(rpc_err("getMinimumBalanceForRentExemption", url))?;
-    let lamports = cfg.value.max(rent);
+    let lamports = match cfg.workload {
+        WorkloadKind::Transfer => cfg.value.max(rent),
+        WorkloadKind::Token => 0,
+    };
     let per_payer =
         cfg.planned.div_ceil(u64::from(cfg.accounts)) * (lamports + fee) * 2 + PAYER_RESERVE;
     fund(
@@ -130,6 +143,24 @@ pub async fn connect(cfg: &SolanaConfig) -> Result<Session<SolanaSubmitter>, Sol
     .await?;
 
     let pubkeys: Vec<Pubkey> = payers.iter().map(Keypair::pubkey).collect();
+    let (workload, token_check) = match cfg.workload {
+        WorkloadKind::Transfer => (
+            Workload::Transfer {
+                seed: cfg.seed.clone(),
+                lamports,
+                hot: cfg.hot,
+            },
+            None,
+        ),
+        WorkloadKind::Token => {
+            // Two token accounts per payer and the mint, paid by the funder.
+            let accounts_cost = (u64::from(cfg.accounts) * 2 + 1) * TOKEN_ACCOUNT_COST;
+            top_up(&rpc, url, &funder, accounts_cost + PAYER_RESERVE).await?;
+            let (workload, check) =
+                prepare_token(&rpc, url, &funder, &pubkeys, &cfg.seed, cfg.value, cfg.hot).await?;
+            (workload, Some(check))
+        }
+    };
     let balances = balances(&rpc, url, &pubkeys).await?;
     let records = pubkeys
         .iter()
@@ -231,8 +262,7 @@ pub async fn connect(cfg: &SolanaConfig) -> Result<Session<SolanaSubmitter>, Sol
             http,
             url: cfg.rpc_url.clone(),
             payers,
-            seed: cfg.seed.clone(),
-            lamports,
+            workload: workload.clone(),
             budget,
             blockhash,
             pending,
@@ -249,11 +279,12 @@ pub async fn connect(cfg: &SolanaConfig) -> Result<Session<SolanaSubmitter>, Sol
                 .zip(balances.iter().copied())
                 .collect(),
             landed,
+            token: token_check,
         })),
         senders: records,
         chain_id: genesis,
         node_version,
-        value_per_tx: lamports.into(),
+        value_per_tx: workload.lamports().into(),
         tasks,
     };
     Ok(session)
@@ -389,6 +420,33 @@ async fn balances(rpc: &RpcClient, url: &str, keys: &[Pubkey]) -> Result<Vec<u64
     Ok(out)
 }
 
+/// Airdrops to the funder until it holds at least `needed` lamports.
+async fn top_up(
+    rpc: &RpcClient,
+    url: &str,
+    funder: &Keypair,
+    needed: u64,
+) -> Result<(), SolanaError> {
+    let funder_balance = balances(rpc, url, &[funder.pubkey()]).await?[0];
+    if funder_balance < needed {
+        rpc.request_airdrop(&funder.pubkey(), needed - funder_balance).await.map_err(|e| {
+            SolanaError::Funding(format!(
+                "requestAirdrop of {} lamports failed ({e}); chainmeter funds payers from the node's faucet, \
+                 so attach only to a validator with one (solana-test-validator has)",
+                needed - funder_balance
+            ))
+        })?;
+        wait_until(FUNDING_TIMEOUT, || async {
+            Ok(balances(rpc, url, &[funder.pubkey()]).await?[0] >= needed)
+        })
+        .await
+        .map_err(|e| {
+            SolanaError::Funding(format!("the airdrop to the funder did not arrive: {e}"))
+        })?;
+    }
+    Ok(())
+}
+
 /// Airdrops to the funder, then tops every payer up to `per_payer` lamports.
 async fn fund(
     rpc: &RpcClient,
@@ -410,23 +468,7 @@ async fn fund(
         return Ok(());
     }
     let needed: u64 = short.iter().map(|(_, n)| n).sum::<u64>() + PAYER_RESERVE;
-    let funder_balance = balances(rpc, url, &[funder.pubkey()]).await?[0];
-    if funder_balance < needed {
-        rpc.request_airdrop(&funder.pubkey(), needed - funder_balance).await.map_err(|e| {
-            SolanaError::Funding(format!(
-                "requestAirdrop of {} lamports failed ({e}); chainmeter funds payers from the node's faucet, \
-                 so attach only to a validator with one (solana-test-validator has)",
-                needed - funder_balance
-            ))
-        })?;
-        wait_until(FUNDING_TIMEOUT, || async {
-            Ok(balances(rpc, url, &[funder.pubkey()]).await?[0] >= needed)
-        })
-        .await
-        .map_err(|e| {
-            SolanaError::Funding(format!("the airdrop to the funder did not arrive: {e}"))
-        })?;
-    }
+    top_up(rpc, url, funder, needed).await?;
     let hash = rpc
         .get_latest_blockhash()
         .await

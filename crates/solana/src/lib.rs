@@ -13,6 +13,7 @@ mod rpc;
 mod submitter;
 mod tracker;
 mod verify;
+mod workload;
 
 pub use connect::{connect, SolanaConfig};
 pub use error::SolanaError;

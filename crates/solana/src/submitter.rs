@@ -1,8 +1,8 @@
 //! Signs unique SOL transfers and sends them with `sendTransaction`, in JSON-RPC batches.
 
 use crate::{
-    keys,
     rpc::{self, BatchError},
+    workload::Workload,
 };
 use base64::{engine::general_purpose::STANDARD, Engine};
 use chainmeter_core::{
@@ -49,8 +49,8 @@ pub struct SolanaSubmitter {
     pub(crate) http: reqwest::Client,
     pub(crate) url: String,
     pub(crate) payers: Vec<Keypair>,
-    pub(crate) seed: String,
-    pub(crate) lamports: u64,
+    /// What each transaction does.
+    pub(crate) workload: Workload,
     /// Compute-budget instructions put before every transfer (may be empty).
     pub(crate) budget: Vec<Instruction>,
     pub(crate) blockhash: RecentBlockhash,
@@ -70,15 +70,12 @@ impl Submitter for SolanaSubmitter {
     type Signed = SignedTransfer;
 
     fn sign(&mut self, seq: TxSeq) -> Result<SignedTransfer, Reject> {
-        let payer = &self.payers[(seq % self.payers.len() as u64) as usize];
+        let index = (seq % self.payers.len() as u64) as usize;
+        let payer = &self.payers[index];
         let (blockhash, last_valid_block_height) =
             *self.blockhash.read().unwrap_or_else(|e| e.into_inner());
         let mut instructions = self.budget.clone();
-        instructions.push(solana_system_interface::instruction::transfer(
-            &payer.pubkey(),
-            &keys::receiver(&self.seed, seq),
-            self.lamports,
-        ));
+        instructions.push(self.workload.instruction(seq, index, &payer.pubkey()));
         let message = Message::new_with_blockhash(&instructions, Some(&payer.pubkey()), &blockhash);
         let mut tx = Transaction::new_unsigned(message);
         tx.try_sign(&[payer], blockhash).map_err(|e| Reject {

@@ -1,7 +1,12 @@
 //! The run's figures read back from the chain: payer balances and the
 //! statuses of every landed signature.
 
-use crate::{rpc, submitter::LandedSignatures};
+use crate::{
+    rpc,
+    submitter::LandedSignatures,
+    workload::{TokenCheck, AMOUNT_OFFSET},
+};
+use base64::{engine::general_purpose::STANDARD, Engine};
 use chainmeter_core::{
     chain::{BoxFuture, Claimed, Verifier},
     result::{Check, Verification},
@@ -25,11 +30,14 @@ pub(crate) struct SolanaVerifier {
     /// Payers and their balances before the run.
     pub(crate) payers: Vec<(Pubkey, u64)>,
     pub(crate) landed: LandedSignatures,
+    /// For the token workload: the payers' token balances are checked too.
+    pub(crate) token: Option<TokenCheck>,
 }
 
 impl Verifier for SolanaVerifier {
     fn verify(&self, claimed: Claimed) -> BoxFuture<Result<Verification, String>> {
         let (http, url, payers) = (self.http.clone(), self.url.clone(), self.payers.clone());
+        let token = self.token.clone();
         let signatures = self
             .landed
             .lock()
@@ -60,7 +68,16 @@ impl Verifier for SolanaVerifier {
             let value = i128::from(claimed.landed_ok as i64)
                 * i128::try_from(claimed.value_per_tx).unwrap_or(i128::MAX);
             let landed = claimed.landed_ok + claimed.landed_failed;
-            Ok(Verification {
+            let token_check = match &token {
+                Some(t) => Some(Check {
+                    name: "tokens".into(),
+                    recorded: (u128::from(t.amount) * u128::from(claimed.landed_ok)).to_string(),
+                    chain: tokens_moved(&http, &url, t).await?.to_string(),
+                    how: "decrease of the payers' source token accounts".into(),
+                }),
+                None => None,
+            };
+            let mut verification = Verification {
                 method: "payers' balances at confirmed commitment after the drain; \
                          getSignatureStatuses (searchTransactionHistory) of every landed signature"
                     .into(),
@@ -84,9 +101,42 @@ impl Verifier for SolanaVerifier {
                     },
                 ],
                 error: None,
-            })
+            };
+            verification.checks.extend(token_check);
+            Ok(verification)
         })
     }
+}
+
+/// Token units the payers' source accounts hold less than they were minted.
+async fn tokens_moved(http: &reqwest::Client, url: &str, t: &TokenCheck) -> Result<u128, String> {
+    let mut moved = 0u128;
+    for chunk in t.sources.chunks(ACCOUNTS_PER_CALL) {
+        let keys: Vec<String> = chunk.iter().map(Pubkey::to_string).collect();
+        let answer = call(
+            http,
+            url,
+            "getMultipleAccounts",
+            json!([keys, {"commitment": "confirmed", "encoding": "base64",
+                "dataSlice": {"offset": AMOUNT_OFFSET, "length": 8}}]),
+        )
+        .await?;
+        let accounts = answer
+            .get("value")
+            .and_then(Value::as_array)
+            .filter(|a| a.len() == chunk.len())
+            .ok_or("getMultipleAccounts: unexpected answer")?;
+        for account in accounts {
+            let data = account
+                .pointer("/data/0")
+                .and_then(Value::as_str)
+                .and_then(|b| STANDARD.decode(b).ok())
+                .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+                .ok_or("a source token account is missing or not a token account")?;
+            moved += u128::from(t.minted.saturating_sub(u64::from_le_bytes(data)));
+        }
+    }
+    Ok(moved)
 }
 
 /// How many of `signatures` the node holds a status for.

@@ -1,0 +1,265 @@
+//! What each Solana transaction does: a workload builds the instruction,
+//! the submitter adds the compute budget, signs and sends.
+//!
+//! `prepare_token` (mint, token accounts) runs before the clock starts;
+//! `instruction` is called once per transaction on the send path.
+
+use crate::{error::SolanaError, keys};
+use solana_client::nonblocking::rpc_client::RpcClient;
+use solana_commitment_config::CommitmentConfig;
+use solana_sdk::{
+    instruction::Instruction, pubkey::Pubkey, signature::Keypair, signature::Signature,
+    signer::Signer, transaction::Transaction,
+};
+use std::time::{Duration, Instant};
+
+/// Sizes of SPL Token's mint and token account (`Pack::LEN`).
+const MINT_LEN: u64 = 82;
+const ACCOUNT_LEN: u64 = 165;
+/// Where a token account's amount lies (after mint and owner), little-endian u64.
+pub(crate) const AMOUNT_OFFSET: usize = 64;
+/// Token units minted to every payer's source account.
+const TOKENS_PER_PAYER: u64 = 1_000_000_000_000_000;
+/// Payers set up per preparation transaction (10 instructions, ~700 bytes).
+const PAYERS_PER_TX: usize = 2;
+const PREPARE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A prepared workload.
+#[derive(Debug, Clone)]
+pub(crate) enum Workload {
+    /// SOL to a receiver that is new for every transaction.
+    Transfer {
+        /// Key derivation seed (receivers).
+        seed: String,
+        /// Lamports per transfer (at least the rent-exempt minimum).
+        lamports: u64,
+        /// Every transaction to one receiver.
+        hot: bool,
+    },
+    /// SPL Token `transfer` from payer i's token account to its own
+    /// receiving token account: payers never write one another's accounts.
+    Token {
+        /// The token accounts the payers send from, by payer.
+        sources: Vec<Pubkey>,
+        /// The token accounts they send to, by payer.
+        destinations: Vec<Pubkey>,
+        /// Token units per transfer.
+        amount: u64,
+        /// Every transaction to payer 0's receiving account: one account
+        /// written by all, which Solana must serialise.
+        hot: bool,
+    },
+}
+
+impl Workload {
+    /// Transaction `seq`'s instruction, from payer `index`.
+    pub(crate) fn instruction(&self, seq: u64, index: usize, payer: &Pubkey) -> Instruction {
+        match self {
+            Self::Transfer {
+                seed,
+                lamports,
+                hot,
+            } => solana_system_interface::instruction::transfer(
+                payer,
+                &keys::receiver(seed, if *hot { 0 } else { seq }),
+                *lamports,
+            ),
+            Self::Token {
+                sources,
+                destinations,
+                amount,
+                hot,
+            } => spl_token_interface::instruction::transfer(
+                &spl_token_interface::id(),
+                &sources[index],
+                &destinations[if *hot { 0 } else { index }],
+                payer,
+                &[],
+                *amount,
+            )
+            .expect("the SPL Token program id is the one it checks for"),
+        }
+    }
+
+    /// Lamports a successful transaction moves from its payer.
+    pub(crate) fn lamports(&self) -> u64 {
+        match self {
+            Self::Transfer { lamports, .. } => *lamports,
+            Self::Token { .. } => 0,
+        }
+    }
+}
+
+/// What the verifier checks of a token run.
+#[derive(Debug, Clone)]
+pub(crate) struct TokenCheck {
+    /// The payers' source token accounts.
+    pub(crate) sources: Vec<Pubkey>,
+    /// What each held after minting.
+    pub(crate) minted: u64,
+    /// Units each successful transaction moves.
+    pub(crate) amount: u64,
+}
+
+/// Creates a mint and, for every payer, a source token account (minted to)
+/// and a destination token account, all paid for by `funder`; waits until
+/// every preparation transaction is confirmed.
+pub(crate) async fn prepare_token(
+    rpc: &RpcClient,
+    url: &str,
+    funder: &Keypair,
+    payers: &[Pubkey],
+    seed: &str,
+    amount: u64,
+    hot: bool,
+) -> Result<(Workload, TokenCheck), SolanaError> {
+    let fail = |what: &str, e: &dyn std::fmt::Display| {
+        SolanaError::Funding(format!(
+            "preparing the token workload at {url}: {what}: {e}"
+        ))
+    };
+    let program = spl_token_interface::id();
+    let base = funder.pubkey();
+    // Accounts are derived from the funder with seeds of this run, so that a
+    // second run against the same validator creates new ones.
+    let run = format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis())
+    );
+    let derived = |tag: &str| -> Result<(String, Pubkey), SolanaError> {
+        let s = format!("{tag}{run}");
+        let key = Pubkey::create_with_seed(&base, &s, &program)
+            .map_err(|e| fail("deriving an account", &e))?;
+        Ok((s, key))
+    };
+    let rent = |len| async move {
+        rpc.get_minimum_balance_for_rent_exemption(len as usize)
+            .await
+            .map_err(|e| fail("getMinimumBalanceForRentExemption", &e))
+    };
+    let (mint_rent, account_rent) = (rent(MINT_LEN).await?, rent(ACCOUNT_LEN).await?);
+    let create = |seed: &str, key: &Pubkey, lamports: u64, space: u64| {
+        solana_system_interface::instruction::create_account_with_seed(
+            &base, key, &base, seed, lamports, space, &program,
+        )
+    };
+    let token_ix = |r: Result<Instruction, _>| r.map_err(|e| fail("building an instruction", &e));
+
+    let (mint_seed, mint) = derived("m")?;
+    let mut batches = vec![vec![
+        create(&mint_seed, &mint, mint_rent, MINT_LEN),
+        token_ix(spl_token_interface::instruction::initialize_mint2(
+            &program, &mint, &base, None, 0,
+        ))?,
+    ]];
+    let (mut sources, mut destinations) = (Vec::new(), Vec::new());
+    for (chunk_index, chunk) in payers.chunks(PAYERS_PER_TX).enumerate() {
+        let mut ixs = Vec::new();
+        for (j, payer) in chunk.iter().enumerate() {
+            let i = chunk_index * PAYERS_PER_TX + j;
+            let (src_seed, src) = derived(&format!("s{i}-"))?;
+            let (dst_seed, dst) = derived(&format!("d{i}-"))?;
+            let receiver = keys::receiver(seed, i as u64);
+            ixs.extend([
+                create(&src_seed, &src, account_rent, ACCOUNT_LEN),
+                token_ix(spl_token_interface::instruction::initialize_account3(
+                    &program, &src, &mint, payer,
+                ))?,
+                create(&dst_seed, &dst, account_rent, ACCOUNT_LEN),
+                token_ix(spl_token_interface::instruction::initialize_account3(
+                    &program, &dst, &mint, &receiver,
+                ))?,
+                token_ix(spl_token_interface::instruction::mint_to(
+                    &program,
+                    &mint,
+                    &src,
+                    &base,
+                    &[],
+                    TOKENS_PER_PAYER,
+                ))?,
+            ]);
+            sources.push(src);
+            destinations.push(dst);
+        }
+        batches.push(ixs);
+    }
+    // The mint first, then every payer's accounts at once.
+    let (first, rest) = batches.split_first().expect("the mint's batch");
+    confirm_all(rpc, funder, std::slice::from_ref(first), &fail).await?;
+    confirm_all(rpc, funder, rest, &fail).await?;
+    Ok((
+        Workload::Token {
+            sources: sources.clone(),
+            destinations,
+            amount,
+            hot,
+        },
+        TokenCheck {
+            sources,
+            minted: TOKENS_PER_PAYER,
+            amount,
+        },
+    ))
+}
+
+/// Sends one transaction per batch of instructions, paid and signed by
+/// `funder`, and waits until all are confirmed without error.
+async fn confirm_all(
+    rpc: &RpcClient,
+    funder: &Keypair,
+    batches: &[Vec<Instruction>],
+    fail: &impl Fn(&str, &dyn std::fmt::Display) -> SolanaError,
+) -> Result<(), SolanaError> {
+    let hash = rpc
+        .get_latest_blockhash()
+        .await
+        .map_err(|e| fail("getLatestBlockhash", &e))?;
+    let mut signatures: Vec<Signature> = Vec::with_capacity(batches.len());
+    for ixs in batches {
+        let tx = Transaction::new_signed_with_payer(ixs, Some(&funder.pubkey()), &[funder], hash);
+        signatures.push(
+            rpc.send_transaction(&tx)
+                .await
+                .map_err(|e| fail("sending a setup transaction", &e))?,
+        );
+    }
+    let deadline = Instant::now() + PREPARE_TIMEOUT;
+    let mut open = signatures;
+    while !open.is_empty() {
+        let mut still = Vec::new();
+        for chunk in open.chunks(256) {
+            let statuses = rpc
+                .get_signature_statuses(chunk)
+                .await
+                .map_err(|e| fail("getSignatureStatuses", &e))?
+                .value;
+            for (sig, status) in chunk.iter().zip(statuses) {
+                match status {
+                    Some(s) if s.satisfies_commitment(CommitmentConfig::confirmed()) => {
+                        if let Some(err) = s.err {
+                            return Err(fail(&format!("setup transaction {sig} failed"), &err));
+                        }
+                    }
+                    _ => still.push(*sig),
+                }
+            }
+        }
+        open = still;
+        if !open.is_empty() {
+            if Instant::now() > deadline {
+                return Err(fail(
+                    "waiting for setup transactions",
+                    &format!(
+                        "{} not confirmed after {} s",
+                        open.len(),
+                        PREPARE_TIMEOUT.as_secs()
+                    ),
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    Ok(())
+}
