@@ -472,25 +472,8 @@ count = 100
 levels = ["included"]
 "#,
     );
-    let out_dir = tmp.path().join("out");
-    let out = support::chainmeter(&[
-        "run",
-        file.to_str().unwrap(),
-        "--out",
-        out_dir.to_str().unwrap(),
-        "--url",
-        anvil.rpc_url(),
-        "-q",
-    ]);
-    assert!(out.status.success(), "{}", support::stderr(&out));
-    let hot = result(&out_dir.join("hot"));
-    let disjoint = result(&out_dir.join("disjoint"));
-    for (r, mode) in [(&hot, "hot"), (&disjoint, "disjoint")] {
-        support::assert_consistent(r);
-        assert_eq!(r.outcomes.landed_ok, 100, "{mode}: {:?}", r.outcomes);
-        assert_eq!(r.scenario["workload"]["writes"], mode);
-        assert!(r.verification.as_ref().is_some_and(|v| v.passed()));
-    }
+    let (hot, disjoint) =
+        support::run_both_modes(&file, Some(anvil.rpc_url()), &tmp.path().join("out"), 100);
     let (h, d) = (
         hot.fees.compute_per_tx.p50,
         disjoint.fees.compute_per_tx.p50,
@@ -502,7 +485,4 @@ levels = ["included"]
         disjoint.levels[0].latency_us.p50
     );
     assert!(h < d, "hot {h} gas, disjoint {d} gas");
-    let table = std::fs::read_to_string(out_dir.join("contention.md")).unwrap();
-    assert!(table.contains("| hot / disjoint |"), "{table}");
-    assert!(table.contains("landed TPS, mean"), "{table}");
 }

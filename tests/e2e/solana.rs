@@ -7,6 +7,20 @@ use serde_json::json;
 
 const VALIDATOR: &str = "solana-test-validator";
 
+/// A validator the test owns, so that the chain can be questioned after a
+/// run attached to it.
+fn own_validator(dir: &std::path::Path) -> chainmeter_localnet::Node {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let binary = locate(BinaryKind::SolanaTestValidator)
+        .expect("scripts/install-solana-test-validator.sh has run");
+    rt.block_on(start_solana_test_validator(
+        &binary,
+        &SolanaOptions::default(),
+        dir,
+    ))
+    .expect("solana-test-validator starts")
+}
+
 /// 200 transfers at a constant rate against a validator the test owns, so that
 /// the chain can be questioned after the run: every transaction lands and
 /// reaches every level in order, the payers' balance decrease equals the
@@ -16,16 +30,7 @@ const VALIDATOR: &str = "solana-test-validator";
 fn transfers_land_and_fees_match_the_chain() {
     let _one_validator = support::serial();
     let tmp = tempfile::tempdir().unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let binary = locate(BinaryKind::SolanaTestValidator)
-        .expect("scripts/install-solana-test-validator.sh has run");
-    let validator = rt
-        .block_on(start_solana_test_validator(
-            &binary,
-            &SolanaOptions::default(),
-            tmp.path(),
-        ))
-        .expect("solana-test-validator starts");
+    let validator = own_validator(tmp.path());
     let url = validator.rpc_url().to_owned();
     let file = scenario(
         tmp.path(),
@@ -182,16 +187,7 @@ fn polled_levels_when_slot_events_are_not_used() {
 fn token_transfers_move_exactly_what_landed() {
     let _one_validator = support::serial();
     let tmp = tempfile::tempdir().unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let binary = locate(BinaryKind::SolanaTestValidator)
-        .expect("scripts/install-solana-test-validator.sh has run");
-    let validator = rt
-        .block_on(start_solana_test_validator(
-            &binary,
-            &SolanaOptions::default(),
-            tmp.path(),
-        ))
-        .expect("solana-test-validator starts");
+    let validator = own_validator(tmp.path());
     let url = validator.rpc_url().to_owned();
     let file = scenario(
         tmp.path(),
@@ -267,22 +263,7 @@ count = 200
 levels = ["processed", "confirmed"]
 "#,
     );
-    let out_dir = tmp.path().join("out");
-    let out = support::chainmeter(&[
-        "run",
-        file.to_str().unwrap(),
-        "--out",
-        out_dir.to_str().unwrap(),
-        "-q",
-    ]);
-    assert!(out.status.success(), "{}", support::stderr(&out));
-    let hot = support::result(&out_dir.join("hot"));
-    let disjoint = support::result(&out_dir.join("disjoint"));
-    for (r, mode) in [(&hot, "hot"), (&disjoint, "disjoint")] {
-        support::assert_consistent(r);
-        assert_eq!(r.outcomes.landed_ok, 200, "{mode}: {:?}", r.outcomes);
-        assert!(r.verification.as_ref().is_some_and(|v| v.passed()));
-    }
+    let (hot, disjoint) = support::run_both_modes(&file, None, &tmp.path().join("out"), 200);
     assert_eq!(
         hot.fees.compute_per_tx.p50,
         disjoint.fees.compute_per_tx.p50
@@ -296,5 +277,4 @@ levels = ["processed", "confirmed"]
         conf(&hot),
         conf(&disjoint)
     );
-    assert!(out_dir.join("contention.md").exists());
 }

@@ -312,17 +312,7 @@ pub(crate) fn interval_log_counts(path: &Path, tag: &str) -> (usize, u64) {
 /// the scenario's own local validator), writing into `out_dir`; asserts that
 /// it completed with consistent outcomes.
 pub(crate) fn run_ok(file: &Path, url: Option<&str>, out_dir: &Path) -> RunResult {
-    let mut args = vec![
-        "run",
-        file.to_str().unwrap(),
-        "--out",
-        out_dir.to_str().unwrap(),
-        "-q",
-    ];
-    if let Some(url) = url {
-        args.extend(["--url", url]);
-    }
-    let out = chainmeter(&args);
+    let out = run_quietly(file, url, out_dir);
     assert!(out.status.success(), "chainmeter failed: {}", stderr(&out));
     let r = result(out_dir);
     assert_eq!(r.status, chainmeter_core::result::RunStatus::Completed);
@@ -348,4 +338,44 @@ pub(crate) fn assert_consistent(r: &RunResult) {
         "every planned transaction has exactly one outcome: {:?}",
         r.outcomes
     );
+}
+
+/// Runs a scenario with `writes = "both"` (against `url` if given) and
+/// returns its hot and disjoint results, each checked: consistent, every
+/// one of `landed` transactions landed, verified, and labelled with its
+/// mode; the side-by-side `contention.md` is written.
+pub(crate) fn run_both_modes(
+    file: &Path,
+    url: Option<&str>,
+    out_dir: &Path,
+    landed: u64,
+) -> (RunResult, RunResult) {
+    let out = run_quietly(file, url, out_dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let [hot, disjoint] = ["hot", "disjoint"].map(|mode| {
+        let r = result(&out_dir.join(mode));
+        assert_consistent(&r);
+        assert_eq!(r.outcomes.landed_ok, landed, "{mode}: {:?}", r.outcomes);
+        assert_eq!(r.scenario["workload"]["writes"], mode);
+        assert!(r.verification.as_ref().is_some_and(|v| v.passed()));
+        r
+    });
+    let table = std::fs::read_to_string(out_dir.join("contention.md")).unwrap();
+    assert!(table.contains("| hot / disjoint |"), "{table}");
+    (hot, disjoint)
+}
+
+/// `chainmeter run FILE --out OUT_DIR -q [--url URL]`.
+fn run_quietly(file: &Path, url: Option<&str>, out_dir: &Path) -> Output {
+    let mut args = vec![
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "-q",
+    ];
+    if let Some(url) = url {
+        args.extend(["--url", url]);
+    }
+    chainmeter(&args)
 }

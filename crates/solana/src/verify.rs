@@ -45,26 +45,16 @@ impl Verifier for SolanaVerifier {
             .clone();
         Box::pin(async move {
             let on_chain = landed_on_chain(&http, &url, &signatures).await?;
-            let mut spent: i128 = 0;
-            for chunk in payers.chunks(ACCOUNTS_PER_CALL) {
-                let keys: Vec<String> = chunk.iter().map(|(k, _)| k.to_string()).collect();
-                let answer = call(
-                    &http,
-                    &url,
-                    "getMultipleAccounts",
-                    json!([keys, {"commitment": "confirmed", "encoding": "base64", "dataSlice": {"offset": 0, "length": 0}}]),
-                )
-                .await?;
-                let accounts = answer
-                    .get("value")
-                    .and_then(Value::as_array)
-                    .filter(|a| a.len() == chunk.len())
-                    .ok_or("getMultipleAccounts: unexpected answer")?;
-                for ((_, before), account) in chunk.iter().zip(accounts) {
+            let keys: Vec<Pubkey> = payers.iter().map(|(k, _)| *k).collect();
+            let accounts = accounts(&http, &url, &keys, 0, 0).await?;
+            let spent: i128 = payers
+                .iter()
+                .zip(&accounts)
+                .map(|((_, before), account)| {
                     let now = account.get("lamports").and_then(Value::as_u64).unwrap_or(0);
-                    spent += i128::from(*before) - i128::from(now);
-                }
-            }
+                    i128::from(*before) - i128::from(now)
+                })
+                .sum();
             let value = i128::from(claimed.landed_ok as i64)
                 * i128::try_from(claimed.value_per_tx).unwrap_or(i128::MAX);
             let landed = claimed.landed_ok + claimed.landed_failed;
@@ -108,33 +98,45 @@ impl Verifier for SolanaVerifier {
     }
 }
 
-/// Token units the payers' source accounts hold less than they were minted.
-async fn tokens_moved(http: &reqwest::Client, url: &str, t: &TokenCheck) -> Result<u128, String> {
-    let mut moved = 0u128;
-    for chunk in t.sources.chunks(ACCOUNTS_PER_CALL) {
-        let keys: Vec<String> = chunk.iter().map(Pubkey::to_string).collect();
-        let answer = call(
+/// `getMultipleAccounts` of `keys` at confirmed commitment, `length` bytes
+/// of data from `offset` (base64), one JSON object (or null) per key.
+async fn accounts(
+    http: &reqwest::Client,
+    url: &str,
+    keys: &[Pubkey],
+    offset: usize,
+    length: usize,
+) -> Result<Vec<Value>, String> {
+    let mut out = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(ACCOUNTS_PER_CALL) {
+        let names: Vec<String> = chunk.iter().map(Pubkey::to_string).collect();
+        let mut answer = call(
             http,
             url,
             "getMultipleAccounts",
-            json!([keys, {"commitment": "confirmed", "encoding": "base64",
-                "dataSlice": {"offset": AMOUNT_OFFSET, "length": 8}}]),
+            json!([names, {"commitment": "confirmed", "encoding": "base64",
+                "dataSlice": {"offset": offset, "length": length}}]),
         )
         .await?;
-        let accounts = answer
-            .get("value")
-            .and_then(Value::as_array)
-            .filter(|a| a.len() == chunk.len())
-            .ok_or("getMultipleAccounts: unexpected answer")?;
-        for account in accounts {
-            let data = account
-                .pointer("/data/0")
-                .and_then(Value::as_str)
-                .and_then(|b| STANDARD.decode(b).ok())
-                .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
-                .ok_or("a source token account is missing or not a token account")?;
-            moved += u128::from(t.minted.saturating_sub(u64::from_le_bytes(data)));
+        match answer.get_mut("value").map(Value::take) {
+            Some(Value::Array(a)) if a.len() == chunk.len() => out.extend(a),
+            _ => return Err("getMultipleAccounts: unexpected answer".into()),
         }
+    }
+    Ok(out)
+}
+
+/// Token units the payers' source accounts hold less than they were minted.
+async fn tokens_moved(http: &reqwest::Client, url: &str, t: &TokenCheck) -> Result<u128, String> {
+    let mut moved = 0u128;
+    for account in accounts(http, url, &t.sources, AMOUNT_OFFSET, 8).await? {
+        let data = account
+            .pointer("/data/0")
+            .and_then(Value::as_str)
+            .and_then(|b| STANDARD.decode(b).ok())
+            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+            .ok_or("a source token account is missing or not a token account")?;
+        moved += u128::from(t.minted.saturating_sub(u64::from_le_bytes(data)));
     }
     Ok(moved)
 }
