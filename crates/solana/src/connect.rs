@@ -7,7 +7,7 @@ use crate::{
     submitter::{LandedSignatures, PendingTxs, RecentBlockhash, SolanaSubmitter},
     tracker::{SlotEvent, Tracker},
     verify::SolanaVerifier,
-    workload::{prepare_token, Workload},
+    workload::{prepare_token, Budget, Workload},
 };
 use chainmeter_core::{
     chain::{FundingProgress, Session, TaskSet},
@@ -21,7 +21,6 @@ use solana_client::{
     rpc_response::SlotUpdate,
 };
 use solana_commitment_config::CommitmentConfig;
-use solana_compute_budget_interface::ComputeBudgetInstruction;
 use solana_sdk::{
     message::Message, pubkey::Pubkey, signature::Keypair, signer::Signer, transaction::Transaction,
 };
@@ -118,8 +117,12 @@ pub async fn connect(cfg: &SolanaConfig) -> Result<Session<SolanaSubmitter>, Sol
         .map(|i| keys::payer(&cfg.seed, i))
         .collect();
     let funder = keys::funder(&cfg.seed);
-    let budget = budget_instructions(cfg);
-    let fee = wait_for_fee(&rpc, url, &funder, &budget).await?;
+    let mut budget = Budget {
+        limit: cfg.compute_unit_limit,
+        price: cfg.compute_unit_price,
+        unique: false,
+    };
+    let fee = wait_for_fee(&rpc, url, &funder, &budget.instructions(0)).await?;
 
     // A new receiver must end up rent-exempt, or the transfer fails.
     let rent = rpc
@@ -161,6 +164,7 @@ pub async fn connect(cfg: &SolanaConfig) -> Result<Session<SolanaSubmitter>, Sol
             (workload, Some(check))
         }
     };
+    budget.unique = workload.repeats();
     let balances = balances(&rpc, url, &pubkeys).await?;
     let records = pubkeys
         .iter()
@@ -362,17 +366,6 @@ async fn subscribe_slots(
     }
 
     Ok(updates_rx)
-}
-
-fn budget_instructions(cfg: &SolanaConfig) -> Vec<solana_sdk::instruction::Instruction> {
-    let mut v = Vec::new();
-    if let Some(limit) = cfg.compute_unit_limit {
-        v.push(ComputeBudgetInstruction::set_compute_unit_limit(limit));
-    }
-    if let Some(price) = cfg.compute_unit_price {
-        v.push(ComputeBudgetInstruction::set_compute_unit_price(price));
-    }
-    v
 }
 
 /// Waits until the node quotes a non-zero fee for a transfer like ours, and returns it.

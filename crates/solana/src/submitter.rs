@@ -2,7 +2,7 @@
 
 use crate::{
     rpc::{self, BatchError},
-    workload::Workload,
+    workload::{Budget, Workload},
 };
 use base64::{engine::general_purpose::STANDARD, Engine};
 use chainmeter_core::{
@@ -11,8 +11,8 @@ use chainmeter_core::{
 };
 use serde_json::{json, Value};
 use solana_sdk::{
-    hash::Hash, instruction::Instruction, message::Message, signature::Keypair,
-    signature::Signature, signer::Signer, transaction::Transaction,
+    hash::Hash, message::Message, signature::Keypair, signature::Signature, signer::Signer,
+    transaction::Transaction,
 };
 use std::{
     collections::HashMap,
@@ -51,8 +51,8 @@ pub struct SolanaSubmitter {
     pub(crate) payers: Vec<Keypair>,
     /// What each transaction does.
     pub(crate) workload: Workload,
-    /// Compute-budget instructions put before every transfer (may be empty).
-    pub(crate) budget: Vec<Instruction>,
+    /// Compute-budget instructions put before every transaction.
+    pub(crate) budget: Budget,
     pub(crate) blockhash: RecentBlockhash,
     pub(crate) pending: PendingTxs,
     /// `sendTransaction` options.
@@ -74,7 +74,7 @@ impl Submitter for SolanaSubmitter {
         let payer = &self.payers[index];
         let (blockhash, last_valid_block_height) =
             *self.blockhash.read().unwrap_or_else(|e| e.into_inner());
-        let mut instructions = self.budget.clone();
+        let mut instructions = self.budget.instructions(seq);
         instructions.push(self.workload.instruction(seq, index, &payer.pubkey()));
         let message = Message::new_with_blockhash(&instructions, Some(&payer.pubkey()), &blockhash);
         let mut tx = Transaction::new_unsigned(message);

@@ -81,12 +81,68 @@ impl Workload {
         }
     }
 
+    /// True when the same payer would sign the same instruction twice.
+    pub(crate) fn repeats(&self) -> bool {
+        match self {
+            Self::Transfer { hot, .. } => *hot,
+            Self::Token { .. } => true,
+        }
+    }
+
     /// Lamports a successful transaction moves from its payer.
     pub(crate) fn lamports(&self) -> u64 {
         match self {
             Self::Transfer { lamports, .. } => *lamports,
             Self::Token { .. } => 0,
         }
+    }
+}
+
+/// Compute units a transaction of one non-budget instruction may use when
+/// it sets no limit: the runtime's default per instruction.
+const DEFAULT_UNIT_LIMIT: u32 = 200_000;
+/// Most compute units the per-transaction variation takes off the limit.
+const UNIQUE_SPAN: u32 = 10_000;
+
+/// The compute-budget instructions put before every transaction.
+///
+/// A workload whose instruction repeats (the same payer sending the same
+/// token amount to the same account, or every payer one receiver) would
+/// sign identical transactions within one blockhash's life: one signature,
+/// and the node drops the copies as already processed. Such workloads get
+/// a compute-unit limit that differs per transaction (up to 10,000 below the
+/// limit asked, or the runtime's default of 200,000), which makes every
+/// transaction distinct at the cost of one compute-budget instruction; its
+/// fee changes only with a priority price (price x limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Budget {
+    /// Compute-unit limit asked for.
+    pub(crate) limit: Option<u32>,
+    /// Compute-unit price, micro-lamports.
+    pub(crate) price: Option<u64>,
+    /// Vary the limit per transaction.
+    pub(crate) unique: bool,
+}
+
+impl Budget {
+    /// The budget instructions of transaction `seq`.
+    pub(crate) fn instructions(&self, seq: u64) -> Vec<Instruction> {
+        use solana_compute_budget_interface::ComputeBudgetInstruction;
+        let limit = if self.unique {
+            let base = self.limit.unwrap_or(DEFAULT_UNIT_LIMIT);
+            let span = UNIQUE_SPAN.min(base / 2).max(1);
+            Some(base - (seq % u64::from(span)) as u32)
+        } else {
+            self.limit
+        };
+        let mut v = Vec::with_capacity(2);
+        if let Some(limit) = limit {
+            v.push(ComputeBudgetInstruction::set_compute_unit_limit(limit));
+        }
+        if let Some(price) = self.price {
+            v.push(ComputeBudgetInstruction::set_compute_unit_price(price));
+        }
+        v
     }
 }
 
@@ -262,4 +318,28 @@ async fn confirm_all(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeating_workload_signs_distinct_transactions() {
+        let budget = Budget {
+            limit: None,
+            price: Some(1_000),
+            unique: true,
+        };
+        let (a, b) = (budget.instructions(0), budget.instructions(1));
+        assert_eq!(a.len(), 2);
+        assert_ne!(a, b, "the same instructions twice");
+        assert_eq!(budget.instructions(0), budget.instructions(10_000));
+        let plain = Budget {
+            unique: false,
+            ..budget
+        };
+        assert_eq!(plain.instructions(0), plain.instructions(1));
+        assert_eq!(plain.instructions(0).len(), 1, "no limit asked, none set");
+    }
 }
