@@ -1,7 +1,8 @@
 //! Level timing by polling, for nodes without slot notifications.
 //!
 //! Every [`POLL_INTERVAL`] the open signatures go to `getSignatureStatuses`,
-//! 256 to a call, all calls and a `getBlockHeight` in one JSON-RPC batch; a
+//! 256 to a call, with a `getBlockHeight`, in JSON-RPC batches sent at once
+//! (each under the RPC server's body limit); a
 //! level is stamped when the response that first shows it arrives, so the
 //! resolution is the interval the loop achieves, which is measured and
 //! reported. Each newly seen slot's block is fetched once for fees and
@@ -261,7 +262,7 @@ impl Poller {
                 "getBlockHeight",
                 json!([{"commitment": "confirmed"}]),
             )));
-        let mut answers = rpc::batch(&self.http, &self.url, calls, POLL_TIMEOUT)
+        let mut answers = rpc::batches(&self.http, &self.url, calls, POLL_TIMEOUT)
             .await
             .map_err(|e| match e {
                 BatchError::Timeout => {

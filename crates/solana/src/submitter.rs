@@ -1,7 +1,7 @@
 //! Signs unique SOL transfers and sends them with `sendTransaction`, in JSON-RPC batches.
 
 use crate::{
-    rpc::{self, BatchError},
+    rpc::{self, BatchError, MAX_REQUEST_BYTES},
     workload::{Budget, Workload},
 };
 use base64::{engine::general_purpose::STANDARD, Engine};
@@ -148,8 +148,6 @@ impl Submitter for SolanaSubmitter {
     }
 }
 
-/// Largest JSON-RPC request body sent: solana's RPC server takes up to 50 KiB.
-const MAX_REQUEST_BYTES: usize = 40 * 1024;
 /// JSON around one `sendTransaction` call besides the transaction itself.
 const SEND_CALL_OVERHEAD: usize = 160;
 

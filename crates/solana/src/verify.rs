@@ -15,9 +15,10 @@ use serde_json::{json, Value};
 use solana_sdk::{pubkey::Pubkey, signature::Signature};
 use std::time::Duration;
 
-/// Signatures per `getSignatureStatuses` call, and calls per HTTP request.
+/// Signatures per `getSignatureStatuses` call, and calls sent at once (in
+/// requests under the RPC server's body limit: one call of 256 is ~23 KiB).
 const PER_CALL: usize = 256;
-const CALLS_PER_REQUEST: usize = 16;
+const CALLS_AT_ONCE: usize = 8;
 /// Accounts per `getMultipleAccounts` call.
 const ACCOUNTS_PER_CALL: usize = 100;
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -149,7 +150,7 @@ async fn landed_on_chain(
 ) -> Result<u64, String> {
     let mut found = 0;
     let chunks: Vec<&[Signature]> = signatures.chunks(PER_CALL).collect();
-    for request in chunks.chunks(CALLS_PER_REQUEST) {
+    for request in chunks.chunks(CALLS_AT_ONCE) {
         let calls = request.iter().map(|chunk| {
             let sigs: Vec<String> = chunk.iter().map(Signature::to_string).collect();
             (
@@ -157,7 +158,7 @@ async fn landed_on_chain(
                 json!([sigs, {"searchTransactionHistory": true}]),
             )
         });
-        let answers = rpc::batch(http, url, calls, TIMEOUT)
+        let answers = rpc::batches(http, url, calls, TIMEOUT)
             .await
             .map_err(|e| format!("getSignatureStatuses: {e:?}"))?;
         for answer in answers {
