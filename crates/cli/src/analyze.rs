@@ -130,9 +130,11 @@ pub(crate) fn compare(args: CompareArgs) -> Result<(), Failure> {
             }
         }
         let intro = format!(
-            "baseline: {}, candidate: {}",
+            "baseline: {} ({}), candidate: {} ({})",
             args.results[0].display(),
-            args.results[1].display()
+            chainmeter_report::markdown::workload(&results[0]),
+            args.results[1].display(),
+            chainmeter_report::markdown::workload(&results[1]),
         );
         let title = format!("chainmeter: {} baseline vs candidate", results[0].chain);
         (title, intro, compare::delta_table(&deltas), regressions)

@@ -77,6 +77,11 @@ fn run_body(r: &RunResult) -> String {
     }
 
     s.push_str("<h2>Summary</h2>");
+    let _ = write!(
+        s,
+        "<p>Workload: {}.</p>",
+        escape(&crate::markdown::workload(r))
+    );
     s.push_str(&crate::markdown::latency_table(r).html());
     let _ = write!(
         s,

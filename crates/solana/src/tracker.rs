@@ -498,6 +498,83 @@ fn first_signature(b64: &str) -> Option<Signature> {
 mod tests {
     use super::*;
 
+    fn tracker() -> (Tracker, mpsc::UnboundedReceiver<ChainEvent>) {
+        let (_updates_tx, updates) = mpsc::unbounded_channel();
+        let (events, rx) = mpsc::unbounded_channel();
+        let t = Tracker::new(
+            reqwest::Client::new(),
+            "http://127.0.0.1:1".into(),
+            updates,
+            events,
+            PendingTxs::default(),
+            LandedSignatures::default(),
+            0,
+        );
+        (t, rx)
+    }
+
+    fn finalized(rx: &mut mpsc::UnboundedReceiver<ChainEvent>) -> Vec<(TxSeq, Instant)> {
+        let mut v = Vec::new();
+        while let Ok(e) = rx.try_recv() {
+            if let ChainEvent::Reached {
+                seq,
+                level: Level::Finalized,
+                at,
+            } = e
+            {
+                v.push((seq, at));
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn a_root_that_jumps_finalizes_every_slot_at_or_below_it_at_its_arrival() {
+        let (mut t, mut rx) = tracker();
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        t.awaiting_root.insert(5, vec![1]);
+        t.awaiting_root.insert(7, vec![2, 3]);
+        t.awaiting_root.insert(9, vec![4]);
+        t.on_event(SlotEvent::Root(3), t0);
+        assert!(finalized(&mut rx).is_empty());
+        // Roots 4..=7 never announced: the jump to 8 finalizes 5 and 7.
+        t.on_event(SlotEvent::Root(8), t0 + ms(400));
+        assert_eq!(
+            finalized(&mut rx),
+            vec![(1, t0 + ms(400)), (2, t0 + ms(400)), (3, t0 + ms(400))]
+        );
+        // An older root arriving late changes nothing.
+        t.on_event(SlotEvent::Root(6), t0 + ms(500));
+        assert!(finalized(&mut rx).is_empty());
+        assert_eq!(t.rooted_at(7), Some(t0 + ms(400)));
+        assert_eq!(t.rooted_at(9), None);
+        t.on_event(SlotEvent::Root(9), t0 + ms(900));
+        assert_eq!(finalized(&mut rx), vec![(4, t0 + ms(900))]);
+    }
+
+    #[test]
+    fn confirmed_slots_are_fetched_once_and_rooted_unconfirmed_ones_too() {
+        let (mut t, _rx) = tracker();
+        let t0 = Instant::now();
+        t.on_event(SlotEvent::Frozen(10), t0);
+        t.on_event(SlotEvent::Confirmed(10), t0);
+        t.on_event(SlotEvent::Confirmed(10), t0);
+        // Slot 11 froze, but its confirmation event was missed.
+        t.on_event(SlotEvent::Frozen(11), t0);
+        t.on_event(SlotEvent::Frozen(12), t0);
+        assert_eq!(
+            t.fetches.iter().map(|f| f.slot).collect::<Vec<_>>(),
+            vec![10]
+        );
+        t.on_event(SlotEvent::Root(11), t0);
+        assert_eq!(
+            t.fetches.iter().map(|f| f.slot).collect::<Vec<_>>(),
+            vec![10, 11],
+            "a rooted slot is fetched even without its confirmation event"
+        );
+    }
+
     #[test]
     fn expiry_waits_for_every_block_up_to_the_last_valid_height() {
         let mut h = Heights::new(100);

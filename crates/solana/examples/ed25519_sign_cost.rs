@@ -1,7 +1,7 @@
 //! Measures what one ed25519 transaction signature costs on this machine,
 //! the yardstick for the harness's CPU per transaction.
 //!
-//! `cargo run --release -p chainmeter-solana --example sign_cost`
+//! `cargo run --release -p chainmeter-solana --example ed25519_sign_cost`
 
 use solana_sdk::{
     hash::Hash, message::Message, pubkey::Pubkey, signature::Keypair, signer::Signer,

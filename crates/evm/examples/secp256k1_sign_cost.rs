@@ -1,7 +1,7 @@
 //! Measures what one secp256k1 transaction signature costs on this machine,
 //! the yardstick for the harness's CPU per transaction.
 //!
-//! `cargo run --release -p chainmeter-evm --example sign_cost`
+//! `cargo run --release -p chainmeter-evm --example secp256k1_sign_cost`
 
 use alloy::{
     consensus::TxEip1559,
