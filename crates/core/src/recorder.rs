@@ -7,7 +7,7 @@ use crate::{
     chain::{ChainEvent, TxSeq},
     histogram::{new_histogram, record, StoredHistogram},
     level::Level,
-    outcome::{Outcome, OutcomeCounts, Reject, UnknownReason},
+    outcome::{Outcome, OutcomeCounts, Reject, RejectClass, UnknownReason},
     result::{ChainView, Fees, LevelLatency, SecondCounts, Throughput, WarmupFees},
 };
 use hdrhistogram::Histogram;
@@ -36,6 +36,9 @@ struct InFlight {
     reached: u8,
     /// Set once the chain said it landed.
     landed: Option<bool>,
+    /// The send call timed out: the request may still have reached the
+    /// node, so the chain may yet show it; rejected only if it never does.
+    timed_out: bool,
 }
 
 #[derive(Debug)]
@@ -181,6 +184,7 @@ impl Recorder {
                 warmup,
                 reached: 0,
                 landed: None,
+                timed_out: false,
             },
         );
     }
@@ -198,14 +202,20 @@ impl Recorder {
 
     /// The send call for `seq` failed (or it could not be signed). A
     /// transaction the chain already showed is not rejected, whatever the
-    /// send call says late (a timeout whose request went through): the
-    /// chain's word wins.
+    /// send call says late: the chain's word wins. A timed-out send stays
+    /// open, since its request may have reached the node: it counts as
+    /// rejected (timeout) only if the chain never shows it.
     pub fn rejected(&mut self, seq: TxSeq, at: Instant, reject: &Reject) {
-        if self
-            .inflight
-            .get(&seq)
-            .is_some_and(|tx| tx.reached != 0 || tx.landed.is_some())
-        {
+        let Some(tx) = self.inflight.get_mut(&seq) else {
+            return;
+        };
+        if tx.reached != 0 || tx.landed.is_some() {
+            return;
+        }
+        if reject.class == RejectClass::Timeout {
+            tx.timed_out = true;
+            self.outcomes
+                .add_example(reject.class.as_str(), &reject.message);
             return;
         }
         if self.inflight.remove(&seq).is_some() {
@@ -377,6 +387,7 @@ impl Recorder {
                 (None, Closing::Drained) if tx.reached != 0 => {
                     Outcome::Unknown(UnknownReason::FeeNotRead)
                 }
+                (None, Closing::Drained) if tx.timed_out => Outcome::Rejected(RejectClass::Timeout),
                 (None, Closing::Drained) => Outcome::Unknown(UnknownReason::NotSeen),
             };
             if tx.landed.is_some() || tx.reached != 0 {
@@ -778,6 +789,28 @@ mod tests {
         r.close(Closing::Drained);
         let o = r.outcomes();
         assert_eq!((o.landed_ok, o.rejected), (2, 0), "{o:?}");
+        assert!(o.is_consistent());
+    }
+
+    #[test]
+    fn a_timed_out_send_stays_open_and_is_rejected_only_if_never_seen() {
+        let (mut r, t0) = recorder(&[Level::Included]);
+        let timeout = Reject {
+            class: RejectClass::Timeout,
+            message: "no answer within 10s".into(),
+        };
+        for seq in 0..2 {
+            r.planned(seq, t0, false);
+            r.sent(seq, t0);
+            r.rejected(seq, t0 + ms(10_000), &timeout);
+        }
+        assert_eq!(r.in_flight(), 2, "the requests may have gone through");
+        // Seq 0's request did reach the node.
+        land(&mut r, 0, t0 + ms(10_500), &[Level::Included]);
+        r.close(Closing::Drained);
+        let o = r.outcomes();
+        assert_eq!((o.landed_ok, o.rejected), (1, 1), "{o:?}");
+        assert_eq!(o.rejected_by_class.get(&RejectClass::Timeout), Some(&1));
         assert!(o.is_consistent());
     }
 

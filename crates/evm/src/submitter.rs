@@ -208,17 +208,20 @@ impl Submitter for EvmSubmitter {
                     n
                 ],
             };
-            // As on Solana: a rejected transaction counts as rejected whatever
-            // becomes of it, so the tracker stops looking for it.
+            // A refused transaction will never be in a block: the tracker
+            // stops looking for it.
             let mut failed = Vec::new();
             {
                 let mut pending = pending.lock().unwrap_or_else(|e| e.into_inner());
                 for (t, r) in batch.iter().zip(&results) {
-                    if r.is_err() {
+                    let Err(reject) = r else { continue };
+                    // A timed-out request may have reached the node: the
+                    // tracker keeps looking for it.
+                    if reject.class != RejectClass::Timeout {
                         pending.remove(&t.hash);
-                        if !failed.contains(&t.sender) {
-                            failed.push(t.sender);
-                        }
+                    }
+                    if !failed.contains(&t.sender) {
+                        failed.push(t.sender);
                     }
                 }
             }

@@ -217,10 +217,11 @@ impl Tracker {
             .map_or(number, |last| (last + 1).min(number));
         for n in first..=number {
             self.fetch_block(n, at, n == number).await?;
+            // Before the next await: once block n's events are out, the run
+            // may end and verify, and it must read state as of n at least.
+            self.scanned.fetch_max(n, Ordering::AcqRel);
         }
         self.last_block = Some(number.max(self.last_block.unwrap_or(0)));
-        self.scanned
-            .store(self.last_block.unwrap_or(0), Ordering::Release);
         if self.finality.is_waiting() {
             let read = self.read_tags().await?;
             let mut out = Vec::new();

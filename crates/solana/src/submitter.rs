@@ -136,10 +136,11 @@ impl Submitter for SolanaSubmitter {
                 .flatten()
                 .collect();
             // A refused transaction will never be seen in a block; one that
-            // timed out counts as rejected whatever becomes of it.
+            // timed out may have reached the node, so the tracker keeps
+            // looking for it until it lands or provably expires.
             let mut pending = pending.lock().unwrap_or_else(|e| e.into_inner());
             for (t, r) in batch.iter().zip(&results) {
-                if r.is_err() {
+                if r.as_ref().is_err_and(|e| e.class != RejectClass::Timeout) {
                     pending.remove(&t.signature);
                 }
             }
