@@ -486,3 +486,50 @@ levels = ["included"]
     );
     assert!(h < d, "hot {h} gas, disjoint {d} gas");
 }
+
+/// The fee market on the EVM: tips from a list, reported per tip. Every
+/// transaction's fee is the chain's (the run verifies the total to the wei),
+/// the buckets add up to what landed, and a higher tip is charged more: at
+/// least gas x tip, rising with the tip.
+#[test]
+fn fee_market_buckets_add_up_and_follow_the_tip() {
+    let _one_validator = support::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let anvil = own_anvil(tmp.path());
+    let file = scenario(
+        tmp.path(),
+        "s.toml",
+        r#"
+name = "e2e-evm-fee-market"
+[accounts]
+count = 8
+[workload.bids]
+list = [1000000000, 2000000000, 4000000000]
+[load]
+rate = 60
+count = 300
+[evm]
+levels = ["included"]
+"#,
+    );
+    let r = support::run_ok(&file, Some(anvil.rpc_url()), &tmp.path().join("out"));
+    support::assert_buckets_add_up(&r, 3);
+    let b = &r.fee_buckets;
+    for bucket in b {
+        let min: u128 = bucket.fee_min.parse().unwrap();
+        assert!(
+            min >= 21_000 * u128::from(bucket.bid[0]),
+            "charged {min} for a tip of {}",
+            bucket.bid[0]
+        );
+        println!(
+            "tip {} wei: {} of {} landed, fee mean {:.0} wei, included p50 {} µs",
+            bucket.bid[0],
+            bucket.landed,
+            bucket.sent,
+            bucket.fee_mean,
+            bucket.levels[0].latency_us.p50
+        );
+    }
+    assert!(b.windows(2).all(|w| w[0].fee_mean < w[1].fee_mean));
+}

@@ -279,3 +279,43 @@ levels = ["processed", "confirmed"]
         conf(&disjoint)
     );
 }
+
+/// The fee market on Solana: compute-unit prices from a list, with a limit
+/// of 1,000 units, reported per price. Every landed transaction was charged
+/// exactly 5,000 lamports plus price x limit (rounded up), and the buckets
+/// add up to what landed.
+#[test]
+fn fee_market_buckets_are_charged_exactly_their_price() {
+    let _one_validator = support::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = scenario(
+        tmp.path(),
+        "s.toml",
+        r#"
+name = "e2e-solana-fee-market"
+[accounts]
+count = 8
+[workload.bids]
+list = [0, 1000, 1000000]
+[load]
+rate = 60
+count = 300
+[solana]
+levels = ["processed", "confirmed"]
+compute_unit_limit = 1000
+"#,
+    );
+    let r = support::run_ok(&file, None, &tmp.path().join("out"));
+    support::assert_buckets_add_up(&r, 3);
+    let b = &r.fee_buckets;
+    for bucket in b {
+        let price = u128::from(bucket.bid[0]);
+        let expected = 5_000 + (price * 1_000).div_ceil(1_000_000);
+        println!(
+            "price {price} µlamports/CU: {} of {} landed, fee {}, confirmed p50 {} µs",
+            bucket.landed, bucket.sent, bucket.fee_min, bucket.levels[1].latency_us.p50
+        );
+        assert_eq!(bucket.fee_min, expected.to_string());
+        assert_eq!(bucket.fee_max, expected.to_string());
+    }
+}

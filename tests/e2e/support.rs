@@ -379,3 +379,12 @@ fn run_quietly(file: &Path, url: Option<&str>, out_dir: &Path) -> Output {
     }
     chainmeter(&args)
 }
+
+/// The fee market's buckets, one per bid, add up to the measured sends and
+/// to what landed.
+pub(crate) fn assert_buckets_add_up(r: &RunResult, buckets: usize) {
+    let b = &r.fee_buckets;
+    assert_eq!(b.len(), buckets);
+    assert_eq!(b.iter().map(|b| b.sent).sum::<u64>(), r.load.measured_sent);
+    assert_eq!(b.iter().map(|b| b.landed).sum::<u64>(), r.outcomes.landed());
+}

@@ -335,6 +335,7 @@ async fn run_target(
                 workload: scenario.workload,
                 value: scenario.value,
                 hot: scenario.writes == Writes::Hot,
+                bids: scenario.bids.clone(),
                 priority_fee: *priority_fee,
                 allow_mainnet: args.allow_mainnet,
                 funding_progress: funding_progress(args.quiet),
@@ -364,6 +365,7 @@ async fn run_target(
                 workload: scenario.workload,
                 value: scenario.value,
                 hot: scenario.writes == Writes::Hot,
+                bids: scenario.bids.clone(),
                 planned: Schedule::new(scenario.load, 0).upper_bound(),
                 skip_preflight: *skip_preflight,
                 max_retries: *max_retries,
@@ -495,6 +497,7 @@ impl TargetRun<'_> {
             seed: seed_number(&scenario.seed),
             drain: target.drain(scenario.load.drain_timeout),
             verify: !self.no_verify,
+            bids: scenario.bids.clone(),
         };
         let planned = Schedule::new(scenario.load, plan.seed).len_hint();
         eprintln!("timing: {}", session.tracking.method);

@@ -5,6 +5,7 @@
 //! the chain's tracker sees into the [`recorder`], which becomes a
 //! [`result::RunResult`]. This crate knows no chain library.
 
+pub mod bids;
 pub mod chain;
 pub mod histogram;
 pub mod level;

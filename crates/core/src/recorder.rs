@@ -8,7 +8,7 @@ use crate::{
     histogram::{new_histogram, record, StoredHistogram},
     level::Level,
     outcome::{Outcome, OutcomeCounts, Reject, RejectClass, UnknownReason},
-    result::{ChainView, Fees, LevelLatency, SecondCounts, Throughput, WarmupFees},
+    result::{ChainView, FeeBucket, Fees, LevelLatency, SecondCounts, Throughput, WarmupFees},
 };
 use hdrhistogram::Histogram;
 use std::{
@@ -39,6 +39,21 @@ struct InFlight {
     /// The send call timed out: the request may still have reached the
     /// node, so the chain may yet show it; rejected only if it never does.
     timed_out: bool,
+    /// Its fee-market bucket, if the run has bids.
+    bucket: Option<usize>,
+}
+
+/// One fee-market bucket's figures (measured window only).
+#[derive(Debug)]
+struct Bucket {
+    bid: (u64, u64),
+    sent: u64,
+    landed: u64,
+    fee_total: u128,
+    fee_range: Option<(u128, u128)>,
+    /// Latency to the weakest and the strongest recorded level.
+    first: Histogram<u64>,
+    last: Histogram<u64>,
 }
 
 #[derive(Debug)]
@@ -73,6 +88,8 @@ pub struct Recorder {
     warmup_fee_total: u128,
     /// Time between a polling tracker's polls.
     poll_interval: Histogram<u64>,
+    /// Fee-market buckets, when the run has bids.
+    buckets: Vec<Bucket>,
     timeline: Vec<SecondCounts>,
     warmup_sent: u64,
     measured_sent: u64,
@@ -145,6 +162,7 @@ impl Recorder {
             warmup_landed: 0,
             warmup_fee_total: 0,
             poll_interval: new_histogram(),
+            buckets: Vec::new(),
             timeline: Vec::new(),
             warmup_sent: 0,
             measured_sent: 0,
@@ -168,13 +186,36 @@ impl Recorder {
         &mut self.timeline[t as usize]
     }
 
-    /// Transaction `seq`, intended for `sched`, is about to be signed and sent.
-    pub fn planned(&mut self, seq: TxSeq, sched: Instant, warmup: bool) {
+    /// Reports outcomes and latency per fee-market bucket; `bids` holds
+    /// each bucket's lowest and highest bid, in bucket order.
+    pub fn with_buckets(mut self, bids: &[(u64, u64)]) -> Self {
+        self.buckets = bids
+            .iter()
+            .map(|&bid| Bucket {
+                bid,
+                sent: 0,
+                landed: 0,
+                fee_total: 0,
+                fee_range: None,
+                first: new_histogram(),
+                last: new_histogram(),
+            })
+            .collect();
+        self
+    }
+
+    /// Transaction `seq`, intended for `sched`, is about to be signed and
+    /// sent; `bucket` is its fee-market bucket, if the run has bids.
+    pub fn planned(&mut self, seq: TxSeq, sched: Instant, warmup: bool, bucket: Option<usize>) {
         self.second(sched).offered += 1;
         if warmup {
             self.warmup_sent += 1;
         } else {
             self.measured_sent += 1;
+        }
+        let bucket = bucket.filter(|&b| b < self.buckets.len() && !warmup);
+        if let Some(b) = bucket {
+            self.buckets[b].sent += 1;
         }
         self.inflight.insert(
             seq,
@@ -185,6 +226,7 @@ impl Recorder {
                 reached: 0,
                 landed: None,
                 timed_out: false,
+                bucket,
             },
         );
     }
@@ -251,11 +293,14 @@ impl Recorder {
                 } else {
                     record(&mut self.fee, u64::try_from(fee).unwrap_or(u64::MAX));
                     self.fee_total += fee;
-                    self.fee_range = Some(
-                        self.fee_range
-                            .map_or((fee, fee), |(lo, hi)| (lo.min(fee), hi.max(fee))),
-                    );
+                    self.fee_range = Some(widen(self.fee_range, fee));
                     record(&mut self.compute, compute);
+                    if let Some(b) = tx.bucket {
+                        let b = &mut self.buckets[b];
+                        b.landed += 1;
+                        b.fee_total += fee;
+                        b.fee_range = Some(widen(b.fee_range, fee));
+                    }
                 }
                 if let Some(e) = error {
                     self.outcomes.add_example("landed_failed", e);
@@ -313,11 +358,21 @@ impl Recorder {
             return;
         }
         tx.reached |= bit;
-        let (sched, send, warmup) = (tx.sched, tx.send, tx.warmup);
+        let (sched, send, warmup, bucket) = (tx.sched, tx.send, tx.warmup, tx.bucket);
         if index == 0 {
             self.second(at).landed += 1;
         }
         if !warmup {
+            if let Some(b) = bucket {
+                let latency = at.saturating_duration_since(sched).as_micros() as u64;
+                let b = &mut self.buckets[b];
+                if self.recorded.first().is_some_and(|h| h.level == level) {
+                    record(&mut b.first, latency);
+                }
+                if self.recorded.last().is_some_and(|h| h.level == level) {
+                    record(&mut b.last, latency);
+                }
+            }
             if let Some(h) = self.recorded.iter_mut().find(|h| h.level == level) {
                 let latency = at.saturating_duration_since(sched).as_micros() as u64;
                 record(&mut h.latency, latency);
@@ -521,6 +576,36 @@ impl Recorder {
         self.fee_total + self.warmup_fee_total
     }
 
+    /// The fee market's buckets (empty without bids).
+    pub fn fee_buckets(&self) -> Vec<FeeBucket> {
+        let (Some(first), Some(last)) = (self.recorded.first(), self.recorded.last()) else {
+            return Vec::new();
+        };
+        self.buckets
+            .iter()
+            .map(|b| FeeBucket {
+                bid: [b.bid.0, b.bid.1],
+                sent: b.sent,
+                landed: b.landed,
+                fee_min: b.fee_range.map_or(0, |r| r.0).to_string(),
+                fee_max: b.fee_range.map_or(0, |r| r.1).to_string(),
+                fee_mean: if b.landed > 0 {
+                    b.fee_total as f64 / b.landed as f64
+                } else {
+                    0.0
+                },
+                levels: [(first.level, &b.first), (last.level, &b.last)]
+                    .into_iter()
+                    .map(|(level, h)| LevelLatency {
+                        level,
+                        latency_us: StoredHistogram::from_histogram(h),
+                        service_latency_us: StoredHistogram::from_histogram(&new_histogram()),
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
     /// The interval a polling tracker achieved, if it reported one.
     pub fn poll_interval(&self) -> Option<StoredHistogram> {
         (!self.poll_interval.is_empty())
@@ -536,6 +621,11 @@ impl Recorder {
             blocks: self.blocks,
         }
     }
+}
+
+/// `range` widened to hold `fee`.
+fn widen(range: Option<(u128, u128)>, fee: u128) -> (u128, u128) {
+    range.map_or((fee, fee), |(lo, hi)| (lo.min(fee), hi.max(fee)))
 }
 
 #[cfg(test)]
@@ -571,7 +661,7 @@ mod tests {
     #[test]
     fn latency_is_measured_from_the_intended_send_time() {
         let (mut r, t0) = recorder(ChainKind::Evm.levels());
-        r.planned(0, t0, false);
+        r.planned(0, t0, false, None);
         r.sent(0, t0 + ms(100)); // late by 100 ms
         land(&mut r, 0, t0 + ms(600), ChainKind::Evm.levels());
         let levels = r.levels();
@@ -595,7 +685,7 @@ mod tests {
     #[test]
     fn completes_at_the_strongest_recorded_level_only() {
         let (mut r, t0) = recorder(&[Level::Included, Level::Safe]);
-        r.planned(0, t0, false);
+        r.planned(0, t0, false, None);
         r.sent(0, t0);
         land(&mut r, 0, t0 + ms(10), &[Level::Included]);
         assert_eq!(r.in_flight(), 1, "safe not reached yet");
@@ -611,7 +701,7 @@ mod tests {
     #[test]
     fn warmup_is_counted_but_not_measured() {
         let (mut r, t0) = recorder(&[Level::Included]);
-        r.planned(0, t0, true);
+        r.planned(0, t0, true, None);
         r.sent(0, t0);
         land(&mut r, 0, t0 + ms(10), &[Level::Included]);
         assert_eq!(r.levels()[0].latency_us.count, 0);
@@ -623,7 +713,7 @@ mod tests {
     fn every_transaction_gets_exactly_one_outcome() {
         let (mut r, t0) = recorder(&[Level::Included]);
         for seq in 0..6 {
-            r.planned(seq, t0, false);
+            r.planned(seq, t0, false, None);
             r.sent(seq, t0);
         }
         land(&mut r, 0, t0 + ms(5), &[Level::Included]);
@@ -685,8 +775,8 @@ mod tests {
     #[test]
     fn abort_makes_open_transactions_unknown() {
         let (mut r, t0) = recorder(&[Level::Included]);
-        r.planned(0, t0, false);
-        r.planned(1, t0, false);
+        r.planned(0, t0, false, None);
+        r.planned(1, t0, false, None);
         r.close(Closing::Aborted);
         assert_eq!(r.outcomes().unknown, 2);
         assert_eq!(
@@ -701,7 +791,7 @@ mod tests {
         let (mut r, t0) = recorder(&[Level::Included]);
         for seq in 0..30u64 {
             let at = t0 + ms(seq * 100);
-            r.planned(seq, at, false);
+            r.planned(seq, at, false, None);
             r.sent(seq, at);
             land(&mut r, seq, at + ms(50), &[Level::Included]);
         }
@@ -747,7 +837,7 @@ mod tests {
     fn fees_cover_the_measured_window_and_the_warmup_is_apart() {
         let (mut r, t0) = recorder(&[Level::Included]);
         for (seq, warmup) in [(0, true), (1, true), (2, false)] {
-            r.planned(seq, t0, warmup);
+            r.planned(seq, t0, warmup, None);
             r.sent(seq, t0);
             land(&mut r, seq, t0 + ms(10), &[Level::Included]);
         }
@@ -764,10 +854,10 @@ mod tests {
     #[test]
     fn a_late_reject_of_a_landed_transaction_is_ignored() {
         let (mut r, t0) = recorder(&[Level::Included]);
-        r.planned(0, t0, false);
+        r.planned(0, t0, false, None);
         r.sent(0, t0);
         land(&mut r, 0, t0 + ms(10), &[Level::Included]);
-        r.planned(1, t0, false);
+        r.planned(1, t0, false, None);
         r.sent(1, t0);
         r.apply(&ChainEvent::Reached {
             seq: 1,
@@ -800,7 +890,7 @@ mod tests {
             message: "no answer within 10s".into(),
         };
         for seq in 0..2 {
-            r.planned(seq, t0, false);
+            r.planned(seq, t0, false, None);
             r.sent(seq, t0);
             r.rejected(seq, t0 + ms(10_000), &timeout);
         }
@@ -815,10 +905,41 @@ mod tests {
     }
 
     #[test]
+    fn fee_buckets_count_the_measured_window_by_bid() {
+        let (r, t0) = recorder(&[Level::Included, Level::Finalized]);
+        let mut r = r.with_buckets(&[(1, 1), (5, 5)]);
+        r.planned(0, t0, true, Some(1)); // warm-up: not in a bucket
+        r.planned(1, t0, false, Some(0));
+        r.planned(2, t0, false, Some(1));
+        r.planned(3, t0, false, Some(1));
+        for seq in [0, 1, 2] {
+            r.sent(seq, t0);
+            land(
+                &mut r,
+                seq,
+                t0 + ms(10),
+                &[Level::Included, Level::Finalized],
+            );
+        }
+        let b = r.fee_buckets();
+        assert_eq!((b[0].sent, b[0].landed), (1, 1));
+        assert_eq!((b[1].sent, b[1].landed), (2, 1));
+        assert_eq!(b[1].fee_min, "21000");
+        assert_eq!(b[1].levels.len(), 2);
+        assert_eq!(b[1].levels[1].level, Level::Finalized);
+        assert_eq!(b[1].levels[1].latency_us.count, 1);
+        assert_eq!(
+            b.iter().map(|b| b.landed).sum::<u64>(),
+            r.fees("wei").per_tx.count,
+            "the buckets add up to the measured landed"
+        );
+    }
+
+    #[test]
     fn drained_landed_transactions_short_of_a_level_are_reported() {
         let (mut r, t0) = recorder(&[Level::Included, Level::Finalized]);
         for seq in 0..3 {
-            r.planned(seq, t0, false);
+            r.planned(seq, t0, false, None);
             r.sent(seq, t0);
             land(&mut r, seq, t0 + ms(10), &[Level::Included]);
         }

@@ -17,7 +17,8 @@ use std::{collections::BTreeMap, path::Path};
 /// - 1: the first format.
 /// - 2: `status` may be `incomplete`; `verification`; `fees.warmup`;
 ///   `outcomes.unknown_by_reason`; `tracking.achieved_interval_us`;
-///   `submitter` counters. Version 1 files still read (the new fields empty).
+///   `submitter` counters; `fee_buckets`. Version 1 files still read (the
+///   new fields empty).
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// One run of one scenario against one chain.
@@ -65,6 +66,31 @@ pub struct RunResult {
     /// What the submitter counted besides outcomes, e.g. `nonce_resyncs`.
     #[serde(default)]
     pub submitter: BTreeMap<String, u64>,
+    /// The fee market, when the scenario set bids: one entry per bid bucket,
+    /// the measured window's transactions only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fee_buckets: Vec<FeeBucket>,
+}
+
+/// The transactions that bid within one range, and what it bought them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FeeBucket {
+    /// Lowest and highest bid of the bucket (equal for a list or levels):
+    /// EVM tip in wei per gas, Solana compute-unit price in micro-lamports.
+    pub bid: [u64; 2],
+    /// Transactions planned with such a bid.
+    pub sent: u64,
+    /// Of them, landed.
+    pub landed: u64,
+    /// Fee each landed one was charged, read from the chain (smallest
+    /// unit): exact min, max and mean.
+    pub fee_min: String,
+    /// See `fee_min`.
+    pub fee_max: String,
+    /// See `fee_min`.
+    pub fee_mean: f64,
+    /// Latency to the weakest and the strongest recorded level.
+    pub levels: Vec<LevelLatency>,
 }
 
 /// The run's own figures beside the same figures read from the chain.

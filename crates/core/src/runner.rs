@@ -6,6 +6,7 @@
 //! its lateness is part of its latency, measured from the intended time.
 
 use crate::{
+    bids::Bids,
     chain::{ChainEvent, Claimed, Session, Submitter, TxSeq},
     level::{ChainKind, Level},
     outcome::{Reject, RejectClass},
@@ -53,6 +54,8 @@ pub struct RunPlan {
     pub drain: Duration,
     /// Check the run's figures against the chain after the drain.
     pub verify: bool,
+    /// The fee market's bids, when the scenario sets them.
+    pub bids: Option<Bids>,
 }
 
 /// How long a verification may take before it is given up.
@@ -140,7 +143,8 @@ pub async fn run<S: Submitter, W: std::io::Write>(
         &plan.levels,
         start,
         (plan.load.warmup, window_end),
-    );
+    )
+    .with_buckets(&plan.bids.as_ref().map(Bids::buckets).unwrap_or_default());
     let mut serializer = V2DeflateSerializer::new();
     let mut hlog = interval_log.as_mut().and_then(|w| {
         IntervalLogWriterBuilder::new()
@@ -196,7 +200,8 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                 let mut seqs = Vec::new();
                 let mut batch = Vec::new();
                 while let Some(p) = schedule.next_if(|p| start + p.at <= now) {
-                    recorder.planned(p.seq, start + p.at, p.warmup);
+                    let bucket = plan.bids.as_ref().map(|b| b.for_tx(p.seq).1);
+                    recorder.planned(p.seq, start + p.at, p.warmup, bucket);
                     last_sched = p.at;
                     match session.submitter.sign(p.seq) {
                         Ok(signed) => {
@@ -384,6 +389,7 @@ impl Finished {
             tracking: self.tracking,
             harness: self.usage,
             senders: self.senders,
+            fee_buckets: r.fee_buckets(),
             verification: self.verification,
             submitter: self
                 .submitter
@@ -510,6 +516,7 @@ mod tests {
             seed: 1,
             drain: Duration::from_millis(drain_ms),
             verify: true,
+            bids: None,
         }
     }
 

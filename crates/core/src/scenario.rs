@@ -5,7 +5,10 @@
 //! turns it into a [`Scenario`] whose types admit no invalid value. Every error
 //! names the file, line, column and field.
 
-use crate::level::{ChainKind, Level};
+use crate::{
+    bids::{Bids, BidsFile},
+    level::{ChainKind, Level},
+};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::{
     fmt,
@@ -172,6 +175,11 @@ pub struct WorkloadFile {
     /// disjoint, and reported side by side with their ratio).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub writes: Option<Writes>,
+    /// The fee market: what each transaction bids as its priority price
+    /// (EVM tip in wei per gas; Solana compute-unit price in micro-lamports),
+    /// from a list or a range; outcomes and latency are reported per bid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bids: Option<Spanned<BidsFile>>,
 }
 
 /// Which accounts a workload's transactions write.
@@ -220,6 +228,7 @@ impl Default for WorkloadFile {
             kind: default_workload_kind(),
             value: default_value(),
             writes: None,
+            bids: None,
         }
     }
 }
@@ -401,6 +410,8 @@ pub struct Scenario {
     pub value: u64,
     /// Which accounts the transactions write.
     pub writes: Writes,
+    /// Each transaction's priority bid, when the scenario sets a fee market.
+    pub bids: Option<Bids>,
     /// The offered load.
     pub load: Load,
     /// The chains to run against, in file order (EVM first, then Solana).
@@ -801,6 +812,38 @@ impl Validator<'_> {
             drain_timeout: file.load.drain_timeout.map(|d| d.0),
         };
 
+        let bids = match &file.workload.bids {
+            None => None,
+            Some(b) => {
+                let bids = b
+                    .get_ref()
+                    .check()
+                    .map_err(|(field, why)| self.error(b.span(), field, why))?;
+                let priced = [
+                    (
+                        "evm.priority_fee",
+                        file.evm
+                            .as_ref()
+                            .is_some_and(|e| e.get_ref().priority_fee.is_some()),
+                    ),
+                    (
+                        "solana.compute_unit_price",
+                        file.solana
+                            .as_ref()
+                            .is_some_and(|s| s.get_ref().compute_unit_price.is_some()),
+                    ),
+                ];
+                if let Some((field, _)) = priced.iter().find(|(_, set)| *set) {
+                    return Err(self.error(
+                        b.span(),
+                        field,
+                        "workload.bids sets the price of every transaction; remove this one",
+                    ));
+                }
+                Some(bids)
+            }
+        };
+
         let mut targets = Vec::new();
         if let Some(evm) = &mut file.evm {
             let span = evm.span();
@@ -855,6 +898,7 @@ impl Validator<'_> {
             workload: *file.workload.kind.get_ref(),
             value: file.workload.value,
             writes,
+            bids,
             load,
             targets,
             prices,
@@ -1289,6 +1333,36 @@ block_time = "2s"
         // 152 blocks of blockhash validity at 0.4 s, x 1.5, + 10 s.
         let d = sol.targets[0].drain(None).as_secs_f64();
         assert!((d - 101.2).abs() < 0.01, "{d}");
+    }
+
+    #[test]
+    fn fee_market_bids_are_checked_with_their_place() {
+        let e = err(
+            "name = \"t\"\n[workload.bids]\nrange = [5, 1]\n[load]\nrate = 1\ncount = 1\n[evm]\n",
+        );
+        assert!(
+            e.starts_with("s.toml:2:1: workload.bids.range: [5, 1]: the lowest bid comes first"),
+            "{e}"
+        );
+        let e = err("name = \"t\"\n[workload.bids]\nlist = [1, 2]\n[load]\nrate = 1\ncount = 1\n[solana]\ncompute_unit_price = 5\n");
+        assert!(
+            e.contains("solana.compute_unit_price: workload.bids sets the price"),
+            "{e}"
+        );
+        let ok = parse(
+            "name = \"t\"\n[workload.bids]\nrange = [0, 100]\ndistribution = \"uniform\"\nbins = 4\n[load]\nrate = 1\ncount = 1\n[evm]\n",
+            "s",
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            ok.bids,
+            Some(Bids::Uniform {
+                lo: 0,
+                hi: 100,
+                bins: 4
+            })
+        );
     }
 
     #[test]

@@ -17,6 +17,7 @@ use alloy::{
     transports::TransportError,
 };
 use chainmeter_core::{
+    bids::Bids,
     chain::{FundingProgress, Session, TaskSet},
     result::{SenderRecord, Tracking},
     scenario::WorkloadKind,
@@ -56,6 +57,8 @@ pub struct EvmConfig {
     pub value: u64,
     /// Every transaction writes one receiver (contention's hot mode).
     pub hot: bool,
+    /// Per-transaction tips (the fee market), in place of `priority_fee`.
+    pub bids: Option<Bids>,
     /// Tip per gas, wei.
     pub priority_fee: u64,
     /// Allow running against a public mainnet.
@@ -225,6 +228,7 @@ pub async fn connect(cfg: &EvmConfig) -> Result<Session<EvmSubmitter>, EvmError>
             chain_id,
             workload: workload.clone(),
             priority_fee: cfg.priority_fee.into(),
+            bids: cfg.bids.clone(),
             base_fee,
             pending,
             resync: Arc::new(NonceResync::new(addresses.clone())),

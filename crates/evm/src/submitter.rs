@@ -11,6 +11,7 @@ use alloy::{
     transports::{RpcError, TransportError},
 };
 use chainmeter_core::{
+    bids::Bids,
     chain::{Submitter, TxSeq},
     outcome::{Reject, RejectClass},
 };
@@ -123,6 +124,8 @@ pub struct EvmSubmitter {
     /// What each transaction does.
     pub(crate) workload: Workload,
     pub(crate) priority_fee: u128,
+    /// Per-transaction tips (the fee market), in place of `priority_fee`.
+    pub(crate) bids: Option<Bids>,
     /// Base fee of the latest head, kept current by the tracker.
     pub(crate) base_fee: Arc<AtomicU64>,
     /// Signed transactions the tracker has not yet seen in a block, by hash.
@@ -154,12 +157,16 @@ impl Submitter for EvmSubmitter {
         // full blocks of base-fee growth; the chain charges only what it uses.
         let base_fee = u128::from(self.base_fee.load(Ordering::Relaxed));
         let call = self.workload.build(seq);
+        let tip = self
+            .bids
+            .as_ref()
+            .map_or(self.priority_fee, |b| u128::from(b.for_tx(seq).0));
         let mut tx = TxEip1559 {
             chain_id: self.chain_id,
             nonce: sender.nonce,
             gas_limit: call.gas_limit,
-            max_fee_per_gas: base_fee * 2 + self.priority_fee,
-            max_priority_fee_per_gas: self.priority_fee,
+            max_fee_per_gas: base_fee * 2 + tip,
+            max_priority_fee_per_gas: tip,
             to: call.to,
             value: call.value,
             access_list: Default::default(),

@@ -101,6 +101,16 @@ fn run_body(r: &RunResult) -> String {
     s.push_str(&throughput_chart(r));
     s.push_str("<h2>Fees</h2>");
     s.push_str(&fee_chart(r));
+    if !r.fee_buckets.is_empty() {
+        let _ = write!(
+            s,
+            "<h2>Fee market</h2><p>Latency from the intended send time against the mean fee each bid's landed transactions were charged (bid = {}, offered {:.0} tx/s). On one local validator below its capacity a higher bid may buy nothing: this is what was measured.</p>",
+            crate::markdown::bid_unit(r),
+            r.load.rate_per_s
+        );
+        s.push_str(&fee_market_chart(r));
+        s.push_str(&crate::markdown::fee_market_table(r).html());
+    }
 
     let o = &r.outcomes;
     s.push_str("<h2>Outcomes</h2><table><tr><th>outcome</th><th>transactions</th></tr>");
@@ -348,6 +358,87 @@ fn throughput_chart(r: &RunResult) -> String {
         H - PAD + 14.0,
         t.len()
     );
+    s.push_str("</svg>");
+    s
+}
+
+/// Latency (p50 and p99 of the weakest and strongest level) against the
+/// fee charged, one point per bid bucket, in bucket order.
+fn fee_market_chart(r: &RunResult) -> String {
+    let buckets = &r.fee_buckets;
+    let mut s = String::new();
+    let series: Vec<(String, Vec<u64>)> = [0usize, 1]
+        .iter()
+        .flat_map(|&i| {
+            let name = buckets
+                .first()
+                .and_then(|b| b.levels.get(i))
+                .map_or_else(String::new, |l| l.level.to_string());
+            [
+                (
+                    format!("{name} p50"),
+                    buckets
+                        .iter()
+                        .map(move |b| b.levels.get(i).map_or(0, |l| l.latency_us.p50))
+                        .collect(),
+                ),
+                (
+                    format!("{name} p99"),
+                    buckets
+                        .iter()
+                        .map(move |b| b.levels.get(i).map_or(0, |l| l.latency_us.p99))
+                        .collect(),
+                ),
+            ]
+        })
+        .collect();
+    let y_max = nice_max(
+        series
+            .iter()
+            .flat_map(|(_, v)| v.iter().map(|&us| us as f64 / 1e3))
+            .fold(0.0, f64::max),
+    );
+    frame(
+        &mut s,
+        &format!("fee charged per transaction, mean ({})", r.fees.unit),
+        "latency",
+        y_max,
+        " ms",
+    );
+    let (pw, ph) = (W - PAD - 10.0, H - 2.0 * PAD);
+    let n = buckets.len().max(2) as f64 - 1.0;
+    let x = |k: usize| PAD + pw * k as f64 / n;
+    for (k, b) in buckets.iter().enumerate() {
+        let _ = write!(
+            s,
+            "<text x=\"{:.1}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">{}</text>",
+            x(k),
+            H - PAD + 14.0,
+            short(b.fee_mean)
+        );
+    }
+    for (i, (name, values)) in series.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        let points: Vec<String> = values
+            .iter()
+            .enumerate()
+            .map(|(k, &us)| {
+                format!(
+                    "{:.1},{:.1}",
+                    x(k),
+                    (H - PAD) - ph * (us as f64 / 1e3) / y_max
+                )
+            })
+            .collect();
+        let _ = write!(
+            s,
+            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/><text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"{color}\">{}</text>",
+            points.join(" "),
+            W - 140.0,
+            PAD + 14.0 * (i as f64 + 1.0),
+            escape(name)
+        );
+    }
     s.push_str("</svg>");
     s
 }

@@ -36,6 +36,72 @@ pub fn latency_table(r: &RunResult) -> Table {
     }
 }
 
+/// The fee market, bucket by bucket: what each bid bought, from the fee
+/// each transaction was charged.
+pub fn fee_market_table(r: &RunResult) -> Table {
+    let first = r
+        .levels
+        .first()
+        .map_or("first level".into(), |l| l.level.to_string());
+    let last = r
+        .levels
+        .last()
+        .map_or("last level".into(), |l| l.level.to_string());
+    let header = vec![
+        "bid".to_owned(),
+        "sent".to_owned(),
+        "landed".to_owned(),
+        "fee charged, mean (min-max)".to_owned(),
+        format!("{first} p50 / p99"),
+        format!("{last} p50 / p99"),
+    ];
+    let rows = r
+        .fee_buckets
+        .iter()
+        .map(|b| {
+            let bid = if b.bid[0] == b.bid[1] {
+                b.bid[0].to_string()
+            } else {
+                format!("{}-{}", b.bid[0], b.bid[1])
+            };
+            let pct = if b.sent > 0 {
+                100.0 * b.landed as f64 / b.sent as f64
+            } else {
+                0.0
+            };
+            let lat = |i: usize| {
+                b.levels.get(i).map_or("-".to_owned(), |l| {
+                    format!(
+                        "{} / {}",
+                        micros(l.latency_us.p50),
+                        micros(l.latency_us.p99)
+                    )
+                })
+            };
+            vec![
+                bid,
+                b.sent.to_string(),
+                format!("{} ({pct:.1}%)", b.landed),
+                format!(
+                    "{:.0} ({}-{}) {}",
+                    b.fee_mean, b.fee_min, b.fee_max, r.fees.unit
+                ),
+                lat(0),
+                lat(b.levels.len().saturating_sub(1)),
+            ]
+        })
+        .collect();
+    Table { header, rows }
+}
+
+/// What a fee-market bid is on `r`'s chain.
+pub fn bid_unit(r: &RunResult) -> &'static str {
+    match r.chain {
+        chainmeter_core::ChainKind::Evm => "tip in wei per gas",
+        chainmeter_core::ChainKind::Solana => "compute-unit price in micro-lamports",
+    }
+}
+
 /// The run's workload and its parameters, from the scenario as run.
 pub fn workload(r: &RunResult) -> String {
     let w = &r.scenario["workload"];
@@ -150,6 +216,16 @@ pub fn run_summary(r: &RunResult) -> String {
         f.total,
         f.unit,
     );
+
+    if !r.fee_buckets.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n**Fee market** (bid = {}; the measured window, offered {:.0} tx/s: on one local validator below its capacity a higher bid may buy nothing, and this says what was measured, not what a network would do):\n\n{}",
+            bid_unit(r),
+            r.load.rate_per_s,
+            fee_market_table(r).markdown()
+        );
+    }
 
     let c = &r.chain_view;
     let _ = writeln!(

@@ -10,6 +10,7 @@ use crate::{
     workload::{prepare_token, Budget, Workload},
 };
 use chainmeter_core::{
+    bids::Bids,
     chain::{FundingProgress, Session, TaskSet},
     result::{SenderRecord, Tracking},
     scenario::WorkloadKind,
@@ -62,6 +63,8 @@ pub struct SolanaConfig {
     pub value: u64,
     /// Every transaction writes one receiver (contention's hot mode).
     pub hot: bool,
+    /// Per-transaction compute-unit prices (the fee market).
+    pub bids: Option<Bids>,
     /// Transactions the run will send (for funding), if known.
     pub planned: u64,
     /// `skipPreflight`.
@@ -120,6 +123,7 @@ pub async fn connect(cfg: &SolanaConfig) -> Result<Session<SolanaSubmitter>, Sol
     let mut budget = Budget {
         limit: cfg.compute_unit_limit,
         price: cfg.compute_unit_price,
+        bids: cfg.bids.clone(),
         unique: false,
     };
     let fee = wait_for_fee(&rpc, url, &funder, &budget.instructions(0)).await?;

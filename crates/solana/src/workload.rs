@@ -5,6 +5,7 @@
 //! `instruction` is called once per transaction on the send path.
 
 use crate::{error::SolanaError, keys};
+use chainmeter_core::bids::Bids;
 use solana_client::nonblocking::rpc_client::RpcClient;
 use solana_commitment_config::CommitmentConfig;
 use solana_sdk::{
@@ -114,12 +115,14 @@ const UNIQUE_SPAN: u32 = 10_000;
 /// limit asked, or the runtime's default of 200,000), which makes every
 /// transaction distinct at the cost of one compute-budget instruction; its
 /// fee changes only with a priority price (price x limit).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Budget {
     /// Compute-unit limit asked for.
     pub(crate) limit: Option<u32>,
     /// Compute-unit price, micro-lamports.
     pub(crate) price: Option<u64>,
+    /// Per-transaction prices (the fee market), in place of `price`.
+    pub(crate) bids: Option<Bids>,
     /// Vary the limit per transaction.
     pub(crate) unique: bool,
 }
@@ -139,7 +142,11 @@ impl Budget {
         if let Some(limit) = limit {
             v.push(ComputeBudgetInstruction::set_compute_unit_limit(limit));
         }
-        if let Some(price) = self.price {
+        let price = match &self.bids {
+            Some(b) => Some(b.for_tx(seq).0),
+            None => self.price,
+        };
+        if let Some(price) = price {
             v.push(ComputeBudgetInstruction::set_compute_unit_price(price));
         }
         v
@@ -329,6 +336,7 @@ mod tests {
         let budget = Budget {
             limit: None,
             price: Some(1_000),
+            bids: None,
             unique: true,
         };
         let (a, b) = (budget.instructions(0), budget.instructions(1));
@@ -337,7 +345,7 @@ mod tests {
         assert_eq!(budget.instructions(0), budget.instructions(10_000));
         let plain = Budget {
             unique: false,
-            ..budget
+            ..budget.clone()
         };
         assert_eq!(plain.instructions(0), plain.instructions(1));
         assert_eq!(plain.instructions(0).len(), 1, "no limit asked, none set");
