@@ -498,6 +498,7 @@ impl TargetRun<'_> {
             drain: target.drain(scenario.load.drain_timeout),
             verify: !self.no_verify,
             bids: scenario.bids.clone(),
+            senders: scenario.accounts.get(),
         };
         let planned = Schedule::new(scenario.load, plan.seed).len_hint();
         eprintln!("timing: {}", session.tracking.method);

@@ -3,9 +3,12 @@
 //!
 //! A bid is the chain's priority price: on the EVM the EIP-1559 tip (wei per
 //! gas), on Solana the compute-unit price (micro-lamports per unit). Bids
-//! are a pure function of the transaction's sequence number, so the
-//! submitter (which signs the bid) and the recorder (which buckets the
-//! outcome) agree without talking, and a run can be repeated.
+//! belong to senders: every transaction of a sender bids the same, because
+//! on the EVM a sender's transactions are ordered by nonce, and a high bid
+//! queued behind the same sender's low bids could buy nothing. A sender's
+//! bid is a pure function of its index, so the submitter (which signs the
+//! bid) and the recorder (which buckets the outcome) agree without talking,
+//! and a run can be repeated.
 
 use serde::{Deserialize, Serialize};
 
@@ -35,29 +38,32 @@ pub enum Bids {
     },
 }
 
-/// A 64-bit mix of `seq` (SplitMix64's finalizer): bids spread over time
-/// without a pattern a chain could line up with.
-fn mix(seq: u64) -> u64 {
-    let mut z = seq.wrapping_add(0x9e37_79b9_7f4a_7c15);
+/// A 64-bit mix of `sender` (SplitMix64's finalizer): uniform draws that
+/// do not follow the senders' order.
+fn mix(sender: u64) -> u64 {
+    let mut z = sender.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
 }
 
 impl Bids {
-    /// Transaction `seq`'s bid and bucket.
-    pub fn for_tx(&self, seq: u64) -> (u64, usize) {
-        let r = mix(seq);
+    /// The bid and bucket of sender `sender` (every transaction it sends):
+    /// senders take the bids of a list or levels in turn, so every bid has
+    /// senders as long as there are as many senders as bids; a uniform
+    /// distribution is drawn from, one draw per sender.
+    pub fn for_sender(&self, sender: u64) -> (u64, usize) {
         match self {
             Self::List(bids) => {
-                let i = (r % bids.len() as u64) as usize;
+                let i = (sender % bids.len() as u64) as usize;
                 (bids[i], i)
             }
             Self::Levels { lo, hi, levels } => {
-                let i = r % u64::from(*levels);
+                let i = sender % u64::from(*levels);
                 (lo + (hi - lo) * i / u64::from(levels - 1), i as usize)
             }
             Self::Uniform { lo, hi, bins } => {
+                let r = mix(sender);
                 let span = hi - lo;
                 let bid = lo + if span == 0 { 0 } else { r % (span + 1) };
                 let bin = if span == 0 {
@@ -207,10 +213,10 @@ mod tests {
             let buckets = bids.buckets();
             let mut counts = vec![0u32; buckets.len()];
             for seq in 0..4_000 {
-                let (bid, bucket) = bids.for_tx(seq);
+                let (bid, bucket) = bids.for_sender(seq);
                 let (from, to) = buckets[bucket];
                 assert!((from..=to).contains(&bid), "{bids:?}: {bid} in {bucket}");
-                assert_eq!(bids.for_tx(seq), (bid, bucket), "deterministic");
+                assert_eq!(bids.for_sender(seq), (bid, bucket), "deterministic");
                 counts[bucket] += 1;
             }
             let expected = 4_000 / buckets.len() as u32;

@@ -56,6 +56,8 @@ pub struct RunPlan {
     pub verify: bool,
     /// The fee market's bids, when the scenario sets them.
     pub bids: Option<Bids>,
+    /// Senders: transaction `seq` is sent by sender `seq % senders`.
+    pub senders: u32,
 }
 
 /// How long a verification may take before it is given up.
@@ -200,7 +202,8 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                 let mut seqs = Vec::new();
                 let mut batch = Vec::new();
                 while let Some(p) = schedule.next_if(|p| start + p.at <= now) {
-                    let bucket = plan.bids.as_ref().map(|b| b.for_tx(p.seq).1);
+                    let sender = p.seq % u64::from(plan.senders.max(1));
+                    let bucket = plan.bids.as_ref().map(|b| b.for_sender(sender).1);
                     recorder.planned(p.seq, start + p.at, p.warmup, bucket);
                     last_sched = p.at;
                     match session.submitter.sign(p.seq) {
@@ -517,6 +520,7 @@ mod tests {
             drain: Duration::from_millis(drain_ms),
             verify: true,
             bids: None,
+            senders: 1,
         }
     }
 

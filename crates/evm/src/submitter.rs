@@ -157,10 +157,9 @@ impl Submitter for EvmSubmitter {
         // full blocks of base-fee growth; the chain charges only what it uses.
         let base_fee = u128::from(self.base_fee.load(Ordering::Relaxed));
         let call = self.workload.build(seq);
-        let tip = self
-            .bids
-            .as_ref()
-            .map_or(self.priority_fee, |b| u128::from(b.for_tx(seq).0));
+        let tip = self.bids.as_ref().map_or(self.priority_fee, |b| {
+            u128::from(b.for_sender(index as u64).0)
+        });
         let mut tx = TxEip1559 {
             chain_id: self.chain_id,
             nonce: sender.nonce,

@@ -365,30 +365,34 @@ fn throughput_chart(r: &RunResult) -> String {
 /// Latency (p50 and p99 of the weakest and strongest level) against the
 /// fee charged, one point per bid bucket, in bucket order.
 fn fee_market_chart(r: &RunResult) -> String {
-    let buckets = &r.fee_buckets;
+    // Buckets where nothing landed have no fee to place them at: the table
+    // says so; the chart leaves them out.
+    let buckets: Vec<_> = r.fee_buckets.iter().filter(|b| b.landed > 0).collect();
     let mut s = String::new();
-    let series: Vec<(String, Vec<u64>)> = [0usize, 1]
+    let level_count = buckets.first().map_or(0, |b| b.levels.len());
+    // One level recorded: the weakest and the strongest are the same.
+    let shown: Vec<usize> =
+        if level_count > 1 && buckets[0].levels[0].level != buckets[0].levels[1].level {
+            vec![0, 1]
+        } else {
+            vec![0]
+        };
+    let series: Vec<(String, Vec<u64>)> = shown
         .iter()
         .flat_map(|&i| {
             let name = buckets
                 .first()
                 .and_then(|b| b.levels.get(i))
                 .map_or_else(String::new, |l| l.level.to_string());
+            let pick = |f: fn(&chainmeter_core::histogram::StoredHistogram) -> u64| {
+                buckets
+                    .iter()
+                    .map(|b| b.levels.get(i).map_or(0, |l| f(&l.latency_us)))
+                    .collect::<Vec<_>>()
+            };
             [
-                (
-                    format!("{name} p50"),
-                    buckets
-                        .iter()
-                        .map(move |b| b.levels.get(i).map_or(0, |l| l.latency_us.p50))
-                        .collect(),
-                ),
-                (
-                    format!("{name} p99"),
-                    buckets
-                        .iter()
-                        .map(move |b| b.levels.get(i).map_or(0, |l| l.latency_us.p99))
-                        .collect(),
-                ),
+                (format!("{name} p50"), pick(|h| h.p50)),
+                (format!("{name} p99"), pick(|h| h.p99)),
             ]
         })
         .collect();
@@ -432,8 +436,19 @@ fn fee_market_chart(r: &RunResult) -> String {
             .collect();
         let _ = write!(
             s,
-            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/><text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"{color}\">{}</text>",
-            points.join(" "),
+            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/>",
+            points.join(" ")
+        );
+        for p in &points {
+            let (px, py) = p.split_once(',').unwrap_or(("0", "0"));
+            let _ = write!(
+                s,
+                "<circle cx=\"{px}\" cy=\"{py}\" r=\"3\" fill=\"{color}\"/>"
+            );
+        }
+        let _ = write!(
+            s,
+            "<text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"{color}\">{}</text>",
             W - 140.0,
             PAD + 14.0 * (i as f64 + 1.0),
             escape(name)

@@ -47,14 +47,17 @@ pub fn fee_market_table(r: &RunResult) -> Table {
         .levels
         .last()
         .map_or("last level".into(), |l| l.level.to_string());
-    let header = vec![
+    let one_level = first == last;
+    let mut header = vec![
         "bid".to_owned(),
         "sent".to_owned(),
         "landed".to_owned(),
         "fee charged, mean (min-max)".to_owned(),
         format!("{first} p50 / p99"),
-        format!("{last} p50 / p99"),
     ];
+    if !one_level {
+        header.push(format!("{last} p50 / p99"));
+    }
     let rows = r
         .fee_buckets
         .iter()
@@ -69,26 +72,35 @@ pub fn fee_market_table(r: &RunResult) -> Table {
             } else {
                 0.0
             };
-            let lat = |i: usize| {
-                b.levels.get(i).map_or("-".to_owned(), |l| {
+            let lat = |i: usize| match b.levels.get(i) {
+                Some(l) if l.latency_us.count > 0 => {
                     format!(
                         "{} / {}",
                         micros(l.latency_us.p50),
                         micros(l.latency_us.p99)
                     )
-                })
+                }
+                _ => "none reached it".to_owned(),
             };
-            vec![
-                bid,
-                b.sent.to_string(),
-                format!("{} ({pct:.1}%)", b.landed),
+            let fee = if b.landed > 0 {
                 format!(
                     "{:.0} ({}-{}) {}",
                     b.fee_mean, b.fee_min, b.fee_max, r.fees.unit
-                ),
+                )
+            } else {
+                "none landed".to_owned()
+            };
+            let mut row = vec![
+                bid,
+                b.sent.to_string(),
+                format!("{} ({pct:.1}%)", b.landed),
+                fee,
                 lat(0),
-                lat(b.levels.len().saturating_sub(1)),
-            ]
+            ];
+            if !one_level {
+                row.push(lat(b.levels.len().saturating_sub(1)));
+            }
+            row
         })
         .collect();
     Table { header, rows }

@@ -183,3 +183,33 @@ fn merged_timelines_align_to_the_millisecond_and_the_peak_stays_in_the_window() 
         m.throughput.landed_peak_1s
     );
 }
+
+#[test]
+fn the_fee_market_is_tabled_and_charted_without_empty_buckets() {
+    use chainmeter_core::result::FeeBucket;
+    let mut r = fixture("evm-a.json");
+    let level = r.levels[0].clone();
+    let bucket = |bid: u64, landed: u64| FeeBucket {
+        bid: [bid, bid],
+        sent: 100,
+        landed,
+        fee_min: (21_000 * bid).to_string(),
+        fee_max: (21_000 * bid).to_string(),
+        fee_mean: (21_000 * bid) as f64,
+        levels: vec![level.clone(), level.clone()],
+    };
+    r.fee_buckets = vec![bucket(1, 0), bucket(2, 100), bucket(4, 100)];
+    let md = markdown::run_summary(&r);
+    assert!(
+        md.contains("**Fee market** (bid = tip in wei per gas"),
+        "{md}"
+    );
+    assert!(md.contains("| 1 | 100 | 0 (0.0%) | none landed |"), "{md}");
+    let page = chainmeter_report::html::run_page(&r);
+    assert!(page.contains("<h2>Fee market</h2>"));
+    // Two buckets landed: two points per series, one series per percentile
+    // (the weakest and strongest level are the same level here).
+    let chart = &page[page.find("<h2>Fee market</h2>").unwrap()..];
+    let chart = &chart[..chart.find("</svg>").unwrap()];
+    assert_eq!(chart.matches("<circle").count(), 4, "{chart}");
+}

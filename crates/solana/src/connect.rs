@@ -126,7 +126,7 @@ pub async fn connect(cfg: &SolanaConfig) -> Result<Session<SolanaSubmitter>, Sol
         bids: cfg.bids.clone(),
         unique: false,
     };
-    let fee = wait_for_fee(&rpc, url, &funder, &budget.instructions(0)).await?;
+    let fee = wait_for_fee(&rpc, url, &funder, &budget.instructions(0, 0)).await?;
 
     // A new receiver must end up rent-exempt, or the transfer fails.
     let rent = rpc

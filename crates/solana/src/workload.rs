@@ -128,8 +128,8 @@ pub(crate) struct Budget {
 }
 
 impl Budget {
-    /// The budget instructions of transaction `seq`.
-    pub(crate) fn instructions(&self, seq: u64) -> Vec<Instruction> {
+    /// The budget instructions of transaction `seq`, sent by payer `payer`.
+    pub(crate) fn instructions(&self, seq: u64, payer: usize) -> Vec<Instruction> {
         use solana_compute_budget_interface::ComputeBudgetInstruction;
         let limit = if self.unique {
             let base = self.limit.unwrap_or(DEFAULT_UNIT_LIMIT);
@@ -143,7 +143,7 @@ impl Budget {
             v.push(ComputeBudgetInstruction::set_compute_unit_limit(limit));
         }
         let price = match &self.bids {
-            Some(b) => Some(b.for_tx(seq).0),
+            Some(b) => Some(b.for_sender(payer as u64).0),
             None => self.price,
         };
         if let Some(price) = price {
@@ -339,15 +339,19 @@ mod tests {
             bids: None,
             unique: true,
         };
-        let (a, b) = (budget.instructions(0), budget.instructions(1));
+        let (a, b) = (budget.instructions(0, 0), budget.instructions(1, 0));
         assert_eq!(a.len(), 2);
         assert_ne!(a, b, "the same instructions twice");
-        assert_eq!(budget.instructions(0), budget.instructions(10_000));
+        assert_eq!(budget.instructions(0, 0), budget.instructions(10_000, 0));
         let plain = Budget {
             unique: false,
             ..budget.clone()
         };
-        assert_eq!(plain.instructions(0), plain.instructions(1));
-        assert_eq!(plain.instructions(0).len(), 1, "no limit asked, none set");
+        assert_eq!(plain.instructions(0, 0), plain.instructions(1, 0));
+        assert_eq!(
+            plain.instructions(0, 0).len(),
+            1,
+            "no limit asked, none set"
+        );
     }
 }
