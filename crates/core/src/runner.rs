@@ -60,6 +60,13 @@ pub struct RunPlan {
     pub senders: u32,
 }
 
+/// The runner's clock: the monotonic clock, read through tokio so that a
+/// test can pause and advance it (`tokio::time::pause`); outside such a
+/// test it is `Instant::now()`.
+pub fn clock() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
 /// How long a verification may take before it is given up.
 const VERIFY_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -134,7 +141,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
 ) -> Finished {
     let started_at = OffsetDateTime::now_utc();
     let usage_before = ProcessUsage::now();
-    let start = Instant::now();
+    let start = clock();
     let window_end = match plan.load.end {
         End::After(d) => plan.load.warmup + d,
         // Unknown until the last send; corrected below.
@@ -176,7 +183,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
 
     let status = loop {
         if drain_deadline.is_none() && schedule.peek().is_none() {
-            drain_deadline = Some(Instant::now() + plan.drain);
+            drain_deadline = Some(clock() + plan.drain);
             usage_at_last_send = Some(ProcessUsage::now());
         }
         if drain_deadline.is_some() && batches_in_flight == 0 && recorder.in_flight() == 0 {
@@ -198,7 +205,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                 done.record(&mut recorder);
             }
             _ = sleep_until(next_due.unwrap_or(start).into()), if may_send => {
-                let now = Instant::now();
+                let now = clock();
                 let mut seqs = Vec::new();
                 let mut batch = Vec::new();
                 while let Some(p) = schedule.next_if(|p| start + p.at <= now) {
@@ -211,7 +218,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                             seqs.push(p.seq);
                             batch.push(signed);
                         }
-                        Err(reject) => recorder.rejected(p.seq, Instant::now(), &reject),
+                        Err(reject) => recorder.rejected(p.seq, clock(), &reject),
                     }
                     if batch.len() == MAX_BATCH {
                         break;
@@ -220,7 +227,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                 if batch.is_empty() {
                     continue;
                 }
-                let at = Instant::now();
+                let at = clock();
                 for &seq in &seqs {
                     recorder.sent(seq, at);
                 }
@@ -229,7 +236,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                 batches_in_flight += 1;
                 tokio::spawn(async move {
                     let mut results = send.await;
-                    let at = Instant::now();
+                    let at = clock();
                     // A submitter that answers short is a bug; never lose a transaction to it.
                     results.resize_with(seqs.len(), || {
                         Err(Reject { class: RejectClass::Build, message: "submitter returned no result".into() })
@@ -238,7 +245,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                 });
             }
             _ = ticker.tick() => {
-                let now = Instant::now();
+                let now = clock();
                 progress(&recorder.progress(now));
                 if let Some(log) = hlog.as_mut() {
                     interval_start = write_interval(log, &mut recorder, interval_start, now - start);
@@ -263,7 +270,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
         recorder.set_window_end(last_sched + plan.load.rate.interval());
     }
     if let Some(log) = hlog.as_mut() {
-        write_interval(log, &mut recorder, interval_start, start.elapsed());
+        write_interval(log, &mut recorder, interval_start, clock() - start);
     }
     drop(hlog);
     let aborted = matches!(status, RunStatus::Aborted { .. });
@@ -276,7 +283,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
         RunStatus::Completed if !missing.is_empty() => RunStatus::Incomplete { missing },
         other => other,
     };
-    progress(&recorder.progress(Instant::now()));
+    progress(&recorder.progress(clock()));
     let usage_after = ProcessUsage::now();
 
     // While the node still runs, and before the session's tasks stop.
@@ -420,11 +427,16 @@ mod tests {
     };
     use std::sync::{Arc, Mutex};
 
+    /// A chain whose send calls take `send_time`, and that shows each
+    /// transaction at every level of `levels` `delay` after its send
+    /// returned, then its fee (1,000) landed. Its clock is the runner's, so
+    /// a paused tokio clock makes it exact.
     #[derive(Debug)]
     struct FakeChain {
         events: mpsc::UnboundedSender<ChainEvent>,
-        /// Levels the fake reports for each transaction.
         levels: &'static [Level],
+        delay: Duration,
+        send_time: Duration,
     }
 
     impl Submitter for FakeChain {
@@ -439,21 +451,27 @@ mod tests {
             batch: Vec<TxSeq>,
         ) -> impl Future<Output = Vec<Result<(), Reject>>> + Send + 'static {
             let (events, levels) = (self.events.clone(), self.levels);
+            let (delay, send_time) = (self.delay, self.send_time);
             async move {
-                for &seq in &batch {
-                    for &level in levels {
-                        let at = Instant::now();
-                        let _ = events.send(ChainEvent::Reached { seq, level, at });
+                tokio::time::sleep(send_time).await;
+                let n = batch.len();
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    for seq in batch {
+                        for &level in levels {
+                            let at = clock();
+                            let _ = events.send(ChainEvent::Reached { seq, level, at });
+                        }
+                        let _ = events.send(ChainEvent::Landed {
+                            seq,
+                            success: true,
+                            fee: 1_000,
+                            compute: 21_000,
+                            error: None,
+                        });
                     }
-                    let _ = events.send(ChainEvent::Landed {
-                        seq,
-                        success: true,
-                        fee: 1_000,
-                        compute: 21_000,
-                        error: None,
-                    });
-                }
-                batch.iter().map(|_| Ok(())).collect()
+                });
+                vec![Ok(()); n]
             }
         }
     }
@@ -485,12 +503,24 @@ mod tests {
         verifier: Option<Box<dyn Verifier>>,
     ) -> Session<FakeChain> {
         let (events, rx) = mpsc::unbounded_channel();
+        let submitter = FakeChain {
+            events,
+            levels: reports,
+            delay: Duration::ZERO,
+            send_time: Duration::ZERO,
+        };
+        fake_session(submitter, rx, verifier)
+    }
+
+    /// A session of a fake chain whose tracker events come through `events`.
+    fn fake_session<S: Submitter>(
+        submitter: S,
+        events: mpsc::UnboundedReceiver<ChainEvent>,
+        verifier: Option<Box<dyn Verifier>>,
+    ) -> Session<S> {
         Session {
-            submitter: FakeChain {
-                events,
-                levels: reports,
-            },
-            events: rx,
+            submitter,
+            events,
             tracking: Tracking {
                 method: "fake".into(),
                 resolution_us: 0,
@@ -577,5 +607,55 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(finished.recorder.outcomes().landed_ok, 5);
+    }
+
+    async fn slow_run(delay_ms: u64, send_ms: u64, drain_ms: u64) -> Finished {
+        let (events, rx) = mpsc::unbounded_channel();
+        let submitter = FakeChain {
+            events,
+            levels: &[Level::Included],
+            delay: Duration::from_millis(delay_ms),
+            send_time: Duration::from_millis(send_ms),
+        };
+        let session = fake_session(submitter, rx, None);
+        let mut p = plan(100, 0, vec![Level::Included], drain_ms);
+        p.load.rate = Rate::new(10.0).unwrap();
+        run(session, p, std::future::pending(), |_| {}, None::<Vec<u8>>).await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn on_a_paused_clock_latency_is_exactly_what_the_chain_took() {
+        // 100 sends at 10 tx/s: 10 s of schedule, in no time at all.
+        let finished = slow_run(500, 0, 5_000).await;
+        assert_eq!(finished.status, RunStatus::Completed);
+        let l = &finished.recorder.levels()[0].latency_us;
+        assert_eq!(l.count, 100);
+        assert!((499_000..=501_000).contains(&l.min), "{l:?}");
+        assert!((499_000..=501_000).contains(&l.max), "{l:?}");
+        let (from, to) = finished.recorder.window();
+        assert_eq!(to - from, Duration::from_secs(10));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_sender_that_falls_behind_shows_its_lag_as_latency() {
+        // Sends take 10 s, so after 64 batches in flight (6.4 s) the sender
+        // waits; at 10 s the first batch returns and the 36 sends due since
+        // 6.4 s go out at once. The lag (up to 3.6 s) counts in latency from
+        // the intended time, not in service latency from the send.
+        let finished = slow_run(500, 10_000, 30_000).await;
+        assert_eq!(finished.status, RunStatus::Completed);
+        let lag = finished.recorder.send_lag();
+        assert!((3_590_000..=3_610_000).contains(&lag.max), "{lag:?}");
+        let levels = finished.recorder.levels();
+        let (latency, service) = (&levels[0].latency_us, &levels[0].service_latency_us);
+        assert_eq!(latency.count, 100);
+        assert!(
+            (14_090_000..=14_110_000).contains(&latency.max),
+            "{latency:?}"
+        );
+        assert!(
+            (10_490_000..=10_510_000).contains(&service.max),
+            "{service:?}"
+        );
     }
 }
