@@ -48,7 +48,13 @@ impl Verifier for EvmVerifier {
         let block = self.scanned.load(Ordering::Acquire);
         let token = self.token;
         Box::pin(async move {
-            let at = BlockNumberOrTag::Number(block);
+            // No block read yet (a run over before its first head): block 0
+            // predates the funding, so the latest state stands in.
+            let at = if block == 0 {
+                BlockNumberOrTag::Latest
+            } else {
+                BlockNumberOrTag::Number(block)
+            };
             let (mut nonces, mut spent, mut moved) = (0u64, U256::ZERO, U256::ZERO);
             for chunk in senders.chunks(PER_BATCH) {
                 let err = |e| format!("reading senders at block {block}: {}", classify(e).message);
@@ -113,9 +119,14 @@ impl Verifier for EvmVerifier {
                 });
             }
             Ok(Verification {
-                method: format!(
-                    "senders' nonces and balances at block {block}, the last block the tracker read"
-                ),
+                method: if block == 0 {
+                    "senders' nonces and balances at the latest block (the tracker had read none)"
+                        .to_owned()
+                } else {
+                    format!(
+                        "senders' nonces and balances at block {block}, the last block the tracker read"
+                    )
+                },
                 checks,
                 error: None,
             })
