@@ -1,0 +1,324 @@
+//! The scenario file as written: TOML mirrored exactly, unknown fields
+//! refused, every value kept with its place in the file.
+
+use crate::{bids::BidsFile, level::Level};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::time::Duration;
+use toml::Spanned;
+
+/// A duration written the human way in scenario files: `"500ms"`, `"30s"`, `"2m"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct HumanDuration(pub Duration);
+
+impl<'de> Deserialize<'de> for HumanDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        humantime::parse_duration(&s)
+            .map(HumanDuration)
+            .map_err(|e| {
+                serde::de::Error::custom(format!(
+                    "invalid duration {s:?} ({e}); write it like \"500ms\", \"30s\" or \"2m\""
+                ))
+            })
+    }
+}
+
+impl Serialize for HumanDuration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(self.0).to_string())
+    }
+}
+
+impl std::str::FromStr for HumanDuration {
+    type Err = humantime::DurationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        humantime::parse_duration(s).map(HumanDuration)
+    }
+}
+
+/// The scenario file exactly as written. See `scenarios/` for documented examples.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Short name; used in result directory names.
+    pub name: Spanned<String>,
+    /// What the scenario measures, in a sentence or two.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Sender accounts.
+    #[serde(default)]
+    pub accounts: AccountsFile,
+    /// What each transaction does.
+    #[serde(default)]
+    pub workload: WorkloadFile,
+    /// When transactions are sent.
+    pub load: LoadFile,
+    /// Run against an EVM chain (anvil, or attach to a URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evm: Option<Spanned<EvmFile>>,
+    /// Run against Solana (solana-test-validator, or attach to a URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub solana: Option<Spanned<SolanaFile>>,
+    /// Prices used to express fees in USD; never fetched, always given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prices: Option<PricesFile>,
+}
+
+/// `[accounts]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountsFile {
+    /// How many sender accounts to derive and fund (default 32).
+    #[serde(default = "default_account_count")]
+    pub count: Spanned<u32>,
+    /// Seed the sender and receiver keys are derived from (default "chainmeter").
+    #[serde(default = "default_seed")]
+    pub seed: String,
+}
+
+fn default_account_count() -> Spanned<u32> {
+    Spanned::new(0..0, 32)
+}
+fn default_seed() -> String {
+    "chainmeter".to_owned()
+}
+
+impl Default for AccountsFile {
+    fn default() -> Self {
+        Self {
+            count: default_account_count(),
+            seed: default_seed(),
+        }
+    }
+}
+
+/// `[workload]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadFile {
+    /// `"transfer"` (native coin to a distinct receiver per transaction) or
+    /// `"token"` (ERC-20 / SPL Token transfers).
+    #[serde(default = "default_workload_kind")]
+    pub kind: Spanned<WorkloadKind>,
+    /// Amount sent per transaction, in the smallest unit: wei or lamports
+    /// for `transfer`, token units for `token`. Default 1.
+    ///
+    /// On Solana a new receiver must end up rent-exempt, so the Solana submitter
+    /// raises the value to the rent-exempt minimum and records that it did.
+    #[serde(default = "default_value")]
+    pub value: u64,
+    /// Which accounts (storage slots) the transactions write: `"disjoint"`
+    /// (each its own receiver, the default), `"hot"` (every transaction the
+    /// same receiver), or `"both"` (the run is made twice, hot then
+    /// disjoint, and reported side by side with their ratio).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writes: Option<Writes>,
+    /// The fee market: what each transaction bids as its priority price
+    /// (EVM tip in wei per gas; Solana compute-unit price in micro-lamports),
+    /// from a list or a range; outcomes and latency are reported per bid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bids: Option<Spanned<BidsFile>>,
+}
+
+/// Which accounts a workload's transactions write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Writes {
+    /// Every transaction writes its own receiver.
+    Disjoint,
+    /// Every transaction writes one receiver: Solana must serialise them,
+    /// the EVM executes in order either way.
+    Hot,
+    /// Hot, then disjoint, side by side.
+    Both,
+}
+
+impl Writes {
+    /// The name as in scenario and result files.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Disjoint => "disjoint",
+            Self::Hot => "hot",
+            Self::Both => "both",
+        }
+    }
+
+    /// The modes a run makes, in order.
+    pub fn modes(self) -> &'static [Writes] {
+        match self {
+            Self::Both => &[Writes::Hot, Writes::Disjoint],
+            Self::Hot => &[Writes::Hot],
+            Self::Disjoint => &[Writes::Disjoint],
+        }
+    }
+}
+
+fn default_workload_kind() -> Spanned<WorkloadKind> {
+    Spanned::new(0..0, WorkloadKind::Transfer)
+}
+fn default_value() -> u64 {
+    1
+}
+
+impl Default for WorkloadFile {
+    fn default() -> Self {
+        Self {
+            kind: default_workload_kind(),
+            value: default_value(),
+            writes: None,
+            bids: None,
+        }
+    }
+}
+
+/// What each transaction does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkloadKind {
+    /// A native-coin transfer to a receiver that is new for every transaction.
+    Transfer,
+    /// A token transfer: ERC-20 `transfer` to a receiver new for every
+    /// transaction on the EVM; SPL Token `transfer` from each payer's token
+    /// account to a receiving account of its own on Solana. chainmeter
+    /// creates the token and mints to every sender before the clock starts.
+    Token,
+}
+
+impl WorkloadKind {
+    /// The kind's name as in scenario and result files.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Transfer => "transfer",
+            Self::Token => "token",
+        }
+    }
+}
+
+/// `[load]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadFile {
+    /// `"constant"` (fixed interval) or `"poisson"` (exponential gaps, same mean rate).
+    #[serde(default = "default_shape")]
+    pub shape: ShapeKind,
+    /// Offered transactions per second, after warm-up.
+    pub rate: Spanned<f64>,
+    /// Length of the measured window. Give `duration` or `count`, not both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<Spanned<HumanDuration>>,
+    /// Number of measured transactions. Give `duration` or `count`, not both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<Spanned<u64>>,
+    /// Sending before the measured window, at the same rate; excluded from
+    /// histograms and throughput (default "0s").
+    #[serde(default)]
+    pub warmup: Option<HumanDuration>,
+    /// How long, after the last send, to wait for the last levels. Default:
+    /// derived from the chain and the levels asked (see [`Target::drain`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drain_timeout: Option<HumanDuration>,
+}
+
+fn default_shape() -> ShapeKind {
+    ShapeKind::Constant
+}
+
+/// The shape of the offered load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShapeKind {
+    /// One transaction every `1/rate` seconds.
+    Constant,
+    /// Exponentially distributed gaps with mean `1/rate` (a Poisson process).
+    Poisson,
+}
+
+/// `[evm]`: the EVM chain to run against.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvmFile {
+    /// Attach to this JSON-RPC URL instead of starting anvil.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// WebSocket URL for block notifications and sending; default: `url` with ws:// instead of http://.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ws_url: Option<String>,
+    /// Levels to wait for, weakest first (default all: included, safe, finalized).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub levels: Option<Spanned<Vec<Level>>>,
+    /// Local anvil: seconds between blocks (default "1s").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_time: Option<Spanned<HumanDuration>>,
+    /// Local anvil: slots per epoch; `safe` trails by one epoch, `finalized` by two (default 32).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slots_in_an_epoch: Option<Spanned<u64>>,
+    /// Local anvil: block gas limit (default 30,000,000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gas_limit: Option<Spanned<u64>>,
+    /// Priority fee (tip) per gas, in wei (default 1 gwei).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority_fee: Option<u64>,
+}
+
+/// `[solana]`: the Solana cluster to run against.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SolanaFile {
+    /// Attach to this JSON-RPC URL instead of starting solana-test-validator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// PubSub WebSocket URL; default: the RPC port + 1, as solana-test-validator lays them out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ws_url: Option<String>,
+    /// Levels to wait for, weakest first (default all: processed, confirmed, finalized).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub levels: Option<Spanned<Vec<Level>>>,
+    /// Local validator: ticks per slot (default 64, the validator's own default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticks_per_slot: Option<Spanned<u64>>,
+    /// Local validator: slots per epoch (default: the validator's own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slots_per_epoch: Option<Spanned<u64>>,
+    /// Send with `skipPreflight` (default true: preflight simulation costs the node CPU per transaction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_preflight: Option<bool>,
+    /// `maxRetries` for the node's own rebroadcast (default: unset, the node decides).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_retries: Option<usize>,
+    /// Priority fee: compute unit price in micro-lamports (default: none, no instruction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compute_unit_price: Option<u64>,
+    /// Compute unit limit (default: none, no instruction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compute_unit_limit: Option<Spanned<u32>>,
+    /// How levels are timed: `"events"` (slot notifications; falls back to
+    /// polling when the node does not offer them) or `"poll"` (batched
+    /// `getSignatureStatuses`). Default `"events"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking: Option<SolanaTracking>,
+}
+
+/// How Solana levels are timed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SolanaTracking {
+    /// Slot notifications over WebSocket, exact to the event.
+    Events,
+    /// Batched status polling, exact to the polling interval.
+    Poll,
+}
+
+/// `[prices]`: USD per native coin, with where the figure came from.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PricesFile {
+    /// USD per ETH.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eth_usd: Option<f64>,
+    /// USD per SOL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sol_usd: Option<f64>,
+    /// Where the prices came from and when (required when any price is given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
