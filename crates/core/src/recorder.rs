@@ -38,7 +38,7 @@ struct InFlight {
     landed: Option<bool>,
     /// The send call timed out: the request may still have reached the
     /// node, so the chain may yet show it; rejected only if it never does.
-    timed_out: bool,
+    timed_out: Option<Instant>,
     /// Its fee-market bucket, if the run has bids.
     bucket: Option<usize>,
 }
@@ -225,7 +225,7 @@ impl Recorder {
                 warmup,
                 reached: 0,
                 landed: None,
-                timed_out: false,
+                timed_out: None,
                 bucket,
             },
         );
@@ -255,7 +255,7 @@ impl Recorder {
             return;
         }
         if reject.class == RejectClass::Timeout {
-            tx.timed_out = true;
+            tx.timed_out = Some(at);
             self.outcomes
                 .add_example(reject.class.as_str(), &reject.message);
             return;
@@ -432,7 +432,8 @@ impl Recorder {
     /// per recorded level, how many transactions that landed had not reached it.
     pub fn close(&mut self, closing: Closing) -> BTreeMap<Level, u64> {
         let mut missing = BTreeMap::new();
-        for (_, tx) in self.inflight.drain() {
+        let open: Vec<InFlight> = self.inflight.drain().map(|(_, tx)| tx).collect();
+        for tx in open {
             let outcome = match (tx.landed, closing) {
                 (Some(true), _) => Outcome::LandedOk,
                 (Some(false), _) => Outcome::LandedFailed,
@@ -442,7 +443,9 @@ impl Recorder {
                 (None, Closing::Drained) if tx.reached != 0 => {
                     Outcome::Unknown(UnknownReason::FeeNotRead)
                 }
-                (None, Closing::Drained) if tx.timed_out => Outcome::Rejected(RejectClass::Timeout),
+                (None, Closing::Drained) if tx.timed_out.is_some() => {
+                    Outcome::Rejected(RejectClass::Timeout)
+                }
                 (None, Closing::Drained) => Outcome::Unknown(UnknownReason::NotSeen),
             };
             if tx.landed.is_some() || tx.reached != 0 {
@@ -452,6 +455,10 @@ impl Recorder {
                         *missing.entry(h.level).or_default() += 1;
                     }
                 }
+            }
+            if let (Outcome::Rejected(_), Some(at)) = (outcome, tx.timed_out) {
+                // Counted in the second the send call gave up.
+                self.second(at).rejected += 1;
             }
             self.outcomes.add(outcome);
         }
@@ -901,6 +908,8 @@ mod tests {
         let o = r.outcomes();
         assert_eq!((o.landed_ok, o.rejected), (1, 1), "{o:?}");
         assert_eq!(o.rejected_by_class.get(&RejectClass::Timeout), Some(&1));
+        let rejected: u64 = r.throughput().timeline.iter().map(|s| s.rejected).sum();
+        assert_eq!(rejected, 1, "in the timeline, at the second it gave up");
         assert!(o.is_consistent());
     }
 
