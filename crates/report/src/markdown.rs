@@ -121,7 +121,8 @@ pub fn workload(r: &RunResult) -> String {
     let value = w["value"].as_u64().unwrap_or(1);
     let what = match kind {
         "token" => format!("{value} token units"),
-        _ => format!("{value} {}", r.fees.unit),
+        // What each transfer moved: Solana raises it to the rent-exempt minimum.
+        _ => format!("{} {}", r.load.value_per_tx, r.fees.unit),
     };
     let writes = match w["writes"].as_str() {
         Some("hot") => "one receiver for all (hot writes)",
