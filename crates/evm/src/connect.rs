@@ -3,10 +3,10 @@
 use crate::{
     error::EvmError,
     keys,
-    setup::Deployer,
+    setup::{latest_base_fee, Deployer},
     submitter::{EvmSubmitter, NonceResync, PendingTxs, Sender},
     tracker::{Finality, Tracker, METHOD},
-    verify::{EvmVerifier, TokenCheck},
+    verify::EvmVerifier,
     workload::{prepare_token, Workload},
 };
 use alloy::{
@@ -23,7 +23,6 @@ use chainmeter_core::{
     scenario::WorkloadKind,
 };
 use futures::StreamExt;
-use serde::Deserialize;
 use std::{
     future::Future,
     sync::{atomic::AtomicU64, Arc},
@@ -65,12 +64,6 @@ pub struct EvmConfig {
     pub allow_mainnet: bool,
     /// Told how funding goes.
     pub funding_progress: FundingProgress,
-}
-
-#[derive(Debug, Deserialize)]
-struct HeadFields {
-    #[serde(rename = "baseFeePerGas")]
-    base_fee_per_gas: Option<U64>,
 }
 
 async fn timed<T>(
@@ -134,32 +127,17 @@ pub async fn connect(cfg: &EvmConfig) -> Result<Session<EvmSubmitter>, EvmError>
         WorkloadKind::Token => {
             let deployer = Deployer::new(&client, u, &cfg.seed, chain_id).await?;
             fund_batch(&client, u, &[deployer.address()]).await?;
-            let (workload, minted) = prepare_token(
+            let (workload, check) = prepare_token(
                 &client, u, &deployer, &addresses, &cfg.seed, cfg.value, cfg.hot,
             )
             .await?;
-            let (token, amount) = workload.token().expect("a token workload");
-            (
-                workload,
-                Some(TokenCheck {
-                    token,
-                    minted,
-                    amount,
-                }),
-            )
+            (workload, Some(check))
         }
     };
     let (balances, nonces) = account_state(&client, u, &addresses).await?;
 
-    let head: Option<HeadFields> = timed(
-        "eth_getBlockByNumber",
-        u,
-        client.request("eth_getBlockByNumber", (BlockNumberOrTag::Latest, false)),
-    )
-    .await?;
     let base_fee = Arc::new(AtomicU64::new(
-        head.and_then(|h| h.base_fee_per_gas)
-            .map_or(0, |b| b.to::<u64>()),
+        timed("eth_getBlockByNumber", u, latest_base_fee(&client)).await?,
     ));
 
     let ws_error = |source| EvmError::Subscribe {

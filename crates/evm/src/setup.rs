@@ -1,7 +1,7 @@
 //! Transactions sent while preparing a run (deploying, minting), one at a
 //! time and waited for: none of this is measured.
 
-use crate::{error::EvmError, keys, submitter::classify};
+use crate::{error::EvmError, keys};
 use alloy::{
     consensus::{SignableTransaction, TxEip1559, TxEnvelope},
     eips::{eip2718::Encodable2718, BlockNumberOrTag},
@@ -9,6 +9,7 @@ use alloy::{
     primitives::{Address, Bytes, TxKind, B256, U256, U64},
     rpc::{client::RpcClient, types::TransactionReceipt},
     signers::local::PrivateKeySigner,
+    transports::TransportError,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -38,10 +39,7 @@ struct HeadFee {
     base_fee_per_gas: Option<U64>,
 }
 
-fn rpc<'a>(
-    call: &'static str,
-    url: &'a str,
-) -> impl Fn(alloy::transports::TransportError) -> EvmError + 'a {
+fn rpc<'a>(call: &'static str, url: &'a str) -> impl Fn(TransportError) -> EvmError + 'a {
     move |source| EvmError::Rpc {
         call,
         url: url.to_owned(),
@@ -85,25 +83,16 @@ impl Deployer {
         to: TxKind,
         input: Bytes,
     ) -> Result<TransactionReceipt, EvmError> {
-        let mut call = json!({"from": self.address(), "data": input});
-        if let TxKind::Call(to) = to {
-            call["to"] = json!(to);
-        }
-        let gas: U64 = client
-            .request("eth_estimateGas", (call,))
-            .await
-            .map_err(rpc("eth_estimateGas", url))?;
-        let head: Option<HeadFee> = client
-            .request("eth_getBlockByNumber", (BlockNumberOrTag::Latest, false))
-            .await
-            .map_err(rpc("eth_getBlockByNumber", url))?;
-        let base_fee = head
-            .and_then(|h| h.base_fee_per_gas)
-            .map_or(0, |b| b.to::<u128>());
+        let gas = estimate_gas(client, url, self.address(), to, input.clone()).await?;
+        let base_fee = u128::from(
+            latest_base_fee(client)
+                .await
+                .map_err(rpc("eth_getBlockByNumber", url))?,
+        );
         let mut tx = TxEip1559 {
             chain_id: self.chain_id,
             nonce: self.nonce.fetch_add(1, Ordering::Relaxed),
-            gas_limit: gas.to::<u64>() * 5 / 4,
+            gas_limit: gas * 5 / 4,
             max_fee_per_gas: base_fee * 2 + SETUP_TIP,
             max_priority_fee_per_gas: SETUP_TIP,
             to,
@@ -147,25 +136,32 @@ impl Deployer {
     }
 }
 
-/// The gas `from` calling `to` with `input` uses now, as the node estimates it.
+/// The gas `from` calling (or creating, for `TxKind::Create`) `to` with
+/// `input` uses now, as the node estimates it.
 pub(crate) async fn estimate_gas(
     client: &RpcClient,
     url: &str,
     from: Address,
-    to: Address,
+    to: TxKind,
     input: Bytes,
 ) -> Result<u64, EvmError> {
+    let mut call = json!({"from": from, "data": input});
+    if let TxKind::Call(to) = to {
+        call["to"] = json!(to);
+    }
     let gas: U64 = client
-        .request(
-            "eth_estimateGas",
-            (json!({"from": from, "to": to, "data": input}),),
-        )
+        .request("eth_estimateGas", (call,))
         .await
-        .map_err(|e| {
-            EvmError::Workload(format!(
-                "eth_estimateGas of a token transfer at {url}: {}",
-                classify(e).message
-            ))
-        })?;
+        .map_err(rpc("eth_estimateGas", url))?;
     Ok(gas.to::<u64>())
+}
+
+/// The base fee of the latest block (0 where the chain has none).
+pub(crate) async fn latest_base_fee(client: &RpcClient) -> Result<u64, TransportError> {
+    let head: Option<HeadFee> = client
+        .request("eth_getBlockByNumber", (BlockNumberOrTag::Latest, false))
+        .await?;
+    Ok(head
+        .and_then(|h| h.base_fee_per_gas)
+        .map_or(0, |b| b.to::<u64>()))
 }

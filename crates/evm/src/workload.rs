@@ -4,7 +4,7 @@
 //! `prepare` (deploy, mint) runs before the clock starts; `build` is called
 //! once per transaction on the send path, so it only assembles bytes.
 
-use crate::{error::EvmError, keys};
+use crate::{error::EvmError, keys, verify::TokenCheck};
 use alloy::{
     primitives::{keccak256, Address, Bytes, TxKind, U256},
     rpc::client::RpcClient,
@@ -95,14 +95,6 @@ impl Workload {
             Self::Token { .. } => U256::ZERO,
         }
     }
-
-    /// The token contract and the units each successful transaction moves.
-    pub(crate) fn token(&self) -> Option<(Address, U256)> {
-        match self {
-            Self::Transfer { .. } => None,
-            Self::Token { token, amount, .. } => Some((*token, *amount)),
-        }
-    }
 }
 
 /// The first four bytes of the Keccak hash of a function's signature.
@@ -158,7 +150,7 @@ pub(crate) async fn prepare_token(
     seed: &str,
     amount: u64,
     hot: bool,
-) -> Result<(Workload, U256), EvmError> {
+) -> Result<(Workload, TokenCheck), EvmError> {
     let code: Bytes = alloy::primitives::hex::decode(TOKEN_BYTECODE.trim())
         .map_err(|e| EvmError::Workload(format!("the token's bytecode is not hex: {e}")))?
         .into();
@@ -178,16 +170,22 @@ pub(crate) async fn prepare_token(
             .await?;
     }
     let probe = transfer_call(keys::receiver(seed, u64::MAX), U256::from(amount));
-    let gas = crate::setup::estimate_gas(client, url, senders[0], token, probe).await?;
+    let gas =
+        crate::setup::estimate_gas(client, url, senders[0], TxKind::Call(token), probe).await?;
+    let amount = U256::from(amount);
     Ok((
         Workload::Token {
             seed: seed.to_owned(),
             token,
-            amount: U256::from(amount),
+            amount,
             gas_limit: (gas as f64 * GAS_MARGIN) as u64,
             hot,
         },
-        minted,
+        TokenCheck {
+            token,
+            minted,
+            amount,
+        },
     ))
 }
 
