@@ -186,12 +186,6 @@ pub async fn connect(cfg: &SolanaConfig) -> Result<Session<SolanaSubmitter>, Sol
         .await
         .map_err(rpc_err("getLatestBlockhash", url))?;
     let blockhash: RecentBlockhash = Arc::new(RwLock::new((hash, height)));
-    let rpc_for_checks = RpcClient::new_with_timeout_and_commitment(
-        cfg.rpc_url.clone(),
-        Duration::from_secs(30),
-        CommitmentConfig::confirmed(),
-    );
-    tasks.push(tokio::spawn(refresh_blockhash(rpc, blockhash.clone())));
 
     let http = reqwest::Client::new();
     let pending = PendingTxs::default();
@@ -209,7 +203,7 @@ pub async fn connect(cfg: &SolanaConfig) -> Result<Session<SolanaSubmitter>, Sol
             // Read after subscribing: blocks above this height confirm after
             // the subscription and are seen; none at or below it can hold
             // a transaction of the run, which has not sent any yet.
-            let base_height = rpc_for_checks
+            let base_height = rpc
                 .get_block_height_with_commitment(CommitmentConfig::confirmed())
                 .await
                 .map_err(rpc_err("getBlockHeight", url))?;
@@ -248,7 +242,8 @@ pub async fn connect(cfg: &SolanaConfig) -> Result<Session<SolanaSubmitter>, Sol
             Tracking {
                 method: format!(
                     "getSignatureStatuses polled every {} ms (the achieved interval is measured), \
-                     256 signatures a call, all calls in one batch, levels stamped at the response \
+                     256 signatures a call, in batches under the RPC body limit sent at once, \
+                     levels stamped at the response \
                      ({why}); each newly seen slot's block fetched once (getBlock) for fees and compute units; \
                      expired when a poll finds no status and the previous poll's confirmed block height \
                      passed the last valid height",
@@ -261,13 +256,16 @@ pub async fn connect(cfg: &SolanaConfig) -> Result<Session<SolanaSubmitter>, Sol
         }
     };
 
+    // The refresher takes the RPC client: nothing after this needs it.
+    tasks.push(tokio::spawn(refresh_blockhash(rpc, blockhash.clone())));
+
     let mut send_config = json!({"encoding": "base64", "skipPreflight": cfg.skip_preflight, "preflightCommitment": "processed"});
     if let Some(n) = cfg.max_retries {
         send_config["maxRetries"] = json!(n);
     }
     let session = Session {
         submitter: SolanaSubmitter {
-            http,
+            http: http.clone(),
             url: cfg.rpc_url.clone(),
             payers,
             workload: workload.clone(),
@@ -279,7 +277,7 @@ pub async fn connect(cfg: &SolanaConfig) -> Result<Session<SolanaSubmitter>, Sol
         events: events_rx,
         tracking,
         verifier: Some(Box::new(SolanaVerifier {
-            http: reqwest::Client::new(),
+            http,
             url: cfg.rpc_url.clone(),
             payers: pubkeys
                 .iter()

@@ -91,7 +91,11 @@ impl Poller {
     pub(crate) async fn run(self) {
         let mut open: HashMap<Signature, Open> = HashMap::new();
         let mut fetched: HashSet<u64> = HashSet::new();
-        let (blocks_tx, mut blocks_rx) = mpsc::unbounded_channel::<Result<(u64, Block), String>>();
+        // Slots whose block fetch is under way: later polls showing the
+        // same slot must not ask for it again meanwhile.
+        let mut fetching: HashSet<u64> = HashSet::new();
+        let (blocks_tx, mut blocks_rx) =
+            mpsc::unbounded_channel::<(u64, Result<Option<Block>, String>)>();
         let mut last_progress = Instant::now();
         let mut last_answer: Option<Instant> = None;
         // The confirmed height of the previous poll: a signature with no
@@ -102,12 +106,15 @@ impl Poller {
         loop {
             tokio::select! {
                 _ = ticker.tick() => {}
-                Some(block) = blocks_rx.recv() => {
+                Some((slot, block)) = blocks_rx.recv() => {
+                    fetching.remove(&slot);
                     match block {
-                        Ok((slot, block)) => {
+                        Ok(Some(block)) => {
                             fetched.insert(slot);
                             self.settle(&mut open, block);
                         }
+                        // Not servable yet: the next poll that sees the slot asks again.
+                        Ok(None) => {}
                         Err(reason) => return self.fatal(reason),
                     }
                     continue;
@@ -172,15 +179,12 @@ impl Poller {
                 }
             }
             for slot in new_slots {
+                if !fetching.insert(slot) {
+                    continue;
+                }
                 let (http, url, done) = (self.http.clone(), self.url.clone(), blocks_tx.clone());
                 tokio::spawn(async move {
-                    let block = match fetch_block(&http, &url, slot).await {
-                        Ok(Some(block)) => Ok((slot, block)),
-                        // Not servable yet: the next poll that sees the slot asks again.
-                        Ok(None) => return,
-                        Err(reason) => Err(reason),
-                    };
-                    let _ = done.send(block);
+                    let _ = done.send((slot, fetch_block(&http, &url, slot).await));
                 });
             }
             let finished: Vec<Signature> = open
