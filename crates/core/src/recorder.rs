@@ -8,7 +8,10 @@ use crate::{
     histogram::{new_histogram, record, StoredHistogram},
     level::Level,
     outcome::{Outcome, OutcomeCounts, Reject, RejectClass, UnknownReason},
-    result::{ChainView, FeeBucket, Fees, LevelLatency, SecondCounts, Throughput, WarmupFees},
+    result::{
+        BucketLatency, ChainView, FeeBucket, Fees, LevelLatency, SecondCounts, Throughput,
+        WarmupFees,
+    },
 };
 use hdrhistogram::Histogram;
 use std::{
@@ -51,7 +54,8 @@ struct Bucket {
     landed: u64,
     fee_total: u128,
     fee_range: Option<(u128, u128)>,
-    /// Latency to the weakest and the strongest recorded level.
+    /// Latency to the weakest recorded level, and to the strongest when it
+    /// is another level.
     first: Histogram<u64>,
     last: Histogram<u64>,
 }
@@ -260,12 +264,11 @@ impl Recorder {
                 .add_example(reject.class.as_str(), &reject.message);
             return;
         }
-        if self.inflight.remove(&seq).is_some() {
-            self.second(at).rejected += 1;
-            self.outcomes.add(Outcome::Rejected(reject.class));
-            self.outcomes
-                .add_example(reject.class.as_str(), &reject.message);
-        }
+        self.inflight.remove(&seq);
+        self.second(at).rejected += 1;
+        self.outcomes.add(Outcome::Rejected(reject.class));
+        self.outcomes
+            .add_example(reject.class.as_str(), &reject.message);
     }
 
     /// Applies a tracker event. Events for transactions no longer in flight
@@ -363,18 +366,17 @@ impl Recorder {
             self.second(at).landed += 1;
         }
         if !warmup {
+            let latency = at.saturating_duration_since(sched).as_micros() as u64;
             if let Some(b) = bucket {
-                let latency = at.saturating_duration_since(sched).as_micros() as u64;
                 let b = &mut self.buckets[b];
-                if self.recorded.first().is_some_and(|h| h.level == level) {
+                let (first, last) = (self.recorded.first(), self.recorded.last());
+                if first.is_some_and(|h| h.level == level) {
                     record(&mut b.first, latency);
-                }
-                if self.recorded.last().is_some_and(|h| h.level == level) {
+                } else if last.is_some_and(|h| h.level == level) {
                     record(&mut b.last, latency);
                 }
             }
             if let Some(h) = self.recorded.iter_mut().find(|h| h.level == level) {
-                let latency = at.saturating_duration_since(sched).as_micros() as u64;
                 record(&mut h.latency, latency);
                 record(&mut h.interval, latency);
                 if let Some(send) = send {
@@ -601,12 +603,11 @@ impl Recorder {
                 } else {
                     0.0
                 },
-                levels: [(first.level, &b.first), (last.level, &b.last)]
-                    .into_iter()
-                    .map(|(level, h)| LevelLatency {
+                levels: std::iter::once((first.level, &b.first))
+                    .chain((last.level != first.level).then_some((last.level, &b.last)))
+                    .map(|(level, h)| BucketLatency {
                         level,
                         latency_us: StoredHistogram::from_histogram(h),
-                        service_latency_us: StoredHistogram::from_histogram(&new_histogram()),
                     })
                     .collect(),
             })

@@ -89,8 +89,18 @@ pub struct FeeBucket {
     pub fee_max: String,
     /// See `fee_min`.
     pub fee_mean: f64,
-    /// Latency to the weakest and the strongest recorded level.
-    pub levels: Vec<LevelLatency>,
+    /// Latency to the weakest recorded level, then to the strongest when it
+    /// is another level.
+    pub levels: Vec<BucketLatency>,
+}
+
+/// A fee-market bucket's latency to one level, from the intended send time.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BucketLatency {
+    /// The level.
+    pub level: Level,
+    /// `t_L - t_sched`, microseconds.
+    pub latency_us: StoredHistogram,
 }
 
 /// The run's own figures beside the same figures read from the chain.

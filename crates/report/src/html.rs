@@ -369,17 +369,10 @@ fn fee_market_chart(r: &RunResult) -> String {
     // says so; the chart leaves them out.
     let buckets: Vec<_> = r.fee_buckets.iter().filter(|b| b.landed > 0).collect();
     let mut s = String::new();
-    let level_count = buckets.first().map_or(0, |b| b.levels.len());
-    // One level recorded: the weakest and the strongest are the same.
-    let shown: Vec<usize> =
-        if level_count > 1 && buckets[0].levels[0].level != buckets[0].levels[1].level {
-            vec![0, 1]
-        } else {
-            vec![0]
-        };
+    // One entry per level: the weakest, and the strongest when it is another.
+    let shown = 0..buckets.first().map_or(0, |b| b.levels.len());
     let series: Vec<(String, Vec<u64>)> = shown
-        .iter()
-        .flat_map(|&i| {
+        .flat_map(|i| {
             let name = buckets
                 .first()
                 .and_then(|b| b.levels.get(i))
