@@ -188,19 +188,27 @@ fn write_contention(chain: ChainKind, dir: &Path) {
         eprintln!("warning: no contention.md: a hot or disjoint result is missing");
         return;
     };
-    let table = chainmeter_report::compare::contention_table(&hot, &disjoint);
-    let title = format!("chainmeter: {chain}, hot vs disjoint writes");
+    write_table(
+        dir,
+        "contention",
+        &format!("chainmeter: {chain}, hot vs disjoint writes"),
+        &chainmeter_report::compare::contention_table(&hot, &disjoint),
+    );
+}
+
+/// Prints `table` under `title` and writes it as `<dir>/<stem>.md` and
+/// `<stem>.html`; a file that cannot be written is a warning, not a failure:
+/// the runs' own results are already written.
+fn write_table(dir: &Path, stem: &str, title: &str, table: &chainmeter_report::table::Table) {
     let text = format!("## {title}\n\n{}", table.markdown());
-    println!("{text}");
-    if let Err(e) = std::fs::write(
-        dir.join("contention.html"),
-        chainmeter_report::html::document(&title, &table.html()),
-    ) {
-        eprintln!("warning: cannot write contention.html: {e}");
+    let page = chainmeter_report::html::document(title, &table.html());
+    if let Err(e) = std::fs::write(dir.join(format!("{stem}.html")), page) {
+        eprintln!("warning: cannot write {stem}.html: {e}");
     }
-    let path = dir.join("contention.md");
+    println!("{text}");
+    let path = dir.join(format!("{stem}.md"));
     match std::fs::write(&path, &text) {
-        Ok(()) => eprintln!("contention: {}", path.display()),
+        Ok(()) => eprintln!("{stem}: {}", path.display()),
         Err(e) => eprintln!("warning: cannot write {}: {e}", path.display()),
     }
 }
@@ -223,19 +231,12 @@ fn write_comparison(scenario: &Scenario, dir: &Path) {
     if results.len() < 2 {
         return;
     }
-    let table = chainmeter_report::compare::chain_table(&results);
-    let title = format!("chainmeter: {}, chains side by side", scenario.name);
-    let text = format!("## {title}\n\n{}", table.markdown());
-    let page = chainmeter_report::html::document(&title, &table.html());
-    if let Err(e) = std::fs::write(dir.join("comparison.html"), page) {
-        eprintln!("warning: cannot write comparison.html: {e}");
-    }
-    println!("{text}");
-    let path = dir.join("comparison.md");
-    match std::fs::write(&path, &text) {
-        Ok(()) => eprintln!("comparison: {}", path.display()),
-        Err(e) => eprintln!("warning: cannot write {}: {e}", path.display()),
-    }
+    write_table(
+        dir,
+        "comparison",
+        &format!("chainmeter: {}, chains side by side", scenario.name),
+        &chainmeter_report::compare::chain_table(&results),
+    );
 }
 
 fn default_dir(name: &str) -> PathBuf {
