@@ -7,7 +7,7 @@
 
 use chainmeter_core::{
     histogram::{HistogramDecodeError, StoredHistogram},
-    result::{LevelLatency, RunResult, RunStatus, SecondCounts},
+    result::{FeeBucket, LevelLatency, RunResult, RunStatus, SecondCounts, WarmupFees},
 };
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 
@@ -212,6 +212,29 @@ pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
             .as_ref()
             .map(|p| out.fees.mean * p.usd_per_coin / out.chain.units_per_coin());
 
+        out.fees.warmup = match (out.fees.warmup.take(), &r.fees.warmup) {
+            (Some(a), Some(b)) => Some(WarmupFees {
+                landed: a.landed + b.landed,
+                total: (a.total.parse::<u128>().unwrap_or(0)
+                    + b.total.parse::<u128>().unwrap_or(0))
+                .to_string(),
+            }),
+            // A schema 1 input has none: the sum is not known.
+            _ => None,
+        };
+        if out.fee_buckets.len() != r.fee_buckets.len()
+            || out
+                .fee_buckets
+                .iter()
+                .zip(&r.fee_buckets)
+                .any(|(a, b)| a.bid != b.bid)
+        {
+            return Err(mismatch("they bid differently (fee buckets differ)".into()));
+        }
+        for (mine, theirs) in out.fee_buckets.iter_mut().zip(&r.fee_buckets) {
+            merge_bucket(path, mine, theirs)?;
+        }
+
         out.outcomes.merge(&r.outcomes);
         for (name, n) in &r.submitter {
             *out.submitter.entry(name.clone()).or_default() += n;
@@ -248,6 +271,41 @@ pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
     out.harness.cpu_us_per_tx = per_tx(cpu_us as f64);
     out.harness.sending_cpu_us_per_tx = per_tx(sending_cpu_us);
     Ok(out)
+}
+
+/// Adds `theirs` to `mine`, one fee-market bucket of the same bid. The
+/// exact fees of a bucket where nothing landed say nothing.
+fn merge_bucket(path: &str, mine: &mut FeeBucket, theirs: &FeeBucket) -> Result<(), MergeError> {
+    let fee = |b: &FeeBucket, s: &str| (b.landed > 0).then(|| s.parse::<u128>().unwrap_or(0));
+    let pick = |a: Option<u128>, b: Option<u128>, f: fn(u128, u128) -> u128| match (a, b) {
+        (Some(a), Some(b)) => f(a, b),
+        (a, b) => a.or(b).unwrap_or(0),
+    };
+    let min = pick(
+        fee(mine, &mine.fee_min),
+        fee(theirs, &theirs.fee_min),
+        u128::min,
+    );
+    let max = pick(
+        fee(mine, &mine.fee_max),
+        fee(theirs, &theirs.fee_max),
+        u128::max,
+    );
+    let landed = mine.landed + theirs.landed;
+    let total = mine.fee_mean * mine.landed as f64 + theirs.fee_mean * theirs.landed as f64;
+    mine.fee_min = min.to_string();
+    mine.fee_max = max.to_string();
+    mine.fee_mean = if landed > 0 {
+        total / landed as f64
+    } else {
+        0.0
+    };
+    mine.sent += theirs.sent;
+    mine.landed = landed;
+    for (a, b) in mine.levels.iter_mut().zip(&theirs.levels) {
+        a.latency_us = add(path, &a.latency_us, &b.latency_us)?;
+    }
+    Ok(())
 }
 
 /// The status of a merge: aborted if any input was, else incomplete (with

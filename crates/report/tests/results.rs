@@ -217,3 +217,52 @@ fn the_fee_market_is_tabled_and_charted_without_empty_buckets() {
     let chart = &chart[..chart.find("</svg>").unwrap()];
     assert_eq!(chart.matches("<circle").count(), 4, "{chart}");
 }
+
+#[test]
+fn merge_adds_fee_buckets_and_warmup_fees() {
+    use chainmeter_core::result::{BucketLatency, FeeBucket, WarmupFees};
+    let with = |name: &str, landed: u64, fee: u64| {
+        let mut r = fixture(name);
+        r.fee_buckets = vec![FeeBucket {
+            bid: [1, 1],
+            sent: 10,
+            landed,
+            fee_min: fee.to_string(),
+            fee_max: fee.to_string(),
+            fee_mean: fee as f64,
+            levels: vec![BucketLatency {
+                level: r.levels[0].level,
+                latency_us: r.levels[0].latency_us.clone(),
+            }],
+        }];
+        r.fees.warmup = Some(WarmupFees {
+            landed: 2,
+            total: "7".into(),
+        });
+        r
+    };
+    let (a, b) = (with("evm-a.json", 10, 100), with("evm-b.json", 5, 400));
+    let m = merge(&[("a".into(), a.clone()), ("b".into(), b.clone())]).unwrap();
+    let bucket = &m.fee_buckets[0];
+    assert_eq!((bucket.sent, bucket.landed), (20, 15));
+    assert_eq!(
+        (bucket.fee_min.as_str(), bucket.fee_max.as_str()),
+        ("100", "400")
+    );
+    assert!((bucket.fee_mean - 200.0).abs() < 1e-9);
+    assert_eq!(
+        bucket.levels[0].latency_us.count,
+        a.levels[0].latency_us.count + b.levels[0].latency_us.count
+    );
+    assert_eq!(
+        m.fees.warmup,
+        Some(WarmupFees {
+            landed: 4,
+            total: "14".into()
+        })
+    );
+    // An input where nothing of a bid landed says nothing of its fees.
+    let none = with("evm-b.json", 0, 0);
+    let m = merge(&[("a".into(), a), ("b".into(), none)]).unwrap();
+    assert_eq!(m.fee_buckets[0].fee_min, "100");
+}
