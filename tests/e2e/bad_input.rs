@@ -103,8 +103,12 @@ fn every_shipped_scenario_parses() {
     for entry in std::fs::read_dir(support::repo_root().join("scenarios")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
-            chainmeter_core::scenario::load(&path, &Default::default())
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            chainmeter_core::scenario::load(
+                &path,
+                &Default::default(),
+                &[&chainmeter_evm::Evm, &chainmeter_solana::Solana],
+            )
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         }
     }
 }

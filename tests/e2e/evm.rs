@@ -1,7 +1,8 @@
 //! EVM runs against a real anvil.
 
 use crate::support::{self, pids_named, quantity, result, rpc, scenario};
-use chainmeter_core::{result::RunStatus, Level};
+use chainmeter_core::result::RunStatus;
+use chainmeter_evm::spec::{FINALIZED, INCLUDED, SAFE};
 use chainmeter_localnet::{locate, start_anvil, AnvilOptions, BinaryKind};
 use serde_json::json;
 use std::time::Duration;
@@ -57,13 +58,13 @@ levels = ["included", "safe", "finalized"]
     let r = support::run_ok(&file, Some(&url), &tmp.path().join("out"));
     assert_eq!(r.outcomes.sent, 200);
     assert_eq!(r.outcomes.landed_ok, 200, "outcomes: {:?}", r.outcomes);
-    for level in [Level::Included, Level::Safe, Level::Finalized] {
+    for level in [INCLUDED, SAFE, FINALIZED] {
         let l = r.level(level).unwrap_or_else(|| panic!("{level} recorded"));
         assert_eq!(l.latency_us.count, 200, "{level} samples");
     }
-    let inc = r.level(Level::Included).unwrap().latency_us.p50;
-    let safe = r.level(Level::Safe).unwrap().latency_us.p50;
-    let fin = r.level(Level::Finalized).unwrap().latency_us.p50;
+    let inc = r.level(INCLUDED).unwrap().latency_us.p50;
+    let safe = r.level(SAFE).unwrap().latency_us.p50;
+    let fin = r.level(FINALIZED).unwrap().latency_us.p50;
     assert!(
         inc <= safe && safe <= fin,
         "levels in order: {inc} {safe} {fin}"
@@ -133,7 +134,7 @@ block_time = "1s"
     assert!(out_dir.join("anvil.log").exists());
     assert!(out_dir.join("summary.md").exists());
     assert_eq!(r.outcomes.landed_ok, r.outcomes.sent, "{:?}", r.outcomes);
-    let inc = &r.level(Level::Included).unwrap().latency_us;
+    let inc = &r.level(INCLUDED).unwrap().latency_us;
     assert_eq!(inc.count, 1000);
     // Fees cover the measured window like latency; the 2 s warm-up is apart.
     assert_eq!(r.fees.per_tx.count, inc.count, "fees include the warm-up");

@@ -1,8 +1,8 @@
 //! Solana runs against a real solana-test-validator.
 
 use crate::support::{self, rpc, scenario};
-use chainmeter_core::Level;
 use chainmeter_localnet::{locate, start_solana_test_validator, BinaryKind, SolanaOptions};
+use chainmeter_solana::spec::{CONFIRMED, FINALIZED, PROCESSED};
 use serde_json::json;
 
 const VALIDATOR: &str = "solana-test-validator";
@@ -50,7 +50,7 @@ drain_timeout = "60s"
     let r = support::run_ok(&file, Some(&url), &tmp.path().join("out"));
     assert_eq!(r.outcomes.sent, 200);
     assert_eq!(r.outcomes.landed_ok, 200, "outcomes: {:?}", r.outcomes);
-    let levels: Vec<_> = [Level::Processed, Level::Confirmed, Level::Finalized]
+    let levels: Vec<_> = [PROCESSED, CONFIRMED, FINALIZED]
         .iter()
         .map(|&l| {
             r.level(l)
@@ -165,7 +165,7 @@ fn polled_levels_when_slot_events_are_not_used() {
         "{achieved:?}"
     );
     assert_eq!(r.tracking.resolution_us, achieved.p99);
-    let levels: Vec<_> = [Level::Processed, Level::Confirmed, Level::Finalized]
+    let levels: Vec<_> = [PROCESSED, CONFIRMED, FINALIZED]
         .iter()
         .map(|&l| r.level(l).unwrap().latency_us.clone())
         .collect();
@@ -269,8 +269,7 @@ levels = ["processed", "confirmed"]
     for r in [&hot, &disjoint] {
         assert_eq!((r.fees.min.as_str(), r.fees.max.as_str()), ("5000", "5000"));
     }
-    let conf =
-        |r: &chainmeter_core::result::RunResult| r.level(Level::Confirmed).unwrap().latency_us.p50;
+    let conf = |r: &chainmeter_core::result::RunResult| r.level(CONFIRMED).unwrap().latency_us.p50;
     println!(
         "landed TPS hot {:.1}, disjoint {:.1}; confirmed p50 hot {} µs, disjoint {} µs",
         hot.throughput.landed_mean_per_s,

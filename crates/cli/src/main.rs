@@ -4,6 +4,7 @@
 //! its own module and calls the library crates.
 
 mod analyze;
+mod chains;
 mod environment;
 mod progress;
 mod run;

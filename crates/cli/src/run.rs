@@ -1,19 +1,15 @@
 //! `chainmeter run`: one scenario, each of its chains in turn.
 
-use crate::{environment, progress::ProgressLine};
+use crate::{chains::CHAINS, environment, progress::ProgressLine};
 use anyhow::{anyhow, Context};
 use chainmeter_core::{
-    chain::{FundingProgress, Session, Submitter},
+    chain::{AnySubmitter, FundingProgress, Session},
+    plugin::{Connect, LocalNode},
     result::{NodeInfo, RunResult, RunStatus},
     runner::{self, RunPlan},
-    scenario::{
-        self, Endpoint, HumanDuration, LocalOptions, Overrides, Scenario, SendOptions, Target,
-        Writes,
-    },
+    scenario::{self, HumanDuration, Overrides, Scenario, Target, Writes},
     schedule::Schedule,
-    ChainKind,
 };
-use chainmeter_localnet::{self as localnet, BinaryKind, Node};
 use clap::Args;
 use std::{
     future::Future,
@@ -106,7 +102,8 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
         duration: args.duration.map(|d| d.0),
         count: args.count,
     };
-    let scenario = scenario::load(&args.scenario, &overrides).map_err(Failure::bad_input)?;
+    let scenario =
+        scenario::load(&args.scenario, &overrides, CHAINS).map_err(Failure::bad_input)?;
     let dir = args
         .out
         .clone()
@@ -121,7 +118,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
     let mut failures = Vec::new();
     for target in &scenario.targets {
         let chain_dir = if several {
-            dir.join(target.kind.as_str())
+            dir.join(target.spec().name)
         } else {
             dir.clone()
         };
@@ -148,17 +145,17 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
                     if runs > 1 {
                         eprintln!(
                             "error: {} {} run: {:#}",
-                            target.kind,
+                            target.spec().name,
                             mode.as_str(),
                             f.error
                         );
                     }
-                    failures.push((target.kind, f));
+                    failures.push((target.spec().name, f));
                 }
             }
         }
         if modes.len() > 1 {
-            write_contention(target.kind, &chain_dir);
+            write_contention(target.spec().name, &chain_dir);
         }
     }
     if several {
@@ -173,7 +170,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
             runs,
             failures
                 .iter()
-                .map(|(k, _)| k.as_str())
+                .map(|(k, _)| *k)
                 .collect::<Vec<_>>()
                 .join(", ")
         ))),
@@ -182,7 +179,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
 
 /// Puts the hot and disjoint runs of one chain side by side, with their
 /// ratio, in `<dir>/contention.md` and `contention.html`.
-fn write_contention(chain: ChainKind, dir: &Path) {
+fn write_contention(chain: &str, dir: &Path) {
     let read = |mode: Writes| RunResult::read(&dir.join(mode.as_str()).join("result.json"));
     let (Ok(hot), Ok(disjoint)) = (read(Writes::Hot), read(Writes::Disjoint)) else {
         eprintln!("warning: no contention.md: a hot or disjoint result is missing");
@@ -221,7 +218,7 @@ fn write_comparison(scenario: &Scenario, dir: &Path) {
         .iter()
         .filter_map(|t| {
             // With both write modes, the chains are compared on their disjoint runs.
-            let mut d = dir.join(t.kind.as_str());
+            let mut d = dir.join(t.spec().name);
             if scenario.writes == Writes::Both {
                 d.push(Writes::Disjoint.as_str());
             }
@@ -301,12 +298,12 @@ async fn run_target(
 ) -> Result<(), Failure> {
     // The node guard lives until this function returns, whatever happens: it
     // stops the validator on success, on error and on Ctrl-C.
-    let (node, rpc_url, ws_url) = match &target.endpoint {
-        Endpoint::Attach { url, ws_url } => (None, url.clone(), ws_url.clone()),
-        Endpoint::Local(options) => {
-            let node = or_interrupt(start_local(options, dir))
+    let (node, rpc_url, ws_url) = match target.attach() {
+        Some(a) => (None, a.url.clone(), a.ws_url.clone()),
+        None => {
+            let node = or_interrupt(target.chain.start_local(dir.to_owned()))
                 .await?
-                .map_err(Failure::run_failed)?;
+                .map_err(|e| Failure::run_failed(anyhow!(e)))?;
             eprintln!(
                 "started {} at {} (log: {})",
                 node.version(),
@@ -320,73 +317,39 @@ async fn run_target(
     let run = TargetRun {
         scenario,
         target,
-        node: node.as_ref(),
+        node: node.as_deref(),
         rpc_url: &rpc_url,
         dir,
         quiet: args.quiet,
         no_verify: args.no_verify,
     };
-    match (target.kind, &target.send) {
-        (ChainKind::Evm, SendOptions::Evm { priority_fee }) => {
-            let config = chainmeter_evm::EvmConfig {
-                rpc_url: rpc_url.clone(),
-                ws_url: ws_url.clone(),
-                seed: scenario.seed.clone(),
-                accounts: scenario.accounts.get(),
-                workload: scenario.workload,
-                value: scenario.value,
-                hot: scenario.writes == Writes::Hot,
-                bids: scenario.bids.clone(),
-                priority_fee: *priority_fee,
-                allow_mainnet: args.allow_mainnet,
-                funding_progress: funding_progress(args.quiet),
-            };
-            eprintln!(
-                "funding {} senders and subscribing to new blocks at {ws_url}",
-                scenario.accounts
-            );
-            run.drive(prepare("EVM", &rpc_url, chainmeter_evm::connect(&config)).await?)
-                .await
-        }
-        (
-            ChainKind::Solana,
-            SendOptions::Solana {
-                skip_preflight,
-                max_retries,
-                compute_unit_price,
-                compute_unit_limit,
-                tracking,
-            },
-        ) => {
-            let config = chainmeter_solana::SolanaConfig {
-                rpc_url: rpc_url.clone(),
-                ws_url: ws_url.clone(),
-                seed: scenario.seed.clone(),
-                accounts: scenario.accounts.get(),
-                workload: scenario.workload,
-                value: scenario.value,
-                hot: scenario.writes == Writes::Hot,
-                bids: scenario.bids.clone(),
-                planned: Schedule::new(scenario.load, 0).upper_bound(),
-                skip_preflight: *skip_preflight,
-                max_retries: *max_retries,
-                compute_unit_price: *compute_unit_price,
-                compute_unit_limit: *compute_unit_limit,
-                poll_only: *tracking == scenario::SolanaTracking::Poll,
-                allow_mainnet: args.allow_mainnet,
-                funding_progress: funding_progress(args.quiet),
-            };
-            eprintln!(
-                "waiting for a non-zero fee, funding {} payers, subscribing to slots at {ws_url}",
-                scenario.accounts
-            );
-            run.drive(prepare("Solana", &rpc_url, chainmeter_solana::connect(&config)).await?)
-                .await
-        }
-        (kind, _) => Err(Failure::run_failed(anyhow!(
-            "{kind} target without {kind} send options"
-        ))),
-    }
+    let connect = Connect {
+        rpc_url: rpc_url.clone(),
+        ws_url: ws_url.clone(),
+        seed: scenario.seed.clone(),
+        accounts: scenario.accounts.get(),
+        workload: scenario.workload,
+        value: scenario.value,
+        hot: scenario.writes == Writes::Hot,
+        bids: scenario.bids.clone(),
+        planned: Schedule::new(scenario.load, 0).upper_bound(),
+        allow_mainnet: args.allow_mainnet,
+        funding_progress: funding_progress(args.quiet),
+    };
+    eprintln!(
+        "preparing {} senders on {} at {rpc_url} (events: {ws_url})",
+        scenario.accounts,
+        target.spec().name
+    );
+    let session = or_interrupt(target.chain.connect(connect))
+        .await?
+        .map_err(|e| {
+            Failure::run_failed(anyhow!(e).context(format!(
+                "cannot prepare the {} run at {rpc_url}",
+                target.spec().name
+            )))
+        })?;
+    run.drive(session).await
 }
 
 /// Senders from which funding reports its progress: below it, funding takes seconds.
@@ -409,56 +372,12 @@ fn funding_progress(quiet: bool) -> FundingProgress {
     })
 }
 
-/// Awaits a chain's preparation (funding, subscriptions) unless Ctrl-C comes first.
-async fn prepare<S, E>(
-    chain: &str,
-    rpc_url: &str,
-    connect: impl Future<Output = Result<Session<S>, E>>,
-) -> Result<Session<S>, Failure>
-where
-    E: std::error::Error + Send + Sync + 'static,
-{
-    or_interrupt(connect)
-        .await?
-        .with_context(|| format!("cannot prepare the {chain} run at {rpc_url}"))
-        .map_err(Failure::run_failed)
-}
-
-async fn start_local(options: &LocalOptions, dir: &Path) -> anyhow::Result<Node> {
-    match options {
-        LocalOptions::Anvil {
-            block_time,
-            slots_in_an_epoch,
-            gas_limit,
-        } => {
-            let binary = localnet::locate(BinaryKind::Anvil)?;
-            let opts = localnet::AnvilOptions {
-                block_time: *block_time,
-                slots_in_an_epoch: *slots_in_an_epoch,
-                gas_limit: *gas_limit,
-            };
-            Ok(localnet::start_anvil(&binary, &opts, dir).await?)
-        }
-        LocalOptions::SolanaTestValidator {
-            ticks_per_slot,
-            slots_per_epoch,
-        } => {
-            let binary = localnet::locate(BinaryKind::SolanaTestValidator)?;
-            let opts = localnet::SolanaOptions {
-                ticks_per_slot: *ticks_per_slot,
-                slots_per_epoch: *slots_per_epoch,
-            };
-            Ok(localnet::start_solana_test_validator(&binary, &opts, dir).await?)
-        }
-    }
-}
-
 /// One chain's run of a scenario, once its node is up.
 struct TargetRun<'a> {
     scenario: &'a Scenario,
     target: &'a Target,
     /// The validator chainmeter started, if it did.
-    node: Option<&'a Node>,
+    node: Option<&'a dyn LocalNode>,
     rpc_url: &'a str,
     dir: &'a Path,
     quiet: bool,
@@ -468,7 +387,7 @@ struct TargetRun<'a> {
 impl TargetRun<'_> {
     /// What the result says of the node: the local validator's binary and
     /// version when chainmeter started it, else what the node reports.
-    fn node_info<S>(&self, session: &Session<S>) -> NodeInfo {
+    fn node_info(&self, session: &Session<AnySubmitter>) -> NodeInfo {
         NodeInfo {
             started_locally: self.node.is_some(),
             binary: self.node.map(|n| n.binary().display().to_string()),
@@ -481,7 +400,7 @@ impl TargetRun<'_> {
     }
 
     /// Drives a prepared session through the scenario's load and writes what it measured.
-    async fn drive<S: Submitter>(&self, session: Session<S>) -> Result<(), Failure> {
+    async fn drive(&self, session: Session<AnySubmitter>) -> Result<(), Failure> {
         let &Self {
             scenario,
             target,
@@ -493,8 +412,8 @@ impl TargetRun<'_> {
         let node_info = self.node_info(&session);
         let plan = RunPlan {
             load: scenario.load,
-            chain_levels: target.kind.levels(),
-            levels: target.levels.clone(),
+            chain_levels: target.spec().levels,
+            levels: target.levels().to_vec(),
             seed: seed_number(&scenario.seed),
             drain: target.drain(scenario.load.drain_timeout),
             verify: !self.no_verify,
@@ -523,7 +442,7 @@ impl TargetRun<'_> {
             ),
             scenario.load.rate.per_second(),
             target
-                .levels
+                .levels()
                 .iter()
                 .map(|l| l.as_str())
                 .collect::<Vec<_>>()
@@ -554,7 +473,7 @@ impl TargetRun<'_> {
             }
         }
         progress.finish();
-        let result = finished.into_result(scenario, target.kind, environment::current(node_info));
+        let result = finished.into_result(scenario, target.spec(), environment::current(node_info));
         let written = write_result(&result, dir);
         let md = chainmeter_report::markdown::run_summary(&result);
         println!("{md}");

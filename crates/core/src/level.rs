@@ -1,92 +1,95 @@
 //! Confirmation levels: how far a transaction has come on its chain.
 
-use serde::{Deserialize, Serialize};
-use std::fmt;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::{fmt, sync::Mutex};
 
-/// A confirmation level a transaction can reach.
+/// A confirmation level a transaction can reach, named by its chain
+/// (`processed`, `included`, `finalized`, ...).
 ///
-/// Each chain has three, ordered from weakest to strongest; see
-/// [`ChainKind::levels`]. A level is reached at most once per transaction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Level {
-    /// Solana: the transaction's slot was frozen by the node (bank complete).
-    Processed,
-    /// Solana: the transaction's slot was optimistically confirmed by the cluster.
-    Confirmed,
-    /// EVM: the transaction is in a block at the head of the chain.
-    Included,
-    /// EVM: the transaction's block is at or below the `safe` block tag.
-    Safe,
-    /// Both: the transaction's slot is rooted / its block is at or below `finalized`.
-    Finalized,
-}
+/// A chain crate declares its levels as constants in its
+/// [`ChainSpec`](crate::spec::ChainSpec), weakest first; the order of levels
+/// is the chain's, never the names'. A level is reached at most once per
+/// transaction. The type is `Copy` because the recorder handles one per
+/// event; names read back from files are stored once per process.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Level(&'static str);
+
+/// Level names read from files, each stored once (a handful per chain).
+static READ_NAMES: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
 
 impl Level {
+    /// The level called `name`, for a chain crate's constants.
+    pub const fn new(name: &'static str) -> Self {
+        Self(name)
+    }
+
+    /// The level called `name`, for names read from scenario and result files.
+    pub fn named(name: &str) -> Self {
+        let mut names = READ_NAMES.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&known) = names.iter().find(|n| **n == name) {
+            return Self(known);
+        }
+        let stored: &'static str = Box::leak(name.to_owned().into_boxed_str());
+        names.push(stored);
+        Self(stored)
+    }
+
     /// The level's name as it appears in scenario and result files.
     pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Processed => "processed",
-            Self::Confirmed => "confirmed",
-            Self::Included => "included",
-            Self::Safe => "safe",
-            Self::Finalized => "finalized",
-        }
+        self.0
     }
 }
 
 impl fmt::Display for Level {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(self.0)
     }
 }
 
-/// The family of chain a scenario targets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ChainKind {
-    /// Ethereum-compatible chains (anvil locally).
-    Evm,
-    /// Solana (solana-test-validator locally).
-    Solana,
-}
-
-impl ChainKind {
-    /// The chain's levels, weakest first.
-    pub const fn levels(self) -> &'static [Level] {
-        match self {
-            Self::Evm => &[Level::Included, Level::Safe, Level::Finalized],
-            Self::Solana => &[Level::Processed, Level::Confirmed, Level::Finalized],
-        }
-    }
-
-    /// The name of the chain's native coin's smallest unit, as fees are recorded.
-    pub const fn fee_unit(self) -> &'static str {
-        match self {
-            Self::Evm => "wei",
-            Self::Solana => "lamports",
-        }
-    }
-
-    /// How many smallest units make one native coin (ETH, SOL).
-    pub const fn units_per_coin(self) -> f64 {
-        match self {
-            Self::Evm => 1e18,
-            Self::Solana => 1e9,
-        }
-    }
-
-    /// The scenario-file section and result-file name of the chain.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Evm => "evm",
-            Self::Solana => "solana",
-        }
-    }
-}
-
-impl fmt::Display for ChainKind {
+impl fmt::Debug for Level {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(self.0)
     }
+}
+
+impl Serialize for Level {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Level {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Ok(Self::named(&name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_read_back_equals_the_constant() {
+        const SAFE: Level = Level::new("safe");
+        let read: Level = serde_json::from_str("\"safe\"").unwrap();
+        assert_eq!(read, SAFE);
+        assert_eq!(
+            Level::named("safe").as_str().as_ptr(),
+            read.as_str().as_ptr()
+        );
+        assert_eq!(serde_json::to_string(&SAFE).unwrap(), "\"safe\"");
+    }
+}
+
+/// Levels shaped like a real chain's, for core's own tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::Level;
+
+    pub(crate) const INCLUDED: Level = Level::new("included");
+    pub(crate) const SAFE: Level = Level::new("safe");
+    pub(crate) const FINALIZED: Level = Level::new("finalized");
+    /// An EVM-like chain's levels, weakest first.
+    pub(crate) const CHAIN: &[Level] = &[INCLUDED, SAFE, FINALIZED];
 }

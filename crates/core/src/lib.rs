@@ -3,18 +3,22 @@
 //! Data flows one way: a [`scenario`] file becomes a [`schedule`] of sends;
 //! the [`runner`] hands them to a chain's [`chain::Submitter`] and feeds what
 //! the chain's tracker sees into the [`recorder`], which becomes a
-//! [`result::RunResult`]. This crate knows no chain library.
+//! [`result::RunResult`]. This crate knows no chain: each chain's crate
+//! describes itself through [`plugin::Chain`].
 
 pub mod bids;
 pub mod chain;
 pub mod histogram;
 pub mod level;
 pub mod outcome;
+pub mod plugin;
 pub mod recorder;
 pub mod result;
 pub mod runner;
 pub mod scenario;
 pub mod schedule;
+pub mod spec;
 pub mod usage;
 
-pub use level::{ChainKind, Level};
+pub use level::Level;
+pub use spec::{ChainSpec, FeeUnit};

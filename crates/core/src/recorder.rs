@@ -639,7 +639,10 @@ fn widen(range: Option<(u128, u128)>, fee: u128) -> (u128, u128) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{level::ChainKind, outcome::RejectClass};
+    use crate::{
+        level::testing::{CHAIN, FINALIZED, INCLUDED, SAFE},
+        outcome::RejectClass,
+    };
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
@@ -647,10 +650,7 @@ mod tests {
 
     fn recorder(levels: &[Level]) -> (Recorder, Instant) {
         let t0 = Instant::now();
-        (
-            Recorder::new(ChainKind::Evm.levels(), levels, t0, (ms(0), ms(3000))),
-            t0,
-        )
+        (Recorder::new(CHAIN, levels, t0, (ms(0), ms(3000))), t0)
     }
 
     fn land(r: &mut Recorder, seq: TxSeq, at: Instant, levels: &[Level]) {
@@ -668,13 +668,13 @@ mod tests {
 
     #[test]
     fn latency_is_measured_from_the_intended_send_time() {
-        let (mut r, t0) = recorder(ChainKind::Evm.levels());
+        let (mut r, t0) = recorder(CHAIN);
         r.planned(0, t0, false, None);
         r.sent(0, t0 + ms(100)); // late by 100 ms
-        land(&mut r, 0, t0 + ms(600), ChainKind::Evm.levels());
+        land(&mut r, 0, t0 + ms(600), CHAIN);
         let levels = r.levels();
         let inc = &levels[0];
-        assert_eq!(inc.level, Level::Included);
+        assert_eq!(inc.level, INCLUDED);
         assert!(
             (inc.latency_us.p50 as i64 - 600_000).abs() < 600,
             "{}",
@@ -692,14 +692,14 @@ mod tests {
 
     #[test]
     fn completes_at_the_strongest_recorded_level_only() {
-        let (mut r, t0) = recorder(&[Level::Included, Level::Safe]);
+        let (mut r, t0) = recorder(&[INCLUDED, SAFE]);
         r.planned(0, t0, false, None);
         r.sent(0, t0);
-        land(&mut r, 0, t0 + ms(10), &[Level::Included]);
+        land(&mut r, 0, t0 + ms(10), &[INCLUDED]);
         assert_eq!(r.in_flight(), 1, "safe not reached yet");
         r.apply(&ChainEvent::Reached {
             seq: 0,
-            level: Level::Safe,
+            level: SAFE,
             at: t0 + ms(20),
         });
         assert_eq!(r.in_flight(), 0);
@@ -708,10 +708,10 @@ mod tests {
 
     #[test]
     fn warmup_is_counted_but_not_measured() {
-        let (mut r, t0) = recorder(&[Level::Included]);
+        let (mut r, t0) = recorder(&[INCLUDED]);
         r.planned(0, t0, true, None);
         r.sent(0, t0);
-        land(&mut r, 0, t0 + ms(10), &[Level::Included]);
+        land(&mut r, 0, t0 + ms(10), &[INCLUDED]);
         assert_eq!(r.levels()[0].latency_us.count, 0);
         assert_eq!(r.outcomes().landed_ok, 1);
         assert_eq!(r.sent_counts(), (1, 0));
@@ -719,12 +719,12 @@ mod tests {
 
     #[test]
     fn every_transaction_gets_exactly_one_outcome() {
-        let (mut r, t0) = recorder(&[Level::Included]);
+        let (mut r, t0) = recorder(&[INCLUDED]);
         for seq in 0..6 {
             r.planned(seq, t0, false, None);
             r.sent(seq, t0);
         }
-        land(&mut r, 0, t0 + ms(5), &[Level::Included]);
+        land(&mut r, 0, t0 + ms(5), &[INCLUDED]);
         r.rejected(
             1,
             t0,
@@ -744,7 +744,7 @@ mod tests {
         r.apply(&ChainEvent::Expired { seq: 2 });
         r.apply(&ChainEvent::Reached {
             seq: 3,
-            level: Level::Included,
+            level: INCLUDED,
             at: t0,
         }); // landed, fee unknown
         r.apply(&ChainEvent::Landed {
@@ -777,12 +777,12 @@ mod tests {
         assert!(o.is_consistent());
         assert_eq!(r.fee_total(), 21_007);
         // Seq 4 landed (fee read) without any level event.
-        assert_eq!(missing.get(&Level::Included), Some(&1));
+        assert_eq!(missing.get(&INCLUDED), Some(&1));
     }
 
     #[test]
     fn abort_makes_open_transactions_unknown() {
-        let (mut r, t0) = recorder(&[Level::Included]);
+        let (mut r, t0) = recorder(&[INCLUDED]);
         r.planned(0, t0, false, None);
         r.planned(1, t0, false, None);
         r.close(Closing::Aborted);
@@ -796,12 +796,12 @@ mod tests {
 
     #[test]
     fn throughput_counts_landings_in_whole_seconds_of_the_window() {
-        let (mut r, t0) = recorder(&[Level::Included]);
+        let (mut r, t0) = recorder(&[INCLUDED]);
         for seq in 0..30u64 {
             let at = t0 + ms(seq * 100);
             r.planned(seq, at, false, None);
             r.sent(seq, at);
-            land(&mut r, seq, at + ms(50), &[Level::Included]);
+            land(&mut r, seq, at + ms(50), &[INCLUDED]);
         }
         let t = r.throughput();
         assert_eq!(t.landed_peak_1s, 10);
@@ -812,7 +812,7 @@ mod tests {
 
     #[test]
     fn block_intervals_only_from_consecutive_blocks_stamped_on_arrival() {
-        let (mut r, t0) = recorder(&[Level::Included]);
+        let (mut r, t0) = recorder(&[INCLUDED]);
         // Block 6 was fetched to fill a gap: no arrival of its own, so
         // neither 5->6 nor 6->7 is an interval (today's bug: ~0 µs entries).
         for (n, at) in [
@@ -843,11 +843,11 @@ mod tests {
 
     #[test]
     fn fees_cover_the_measured_window_and_the_warmup_is_apart() {
-        let (mut r, t0) = recorder(&[Level::Included]);
+        let (mut r, t0) = recorder(&[INCLUDED]);
         for (seq, warmup) in [(0, true), (1, true), (2, false)] {
             r.planned(seq, t0, warmup, None);
             r.sent(seq, t0);
-            land(&mut r, seq, t0 + ms(10), &[Level::Included]);
+            land(&mut r, seq, t0 + ms(10), &[INCLUDED]);
         }
         let fees = r.fees("wei");
         assert_eq!(fees.per_tx.count, 1, "measured landed only");
@@ -861,15 +861,15 @@ mod tests {
 
     #[test]
     fn a_late_reject_of_a_landed_transaction_is_ignored() {
-        let (mut r, t0) = recorder(&[Level::Included]);
+        let (mut r, t0) = recorder(&[INCLUDED]);
         r.planned(0, t0, false, None);
         r.sent(0, t0);
-        land(&mut r, 0, t0 + ms(10), &[Level::Included]);
+        land(&mut r, 0, t0 + ms(10), &[INCLUDED]);
         r.planned(1, t0, false, None);
         r.sent(1, t0);
         r.apply(&ChainEvent::Reached {
             seq: 1,
-            level: Level::Included,
+            level: INCLUDED,
             at: t0 + ms(5),
         });
         let timeout = Reject {
@@ -892,7 +892,7 @@ mod tests {
 
     #[test]
     fn a_timed_out_send_stays_open_and_is_rejected_only_if_never_seen() {
-        let (mut r, t0) = recorder(&[Level::Included]);
+        let (mut r, t0) = recorder(&[INCLUDED]);
         let timeout = Reject {
             class: RejectClass::Timeout,
             message: "no answer within 10s".into(),
@@ -904,7 +904,7 @@ mod tests {
         }
         assert_eq!(r.in_flight(), 2, "the requests may have gone through");
         // Seq 0's request did reach the node.
-        land(&mut r, 0, t0 + ms(10_500), &[Level::Included]);
+        land(&mut r, 0, t0 + ms(10_500), &[INCLUDED]);
         r.close(Closing::Drained);
         let o = r.outcomes();
         assert_eq!((o.landed_ok, o.rejected), (1, 1), "{o:?}");
@@ -916,7 +916,7 @@ mod tests {
 
     #[test]
     fn fee_buckets_count_the_measured_window_by_bid() {
-        let (r, t0) = recorder(&[Level::Included, Level::Finalized]);
+        let (r, t0) = recorder(&[INCLUDED, FINALIZED]);
         let mut r = r.with_buckets(&[(1, 1), (5, 5)]);
         r.planned(0, t0, true, Some(1)); // warm-up: not in a bucket
         r.planned(1, t0, false, Some(0));
@@ -924,19 +924,14 @@ mod tests {
         r.planned(3, t0, false, Some(1));
         for seq in [0, 1, 2] {
             r.sent(seq, t0);
-            land(
-                &mut r,
-                seq,
-                t0 + ms(10),
-                &[Level::Included, Level::Finalized],
-            );
+            land(&mut r, seq, t0 + ms(10), &[INCLUDED, FINALIZED]);
         }
         let b = r.fee_buckets();
         assert_eq!((b[0].sent, b[0].landed), (1, 1));
         assert_eq!((b[1].sent, b[1].landed), (2, 1));
         assert_eq!(b[1].fee_min, "21000");
         assert_eq!(b[1].levels.len(), 2);
-        assert_eq!(b[1].levels[1].level, Level::Finalized);
+        assert_eq!(b[1].levels[1].level, FINALIZED);
         assert_eq!(b[1].levels[1].latency_us.count, 1);
         assert_eq!(
             b.iter().map(|b| b.landed).sum::<u64>(),
@@ -947,20 +942,20 @@ mod tests {
 
     #[test]
     fn drained_landed_transactions_short_of_a_level_are_reported() {
-        let (mut r, t0) = recorder(&[Level::Included, Level::Finalized]);
+        let (mut r, t0) = recorder(&[INCLUDED, FINALIZED]);
         for seq in 0..3 {
             r.planned(seq, t0, false, None);
             r.sent(seq, t0);
-            land(&mut r, seq, t0 + ms(10), &[Level::Included]);
+            land(&mut r, seq, t0 + ms(10), &[INCLUDED]);
         }
         r.apply(&ChainEvent::Reached {
             seq: 0,
-            level: Level::Finalized,
+            level: FINALIZED,
             at: t0 + ms(100),
         });
         let missing = r.close(Closing::Drained);
-        assert_eq!(missing.get(&Level::Finalized), Some(&2));
-        assert_eq!(missing.get(&Level::Included), None);
+        assert_eq!(missing.get(&FINALIZED), Some(&2));
+        assert_eq!(missing.get(&INCLUDED), None);
         assert_eq!(r.outcomes().landed_ok, 3);
     }
 }

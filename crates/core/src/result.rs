@@ -3,11 +3,7 @@
 //! Units are in field names (`_us`, `_s`); fees are in the chain's smallest
 //! unit, and totals, which can exceed 2^53, are decimal strings.
 
-use crate::{
-    histogram::StoredHistogram,
-    level::{ChainKind, Level},
-    outcome::OutcomeCounts,
-};
+use crate::{histogram::StoredHistogram, level::Level, outcome::OutcomeCounts, spec::FeeUnit};
 use serde::{Deserialize, Serialize};
 use std::{collections::BTreeMap, path::Path};
 
@@ -19,15 +15,21 @@ use std::{collections::BTreeMap, path::Path};
 ///   `outcomes.unknown_by_reason`; `tracking.achieved_interval_us`;
 ///   `submitter` counters; `fee_buckets`. Version 1 files still read (the
 ///   new fields empty).
-pub const SCHEMA_VERSION: u32 = 2;
+/// - 3: `chain` is any chain's name, and `fee_unit` says how its fees are
+///   counted, so that readers need not know the chain. Versions 1 and 2
+///   still read: they could name only `evm` and `solana`, whose units are
+///   filled in.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// One run of one scenario against one chain.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunResult {
     /// Always first: [`SCHEMA_VERSION`] of the writer.
     pub schema_version: u32,
-    /// Which chain family.
-    pub chain: ChainKind,
+    /// The chain's name (`evm`, `solana`), as its crate declares it.
+    pub chain: String,
+    /// The chain's coin and the units its fees are counted in.
+    pub fee_unit: FeeUnit,
     /// The scenario's name.
     pub scenario_name: String,
     /// The scenario as run: defaults filled in, command-line overrides applied.
@@ -432,6 +434,31 @@ pub enum ResultReadError {
     },
 }
 
+/// The fee unit of a chain a schema 1 or 2 file names: those carried none,
+/// and could name only these two.
+fn schema_2_fee_unit(chain: &str) -> Option<FeeUnit> {
+    use std::borrow::Cow::Borrowed;
+    match chain {
+        "evm" => Some(FeeUnit {
+            unit: Borrowed("wei"),
+            coin: Borrowed("ETH"),
+            decimals: 18,
+            small: Borrowed("gwei"),
+            small_decimals: 9,
+            bid: Borrowed("tip in wei per gas"),
+        }),
+        "solana" => Some(FeeUnit {
+            unit: Borrowed("lamports"),
+            coin: Borrowed("SOL"),
+            decimals: 9,
+            small: Borrowed("lamports"),
+            small_decimals: 0,
+            bid: Borrowed("compute-unit price in micro-lamports"),
+        }),
+        _ => None,
+    }
+}
+
 impl RunResult {
     /// Reads a result file, checking its schema version first.
     pub fn read(path: &Path) -> Result<Self, ResultReadError> {
@@ -454,7 +481,21 @@ impl RunResult {
                 found: v.schema_version,
             });
         }
-        serde_json::from_str(&text).map_err(|source| ResultReadError::Json { path: p, source })
+        let mut value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|source| ResultReadError::Json {
+                path: p.clone(),
+                source,
+            })?;
+        if v.schema_version < 3 {
+            let unit = value["chain"].as_str().and_then(schema_2_fee_unit);
+            if let (Some(unit), Some(obj)) = (unit, value.as_object_mut()) {
+                obj.insert(
+                    "fee_unit".into(),
+                    serde_json::to_value(unit).expect("a fee unit serializes"),
+                );
+            }
+        }
+        serde_json::from_value(value).map_err(|source| ResultReadError::Json { path: p, source })
     }
 
     /// The latency of `level`, if it was tracked.

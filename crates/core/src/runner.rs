@@ -8,7 +8,7 @@
 use crate::{
     bids::Bids,
     chain::{ChainEvent, Claimed, Session, Submitter, TxSeq},
-    level::{ChainKind, Level},
+    level::Level,
     outcome::{Reject, RejectClass},
     recorder::{Closing, Progress, Recorder},
     result::{
@@ -17,6 +17,7 @@ use crate::{
     },
     scenario::{End, Load, Scenario, ShapeKind},
     schedule::Schedule,
+    spec::ChainSpec,
     usage::ProcessUsage,
 };
 use hdrhistogram::serialization::{
@@ -350,16 +351,17 @@ impl Finished {
     pub fn into_result(
         self,
         scenario: &Scenario,
-        chain: ChainKind,
+        chain: &ChainSpec,
         environment: Environment,
     ) -> RunResult {
         let r = &self.recorder;
         let (warmup_sent, measured_sent) = r.sent_counts();
         let (from, to) = r.window();
-        let mut fees: Fees = r.fees(chain.fee_unit());
+        let unit = &chain.fee_unit;
+        let mut fees: Fees = r.fees(&unit.unit);
         if let Some(prices) = &scenario.prices {
-            if let Some(usd) = prices.usd_per_coin(chain) {
-                let per_unit = usd / chain.units_per_coin();
+            if let Some(usd) = prices.usd_per_coin(unit) {
+                let per_unit = usd / unit.units_per_coin();
                 fees.mean_usd = Some(fees.mean * per_unit);
                 fees.total_usd = Some(r.fee_total() as f64 * per_unit);
                 fees.price = Some(Price {
@@ -370,7 +372,8 @@ impl Finished {
         }
         RunResult {
             schema_version: SCHEMA_VERSION,
-            chain,
+            chain: chain.name.to_owned(),
+            fee_unit: unit.clone(),
             scenario_name: scenario.name.clone(),
             scenario: scenario.as_run.clone(),
             environment,
@@ -422,6 +425,7 @@ mod tests {
     use super::*;
     use crate::{
         chain::{BoxFuture, TaskSet, Verifier},
+        level::testing::{CHAIN, INCLUDED, SAFE},
         result::Check,
         scenario::Rate,
     };
@@ -544,7 +548,7 @@ mod tests {
                 warmup: Duration::from_millis(warmup_ms),
                 drain_timeout: None,
             },
-            chain_levels: ChainKind::Evm.levels(),
+            chain_levels: CHAIN,
             levels,
             seed: 1,
             drain: Duration::from_millis(drain_ms),
@@ -560,8 +564,8 @@ mod tests {
         let verifier = Agreeing(claimed.clone());
         let mut hlog = Vec::new();
         let finished = run(
-            session(&[Level::Included], Some(Box::new(verifier))),
-            plan(20, 100, vec![Level::Included], 1_000),
+            session(&[INCLUDED], Some(Box::new(verifier))),
+            plan(20, 100, vec![INCLUDED], 1_000),
             std::future::pending(),
             |_| {},
             Some(&mut hlog),
@@ -593,8 +597,8 @@ mod tests {
     #[tokio::test]
     async fn a_drain_that_ends_short_of_a_level_makes_the_run_incomplete() {
         let finished = run(
-            session(&[Level::Included], None),
-            plan(5, 0, vec![Level::Included, Level::Safe], 50),
+            session(&[INCLUDED], None),
+            plan(5, 0, vec![INCLUDED, SAFE], 50),
             std::future::pending(),
             |_| {},
             None::<Vec<u8>>,
@@ -602,7 +606,7 @@ mod tests {
         .await;
         match &finished.status {
             RunStatus::Incomplete { missing } => {
-                assert_eq!(missing.get(&Level::Safe), Some(&5), "{missing:?}")
+                assert_eq!(missing.get(&SAFE), Some(&5), "{missing:?}")
             }
             other => panic!("{other:?}"),
         }
@@ -613,12 +617,12 @@ mod tests {
         let (events, rx) = mpsc::unbounded_channel();
         let submitter = FakeChain {
             events,
-            levels: &[Level::Included],
+            levels: &[INCLUDED],
             delay: Duration::from_millis(delay_ms),
             send_time: Duration::from_millis(send_ms),
         };
         let session = fake_session(submitter, rx, None);
-        let mut p = plan(100, 0, vec![Level::Included], drain_ms);
+        let mut p = plan(100, 0, vec![INCLUDED], drain_ms);
         p.load.rate = Rate::new(10.0).unwrap();
         run(session, p, std::future::pending(), |_| {}, None::<Vec<u8>>).await
     }

@@ -5,6 +5,7 @@ use crate::{
     keys,
     setup::{latest_base_fee, Deployer},
     submitter::{EvmSubmitter, NonceResync, PendingTxs, Sender},
+    target::EvmTarget,
     tracker::{Finality, Tracker, METHOD},
     verify::EvmVerifier,
     workload::{prepare_token, Workload},
@@ -17,8 +18,8 @@ use alloy::{
     transports::TransportError,
 };
 use chainmeter_core::{
-    bids::Bids,
     chain::{FundingProgress, Session, TaskSet},
+    plugin::Connect,
     result::{SenderRecord, Tracking},
     scenario::WorkloadKind,
 };
@@ -38,33 +39,6 @@ const SETUP_TIMEOUT: Duration = Duration::from_secs(30);
 const MAINNETS: &[u64] = &[
     1, 10, 56, 100, 137, 250, 324, 8453, 42161, 42220, 43114, 59144, 534352,
 ];
-
-/// What the EVM side needs to know to start.
-#[derive(Debug, Clone)]
-pub struct EvmConfig {
-    /// JSON-RPC URL.
-    pub rpc_url: String,
-    /// WebSocket URL.
-    pub ws_url: String,
-    /// Key derivation seed.
-    pub seed: String,
-    /// Number of senders.
-    pub accounts: u32,
-    /// What each transaction does.
-    pub workload: WorkloadKind,
-    /// Wei per transfer, or token units per token transfer.
-    pub value: u64,
-    /// Every transaction writes one receiver (contention's hot mode).
-    pub hot: bool,
-    /// Per-transaction tips (the fee market), in place of `priority_fee`.
-    pub bids: Option<Bids>,
-    /// Tip per gas, wei.
-    pub priority_fee: u64,
-    /// Allow running against a public mainnet.
-    pub allow_mainnet: bool,
-    /// Told how funding goes.
-    pub funding_progress: FundingProgress,
-}
 
 async fn timed<T>(
     call: &'static str,
@@ -86,7 +60,7 @@ async fn timed<T>(
 }
 
 /// Connects to the node, funds the senders and starts the tracker.
-pub async fn connect(cfg: &EvmConfig) -> Result<Session<EvmSubmitter>, EvmError> {
+pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSubmitter>, EvmError> {
     let url = cfg
         .rpc_url
         .parse::<alloy::transports::http::reqwest::Url>()
@@ -205,7 +179,7 @@ pub async fn connect(cfg: &EvmConfig) -> Result<Session<EvmSubmitter>, EvmError>
             senders,
             chain_id,
             workload: workload.clone(),
-            priority_fee: cfg.priority_fee.into(),
+            priority_fee: target.priority_fee.into(),
             bids: cfg.bids.clone(),
             base_fee,
             pending,

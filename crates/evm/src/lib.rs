@@ -7,11 +7,14 @@ mod connect;
 mod error;
 mod keys;
 mod setup;
+pub mod spec;
 mod submitter;
+mod target;
 mod tracker;
 mod verify;
 mod workload;
 
-pub use connect::{connect, EvmConfig};
+pub use connect::connect;
 pub use error::EvmError;
 pub use submitter::{EvmSubmitter, SignedTx};
+pub use target::{AnvilOptions, Evm, EvmFile, EvmTarget};

@@ -6,7 +6,10 @@
 //! block tags, read with `latest` in one batch at every head (see
 //! [`Finality`] for how they are stamped).
 
-use crate::submitter::{classify, PendingTxs};
+use crate::{
+    spec::{FINALIZED, INCLUDED, SAFE},
+    submitter::{classify, PendingTxs},
+};
 use alloy::{
     eips::BlockNumberOrTag,
     primitives::U64,
@@ -15,10 +18,7 @@ use alloy::{
         types::{Header, TransactionReceipt},
     },
 };
-use chainmeter_core::{
-    chain::{ChainEvent, TxSeq},
-    level::Level,
-};
+use chainmeter_core::chain::{ChainEvent, TxSeq};
 use serde::Deserialize;
 use std::{
     collections::BTreeMap,
@@ -119,7 +119,7 @@ impl Finality {
                     *reached_safe = true;
                     out.push(ChainEvent::Reached {
                         seq: *seq,
-                        level: Level::Safe,
+                        level: SAFE,
                         at,
                     });
                 }
@@ -133,13 +133,13 @@ impl Finality {
                     if !reached_safe {
                         out.push(ChainEvent::Reached {
                             seq,
-                            level: Level::Safe,
+                            level: SAFE,
                             at,
                         });
                     }
                     out.push(ChainEvent::Reached {
                         seq,
-                        level: Level::Finalized,
+                        level: FINALIZED,
                         at,
                     });
                 }
@@ -277,7 +277,7 @@ impl Tracker {
                 };
                 out.push(ChainEvent::Reached {
                     seq,
-                    level: Level::Included,
+                    level: INCLUDED,
                     at,
                 });
                 let success = r.status();
@@ -318,6 +318,7 @@ impl Tracker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chainmeter_core::Level;
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
@@ -349,7 +350,7 @@ mod tests {
             },
             &mut out,
         );
-        assert_eq!(stamps(&out, Level::Safe), vec![(1, t0 + ms(1000))]);
+        assert_eq!(stamps(&out, SAFE), vec![(1, t0 + ms(1000))]);
     }
 
     #[test]
@@ -370,10 +371,10 @@ mod tests {
         assert!(out.is_empty(), "stamped before head 7 arrived: {out:?}");
         f.head(7, t0 + ms(400), &mut out);
         assert_eq!(
-            stamps(&out, Level::Finalized),
+            stamps(&out, FINALIZED),
             vec![(7, t0 + ms(400)), (8, t0 + ms(400))]
         );
-        assert_eq!(stamps(&out, Level::Safe).len(), 2, "finalized implies safe");
+        assert_eq!(stamps(&out, SAFE).len(), 2, "finalized implies safe");
         assert!(!f.is_waiting());
     }
 
@@ -396,10 +397,10 @@ mod tests {
             &mut out,
         );
         assert_eq!(
-            stamps(&out, Level::Finalized),
+            stamps(&out, FINALIZED),
             vec![(1, t0 + ms(50)), (2, t0 + ms(50))]
         );
-        assert_eq!(stamps(&out, Level::Safe).len(), 3);
+        assert_eq!(stamps(&out, SAFE).len(), 3);
         assert!(f.is_waiting(), "block 9 waits for finalized");
     }
 }

@@ -60,26 +60,23 @@ impl Node {
     }
 
     /// Resolves when the validator exits, with a description of how.
-    pub async fn exited(&self) -> String {
-        loop {
-            if let Some(status) = self.try_status() {
-                return format!(
-                    "{} exited unexpectedly ({status}); see {}",
-                    self.name,
-                    self.log.display()
-                );
+    pub fn exited(&self) -> impl std::future::Future<Output = String> + Send + 'static {
+        let (name, child, log) = (self.name, self.child.clone(), self.log.clone());
+        async move {
+            loop {
+                if let Some(status) = try_status(&child) {
+                    return format!(
+                        "{name} exited unexpectedly ({status}); see {}",
+                        log.display()
+                    );
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
 
     fn try_status(&self) -> Option<String> {
-        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
-        match child.try_wait() {
-            Ok(Some(status)) => Some(status.to_string()),
-            Ok(None) => None,
-            Err(e) => Some(format!("cannot wait for it: {e}")),
-        }
+        try_status(&self.child)
     }
 
     /// Stops the validator's process group: SIGTERM, then SIGKILL after a grace period.
@@ -101,6 +98,39 @@ impl Node {
         }
         signal_group(self.pid, libc::SIGKILL);
         let _ = child.wait();
+    }
+}
+
+fn try_status(child: &Mutex<Child>) -> Option<String> {
+    let mut child = child.lock().unwrap_or_else(|e| e.into_inner());
+    match child.try_wait() {
+        Ok(Some(status)) => Some(status.to_string()),
+        Ok(None) => None,
+        Err(e) => Some(format!("cannot wait for it: {e}")),
+    }
+}
+
+impl chainmeter_core::plugin::LocalNode for Node {
+    fn rpc_url(&self) -> &str {
+        &self.rpc_url
+    }
+    fn ws_url(&self) -> &str {
+        &self.ws_url
+    }
+    fn binary(&self) -> &Path {
+        &self.binary
+    }
+    fn version(&self) -> &str {
+        &self.version
+    }
+    fn log(&self) -> &Path {
+        &self.log
+    }
+    fn pid(&self) -> u32 {
+        self.pid
+    }
+    fn exited(&self) -> chainmeter_core::chain::BoxFuture<String> {
+        Box::pin(Node::exited(self))
     }
 }
 

@@ -1,10 +1,7 @@
 //! Comparing runs: chain vs chain, and baseline vs candidate with regression
 //! thresholds and github-action-benchmark output.
 
-use crate::{
-    format::{micros, native},
-    table::Table,
-};
+use crate::{format::micros, table::Table};
 use chainmeter_core::{
     level::Level,
     result::{RunResult, RunStatus},
@@ -26,7 +23,7 @@ pub struct Metric {
     /// Name used in thresholds and benchmark output, e.g. `confirmed.p99`.
     pub name: String,
     /// Unit of `value`.
-    pub unit: &'static str,
+    pub unit: String,
     /// The figure.
     pub value: f64,
     /// Which way it improves.
@@ -35,9 +32,9 @@ pub struct Metric {
 
 /// The headline figures of a run, in a fixed order.
 pub fn headline(r: &RunResult) -> Vec<Metric> {
-    let m = |name: String, unit, value, better| Metric {
+    let m = |name: String, unit: &str, value, better| Metric {
         name,
-        unit,
+        unit: unit.to_owned(),
         value,
         better,
     };
@@ -72,7 +69,7 @@ pub fn headline(r: &RunResult) -> Vec<Metric> {
     }
     v.push(m(
         "fee".into(),
-        r.chain.fee_unit(),
+        &r.fee_unit.unit,
         r.fees.mean,
         Better::Smaller,
     ));
@@ -184,10 +181,10 @@ pub fn chain_table(results: &[RunResult]) -> Table {
         row("first inclusion, p50 / p99", &|r| {
             level_cell(r, r.levels.first().map(|l| l.level))
         }),
-        row("finality, p50 / p99", &|r| {
-            level_cell(r, Some(Level::Finalized))
+        row("strongest level, p50 / p99", &|r| {
+            level_cell(r, r.levels.last().map(|l| l.level))
         }),
-        row("fee per transaction", &|r| native(r.fees.mean, r.chain)),
+        row("fee per transaction", &|r| r.fee_unit.format(r.fees.mean)),
         row(
             "fee per transaction, USD",
             &|r| match (&r.fees.price, r.fees.mean_usd) {
@@ -266,8 +263,8 @@ pub fn contention_table(hot: &RunResult, disjoint: &RunResult) -> Table {
     ]);
     rows.push(vec![
         "fee per transaction".to_owned(),
-        native(hot.fees.mean, hot.chain),
-        native(disjoint.fees.mean, disjoint.chain),
+        hot.fee_unit.format(hot.fees.mean),
+        disjoint.fee_unit.format(disjoint.fees.mean),
         ratio(hot.fees.mean, disjoint.fees.mean),
     ]);
     Table { header, rows }
@@ -291,7 +288,7 @@ pub struct Delta {
     /// The metric's name.
     pub name: String,
     /// Its unit.
-    pub unit: &'static str,
+    pub unit: String,
     /// Baseline value.
     pub baseline: f64,
     /// Candidate value.
@@ -410,7 +407,7 @@ impl Threshold {
             change < self.bound
         };
         broken.then(|| {
-            let unit = if self.percent { "%" } else { delta.unit };
+            let unit = if self.percent { "%" } else { &delta.unit };
             format!(
                 "{}: {} -> {} {} ({change:+.2}{unit}), breaks {}",
                 delta.name,
@@ -566,7 +563,7 @@ mod tests {
     fn delta(name: &str, baseline: f64, candidate: f64, better: Better) -> Delta {
         Delta {
             name: name.into(),
-            unit: "ms",
+            unit: "ms".into(),
             baseline,
             candidate,
             better,

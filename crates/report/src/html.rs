@@ -1,7 +1,7 @@
 //! One run as a self-contained HTML page: tables and inline SVG charts drawn
 //! from the result's own data. Nothing is fetched when the page is opened.
 
-use crate::format::{micros, native};
+use crate::format::micros;
 use chainmeter_core::result::{RunResult, RunStatus};
 use std::fmt::Write;
 
@@ -90,7 +90,7 @@ fn run_body(r: &RunResult) -> String {
         escape(&r.load.shape),
         r.throughput.landed_mean_per_s,
         r.throughput.landed_peak_1s,
-        native(r.fees.mean, r.chain),
+        r.fee_unit.format(r.fees.mean),
         escape(&r.fees.total),
         escape(&r.fees.unit)
     );

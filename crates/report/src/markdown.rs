@@ -1,9 +1,6 @@
 //! One run as Markdown: the summary printed at the end of a run and saved beside its result.
 
-use crate::{
-    format::{micros, native},
-    table::Table,
-};
+use crate::{format::micros, table::Table};
 use chainmeter_core::result::{RunResult, RunStatus};
 use std::fmt::Write;
 
@@ -107,11 +104,8 @@ pub fn fee_market_table(r: &RunResult) -> Table {
 }
 
 /// What a fee-market bid is on `r`'s chain.
-pub fn bid_unit(r: &RunResult) -> &'static str {
-    match r.chain {
-        chainmeter_core::ChainKind::Evm => "tip in wei per gas",
-        chainmeter_core::ChainKind::Solana => "compute-unit price in micro-lamports",
-    }
+pub fn bid_unit(r: &RunResult) -> &str {
+    &r.fee_unit.bid
 }
 
 /// The run's workload and its parameters, from the scenario as run.
@@ -222,10 +216,10 @@ pub fn run_summary(r: &RunResult) -> String {
         s,
         "\n**Fees** (read from the chain; the measured window's {} landed transactions): {} per transaction (mean; min {}, max {}), {} in total ({} {}).{usd}{warmup}",
         f.per_tx.count,
-        native(f.mean, r.chain),
-        native(f.min.parse().unwrap_or(0.0), r.chain),
-        native(f.max.parse().unwrap_or(0.0), r.chain),
-        native(total, r.chain),
+        r.fee_unit.format(f.mean),
+        r.fee_unit.format(f.min.parse().unwrap_or(0.0)),
+        r.fee_unit.format(f.max.parse().unwrap_or(0.0)),
+        r.fee_unit.format(total),
         f.total,
         f.unit,
     );

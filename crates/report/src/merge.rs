@@ -210,7 +210,7 @@ pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
             .fees
             .price
             .as_ref()
-            .map(|p| out.fees.mean * p.usd_per_coin / out.chain.units_per_coin());
+            .map(|p| out.fees.mean * p.usd_per_coin / out.fee_unit.units_per_coin());
 
         out.fees.warmup = match (out.fees.warmup.take(), &r.fees.warmup) {
             (Some(a), Some(b)) => Some(WarmupFees {

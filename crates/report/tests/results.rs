@@ -266,3 +266,16 @@ fn merge_adds_fee_buckets_and_warmup_fees() {
     let m = merge(&[("a".into(), a), ("b".into(), none)]).unwrap();
     assert_eq!(m.fee_buckets[0].fee_min, "100");
 }
+
+#[test]
+fn files_before_schema_3_read_with_their_chains_fee_unit() {
+    let r = fixture("evm-a.json");
+    assert!(r.schema_version < 3, "{}", r.schema_version);
+    assert_eq!(r.chain, "evm");
+    assert_eq!(r.fee_unit.coin, "ETH");
+    assert_eq!(r.fee_unit.format(21_000e9), "21000 gwei");
+    let root =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../results/reference/2026-11-25-compare");
+    let sol = RunResult::read(&root.join("solana/result.json")).unwrap();
+    assert_eq!(sol.fee_unit.unit, "lamports");
+}

@@ -5,13 +5,14 @@ use crate::{
     keys,
     poller::{Poller, POLL_INTERVAL},
     submitter::{LandedSignatures, PendingTxs, RecentBlockhash, SolanaSubmitter},
+    target::{SolanaTarget, SolanaTracking},
     tracker::{SlotEvent, Tracker},
     verify::SolanaVerifier,
     workload::{prepare_token, Budget, Workload},
 };
 use chainmeter_core::{
-    bids::Bids,
     chain::{FundingProgress, Session, TaskSet},
+    plugin::Connect,
     result::{SenderRecord, Tracking},
     scenario::WorkloadKind,
 };
@@ -45,44 +46,6 @@ const TOKEN_ACCOUNT_COST: u64 = 2_100_000;
 /// A lamport reserve per payer beyond what its transactions need.
 const PAYER_RESERVE: u64 = 1_000_000_000;
 
-/// What the Solana side needs to know to start.
-#[derive(Debug, Clone)]
-pub struct SolanaConfig {
-    /// JSON-RPC URL.
-    pub rpc_url: String,
-    /// PubSub WebSocket URL.
-    pub ws_url: String,
-    /// Key derivation seed.
-    pub seed: String,
-    /// Number of payers.
-    pub accounts: u32,
-    /// What each transaction does.
-    pub workload: WorkloadKind,
-    /// Lamports per transfer as asked (raised to the rent-exempt minimum),
-    /// or token units per token transfer.
-    pub value: u64,
-    /// Every transaction writes one receiver (contention's hot mode).
-    pub hot: bool,
-    /// Per-transaction compute-unit prices (the fee market).
-    pub bids: Option<Bids>,
-    /// Transactions the run will send (for funding), if known.
-    pub planned: u64,
-    /// `skipPreflight`.
-    pub skip_preflight: bool,
-    /// `maxRetries`.
-    pub max_retries: Option<usize>,
-    /// Compute-unit price, micro-lamports.
-    pub compute_unit_price: Option<u64>,
-    /// Compute-unit limit.
-    pub compute_unit_limit: Option<u32>,
-    /// Time levels by polling even where slot notifications are offered.
-    pub poll_only: bool,
-    /// Allow running against mainnet-beta.
-    pub allow_mainnet: bool,
-    /// Told how funding goes.
-    pub funding_progress: FundingProgress,
-}
-
 fn rpc_err<'a>(
     call: &'static str,
     url: &'a str,
@@ -95,7 +58,10 @@ fn rpc_err<'a>(
 }
 
 /// Connects, waits for a non-zero fee, funds the payers and starts the tracker.
-pub async fn connect(cfg: &SolanaConfig) -> Result<Session<SolanaSubmitter>, SolanaError> {
+pub async fn connect(
+    cfg: &Connect,
+    target: &SolanaTarget,
+) -> Result<Session<SolanaSubmitter>, SolanaError> {
     let url = cfg.rpc_url.as_str();
     let rpc = RpcClient::new_with_timeout_and_commitment(
         cfg.rpc_url.clone(),
@@ -121,8 +87,8 @@ pub async fn connect(cfg: &SolanaConfig) -> Result<Session<SolanaSubmitter>, Sol
         .collect();
     let funder = keys::funder(&cfg.seed);
     let mut budget = Budget {
-        limit: cfg.compute_unit_limit,
-        price: cfg.compute_unit_price,
+        limit: target.compute_unit_limit,
+        price: target.compute_unit_price,
         bids: cfg.bids.clone(),
         unique: false,
     };
@@ -191,7 +157,7 @@ pub async fn connect(cfg: &SolanaConfig) -> Result<Session<SolanaSubmitter>, Sol
     let pending = PendingTxs::default();
     let landed = LandedSignatures::default();
     let (events_tx, events_rx) = mpsc::unbounded_channel();
-    let slots = if cfg.poll_only {
+    let slots = if target.tracking == SolanaTracking::Poll {
         Err("polling asked for: solana.tracking = \"poll\"".to_owned())
     } else {
         subscribe_slots(&cfg.ws_url, &mut tasks)
@@ -259,8 +225,8 @@ pub async fn connect(cfg: &SolanaConfig) -> Result<Session<SolanaSubmitter>, Sol
     // The refresher takes the RPC client: nothing after this needs it.
     tasks.push(tokio::spawn(refresh_blockhash(rpc, blockhash.clone())));
 
-    let mut send_config = json!({"encoding": "base64", "skipPreflight": cfg.skip_preflight, "preflightCommitment": "processed"});
-    if let Some(n) = cfg.max_retries {
+    let mut send_config = json!({"encoding": "base64", "skipPreflight": target.skip_preflight, "preflightCommitment": "processed"});
+    if let Some(n) = target.max_retries {
         send_config["maxRetries"] = json!(n);
     }
     let session = Session {

@@ -10,11 +10,14 @@ mod error;
 mod keys;
 mod poller;
 mod rpc;
+pub mod spec;
 mod submitter;
+mod target;
 mod tracker;
 mod verify;
 mod workload;
 
-pub use connect::{connect, SolanaConfig};
+pub use connect::connect;
 pub use error::SolanaError;
 pub use submitter::{SignedTransfer, SolanaSubmitter};
+pub use target::{Solana, SolanaFile, SolanaTarget, SolanaTracking, ValidatorOptions};

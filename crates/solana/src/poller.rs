@@ -14,13 +14,11 @@
 
 use crate::{
     rpc::{self, BatchError},
+    spec::LEVELS,
     submitter::{LandedSignatures, PendingTxs},
     tracker::{fetch_block, Block},
 };
-use chainmeter_core::{
-    chain::{ChainEvent, TxSeq},
-    level::Level,
-};
+use chainmeter_core::chain::{ChainEvent, TxSeq};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use solana_sdk::signature::Signature;
@@ -38,7 +36,6 @@ const POLL_TIMEOUT: Duration = Duration::from_secs(10);
 /// With no transaction reaching a new level for this long while some are
 /// open, the node is taken for dead; finality alone takes about 13 s here.
 const STALL: Duration = Duration::from_secs(30);
-const LEVELS: [Level; 3] = [Level::Processed, Level::Confirmed, Level::Finalized];
 
 /// What the poller knows of one open transaction.
 #[derive(Debug, Clone, Copy)]

@@ -8,12 +8,12 @@
 //! transaction its slot's event times. Transactions never wait on a poll, so
 //! the timestamps are as exact as the events; `blockTime` is never used.
 
-use crate::submitter::{LandedSignatures, PendingTxs};
-use base64::{engine::general_purpose::STANDARD, Engine};
-use chainmeter_core::{
-    chain::{ChainEvent, TxSeq},
-    level::Level,
+use crate::{
+    spec::{CONFIRMED, FINALIZED, PROCESSED},
+    submitter::{LandedSignatures, PendingTxs},
 };
+use base64::{engine::general_purpose::STANDARD, Engine};
+use chainmeter_core::chain::{ChainEvent, TxSeq};
 use serde::{de::IgnoredAny, Deserialize};
 use serde_json::{json, Value};
 use solana_sdk::signature::Signature;
@@ -240,7 +240,7 @@ impl Tracker {
         {
             let _ = self.events.send(ChainEvent::Reached {
                 seq,
-                level: Level::Finalized,
+                level: FINALIZED,
                 at,
             });
         }
@@ -317,12 +317,12 @@ impl Tracker {
         for (seq, tx) in ours {
             let _ = self.events.send(ChainEvent::Reached {
                 seq,
-                level: Level::Processed,
+                level: PROCESSED,
                 at: processed,
             });
             let _ = self.events.send(ChainEvent::Reached {
                 seq,
-                level: Level::Confirmed,
+                level: CONFIRMED,
                 at: confirmed,
             });
             let _ = self.events.send(tx.landed(seq));
@@ -330,7 +330,7 @@ impl Tracker {
                 Some(at) => {
                     let _ = self.events.send(ChainEvent::Reached {
                         seq,
-                        level: Level::Finalized,
+                        level: FINALIZED,
                         at,
                     });
                 }
@@ -518,7 +518,7 @@ mod tests {
         while let Ok(e) = rx.try_recv() {
             if let ChainEvent::Reached {
                 seq,
-                level: Level::Finalized,
+                level: FINALIZED,
                 at,
             } = e
             {

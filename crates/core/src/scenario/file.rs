@@ -1,7 +1,7 @@
 //! The scenario file as written: TOML mirrored exactly, unknown fields
 //! refused, every value kept with its place in the file.
 
-use crate::{bids::BidsFile, level::Level};
+use crate::bids::BidsFile;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::time::Duration;
 use toml::Spanned;
@@ -36,9 +36,11 @@ impl std::str::FromStr for HumanDuration {
     }
 }
 
-/// The scenario file exactly as written. See `scenarios/` for documented examples.
+/// The scenario file exactly as written, but for the chains' sections,
+/// which their crates read (see [`Section`](super::Section)). Unknown
+/// top-level keys are refused by the parser, which knows the chains' names.
+/// See `scenarios/` for documented examples.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
     /// Short name; used in result directory names.
     pub name: Spanned<String>,
@@ -53,12 +55,6 @@ pub struct ScenarioFile {
     pub workload: WorkloadFile,
     /// When transactions are sent.
     pub load: LoadFile,
-    /// Run against an EVM chain (anvil, or attach to a URL).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub evm: Option<Spanned<EvmFile>>,
-    /// Run against Solana (solana-test-validator, or attach to a URL).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub solana: Option<Spanned<SolanaFile>>,
     /// Prices used to express fees in USD; never fetched, always given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prices: Option<PricesFile>,
@@ -233,92 +229,14 @@ pub enum ShapeKind {
     Poisson,
 }
 
-/// `[evm]`: the EVM chain to run against.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct EvmFile {
-    /// Attach to this JSON-RPC URL instead of starting anvil.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// WebSocket URL for block notifications and sending; default: `url` with ws:// instead of http://.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ws_url: Option<String>,
-    /// Levels to wait for, weakest first (default all: included, safe, finalized).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub levels: Option<Spanned<Vec<Level>>>,
-    /// Local anvil: seconds between blocks (default "1s").
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub block_time: Option<Spanned<HumanDuration>>,
-    /// Local anvil: slots per epoch; `safe` trails by one epoch, `finalized` by two (default 32).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub slots_in_an_epoch: Option<Spanned<u64>>,
-    /// Local anvil: block gas limit (default 30,000,000).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gas_limit: Option<Spanned<u64>>,
-    /// Priority fee (tip) per gas, in wei (default 1 gwei).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority_fee: Option<u64>,
-}
-
-/// `[solana]`: the Solana cluster to run against.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct SolanaFile {
-    /// Attach to this JSON-RPC URL instead of starting solana-test-validator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// PubSub WebSocket URL; default: the RPC port + 1, as solana-test-validator lays them out.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ws_url: Option<String>,
-    /// Levels to wait for, weakest first (default all: processed, confirmed, finalized).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub levels: Option<Spanned<Vec<Level>>>,
-    /// Local validator: ticks per slot (default 64, the validator's own default).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ticks_per_slot: Option<Spanned<u64>>,
-    /// Local validator: slots per epoch (default: the validator's own).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub slots_per_epoch: Option<Spanned<u64>>,
-    /// Send with `skipPreflight` (default true: preflight simulation costs the node CPU per transaction).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub skip_preflight: Option<bool>,
-    /// `maxRetries` for the node's own rebroadcast (default: unset, the node decides).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_retries: Option<usize>,
-    /// Priority fee: compute unit price in micro-lamports (default: none, no instruction).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compute_unit_price: Option<u64>,
-    /// Compute unit limit (default: none, no instruction).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compute_unit_limit: Option<Spanned<u32>>,
-    /// How levels are timed: `"events"` (slot notifications; falls back to
-    /// polling when the node does not offer them) or `"poll"` (batched
-    /// `getSignatureStatuses`). Default `"events"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tracking: Option<SolanaTracking>,
-}
-
-/// How Solana levels are timed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SolanaTracking {
-    /// Slot notifications over WebSocket, exact to the event.
-    Events,
-    /// Batched status polling, exact to the polling interval.
-    Poll,
-}
-
 /// `[prices]`: USD per native coin, with where the figure came from.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
 pub struct PricesFile {
-    /// USD per ETH.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub eth_usd: Option<f64>,
-    /// USD per SOL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sol_usd: Option<f64>,
     /// Where the prices came from and when (required when any price is given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// USD per coin, keyed `<coin>_usd` (`eth_usd`, `sol_usd`): each chain's
+    /// [`FeeUnit::price_key`](crate::spec::FeeUnit::price_key).
+    #[serde(flatten)]
+    pub usd: std::collections::BTreeMap<String, f64>,
 }

@@ -3,17 +3,28 @@
 
 use super::{
     location::{locate, Location},
-    End, Endpoint, EvmFile, HumanDuration, Load, LocalOptions, Overrides, Prices, Rate, Scenario,
-    ScenarioError, ScenarioFile, SendOptions, SolanaFile, SolanaTracking, Target, Writes,
-    MAX_ACCOUNTS,
+    section::{field_of, top_level_keys},
+    End, HumanDuration, Load, Overrides, Prices, Rate, Scenario, ScenarioError, ScenarioFile,
+    Section, Target, Writes, MAX_ACCOUNTS,
 };
-use crate::level::{ChainKind, Level};
+use crate::plugin::Chain;
 use std::{num::NonZeroU32, ops::Range, time::Duration};
 use toml::Spanned;
+
+/// The scenario's own top-level keys; the others must name a chain.
+const KEYS: [&str; 6] = [
+    "name",
+    "description",
+    "accounts",
+    "workload",
+    "load",
+    "prices",
+];
 
 pub(super) struct Validator<'a> {
     pub(super) text: &'a str,
     pub(super) source: &'a str,
+    pub(super) chains: &'a [&'a dyn Chain],
 }
 
 impl Validator<'_> {
@@ -24,6 +35,16 @@ impl Validator<'_> {
             field: field.to_owned(),
             message: message.into(),
         }
+    }
+
+    /// The chains' sections, for messages: `[evm], [solana]`.
+    fn sections(&self) -> String {
+        let names: Vec<_> = self
+            .chains
+            .iter()
+            .map(|c| format!("[{}]", c.spec().name))
+            .collect();
+        names.join(", ")
     }
 
     fn cli_error(field: &str, message: impl Into<String>) -> ScenarioError {
@@ -58,33 +79,39 @@ impl Validator<'_> {
             file.load.count = Some(Spanned::new(0..0, n));
             file.load.duration = None;
         }
-        if ov.url.is_some() || ov.ws_url.is_some() {
-            match (&mut file.evm, &mut file.solana) {
-                (Some(evm), None) => {
-                    let evm = evm.get_mut();
-                    // A new --url makes the file's ws_url stale: the WebSocket
-                    // follows --url unless --ws-url says otherwise.
-                    if ov.url.is_some() {
-                        evm.ws_url = None;
-                    }
-                    evm.url = ov.url.clone().or(evm.url.take());
-                    evm.ws_url = ov.ws_url.clone().or(evm.ws_url.take());
-                }
-                (None, Some(sol)) => {
-                    let sol = sol.get_mut();
-                    if ov.url.is_some() {
-                        sol.ws_url = None;
-                    }
-                    sol.url = ov.url.clone().or(sol.url.take());
-                    sol.ws_url = ov.ws_url.clone().or(sol.ws_url.take());
-                }
-                _ => {
-                    return Err(Self::cli_error(
-                        "--url",
-                        "applies only to a scenario with exactly one of [evm] and [solana]",
-                    ))
-                }
-            }
+        // The chains present, in the order the binary lists them.
+        let keys =
+            top_level_keys(self.text).map_err(|e| super::toml_error(self.text, self.source, &e))?;
+        if let Some(bad) = keys.iter().find(|k| {
+            !KEYS.contains(&k.get_ref().as_str())
+                && !self.chains.iter().any(|c| c.spec().name == k.get_ref())
+        }) {
+            return Err(self.error(
+                bad.span(),
+                &field_of(self.text, bad),
+                format!(
+                    "unknown section or field `{}`; a scenario has {} and a section per chain: {}",
+                    bad.get_ref(),
+                    KEYS.join(", "),
+                    self.sections()
+                ),
+            ));
+        }
+        let present: Vec<(&dyn Chain, Range<usize>)> = self
+            .chains
+            .iter()
+            .filter_map(|c| {
+                keys.iter()
+                    .find(|k| k.get_ref() == c.spec().name)
+                    .map(|k| (*c, k.span()))
+            })
+            .collect();
+        let url_given = ov.url.is_some() || ov.ws_url.is_some();
+        if url_given && present.len() != 1 {
+            return Err(Self::cli_error(
+                "--url",
+                "applies only to a scenario with exactly one chain section",
+            ));
         }
 
         let name = file.name.get_ref().trim();
@@ -162,59 +189,55 @@ impl Validator<'_> {
 
         let bids = match &file.workload.bids {
             None => None,
-            Some(b) => {
-                let bids = b
-                    .get_ref()
+            Some(b) => Some(
+                b.get_ref()
                     .check()
-                    .map_err(|(field, why)| self.error(b.span(), field, why))?;
-                let priced = [
-                    (
-                        "evm.priority_fee",
-                        file.evm
-                            .as_ref()
-                            .is_some_and(|e| e.get_ref().priority_fee.is_some()),
-                    ),
-                    (
-                        "solana.compute_unit_price",
-                        file.solana
-                            .as_ref()
-                            .is_some_and(|s| s.get_ref().compute_unit_price.is_some()),
-                    ),
-                ];
-                if let Some((field, _)) = priced.iter().find(|(_, set)| *set) {
-                    return Err(self.error(
-                        b.span(),
-                        field,
-                        "workload.bids sets the price of every transaction; remove this one",
-                    ));
-                }
-                Some(bids)
-            }
+                    .map_err(|(field, why)| self.error(b.span(), field, why))?,
+            ),
         };
 
         let mut targets = Vec::new();
-        if let Some(evm) = &mut file.evm {
-            let span = evm.span();
-            targets.push(self.evm_target(evm.get_mut(), span)?);
-        }
-        if let Some(sol) = &mut file.solana {
-            let span = sol.span();
-            targets.push(self.solana_target(sol.get_mut(), span)?);
+        let mut sections = serde_json::Map::new();
+        for (chain, span) in present {
+            let section = Section {
+                spec: chain.spec(),
+                text: self.text,
+                source: self.source,
+                span,
+                overrides: url_given.then_some(ov),
+                bids: bids.is_some(),
+            };
+            let target = chain.target(&section)?;
+            sections.insert(chain.spec().name.to_owned(), target.as_run());
+            targets.push(Target { chain: target });
         }
         if targets.is_empty() {
             return Err(self.error(
                 0..0,
                 "<file>",
-                "no chain: add an [evm] or a [solana] section",
+                format!("no chain: add a section for one of {}", self.sections()),
             ));
         }
 
         let prices = match &file.prices {
             None => None,
             Some(p) => {
-                for (field, v) in [("prices.eth_usd", p.eth_usd), ("prices.sol_usd", p.sol_usd)] {
-                    if v.is_some_and(|v| !(v.is_finite() && v > 0.0)) {
-                        return Err(self.error(0..0, field, "must be a positive number of USD"));
+                let known: Vec<String> = self
+                    .chains
+                    .iter()
+                    .map(|c| c.spec().fee_unit.price_key())
+                    .collect();
+                for (key, v) in &p.usd {
+                    let field = format!("prices.{key}");
+                    if !known.contains(key) {
+                        return Err(self.error(
+                            0..0,
+                            &field,
+                            format!("not a coin's price; use {}", known.join(", ")),
+                        ));
+                    }
+                    if !(v.is_finite() && *v > 0.0) {
+                        return Err(self.error(0..0, &field, "must be a positive number of USD"));
                     }
                 }
                 let source = p
@@ -229,15 +252,17 @@ impl Validator<'_> {
                         )
                     })?;
                 Some(Prices {
-                    eth_usd: p.eth_usd,
-                    sol_usd: p.sol_usd,
+                    usd: p.usd.clone(),
                     source,
                 })
             }
         };
 
         let writes = *file.workload.writes.get_or_insert(Writes::Disjoint);
-        let as_run = serde_json::to_value(&file).expect("scenario serializes to JSON");
+        let mut as_run = serde_json::to_value(&file).expect("scenario serializes to JSON");
+        if let Some(run) = as_run.as_object_mut() {
+            run.extend(sections);
+        }
         Ok(Scenario {
             name: name.to_owned(),
             path: None,
@@ -253,203 +278,4 @@ impl Validator<'_> {
             as_run,
         })
     }
-
-    fn levels(
-        &self,
-        kind: ChainKind,
-        levels: &mut Option<Spanned<Vec<Level>>>,
-    ) -> Result<Vec<Level>, ScenarioError> {
-        let field = format!("{kind}.levels");
-        let all = kind.levels();
-        let Some(given) = levels else {
-            *levels = Some(Spanned::new(0..0, all.to_vec()));
-            return Ok(all.to_vec());
-        };
-        let list = given.get_ref();
-        if list.is_empty() {
-            return Err(self.error(given.span(), &field, "name at least one level"));
-        }
-        if let Some(bad) = list.iter().find(|l| !all.contains(l)) {
-            let names: Vec<_> = all.iter().map(|l| l.as_str()).collect();
-            return Err(self.error(
-                given.span(),
-                &field,
-                format!("{bad} is not a {kind} level; use {}", names.join(", ")),
-            ));
-        }
-        let mut sorted = list.clone();
-        sorted.sort();
-        sorted.dedup();
-        // Level's order is Processed < Confirmed < Included < Safe < Finalized,
-        // which sorts each chain's own levels weakest first.
-        Ok(sorted)
-    }
-
-    fn attach(
-        &self,
-        kind: ChainKind,
-        url: &Option<String>,
-        ws_url: &mut Option<String>,
-        span: Range<usize>,
-    ) -> Result<Option<Endpoint>, ScenarioError> {
-        let Some(url) = url else {
-            if ws_url.is_some() {
-                return Err(self.error(span, &format!("{kind}.ws_url"), "needs url as well"));
-            }
-            return Ok(None);
-        };
-        let rest = url
-            .strip_prefix("http://")
-            .or_else(|| url.strip_prefix("https://"))
-            .ok_or_else(|| {
-                self.error(
-                    span.clone(),
-                    &format!("{kind}.url"),
-                    format!("{url:?} is not an http:// or https:// URL"),
-                )
-            })?;
-        let ws = match ws_url {
-            Some(ws) => ws.clone(),
-            None => {
-                let scheme = if url.starts_with("https://") {
-                    "wss://"
-                } else {
-                    "ws://"
-                };
-                let ws = match kind {
-                    ChainKind::Evm => format!("{scheme}{rest}"),
-                    ChainKind::Solana => solana_ws_from_rpc(scheme, rest).ok_or_else(|| {
-                        self.error(
-                            span.clone(),
-                            "solana.url",
-                            format!(
-                                "{url:?} has no port to derive ws_url from; give solana.ws_url"
-                            ),
-                        )
-                    })?,
-                };
-                *ws_url = Some(ws.clone());
-                ws
-            }
-        };
-        if !(ws.starts_with("ws://") || ws.starts_with("wss://")) {
-            return Err(self.error(
-                span,
-                &format!("{kind}.ws_url"),
-                format!("{ws:?} is not a ws:// or wss:// URL"),
-            ));
-        }
-        Ok(Some(Endpoint::Attach {
-            url: url.clone(),
-            ws_url: ws,
-        }))
-    }
-
-    fn evm_target(&self, evm: &mut EvmFile, span: Range<usize>) -> Result<Target, ScenarioError> {
-        let levels = self.levels(ChainKind::Evm, &mut evm.levels)?;
-        let endpoint = match self.attach(ChainKind::Evm, &evm.url, &mut evm.ws_url, span)? {
-            Some(e) => e,
-            None => {
-                let block_time = evm
-                    .block_time
-                    .get_or_insert(Spanned::new(0..0, HumanDuration(Duration::from_secs(1))));
-                if block_time.get_ref().0.as_millis() < 1 {
-                    return Err(self.error(
-                        block_time.span(),
-                        "evm.block_time",
-                        "must be at least 1ms (anvil mines on a timer)",
-                    ));
-                }
-                let epoch = evm.slots_in_an_epoch.get_or_insert(Spanned::new(0..0, 32));
-                if *epoch.get_ref() == 0 {
-                    return Err(self.error(
-                        epoch.span(),
-                        "evm.slots_in_an_epoch",
-                        "must be at least 1",
-                    ));
-                }
-                let gas = evm.gas_limit.get_or_insert(Spanned::new(0..0, 30_000_000));
-                if *gas.get_ref() < 21_000 {
-                    return Err(self.error(
-                        gas.span(),
-                        "evm.gas_limit",
-                        "must hold at least one transfer (21000)",
-                    ));
-                }
-                Endpoint::Local(LocalOptions::Anvil {
-                    block_time: block_time.get_ref().0,
-                    slots_in_an_epoch: *epoch.get_ref(),
-                    gas_limit: *gas.get_ref(),
-                })
-            }
-        };
-        let priority_fee = *evm.priority_fee.get_or_insert(1_000_000_000);
-        Ok(Target {
-            kind: ChainKind::Evm,
-            endpoint,
-            levels,
-            send: SendOptions::Evm { priority_fee },
-        })
-    }
-
-    fn solana_target(
-        &self,
-        sol: &mut SolanaFile,
-        span: Range<usize>,
-    ) -> Result<Target, ScenarioError> {
-        let levels = self.levels(ChainKind::Solana, &mut sol.levels)?;
-        let endpoint = match self.attach(ChainKind::Solana, &sol.url, &mut sol.ws_url, span)? {
-            Some(e) => e,
-            None => {
-                for (field, v) in [
-                    ("solana.ticks_per_slot", &sol.ticks_per_slot),
-                    ("solana.slots_per_epoch", &sol.slots_per_epoch),
-                ] {
-                    if let Some(v) = v.as_ref().filter(|v| *v.get_ref() == 0) {
-                        return Err(self.error(v.span(), field, "must be at least 1"));
-                    }
-                }
-                Endpoint::Local(LocalOptions::SolanaTestValidator {
-                    ticks_per_slot: sol.ticks_per_slot.as_ref().map(|v| *v.get_ref()),
-                    slots_per_epoch: sol.slots_per_epoch.as_ref().map(|v| *v.get_ref()),
-                })
-            }
-        };
-        if let Some(limit) = sol
-            .compute_unit_limit
-            .as_ref()
-            .filter(|l| *l.get_ref() == 0)
-        {
-            return Err(self.error(
-                limit.span(),
-                "solana.compute_unit_limit",
-                "must be at least 1",
-            ));
-        }
-        let send = SendOptions::Solana {
-            skip_preflight: *sol.skip_preflight.get_or_insert(true),
-            max_retries: sol.max_retries,
-            compute_unit_price: sol.compute_unit_price,
-            compute_unit_limit: sol.compute_unit_limit.as_ref().map(|l| *l.get_ref()),
-            tracking: *sol.tracking.get_or_insert(SolanaTracking::Events),
-        };
-        Ok(Target {
-            kind: ChainKind::Solana,
-            endpoint,
-            levels,
-            send,
-        })
-    }
-}
-
-/// solana-test-validator serves PubSub on the RPC port + 1.
-fn solana_ws_from_rpc(scheme: &str, rest: &str) -> Option<String> {
-    let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
-    let (host, port) = authority.rsplit_once(':')?;
-    let port: u16 = port.parse().ok()?;
-    let sep = if path.is_empty() { "" } else { "/" };
-    Some(format!(
-        "{scheme}{host}:{}{sep}{path}",
-        port.checked_add(1)?
-    ))
 }

@@ -1,0 +1,108 @@
+//! What a chain crate supplies, so that core and the binary know no chain.
+//!
+//! A chain crate implements [`Chain`]: its [`ChainSpec`] (name, levels, fee
+//! unit) and the check of its scenario section, which yields a
+//! [`ChainTarget`]: how to start its local node, and how to connect to a
+//! node and prepare a run there. The binary lists the chains once; adding a
+//! chain is a crate and one line in that list.
+
+use crate::{
+    bids::Bids,
+    chain::{AnySubmitter, BoxFuture, FundingProgress, Session},
+    level::Level,
+    scenario::{ScenarioError, Section, WorkloadKind},
+    spec::ChainSpec,
+};
+use std::{fmt, path::PathBuf, sync::Arc, time::Duration};
+
+/// An error a chain crate reports: its own error type, boxed.
+pub type ChainError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A chain chainmeter can run against.
+pub trait Chain: Sync {
+    /// Its name, levels and fee unit.
+    fn spec(&self) -> &'static ChainSpec;
+
+    /// Checks the chain's section of a scenario file (`[<name>]`).
+    fn target(&self, section: &Section<'_>) -> Result<Arc<dyn ChainTarget>, ScenarioError>;
+}
+
+/// One chain's checked scenario section: where the chain is and how to drive it.
+pub trait ChainTarget: Send + Sync + fmt::Debug {
+    /// The chain it targets.
+    fn spec(&self) -> &'static ChainSpec;
+
+    /// Levels to record, weakest first, never empty.
+    fn levels(&self) -> &[Level];
+
+    /// The node to attach to; `None` when chainmeter starts a local one.
+    fn attach(&self) -> Option<&Attach>;
+
+    /// How long to wait after the last send when the scenario does not say:
+    /// long enough for a transaction sent last to reach the strongest level
+    /// recorded on a loaded chain, and for what never lands to be seen not to.
+    fn default_drain(&self) -> Duration;
+
+    /// The section as run, defaults filled in, for the result's scenario.
+    fn as_run(&self) -> serde_json::Value;
+
+    /// Starts the local node, logging into `dir`; it stops when dropped.
+    fn start_local(&self, dir: PathBuf) -> BoxFuture<Result<Box<dyn LocalNode>, ChainError>>;
+
+    /// Funds the senders, prepares the workload and starts tracking.
+    fn connect(&self, connect: Connect) -> BoxFuture<Result<Session<AnySubmitter>, ChainError>>;
+}
+
+/// A running node to attach to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attach {
+    /// JSON-RPC URL.
+    pub url: String,
+    /// WebSocket URL.
+    pub ws_url: String,
+}
+
+/// What every chain's preparation is given besides its own section.
+#[derive(Debug, Clone)]
+pub struct Connect {
+    /// JSON-RPC URL.
+    pub rpc_url: String,
+    /// WebSocket URL.
+    pub ws_url: String,
+    /// Seed the sender and receiver keys are derived from.
+    pub seed: String,
+    /// Number of senders.
+    pub accounts: u32,
+    /// What each transaction does.
+    pub workload: WorkloadKind,
+    /// Value per transaction: the smallest native unit, or token units.
+    pub value: u64,
+    /// Every transaction writes one receiver (contention's hot mode).
+    pub hot: bool,
+    /// Per-transaction priority bids (the fee market), if set.
+    pub bids: Option<Bids>,
+    /// Transactions the schedule will send at most (for funding).
+    pub planned: u64,
+    /// Allow a run against a public mainnet.
+    pub allow_mainnet: bool,
+    /// Told how funding goes.
+    pub funding_progress: FundingProgress,
+}
+
+/// A local node chainmeter started; it stops when dropped.
+pub trait LocalNode: Send + Sync + fmt::Debug {
+    /// JSON-RPC URL.
+    fn rpc_url(&self) -> &str;
+    /// WebSocket URL.
+    fn ws_url(&self) -> &str;
+    /// The binary it runs.
+    fn binary(&self) -> &std::path::Path;
+    /// What the binary says its version is.
+    fn version(&self) -> &str;
+    /// Its log file.
+    fn log(&self) -> &std::path::Path;
+    /// Its process id.
+    fn pid(&self) -> u32;
+    /// Resolves when the node exits, with how.
+    fn exited(&self) -> BoxFuture<String>;
+}

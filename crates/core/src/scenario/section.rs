@@ -1,0 +1,238 @@
+//! A chain's section of a scenario file (`[evm]`, `[solana]`), as the
+//! chain's crate reads and checks it, with the same located errors as the
+//! rest of the file.
+
+use super::{
+    location::{field_at, locate},
+    Overrides, ScenarioError,
+};
+use crate::{level::Level, plugin::Attach, spec::ChainSpec};
+use serde::{
+    de::{DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visitor},
+    Deserializer,
+};
+use std::{fmt, marker::PhantomData, ops::Range};
+use toml::Spanned;
+
+/// One chain's section of a scenario file, handed to its crate's
+/// [`Chain::target`](crate::plugin::Chain::target).
+#[derive(Debug)]
+pub struct Section<'a> {
+    pub(super) spec: &'static ChainSpec,
+    pub(super) text: &'a str,
+    pub(super) source: &'a str,
+    /// Where the section's header is.
+    pub(super) span: Range<usize>,
+    /// The command line's `--url` and `--ws-url`, when given (the scenario
+    /// then has this one chain).
+    pub(super) overrides: Option<&'a Overrides>,
+    /// `workload.bids` is set: it prices every transaction.
+    pub(super) bids: bool,
+}
+
+impl Section<'_> {
+    /// The chain whose section this is.
+    pub fn spec(&self) -> &'static ChainSpec {
+        self.spec
+    }
+
+    /// Parses the section into the crate's own type. Give that type
+    /// `#[serde(deny_unknown_fields)]` and [`Spanned`] fields, so errors can
+    /// name their place.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ScenarioError> {
+        let picked = Pick::<T> {
+            key: self.spec.name,
+            value: PhantomData,
+        }
+        .deserialize(toml::Deserializer::new(self.text))
+        .map_err(|e| super::toml_error(self.text, self.source, &e))?;
+        picked.ok_or_else(|| self.error(0..0, "", "the section is missing"))
+    }
+
+    /// An error on `<chain>.<field>` at `span`, or at the section's header
+    /// when `span` is empty.
+    pub fn error(
+        &self,
+        span: Range<usize>,
+        field: &str,
+        message: impl Into<String>,
+    ) -> ScenarioError {
+        let span = if span.end > 0 {
+            span
+        } else {
+            self.span.clone()
+        };
+        let field = if field.is_empty() {
+            self.spec.name.to_owned()
+        } else {
+            format!("{}.{field}", self.spec.name)
+        };
+        ScenarioError::Invalid {
+            location: locate(self.text, self.source, Some(span)),
+            field,
+            message: message.into(),
+        }
+    }
+
+    /// The levels to record, weakest first: those of `levels` when given
+    /// (each must be one of the chain's), else all of the chain's, which are
+    /// then written into `levels` so the scenario as run shows them.
+    pub fn levels(
+        &self,
+        levels: &mut Option<Spanned<Vec<Level>>>,
+    ) -> Result<Vec<Level>, ScenarioError> {
+        let all = self.spec.levels;
+        let Some(given) = levels else {
+            *levels = Some(Spanned::new(0..0, all.to_vec()));
+            return Ok(all.to_vec());
+        };
+        let list = given.get_ref();
+        if list.is_empty() {
+            return Err(self.error(given.span(), "levels", "name at least one level"));
+        }
+        if let Some(bad) = list.iter().find(|l| self.spec.rank(**l).is_none()) {
+            let names: Vec<_> = all.iter().map(|l| l.as_str()).collect();
+            return Err(self.error(
+                given.span(),
+                "levels",
+                format!(
+                    "{bad} is not a {} level; use {}",
+                    self.spec.name,
+                    names.join(", ")
+                ),
+            ));
+        }
+        Ok(all.iter().copied().filter(|l| list.contains(l)).collect())
+    }
+
+    /// The node to attach to, when `url` (or the command line's `--url`) is
+    /// given. The WebSocket URL is `ws_url`, else what `derive_ws` makes of
+    /// the WebSocket scheme (`ws://`, `wss://`) and the URL after its
+    /// scheme; `None` from it is an error asking for `ws_url`. Both fields
+    /// are updated to what the run uses.
+    pub fn attach(
+        &self,
+        url: &mut Option<String>,
+        ws_url: &mut Option<String>,
+        derive_ws: fn(scheme: &str, rest: &str) -> Option<String>,
+    ) -> Result<Option<Attach>, ScenarioError> {
+        if let Some(ov) = self.overrides {
+            // A new --url makes the file's ws_url stale: the WebSocket follows
+            // --url unless --ws-url says otherwise.
+            if ov.url.is_some() {
+                *ws_url = None;
+            }
+            *url = ov.url.clone().or(url.take());
+            *ws_url = ov.ws_url.clone().or(ws_url.take());
+        }
+        let Some(url) = url else {
+            if ws_url.is_some() {
+                return Err(self.error(0..0, "ws_url", "needs url as well"));
+            }
+            return Ok(None);
+        };
+        let rest = url
+            .strip_prefix("http://")
+            .or_else(|| url.strip_prefix("https://"))
+            .ok_or_else(|| {
+                self.error(
+                    0..0,
+                    "url",
+                    format!("{url:?} is not an http:// or https:// URL"),
+                )
+            })?;
+        let ws = match ws_url {
+            Some(ws) => ws.clone(),
+            None => {
+                let scheme = if url.starts_with("https://") {
+                    "wss://"
+                } else {
+                    "ws://"
+                };
+                let ws = derive_ws(scheme, rest).ok_or_else(|| {
+                    self.error(
+                        0..0,
+                        "url",
+                        format!("cannot derive ws_url from {url:?}; give ws_url"),
+                    )
+                })?;
+                *ws_url = Some(ws.clone());
+                ws
+            }
+        };
+        if !(ws.starts_with("ws://") || ws.starts_with("wss://")) {
+            return Err(self.error(
+                0..0,
+                "ws_url",
+                format!("{ws:?} is not a ws:// or wss:// URL"),
+            ));
+        }
+        Ok(Some(Attach {
+            url: url.clone(),
+            ws_url: ws,
+        }))
+    }
+
+    /// Refuses a fixed priority price (`field`, set when `set`) beside
+    /// `workload.bids`, which prices every transaction.
+    pub fn no_price_with_bids(&self, field: &str, set: bool) -> Result<(), ScenarioError> {
+        if self.bids && set {
+            return Err(self.error(
+                0..0,
+                field,
+                "workload.bids sets the price of every transaction; remove this one",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Deserializes the one top-level key `key` of a document, ignoring the
+/// others, with the document's own deserializer so that spans survive.
+struct Pick<T> {
+    key: &'static str,
+    value: PhantomData<T>,
+}
+
+impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for Pick<T> {
+    type Value = Option<T>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for Pick<T> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a table with a [{}] section", self.key)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<T>, A::Error> {
+        let mut found = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == self.key {
+                found = Some(map.next_value::<T>()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// The top-level keys of a document, each with its place.
+pub(super) fn top_level_keys(text: &str) -> Result<Vec<Spanned<String>>, toml::de::Error> {
+    let keys: std::collections::BTreeMap<Spanned<String>, IgnoredAny> = toml::from_str(text)?;
+    Ok(keys.into_keys().collect())
+}
+
+/// Where a field is, for an error on a key found by [`top_level_keys`].
+pub(super) fn field_of(text: &str, key: &Spanned<String>) -> String {
+    let f = field_at(text, key.span().start);
+    if f == "<file>" {
+        key.get_ref().clone()
+    } else {
+        f
+    }
+}

@@ -1,0 +1,245 @@
+//! The `[evm]` section of a scenario file, checked into a [`ChainTarget`]:
+//! anvil's options or the node to attach to, and how to prepare a run.
+
+use crate::{
+    connect::connect,
+    spec::{FINALIZED, SAFE, SPEC},
+};
+use chainmeter_core::{
+    chain::{AnySubmitter, BoxFuture, Session},
+    plugin::{Attach, Chain, ChainError, ChainTarget, Connect, LocalNode},
+    scenario::{HumanDuration, ScenarioError, Section},
+    ChainSpec, Level,
+};
+use serde::{Deserialize, Serialize};
+use std::{path::PathBuf, sync::Arc, time::Duration};
+use toml::Spanned;
+
+/// The EVM, as the binary lists it.
+#[derive(Debug, Clone, Copy)]
+pub struct Evm;
+
+/// `[evm]`: the EVM chain to run against, as written.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvmFile {
+    /// Attach to this JSON-RPC URL instead of starting anvil.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// WebSocket URL for block notifications and sending; default: `url` with ws:// instead of http://.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ws_url: Option<String>,
+    /// Levels to wait for, weakest first (default all: included, safe, finalized).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub levels: Option<Spanned<Vec<Level>>>,
+    /// Local anvil: seconds between blocks (default "1s").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_time: Option<Spanned<HumanDuration>>,
+    /// Local anvil: slots per epoch; `safe` trails by one epoch, `finalized` by two (default 32).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slots_in_an_epoch: Option<Spanned<u64>>,
+    /// Local anvil: block gas limit (default 30,000,000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gas_limit: Option<Spanned<u64>>,
+    /// Priority fee (tip) per gas, in wei (default 1 gwei).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority_fee: Option<u64>,
+}
+
+/// anvil as chainmeter starts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnvilOptions {
+    /// Time between blocks.
+    pub block_time: Duration,
+    /// Slots per epoch; safe trails one epoch, finalized two.
+    pub slots_in_an_epoch: u64,
+    /// Block gas limit.
+    pub gas_limit: u64,
+}
+
+/// A checked `[evm]` section.
+#[derive(Debug, Clone)]
+pub struct EvmTarget {
+    /// Where the chain is: attached, or anvil started with these options.
+    pub endpoint: Result<Attach, AnvilOptions>,
+    /// Levels to record, weakest first.
+    pub levels: Vec<Level>,
+    /// Tip per gas, wei.
+    pub priority_fee: u64,
+    as_run: serde_json::Value,
+}
+
+/// Added to every derived drain: the last receipts and tag reads.
+const DRAIN_SLACK: Duration = Duration::from_secs(10);
+
+impl Chain for Evm {
+    fn spec(&self) -> &'static ChainSpec {
+        &SPEC
+    }
+
+    fn target(&self, section: &Section<'_>) -> Result<Arc<dyn ChainTarget>, ScenarioError> {
+        let mut f: EvmFile = section.parse()?;
+        section.no_price_with_bids("priority_fee", f.priority_fee.is_some())?;
+        let levels = section.levels(&mut f.levels)?;
+        let attach = section.attach(&mut f.url, &mut f.ws_url, |scheme, rest| {
+            Some(format!("{scheme}{rest}"))
+        })?;
+        let endpoint = match attach {
+            Some(a) => Ok(a),
+            None => {
+                let block_time = f
+                    .block_time
+                    .get_or_insert(Spanned::new(0..0, HumanDuration(Duration::from_secs(1))));
+                if block_time.get_ref().0.as_millis() < 1 {
+                    return Err(section.error(
+                        block_time.span(),
+                        "block_time",
+                        "must be at least 1ms (anvil mines on a timer)",
+                    ));
+                }
+                let epoch = f.slots_in_an_epoch.get_or_insert(Spanned::new(0..0, 32));
+                if *epoch.get_ref() == 0 {
+                    return Err(section.error(
+                        epoch.span(),
+                        "slots_in_an_epoch",
+                        "must be at least 1",
+                    ));
+                }
+                let gas = f.gas_limit.get_or_insert(Spanned::new(0..0, 30_000_000));
+                if *gas.get_ref() < 21_000 {
+                    return Err(section.error(
+                        gas.span(),
+                        "gas_limit",
+                        "must hold at least one transfer (21000)",
+                    ));
+                }
+                Err(AnvilOptions {
+                    block_time: block_time.get_ref().0,
+                    slots_in_an_epoch: *epoch.get_ref(),
+                    gas_limit: *gas.get_ref(),
+                })
+            }
+        };
+        let priority_fee = *f.priority_fee.get_or_insert(1_000_000_000);
+        Ok(Arc::new(EvmTarget {
+            endpoint,
+            levels,
+            priority_fee,
+            as_run: serde_json::to_value(&f).expect("the [evm] section serializes"),
+        }))
+    }
+}
+
+impl ChainTarget for EvmTarget {
+    fn spec(&self) -> &'static ChainSpec {
+        &SPEC
+    }
+
+    fn levels(&self) -> &[Level] {
+        &self.levels
+    }
+
+    fn attach(&self) -> Option<&Attach> {
+        self.endpoint.as_ref().ok()
+    }
+
+    /// (blocks to the level + 2) x block time x 1.25 + 10 s, where included
+    /// is 0 blocks, safe one epoch and finalized two (anvil's tags); an
+    /// attached node is assumed to have 1 s blocks and 32-slot epochs.
+    /// Default anvil, finalized: (64 + 2) x 1 s x 1.25 + 10 s = 92.5 s.
+    fn default_drain(&self) -> Duration {
+        let (block_time, epoch) = match &self.endpoint {
+            Err(anvil) => (anvil.block_time, anvil.slots_in_an_epoch),
+            Ok(_) => (Duration::from_secs(1), 32),
+        };
+        let blocks = match self.levels.last() {
+            Some(&l) if l == FINALIZED => 2 * epoch,
+            Some(&l) if l == SAFE => epoch,
+            _ => 0,
+        } + 2;
+        block_time.mul_f64(blocks as f64 * 1.25) + DRAIN_SLACK
+    }
+
+    fn as_run(&self) -> serde_json::Value {
+        self.as_run.clone()
+    }
+
+    fn start_local(&self, dir: PathBuf) -> BoxFuture<Result<Box<dyn LocalNode>, ChainError>> {
+        let options = self.endpoint.clone().err();
+        Box::pin(async move {
+            let anvil = options.ok_or("the [evm] section attaches to a node")?;
+            let binary = chainmeter_localnet::locate(chainmeter_localnet::BinaryKind::Anvil)?;
+            let opts = chainmeter_localnet::AnvilOptions {
+                block_time: anvil.block_time,
+                slots_in_an_epoch: anvil.slots_in_an_epoch,
+                gas_limit: anvil.gas_limit,
+            };
+            let node = chainmeter_localnet::start_anvil(&binary, &opts, &dir).await?;
+            Ok(Box::new(node) as Box<dyn LocalNode>)
+        })
+    }
+
+    fn connect(&self, c: Connect) -> BoxFuture<Result<Session<AnySubmitter>, ChainError>> {
+        let target = self.clone();
+        Box::pin(async move { Ok(connect(&c, &target).await?.erase()) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chainmeter_core::{
+        plugin::Chain,
+        scenario::{self, Overrides, Scenario},
+    };
+
+    const GOOD: &str =
+        "name = \"t\"\n[load]\nrate = 100\nduration = \"10s\"\n[evm]\nblock_time = \"2s\"\n";
+
+    fn parse(text: &str) -> Result<Scenario, String> {
+        scenario::parse(text, "s.toml", &Overrides::default(), &[&Evm as &dyn Chain])
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_are_filled_in_and_the_drain_covers_the_strongest_level() {
+        let s = parse(GOOD).unwrap();
+        let t = &s.targets[0];
+        assert_eq!(t.levels(), SPEC.levels);
+        assert_eq!(s.as_run["evm"]["slots_in_an_epoch"], 32);
+        assert_eq!(s.as_run["evm"]["gas_limit"], 30_000_000);
+        // 2 s blocks, 32-slot epochs, finalized: (64 + 2) x 2 s x 1.25 + 10 s.
+        assert_eq!(t.drain(None), Duration::from_secs(175));
+        let included = GOOD.replace("block_time", "levels = [\"included\"]\nblock_time");
+        let s = parse(&included).unwrap();
+        assert_eq!(s.targets[0].drain(None), Duration::from_secs(15));
+    }
+
+    #[test]
+    fn anvil_options_are_checked_with_their_place() {
+        let e = parse(&GOOD.replace("\"2s\"", "\"0s\"")).unwrap_err();
+        assert_eq!(
+            e,
+            "s.toml:6:14: evm.block_time: must be at least 1ms (anvil mines on a timer)"
+        );
+        let e = parse(&format!("{GOOD}gas_limit = 20000\n")).unwrap_err();
+        assert!(
+            e.contains("evm.gas_limit: must hold at least one transfer"),
+            "{e}"
+        );
+        let e = parse(&format!("{GOOD}levels = [\"confirmed\"]\n")).unwrap_err();
+        assert!(
+            e.contains("evm.levels: confirmed is not a evm level; use included, safe, finalized"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_websocket_is_the_rpc_url_with_ws() {
+        let s = parse("name = \"t\"\n[load]\nrate = 1\ncount = 1\n[evm]\nurl = \"https://127.0.0.1:8545/x\"\n").unwrap();
+        assert_eq!(
+            s.targets[0].attach().unwrap().ws_url,
+            "wss://127.0.0.1:8545/x"
+        );
+    }
+}
