@@ -73,12 +73,14 @@ pub trait Submitter: Send + 'static {
     /// A signed transaction, ready to send.
     type Signed: Send + 'static;
 
-    /// Builds and signs transaction `seq`, and registers it with the tracker.
-    /// Called once per transaction, in schedule order.
+    /// Builds and signs transaction `seq`. Called once per transaction, in
+    /// schedule order.
     fn sign(&mut self, seq: TxSeq) -> Result<Self::Signed, Reject>;
 
     /// Sends a batch without waiting for confirmation; one result per
-    /// transaction, in the batch's order.
+    /// transaction, in the batch's order. The batch is registered with the
+    /// tracker before the request goes out, and what the node refused is
+    /// withdrawn ([`open_set`](crate::open_set)).
     fn send(
         &self,
         batch: Vec<Self::Signed>,

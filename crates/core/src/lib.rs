@@ -10,6 +10,7 @@ pub mod bids;
 pub mod chain;
 pub mod histogram;
 pub mod level;
+pub mod open_set;
 pub mod outcome;
 pub mod plugin;
 pub mod recorder;

@@ -4,7 +4,7 @@ use crate::{
     error::EvmError,
     keys,
     setup::{latest_base_fee, Deployer},
-    submitter::{EvmSubmitter, NonceResync, PendingTxs, Sender},
+    submitter::{EvmSubmitter, NonceResync, Sender},
     target::EvmTarget,
     tracker::{Finality, Tracker, METHOD},
     verify::EvmVerifier,
@@ -132,7 +132,7 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
         .await
         .map_err(ws_error)?;
     let (heads_tx, heads_rx) = mpsc::unbounded_channel();
-    let pending = PendingTxs::default();
+    let (registrar, open) = chainmeter_core::open_set::open_set();
     let scanned = Arc::new(AtomicU64::new(0));
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let mut tasks = TaskSet::default();
@@ -151,7 +151,7 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
             heads: heads_rx,
             events: events_tx,
             base_fee: base_fee.clone(),
-            pending: pending.clone(),
+            open,
             finality: Finality::default(),
             last_block: None,
             scanned: scanned.clone(),
@@ -182,7 +182,7 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
             priority_fee: target.priority_fee.into(),
             bids: cfg.bids.clone(),
             base_fee,
-            pending,
+            registrar,
             resync: Arc::new(NonceResync::new(addresses.clone())),
         },
         events: events_rx,

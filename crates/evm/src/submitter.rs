@@ -16,17 +16,16 @@ use chainmeter_core::{
     outcome::{Reject, RejectClass},
 };
 use std::{
-    collections::HashMap,
     future::Future,
     sync::{
         atomic::{AtomicBool, AtomicU64, Ordering},
-        Arc, Mutex,
+        Arc,
     },
     time::Duration,
 };
 
-/// Transactions signed but not yet seen in a block, by hash.
-pub(crate) type PendingTxs = Arc<Mutex<HashMap<B256, TxSeq>>>;
+/// Where the submitter registers the transactions it sends, by hash.
+pub(crate) type Registrar = chainmeter_core::open_set::Registrar<B256, TxSeq>;
 
 /// How long a send call may take before it counts as a timeout.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -128,10 +127,9 @@ pub struct EvmSubmitter {
     pub(crate) bids: Option<Bids>,
     /// Base fee of the latest head, kept current by the tracker.
     pub(crate) base_fee: Arc<AtomicU64>,
-    /// Signed transactions the tracker has not yet seen in a block, by hash.
-    /// Shared rather than sent over a channel: the tracker needs them only
-    /// when a block arrives, so registering one never wakes it.
-    pub(crate) pending: PendingTxs,
+    /// Tells the tracker which transactions to look for. The tracker reads
+    /// its inbox only when a block arrives, so a registration never wakes it.
+    pub(crate) registrar: Registrar,
     /// Senders' nonces read back after failed sends.
     pub(crate) resync: Arc<NonceResync>,
 }
@@ -139,6 +137,7 @@ pub struct EvmSubmitter {
 /// A signed transaction: its hash, its sender and its raw EIP-2718 encoding.
 #[derive(Debug)]
 pub struct SignedTx {
+    seq: TxSeq,
     hash: B256,
     sender: usize,
     raw: Bytes,
@@ -181,11 +180,8 @@ impl Submitter for EvmSubmitter {
         sender.nonce += 1;
         let signed = tx.into_signed(signature);
         let hash = *signed.hash();
-        self.pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(hash, seq);
         Ok(SignedTx {
+            seq,
             hash,
             sender: index,
             raw: TxEnvelope::from(signed).encoded_2718().into(),
@@ -196,9 +192,11 @@ impl Submitter for EvmSubmitter {
         &self,
         batch: Vec<SignedTx>,
     ) -> impl Future<Output = Vec<Result<(), Reject>>> + Send + 'static {
-        let (client, pending, resync) = (
+        self.registrar
+            .sending(batch.iter().map(|t| (t.hash, t.seq)).collect());
+        let (client, registrar, resync) = (
             self.client.clone(),
-            self.pending.clone(),
+            self.registrar.clone(),
             self.resync.clone(),
         );
         async move {
@@ -217,20 +215,19 @@ impl Submitter for EvmSubmitter {
             // A refused transaction will never be in a block: the tracker
             // stops looking for it.
             let mut failed = Vec::new();
-            {
-                let mut pending = pending.lock().unwrap_or_else(|e| e.into_inner());
-                for (t, r) in batch.iter().zip(&results) {
-                    let Err(reject) = r else { continue };
-                    // A timed-out request may have reached the node: the
-                    // tracker keeps looking for it.
-                    if reject.class != RejectClass::Timeout {
-                        pending.remove(&t.hash);
-                    }
-                    if !failed.contains(&t.sender) {
-                        failed.push(t.sender);
-                    }
+            let mut refused = Vec::new();
+            for (t, r) in batch.iter().zip(&results) {
+                let Err(reject) = r else { continue };
+                // A timed-out request may have reached the node: the
+                // tracker keeps looking for it.
+                if reject.class != RejectClass::Timeout {
+                    refused.push(t.hash);
+                }
+                if !failed.contains(&t.sender) {
+                    failed.push(t.sender);
                 }
             }
+            registrar.refused(refused);
             // Whatever the failure (refused, "nonce too low/high", timed out),
             // the sender's nonce may now be out of step with the node's.
             if !failed.is_empty() {

@@ -8,17 +8,20 @@
 
 use crate::{
     spec::{FINALIZED, INCLUDED, SAFE},
-    submitter::{classify, PendingTxs},
+    submitter::classify,
 };
 use alloy::{
     eips::BlockNumberOrTag,
-    primitives::U64,
+    primitives::{B256, U64},
     rpc::{
         client::RpcClient,
         types::{Header, TransactionReceipt},
     },
 };
-use chainmeter_core::chain::{ChainEvent, TxSeq};
+use chainmeter_core::{
+    chain::{ChainEvent, TxSeq},
+    open_set::OpenSet,
+};
 use serde::Deserialize;
 use std::{
     collections::BTreeMap,
@@ -153,8 +156,8 @@ pub(crate) struct Tracker {
     pub(crate) heads: mpsc::UnboundedReceiver<(Header, Instant)>,
     pub(crate) events: mpsc::UnboundedSender<ChainEvent>,
     pub(crate) base_fee: Arc<AtomicU64>,
-    /// Signed but not yet seen in a block.
-    pub(crate) pending: PendingTxs,
+    /// Sent and not yet seen in a block.
+    pub(crate) open: OpenSet<B256, TxSeq>,
     pub(crate) finality: Finality,
     pub(crate) last_block: Option<u64>,
     /// Every block up to this one has been read: the verifier reads chain
@@ -180,7 +183,7 @@ impl Tracker {
                     None => return self.fatal("the node closed the newHeads subscription".into()),
                 },
                 _ = tokio::time::sleep_until((last_head + stall).into()) => {
-                    if !self.pending.lock().unwrap_or_else(|e| e.into_inner()).is_empty() || self.finality.is_waiting() {
+                    if !self.open.sync().is_empty() || self.finality.is_waiting() {
                         return self.fatal(format!(
                             "no new block for {:.0} s with transactions pending: the node stopped producing blocks",
                             stall.as_secs_f64()
@@ -270,9 +273,9 @@ impl Tracker {
         }];
         let mut ours = Vec::new();
         {
-            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            let open = self.open.sync();
             for r in receipts {
-                let Some(seq) = pending.remove(&r.transaction_hash) else {
+                let Some(seq) = open.remove(&r.transaction_hash) else {
                     continue;
                 };
                 out.push(ChainEvent::Reached {

@@ -4,7 +4,7 @@ use crate::{
     error::SolanaError,
     keys,
     poller::{Poller, POLL_INTERVAL},
-    submitter::{LandedSignatures, PendingTxs, RecentBlockhash, SolanaSubmitter},
+    submitter::{LandedSignatures, RecentBlockhash, SolanaSubmitter},
     target::{SolanaTarget, SolanaTracking},
     tracker::{SlotEvent, Tracker},
     verify::SolanaVerifier,
@@ -154,7 +154,7 @@ pub async fn connect(
     let blockhash: RecentBlockhash = Arc::new(RwLock::new((hash, height)));
 
     let http = reqwest::Client::new();
-    let pending = PendingTxs::default();
+    let (registrar, registered) = chainmeter_core::open_set::open_set();
     let landed = LandedSignatures::default();
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let slots = if target.tracking == SolanaTracking::Poll {
@@ -179,7 +179,7 @@ pub async fn connect(
                     cfg.rpc_url.clone(),
                     updates,
                     events_tx,
-                    pending.clone(),
+                    registered,
                     landed.clone(),
                     base_height,
                 )
@@ -200,7 +200,7 @@ pub async fn connect(
                     http: http.clone(),
                     url: cfg.rpc_url.clone(),
                     events: events_tx,
-                    pending: pending.clone(),
+                    registered,
                     landed: landed.clone(),
                 }
                 .run(),
@@ -237,7 +237,7 @@ pub async fn connect(
             workload: workload.clone(),
             budget,
             blockhash,
-            pending,
+            registrar,
             send_config,
         },
         events: events_rx,

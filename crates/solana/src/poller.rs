@@ -8,14 +8,14 @@
 //! reported. Each newly seen slot's block is fetched once for fees and
 //! compute units, in a task of its own so that it never delays a poll.
 //!
-//! The open set is the shared pending map: the submitter removes what the
-//! node refused, so a rejected signature is never polled again, and the
-//! poller removes what it settled.
+//! The open set is what the submitter registered (by message, see
+//! [`chainmeter_core::open_set`]) less what the node refused, so a rejected
+//! signature is never polled again, and less what the poller settled.
 
 use crate::{
     rpc::{self, BatchError},
     spec::LEVELS,
-    submitter::{LandedSignatures, PendingTxs},
+    submitter::{LandedSignatures, OpenSet},
     tracker::{fetch_block, Block},
 };
 use chainmeter_core::chain::{ChainEvent, TxSeq};
@@ -80,12 +80,13 @@ pub(crate) struct Poller {
     pub(crate) http: reqwest::Client,
     pub(crate) url: String,
     pub(crate) events: mpsc::UnboundedSender<ChainEvent>,
-    pub(crate) pending: PendingTxs,
+    /// Sent and not yet found in a block.
+    pub(crate) registered: OpenSet,
     pub(crate) landed: LandedSignatures,
 }
 
 impl Poller {
-    pub(crate) async fn run(self) {
+    pub(crate) async fn run(mut self) {
         let mut open: HashMap<Signature, Open> = HashMap::new();
         let mut fetched: HashSet<u64> = HashSet::new();
         // Slots whose block fetch is under way: later polls showing the
@@ -206,12 +207,12 @@ impl Poller {
         let _ = self.events.send(ChainEvent::Fatal(reason));
     }
 
-    /// The signatures to poll: the pending map's. Entries the submitter
-    /// removed (the node refused them) leave the open set here.
-    fn adopt(&self, open: &mut HashMap<Signature, Open>) -> Vec<Signature> {
-        let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        open.retain(|s, _| pending.contains_key(s));
-        pending
+    /// The signatures to poll: those registered. Those the node refused
+    /// leave the open set here.
+    fn adopt(&mut self, open: &mut HashMap<Signature, Open>) -> Vec<Signature> {
+        let registered = self.registered.sync();
+        open.retain(|s, _| registered.contains_key(s));
+        registered
             .iter()
             .map(|(signature, p)| {
                 open.entry(*signature).or_insert(Open {
@@ -225,11 +226,8 @@ impl Poller {
             .collect()
     }
 
-    fn forget(&self, signature: &Signature) {
-        self.pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(signature);
+    fn forget(&mut self, signature: &Signature) {
+        self.registered.sync().remove(signature);
     }
 
     /// Fees and compute units from a block.
@@ -306,33 +304,26 @@ mod tests {
     use crate::submitter::PendingTx;
 
     #[test]
-    fn a_signature_the_submitter_dropped_is_never_polled_again() {
+    fn a_signature_the_node_refused_is_never_polled_again() {
         let (events, _rx) = mpsc::unbounded_channel();
-        let poller = Poller {
+        let (registrar, registered) = chainmeter_core::open_set::open_set();
+        let mut poller = Poller {
             http: reqwest::Client::new(),
             url: "http://127.0.0.1:1".into(),
             events,
-            pending: PendingTxs::default(),
+            registered,
             landed: LandedSignatures::default(),
         };
         let (a, b) = (Signature::from([1; 64]), Signature::from([2; 64]));
-        {
-            let mut pending = poller.pending.lock().unwrap();
-            for (seq, s) in [(0, a), (1, b)] {
-                pending.insert(
-                    s,
-                    PendingTx {
-                        seq,
-                        last_valid_block_height: 100,
-                    },
-                );
-            }
-        }
+        let pending = |seq| PendingTx {
+            seq,
+            last_valid_block_height: 100,
+        };
+        registrar.sending(vec![(a, pending(0)), (b, pending(1))]);
         let mut open = HashMap::new();
         assert_eq!(poller.adopt(&mut open).len(), 2);
-        // The node refused `b`: the submitter takes it out of the pending map.
-        poller.pending.lock().unwrap().remove(&b);
+        registrar.refused(vec![b]);
         assert_eq!(poller.adopt(&mut open), vec![a]);
-        assert!(!open.contains_key(&b), "a rejected signature stays open");
+        assert!(!open.contains_key(&b), "a refused signature stays open");
     }
 }

@@ -15,7 +15,6 @@ use solana_sdk::{
     transaction::Transaction,
 };
 use std::{
-    collections::HashMap,
     future::Future,
     sync::{Arc, Mutex, RwLock},
     time::Duration,
@@ -32,8 +31,11 @@ pub(crate) struct PendingTx {
     pub(crate) last_valid_block_height: u64,
 }
 
-/// Signed transactions the tracker has not yet found in a block, by signature.
-pub(crate) type PendingTxs = Arc<Mutex<HashMap<Signature, PendingTx>>>;
+/// Where the submitter registers the transactions it sends, by signature.
+pub(crate) type Registrar = chainmeter_core::open_set::Registrar<Signature, PendingTx>;
+
+/// The transactions sent and not yet found in a block, by signature.
+pub(crate) type OpenSet = chainmeter_core::open_set::OpenSet<Signature, PendingTx>;
 
 /// Signatures of the run's landed transactions, kept for the verifier
 /// (64 bytes a landed transaction).
@@ -54,7 +56,8 @@ pub struct SolanaSubmitter {
     /// Compute-budget instructions put before every transaction.
     pub(crate) budget: Budget,
     pub(crate) blockhash: RecentBlockhash,
-    pub(crate) pending: PendingTxs,
+    /// Tells the tracker which transactions to look for.
+    pub(crate) registrar: Registrar,
     /// `sendTransaction` options.
     pub(crate) send_config: Value,
 }
@@ -63,6 +66,7 @@ pub struct SolanaSubmitter {
 #[derive(Debug)]
 pub struct SignedTransfer {
     signature: Signature,
+    pending: PendingTx,
     base64: String,
 }
 
@@ -87,18 +91,12 @@ impl Submitter for SolanaSubmitter {
             message: e.to_string(),
         })?;
         let signature = tx.signatures[0];
-        self.pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(
-                signature,
-                PendingTx {
-                    seq,
-                    last_valid_block_height,
-                },
-            );
         Ok(SignedTransfer {
             signature,
+            pending: PendingTx {
+                seq,
+                last_valid_block_height,
+            },
             base64: STANDARD.encode(wire),
         })
     }
@@ -107,11 +105,13 @@ impl Submitter for SolanaSubmitter {
         &self,
         batch: Vec<SignedTransfer>,
     ) -> impl Future<Output = Vec<Result<(), Reject>>> + Send + 'static {
-        let (http, url, config, pending) = (
+        self.registrar
+            .sending(batch.iter().map(|t| (t.signature, t.pending)).collect());
+        let (http, url, config, registrar) = (
             self.http.clone(),
             self.url.clone(),
             self.send_config.clone(),
-            self.pending.clone(),
+            self.registrar.clone(),
         );
         async move {
             // The RPC server refuses request bodies over 50 KiB: split the
@@ -138,12 +138,14 @@ impl Submitter for SolanaSubmitter {
             // A refused transaction will never be seen in a block; one that
             // timed out may have reached the node, so the tracker keeps
             // looking for it until it lands or provably expires.
-            let mut pending = pending.lock().unwrap_or_else(|e| e.into_inner());
-            for (t, r) in batch.iter().zip(&results) {
-                if r.as_ref().is_err_and(|e| e.class != RejectClass::Timeout) {
-                    pending.remove(&t.signature);
-                }
-            }
+            registrar.refused(
+                batch
+                    .iter()
+                    .zip(&results)
+                    .filter(|(_, r)| r.as_ref().is_err_and(|e| e.class != RejectClass::Timeout))
+                    .map(|(t, _)| t.signature)
+                    .collect(),
+            );
             results
         }
     }

@@ -10,7 +10,7 @@
 
 use crate::{
     spec::{CONFIRMED, FINALIZED, PROCESSED},
-    submitter::{LandedSignatures, PendingTxs},
+    submitter::{LandedSignatures, OpenSet},
 };
 use base64::{engine::general_purpose::STANDARD, Engine};
 use chainmeter_core::chain::{ChainEvent, TxSeq};
@@ -106,7 +106,8 @@ pub(crate) struct Tracker {
     pub(crate) url: String,
     pub(crate) updates: mpsc::UnboundedReceiver<Result<(SlotEvent, Instant), String>>,
     pub(crate) events: mpsc::UnboundedSender<ChainEvent>,
-    pub(crate) pending: PendingTxs,
+    /// Sent and not yet found in a block.
+    open: OpenSet,
     /// Landed signatures, for the verifier.
     landed: LandedSignatures,
     heights: Heights,
@@ -125,7 +126,7 @@ impl Tracker {
         url: String,
         updates: mpsc::UnboundedReceiver<Result<(SlotEvent, Instant), String>>,
         events: mpsc::UnboundedSender<ChainEvent>,
-        pending: PendingTxs,
+        open: OpenSet,
         landed: LandedSignatures,
         base_height: u64,
     ) -> Self {
@@ -134,7 +135,7 @@ impl Tracker {
             url,
             updates,
             events,
-            pending,
+            open,
             landed,
             heights: Heights::new(base_height),
             slots: BTreeMap::new(),
@@ -149,13 +150,8 @@ impl Tracker {
         let _ = self.events.send(ChainEvent::Fatal(reason));
     }
 
-    fn has_open_work(&self) -> bool {
-        !self.awaiting_root.is_empty()
-            || !self
-                .pending
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .is_empty()
+    fn has_open_work(&mut self) -> bool {
+        !self.awaiting_root.is_empty() || !self.open.sync().is_empty()
     }
 
     pub(crate) async fn run(mut self) {
@@ -295,9 +291,9 @@ impl Tracker {
 
         let mut ours = Vec::new();
         {
-            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            let open = self.open.sync();
             for tx in block.transactions {
-                if let Some(p) = pending.remove(&tx.signature) {
+                if let Some(p) = open.remove(&tx.signature) {
                     ours.push((p.seq, tx));
                 }
             }
@@ -342,8 +338,7 @@ impl Tracker {
             self.heights.scanned(height);
             if self.heights.through > before {
                 let heights = &self.heights;
-                let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-                pending.retain(|_, p| {
+                self.open.sync().retain(|_, p| {
                     let expired = heights.expired(p.last_valid_block_height);
                     if expired {
                         let _ = self.events.send(ChainEvent::Expired { seq: p.seq });
@@ -506,7 +501,7 @@ mod tests {
             "http://127.0.0.1:1".into(),
             updates,
             events,
-            PendingTxs::default(),
+            chainmeter_core::open_set::open_set().1,
             LandedSignatures::default(),
             0,
         );
