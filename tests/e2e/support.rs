@@ -328,6 +328,15 @@ pub(crate) fn run_ok(file: &Path, url: Option<&str>, out_dir: &Path) -> RunResul
     r
 }
 
+/// Runs scenario `text` with the local validator it names, one validator at
+/// a time, and returns its checked result (see [`run_ok`]).
+pub(crate) fn run_text(text: &str) -> RunResult {
+    let _one_validator = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = scenario(tmp.path(), "s.toml", text);
+    run_ok(&file, None, &tmp.path().join("out"))
+}
+
 /// Outcomes add up to what the load says was sent; `is_consistent` alone
 /// cannot fail on that, since counting an outcome counts it as sent.
 pub(crate) fn assert_consistent(r: &RunResult) {

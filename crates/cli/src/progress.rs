@@ -40,8 +40,12 @@ impl ProgressLine {
         } else {
             String::new()
         };
+        let stage = p
+            .stage
+            .as_ref()
+            .map_or_else(String::new, |s| format!("  [{s}]"));
         let line = format!(
-            "{:>5}s  sent {}{total}  offered {}/s  landed {}/s  in flight {}{latency}{rejected}",
+            "{:>5}s{stage}  sent {}{total}  offered {}/s  landed {}/s  in flight {}{latency}{rejected}",
             p.elapsed.as_secs(),
             p.sent,
             p.offered_last_s,

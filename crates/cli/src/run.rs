@@ -4,11 +4,11 @@ use crate::{chains::CHAINS, environment, progress::ProgressLine};
 use anyhow::{anyhow, Context};
 use chainmeter_core::{
     chain::{AnySubmitter, FundingProgress, Session},
+    pacer::planned_sends,
     plugin::{Connect, LocalNode},
     result::{NodeInfo, RunResult, RunStatus},
     runner::{self, RunPlan},
-    scenario::{self, HumanDuration, Overrides, Scenario, Target, Writes},
-    schedule::Schedule,
+    scenario::{self, HumanDuration, Overrides, Profile, Scenario, Target, Writes},
 };
 use clap::Args;
 use std::{
@@ -332,7 +332,7 @@ async fn run_target(
         value: scenario.value,
         hot: scenario.writes == Writes::Hot,
         bids: scenario.bids.clone(),
-        planned: Schedule::new(scenario.load, 0).upper_bound(),
+        planned: planned_sends(&scenario.load).1,
         allow_mainnet: args.allow_mainnet,
         funding_progress: funding_progress(args.quiet),
     };
@@ -411,7 +411,7 @@ impl TargetRun<'_> {
         } = self;
         let node_info = self.node_info(&session);
         let plan = RunPlan {
-            load: scenario.load,
+            load: scenario.load.clone(),
             chain_levels: target.spec().levels,
             levels: target.levels().to_vec(),
             seed: seed_number(&scenario.seed),
@@ -420,7 +420,7 @@ impl TargetRun<'_> {
             bids: scenario.bids.clone(),
             senders: scenario.accounts.get(),
         };
-        let planned = Schedule::new(scenario.load, plan.seed).len_hint();
+        let planned = planned_sends(&scenario.load).0;
         eprintln!("timing: {}", session.tracking.method);
         let mut progress = ProgressLine::new(quiet, planned);
         let abort = async {
@@ -435,12 +435,12 @@ impl TargetRun<'_> {
             }
         };
         eprintln!(
-            "sending {} at {} tx/s; waiting for {}, at most {:.0} s after the last send",
+            "sending {} {}; waiting for {}, at most {:.0} s after the last send",
             planned.map_or_else(
                 || "transactions".to_owned(),
                 |n| format!("{n} transactions")
             ),
-            scenario.load.rate.per_second(),
+            describe(&scenario.load.profile),
             target
                 .levels()
                 .iter()
@@ -525,6 +525,36 @@ impl TargetRun<'_> {
         }
         eprintln!("result: {}", path.display());
         Ok(())
+    }
+}
+
+/// The profile in words: `at 500 tx/s`, `in 3 steps of 20 s: 500, 1000, 1500 tx/s`.
+fn describe(profile: &Profile) -> String {
+    match profile {
+        Profile::Constant { rate, .. } => format!("at {} tx/s", rate.per_second()),
+        Profile::Ramp { from, to, over } => format!(
+            "ramping from {} to {} tx/s over {:.0} s",
+            from.per_second(),
+            to.per_second(),
+            over.as_secs_f64()
+        ),
+        Profile::Steps { rates, step } => format!(
+            "in {} steps of {:.0} s: {} tx/s",
+            rates.len(),
+            step.as_secs_f64(),
+            rates
+                .iter()
+                .map(|r| r.per_second().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Profile::Saturate(s) => format!(
+            "in probes of {:.0} s (+{:.0} s warm-up), searching {} to {} tx/s for the highest rate that holds",
+            s.probe.as_secs_f64(),
+            s.probe_warmup.as_secs_f64(),
+            s.from.per_second(),
+            s.to.per_second()
+        ),
     }
 }
 

@@ -12,12 +12,14 @@ pub mod histogram;
 pub mod level;
 pub mod open_set;
 pub mod outcome;
+pub mod pacer;
 pub mod plugin;
 pub mod recorder;
 pub mod result;
 pub mod runner;
 pub mod scenario;
 pub mod schedule;
+pub mod search;
 pub mod spec;
 pub mod usage;
 

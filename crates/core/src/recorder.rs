@@ -88,6 +88,8 @@ pub struct Recorder {
     fee_range: Option<(u128, u128)>,
     compute: Histogram<u64>,
     /// Landed warm-up transactions and their fees, kept apart.
+    /// Measured transactions that landed (the warm-up's are apart).
+    measured_landed: u64,
     warmup_landed: u64,
     warmup_fee_total: u128,
     /// Time between a polling tracker's polls.
@@ -121,6 +123,8 @@ pub struct Progress {
     pub first_level: Option<(Level, u64, u64)>,
     /// Rejected so far.
     pub rejected: u64,
+    /// The step or probe being sent (`probe 3: 1125 tx/s`), if the profile has them.
+    pub stage: Option<String>,
 }
 
 impl Recorder {
@@ -164,6 +168,7 @@ impl Recorder {
             fee_range: None,
             compute: new_histogram(),
             warmup_landed: 0,
+            measured_landed: 0,
             warmup_fee_total: 0,
             poll_interval: new_histogram(),
             buckets: Vec::new(),
@@ -294,6 +299,7 @@ impl Recorder {
                     self.warmup_landed += 1;
                     self.warmup_fee_total += fee;
                 } else {
+                    self.measured_landed += 1;
                     record(&mut self.fee, u64::try_from(fee).unwrap_or(u64::MAX));
                     self.fee_total += fee;
                     self.fee_range = Some(widen(self.fee_range, fee));
@@ -492,7 +498,23 @@ impl Recorder {
                     )
                 }),
             rejected: self.outcomes.rejected,
+            stage: None,
         }
+    }
+
+    /// Measured (not warm-up) transactions that landed so far.
+    pub fn measured_landed(&self) -> u64 {
+        self.measured_landed
+    }
+
+    /// The measured transactions' latency to `level` at `quantile` (0 to 1)
+    /// so far, microseconds; `None` when none reached it or it is not recorded.
+    pub fn latency_at(&self, level: Level, quantile: f64) -> Option<u64> {
+        self.recorded
+            .iter()
+            .find(|h| h.level == level)
+            .filter(|h| !h.latency.is_empty())
+            .map(|h| h.latency.value_at_quantile(quantile))
     }
 
     /// The outcome counts so far.

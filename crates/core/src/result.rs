@@ -3,7 +3,10 @@
 //! Units are in field names (`_us`, `_s`); fees are in the chain's smallest
 //! unit, and totals, which can exceed 2^53, are decimal strings.
 
-use crate::{histogram::StoredHistogram, level::Level, outcome::OutcomeCounts, spec::FeeUnit};
+use crate::{
+    histogram::StoredHistogram, level::Level, outcome::OutcomeCounts, pacer::StageKind,
+    search::Verdict, spec::FeeUnit,
+};
 use serde::{Deserialize, Serialize};
 use std::{collections::BTreeMap, path::Path};
 
@@ -19,7 +22,10 @@ use std::{collections::BTreeMap, path::Path};
 ///   counted, so that readers need not know the chain. Versions 1 and 2
 ///   still read: they could name only `evm` and `solana`, whose units are
 ///   filled in.
-pub const SCHEMA_VERSION: u32 = 3;
+/// - 4: `load.profile`; `steps` (each step or probe on its own) and `knee`
+///   (a saturation search's answer). Older files read with no steps, and a
+///   `constant` profile.
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// One run of one scenario against one chain.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -72,6 +78,12 @@ pub struct RunResult {
     /// the measured window's transactions only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fee_buckets: Vec<FeeBucket>,
+    /// Each step or probe on its own, for `steps` and `saturate` profiles.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<StepResult>,
+    /// A saturation search's knee, when a probe held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub knee: Option<Knee>,
 }
 
 /// The transactions that bid within one range, and what it bought them.
@@ -255,9 +267,13 @@ impl RunStatus {
 /// The offered load.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LoadSummary {
-    /// `constant` or `poisson`.
+    /// `constant` or `poisson` arrivals.
     pub shape: String,
-    /// Offered rate, transactions per second.
+    /// How the rate went: `constant`, `ramp`, `steps` or `saturate`.
+    #[serde(default = "constant_profile")]
+    pub profile: String,
+    /// Offered rate, transactions per second: the constant rate, or the
+    /// measured window's mean for other profiles.
     pub rate_per_s: f64,
     /// Warm-up length.
     pub warmup_s: f64,
@@ -271,6 +287,60 @@ pub struct LoadSummary {
     pub value_per_tx: String,
     /// How far behind schedule the sends went: `t_send - t_sched`, microseconds.
     pub send_lag_us: StoredHistogram,
+}
+
+fn constant_profile() -> String {
+    "constant".to_owned()
+}
+
+/// One step or probe, with what was recorded of it alone.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StepResult {
+    /// A step of a `steps` profile, or a probe of a search.
+    pub kind: StageKind,
+    /// `step 2: 1000 tx/s`.
+    pub label: String,
+    /// Its target rate, transactions per second.
+    pub rate_per_s: f64,
+    /// Its measured window, seconds from the start of the run (a probe's
+    /// warm-up comes before it).
+    pub window_s: [f64; 2],
+    /// Measured transactions sent, and per second of the window.
+    pub sent: u64,
+    /// See `sent`.
+    pub offered_per_s: f64,
+    /// Of them, landed; and the landings inside the window per second.
+    pub landed: u64,
+    /// See `landed`.
+    pub landed_per_s: f64,
+    /// Latency per level, of its measured transactions.
+    pub levels: Vec<LevelLatency>,
+    /// Where its transactions (a probe's warm-up included) ended up.
+    pub outcomes: OutcomeCounts,
+    /// What its measured transactions were charged.
+    pub fees: Fees,
+    /// A probe's verdict against the objective.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+}
+
+/// A saturation search's answer: the highest probe that held.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Knee {
+    /// Its index in `steps`.
+    pub step: usize,
+    /// Its offered rate, transactions per second.
+    pub rate_per_s: f64,
+    /// Its landed throughput.
+    pub landed_per_s: f64,
+    /// The highest rate allowed held: the knee is at least this.
+    pub at_least: bool,
+    /// The objective, as a sentence.
+    pub objective: String,
+    /// Probes made.
+    pub probes: usize,
+    /// How long the search took, seconds.
+    pub search_s: f64,
 }
 
 /// Latency to one level.

@@ -10,13 +10,14 @@ use crate::{
     chain::{ChainEvent, Claimed, Session, Submitter, TxSeq},
     level::Level,
     outcome::{Reject, RejectClass},
+    pacer::{Pacer, Stage},
     recorder::{Closing, Progress, Recorder},
     result::{
-        Environment, Fees, HarnessUsage, LoadSummary, Price, RunResult, RunStatus, SenderRecord,
-        Tracking, Verification, SCHEMA_VERSION,
+        Environment, Fees, HarnessUsage, Knee, LoadSummary, Price, RunResult, RunStatus,
+        SenderRecord, StepResult, Tracking, Verification, SCHEMA_VERSION,
     },
-    scenario::{End, Load, Scenario, ShapeKind},
-    schedule::Schedule,
+    scenario::{Load, Profile, Scenario, ShapeKind},
+    search::ProbeFigures,
     spec::ChainSpec,
     usage::ProcessUsage,
 };
@@ -94,20 +95,62 @@ pub struct Finished {
     pub verification: Option<Verification>,
     /// What the submitter counted besides outcomes.
     pub submitter: Vec<(&'static str, u64)>,
+    /// Each step or probe, with what was recorded of it alone.
+    pub stages: Vec<(Stage, Recorder)>,
+    /// A search's knee: the index of the highest probe that held, and
+    /// whether it was the highest rate allowed.
+    pub knee: Option<(usize, bool)>,
 }
 
 struct BatchDone {
-    seqs: Vec<TxSeq>,
+    seqs: Vec<(TxSeq, Option<u32>)>,
     at: Instant,
     results: Vec<Result<(), Reject>>,
 }
 
 impl BatchDone {
     /// Records the batch's failed sends; the others are already counted as sent.
-    fn record(self, recorder: &mut Recorder) {
-        for (seq, result) in self.seqs.into_iter().zip(self.results) {
+    fn record(self, recorder: &mut Recorder, stages: &mut [Recorder]) {
+        for ((seq, stage), result) in self.seqs.into_iter().zip(self.results) {
             if let Err(reject) = result {
                 recorder.rejected(seq, self.at, &reject);
+                if let Some(r) = stage.and_then(|s| stages.get_mut(s as usize)) {
+                    r.rejected(seq, self.at, &reject);
+                }
+            }
+        }
+    }
+}
+
+/// Each step's or probe's own recorder, beside the run's.
+struct StageRecorders {
+    recorders: Vec<Recorder>,
+    chain_levels: &'static [Level],
+    levels: Vec<Level>,
+    buckets: Vec<(u64, u64)>,
+    start: Instant,
+}
+
+impl StageRecorders {
+    /// The recorder of stage `index`, created when its first send is planned.
+    fn get(&mut self, index: u32, pacer: &Pacer) -> &mut Recorder {
+        while self.recorders.len() <= index as usize {
+            let stage = &pacer.stages()[self.recorders.len()];
+            self.recorders.push(
+                Recorder::new(self.chain_levels, &self.levels, self.start, stage.window)
+                    .with_buckets(&self.buckets),
+            );
+        }
+        &mut self.recorders[index as usize]
+    }
+
+    /// Applies a tracker event to the stages it may concern: those with
+    /// transactions in flight, and the latest (blocks while it sends).
+    fn apply(&mut self, event: &ChainEvent) {
+        let last = self.recorders.len().saturating_sub(1);
+        for (i, r) in self.recorders.iter_mut().enumerate() {
+            if i == last || r.in_flight() > 0 {
+                r.apply(event);
             }
         }
     }
@@ -143,18 +186,25 @@ pub async fn run<S: Submitter, W: std::io::Write>(
     let started_at = OffsetDateTime::now_utc();
     let usage_before = ProcessUsage::now();
     let start = clock();
-    let window_end = match plan.load.end {
-        End::After(d) => plan.load.warmup + d,
-        // Unknown until the last send; corrected below.
-        End::Count(_) => Duration::MAX,
-    };
+    let mut pacer = Pacer::new(&plan.load, plan.seed);
+    let buckets = plan.bids.as_ref().map(Bids::buckets).unwrap_or_default();
+    // The window's end is known once the last send is planned; set then.
     let mut recorder = Recorder::new(
         plan.chain_levels,
         &plan.levels,
         start,
-        (plan.load.warmup, window_end),
+        (plan.load.warmup, Duration::MAX),
     )
-    .with_buckets(&plan.bids.as_ref().map(Bids::buckets).unwrap_or_default());
+    .with_buckets(&buckets);
+    let mut stages = StageRecorders {
+        recorders: Vec::new(),
+        chain_levels: plan.chain_levels,
+        levels: plan.levels.clone(),
+        buckets,
+        start,
+    };
+    // A probe's verdict waits until its transactions settle, at most this long.
+    let mut settle_deadline: Option<Instant> = None;
     let mut serializer = V2DeflateSerializer::new();
     let mut hlog = interval_log.as_mut().and_then(|w| {
         IntervalLogWriterBuilder::new()
@@ -167,7 +217,6 @@ pub async fn run<S: Submitter, W: std::io::Write>(
     });
     let mut interval_start = Duration::ZERO;
     let mut usage_at_last_send = None;
-    let mut schedule = Schedule::new(plan.load, plan.seed).peekable();
 
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<BatchDone>();
     let mut batches_in_flight = 0usize;
@@ -183,14 +232,24 @@ pub async fn run<S: Submitter, W: std::io::Write>(
     tokio::pin!(abort);
 
     let status = loop {
-        if drain_deadline.is_none() && schedule.peek().is_none() {
+        if let Some(probe) = pacer.awaiting() {
+            let now = clock();
+            let deadline = *settle_deadline.get_or_insert(now + plan.drain);
+            let r = stages.get(probe, &pacer);
+            if (r.in_flight() == 0 && batches_in_flight == 0) || now >= deadline {
+                let figures = probe_figures(r, &plan);
+                settle_deadline = None;
+                pacer.judge(now - start, &figures);
+            }
+        }
+        if drain_deadline.is_none() && pacer.finished() {
             drain_deadline = Some(clock() + plan.drain);
             usage_at_last_send = Some(ProcessUsage::now());
         }
         if drain_deadline.is_some() && batches_in_flight == 0 && recorder.in_flight() == 0 {
             break RunStatus::Completed;
         }
-        let next_due = schedule.peek().map(|p| start + p.at);
+        let next_due = pacer.peek().map(|p| start + p.at);
         let may_send = next_due.is_some() && batches_in_flight < MAX_BATCHES_IN_FLIGHT;
         tokio::select! {
             biased;
@@ -200,26 +259,36 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                     break RunStatus::Aborted { reason: reason.clone() };
                 }
                 recorder.apply(&event);
+                stages.apply(&event);
             }
             Some(done) = done_rx.recv() => {
                 batches_in_flight -= 1;
-                done.record(&mut recorder);
+                done.record(&mut recorder, &mut stages.recorders);
             }
             _ = sleep_until(next_due.unwrap_or(start).into()), if may_send => {
                 let now = clock();
                 let mut seqs = Vec::new();
                 let mut batch = Vec::new();
-                while let Some(p) = schedule.next_if(|p| start + p.at <= now) {
+                while let Some(p) = pacer.next_if(|p| start + p.at <= now) {
                     let sender = p.seq % u64::from(plan.senders.max(1));
                     let bucket = plan.bids.as_ref().map(|b| b.for_sender(sender).1);
                     recorder.planned(p.seq, start + p.at, p.warmup, bucket);
+                    if let Some(stage) = p.stage {
+                        stages.get(stage, &pacer).planned(p.seq, start + p.at, p.warmup, bucket);
+                    }
                     last_sched = p.at;
                     match session.submitter.sign(p.seq) {
                         Ok(signed) => {
-                            seqs.push(p.seq);
+                            seqs.push((p.seq, p.stage));
                             batch.push(signed);
                         }
-                        Err(reject) => recorder.rejected(p.seq, clock(), &reject),
+                        Err(reject) => {
+                            let at = clock();
+                            recorder.rejected(p.seq, at, &reject);
+                            if let Some(stage) = p.stage {
+                                stages.get(stage, &pacer).rejected(p.seq, at, &reject);
+                            }
+                        }
                     }
                     if batch.len() == MAX_BATCH {
                         break;
@@ -229,8 +298,11 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                     continue;
                 }
                 let at = clock();
-                for &seq in &seqs {
+                for &(seq, stage) in &seqs {
                     recorder.sent(seq, at);
+                    if let Some(stage) = stage {
+                        stages.get(stage, &pacer).sent(seq, at);
+                    }
                 }
                 let send = session.submitter.send(batch);
                 let done_tx = done_tx.clone();
@@ -247,7 +319,9 @@ pub async fn run<S: Submitter, W: std::io::Write>(
             }
             _ = ticker.tick() => {
                 let now = clock();
-                progress(&recorder.progress(now));
+                let mut p = recorder.progress(now);
+                p.stage = pacer.current(now - start).map(|(i, s)| s.label(i));
+                progress(&p);
                 if let Some(log) = hlog.as_mut() {
                     interval_start = write_interval(log, &mut recorder, interval_start, now - start);
                 }
@@ -260,26 +334,29 @@ pub async fn run<S: Submitter, W: std::io::Write>(
 
     // Batches still being sent when the run ended: their results may be in the channel.
     while let Ok(done) = done_rx.try_recv() {
-        done.record(&mut recorder);
+        done.record(&mut recorder, &mut stages.recorders);
     }
     while let Ok(event) = session.events.try_recv() {
         recorder.apply(&event);
+        stages.apply(&event);
     }
-    if matches!(plan.load.end, End::Count(_)) {
-        // N sends at rate r span N/r: the window ends one interval after the
-        // last intended send, or the offered rate reads N/(N-1) too high.
-        recorder.set_window_end(last_sched + plan.load.rate.interval());
-    }
+    // N sends at rate r span N/r: a count's window ends one interval after
+    // the last intended send, or the offered rate reads N/(N-1) too high.
+    recorder.set_window_end(pacer.window(last_sched).1);
     if let Some(log) = hlog.as_mut() {
         write_interval(log, &mut recorder, interval_start, clock() - start);
     }
     drop(hlog);
     let aborted = matches!(status, RunStatus::Aborted { .. });
-    let missing = recorder.close(if aborted {
+    let closing = if aborted {
         Closing::Aborted
     } else {
         Closing::Drained
-    });
+    };
+    let missing = recorder.close(closing);
+    for r in &mut stages.recorders {
+        r.close(closing);
+    }
     let status = match status {
         RunStatus::Completed if !missing.is_empty() => RunStatus::Incomplete { missing },
         other => other,
@@ -343,6 +420,30 @@ pub async fn run<S: Submitter, W: std::io::Write>(
         value_per_tx: session.value_per_tx,
         verification,
         ended_at: OffsetDateTime::now_utc(),
+        knee: pacer.knee(),
+        stages: pacer
+            .stages()
+            .iter()
+            .cloned()
+            .zip(stages.recorders)
+            .collect(),
+    }
+}
+
+/// A probe's figures for its verdict, from its own recorder.
+fn probe_figures(r: &Recorder, plan: &RunPlan) -> ProbeFigures {
+    let Profile::Saturate(s) = &plan.load.profile else {
+        unreachable!("only a search has probes")
+    };
+    let level = s
+        .objective
+        .level
+        .or_else(|| plan.levels.first().copied())
+        .unwrap_or(plan.chain_levels[0]);
+    ProbeFigures {
+        sent: r.sent_counts().1,
+        landed: r.measured_landed(),
+        latency_us: r.latency_at(level, s.objective.percentile / 100.0),
     }
 }
 
@@ -386,7 +487,11 @@ impl Finished {
                     ShapeKind::Poisson => "poisson",
                 }
                 .to_owned(),
-                rate_per_s: scenario.load.rate.per_second(),
+                profile: scenario.load.profile.name().to_owned(),
+                rate_per_s: match &scenario.load.profile {
+                    Profile::Constant { rate, .. } => rate.per_second(),
+                    _ => measured_sent as f64 / to.saturating_sub(from).as_secs_f64().max(1e-9),
+                },
                 warmup_s: from.as_secs_f64(),
                 window_s: to.saturating_sub(from).as_secs_f64(),
                 warmup_sent,
@@ -409,8 +514,64 @@ impl Finished {
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v))
                 .collect(),
+            knee: self.knee.map(|(step, at_least)| {
+                let (stage, r) = &self.stages[step];
+                Knee {
+                    step,
+                    rate_per_s: stage.rate,
+                    landed_per_s: r.throughput().landed_mean_per_s,
+                    at_least,
+                    objective: objective_line(scenario),
+                    probes: self.stages.len(),
+                    search_s: self
+                        .stages
+                        .last()
+                        .map_or(0.0, |(s, _)| s.window.1.saturating_sub(from).as_secs_f64()),
+                }
+            }),
+            steps: self
+                .stages
+                .iter()
+                .enumerate()
+                .map(|(i, (stage, r))| {
+                    let window = stage.window.1.saturating_sub(stage.window.0).as_secs_f64();
+                    let sent = r.sent_counts().1;
+                    StepResult {
+                        kind: stage.kind,
+                        label: stage.label(i),
+                        rate_per_s: stage.rate,
+                        window_s: [stage.window.0.as_secs_f64(), stage.window.1.as_secs_f64()],
+                        sent,
+                        offered_per_s: sent as f64 / window.max(1e-9),
+                        landed: r.measured_landed(),
+                        landed_per_s: r.throughput().landed_mean_per_s,
+                        levels: r.levels(),
+                        outcomes: r.outcomes().clone(),
+                        fees: r.fees(&unit.unit),
+                        verdict: stage.verdict.clone(),
+                    }
+                })
+                .collect(),
         }
     }
+}
+
+/// `landed >= 99% and included p99 <= 2 s`, for a search's result.
+fn objective_line(scenario: &Scenario) -> String {
+    let Profile::Saturate(s) = &scenario.load.profile else {
+        return String::new();
+    };
+    let o = &s.objective;
+    let level = o.level.map_or_else(
+        || "the weakest recorded level's".to_owned(),
+        |l| l.as_str().to_owned(),
+    );
+    format!(
+        "landed >= {}% and {level} p{} <= {} s",
+        o.landed * 100.0,
+        o.percentile,
+        o.latency.as_secs_f64()
+    )
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
@@ -543,8 +704,10 @@ mod tests {
         RunPlan {
             load: Load {
                 shape: ShapeKind::Constant,
-                rate: Rate::new(100.0).unwrap(),
-                end: End::Count(count),
+                profile: Profile::Constant {
+                    rate: Rate::new(100.0).unwrap(),
+                    end: crate::scenario::End::Count(count),
+                },
                 warmup: Duration::from_millis(warmup_ms),
                 drain_timeout: None,
             },
@@ -623,7 +786,10 @@ mod tests {
         };
         let session = fake_session(submitter, rx, None);
         let mut p = plan(100, 0, vec![INCLUDED], drain_ms);
-        p.load.rate = Rate::new(10.0).unwrap();
+        p.load.profile = Profile::Constant {
+            rate: Rate::new(10.0).unwrap(),
+            end: crate::scenario::End::Count(100),
+        };
         run(session, p, std::future::pending(), |_| {}, None::<Vec<u8>>).await
     }
 

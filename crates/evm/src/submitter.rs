@@ -27,6 +27,15 @@ use std::{
 /// Where the submitter registers the transactions it sends, by hash.
 pub(crate) type Registrar = chainmeter_core::open_set::Registrar<B256, TxSeq>;
 
+/// The fee cap, in base fees at signing (plus the tip). A cap, not a price:
+/// the chain charges the base fee at inclusion plus the tip. Wallets use 2,
+/// room for six full blocks of base-fee growth (12.5% a block); above a
+/// chain's capacity blocks stay full for longer, a transaction still waiting
+/// then becomes unmineable, and every later nonce of its sender with it, so
+/// one overloaded probe would spoil every probe after it. 20 is room for 25
+/// full blocks.
+const MAX_FEE_BASE_FEES: u128 = 20;
+
 /// How long a send call may take before it counts as a timeout.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -152,8 +161,6 @@ impl Submitter for EvmSubmitter {
         if let Some(nonce) = self.resync.take(index) {
             sender.nonce = nonce;
         }
-        // Twice the current base fee plus the tip, as wallets do: room for six
-        // full blocks of base-fee growth; the chain charges only what it uses.
         let base_fee = u128::from(self.base_fee.load(Ordering::Relaxed));
         let call = self.workload.build(seq);
         let tip = self.bids.as_ref().map_or(self.priority_fee, |b| {
@@ -163,7 +170,7 @@ impl Submitter for EvmSubmitter {
             chain_id: self.chain_id,
             nonce: sender.nonce,
             gas_limit: call.gas_limit,
-            max_fee_per_gas: base_fee * 2 + tip,
+            max_fee_per_gas: base_fee * MAX_FEE_BASE_FEES + tip,
             max_priority_fee_per_gas: tip,
             to: call.to,
             value: call.value,

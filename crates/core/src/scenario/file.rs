@@ -1,7 +1,7 @@
 //! The scenario file as written: TOML mirrored exactly, unknown fields
 //! refused, every value kept with its place in the file.
 
-use crate::bids::BidsFile;
+use crate::{bids::BidsFile, level::Level};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::time::Duration;
 use toml::Spanned;
@@ -194,25 +194,124 @@ impl WorkloadKind {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoadFile {
-    /// `"constant"` (fixed interval) or `"poisson"` (exponential gaps, same mean rate).
+    /// Arrivals: `"constant"` (fixed interval) or `"poisson"` (exponential
+    /// gaps, same mean rate), whatever the profile.
     #[serde(default = "default_shape")]
     pub shape: ShapeKind,
-    /// Offered transactions per second, after warm-up.
-    pub rate: Spanned<f64>,
-    /// Length of the measured window. Give `duration` or `count`, not both.
+    /// How the offered rate goes over the run (default `"constant"`):
+    /// `"constant"` (`rate`), `"ramp"` (`from` to `to` over `duration`),
+    /// `"steps"` (each of `rates` for `step`), `"saturate"` (search for the
+    /// highest rate that meets `[load.objective]`, see `[load.saturate]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Spanned<ProfileKind>>,
+    /// `constant`: offered transactions per second, after warm-up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<Spanned<f64>>,
+    /// `constant`: length of the measured window (give `duration` or
+    /// `count`, not both); `ramp`: how long the ramp takes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<Spanned<HumanDuration>>,
-    /// Number of measured transactions. Give `duration` or `count`, not both.
+    /// `constant`: number of measured transactions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<Spanned<u64>>,
-    /// Sending before the measured window, at the same rate; excluded from
-    /// histograms and throughput (default "0s").
+    /// `ramp`: the rate at the start (after the warm-up, which is sent at it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Spanned<f64>>,
+    /// `ramp`: the rate at the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<Spanned<f64>>,
+    /// `ramp`: `"up"` or `"down"`; required for a ramp down, so that a
+    /// swapped `from` and `to` is caught rather than run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<Direction>,
+    /// `steps`: the rates, in order (the warm-up is sent at the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rates: Option<Spanned<Vec<f64>>>,
+    /// `steps`: how long each step lasts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<Spanned<HumanDuration>>,
+    /// Sending before the measured window, at the starting rate; excluded
+    /// from histograms and throughput (default "0s").
     #[serde(default)]
     pub warmup: Option<HumanDuration>,
     /// How long, after the last send, to wait for the last levels. Default:
     /// derived from the chain and the levels asked (see [`Target::drain`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drain_timeout: Option<HumanDuration>,
+    /// `saturate`: the search.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saturate: Option<Spanned<SaturateFile>>,
+    /// `saturate`: what a probe must meet to hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objective: Option<Spanned<ObjectiveFile>>,
+}
+
+/// How the offered rate goes over the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfileKind {
+    /// One rate.
+    Constant,
+    /// From one rate to another, linearly.
+    Ramp,
+    /// A list of rates, each held for a step.
+    Steps,
+    /// A search for the highest rate that meets an objective.
+    Saturate,
+}
+
+/// Which way a ramp goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// To a higher rate.
+    Up,
+    /// To a lower rate.
+    Down,
+}
+
+/// `[load.saturate]`: how the search for the knee goes.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SaturateFile {
+    /// The first probe's rate.
+    pub from: Spanned<f64>,
+    /// The highest rate probed: the search reports "at least this" if it holds.
+    pub to: Spanned<f64>,
+    /// Each rising probe's rate is the last one's times this (default 1.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factor: Option<Spanned<f64>>,
+    /// Bisection stops when the gap between the rate that held and the one
+    /// that broke is at most this share of the former (default 0.05).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<Spanned<f64>>,
+    /// A probe's measured length (default "20s").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<Spanned<HumanDuration>>,
+    /// A probe's warm-up, sent at its rate and excluded (default "5s").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe_warmup: Option<HumanDuration>,
+    /// Most probes (default 12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_probes: Option<Spanned<u32>>,
+}
+
+/// `[load.objective]`: what a probe's measured window must meet to hold.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectiveFile {
+    /// Least share of the probe's transactions that land (default 0.99).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub landed: Option<Spanned<f64>>,
+    /// The level whose latency is bounded (default: the weakest recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Spanned<Level>>,
+    /// The percentile of that latency that is bounded (default 99).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percentile: Option<Spanned<f64>>,
+    /// The bound (default "2s").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<Spanned<HumanDuration>>,
 }
 
 fn default_shape() -> ShapeKind {

@@ -8,6 +8,7 @@
 //! line, column and field (`location`).
 
 mod file;
+mod load;
 mod location;
 mod model;
 mod section;
@@ -182,7 +183,13 @@ duration = "10s"
     fn defaults_are_filled_in() {
         let s = ok(GOOD, &Overrides::default());
         assert_eq!(s.accounts.get(), 32);
-        assert_eq!(s.load.end, End::After(Duration::from_secs(10)));
+        assert_eq!(
+            s.load.profile,
+            Profile::Constant {
+                rate: Rate::new(100.0).unwrap(),
+                end: End::After(Duration::from_secs(10))
+            }
+        );
         assert_eq!(s.targets.len(), 1);
         let t = &s.targets[0];
         assert_eq!(t.levels(), FAKE.levels);
@@ -294,8 +301,13 @@ duration = "10s"
             ..Default::default()
         };
         let s = ok(GOOD, &ov);
-        assert_eq!(s.load.rate.per_second(), 7.0);
-        assert_eq!(s.load.end, End::Count(3));
+        assert_eq!(
+            s.load.profile,
+            Profile::Constant {
+                rate: Rate::new(7.0).unwrap(),
+                end: End::Count(3)
+            }
+        );
         assert_eq!(
             s.targets[0].attach(),
             Some(&Attach {
@@ -386,6 +398,87 @@ duration = "10s"
                 "s.toml:3:9: accounts.count: 100000000 is more than chainmeter funds (65536)"
             ),
             "{e}"
+        );
+    }
+
+    fn load_err(load: &str) -> String {
+        err(&format!("name = \"t\"\n[load]\n{load}\n[fake]\n"))
+    }
+
+    #[test]
+    fn ramps_steps_and_searches_are_checked_with_their_place() {
+        let e = load_err("profile = \"ramp\"\nfrom = 500\nto = 100\nduration = \"10s\"");
+        assert!(
+            e.starts_with("s.toml:5:6: load.to: 100 is below load.from (500); for a ramp down, say direction = \"down\""),
+            "{e}"
+        );
+        let s = ok(
+            "name = \"t\"\n[load]\nprofile = \"ramp\"\nfrom = 500\nto = 100\nduration = \"10s\"\ndirection = \"down\"\n[fake]\n",
+            &Overrides::default(),
+        );
+        assert!(matches!(s.load.profile, Profile::Ramp { .. }));
+        let e = load_err("profile = \"steps\"\nrates = []\nstep = \"5s\"");
+        assert!(
+            e.starts_with("s.toml:4:9: load.rates: name at least one rate"),
+            "{e}"
+        );
+        let e = load_err("profile = \"steps\"\nrates = [100]");
+        assert!(e.contains("load.step: steps need their length"), "{e}");
+        let e = load_err("profile = \"steps\"\nrate = 100\nrates = [100]\nstep = \"5s\"");
+        assert!(
+            e.contains("load.rate: does not apply to a steps profile"),
+            "{e}"
+        );
+        let e = load_err("profile = \"saturate\"");
+        assert!(
+            e.contains("load.saturate: a saturate profile needs [load.saturate]"),
+            "{e}"
+        );
+        let search = "profile = \"saturate\"\n[load.saturate]\nfrom = 100\nto = 1000";
+        let e = load_err(&format!(
+            "{search}\n[load.objective]\nlevel = \"confirmed\""
+        ));
+        assert!(
+            e.starts_with("s.toml:8:9: load.objective.level: confirmed is not a level recorded on fake (it records seen, settled)"),
+            "{e}"
+        );
+        let e = load_err(&format!("{search}\n[load.objective]\nlanded = 99"));
+        assert!(
+            e.contains("load.objective.landed: must be a share above 0 and at most 1"),
+            "{e}"
+        );
+        let e = load_err(&format!("{search}\nfactor = 1"));
+        assert!(
+            e.contains("load.saturate.factor: must be greater than 1"),
+            "{e}"
+        );
+        let s = ok(
+            &format!(
+                "name = \"t\"\n[load]\n{search}\n[load.objective]\nlevel = \"settled\"\n[fake]\n"
+            ),
+            &Overrides::default(),
+        );
+        let Profile::Saturate(sat) = &s.load.profile else {
+            panic!("{:?}", s.load.profile)
+        };
+        assert_eq!((sat.factor, sat.max_probes), (1.5, 12));
+        assert_eq!(sat.objective.level, Some(Level::new("settled")));
+        assert_eq!(s.as_run["load"]["objective"]["landed"], 0.99);
+        let bad = Overrides {
+            rate: Some(5.0),
+            ..Default::default()
+        };
+        let e = parse(
+            &format!("name = \"t\"\n[load]\n{search}\n[fake]\n"),
+            "s.toml",
+            &bad,
+            CHAINS,
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            e,
+            "<command line>: --rate: does not apply to a saturate profile"
         );
     }
 

@@ -75,19 +75,104 @@ pub enum End {
 }
 
 /// The offered load.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Load {
-    /// Constant or Poisson.
+    /// Arrivals: constant or Poisson.
     pub shape: ShapeKind,
-    /// Offered rate.
-    pub rate: Rate,
-    /// End of the measured window.
-    pub end: End,
-    /// Warm-up before the measured window.
+    /// How the offered rate goes over the run.
+    pub profile: Profile,
+    /// Warm-up before the measured window, at the profile's starting rate.
     pub warmup: Duration,
     /// How long to wait after the last send for outstanding levels, when
     /// given; else each target derives its own ([`Target::drain`]).
     pub drain_timeout: Option<Duration>,
+}
+
+/// How the offered rate goes over the run, open loop: the schedule never
+/// sleeps its lateness away.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Profile {
+    /// One rate until the end.
+    Constant {
+        /// The rate.
+        rate: Rate,
+        /// End of the measured window.
+        end: End,
+    },
+    /// Linearly from one rate to another.
+    Ramp {
+        /// At the start of the measured window.
+        from: Rate,
+        /// At its end.
+        to: Rate,
+        /// Its length.
+        over: Duration,
+    },
+    /// Each rate held for one step; each step is reported on its own.
+    Steps {
+        /// The rates, in order; never empty.
+        rates: Vec<Rate>,
+        /// Each step's length.
+        step: Duration,
+    },
+    /// A search for the highest rate that meets an objective.
+    Saturate(Saturate),
+}
+
+impl Profile {
+    /// The rate the profile starts at (the warm-up's).
+    pub fn starting_rate(&self) -> Rate {
+        match self {
+            Self::Constant { rate, .. } => *rate,
+            Self::Ramp { from, .. } => *from,
+            Self::Steps { rates, .. } => rates[0],
+            Self::Saturate(s) => s.from,
+        }
+    }
+
+    /// The profile's name as in scenario and result files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Constant { .. } => "constant",
+            Self::Ramp { .. } => "ramp",
+            Self::Steps { .. } => "steps",
+            Self::Saturate(_) => "saturate",
+        }
+    }
+}
+
+/// How a saturation search goes, and what a probe must meet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Saturate {
+    /// The first probe's rate.
+    pub from: Rate,
+    /// The highest rate probed.
+    pub to: Rate,
+    /// Each rising probe's rate is the last one's times this (> 1).
+    pub factor: f64,
+    /// Bisection stops when (broke - held) / held is at most this (0 to 1).
+    pub resolution: f64,
+    /// A probe's measured length.
+    pub probe: Duration,
+    /// A probe's warm-up.
+    pub probe_warmup: Duration,
+    /// Most probes.
+    pub max_probes: u32,
+    /// What a probe must meet.
+    pub objective: Objective,
+}
+
+/// What a probe's measured window must meet to hold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Objective {
+    /// Least share of its transactions that land, 0 to 1.
+    pub landed: f64,
+    /// The level whose latency is bounded; `None`: each chain's weakest recorded.
+    pub level: Option<Level>,
+    /// The percentile bounded, 0 to 100 (exclusive of 0).
+    pub percentile: f64,
+    /// The bound.
+    pub latency: Duration,
 }
 
 /// One chain to run against: its crate's checked section.

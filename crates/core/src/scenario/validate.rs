@@ -4,12 +4,11 @@
 use super::{
     location::{locate, Location},
     section::{field_of, top_level_keys},
-    End, HumanDuration, Load, Overrides, Prices, Rate, Scenario, ScenarioError, ScenarioFile,
-    Section, Target, Writes, MAX_ACCOUNTS,
+    Overrides, Prices, Profile, Scenario, ScenarioError, ScenarioFile, Section, Target, Writes,
+    MAX_ACCOUNTS,
 };
 use crate::plugin::Chain;
-use std::{num::NonZeroU32, ops::Range, time::Duration};
-use toml::Spanned;
+use std::{num::NonZeroU32, ops::Range};
 
 /// The scenario's own top-level keys; the others must name a chain.
 const KEYS: [&str; 6] = [
@@ -28,7 +27,12 @@ pub(super) struct Validator<'a> {
 }
 
 impl Validator<'_> {
-    fn error(&self, span: Range<usize>, field: &str, message: impl Into<String>) -> ScenarioError {
+    pub(super) fn error(
+        &self,
+        span: Range<usize>,
+        field: &str,
+        message: impl Into<String>,
+    ) -> ScenarioError {
         let span = (span.end > 0).then_some(span);
         ScenarioError::Invalid {
             location: locate(self.text, self.source, span),
@@ -47,7 +51,7 @@ impl Validator<'_> {
         names.join(", ")
     }
 
-    fn cli_error(field: &str, message: impl Into<String>) -> ScenarioError {
+    pub(super) fn cli_error(field: &str, message: impl Into<String>) -> ScenarioError {
         ScenarioError::Invalid {
             location: Location {
                 source: "<command line>".into(),
@@ -65,20 +69,7 @@ impl Validator<'_> {
         ov: &Overrides,
     ) -> Result<Scenario, ScenarioError> {
         // Overrides first, so the scenario as run is what the result records.
-        if let Some(rate) = ov.rate {
-            if Rate::new(rate).is_none() {
-                return Err(Self::cli_error("--rate", "must be a number greater than 0"));
-            }
-            file.load.rate = Spanned::new(0..0, rate);
-        }
-        if let Some(d) = ov.duration {
-            file.load.duration = Some(Spanned::new(0..0, HumanDuration(d)));
-            file.load.count = None;
-        }
-        if let Some(n) = ov.count {
-            file.load.count = Some(Spanned::new(0..0, n));
-            file.load.duration = None;
-        }
+        let load = self.load(&mut file.load, ov)?;
         // The chains present, in the order the binary lists them.
         let keys =
             top_level_keys(self.text).map_err(|e| super::toml_error(self.text, self.source, &e))?;
@@ -144,49 +135,6 @@ impl Validator<'_> {
             ));
         }
 
-        let rate = Rate::new(*file.load.rate.get_ref()).ok_or_else(|| {
-            self.error(
-                file.load.rate.span(),
-                "load.rate",
-                "must be a number greater than 0 (transactions per second)",
-            )
-        })?;
-        let end = match (&file.load.duration, &file.load.count) {
-            (Some(d), None) if d.get_ref().0.is_zero() => {
-                return Err(self.error(d.span(), "load.duration", "must be longer than 0s"))
-            }
-            (Some(d), None) => End::After(d.get_ref().0),
-            (None, Some(n)) if *n.get_ref() == 0 => {
-                return Err(self.error(n.span(), "load.count", "must be at least 1"))
-            }
-            (None, Some(n)) => End::Count(*n.get_ref()),
-            (Some(d), Some(_)) => {
-                return Err(self.error(
-                    d.span(),
-                    "load.duration",
-                    "give either load.duration or load.count, not both",
-                ))
-            }
-            (None, None) => {
-                return Err(self.error(
-                    file.load.rate.span(),
-                    "load",
-                    "give load.duration or load.count",
-                ))
-            }
-        };
-        let load = Load {
-            shape: file.load.shape,
-            rate,
-            end,
-            warmup: file
-                .load
-                .warmup
-                .get_or_insert(HumanDuration(Duration::ZERO))
-                .0,
-            drain_timeout: file.load.drain_timeout.map(|d| d.0),
-        };
-
         let bids = match &file.workload.bids {
             None => None,
             Some(b) => Some(
@@ -217,6 +165,26 @@ impl Validator<'_> {
                 "<file>",
                 format!("no chain: add a section for one of {}", self.sections()),
             ));
+        }
+
+        if let (Profile::Saturate(s), Some(level)) = (&load.profile, &file.load.objective) {
+            if let (Some(wanted), Some(span)) = (
+                s.objective.level,
+                level.get_ref().level.as_ref().map(|l| l.span()),
+            ) {
+                if let Some(t) = targets.iter().find(|t| !t.levels().contains(&wanted)) {
+                    let recorded: Vec<_> = t.levels().iter().map(|l| l.as_str()).collect();
+                    return Err(self.error(
+                        span,
+                        "load.objective.level",
+                        format!(
+                            "{wanted} is not a level recorded on {} (it records {})",
+                            t.spec().name,
+                            recorded.join(", ")
+                        ),
+                    ));
+                }
+            }
         }
 
         let prices = match &file.prices {
