@@ -8,10 +8,12 @@ fn chromium() -> String {
     std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".to_owned())
 }
 
-#[test]
-fn html_report_renders_in_a_headless_browser_without_console_errors() {
+/// Renders the result at `fixture` (with the interval log beside it, if
+/// any) as a page, opens it in headless chromium and checks it: nothing
+/// fetched, no console message, not blank, and as many charts drawn in
+/// the screenshot as the page holds. Returns the page.
+fn render_and_inspect(fixture: &std::path::Path, sections: &[&str]) -> String {
     let tmp = tempfile::tempdir().unwrap();
-    let fixture = repo_root().join("crates/report/tests/fixtures/evm-a.json");
     let md = tmp.path().join("report.md");
     let out = chainmeter(&[
         "report",
@@ -22,15 +24,7 @@ fn html_report_renders_in_a_headless_browser_without_console_errors() {
     assert!(out.status.success(), "{}", stderr(&out));
     let page = tmp.path().join("report.html");
     let html = std::fs::read_to_string(&page).unwrap();
-    for needle in [
-        "<svg",
-        "Latency by percentile",
-        "Throughput",
-        "Fees",
-        "Outcomes",
-        "Environment",
-        "polyline",
-    ] {
+    for needle in sections {
         assert!(html.contains(needle), "report.html lacks {needle:?}");
     }
     for fetch in ["src=", "href=", "url(", "@import", "<script"] {
@@ -51,9 +45,10 @@ fn html_report_renders_in_a_headless_browser_without_console_errors() {
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
+            "--hide-scrollbars",
             "--enable-logging=stderr",
             "--v=0",
-            "--window-size=1024,1800",
+            "--window-size=1024,7000",
         ])
         .arg(format!(
             "--user-data-dir={}",
@@ -72,22 +67,78 @@ fn html_report_renders_in_a_headless_browser_without_console_errors() {
         console.join("\n")
     );
 
-    // Not blank: a fair share of the pixels are not the background.
     let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
     let mut reader = decoder.read_info().unwrap();
     let mut buf = vec![0; reader.output_buffer_size().unwrap()];
     let info = reader.next_frame(&mut buf).unwrap();
-    let pixels = &buf[..info.buffer_size()];
     let channels = info.color_type.samples();
-    let inked = pixels
-        .chunks(channels)
+    let width = info.width as usize;
+    let rows: Vec<&[u8]> = buf[..info.buffer_size()].chunks(width * channels).collect();
+    // Not blank: a fair share of the pixels are not the background.
+    let inked = rows
+        .iter()
+        .flat_map(|r| r.chunks(channels))
         .filter(|p| p.iter().take(3).any(|&c| c < 200))
         .count();
-    let total = pixels.len() / channels;
+    let total = width * rows.len();
     assert!(
         inked * 200 > total,
         "screenshot looks blank: {inked} of {total} pixels inked"
     );
+    // Every chart drawn: each chart's frame (a 1 px #ddd border, the only
+    // such colour on the page) crosses the screenshot as two long lines.
+    let frame_line = |r: &&[u8]| {
+        r.chunks(channels)
+            .filter(|p| p[..3] == [221, 221, 221])
+            .count()
+            > width / 2
+    };
+    let lines = rows
+        .windows(2)
+        .filter(|w| !frame_line(&w[0]) && frame_line(&w[1]))
+        .count();
+    let charts = html.matches("<svg").count();
+    assert_eq!(
+        lines,
+        2 * charts,
+        "the page holds {charts} charts, the screenshot shows {} frames",
+        lines as f64 / 2.0
+    );
+    html
+}
+
+#[test]
+fn html_report_renders_in_a_headless_browser_without_console_errors() {
+    let html = render_and_inspect(
+        &repo_root().join("crates/report/tests/fixtures/evm-a.json"),
+        &[
+            "<svg",
+            "Latency by percentile",
+            "Throughput",
+            "Fees",
+            "Outcomes",
+            "Environment",
+            "polyline",
+        ],
+    );
+    assert_eq!(html.matches("<svg").count(), 3);
+}
+
+/// A steps run with its interval log: the knee plots, the per-step table,
+/// latency over time and step boundaries on the throughput chart, all drawn.
+#[test]
+fn a_steps_report_draws_every_chart() {
+    let html = render_and_inspect(
+        &repo_root().join("crates/report/tests/fixtures/evm-steps/result.json"),
+        &[
+            "Rate against throughput and latency",
+            "step 3: 600 tx/s",
+            "Latency over time",
+            "stroke-dasharray",
+        ],
+    );
+    // Knee plots (2), latency by percentile, over time, throughput, fees.
+    assert_eq!(html.matches("<svg").count(), 6);
 }
 
 /// `compare` with thresholds: exit code 0 when none is broken, 1 with the

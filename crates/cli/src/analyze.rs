@@ -83,7 +83,10 @@ pub(crate) fn report(args: ReportArgs) -> Result<(), Failure> {
         .unwrap_or_else(|| args.result.with_file_name("report.md"));
     write(&out, &md)?;
     let page = out.with_extension("html");
-    write(&page, &html::run_page(&r))?;
+    // The interval log beside the result, when there is one, draws latency over time.
+    let intervals = chainmeter_report::interval::read(&args.result.with_file_name("latency.hlog"))
+        .unwrap_or_default();
+    write(&page, &html::run_page(&r, &intervals))?;
     println!("{md}");
     eprintln!("report: {} and {}", out.display(), page.display());
     Ok(())

@@ -480,7 +480,13 @@ impl TargetRun<'_> {
         let summary_path = dir.join("summary.md");
         let page_path = dir.join("report.html");
         let summary_written = std::fs::write(&summary_path, &md)
-            .and_then(|()| std::fs::write(&page_path, chainmeter_report::html::run_page(&result)))
+            .and_then(|()| {
+                let intervals = chainmeter_report::interval::read(&hlog_path).unwrap_or_default();
+                std::fs::write(
+                    &page_path,
+                    chainmeter_report::html::run_page(&result, &intervals),
+                )
+            })
             .with_context(|| {
                 format!(
                     "cannot write {} or {}",

@@ -1,7 +1,11 @@
 //! One run as a self-contained HTML page: tables and inline SVG charts drawn
 //! from the result's own data. Nothing is fetched when the page is opened.
 
-use crate::format::micros;
+use crate::{
+    chart::{nice_max, short, Chart, Scale, Series, COLORS, H, PAD, W},
+    format::micros,
+    interval::IntervalPoint,
+};
 use chainmeter_core::result::{RunResult, RunStatus};
 use std::fmt::Write;
 
@@ -9,11 +13,6 @@ use std::fmt::Write;
 const PERCENTILES: &[f64] = &[
     0.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99, 99.999,
 ];
-const COLORS: &[&str] = &["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"];
-/// Chart width, height and margin, in SVG units.
-const W: f64 = 720.0;
-const H: f64 = 300.0;
-const PAD: f64 = 50.0;
 
 /// Escapes text for HTML content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -39,13 +38,14 @@ pub fn document(title: &str, body: &str) -> String {
     s
 }
 
-/// Renders `r` as a standalone HTML page.
-pub fn run_page(r: &RunResult) -> String {
+/// Renders `r` as a standalone HTML page; `intervals`, read from the run's
+/// interval log, draw latency over time (none: that chart is left out).
+pub fn run_page(r: &RunResult, intervals: &[IntervalPoint]) -> String {
     let title = format!("chainmeter: {} on {}", r.scenario_name, r.chain);
-    document(&title, &run_body(r))
+    document(&title, &run_body(r, intervals))
 }
 
-fn run_body(r: &RunResult) -> String {
+fn run_body(r: &RunResult, intervals: &[IntervalPoint]) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
@@ -95,9 +95,29 @@ fn run_body(r: &RunResult) -> String {
         escape(&r.fees.unit)
     );
 
-    s.push_str("<h2>Latency by percentile</h2><p>From the intended send time; the percentile axis is logarithmic, as HdrHistogram plots are read.</p>");
+    if !r.steps.is_empty() {
+        let what = if r.load.profile == "saturate" {
+            "probe"
+        } else {
+            "step"
+        };
+        if let Some(knee) = crate::markdown::knee_line(r) {
+            let _ = write!(s, "<p>{}</p>", escape(&knee.replace("**", "")));
+        }
+        let _ = write!(
+            s,
+            "<h2>Rate against throughput and latency</h2><p>One point per {what}, by its offered rate; the dashed line is landed = offered. A chain past its knee lands less than it is offered, or lands it later.</p>"
+        );
+        s.push_str(&knee_charts(r));
+        s.push_str(&crate::markdown::steps_table(r).html());
+    }
+    s.push_str("<h2>Latency by percentile</h2><p>From the intended send time; the percentile axis is logarithmic, as HdrHistogram plots are read, and so is the latency axis, so that a fast level and a slow one both read.</p>");
     s.push_str(&latency_chart(r));
-    s.push_str("<h2>Throughput</h2><p>Offered (intended sends) and landed (first level reached) per second.</p>");
+    if !intervals.is_empty() {
+        s.push_str("<h2>Latency over time</h2><p>Each second's p50 (solid) and p99 (dashed) per level, from the interval log (latency.hlog).</p>");
+        s.push_str(&latency_over_time(intervals));
+    }
+    s.push_str("<h2>Throughput</h2><p>Offered (intended sends) and landed (first level reached) per second; dashed lines mark where each step or probe's measured window starts.</p>");
     s.push_str(&throughput_chart(r));
     s.push_str("<h2>Fees</h2>");
     s.push_str(&fee_chart(r));
@@ -220,30 +240,8 @@ fn frame(s: &mut String, x_label: &str, y_label: &str, y_max: f64, y_unit: &str)
     }
 }
 
-fn short(v: f64) -> String {
-    if v >= 100.0 || v == 0.0 {
-        format!("{v:.0}")
-    } else if v >= 10.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
-    }
-}
-
-fn nice_max(v: f64) -> f64 {
-    if v <= 0.0 {
-        return 1.0;
-    }
-    let p = 10f64.powf(v.log10().floor());
-    [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .map(|m| m * p)
-        .find(|&m| m >= v)
-        .unwrap_or(10.0 * p)
-}
-
 fn latency_chart(r: &RunResult) -> String {
-    let curves: Vec<(String, Vec<(f64, f64)>)> = r
+    let series: Vec<Series> = r
         .levels
         .iter()
         .filter_map(|l| {
@@ -253,113 +251,189 @@ fn latency_chart(r: &RunResult) -> String {
                 .map(|&p| {
                     // x: log10(1 / (1 - q)), the HdrHistogram percentile axis.
                     let x = (1.0 / (1.0 - p / 100.0)).log10();
-                    (x, h.value_at_percentile(p) as f64 / 1e3)
+                    (x, (h.value_at_percentile(p) as f64 / 1e3).max(0.001))
                 })
                 .collect();
-            Some((l.level.to_string(), points))
+            Some(Series::line(l.level.to_string(), points))
         })
         .collect();
-    let mut s = String::new();
-    let y_max = nice_max(
-        curves
+    let (lo, hi) = min_max(series.iter().flat_map(|c| c.points.iter().map(|p| p.1)));
+    Chart {
+        x_label: "percentile".into(),
+        y_label: "latency".into(),
+        x_max: 5.0, // 99.999%
+        x_ticks: ["0%", "90%", "99%", "99.9%", "99.99%", "99.999%"]
             .iter()
-            .flat_map(|(_, p)| p.iter().map(|p| p.1))
-            .fold(0.0, f64::max),
-    );
-    let x_max = 5.0; // 99.999%
-    frame(&mut s, "percentile", "latency (ms)", y_max, "");
-    let (pw, ph) = (W - PAD - 10.0, H - 2.0 * PAD);
-    for (i, label) in ["0%", "90%", "99%", "99.9%", "99.99%", "99.999%"]
+            .enumerate()
+            .map(|(i, l)| (i as f64, (*l).to_owned()))
+            .collect(),
+        y: Scale::log_ms(lo, hi),
+        series,
+        marks: Vec::new(),
+    }
+    .svg()
+}
+
+/// The smallest and largest of `values` (1 and 10 when there are none).
+fn min_max(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values.fold((f64::MAX, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    if lo > hi {
+        (1.0, 10.0)
+    } else {
+        (lo, hi)
+    }
+}
+
+/// Each step's or probe's measured window start, as chart marks.
+fn step_marks(r: &RunResult) -> Vec<(f64, String)> {
+    r.steps
         .iter()
         .enumerate()
-    {
-        let x = PAD + pw * i as f64 / x_max;
-        let _ = write!(
-            s,
-            "<text x=\"{x}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">{label}</text>",
-            H - PAD + 14.0
-        );
-    }
-    for (i, (name, points)) in curves.iter().enumerate() {
-        let color = COLORS[i % COLORS.len()];
-        let path: Vec<String> = points
-            .iter()
-            .map(|(x, y)| {
-                format!(
-                    "{:.1},{:.1}",
-                    PAD + pw * x / x_max,
-                    (H - PAD) - ph * y / y_max
-                )
-            })
-            .collect();
-        let _ = write!(
-            s,
-            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/><text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"{color}\">{name}</text>",
-            path.join(" "),
-            PAD + 10.0,
-            PAD + 14.0 * (i as f64 + 1.0)
-        );
-    }
-    s.push_str("</svg>");
-    s
+        .map(|(i, st)| (st.window_s[0], format!("{}", i + 1)))
+        .collect()
 }
 
 fn throughput_chart(r: &RunResult) -> String {
     let t = &r.throughput.timeline;
-    let mut s = String::new();
     let y_max = nice_max(
         t.iter()
             .map(|c| c.offered.max(c.landed) as f64)
             .fold(0.0, f64::max),
     );
-    frame(
-        &mut s,
-        "seconds since start",
-        "transactions per second",
-        y_max,
-        "",
-    );
-    let (pw, ph) = (W - PAD - 10.0, H - 2.0 * PAD);
-    let n = t.len().max(2) as f64 - 1.0;
-    for (i, (name, color, pick)) in [
-        (
-            "offered",
-            COLORS[0],
-            (|c: &chainmeter_core::result::SecondCounts| c.offered) as fn(&_) -> u64,
-        ),
-        ("landed", COLORS[2], |c| c.landed),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let points: Vec<String> = t
-            .iter()
-            .enumerate()
-            .map(|(k, c)| {
-                format!(
-                    "{:.1},{:.1}",
-                    PAD + pw * k as f64 / n,
-                    (H - PAD) - ph * pick(c) as f64 / y_max
-                )
-            })
-            .collect();
-        let _ = write!(
-            s,
-            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/><text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"{color}\">{name}</text>",
-            points.join(" "),
-            W - 90.0,
-            PAD + 14.0 * (i as f64 + 1.0)
-        );
+    let series = |name: &str, pick: fn(&chainmeter_core::result::SecondCounts) -> u64| {
+        Series::line(
+            name,
+            t.iter()
+                .map(|c| (c.t_s as f64 + 0.5, pick(c) as f64))
+                .collect(),
+        )
+    };
+    Chart {
+        x_label: "seconds since start".into(),
+        y_label: "transactions per second".into(),
+        x_max: t.len().max(1) as f64,
+        x_ticks: Vec::new(),
+        y: Scale::Linear(y_max),
+        series: vec![
+            series("offered", |c| c.offered),
+            series("landed", |c| c.landed),
+        ],
+        marks: step_marks(r),
     }
-    let _ = write!(
-        s,
-        "<text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"end\">{}</text>",
-        W - 10.0,
-        H - PAD + 14.0,
-        t.len()
+    .svg()
+}
+
+/// Offered rate against landed rate, and against latency, one point per
+/// step or probe, with the knee marked.
+fn knee_charts(r: &RunResult) -> String {
+    let mut steps: Vec<_> = r.steps.iter().collect();
+    steps.sort_by(|a, b| a.offered_per_s.total_cmp(&b.offered_per_s));
+    let x_max = nice_max(
+        steps
+            .iter()
+            .map(|s| s.offered_per_s.max(s.landed_per_s))
+            .fold(0.0, f64::max),
     );
-    s.push_str("</svg>");
-    s
+    let marks: Vec<(f64, String)> = r
+        .knee
+        .as_ref()
+        .map(|k| (k.rate_per_s, format!("knee {:.0} tx/s", k.rate_per_s)))
+        .into_iter()
+        .collect();
+    let mut landed = Series::line(
+        "landed",
+        steps
+            .iter()
+            .map(|s| (s.offered_per_s, s.landed_per_s))
+            .collect(),
+    );
+    landed.dots = true;
+    let mut diagonal = Series::line("landed = offered", vec![(0.0, 0.0), (x_max, x_max)]);
+    diagonal.dashed = true;
+    let throughput = Chart {
+        x_label: "offered (tx/s)".into(),
+        y_label: "landed (tx/s)".into(),
+        x_max,
+        x_ticks: Vec::new(),
+        y: Scale::Linear(x_max),
+        series: vec![landed, diagonal],
+        marks: marks.clone(),
+    };
+    let mut latency: Vec<Series> = Vec::new();
+    if let Some(level) = r.levels.first().map(|l| l.level) {
+        for (name, pick) in [
+            (
+                "p50",
+                (|h: &chainmeter_core::histogram::StoredHistogram| h.p50) as fn(&_) -> u64,
+            ),
+            ("p99", |h| h.p99),
+        ] {
+            let mut series = Series::line(
+                format!("{level} {name}"),
+                steps
+                    .iter()
+                    .filter_map(|s| {
+                        let l = s.levels.iter().find(|l| l.level == level)?;
+                        (l.latency_us.count > 0).then(|| {
+                            (
+                                s.offered_per_s,
+                                (pick(&l.latency_us) as f64 / 1e3).max(0.001),
+                            )
+                        })
+                    })
+                    .collect(),
+            );
+            series.dots = true;
+            latency.push(series);
+        }
+    }
+    let (lo, hi) = min_max(latency.iter().flat_map(|c| c.points.iter().map(|p| p.1)));
+    let latency = Chart {
+        x_label: "offered (tx/s)".into(),
+        y_label: "latency".into(),
+        x_max,
+        x_ticks: Vec::new(),
+        y: Scale::log_ms(lo, hi),
+        series: latency,
+        marks,
+    };
+    format!("{}{}", throughput.svg(), latency.svg())
+}
+
+/// Each second's p50 and p99 per level, from the interval log.
+fn latency_over_time(intervals: &[IntervalPoint]) -> String {
+    let mut levels: Vec<&str> = Vec::new();
+    for p in intervals {
+        if !levels.contains(&p.level.as_str()) {
+            levels.push(&p.level);
+        }
+    }
+    let mut series = Vec::new();
+    for level in &levels {
+        let of = |pick: fn(&IntervalPoint) -> u64| {
+            intervals
+                .iter()
+                .filter(|p| p.level == *level)
+                .map(|p| (p.t_s, (pick(p) as f64 / 1e3).max(0.001)))
+                .collect::<Vec<_>>()
+        };
+        series.push(Series::line(format!("{level} p50"), of(|p| p.p50_us)));
+        let mut p99 = Series::line(format!("{level} p99"), of(|p| p.p99_us));
+        p99.dashed = true;
+        series.push(p99);
+    }
+    let (lo, hi) = min_max(series.iter().flat_map(|c| c.points.iter().map(|p| p.1)));
+    let t_max = intervals.iter().map(|p| p.t_s).fold(1.0, f64::max);
+    Chart {
+        x_label: "seconds since start".into(),
+        y_label: "latency".into(),
+        x_max: t_max.ceil(),
+        x_ticks: Vec::new(),
+        y: Scale::log_ms(lo, hi),
+        series,
+        marks: Vec::new(),
+    }
+    .svg()
 }
 
 /// Latency (p50 and p99 of the weakest and strongest level) against the
@@ -505,14 +579,6 @@ fn fee_chart(r: &RunResult) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn nice_maxima_round_up() {
-        assert_eq!(nice_max(0.0), 1.0);
-        assert_eq!(nice_max(3.2), 5.0);
-        assert_eq!(nice_max(120.0), 200.0);
-        assert_eq!(nice_max(1000.0), 1000.0);
-    }
 
     #[test]
     fn escaping() {

@@ -7,9 +7,11 @@
 //!   regression thresholds, and github-action-benchmark JSON;
 //! - [`merge`]: results of several generator processes as one.
 
+mod chart;
 pub mod compare;
 pub mod format;
 pub mod html;
+pub mod interval;
 pub mod markdown;
 pub mod merge;
 pub mod table;

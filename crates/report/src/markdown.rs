@@ -33,6 +33,109 @@ pub fn latency_table(r: &RunResult) -> Table {
     }
 }
 
+/// Each step or probe on its own: offered and landed, latency to the
+/// weakest and strongest level, and a probe's verdict.
+pub fn steps_table(r: &RunResult) -> Table {
+    let (first, last) = (r.levels.first(), r.levels.last());
+    let mut header = vec![
+        "step".to_owned(),
+        "sent".to_owned(),
+        "offered /s".to_owned(),
+        "landed".to_owned(),
+        "landed /s".to_owned(),
+    ];
+    let both = r.levels.len() > 1;
+    if let Some(l) = first {
+        header.push(format!("{} p50 / p99", l.level));
+    }
+    if let (true, Some(l)) = (both, last) {
+        header.push(format!("{} p50 / p99", l.level));
+    }
+    let probes = r.steps.iter().any(|s| s.verdict.is_some());
+    if probes {
+        header.push("verdict".to_owned());
+    }
+    let rows = r
+        .steps
+        .iter()
+        .map(|st| {
+            let mut row = vec![
+                st.label.clone(),
+                st.sent.to_string(),
+                format!("{:.1}", st.offered_per_s),
+                st.landed.to_string(),
+                format!("{:.1}", st.landed_per_s),
+            ];
+            let lat = |i: usize| {
+                st.levels.get(i).map_or_else(
+                    || "-".to_owned(),
+                    |l| {
+                        format!(
+                            "{} / {}",
+                            micros(l.latency_us.p50),
+                            micros(l.latency_us.p99)
+                        )
+                    },
+                )
+            };
+            row.push(lat(0));
+            if both {
+                row.push(lat(st.levels.len().saturating_sub(1)));
+            }
+            if probes {
+                row.push(st.verdict.as_ref().map_or_else(
+                    || "-".to_owned(),
+                    |v| {
+                        let word = if v.held { "held" } else { "broke" };
+                        format!("{word}: {}", v.reason)
+                    },
+                ));
+            }
+            row
+        })
+        .collect();
+    Table { header, rows }
+}
+
+/// The search's answer in one sentence, or why there is none.
+pub fn knee_line(r: &RunResult) -> Option<String> {
+    if r.load.profile != "saturate" {
+        return None;
+    }
+    let Some(k) = &r.knee else {
+        return Some(format!(
+            "**No knee:** none of the {} probes met the objective; lower load.saturate.from.",
+            r.steps.len()
+        ));
+    };
+    let levels: Vec<String> = r.steps[k.step]
+        .levels
+        .iter()
+        .map(|l| {
+            format!(
+                "{} p50 {} p99 {}",
+                l.level,
+                micros(l.latency_us.p50),
+                micros(l.latency_us.p99)
+            )
+        })
+        .collect();
+    let at_least = if k.at_least {
+        " (the highest rate searched: the knee is at least this)"
+    } else {
+        ""
+    };
+    Some(format!(
+        "**Knee: {:.0} tx/s offered{at_least}**, landed {:.0} tx/s, {}; objective: {}; {} probes in {:.0} s.",
+        k.rate_per_s,
+        k.landed_per_s,
+        levels.join(", "),
+        k.objective,
+        k.probes,
+        k.search_s
+    ))
+}
+
 /// The fee market, bucket by bucket: what each bid bought, from the fee
 /// each transaction was charged.
 pub fn fee_market_table(r: &RunResult) -> Table {
@@ -151,11 +254,28 @@ pub fn run_summary(r: &RunResult) -> String {
     if let Some(v) = &r.verification {
         let _ = writeln!(s, "**{}.**\n", v.line());
     }
+    if let Some(knee) = knee_line(r) {
+        let _ = writeln!(s, "{knee}\n");
+    }
     let _ = writeln!(
         s,
-        "Offered {:.1} tx/s ({}) for {:.1} s after {:.1} s warm-up; {} sent in the window, {} in warm-up.\n",
-        r.load.rate_per_s, r.load.shape, r.load.window_s, r.load.warmup_s, r.load.measured_sent, r.load.warmup_sent
+        "Offered {:.1} tx/s ({} profile, {} arrivals) for {:.1} s after {:.1} s warm-up; {} sent in the window, {} in warm-up.\n",
+        r.load.rate_per_s, r.load.profile, r.load.shape, r.load.window_s, r.load.warmup_s, r.load.measured_sent, r.load.warmup_sent
     );
+    if !r.steps.is_empty() {
+        let _ = writeln!(
+            s,
+            "Each {} on its own (latency from the intended send time, its warm-up excluded):\n",
+            if r.load.profile == "saturate" {
+                "probe"
+            } else {
+                "step"
+            }
+        );
+        s.push_str(&steps_table(r).markdown());
+        s.push('\n');
+        let _ = writeln!(s, "The whole run:\n");
+    }
 
     let _ = writeln!(s, "Workload: {}.\n", workload(r));
     s.push_str(&latency_table(r).markdown());

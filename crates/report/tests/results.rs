@@ -209,7 +209,7 @@ fn the_fee_market_is_tabled_and_charted_without_empty_buckets() {
         "{md}"
     );
     assert!(md.contains("| 1 | 100 | 0 (0.0%) | none landed |"), "{md}");
-    let page = chainmeter_report::html::run_page(&r);
+    let page = chainmeter_report::html::run_page(&r, &[]);
     assert!(page.contains("<h2>Fee market</h2>"));
     // Two buckets landed: two points per series, one series per percentile
     // of the one level.
