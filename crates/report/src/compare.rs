@@ -53,6 +53,9 @@ pub fn headline(r: &RunResult) -> Vec<Metric> {
         ),
         m("success".into(), "%", success_pct(r), Better::Bigger),
     ];
+    if let Some(k) = &r.knee {
+        v.push(m("knee".into(), "tx/s", k.rate_per_s, Better::Bigger));
+    }
     for l in &r.levels {
         v.push(m(
             format!("{}.p50", l.level),

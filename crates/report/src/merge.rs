@@ -7,7 +7,10 @@
 
 use chainmeter_core::{
     histogram::{HistogramDecodeError, StoredHistogram},
-    result::{FeeBucket, LevelLatency, RunResult, RunStatus, SecondCounts, WarmupFees},
+    result::{
+        FeeBucket, Fees, LevelLatency, RunResult, RunStatus, SecondCounts, StepResult, WarmupFees,
+    },
+    FeeUnit,
 };
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 
@@ -128,6 +131,11 @@ pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
             path_b: path.clone(),
             reason,
         };
+        if r.load.profile == "saturate" || first.load.profile == "saturate" {
+            return Err(mismatch(
+                "a saturation search cannot be merged: each generator searched on its own; run one search with more senders instead".into(),
+            ));
+        }
         if r.chain != first.chain {
             return Err(mismatch(format!(
                 "chains differ ({} vs {})",
@@ -190,38 +198,19 @@ pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
         out.throughput.landed_mean_per_s += r.throughput.landed_mean_per_s;
         out.throughput.offered_mean_per_s += r.throughput.offered_mean_per_s;
 
-        out.fees.per_tx = add(path, &out.fees.per_tx, &r.fees.per_tx)?;
-        out.fees.compute_per_tx = add(path, &out.fees.compute_per_tx, &r.fees.compute_per_tx)?;
-        let total =
-            out.fees.total.parse::<u128>().unwrap_or(0) + r.fees.total.parse::<u128>().unwrap_or(0);
-        out.fees.total = total.to_string();
-        let exact = |a: &str, b: &str, pick: fn(u128, u128) -> u128| {
-            pick(a.parse().unwrap_or(0), b.parse().unwrap_or(0)).to_string()
-        };
-        out.fees.min = exact(&out.fees.min, &r.fees.min, u128::min);
-        out.fees.max = exact(&out.fees.max, &r.fees.max, u128::max);
-        out.fees.mean = if out.fees.per_tx.count > 0 {
-            total as f64 / out.fees.per_tx.count as f64
-        } else {
-            0.0
-        };
-        out.fees.total_usd = out.fees.total_usd.zip(r.fees.total_usd).map(|(a, b)| a + b);
-        out.fees.mean_usd = out
-            .fees
-            .price
-            .as_ref()
-            .map(|p| out.fees.mean * p.usd_per_coin / out.fee_unit.units_per_coin());
-
-        out.fees.warmup = match (out.fees.warmup.take(), &r.fees.warmup) {
-            (Some(a), Some(b)) => Some(WarmupFees {
-                landed: a.landed + b.landed,
-                total: (a.total.parse::<u128>().unwrap_or(0)
-                    + b.total.parse::<u128>().unwrap_or(0))
-                .to_string(),
-            }),
-            // A schema 1 input has none: the sum is not known.
-            _ => None,
-        };
+        merge_fees(path, &mut out.fees, &r.fees, &out.fee_unit)?;
+        if out.steps.len() != r.steps.len()
+            || out
+                .steps
+                .iter()
+                .zip(&r.steps)
+                .any(|(a, b)| a.label != b.label)
+        {
+            return Err(mismatch("their steps differ".into()));
+        }
+        for (mine, theirs) in out.steps.iter_mut().zip(&r.steps) {
+            merge_step(path, mine, theirs, &out.fee_unit)?;
+        }
         if out.fee_buckets.len() != r.fee_buckets.len()
             || out
                 .fee_buckets
@@ -271,6 +260,66 @@ pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
     out.harness.cpu_us_per_tx = per_tx(cpu_us as f64);
     out.harness.sending_cpu_us_per_tx = per_tx(sending_cpu_us);
     Ok(out)
+}
+
+/// Adds `theirs` to `mine`: histograms add, totals and exact extremes
+/// combine, the mean is recomputed from them.
+fn merge_fees(
+    path: &str,
+    mine: &mut Fees,
+    theirs: &Fees,
+    unit: &FeeUnit,
+) -> Result<(), MergeError> {
+    mine.per_tx = add(path, &mine.per_tx, &theirs.per_tx)?;
+    mine.compute_per_tx = add(path, &mine.compute_per_tx, &theirs.compute_per_tx)?;
+    let total = mine.total.parse::<u128>().unwrap_or(0) + theirs.total.parse::<u128>().unwrap_or(0);
+    mine.total = total.to_string();
+    let exact = |a: &str, b: &str, pick: fn(u128, u128) -> u128| {
+        pick(a.parse().unwrap_or(0), b.parse().unwrap_or(0)).to_string()
+    };
+    mine.min = exact(&mine.min, &theirs.min, u128::min);
+    mine.max = exact(&mine.max, &theirs.max, u128::max);
+    mine.mean = if mine.per_tx.count > 0 {
+        total as f64 / mine.per_tx.count as f64
+    } else {
+        0.0
+    };
+    mine.total_usd = mine.total_usd.zip(theirs.total_usd).map(|(a, b)| a + b);
+    mine.mean_usd = mine
+        .price
+        .as_ref()
+        .map(|p| mine.mean * p.usd_per_coin / unit.units_per_coin());
+    mine.warmup = match (mine.warmup.take(), &theirs.warmup) {
+        (Some(a), Some(b)) => Some(WarmupFees {
+            landed: a.landed + b.landed,
+            total: (a.total.parse::<u128>().unwrap_or(0) + b.total.parse::<u128>().unwrap_or(0))
+                .to_string(),
+        }),
+        // A schema 1 input has none: the sum is not known.
+        _ => None,
+    };
+    Ok(())
+}
+
+/// Adds `theirs` to `mine`, the same step of two generators: counts and
+/// rates add, histograms add.
+fn merge_step(
+    path: &str,
+    mine: &mut StepResult,
+    theirs: &StepResult,
+    unit: &FeeUnit,
+) -> Result<(), MergeError> {
+    mine.rate_per_s += theirs.rate_per_s;
+    mine.sent += theirs.sent;
+    mine.offered_per_s += theirs.offered_per_s;
+    mine.landed += theirs.landed;
+    mine.landed_per_s += theirs.landed_per_s;
+    for (m, t) in mine.levels.iter_mut().zip(&theirs.levels) {
+        m.latency_us = add(path, &m.latency_us, &t.latency_us)?;
+        m.service_latency_us = add(path, &m.service_latency_us, &t.service_latency_us)?;
+    }
+    mine.outcomes.merge(&theirs.outcomes);
+    merge_fees(path, &mut mine.fees, &theirs.fees, unit)
 }
 
 /// Adds `theirs` to `mine`, one fee-market bucket of the same bid. The

@@ -279,3 +279,27 @@ fn files_before_schema_3_read_with_their_chains_fee_unit() {
     let sol = RunResult::read(&root.join("solana/result.json")).unwrap();
     assert_eq!(sol.fee_unit.unit, "lamports");
 }
+
+#[test]
+fn steps_merge_step_by_step_and_a_search_refuses_to() {
+    let steps = fixture("evm-steps/result.json");
+    assert_eq!(steps.steps.len(), 3);
+    let m = merge(&[("a".into(), steps.clone()), ("b".into(), steps.clone())]).unwrap();
+    for (merged, one) in m.steps.iter().zip(&steps.steps) {
+        assert_eq!(merged.sent, 2 * one.sent);
+        assert_eq!(merged.landed, 2 * one.landed);
+        assert_eq!(
+            merged.levels[0].latency_us.count,
+            2 * one.levels[0].latency_us.count
+        );
+        assert_eq!(merged.fees.per_tx.count, 2 * one.fees.per_tx.count);
+    }
+    let sum: u64 = m.steps.iter().map(|s| s.sent).sum();
+    assert_eq!(sum, m.load.measured_sent);
+    let mut search = steps.clone();
+    search.load.profile = "saturate".into();
+    let e = merge(&[("a".into(), search.clone()), ("b".into(), search)]).unwrap_err();
+    assert!(e.to_string().contains("saturation search cannot be merged"), "{e}");
+    let md = markdown::run_summary(&steps);
+    assert!(md.contains("| step 2: 300 tx/s |"), "{md}");
+}
