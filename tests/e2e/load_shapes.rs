@@ -158,3 +158,50 @@ block_time = "1s"
     }
     assert_eq!(r.load.measured_sent, 2_400);
 }
+
+/// A closed loop of 20 on anvil (1 s blocks): no second ends with more
+/// than 20 sent and not yet included, and the summary says it was a closed
+/// loop, not an offered rate.
+#[test]
+fn a_closed_loop_never_has_more_than_its_concurrency_in_flight() {
+    let r = support::run_text(
+        r#"
+name = "e2e-closed"
+[accounts]
+count = 20
+[load]
+profile = "closed"
+concurrency = 20
+wait_for = "included"
+duration = "6s"
+[evm]
+levels = ["included"]
+block_time = "1s"
+"#,
+    );
+    assert_eq!(r.load.profile, "closed loop");
+    let (mut offered, mut landed) = (0, 0);
+    for second in &r.throughput.timeline {
+        offered += second.offered;
+        landed += second.landed;
+        eprintln!(
+            "second {}: {} sent, {} in flight",
+            second.t_s,
+            second.offered,
+            offered - landed
+        );
+        assert!(
+            offered - landed <= 20,
+            "second {}: {} in flight",
+            second.t_s,
+            offered - landed
+        );
+    }
+    // About one round of 20 per block.
+    assert!(r.load.measured_sent >= 80, "{}", r.load.measured_sent);
+    let md = chainmeter_report::markdown::run_summary(&r);
+    assert!(
+        md.contains("**Closed loop:** 20 transactions in flight"),
+        "{md}"
+    );
+}

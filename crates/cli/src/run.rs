@@ -554,6 +554,14 @@ fn describe(profile: &Profile) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+        Profile::Closed {
+            concurrency,
+            wait_for,
+            ..
+        } => format!(
+            "in a closed loop: {concurrency} in flight, each followed by the next once it reached {}",
+            wait_for.map_or_else(|| "the first level".to_owned(), |l| l.to_string())
+        ),
         Profile::Saturate(s) => format!(
             "in probes of {:.0} s (+{:.0} s warm-up), searching {} to {} tx/s for the highest rate that holds",
             s.probe.as_secs_f64(),

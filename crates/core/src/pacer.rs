@@ -8,12 +8,13 @@
 //! ends the search.
 
 use crate::{
+    level::Level,
     scenario::{End, Load, Profile, Saturate, ShapeKind},
     schedule::{Planned, Schedule, Segment, SegmentEnd},
     search::{ProbeFigures, Search, Verdict},
 };
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
+use std::{collections::VecDeque, time::Duration};
 
 /// What a stage is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +64,46 @@ pub struct Pacer {
     /// A constant rate ending after a count: the window ends one interval
     /// after the last send.
     count_interval: Option<Duration>,
+    /// A closed loop, in place of the schedule.
+    closed: Option<Closed>,
+}
+
+/// A closed loop's state: when each free slot was freed.
+#[derive(Debug)]
+struct Closed {
+    wait_for: Option<Level>,
+    end: End,
+    warmup: Duration,
+    /// Slots free to send, each with when it was freed: its send's intended time.
+    free: VecDeque<Duration>,
+    seq: u64,
+    measured: u64,
+    /// No more sends: the end was reached, or the loop was stopped.
+    done: bool,
+}
+
+impl Closed {
+    fn peek(&mut self) -> Option<Planned> {
+        if self.done {
+            return None;
+        }
+        let at = *self.free.front()?;
+        let warmup = at < self.warmup;
+        let over = match self.end {
+            End::After(d) => at >= self.warmup + d,
+            End::Count(n) => !warmup && self.measured >= n,
+        };
+        if over {
+            self.done = true;
+            return None;
+        }
+        Some(Planned {
+            seq: self.seq,
+            at,
+            warmup,
+            stage: None,
+        })
+    }
 }
 
 impl Pacer {
@@ -75,7 +116,28 @@ impl Pacer {
             awaiting: None,
             window: (load.warmup, None),
             count_interval: None,
+            closed: None,
         };
+        if let Profile::Closed {
+            concurrency,
+            wait_for,
+            end,
+        } = &load.profile
+        {
+            if let End::After(d) = end {
+                p.window.1 = Some(load.warmup + *d);
+            }
+            p.closed = Some(Closed {
+                wait_for: *wait_for,
+                end: *end,
+                warmup: load.warmup,
+                free: std::iter::repeat_n(Duration::ZERO, *concurrency as usize).collect(),
+                seq: 0,
+                measured: 0,
+                done: false,
+            });
+            return p;
+        }
         let start_rate = load.profile.starting_rate().per_second();
         if !load.warmup.is_zero() {
             p.schedule.push(Segment {
@@ -147,6 +209,7 @@ impl Pacer {
                 p.search = Some((search, s.clone()));
                 p.probe(at, first);
             }
+            Profile::Closed { .. } => unreachable!("a closed loop returned above"),
         }
         p
     }
@@ -185,13 +248,52 @@ impl Pacer {
     }
 
     /// The next planned send, without taking it.
-    pub fn peek(&mut self) -> Option<&Planned> {
-        self.schedule.peek()
+    pub fn peek(&mut self) -> Option<Planned> {
+        match &mut self.closed {
+            Some(c) => c.peek(),
+            None => self.schedule.peek().copied(),
+        }
     }
 
     /// Takes the next planned send if `due` says so.
     pub fn next_if(&mut self, due: impl FnOnce(&Planned) -> bool) -> Option<Planned> {
-        self.schedule.next_if(due)
+        let Some(c) = &mut self.closed else {
+            return self.schedule.next_if(due);
+        };
+        let p = c.peek().filter(|p| due(p))?;
+        c.free.pop_front();
+        c.seq += 1;
+        if !p.warmup {
+            c.measured += 1;
+        }
+        Some(p)
+    }
+
+    /// A closed loop's level to wait for (`Some(None)`: the weakest
+    /// recorded); `None` when the load is open loop.
+    pub fn closed_loop(&self) -> Option<Option<Level>> {
+        self.closed.as_ref().map(|c| c.wait_for)
+    }
+
+    /// A closed loop's transaction is done with, at `at`: its slot is free.
+    pub fn release(&mut self, at: Duration) {
+        if let Some(c) = &mut self.closed {
+            c.free.push_back(at);
+        }
+    }
+
+    /// Plans no more sends (a closed loop whose transactions stopped coming back).
+    pub fn stop(&mut self) {
+        if let Some(c) = &mut self.closed {
+            c.done = true;
+        }
+    }
+
+    /// A closed loop is waiting for a slot to free: nothing to send now, but not finished.
+    pub fn waiting(&mut self) -> bool {
+        self.closed
+            .as_mut()
+            .is_some_and(|c| !c.done && c.free.is_empty())
     }
 
     /// The probe whose sends are all planned and which waits for its
@@ -223,6 +325,9 @@ impl Pacer {
 
     /// No sends are left and no verdict is due.
     pub fn finished(&mut self) -> bool {
+        if self.closed.is_some() {
+            return self.peek().is_none() && !self.waiting();
+        }
         self.schedule.peek().is_none() && self.awaiting.is_none()
     }
 
@@ -273,6 +378,20 @@ pub fn planned_sends(load: &Load) -> (Option<u64>, u64) {
     let start = load.profile.starting_rate().per_second();
     let mut sends = start * load.warmup.as_secs_f64();
     let mut exact = load.shape == ShapeKind::Constant;
+    if let Profile::Closed {
+        end, concurrency, ..
+    } = &load.profile
+    {
+        // The chain sets the pace. For funding, assume no round trip is
+        // quicker than 50 ms: 20 a second per slot.
+        let per_s = 20.0 * f64::from(*concurrency);
+        let warmup = per_s * load.warmup.as_secs_f64();
+        let bound = match end {
+            End::Count(n) => *n as f64 + warmup,
+            End::After(d) => per_s * d.as_secs_f64() + warmup,
+        };
+        return (None, bound.ceil() as u64 + 1_000);
+    }
     match &load.profile {
         Profile::Constant { rate, end } => match end {
             End::After(d) => sends += rate.per_second() * d.as_secs_f64(),
@@ -290,6 +409,7 @@ pub fn planned_sends(load: &Load) -> (Option<u64>, u64) {
                 * s.to.per_second()
                 * (s.probe + s.probe_warmup).as_secs_f64();
         }
+        Profile::Closed { .. } => unreachable!("a closed loop returned above"),
     }
     match (exact, load.profile.clone()) {
         // Each segment's count rounds up on its own.
@@ -381,7 +501,7 @@ mod tests {
                 latency_us: Some(500_000),
             },
         );
-        let next = p.peek().copied().unwrap();
+        let next = p.peek().unwrap();
         assert_eq!(next.at, Duration::from_secs(10));
         assert_eq!(next.stage, Some(1));
         assert_eq!(p.stages()[1].rate, 200.0);

@@ -27,6 +27,7 @@ use hdrhistogram::serialization::{
 };
 use std::time::SystemTime;
 use std::{
+    collections::HashSet,
     future::Future,
     time::{Duration, Instant},
 };
@@ -122,6 +123,42 @@ impl BatchDone {
     }
 }
 
+/// A closed loop's transactions in flight: each frees its slot when it
+/// reaches the level, is refused or expires.
+struct ClosedLoop {
+    level: Level,
+    open: HashSet<TxSeq>,
+    last_release: Instant,
+}
+
+impl ClosedLoop {
+    fn release(&mut self, seq: TxSeq, at: Instant, start: Instant, pacer: &mut Pacer) {
+        if self.open.remove(&seq) {
+            self.last_release = at;
+            pacer.release(at.saturating_duration_since(start));
+        }
+    }
+
+    fn on_event(&mut self, event: &ChainEvent, start: Instant, pacer: &mut Pacer) {
+        match *event {
+            ChainEvent::Reached { seq, level, at } if level == self.level => {
+                self.release(seq, at, start, pacer);
+            }
+            ChainEvent::Expired { seq } => self.release(seq, clock(), start, pacer),
+            _ => {}
+        }
+    }
+
+    /// Refused sends free their slots; one that timed out may still land.
+    fn on_batch(&mut self, done: &BatchDone, start: Instant, pacer: &mut Pacer) {
+        for ((seq, _), result) in done.seqs.iter().zip(&done.results) {
+            if matches!(result, Err(r) if r.class != RejectClass::Timeout) {
+                self.release(*seq, done.at, start, pacer);
+            }
+        }
+    }
+}
+
 /// Each step's or probe's own recorder, beside the run's.
 struct StageRecorders {
     recorders: Vec<Recorder>,
@@ -205,6 +242,13 @@ pub async fn run<S: Submitter, W: std::io::Write>(
     };
     // A probe's verdict waits until its transactions settle, at most this long.
     let mut settle_deadline: Option<Instant> = None;
+    let mut closed = pacer.closed_loop().map(|wait_for| ClosedLoop {
+        level: wait_for
+            .or_else(|| plan.levels.first().copied())
+            .unwrap_or(plan.chain_levels[0]),
+        open: HashSet::new(),
+        last_release: start,
+    });
     let mut serializer = V2DeflateSerializer::new();
     let mut hlog = interval_log.as_mut().and_then(|w| {
         IntervalLogWriterBuilder::new()
@@ -242,6 +286,12 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                 pacer.judge(now - start, &figures);
             }
         }
+        if let Some(c) = &closed {
+            // Transactions that never come back would hold their slots forever.
+            if pacer.waiting() && clock() >= c.last_release + plan.drain {
+                pacer.stop();
+            }
+        }
         if drain_deadline.is_none() && pacer.finished() {
             drain_deadline = Some(clock() + plan.drain);
             usage_at_last_send = Some(ProcessUsage::now());
@@ -260,9 +310,15 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                 }
                 recorder.apply(&event);
                 stages.apply(&event);
+                if let Some(c) = &mut closed {
+                    c.on_event(&event, start, &mut pacer);
+                }
             }
             Some(done) = done_rx.recv() => {
                 batches_in_flight -= 1;
+                if let Some(c) = &mut closed {
+                    c.on_batch(&done, start, &mut pacer);
+                }
                 done.record(&mut recorder, &mut stages.recorders);
             }
             _ = sleep_until(next_due.unwrap_or(start).into()), if may_send => {
@@ -277,6 +333,9 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                         stages.get(stage, &pacer).planned(p.seq, start + p.at, p.warmup, bucket);
                     }
                     last_sched = p.at;
+                    if let Some(c) = &mut closed {
+                        c.open.insert(p.seq);
+                    }
                     match session.submitter.sign(p.seq) {
                         Ok(signed) => {
                             seqs.push((p.seq, p.stage));
@@ -284,6 +343,9 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                         }
                         Err(reject) => {
                             let at = clock();
+                            if let Some(c) = &mut closed {
+                                c.release(p.seq, at, start, &mut pacer);
+                            }
                             recorder.rejected(p.seq, at, &reject);
                             if let Some(stage) = p.stage {
                                 stages.get(stage, &pacer).rejected(p.seq, at, &reject);
@@ -827,5 +889,40 @@ mod tests {
             (10_490_000..=10_510_000).contains(&service.max),
             "{service:?}"
         );
+    }
+
+    /// A closed loop keeps exactly its concurrency in flight: with a chain
+    /// that takes 100 ms, 4 slots for 2 s send about 80, and no second
+    /// ever ends with more than 4 sent and not yet landed.
+    #[tokio::test(start_paused = true)]
+    async fn a_closed_loop_never_has_more_than_its_concurrency_in_flight() {
+        let (events, rx) = mpsc::unbounded_channel();
+        let submitter = FakeChain {
+            events,
+            levels: &[INCLUDED],
+            delay: Duration::from_millis(100),
+            send_time: Duration::ZERO,
+        };
+        let session = fake_session(submitter, rx, None);
+        let mut p = plan(1, 0, vec![INCLUDED], 1_000);
+        p.load.profile = Profile::Closed {
+            concurrency: 4,
+            wait_for: None,
+            end: crate::scenario::End::After(Duration::from_secs(2)),
+        };
+        let f = run(session, p, std::future::pending(), |_| {}, None::<Vec<u8>>).await;
+        let sent = f.recorder.outcomes().sent;
+        assert!((76..=84).contains(&sent), "{sent}");
+        let (mut offered, mut landed) = (0, 0);
+        for second in f.recorder.throughput().timeline {
+            offered += second.offered;
+            landed += second.landed;
+            assert!(
+                offered - landed <= 4,
+                "{offered} offered, {landed} landed by {}",
+                second.t_s
+            );
+        }
+        assert_eq!(f.recorder.outcomes().landed_ok, sent);
     }
 }

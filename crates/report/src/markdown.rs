@@ -97,6 +97,27 @@ pub fn steps_table(r: &RunResult) -> Table {
     Table { header, rows }
 }
 
+/// What a closed loop was, since its rate is the chain's, not the load's.
+pub fn closed_loop_line(r: &RunResult) -> Option<String> {
+    if r.load.profile != "closed loop" {
+        return None;
+    }
+    let load = &r.scenario["load"];
+    let wait_for = load["wait_for"].as_str().map_or_else(
+        || {
+            r.levels
+                .first()
+                .map_or("the first level".to_owned(), |l| l.level.to_string())
+        },
+        str::to_owned,
+    );
+    Some(format!(
+        "**Closed loop:** {} transactions in flight, each followed by the next once it reached {wait_for}; the chain's pace set the rate ({:.1} tx/s sent), so it is no offered rate.",
+        load["concurrency"].as_u64().unwrap_or(0),
+        r.load.rate_per_s
+    ))
+}
+
 /// The search's answer in one sentence, or why there is none.
 pub fn knee_line(r: &RunResult) -> Option<String> {
     if r.load.profile != "saturate" {
@@ -256,6 +277,9 @@ pub fn run_summary(r: &RunResult) -> String {
     }
     if let Some(knee) = knee_line(r) {
         let _ = writeln!(s, "{knee}\n");
+    }
+    if let Some(closed) = closed_loop_line(r) {
+        let _ = writeln!(s, "{closed}\n");
     }
     let _ = writeln!(
         s,

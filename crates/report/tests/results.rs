@@ -299,7 +299,10 @@ fn steps_merge_step_by_step_and_a_search_refuses_to() {
     let mut search = steps.clone();
     search.load.profile = "saturate".into();
     let e = merge(&[("a".into(), search.clone()), ("b".into(), search)]).unwrap_err();
-    assert!(e.to_string().contains("saturation search cannot be merged"), "{e}");
+    assert!(
+        e.to_string().contains("saturation search cannot be merged"),
+        "{e}"
+    );
     let md = markdown::run_summary(&steps);
     assert!(md.contains("| step 2: 300 tx/s |"), "{md}");
 }

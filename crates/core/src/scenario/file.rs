@@ -201,17 +201,20 @@ pub struct LoadFile {
     /// How the offered rate goes over the run (default `"constant"`):
     /// `"constant"` (`rate`), `"ramp"` (`from` to `to` over `duration`),
     /// `"steps"` (each of `rates` for `step`), `"saturate"` (search for the
-    /// highest rate that meets `[load.objective]`, see `[load.saturate]`).
+    /// highest rate that meets `[load.objective]`, see `[load.saturate]`),
+    /// or `"closed"`: closed loop, not a rate at all (`concurrency`
+    /// transactions in flight, each sent when one before it reached
+    /// `wait_for`), for `duration` or `count`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<Spanned<ProfileKind>>,
     /// `constant`: offered transactions per second, after warm-up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate: Option<Spanned<f64>>,
-    /// `constant`: length of the measured window (give `duration` or
-    /// `count`, not both); `ramp`: how long the ramp takes.
+    /// `constant` and `closed`: length of the measured window (give
+    /// `duration` or `count`, not both); `ramp`: how long the ramp takes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<Spanned<HumanDuration>>,
-    /// `constant`: number of measured transactions.
+    /// `constant` and `closed`: number of measured transactions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<Spanned<u64>>,
     /// `ramp`: the rate at the start (after the warm-up, which is sent at it).
@@ -230,6 +233,13 @@ pub struct LoadFile {
     /// `steps`: how long each step lasts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<Spanned<HumanDuration>>,
+    /// `closed`: transactions kept in flight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<Spanned<u32>>,
+    /// `closed`: the level a transaction must reach before the next is sent
+    /// in its place (default: the weakest recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_for: Option<Spanned<Level>>,
     /// Sending before the measured window, at the starting rate; excluded
     /// from histograms and throughput (default "0s").
     #[serde(default)]
@@ -258,6 +268,8 @@ pub enum ProfileKind {
     Steps,
     /// A search for the highest rate that meets an objective.
     Saturate,
+    /// Closed loop: a number of transactions in flight.
+    Closed,
 }
 
 /// Which way a ramp goes.

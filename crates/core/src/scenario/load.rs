@@ -38,25 +38,45 @@ impl Validator<'_> {
         if let Some(d) = ov.duration {
             fits(
                 "--duration",
-                matches!(kind, ProfileKind::Constant | ProfileKind::Ramp),
+                matches!(
+                    kind,
+                    ProfileKind::Constant | ProfileKind::Ramp | ProfileKind::Closed
+                ),
             )?;
             file.duration = Some(Spanned::new(0..0, HumanDuration(d)));
             file.count = None;
         }
         if let Some(n) = ov.count {
-            fits("--count", kind == ProfileKind::Constant)?;
+            fits(
+                "--count",
+                matches!(kind, ProfileKind::Constant | ProfileKind::Closed),
+            )?;
             file.count = Some(Spanned::new(0..0, n));
             file.duration = None;
         }
         // Fields of other profiles are mistakes, not options: say so.
-        let given: [(&str, bool, &[ProfileKind]); 9] = [
+        let given: [(&str, bool, &[ProfileKind]); 11] = [
             ("rate", file.rate.is_some(), &[ProfileKind::Constant]),
             (
                 "duration",
                 file.duration.is_some(),
-                &[ProfileKind::Constant, ProfileKind::Ramp],
+                &[
+                    ProfileKind::Constant,
+                    ProfileKind::Ramp,
+                    ProfileKind::Closed,
+                ],
             ),
-            ("count", file.count.is_some(), &[ProfileKind::Constant]),
+            (
+                "count",
+                file.count.is_some(),
+                &[ProfileKind::Constant, ProfileKind::Closed],
+            ),
+            (
+                "concurrency",
+                file.concurrency.is_some(),
+                &[ProfileKind::Closed],
+            ),
+            ("wait_for", file.wait_for.is_some(), &[ProfileKind::Closed]),
             ("from", file.from.is_some(), &[ProfileKind::Ramp]),
             ("to", file.to.is_some(), &[ProfileKind::Ramp]),
             ("direction", file.direction.is_some(), &[ProfileKind::Ramp]),
@@ -83,27 +103,7 @@ impl Validator<'_> {
             ProfileKind::Constant => {
                 let rate = self.rate(&file.rate, "load.rate", profile_span.clone())?;
                 let rate_span = file.rate.as_ref().map_or(0..0, |r| r.span());
-                let end = match (&file.duration, &file.count) {
-                    (Some(d), None) => End::After(self.positive(d, "load.duration")?),
-                    (None, Some(n)) if *n.get_ref() == 0 => {
-                        return Err(self.error(n.span(), "load.count", "must be at least 1"))
-                    }
-                    (None, Some(n)) => End::Count(*n.get_ref()),
-                    (Some(d), Some(_)) => {
-                        return Err(self.error(
-                            d.span(),
-                            "load.duration",
-                            "give either load.duration or load.count, not both",
-                        ))
-                    }
-                    (None, None) => {
-                        return Err(self.error(
-                            rate_span,
-                            "load",
-                            "give load.duration or load.count",
-                        ))
-                    }
-                };
+                let end = self.end(file, rate_span)?;
                 Profile::Constant { rate, end }
             }
             ProfileKind::Ramp => {
@@ -178,6 +178,26 @@ impl Validator<'_> {
                 }
             }
             ProfileKind::Saturate => Profile::Saturate(self.saturate(file, profile_span)?),
+            ProfileKind::Closed => {
+                let concurrency = match &file.concurrency {
+                    Some(c) if *c.get_ref() == 0 => {
+                        return Err(self.error(c.span(), "load.concurrency", "must be at least 1"))
+                    }
+                    Some(c) => *c.get_ref(),
+                    None => {
+                        return Err(self.error(
+                            profile_span,
+                            "load.concurrency",
+                            "a closed loop needs the number of transactions to keep in flight",
+                        ))
+                    }
+                };
+                Profile::Closed {
+                    concurrency,
+                    wait_for: file.wait_for.as_ref().map(|l| *l.get_ref()),
+                    end: self.end(file, profile_span)?,
+                }
+            }
         };
         Ok(Load {
             shape: file.shape,
@@ -185,6 +205,23 @@ impl Validator<'_> {
             warmup: file.warmup.get_or_insert(HumanDuration(Duration::ZERO)).0,
             drain_timeout: file.drain_timeout.map(|d| d.0),
         })
+    }
+
+    /// `duration` or `count`, exactly one; `at` places the error when neither is given.
+    fn end(&self, file: &LoadFile, at: std::ops::Range<usize>) -> Result<End, ScenarioError> {
+        match (&file.duration, &file.count) {
+            (Some(d), None) => Ok(End::After(self.positive(d, "load.duration")?)),
+            (None, Some(n)) if *n.get_ref() == 0 => {
+                Err(self.error(n.span(), "load.count", "must be at least 1"))
+            }
+            (None, Some(n)) => Ok(End::Count(*n.get_ref())),
+            (Some(d), Some(_)) => Err(self.error(
+                d.span(),
+                "load.duration",
+                "give either load.duration or load.count, not both",
+            )),
+            (None, None) => Err(self.error(at, "load", "give load.duration or load.count")),
+        }
     }
 
     fn saturate(
@@ -322,5 +359,6 @@ fn name(kind: ProfileKind) -> &'static str {
         ProfileKind::Ramp => "ramp",
         ProfileKind::Steps => "steps",
         ProfileKind::Saturate => "saturate",
+        ProfileKind::Closed => "closed",
     }
 }

@@ -117,6 +117,18 @@ pub enum Profile {
     },
     /// A search for the highest rate that meets an objective.
     Saturate(Saturate),
+    /// Closed loop: `concurrency` transactions in flight, each followed by
+    /// the next once it reached `wait_for`. Not a rate: the chain's pace
+    /// sets the rate, and results say so.
+    Closed {
+        /// Transactions kept in flight, at least 1.
+        concurrency: u32,
+        /// The level a transaction must reach before the next takes its
+        /// place; `None`: each chain's weakest recorded.
+        wait_for: Option<Level>,
+        /// End of the measured window.
+        end: End,
+    },
 }
 
 impl Profile {
@@ -127,6 +139,10 @@ impl Profile {
             Self::Ramp { from, .. } => *from,
             Self::Steps { rates, .. } => rates[0],
             Self::Saturate(s) => s.from,
+            // A nominal figure for the warm-up's accounting; a closed loop sends at the chain's pace.
+            Self::Closed { concurrency, .. } => {
+                Rate::new(f64::from(*concurrency)).expect("concurrency is at least 1")
+            }
         }
     }
 
@@ -137,6 +153,7 @@ impl Profile {
             Self::Ramp { .. } => "ramp",
             Self::Steps { .. } => "steps",
             Self::Saturate(_) => "saturate",
+            Self::Closed { .. } => "closed loop",
         }
     }
 }

@@ -167,23 +167,35 @@ impl Validator<'_> {
             ));
         }
 
-        if let (Profile::Saturate(s), Some(level)) = (&load.profile, &file.load.objective) {
-            if let (Some(wanted), Some(span)) = (
-                s.objective.level,
-                level.get_ref().level.as_ref().map(|l| l.span()),
-            ) {
-                if let Some(t) = targets.iter().find(|t| !t.levels().contains(&wanted)) {
-                    let recorded: Vec<_> = t.levels().iter().map(|l| l.as_str()).collect();
-                    return Err(self.error(
-                        span,
-                        "load.objective.level",
-                        format!(
-                            "{wanted} is not a level recorded on {} (it records {})",
-                            t.spec().name,
-                            recorded.join(", ")
-                        ),
-                    ));
-                }
+        // A level the load names must be recorded on every chain.
+        let named = match &load.profile {
+            Profile::Saturate(s) => s.objective.level.zip(
+                file.load
+                    .objective
+                    .as_ref()
+                    .and_then(|o| o.get_ref().level.as_ref())
+                    .map(|l| ("load.objective.level", l.span())),
+            ),
+            Profile::Closed { wait_for, .. } => wait_for.zip(
+                file.load
+                    .wait_for
+                    .as_ref()
+                    .map(|l| ("load.wait_for", l.span())),
+            ),
+            _ => None,
+        };
+        if let Some((wanted, (field, span))) = named {
+            if let Some(t) = targets.iter().find(|t| !t.levels().contains(&wanted)) {
+                let recorded: Vec<_> = t.levels().iter().map(|l| l.as_str()).collect();
+                return Err(self.error(
+                    span,
+                    field,
+                    format!(
+                        "{wanted} is not a level recorded on {} (it records {})",
+                        t.spec().name,
+                        recorded.join(", ")
+                    ),
+                ));
             }
         }
 
