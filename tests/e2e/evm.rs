@@ -11,7 +11,7 @@ const VALUE_WEI: u128 = 1_000;
 
 /// An anvil the test owns (1 s blocks, 2-slot epochs), so that the chain can
 /// be questioned, and changed, around a run attached to it.
-fn own_anvil(dir: &std::path::Path) -> chainmeter_localnet::Node {
+pub(crate) fn own_anvil(dir: &std::path::Path) -> chainmeter_localnet::Node {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(start_anvil(
         &locate(BinaryKind::Anvil).expect("anvil installed (scripts/install-anvil.sh)"),
@@ -346,7 +346,8 @@ fn null_receipts_are_retried_never_taken_for_an_empty_block() {
     let _one_validator = support::serial();
     let tmp = tempfile::tempdir().unwrap();
     let anvil = own_anvil(tmp.path());
-    let proxy = crate::proxy::NullReceiptsProxy::start(anvil.rpc_url());
+    let proxy =
+        crate::proxy::FaultProxy::start(anvil.rpc_url(), crate::proxy::Fault::NullFirstReceipts);
     let file = scenario(
         tmp.path(),
         "s.toml",
@@ -377,7 +378,7 @@ levels = ["included"]
     let r = result(&tmp.path().join("out"));
     support::assert_consistent(&r);
     assert_eq!(r.outcomes.landed_ok, 150, "{:?}", r.outcomes);
-    let nulls = *proxy.nulls.lock().unwrap();
+    let nulls = *proxy.injected.lock().unwrap();
     assert!(nulls >= 3, "the proxy answered null {nulls} times");
     assert!(r.verification.as_ref().is_some_and(|v| v.passed()));
 }

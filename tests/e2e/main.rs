@@ -7,6 +7,7 @@
 
 mod bad_input;
 mod evm;
+mod faults;
 mod load_shapes;
 mod proxy;
 mod report;

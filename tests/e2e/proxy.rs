@@ -1,7 +1,5 @@
 //! A fault-injecting JSON-RPC proxy in front of a real node: it forwards
-//! every call (single or batched) and answers `null` to the first
-//! `eth_getBlockReceipts` of each block, as a node that has not yet indexed
-//! a block's receipts does.
+//! every call (single or batched) but those its [`Fault`] answers itself.
 
 use serde_json::{json, Value};
 use std::{
@@ -12,34 +10,60 @@ use std::{
     time::Duration,
 };
 
-/// The proxy; it stops accepting when dropped with the test's process.
-pub(crate) struct NullReceiptsProxy {
-    /// `http://127.0.0.1:<port>`.
-    pub(crate) url: String,
-    /// How many receipts requests it answered with `null`.
-    pub(crate) nulls: Arc<Mutex<u64>>,
+/// What the proxy answers itself.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Fault {
+    /// `null` to the first `eth_getBlockReceipts` of each block, as a node
+    /// that has not yet indexed a block's receipts does.
+    NullFirstReceipts,
+    /// A JSON-RPC error (-32000, "proxy: node unavailable") to every
+    /// `sendTransaction` (Solana; the EVM submitter sends over its
+    /// WebSocket) between these offsets from the proxy's start.
+    RefuseSends { from: Duration, to: Duration },
 }
 
-impl NullReceiptsProxy {
-    /// Listens on a free loopback port and forwards to `upstream`.
-    pub(crate) fn start(upstream: &str) -> Self {
+/// The proxy; it stops accepting when dropped with the test's process.
+pub(crate) struct FaultProxy {
+    /// `http://127.0.0.1:<port>`.
+    pub(crate) url: String,
+    /// How many calls it answered itself.
+    pub(crate) injected: Arc<Mutex<u64>>,
+}
+
+/// What every connection shares.
+struct Shared {
+    upstream: String,
+    fault: Fault,
+    started: std::time::Instant,
+    seen: Mutex<HashSet<String>>,
+    injected: Arc<Mutex<u64>>,
+}
+
+impl FaultProxy {
+    /// Listens on a free loopback port and forwards to `upstream`, but for `fault`.
+    pub(crate) fn start(upstream: &str, fault: Fault) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let nulls = Arc::new(Mutex::new(0));
-        let seen: Arc<Mutex<HashSet<String>>> = Arc::default();
-        let (upstream, counter) = (upstream.to_owned(), nulls.clone());
+        let injected = Arc::new(Mutex::new(0));
+        let shared = Arc::new(Shared {
+            upstream: upstream.to_owned(),
+            fault,
+            started: std::time::Instant::now(),
+            seen: Mutex::default(),
+            injected: injected.clone(),
+        });
         std::thread::spawn(move || {
             for stream in listener.incoming().map_while(Result::ok) {
-                let (upstream, seen, counter) = (upstream.clone(), seen.clone(), counter.clone());
-                std::thread::spawn(move || serve(stream, &upstream, &seen, &counter));
+                let shared = shared.clone();
+                std::thread::spawn(move || serve(stream, &shared));
             }
         });
-        Self { url, nulls }
+        Self { url, injected }
     }
 }
 
 /// Serves one keep-alive connection.
-fn serve(stream: TcpStream, upstream: &str, seen: &Mutex<HashSet<String>>, nulls: &Mutex<u64>) {
+fn serve(stream: TcpStream, shared: &Shared) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -75,10 +99,10 @@ fn serve(stream: TcpStream, upstream: &str, seen: &Mutex<HashSet<String>>, nulls
             Value::Array(calls) => Value::Array(
                 calls
                     .iter()
-                    .map(|c| rt.block_on(answer(c, upstream, seen, nulls)))
+                    .map(|c| rt.block_on(answer(c, shared)))
                     .collect(),
             ),
-            call => rt.block_on(answer(&call, upstream, seen, nulls)),
+            call => rt.block_on(answer(&call, shared)),
         };
         let text = answer.to_string();
         let response = format!(
@@ -91,20 +115,28 @@ fn serve(stream: TcpStream, upstream: &str, seen: &Mutex<HashSet<String>>, nulls
     }
 }
 
-async fn answer(
-    call: &Value,
-    upstream: &str,
-    seen: &Mutex<HashSet<String>>,
-    nulls: &Mutex<u64>,
-) -> Value {
+async fn answer(call: &Value, shared: &Shared) -> Value {
     let id = call["id"].clone();
     let method = call["method"].as_str().unwrap_or_default();
     let params = call.get("params").cloned().unwrap_or(json!([]));
-    if method == "eth_getBlockReceipts" && seen.lock().unwrap().insert(params.to_string()) {
-        *nulls.lock().unwrap() += 1;
-        return json!({"jsonrpc": "2.0", "id": id, "result": null});
+    let injected = match shared.fault {
+        Fault::NullFirstReceipts => (method == "eth_getBlockReceipts"
+            && shared.seen.lock().unwrap().insert(params.to_string()))
+        .then(|| json!({"jsonrpc": "2.0", "id": id, "result": null})),
+        Fault::RefuseSends { from, to } => {
+            let now = shared.started.elapsed();
+            (method == "sendTransaction" && now >= from && now < to).then(|| {
+                json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32000, "message": "proxy: node unavailable"}})
+            })
+        }
+    };
+    if let Some(answer) = injected {
+        *shared.injected.lock().unwrap() += 1;
+        return answer;
     }
-    match chainmeter_localnet::rpc_call(upstream, method, params, Duration::from_secs(10)).await {
+    match chainmeter_localnet::rpc_call(&shared.upstream, method, params, Duration::from_secs(10))
+        .await
+    {
         Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
         Err(chainmeter_localnet::RpcCallError::Node { error, .. }) => {
             json!({"jsonrpc": "2.0", "id": id, "error": error})

@@ -22,8 +22,14 @@ fn render_and_inspect(fixture: &std::path::Path, sections: &[&str]) -> String {
         md.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let page = tmp.path().join("report.html");
-    let html = std::fs::read_to_string(&page).unwrap();
+    inspect_page(&tmp.path().join("report.html"), sections)
+}
+
+/// Opens the page at `page` in headless chromium and checks it (see
+/// [`render_and_inspect`]); returns its HTML.
+fn inspect_page(page: &std::path::Path, sections: &[&str]) -> String {
+    let tmp = tempfile::tempdir().unwrap();
+    let html = std::fs::read_to_string(page).unwrap();
     for needle in sections {
         assert!(html.contains(needle), "report.html lacks {needle:?}");
     }
@@ -139,6 +145,39 @@ fn a_steps_report_draws_every_chart() {
     );
     // Knee plots (2), latency by percentile, over time, throughput, fees.
     assert_eq!(html.matches("<svg").count(), 6);
+}
+
+/// Chain against chain: both chains' latency curves on one chart, their
+/// throughput timelines, and the fees (in their own coins, with no prices).
+#[test]
+fn the_comparison_page_draws_both_chains() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = repo_root();
+    let page = tmp.path().join("comparison.html");
+    let out = chainmeter(&[
+        "compare",
+        root.join("crates/report/tests/fixtures/evm-a.json")
+            .to_str()
+            .unwrap(),
+        root.join("results/reference/2026-11-25-compare/solana/result.json")
+            .to_str()
+            .unwrap(),
+        "--allow-mismatch",
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let html = inspect_page(
+        &page,
+        &[
+            "evm included",
+            "solana confirmed",
+            "evm evm-poisson landed",
+            "Fee per transaction",
+            "[prices]",
+        ],
+    );
+    assert_eq!(html.matches("<svg").count(), 2);
 }
 
 /// `compare` with thresholds: exit code 0 when none is broken, 1 with the

@@ -9,7 +9,7 @@ const VALIDATOR: &str = "solana-test-validator";
 
 /// A validator the test owns, so that the chain can be questioned after a
 /// run attached to it.
-fn own_validator(dir: &std::path::Path) -> chainmeter_localnet::Node {
+pub(crate) fn own_validator(dir: &std::path::Path) -> chainmeter_localnet::Node {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let binary = locate(BinaryKind::SolanaTestValidator)
         .expect("scripts/install-solana-test-validator.sh has run");

@@ -171,6 +171,11 @@ impl Running {
         }
     }
 
+    /// The process id of the running chainmeter.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Waits until a stderr line starts with `prefix`.
     pub(crate) fn wait_for_line(&mut self, prefix: &str, timeout: Duration) {
         let deadline = std::time::Instant::now() + timeout;

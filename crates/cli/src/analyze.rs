@@ -161,7 +161,12 @@ pub(crate) fn compare(args: CompareArgs) -> Result<(), Failure> {
         write(out, &text)?;
     }
     if let Some(out) = &args.html {
-        let body = format!("<p>{}</p>{}", html::escape(&intro), table.html());
+        let body = format!(
+            "<p>{}</p>{}{}",
+            html::escape(&intro),
+            table.html(),
+            html::comparison_charts(&results)
+        );
         write(out, &html::document(&title, &body))?;
     }
     if regressions.is_empty() {

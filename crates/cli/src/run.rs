@@ -14,6 +14,7 @@ use clap::Args;
 use std::{
     future::Future,
     path::{Path, PathBuf},
+    sync::atomic::{AtomicBool, AtomicU32, Ordering},
 };
 
 /// `chainmeter run` arguments.
@@ -190,15 +191,29 @@ fn write_contention(chain: &str, dir: &Path) {
         "contention",
         &format!("chainmeter: {chain}, hot vs disjoint writes"),
         &chainmeter_report::compare::contention_table(&hot, &disjoint),
+        &[hot.clone(), disjoint.clone()],
     );
 }
 
 /// Prints `table` under `title` and writes it as `<dir>/<stem>.md` and
 /// `<stem>.html`; a file that cannot be written is a warning, not a failure:
 /// the runs' own results are already written.
-fn write_table(dir: &Path, stem: &str, title: &str, table: &chainmeter_report::table::Table) {
+fn write_table(
+    dir: &Path,
+    stem: &str,
+    title: &str,
+    table: &chainmeter_report::table::Table,
+    results: &[RunResult],
+) {
     let text = format!("## {title}\n\n{}", table.markdown());
-    let page = chainmeter_report::html::document(title, &table.html());
+    let page = chainmeter_report::html::document(
+        title,
+        &format!(
+            "{}{}",
+            table.html(),
+            chainmeter_report::html::comparison_charts(results)
+        ),
+    );
     if let Err(e) = std::fs::write(dir.join(format!("{stem}.html")), page) {
         eprintln!("warning: cannot write {stem}.html: {e}");
     }
@@ -233,6 +248,7 @@ fn write_comparison(scenario: &Scenario, dir: &Path) {
         "comparison",
         &format!("chainmeter: {}, chains side by side", scenario.name),
         &chainmeter_report::compare::chain_table(&results),
+        &results,
     );
 }
 
@@ -250,10 +266,50 @@ fn default_dir(name: &str) -> PathBuf {
     PathBuf::from("results").join(format!("{stamp}-{name}"))
 }
 
+/// The process group of the validator chainmeter runs now (0: none), for a
+/// second Ctrl-C, which does not wait for the node guard's graceful stop.
+static NODE_GROUP: AtomicU32 = AtomicU32::new(0);
+
+/// Records the running validator's process group while it lives.
+struct NodeGroup;
+
+impl NodeGroup {
+    fn new(pid: u32) -> Self {
+        NODE_GROUP.store(pid, Ordering::SeqCst);
+        Self
+    }
+}
+
+impl Drop for NodeGroup {
+    fn drop(&mut self) {
+        NODE_GROUP.store(0, Ordering::SeqCst);
+    }
+}
+
 /// Resolves on Ctrl-C or SIGTERM, with which one it was. SIGTERM is what
 /// `timeout`, CI runners and Kubernetes send: it stops the run like Ctrl-C,
-/// so the result is written and the validator stopped.
+/// so the result is written and the validator stopped. After the first, a
+/// second one exits at once: it kills the validator's process group and
+/// exits 130 (143), leaving the result unwritten if it was not yet.
 async fn stop_signal() -> &'static str {
+    let reason = first_signal().await;
+    static ARMED: AtomicBool = AtomicBool::new(false);
+    if !ARMED.swap(true, Ordering::SeqCst) {
+        tokio::spawn(async {
+            let reason = first_signal().await;
+            eprintln!("\n{reason} again: exiting now");
+            let group = NODE_GROUP.load(Ordering::SeqCst);
+            if group != 0 {
+                // SAFETY: kill(2) on the process group of the validator we started.
+                unsafe { libc::kill(-(group as libc::pid_t), libc::SIGKILL) };
+            }
+            std::process::exit(if reason == TERMINATED { 143 } else { 130 });
+        });
+    }
+    reason
+}
+
+async fn first_signal() -> &'static str {
     let sigterm = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut s) => {
@@ -297,13 +353,16 @@ async fn run_target(
     args: &RunArgs,
 ) -> Result<(), Failure> {
     // The node guard lives until this function returns, whatever happens: it
-    // stops the validator on success, on error and on Ctrl-C.
+    // stops the validator on success, on error and on Ctrl-C. The group
+    // record drops after it (declared first).
+    let mut _group: Option<NodeGroup> = None;
     let (node, rpc_url, ws_url) = match target.attach() {
         Some(a) => (None, a.url.clone(), a.ws_url.clone()),
         None => {
             let node = or_interrupt(target.chain.start_local(dir.to_owned()))
                 .await?
                 .map_err(|e| Failure::run_failed(anyhow!(e)))?;
+            _group = Some(NodeGroup::new(node.pid()));
             eprintln!(
                 "started {} at {} (log: {})",
                 node.version(),
@@ -419,6 +478,7 @@ impl TargetRun<'_> {
             verify: !self.no_verify,
             bids: scenario.bids.clone(),
             senders: scenario.accounts.get(),
+            node_pid: node.map(|n| n.pid()),
         };
         let planned = planned_sends(&scenario.load).0;
         eprintln!("timing: {}", session.tracking.method);

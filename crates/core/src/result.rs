@@ -468,6 +468,22 @@ pub struct HarnessUsage {
     pub sending_cpu_us_per_tx: f64,
     /// Peak resident memory of the process, bytes.
     pub max_rss_bytes: u64,
+    /// Cores the harness kept busy while sending (CPU time over wall time).
+    #[serde(default)]
+    pub cores_while_sending: f64,
+    /// The local validator's own CPU over the same stretch, when chainmeter
+    /// started it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validator: Option<ValidatorUsage>,
+}
+
+/// What the validator chainmeter started spent, from `/proc/<pid>/stat`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ValidatorUsage {
+    /// CPU while sending, per sent transaction, microseconds.
+    pub cpu_us_per_tx: f64,
+    /// Cores it kept busy while sending.
+    pub cores_while_sending: f64,
 }
 
 /// A result file that could not be read.

@@ -14,12 +14,12 @@ use crate::{
     recorder::{Closing, Progress, Recorder},
     result::{
         Environment, Fees, HarnessUsage, Knee, LoadSummary, Price, RunResult, RunStatus,
-        SenderRecord, StepResult, Tracking, Verification, SCHEMA_VERSION,
+        SenderRecord, StepResult, Tracking, ValidatorUsage, Verification, SCHEMA_VERSION,
     },
     scenario::{Load, Profile, Scenario, ShapeKind},
     search::ProbeFigures,
     spec::ChainSpec,
-    usage::ProcessUsage,
+    usage::{self, ProcessUsage},
 };
 use hdrhistogram::serialization::{
     interval_log::{IntervalLogWriter, IntervalLogWriterBuilder, Tag},
@@ -61,6 +61,8 @@ pub struct RunPlan {
     pub bids: Option<Bids>,
     /// Senders: transaction `seq` is sent by sender `seq % senders`.
     pub senders: u32,
+    /// The local validator's process, whose CPU the result reports beside the harness's.
+    pub node_pid: Option<u32>,
 }
 
 /// The runner's clock: the monotonic clock, read through tokio so that a
@@ -70,8 +72,13 @@ pub fn clock() -> Instant {
     tokio::time::Instant::now().into_std()
 }
 
-/// How long a verification may take before it is given up.
-const VERIFY_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long a verification may take before it is given up: two minutes,
+/// and a millisecond more per landed transaction, since the chain is read
+/// in batches per transaction (a 680,000-transaction search took longer
+/// than two minutes to verify on Solana).
+fn verify_timeout(landed: u64) -> Duration {
+    Duration::from_secs(120) + Duration::from_millis(landed)
+}
 
 /// A finished (or aborted) run, ready to be turned into a result.
 #[derive(Debug)]
@@ -222,6 +229,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
 ) -> Finished {
     let started_at = OffsetDateTime::now_utc();
     let usage_before = ProcessUsage::now();
+    let node_cpu_before = plan.node_pid.and_then(usage::cpu_of);
     let start = clock();
     let mut pacer = Pacer::new(&plan.load, plan.seed);
     let buckets = plan.bids.as_ref().map(Bids::buckets).unwrap_or_default();
@@ -294,7 +302,11 @@ pub async fn run<S: Submitter, W: std::io::Write>(
         }
         if drain_deadline.is_none() && pacer.finished() {
             drain_deadline = Some(clock() + plan.drain);
-            usage_at_last_send = Some(ProcessUsage::now());
+            usage_at_last_send = Some((
+                ProcessUsage::now(),
+                plan.node_pid.and_then(usage::cpu_of),
+                clock(),
+            ));
         }
         if drain_deadline.is_some() && batches_in_flight == 0 && recorder.in_flight() == 0 {
             break RunStatus::Completed;
@@ -436,14 +448,19 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                 fee_total: recorder.fee_total_with_warmup(),
                 value_per_tx: session.value_per_tx,
             };
-            let checked = tokio::time::timeout(VERIFY_TIMEOUT, verifier.verify(claimed)).await;
-            Some(match checked {
-                Ok(Ok(v)) => v,
-                Ok(Err(e)) => Verification::failed(e),
-                Err(_) => Verification::failed(format!(
-                    "the chain did not answer within {VERIFY_TIMEOUT:?}"
-                )),
-            })
+            let limit = verify_timeout(claimed.landed_ok + claimed.landed_failed);
+            // A long check (hundreds of thousands of statuses) can be stopped
+            // like the run; the result is written all the same.
+            tokio::select! {
+                checked = tokio::time::timeout(limit, verifier.verify(claimed)) => Some(match checked {
+                    Ok(Ok(v)) => v,
+                    Ok(Err(e)) => Verification::failed(e),
+                    Err(_) => Verification::failed(format!(
+                        "the chain did not answer within {limit:?}"
+                    )),
+                }),
+                reason = &mut abort => Some(Verification::failed(format!("stopped: {reason}"))),
+            }
         }
         _ => None,
     };
@@ -462,16 +479,30 @@ pub async fn run<S: Submitter, W: std::io::Write>(
             0.0
         }
     };
-    let sending_cpu = usage_at_last_send
-        .unwrap_or(usage_after)
-        .cpu
-        .saturating_sub(usage_before.cpu);
+    let (at_last_send, node_cpu_at_last_send, last_send_at) =
+        usage_at_last_send.unwrap_or((usage_after, plan.node_pid.and_then(usage::cpu_of), clock()));
+    let sending_cpu = at_last_send.cpu.saturating_sub(usage_before.cpu);
+    let sending_wall = last_send_at
+        .saturating_duration_since(start)
+        .as_secs_f64()
+        .max(1e-3);
+    let validator = node_cpu_before
+        .zip(node_cpu_at_last_send)
+        .map(|(before, after)| {
+            let cpu = after.saturating_sub(before);
+            ValidatorUsage {
+                cpu_us_per_tx: per_tx(cpu),
+                cores_while_sending: cpu.as_secs_f64() / sending_wall,
+            }
+        });
     Finished {
         usage: HarnessUsage {
             cpu_us,
             cpu_us_per_tx: per_tx(Duration::from_micros(cpu_us)),
             sending_cpu_us_per_tx: per_tx(sending_cpu),
             max_rss_bytes: usage_after.max_rss_bytes,
+            cores_while_sending: sending_cpu.as_secs_f64() / sending_wall,
+            validator,
         },
         recorder,
         status,
@@ -780,6 +811,7 @@ mod tests {
             verify: true,
             bids: None,
             senders: 1,
+            node_pid: None,
         }
     }
 

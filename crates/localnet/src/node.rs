@@ -342,6 +342,11 @@ pub async fn start_solana_test_validator(
             "--dynamic-port-range",
             &format!("{dynamic}-{}", dynamic + SOLANA_DYNAMIC_PORTS - 1),
         ]);
+    // The default keeps 10,000 shreds: a few busy blocks. The verifier reads
+    // every landed signature's status from the ledger after the run, so the
+    // ledger must keep the whole run (5,000,000 shreds is some 6 GB at most,
+    // in the run's temporary ledger; a 15-minute search used a tenth of it).
+    cmd.args(["--limit-ledger-size", "5000000"]);
     if let Some(t) = options.ticks_per_slot {
         cmd.args(["--ticks-per-slot", &t.to_string()]);
     }

@@ -212,6 +212,140 @@ fn run_body(r: &RunResult, intervals: &[IntervalPoint]) -> String {
     s
 }
 
+/// Charts that put runs side by side (chain against chain, or baseline
+/// against candidate): every run's latency curve per level on one chart,
+/// their throughput timelines, and the fee per transaction in USD when
+/// every run has a price (the chains' coins differ otherwise).
+pub fn comparison_charts(results: &[RunResult]) -> String {
+    let name = |r: &RunResult| format!("{} {}", r.chain, r.scenario_name);
+    let mut curves = Vec::new();
+    for r in results {
+        for l in &r.levels {
+            let Some(h) = l.latency_us.decode().ok().filter(|h| !h.is_empty()) else {
+                continue;
+            };
+            let points = PERCENTILES
+                .iter()
+                .map(|&p| {
+                    let x = (1.0 / (1.0 - p / 100.0)).log10();
+                    (x, (h.value_at_percentile(p) as f64 / 1e3).max(0.001))
+                })
+                .collect();
+            curves.push(Series::line(format!("{} {}", r.chain, l.level), points));
+        }
+    }
+    let (lo, hi) = min_max(curves.iter().flat_map(|c| c.points.iter().map(|p| p.1)));
+    let latency = Chart {
+        x_label: "percentile".into(),
+        y_label: "latency".into(),
+        x_max: 5.0,
+        x_ticks: ["0%", "90%", "99%", "99.9%", "99.99%", "99.999%"]
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (i as f64, (*l).to_owned()))
+            .collect(),
+        y: Scale::log_ms(lo, hi),
+        series: curves,
+        marks: Vec::new(),
+    };
+    let timelines: Vec<Series> = results
+        .iter()
+        .map(|r| {
+            Series::line(
+                format!("{} landed", name(r)),
+                r.throughput
+                    .timeline
+                    .iter()
+                    .map(|c| (c.t_s as f64 + 0.5, c.landed as f64))
+                    .collect(),
+            )
+        })
+        .collect();
+    let t_max = results
+        .iter()
+        .map(|r| r.throughput.timeline.len())
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let y_max = nice_max(
+        timelines
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.1))
+            .fold(0.0, f64::max),
+    );
+    let throughput = Chart {
+        x_label: "seconds since each run's start".into(),
+        y_label: "landed per second".into(),
+        x_max: t_max,
+        x_ticks: Vec::new(),
+        y: Scale::Linear(y_max),
+        series: timelines,
+        marks: Vec::new(),
+    };
+    let mut s = String::new();
+    s.push_str("<h2>Latency by percentile</h2><p>Every run's levels on one chart, from the intended send time; both axes logarithmic.</p>");
+    s.push_str(&latency.svg());
+    s.push_str("<h2>Throughput</h2><p>Landed per second (first level reached), each run from its own start.</p>");
+    s.push_str(&throughput.svg());
+    s.push_str("<h2>Fee per transaction</h2>");
+    let usd: Option<Vec<(String, f64)>> = results
+        .iter()
+        .map(|r| r.fees.mean_usd.map(|u| (name(r), u)))
+        .collect();
+    match usd {
+        Some(bars) => {
+            let _ = write!(
+                s,
+                "<p>Mean fee charged, in USD at the prices each scenario gives.</p>{}",
+                bar_chart(&bars, "USD")
+            );
+        }
+        None => {
+            s.push_str("<table><tr><th>run</th><th>mean fee per transaction</th></tr>");
+            for r in results {
+                let _ = write!(
+                    s,
+                    "<tr><td>{}</td><td>{}</td></tr>",
+                    escape(&name(r)),
+                    escape(&r.fee_unit.format(r.fees.mean))
+                );
+            }
+            s.push_str("</table><p>The chains' coins differ: give <code>[prices]</code> to put their fees on one axis, in USD.</p>");
+        }
+    }
+    s
+}
+
+/// Horizontal bars, one per label, on one axis of `unit`.
+fn bar_chart(bars: &[(String, f64)], unit: &str) -> String {
+    let height = 40.0 + 30.0 * bars.len() as f64;
+    let max = bars
+        .iter()
+        .map(|b| b.1)
+        .fold(0.0, f64::max)
+        .max(f64::MIN_POSITIVE);
+    let mut s = format!(
+        "<svg width=\"{W}\" height=\"{height}\" viewBox=\"0 0 {W} {height}\" role=\"img\" class=\"chart\">"
+    );
+    let left = 220.0;
+    for (i, (label, v)) in bars.iter().enumerate() {
+        let y = 20.0 + 30.0 * i as f64;
+        let w = (W - left - 120.0) * v / max;
+        let _ = write!(
+            s,
+            "<text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"end\">{}</text><rect x=\"{left}\" y=\"{y}\" width=\"{w:.1}\" height=\"20\" fill=\"{}\"/><text x=\"{:.1}\" y=\"{}\" font-size=\"11\">{v:.6} {unit}</text>",
+            left - 8.0,
+            y + 14.0,
+            escape(label),
+            COLORS[i % COLORS.len()],
+            left + w + 6.0,
+            y + 14.0
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
 /// An SVG frame with axes; returns the opening and the plot area's mapping.
 fn frame(s: &mut String, x_label: &str, y_label: &str, y_max: f64, y_unit: &str) {
     let _ = write!(

@@ -391,12 +391,38 @@ pub fn run_summary(r: &RunResult) -> String {
     let h = &r.harness;
     let _ = writeln!(
         s,
-        "\n**Harness:** {:.1} µs CPU per transaction while sending, {:.1} µs over the whole run (drain included); peak RSS {:.1} MiB. Timing: {} (resolution {}).",
+        "\n**Harness:** {:.1} µs CPU per transaction while sending ({:.2} cores), {:.1} µs over the whole run (drain included); peak RSS {:.1} MiB.{} Timing: {} (resolution {}).",
         h.sending_cpu_us_per_tx,
+        h.cores_while_sending,
         h.cpu_us_per_tx,
         h.max_rss_bytes as f64 / 1048576.0,
+        h.validator.map_or_else(String::new, |v| format!(
+            " The validator: {:.1} µs CPU per transaction while sending ({:.2} cores).",
+            v.cpu_us_per_tx, v.cores_while_sending
+        )),
         r.tracking.method,
         micros(r.tracking.resolution_us)
     );
+    if let Some(warning) = harness_warning(r) {
+        let _ = writeln!(s, "\n**Warning:** {warning}");
+    }
     s
+}
+
+/// Share of the machine's cores above which the harness may be what limits
+/// a run: the validator it measures shares the machine.
+pub const HARNESS_SHARE_WARNING: f64 = 0.25;
+
+/// A warning when the harness kept more than [`HARNESS_SHARE_WARNING`] of
+/// the machine busy while sending.
+pub fn harness_warning(r: &RunResult) -> Option<String> {
+    let cores = r.environment.cores.max(1) as f64;
+    let used = r.harness.cores_while_sending;
+    (used > HARNESS_SHARE_WARNING * cores).then(|| {
+        format!(
+            "the harness kept {used:.2} of this machine's {cores:.0} cores busy while sending, more than {:.0}%: \
+             the harness, not the chain, may have limited this run.",
+            HARNESS_SHARE_WARNING * 100.0
+        )
+    })
 }

@@ -1,0 +1,229 @@
+//! Faults around a real validator: a stalled node, a node that refuses
+//! sends for a while, a full disk. Each run must measure what happened,
+//! lose nothing it could know, and leave no validator behind.
+
+use crate::{
+    evm::own_anvil,
+    proxy::{Fault, FaultProxy},
+    solana::own_validator,
+    support::{self, pids_named, scenario, stderr},
+};
+use chainmeter_evm::spec::INCLUDED;
+use std::time::Duration;
+
+/// 2,000 transfers at 100 tx/s against an anvil the test stops (SIGSTOP)
+/// for 5 s in the middle, then lets go on (SIGCONT): everything lands, and
+/// the latency shows the stall.
+#[test]
+fn a_stalled_validator_shows_in_latency_and_nothing_is_lost() {
+    let _one_validator = support::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let anvil = own_anvil(tmp.path());
+    let file = scenario(
+        tmp.path(),
+        "s.toml",
+        r#"
+name = "e2e-stall"
+[accounts]
+count = 16
+[load]
+rate = 100
+count = 2000
+drain_timeout = "30s"
+[evm]
+levels = ["included"]
+"#,
+    );
+    let out_dir = tmp.path().join("out");
+    let mut run = support::Running::start(&[
+        "run",
+        file.to_str().unwrap(),
+        "--url",
+        anvil.rpc_url(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    run.wait_for_line("sending", Duration::from_secs(60));
+    std::thread::sleep(Duration::from_secs(6));
+    let pid = anvil.pid() as i32;
+    // SAFETY: signalling the anvil this test started.
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    std::thread::sleep(Duration::from_secs(5));
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    let (code, log) = run.finish(Duration::from_secs(120));
+    assert_eq!(code, Some(0), "{log}");
+    let r = support::result(&out_dir);
+    support::assert_consistent(&r);
+    assert_eq!(r.outcomes.landed_ok, 2000, "{:?}", r.outcomes);
+    assert!(r.verification.as_ref().is_some_and(|v| v.passed()));
+    let inc = &r.level(INCLUDED).unwrap().latency_us;
+    eprintln!(
+        "included: p50 {} µs, p99 {} µs, max {} µs",
+        inc.p50, inc.p99, inc.max
+    );
+    assert!(
+        inc.max >= 5_000_000,
+        "the 5 s stall is not in the latency: max {} µs",
+        inc.max
+    );
+}
+
+/// The node refuses every send for 2 s in the middle of a run (through a
+/// proxy in front of a real solana-test-validator): those sends are
+/// counted rejected by class, with the node's message, and the run goes on
+/// and lands what came after.
+#[test]
+fn a_node_refusing_sends_for_a_while_is_counted_and_the_run_goes_on() {
+    let _one_validator = support::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let validator = own_validator(tmp.path());
+    let file = scenario(
+        tmp.path(),
+        "s.toml",
+        r#"
+name = "e2e-refused"
+[accounts]
+count = 16
+[load]
+rate = 100
+duration = "12s"
+[solana]
+levels = ["processed", "confirmed"]
+"#,
+    );
+    // Its window counts from its start, just before the run's: after funding.
+    let proxy = FaultProxy::start(
+        validator.rpc_url(),
+        Fault::RefuseSends {
+            from: Duration::from_secs(12),
+            to: Duration::from_secs(14),
+        },
+    );
+    let out_dir = tmp.path().join("out");
+    let run = support::Running::start(&[
+        "run",
+        file.to_str().unwrap(),
+        "--url",
+        &proxy.url,
+        "--ws-url",
+        validator.ws_url(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let (code, log) = run.finish(Duration::from_secs(240));
+    let r = support::result(&out_dir);
+    support::assert_consistent(&r);
+    let refused = *proxy.injected.lock().unwrap();
+    eprintln!("{:?}; the proxy refused {refused}", r.outcomes);
+    assert_eq!(code, Some(0), "{log}");
+    assert!(refused > 0, "the window fell outside the run: {log}");
+    assert_eq!(r.outcomes.rejected, refused, "{:?}", r.outcomes);
+    assert_eq!(r.outcomes.rejected_by_class.values().sum::<u64>(), refused);
+    assert!(
+        r.outcomes
+            .error_examples
+            .values()
+            .flatten()
+            .any(|e| e.contains("proxy: node unavailable")),
+        "{:?}",
+        r.outcomes.error_examples
+    );
+    // Everything not refused landed, before the window and after it.
+    assert_eq!(
+        r.outcomes.landed_ok + refused,
+        r.outcomes.sent,
+        "{:?}",
+        r.outcomes
+    );
+    assert!(r.verification.as_ref().is_some_and(|v| v.passed()));
+}
+
+/// The result directory on a full disk (its temporary result file is
+/// /dev/full): a clear error naming the file, exit code 1, no result.json
+/// passed off as whole, and the validator chainmeter started is stopped.
+#[test]
+fn a_full_disk_is_a_clear_error_and_leaves_no_half_result() {
+    let _one_validator = support::serial();
+    let anvils_before = pids_named("anvil").len();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = scenario(
+        tmp.path(),
+        "s.toml",
+        r#"
+name = "e2e-full-disk"
+[load]
+rate = 50
+count = 50
+[evm]
+levels = ["included"]
+"#,
+    );
+    let out_dir = tmp.path().join("out");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    std::os::unix::fs::symlink("/dev/full", out_dir.join(".result.json.tmp")).unwrap();
+    let out = support::chainmeter(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains(".result.json.tmp"), "{err}");
+    assert!(err.contains("No space left on device"), "{err}");
+    assert!(
+        !out_dir.join("result.json").exists(),
+        "a result.json was written"
+    );
+    assert_eq!(
+        pids_named("anvil").len(),
+        anvils_before,
+        "anvil is still running"
+    );
+}
+
+/// Ctrl-C twice: the second exits at once, with 130, and the validator the
+/// run started is gone.
+#[test]
+fn a_second_ctrl_c_exits_at_once_and_the_validator_is_stopped() {
+    let _one_validator = support::serial();
+    let anvils_before = pids_named("anvil").len();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = scenario(
+        tmp.path(),
+        "s.toml",
+        r#"
+name = "e2e-ctrl-c-twice"
+[load]
+rate = 100
+duration = "60s"
+[evm]
+block_time = "1s"
+"#,
+    );
+    let out_dir = tmp.path().join("out");
+    let mut run = support::Running::start(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    run.wait_for_line("sending", Duration::from_secs(60));
+    std::thread::sleep(Duration::from_secs(2));
+    let pid = run.pid() as i32;
+    let sent = std::time::Instant::now();
+    // SAFETY: signalling the chainmeter this test started.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    std::thread::sleep(Duration::from_millis(50));
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let (code, log) = run.finish(Duration::from_secs(10));
+    eprintln!("exited {code:?} after {:?}", sent.elapsed());
+    assert_eq!(code, Some(130), "{log}");
+    assert!(sent.elapsed() < Duration::from_secs(5), "{log}");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        pids_named("anvil").len(),
+        anvils_before,
+        "anvil is still running"
+    );
+}
