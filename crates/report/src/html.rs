@@ -218,36 +218,15 @@ fn run_body(r: &RunResult, intervals: &[IntervalPoint]) -> String {
 /// every run has a price (the chains' coins differ otherwise).
 pub fn comparison_charts(results: &[RunResult]) -> String {
     let name = |r: &RunResult| format!("{} {}", r.chain, r.scenario_name);
-    let mut curves = Vec::new();
-    for r in results {
-        for l in &r.levels {
-            let Some(h) = l.latency_us.decode().ok().filter(|h| !h.is_empty()) else {
-                continue;
-            };
-            let points = PERCENTILES
+    let curves = results
+        .iter()
+        .flat_map(|r| {
+            r.levels
                 .iter()
-                .map(|&p| {
-                    let x = (1.0 / (1.0 - p / 100.0)).log10();
-                    (x, (h.value_at_percentile(p) as f64 / 1e3).max(0.001))
-                })
-                .collect();
-            curves.push(Series::line(format!("{} {}", r.chain, l.level), points));
-        }
-    }
-    let (lo, hi) = min_max(curves.iter().flat_map(|c| c.points.iter().map(|p| p.1)));
-    let latency = Chart {
-        x_label: "percentile".into(),
-        y_label: "latency".into(),
-        x_max: 5.0,
-        x_ticks: ["0%", "90%", "99%", "99.9%", "99.99%", "99.999%"]
-            .iter()
-            .enumerate()
-            .map(|(i, l)| (i as f64, (*l).to_owned()))
-            .collect(),
-        y: Scale::log_ms(lo, hi),
-        series: curves,
-        marks: Vec::new(),
-    };
+                .filter_map(move |l| percentile_series(format!("{} {}", r.chain, l.level), l))
+        })
+        .collect();
+    let latency = percentile_chart(curves);
     let timelines: Vec<Series> = results
         .iter()
         .map(|r| {
@@ -284,7 +263,7 @@ pub fn comparison_charts(results: &[RunResult]) -> String {
     };
     let mut s = String::new();
     s.push_str("<h2>Latency by percentile</h2><p>Every run's levels on one chart, from the intended send time; both axes logarithmic.</p>");
-    s.push_str(&latency.svg());
+    s.push_str(&latency);
     s.push_str("<h2>Throughput</h2><p>Landed per second (first level reached), each run from its own start.</p>");
     s.push_str(&throughput.svg());
     s.push_str("<h2>Fee per transaction</h2>");
@@ -375,22 +354,30 @@ fn frame(s: &mut String, x_label: &str, y_label: &str, y_max: f64, y_unit: &str)
 }
 
 fn latency_chart(r: &RunResult) -> String {
-    let series: Vec<Series> = r
-        .levels
+    percentile_chart(
+        r.levels
+            .iter()
+            .filter_map(|l| percentile_series(l.level.to_string(), l))
+            .collect(),
+    )
+}
+
+/// A level's latency by percentile, in ms; `None` when nothing reached it.
+fn percentile_series(name: String, l: &chainmeter_core::result::LevelLatency) -> Option<Series> {
+    let h = l.latency_us.decode().ok().filter(|h| !h.is_empty())?;
+    let points = PERCENTILES
         .iter()
-        .filter_map(|l| {
-            let h = l.latency_us.decode().ok().filter(|h| !h.is_empty())?;
-            let points = PERCENTILES
-                .iter()
-                .map(|&p| {
-                    // x: log10(1 / (1 - q)), the HdrHistogram percentile axis.
-                    let x = (1.0 / (1.0 - p / 100.0)).log10();
-                    (x, (h.value_at_percentile(p) as f64 / 1e3).max(0.001))
-                })
-                .collect();
-            Some(Series::line(l.level.to_string(), points))
+        .map(|&p| {
+            // x: log10(1 / (1 - q)), the HdrHistogram percentile axis.
+            let x = (1.0 / (1.0 - p / 100.0)).log10();
+            (x, (h.value_at_percentile(p) as f64 / 1e3).max(0.001))
         })
         .collect();
+    Some(Series::line(name, points))
+}
+
+/// Latency curves on the HdrHistogram percentile axis, latency logarithmic.
+fn percentile_chart(series: Vec<Series>) -> String {
     let (lo, hi) = min_max(series.iter().flat_map(|c| c.points.iter().map(|p| p.1)));
     Chart {
         x_label: "percentile".into(),
