@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# What the harness costs: its CPU per transaction (while sending) and peak
+# RSS, beside the validator's CPU per transaction and one signature's cost
+# measured in the same sitting, at 100, 200 and 1,000 tx/s and near each
+# chain's knee. A benchmark, not a test: run it on an otherwise idle
+# machine. Each run sends for 20 s after a 5 s warm-up and records the
+# first levels only.
+#
+#   scripts/bench-cost.sh                       # both chains
+#   CHAINS=evm scripts/bench-cost.sh            # one chain
+#   EVM_RATES="100 1000" scripts/bench-cost.sh  # other rates
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+chains="${CHAINS:-evm solana}"
+evm_rates="${EVM_RATES:-100 200 1000 1350}"
+solana_rates="${SOLANA_RATES:-100 200 1000 5000}"
+out="${OUT:-results/bench-cost-$(date -u +%Y%m%dT%H%M%SZ)}"
+
+scripts/install-anvil.sh >/dev/null
+scripts/install-solana-test-validator.sh >/dev/null
+cargo build --release --locked -p chainmeter-cli
+cargo build --release --locked -p chainmeter-evm --example secp256k1_sign_cost
+cargo build --release --locked -p chainmeter-solana --example ed25519_sign_cost
+mkdir -p "$out"
+
+row() { # chain rate signature-line result.json
+  python3 - "$@" <<'PY'
+import json, re, sys
+chain, rate, sig, path = sys.argv[1:]
+r = json.load(open(path))
+h = r["harness"]
+v = h.get("validator") or {}
+sig_us = float(re.search(r"([0-9.]+) µs", sig).group(1))
+print(f"| {chain} | {rate} | {h['sending_cpu_us_per_tx']:.1f} | {sig_us:.1f} | "
+      f"{h['sending_cpu_us_per_tx'] / sig_us:.1f}x | {v.get('cpu_us_per_tx', float('nan')):.1f} | "
+      f"{h['max_rss_bytes'] / 1048576:.1f} MiB | {r['outcomes']['landed_ok']}/{r['outcomes']['sent']} |")
+PY
+}
+
+table="$out/cost.md"
+{
+  echo "| chain | tx/s | harness µs/tx | signature µs | ratio | validator µs/tx | harness peak RSS | landed |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+} >"$table"
+for chain in $chains; do
+  case "$chain" in
+    evm) scenario=scenarios/evm-ceiling.toml rates="$evm_rates" sign=target/release/examples/secp256k1_sign_cost ;;
+    solana) scenario=scenarios/solana-throughput.toml rates="$solana_rates" sign=target/release/examples/ed25519_sign_cost ;;
+    *) echo "unknown chain $chain (evm, solana)" >&2; exit 2 ;;
+  esac
+  for rate in $rates; do
+    dir="$out/$chain-$rate"
+    echo "== $chain at $rate tx/s -> $dir" >&2
+    target/release/chainmeter run "$scenario" --rate "$rate" --duration 20s --out "$dir" -q >/dev/null || true
+    row "$chain" "$rate" "$("$sign")" "$dir/result.json" >>"$table"
+  done
+done
+cat "$table"
+echo "table: $table" >&2
