@@ -24,18 +24,17 @@ cargo build --release --locked -p chainmeter-evm --example secp256k1_sign_cost
 cargo build --release --locked -p chainmeter-solana --example ed25519_sign_cost
 mkdir -p "$out"
 
-row() { # chain rate signature-line result.json
-  python3 - "$@" <<'PY'
-import json, re, sys
-chain, rate, sig, path = sys.argv[1:]
-r = json.load(open(path))
-h = r["harness"]
-v = h.get("validator") or {}
-sig_us = float(re.search(r"([0-9.]+) µs", sig).group(1))
-print(f"| {chain} | {rate} | {h['sending_cpu_us_per_tx']:.1f} | {sig_us:.1f} | "
-      f"{h['sending_cpu_us_per_tx'] / sig_us:.1f}x | {v.get('cpu_us_per_tx', float('nan')):.1f} | "
-      f"{h['max_rss_bytes'] / 1048576:.1f} MiB | {r['outcomes']['landed_ok']}/{r['outcomes']['sent']} |")
-PY
+row() { # chain rate signature-line result.json (Node.js: the machine has it for anvil)
+  node -e '
+    const [chain, rate, sig, path] = process.argv.slice(1);
+    const r = JSON.parse(require("fs").readFileSync(path, "utf8"));
+    const h = r.harness, v = h.validator || {};
+    const sigUs = parseFloat(sig.match(/([0-9.]+) µs/)[1]);
+    const f = (x) => (x === undefined ? "-" : x.toFixed(1));
+    console.log(`| ${chain} | ${rate} | ${f(h.sending_cpu_us_per_tx)} | ${f(sigUs)} | ` +
+      `${(h.sending_cpu_us_per_tx / sigUs).toFixed(1)}x | ${f(v.cpu_us_per_tx)} | ` +
+      `${(h.max_rss_bytes / 1048576).toFixed(1)} MiB | ${r.outcomes.landed_ok}/${r.outcomes.sent} |`);
+  ' "$@"
 }
 
 table="$out/cost.md"
