@@ -186,17 +186,18 @@ fn write_contention(chain: &str, dir: &Path) {
         eprintln!("warning: no contention.md: a hot or disjoint result is missing");
         return;
     };
+    let table = chainmeter_report::compare::contention_table(&hot, &disjoint);
     write_table(
         dir,
         "contention",
         &format!("chainmeter: {chain}, hot vs disjoint writes"),
-        &chainmeter_report::compare::contention_table(&hot, &disjoint),
-        &[hot.clone(), disjoint.clone()],
+        &table,
+        &[hot, disjoint],
     );
 }
 
 /// Prints `table` under `title` and writes it as `<dir>/<stem>.md` and
-/// `<stem>.html`; a file that cannot be written is a warning, not a failure:
+/// `<stem>.html` (with the charts comparing `results`); a file that cannot be written is a warning, not a failure:
 /// the runs' own results are already written.
 fn write_table(
     dir: &Path,
@@ -303,7 +304,12 @@ async fn stop_signal() -> &'static str {
                 // SAFETY: kill(2) on the process group of the validator we started.
                 unsafe { libc::kill(-(group as libc::pid_t), libc::SIGKILL) };
             }
-            std::process::exit(if reason == TERMINATED { 143 } else { 130 });
+            let code = if reason == TERMINATED {
+                crate::EXIT_TERMINATED
+            } else {
+                crate::EXIT_INTERRUPTED
+            };
+            std::process::exit(code.into());
         });
     }
     reason
@@ -373,9 +379,12 @@ async fn run_target(
             (Some(node), rpc, ws)
         }
     };
+    // Exact when known up front (for progress), at least (for funding).
+    let (planned, at_most) = planned_sends(&scenario.load);
     let run = TargetRun {
         scenario,
         target,
+        planned,
         node: node.as_deref(),
         rpc_url: &rpc_url,
         dir,
@@ -391,7 +400,7 @@ async fn run_target(
         value: scenario.value,
         hot: scenario.writes == Writes::Hot,
         bids: scenario.bids.clone(),
-        planned: planned_sends(&scenario.load).1,
+        planned: at_most,
         allow_mainnet: args.allow_mainnet,
         funding_progress: funding_progress(args.quiet),
     };
@@ -435,6 +444,8 @@ fn funding_progress(quiet: bool) -> FundingProgress {
 struct TargetRun<'a> {
     scenario: &'a Scenario,
     target: &'a Target,
+    /// Sends the load plans, when known up front.
+    planned: Option<u64>,
     /// The validator chainmeter started, if it did.
     node: Option<&'a dyn LocalNode>,
     rpc_url: &'a str,
@@ -480,7 +491,7 @@ impl TargetRun<'_> {
             senders: scenario.accounts.get(),
             node_pid: node.map(|n| n.pid()),
         };
-        let planned = planned_sends(&scenario.load).0;
+        let planned = self.planned;
         eprintln!("timing: {}", session.tracking.method);
         let mut progress = ProgressLine::new(quiet, planned);
         let abort = async {

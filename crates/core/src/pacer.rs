@@ -411,7 +411,7 @@ pub fn planned_sends(load: &Load) -> (Option<u64>, u64) {
         }
         Profile::Closed { .. } => unreachable!("a closed loop returned above"),
     }
-    match (exact, load.profile.clone()) {
+    match (exact, &load.profile) {
         // Each segment's count rounds up on its own.
         (true, _) => {
             let mut p = Pacer::new(load, 0);

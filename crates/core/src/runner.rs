@@ -17,6 +17,7 @@ use crate::{
         SenderRecord, StepResult, Tracking, ValidatorUsage, Verification, SCHEMA_VERSION,
     },
     scenario::{Load, Profile, Scenario, ShapeKind},
+    schedule::Planned,
     search::ProbeFigures,
     spec::ChainSpec,
     usage::{self, ProcessUsage},
@@ -118,13 +119,10 @@ struct BatchDone {
 
 impl BatchDone {
     /// Records the batch's failed sends; the others are already counted as sent.
-    fn record(self, recorder: &mut Recorder, stages: &mut [Recorder]) {
+    fn record(self, recorder: &mut Recorder, stages: &mut StageRecorders) {
         for ((seq, stage), result) in self.seqs.into_iter().zip(self.results) {
             if let Err(reject) = result {
-                recorder.rejected(seq, self.at, &reject);
-                if let Some(r) = stage.and_then(|s| stages.get_mut(s as usize)) {
-                    r.rejected(seq, self.at, &reject);
-                }
+                stages.rejected(recorder, seq, stage, self.at, &reject);
             }
         }
     }
@@ -166,7 +164,9 @@ impl ClosedLoop {
     }
 }
 
-/// Each step's or probe's own recorder, beside the run's.
+/// Each step's or probe's own recorder, beside the run's. What a
+/// transaction goes through is recorded in both by one call here, so that
+/// no transaction reaches one and not the other.
 struct StageRecorders {
     recorders: Vec<Recorder>,
     chain_levels: &'static [Level],
@@ -188,9 +188,43 @@ impl StageRecorders {
         &mut self.recorders[index as usize]
     }
 
-    /// Applies a tracker event to the stages it may concern: those with
-    /// transactions in flight, and the latest (blocks while it sends).
-    fn apply(&mut self, event: &ChainEvent) {
+    /// `p` is about to be signed and sent (see [`Recorder::planned`]).
+    fn planned(&mut self, run: &mut Recorder, p: &Planned, bucket: Option<usize>, pacer: &Pacer) {
+        let sched = self.start + p.at;
+        run.planned(p.seq, sched, p.warmup, bucket);
+        if let Some(stage) = p.stage {
+            self.get(stage, pacer)
+                .planned(p.seq, sched, p.warmup, bucket);
+        }
+    }
+
+    /// See [`Recorder::sent`]; `stage` is the transaction's, whose recorder exists since it was planned.
+    fn sent(&mut self, run: &mut Recorder, seq: TxSeq, stage: Option<u32>, at: Instant) {
+        run.sent(seq, at);
+        if let Some(r) = stage.and_then(|s| self.recorders.get_mut(s as usize)) {
+            r.sent(seq, at);
+        }
+    }
+
+    /// See [`Recorder::rejected`].
+    fn rejected(
+        &mut self,
+        run: &mut Recorder,
+        seq: TxSeq,
+        stage: Option<u32>,
+        at: Instant,
+        reject: &Reject,
+    ) {
+        run.rejected(seq, at, reject);
+        if let Some(r) = stage.and_then(|s| self.recorders.get_mut(s as usize)) {
+            r.rejected(seq, at, reject);
+        }
+    }
+
+    /// Applies a tracker event to the run and to the stages it may concern:
+    /// those with transactions in flight, and the latest (blocks while it sends).
+    fn apply(&mut self, run: &mut Recorder, event: &ChainEvent) {
+        run.apply(event);
         let last = self.recorders.len().saturating_sub(1);
         for (i, r) in self.recorders.iter_mut().enumerate() {
             if i == last || r.in_flight() > 0 {
@@ -229,7 +263,8 @@ pub async fn run<S: Submitter, W: std::io::Write>(
 ) -> Finished {
     let started_at = OffsetDateTime::now_utc();
     let usage_before = ProcessUsage::now();
-    let node_cpu_before = plan.node_pid.and_then(usage::cpu_of);
+    let node_cpu = || plan.node_pid.and_then(usage::cpu_of);
+    let node_cpu_before = node_cpu();
     let start = clock();
     let mut pacer = Pacer::new(&plan.load, plan.seed);
     let buckets = plan.bids.as_ref().map(Bids::buckets).unwrap_or_default();
@@ -302,11 +337,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
         }
         if drain_deadline.is_none() && pacer.finished() {
             drain_deadline = Some(clock() + plan.drain);
-            usage_at_last_send = Some((
-                ProcessUsage::now(),
-                plan.node_pid.and_then(usage::cpu_of),
-                clock(),
-            ));
+            usage_at_last_send = Some((ProcessUsage::now(), node_cpu(), clock()));
         }
         if drain_deadline.is_some() && batches_in_flight == 0 && recorder.in_flight() == 0 {
             break RunStatus::Completed;
@@ -320,8 +351,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                 if let ChainEvent::Fatal(reason) = &event {
                     break RunStatus::Aborted { reason: reason.clone() };
                 }
-                recorder.apply(&event);
-                stages.apply(&event);
+                stages.apply(&mut recorder, &event);
                 if let Some(c) = &mut closed {
                     c.on_event(&event, start, &mut pacer);
                 }
@@ -331,7 +361,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                 if let Some(c) = &mut closed {
                     c.on_batch(&done, start, &mut pacer);
                 }
-                done.record(&mut recorder, &mut stages.recorders);
+                done.record(&mut recorder, &mut stages);
             }
             _ = sleep_until(next_due.unwrap_or(start).into()), if may_send => {
                 let now = clock();
@@ -340,10 +370,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                 while let Some(p) = pacer.next_if(|p| start + p.at <= now) {
                     let sender = p.seq % u64::from(plan.senders.max(1));
                     let bucket = plan.bids.as_ref().map(|b| b.for_sender(sender).1);
-                    recorder.planned(p.seq, start + p.at, p.warmup, bucket);
-                    if let Some(stage) = p.stage {
-                        stages.get(stage, &pacer).planned(p.seq, start + p.at, p.warmup, bucket);
-                    }
+                    stages.planned(&mut recorder, &p, bucket, &pacer);
                     last_sched = p.at;
                     if let Some(c) = &mut closed {
                         c.open.insert(p.seq);
@@ -358,10 +385,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                             if let Some(c) = &mut closed {
                                 c.release(p.seq, at, start, &mut pacer);
                             }
-                            recorder.rejected(p.seq, at, &reject);
-                            if let Some(stage) = p.stage {
-                                stages.get(stage, &pacer).rejected(p.seq, at, &reject);
-                            }
+                            stages.rejected(&mut recorder, p.seq, p.stage, at, &reject);
                         }
                     }
                     if batch.len() == MAX_BATCH {
@@ -373,10 +397,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                 }
                 let at = clock();
                 for &(seq, stage) in &seqs {
-                    recorder.sent(seq, at);
-                    if let Some(stage) = stage {
-                        stages.get(stage, &pacer).sent(seq, at);
-                    }
+                    stages.sent(&mut recorder, seq, stage, at);
                 }
                 let send = session.submitter.send(batch);
                 let done_tx = done_tx.clone();
@@ -408,11 +429,10 @@ pub async fn run<S: Submitter, W: std::io::Write>(
 
     // Batches still being sent when the run ended: their results may be in the channel.
     while let Ok(done) = done_rx.try_recv() {
-        done.record(&mut recorder, &mut stages.recorders);
+        done.record(&mut recorder, &mut stages);
     }
     while let Ok(event) = session.events.try_recv() {
-        recorder.apply(&event);
-        stages.apply(&event);
+        stages.apply(&mut recorder, &event);
     }
     // N sends at rate r span N/r: a count's window ends one interval after
     // the last intended send, or the offered rate reads N/(N-1) too high.
@@ -480,7 +500,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
         }
     };
     let (at_last_send, node_cpu_at_last_send, last_send_at) =
-        usage_at_last_send.unwrap_or((usage_after, plan.node_pid.and_then(usage::cpu_of), clock()));
+        usage_at_last_send.unwrap_or_else(|| (usage_after, node_cpu(), clock()));
     let sending_cpu = at_last_send.cpu.saturating_sub(usage_before.cpu);
     let sending_wall = last_send_at
         .saturating_duration_since(start)

@@ -128,7 +128,7 @@ impl Search {
             (None, Some(b)) => Some(b / self.factor).filter(|&r| r >= 1.0),
             (Some(h), Some(b)) if (b - h) / h <= self.resolution => None,
             (Some(h), Some(b)) => Some((h + b) / 2.0),
-            (None, None) => Some(self.from),
+            (None, None) => unreachable!("the probe just recorded held or broke"),
         }
     }
 
