@@ -433,6 +433,7 @@ mod tests {
             shape: ShapeKind::Constant,
             profile,
             warmup: Duration::from_secs(warmup),
+            coalesce: Duration::ZERO,
             drain_timeout: None,
         }
     }

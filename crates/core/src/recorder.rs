@@ -240,10 +240,13 @@ impl Recorder {
         );
     }
 
-    /// Transaction `seq` was handed to the node at `at`.
+    /// Transaction `seq` was handed to the node at `at`. One sent ahead of
+    /// its intended time (coalesced with an earlier send) is timed from
+    /// `at`: latency is never measured from a moment after the send.
     pub fn sent(&mut self, seq: TxSeq, at: Instant) {
         if let Some(tx) = self.inflight.get_mut(&seq) {
             tx.send = Some(at);
+            tx.sched = tx.sched.min(at);
             if !tx.warmup {
                 let lag = at.saturating_duration_since(tx.sched).as_micros() as u64;
                 record(&mut self.send_lag, lag);
@@ -710,6 +713,21 @@ mod tests {
         );
         assert_eq!(r.in_flight(), 0);
         assert_eq!(r.outcomes().landed_ok, 1);
+    }
+
+    #[test]
+    fn a_transaction_sent_ahead_of_its_time_is_timed_from_its_send() {
+        let (mut r, t0) = recorder(CHAIN);
+        r.planned(0, t0 + ms(1), false, None);
+        r.sent(0, t0); // coalesced with a send 1 ms earlier
+        land(&mut r, 0, t0 + ms(600), CHAIN);
+        let inc = &r.levels()[0];
+        assert!(
+            (inc.latency_us.p50 as i64 - 600_000).abs() < 600,
+            "{}",
+            inc.latency_us.p50
+        );
+        assert_eq!(r.send_lag().max, 0);
     }
 
     #[test]

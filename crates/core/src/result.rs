@@ -468,6 +468,11 @@ pub struct HarnessUsage {
     pub sending_cpu_us_per_tx: f64,
     /// Peak resident memory of the process, bytes.
     pub max_rss_bytes: u64,
+    /// The peak resident memory as it stood at the end of each whole minute
+    /// of the run, bytes: flat when the harness's memory does not grow with
+    /// the run's length.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub peak_rss_by_minute: Vec<u64>,
     /// Cores the harness kept busy while sending (CPU time over wall time).
     #[serde(default)]
     pub cores_while_sending: f64,

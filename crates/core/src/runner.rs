@@ -304,6 +304,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
     });
     let mut interval_start = Duration::ZERO;
     let mut usage_at_last_send = None;
+    let mut peak_rss_by_minute = Vec::new();
 
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<BatchDone>();
     let mut batches_in_flight = 0usize;
@@ -367,7 +368,9 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                 let now = clock();
                 let mut seqs = Vec::new();
                 let mut batch = Vec::new();
-                while let Some(p) = pacer.next_if(|p| start + p.at <= now) {
+                // Sends due within the coalescing window go now, in this batch.
+                let horizon = now + plan.load.coalesce;
+                while let Some(p) = pacer.next_if(|p| start + p.at <= horizon) {
                     let sender = p.seq % u64::from(plan.senders.max(1));
                     let bucket = plan.bids.as_ref().map(|b| b.for_sender(sender).1);
                     stages.planned(&mut recorder, &p, bucket, &pacer);
@@ -419,6 +422,9 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                 progress(&p);
                 if let Some(log) = hlog.as_mut() {
                     interval_start = write_interval(log, &mut recorder, interval_start, now - start);
+                }
+                if now - start >= Duration::from_secs(60 * (peak_rss_by_minute.len() as u64 + 1)) {
+                    peak_rss_by_minute.push(ProcessUsage::now().max_rss_bytes);
                 }
             }
             _ = sleep_until(drain_deadline.unwrap_or(start).into()), if drain_deadline.is_some() => {
@@ -521,6 +527,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
             cpu_us_per_tx: per_tx(Duration::from_micros(cpu_us)),
             sending_cpu_us_per_tx: per_tx(sending_cpu),
             max_rss_bytes: usage_after.max_rss_bytes,
+            peak_rss_by_minute,
             cores_while_sending: sending_cpu.as_secs_f64() / sending_wall,
             validator,
         },
@@ -822,6 +829,7 @@ mod tests {
                     end: crate::scenario::End::Count(count),
                 },
                 warmup: Duration::from_millis(warmup_ms),
+                coalesce: Duration::ZERO,
                 drain_timeout: None,
             },
             chain_levels: CHAIN,

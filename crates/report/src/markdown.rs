@@ -391,11 +391,12 @@ pub fn run_summary(r: &RunResult) -> String {
     let h = &r.harness;
     let _ = writeln!(
         s,
-        "\n**Harness:** {:.1} µs CPU per transaction while sending ({:.2} cores), {:.1} µs over the whole run (drain included); peak RSS {:.1} MiB.{} Timing: {} (resolution {}).",
+        "\n**Harness:** {:.1} µs CPU per transaction while sending ({:.2} cores), {:.1} µs over the whole run (drain included); peak RSS {:.1} MiB{}.{} Timing: {} (resolution {}).",
         h.sending_cpu_us_per_tx,
         h.cores_while_sending,
         h.cpu_us_per_tx,
         h.max_rss_bytes as f64 / 1048576.0,
+        memory_growth(&h.peak_rss_by_minute).unwrap_or_default(),
         h.validator.map_or_else(String::new, |v| format!(
             " The validator: {:.1} µs CPU per transaction while sending ({:.2} cores).",
             v.cpu_us_per_tx, v.cores_while_sending
@@ -407,6 +408,21 @@ pub fn run_summary(r: &RunResult) -> String {
         let _ = writeln!(s, "\n**Warning:** {warning}");
     }
     s
+}
+
+/// How the peak RSS grew from the third minute to the last, for runs of
+/// three minutes or more: a harness whose memory grows with the run's
+/// length shows it here.
+fn memory_growth(by_minute: &[u64]) -> Option<String> {
+    let (&at_3, &last) = (by_minute.get(2)?, by_minute.last()?);
+    let mib = |b: u64| b as f64 / 1048576.0;
+    Some(format!(
+        " ({:.1} MiB at 3 min, {:.1} MiB at {} min: {:.2}x)",
+        mib(at_3),
+        mib(last),
+        by_minute.len(),
+        last as f64 / at_3.max(1) as f64
+    ))
 }
 
 /// Share of the machine's cores above which the harness may be what limits
@@ -425,4 +441,16 @@ pub fn harness_warning(r: &RunResult) -> Option<String> {
             HARNESS_SHARE_WARNING * 100.0
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_growth_compares_the_third_minute_with_the_last() {
+        assert_eq!(memory_growth(&[10 << 20, 11 << 20]), None);
+        let line = memory_growth(&[10 << 20, 12 << 20, 16 << 20, 17 << 20, 20 << 20]).unwrap();
+        assert_eq!(line, " (16.0 MiB at 3 min, 20.0 MiB at 5 min: 1.25x)");
+    }
 }

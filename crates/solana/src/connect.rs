@@ -3,8 +3,9 @@
 use crate::{
     error::SolanaError,
     keys,
+    landed::LandedSignatures,
     poller::{Poller, POLL_INTERVAL},
-    submitter::{LandedSignatures, RecentBlockhash, SolanaSubmitter},
+    submitter::{RecentBlockhash, SolanaSubmitter},
     target::{SolanaTarget, SolanaTracking},
     tracker::{SlotEvent, Tracker},
     verify::SolanaVerifier,
@@ -155,7 +156,7 @@ pub async fn connect(
 
     let http = reqwest::Client::new();
     let (registrar, registered) = chainmeter_core::open_set::open_set();
-    let landed = LandedSignatures::default();
+    let landed = LandedSignatures::new().map_err(|e| SolanaError::Scratch(e.to_string()))?;
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let slots = if target.tracking == SolanaTracking::Poll {
         Err("polling asked for: solana.tracking = \"poll\"".to_owned())
@@ -229,16 +230,21 @@ pub async fn connect(
     if let Some(n) = target.max_retries {
         send_config["maxRetries"] = json!(n);
     }
+    let send_url = reqwest::Url::parse(&cfg.rpc_url).map_err(|e| SolanaError::Rpc {
+        call: "parsing the RPC URL",
+        url: cfg.rpc_url.clone(),
+        message: e.to_string(),
+    })?;
     let session = Session {
         submitter: SolanaSubmitter {
             http: http.clone(),
-            url: cfg.rpc_url.clone(),
+            url: send_url,
             payers,
             workload: workload.clone(),
             budget,
             blockhash,
             registrar,
-            send_config,
+            send_config: send_config.to_string(),
         },
         events: events_rx,
         tracking,

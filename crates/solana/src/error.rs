@@ -36,6 +36,9 @@ pub enum SolanaError {
         /// How long it was given.
         seconds: u64,
     },
+    /// The temporary file that keeps landed signatures for the verifier could not be made.
+    #[error("cannot create a temporary file for landed signatures (is TMPDIR writable?): {0}")]
+    Scratch(String),
     /// Payers could not be funded.
     #[error("cannot fund payers: {0}")]
     Funding(String),

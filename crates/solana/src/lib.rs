@@ -8,6 +8,7 @@
 mod connect;
 mod error;
 mod keys;
+mod landed;
 mod poller;
 mod rpc;
 pub mod spec;

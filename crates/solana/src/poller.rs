@@ -13,9 +13,10 @@
 //! signature is never polled again, and less what the poller settled.
 
 use crate::{
+    landed::LandedSignatures,
     rpc::{self, BatchError},
     spec::LEVELS,
-    submitter::{LandedSignatures, OpenSet},
+    submitter::OpenSet,
     tracker::{fetch_block, Block},
 };
 use chainmeter_core::chain::{ChainEvent, TxSeq};
@@ -240,10 +241,7 @@ impl Poller {
                 continue;
             }
             o.landed = true;
-            self.landed
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(tx.signature);
+            self.landed.extend([tx.signature]);
             let _ = self.events.send(tx.landed(o.seq));
         }
     }
@@ -312,7 +310,7 @@ mod tests {
             url: "http://127.0.0.1:1".into(),
             events,
             registered,
-            landed: LandedSignatures::default(),
+            landed: LandedSignatures::new().unwrap(),
         };
         let (a, b) = (Signature::from([1; 64]), Signature::from([2; 64]));
         let pending = |seq| PendingTx {

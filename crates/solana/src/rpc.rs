@@ -73,9 +73,29 @@ pub(crate) async fn batch(
         .map(|(id, (method, params))| json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
         .collect();
     let n = body.len();
+    post(
+        http,
+        url,
+        serde_json::to_vec(&body).expect("JSON values serialize"),
+        n,
+        timeout,
+    )
+    .await
+}
+
+/// Posts a JSON-RPC batch body of `n` calls with ids `0..n`; returns each
+/// call's `result` or `error` object, in order.
+pub(crate) async fn post(
+    http: &reqwest::Client,
+    url: impl reqwest::IntoUrl,
+    body: Vec<u8>,
+    n: usize,
+    timeout: Duration,
+) -> Result<Vec<Result<Value, Value>>, BatchError> {
     let answers: Vec<Value> = async {
         http.post(url)
-            .json(&body)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
             .timeout(timeout)
             .send()
             .await?

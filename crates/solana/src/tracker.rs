@@ -9,8 +9,9 @@
 //! the timestamps are as exact as the events; `blockTime` is never used.
 
 use crate::{
+    landed::LandedSignatures,
     spec::{CONFIRMED, FINALIZED, PROCESSED},
-    submitter::{LandedSignatures, OpenSet},
+    submitter::OpenSet,
 };
 use base64::{engine::general_purpose::STANDARD, Engine};
 use chainmeter_core::chain::{ChainEvent, TxSeq};
@@ -305,10 +306,7 @@ impl Tracker {
             compute: Some(block.compute),
         });
         if !ours.is_empty() {
-            self.landed
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .extend(ours.iter().map(|(_, tx)| tx.signature));
+            self.landed.extend(ours.iter().map(|(_, tx)| tx.signature));
         }
         for (seq, tx) in ours {
             let _ = self.events.send(ChainEvent::Reached {
@@ -502,7 +500,7 @@ mod tests {
             updates,
             events,
             chainmeter_core::open_set::open_set().1,
-            LandedSignatures::default(),
+            LandedSignatures::new().unwrap(),
             0,
         );
         (t, rx)

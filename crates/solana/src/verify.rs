@@ -2,8 +2,8 @@
 //! statuses of every landed signature.
 
 use crate::{
+    landed::{LandedReader, LandedSignatures},
     rpc,
-    submitter::LandedSignatures,
     workload::{TokenCheck, AMOUNT_OFFSET},
 };
 use base64::{engine::general_purpose::STANDARD, Engine};
@@ -39,13 +39,10 @@ impl Verifier for SolanaVerifier {
     fn verify(&self, claimed: Claimed) -> BoxFuture<Result<Verification, String>> {
         let (http, url, payers) = (self.http.clone(), self.url.clone(), self.payers.clone());
         let token = self.token.clone();
-        let signatures = self
-            .landed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let signatures = self.landed.reader();
+        let kept = self.landed.len();
         Box::pin(async move {
-            let on_chain = landed_on_chain(&http, &url, &signatures).await?;
+            let on_chain = landed_on_chain(&http, &url, signatures?).await?;
             let keys: Vec<Pubkey> = payers.iter().map(|(k, _)| *k).collect();
             let accounts = accounts(&http, &url, &keys, 0, 0).await?;
             let spent: i128 = payers
@@ -79,7 +76,7 @@ impl Verifier for SolanaVerifier {
                         chain: on_chain.to_string(),
                         how: format!(
                             "landed signatures (of {}) the node holds a status for",
-                            signatures.len()
+                            kept
                         ),
                     },
                     Check {
@@ -142,16 +139,19 @@ async fn tokens_moved(http: &reqwest::Client, url: &str, t: &TokenCheck) -> Resu
     Ok(moved)
 }
 
-/// How many of `signatures` the node holds a status for.
+/// How many of the landed signatures the node holds a status for.
 async fn landed_on_chain(
     http: &reqwest::Client,
     url: &str,
-    signatures: &[Signature],
+    mut signatures: LandedReader,
 ) -> Result<u64, String> {
     let mut found = 0;
-    let chunks: Vec<&[Signature]> = signatures.chunks(PER_CALL).collect();
-    for request in chunks.chunks(CALLS_AT_ONCE) {
-        let calls = request.iter().map(|chunk| {
+    loop {
+        let read = signatures.next_chunk(PER_CALL * CALLS_AT_ONCE)?;
+        if read.is_empty() {
+            break;
+        }
+        let calls = read.chunks(PER_CALL).map(|chunk| {
             let sigs: Vec<String> = chunk.iter().map(Signature::to_string).collect();
             (
                 "getSignatureStatuses",

@@ -244,6 +244,10 @@ pub struct LoadFile {
     /// from histograms and throughput (default "0s").
     #[serde(default)]
     pub warmup: Option<HumanDuration>,
+    /// Sends due within this long of one another go out in one request
+    /// (default "1ms"; "0s" sends each at its own time). See [`Load::coalesce`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coalesce: Option<Spanned<HumanDuration>>,
     /// How long, after the last send, to wait for the last levels. Default:
     /// derived from the chain and the levels asked (see [`Target::drain`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]

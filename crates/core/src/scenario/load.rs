@@ -8,6 +8,11 @@ use super::{
 use std::time::Duration;
 use toml::Spanned;
 
+/// Default `load.coalesce`: sends due within a millisecond share a request.
+pub(crate) const DEFAULT_COALESCE: Duration = Duration::from_millis(1);
+/// Largest `load.coalesce`: sending further ahead would reshape the load.
+pub(crate) const MAX_COALESCE: Duration = Duration::from_millis(50);
+
 impl Validator<'_> {
     /// Checks `[load]`, after applying the command line's `--rate`,
     /// `--duration` and `--count` (written into `file`, so the scenario as
@@ -203,8 +208,27 @@ impl Validator<'_> {
             shape: file.shape,
             profile,
             warmup: file.warmup.get_or_insert(HumanDuration(Duration::ZERO)).0,
+            coalesce: self.coalesce(file)?,
             drain_timeout: file.drain_timeout.map(|d| d.0),
         })
+    }
+
+    /// `coalesce`: at most [`MAX_COALESCE`], since it moves sends early.
+    fn coalesce(&self, file: &LoadFile) -> Result<Duration, ScenarioError> {
+        let Some(c) = &file.coalesce else {
+            return Ok(DEFAULT_COALESCE);
+        };
+        if c.get_ref().0 > MAX_COALESCE {
+            return Err(self.error(
+                c.span(),
+                "load.coalesce",
+                format!(
+                    "at most {} ms: it sends transactions up to that much ahead of their time",
+                    MAX_COALESCE.as_millis()
+                ),
+            ));
+        }
+        Ok(c.get_ref().0)
     }
 
     /// `duration` or `count`, exactly one; `at` places the error when neither is given.

@@ -196,6 +196,7 @@ duration = "10s"
         assert_eq!(t.attach(), None);
         assert_eq!(s.as_run["fake"]["levels"][1], "settled");
         assert!(s.as_run["load"].get("drain_timeout").is_none());
+        assert_eq!(s.load.coalesce, Duration::from_millis(1));
         assert_eq!(t.drain(s.load.drain_timeout), Duration::from_secs(9));
         assert_eq!(
             t.drain(Some(Duration::from_secs(3))),
@@ -249,6 +250,20 @@ duration = "10s"
             e,
             "s.toml:3:8: load.rate: must be a number greater than 0 (transactions per second)"
         );
+    }
+
+    #[test]
+    fn a_coalescing_window_past_its_limit_is_refused_with_its_place() {
+        let e = err("name = \"t\"\n[load]\nrate = 1\ncount = 5\ncoalesce = \"1s\"\n[fake]\n");
+        assert_eq!(
+            e,
+            "s.toml:5:12: load.coalesce: at most 50 ms: it sends transactions up to that much ahead of their time"
+        );
+        let s = ok(
+            "name = \"t\"\n[load]\nrate = 1\ncount = 5\ncoalesce = \"0s\"\n[fake]\n",
+            &Overrides::default(),
+        );
+        assert_eq!(s.load.coalesce, Duration::ZERO);
     }
 
     #[test]

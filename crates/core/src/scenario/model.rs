@@ -83,6 +83,13 @@ pub struct Load {
     pub profile: Profile,
     /// Warm-up before the measured window, at the profile's starting rate.
     pub warmup: Duration,
+    /// Sends due within this long after the one being sent go out with it,
+    /// early, in one request: fewer requests and wake-ups per transaction
+    /// (the harness's cost at low rates is mostly those). A transaction
+    /// sent early is timed from its actual send, never from its later
+    /// intended time, so latency is never understated; the offered rate is
+    /// still counted by the intended times.
+    pub coalesce: Duration,
     /// How long to wait after the last send for outstanding levels, when
     /// given; else each target derives its own ([`Target::drain`]).
     pub drain_timeout: Option<Duration>,
