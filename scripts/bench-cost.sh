@@ -8,6 +8,7 @@
 #
 #   scripts/bench-cost.sh                       # both chains
 #   CHAINS=evm scripts/bench-cost.sh            # one chain
+#   CHAINS=solana-tpu scripts/bench-cost.sh     # Solana, sending to the TPU
 #   EVM_RATES="100 1000" scripts/bench-cost.sh  # other rates
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -20,8 +21,7 @@ out="${OUT:-results/bench-cost-$(date -u +%Y%m%dT%H%M%SZ)}"
 scripts/install-anvil.sh >/dev/null
 scripts/install-solana-test-validator.sh >/dev/null
 cargo build --release --locked -p chainmeter-cli
-cargo build --release --locked -p chainmeter-evm --example secp256k1_sign_cost
-cargo build --release --locked -p chainmeter-solana --example ed25519_sign_cost
+cargo bench --locked -p chainmeter-evm -p chainmeter-solana --no-run
 mkdir -p "$out"
 
 row() { # chain rate signature-line result.json (Node.js: the machine has it for anvil)
@@ -29,7 +29,8 @@ row() { # chain rate signature-line result.json (Node.js: the machine has it for
     const [chain, rate, sig, path] = process.argv.slice(1);
     const r = JSON.parse(require("fs").readFileSync(path, "utf8"));
     const h = r.harness, v = h.validator || {};
-    const sigUs = parseFloat(sig.match(/([0-9.]+) µs/)[1]);
+    // Criterion: "time: [low estimate high]"; the estimate.
+    const sigUs = parseFloat([...sig.matchAll(/([0-9.]+) µs/g)][1][1]);
     const f = (x) => (x === undefined ? "-" : x.toFixed(1));
     console.log(`| ${chain} | ${rate} | ${f(h.sending_cpu_us_per_tx)} | ${f(sigUs)} | ` +
       `${(h.sending_cpu_us_per_tx / sigUs).toFixed(1)}x | ${f(v.cpu_us_per_tx)} | ` +
@@ -44,15 +45,19 @@ table="$out/cost.md"
 } >"$table"
 for chain in $chains; do
   case "$chain" in
-    evm) scenario=scenarios/evm-ceiling.toml rates="$evm_rates" sign=target/release/examples/secp256k1_sign_cost ;;
-    solana) scenario=scenarios/solana-throughput.toml rates="$solana_rates" sign=target/release/examples/ed25519_sign_cost ;;
-    *) echo "unknown chain $chain (evm, solana)" >&2; exit 2 ;;
+    evm) scenario=scenarios/evm-ceiling.toml rates="$evm_rates" crate=chainmeter-evm ;;
+    solana) scenario=scenarios/solana-throughput.toml rates="$solana_rates" crate=chainmeter-solana ;;
+    solana-tpu) scenario=scenarios/solana-tpu-throughput.toml rates="$solana_rates" crate=chainmeter-solana ;;
+    *) echo "unknown chain $chain (evm, solana, solana-tpu)" >&2; exit 2 ;;
   esac
+  # One signature's cost, in the same sitting (the criterion bench).
+  sig="$(cargo bench --locked -q -p "$crate" --bench send_path -- "sign transfer" 2>/dev/null | grep -m1 'time:')"
+  echo "signature: $sig" >&2
   for rate in $rates; do
     dir="$out/$chain-$rate"
     echo "== $chain at $rate tx/s -> $dir" >&2
     target/release/chainmeter run "$scenario" --rate "$rate" --duration 20s --out "$dir" -q >/dev/null || true
-    row "$chain" "$rate" "$("$sign")" "$dir/result.json" >>"$table"
+    row "$chain" "$rate" "$sig" "$dir/result.json" >>"$table"
   done
 done
 cat "$table"

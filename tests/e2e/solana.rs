@@ -179,6 +179,31 @@ fn polled_levels_when_slot_events_are_not_used() {
     assert_eq!(r.fees.total, "500000", "100 transfers at 5000 lamports");
 }
 
+/// `send = "tpu"`: 3,000 transfers at 1,000 tx/s over QUIC straight to the
+/// TPU of a validator chainmeter starts. The TPU admits an unstaked
+/// connection 200 tx/s, so every one landing (verified against the chain,
+/// fees to the lamport) shows the connection carried the validator's stake.
+#[test]
+fn transfers_sent_to_the_tpu_over_quic_all_land() {
+    let r = support::run_text(
+        "name = \"e2e-solana-tpu\"\n[accounts]\ncount = 64\n[load]\nrate = 1000\ncount = 3000\n\
+         [solana]\nlevels = [\"processed\", \"confirmed\"]\nsend = \"tpu\"\n",
+    );
+    assert_eq!(r.outcomes.landed_ok, 3000, "{:?}", r.outcomes);
+    assert!(
+        r.sending.starts_with("QUIC to the leaders' TPU ports") && r.sending.contains("staked as"),
+        "{}",
+        r.sending
+    );
+    assert_eq!(r.scenario["solana"]["send"], "tpu");
+    assert_eq!(r.fees.total, (5_000u64 * 3000).to_string());
+    let confirmed = &r.level(CONFIRMED).unwrap().latency_us;
+    println!(
+        "TPU: 3000 landed, confirmed p50 {} µs p99 {} µs; harness {:.1} µs/tx",
+        confirmed.p50, confirmed.p99, r.harness.sending_cpu_us_per_tx
+    );
+}
+
 /// SPL Token transfers: chainmeter creates a mint and every payer's token
 /// accounts before the clock starts; every transfer lands, the payers'
 /// source token accounts fall by exactly what landed, and their lamports by

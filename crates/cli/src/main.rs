@@ -60,6 +60,13 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // One thread for everything: on the 2-core machines this runs on, the
+    // validator measured needs the other core, and a multi-thread runtime
+    // spends CPU on work stealing and cross-thread wake-ups for every send
+    // and event. The price is that trackers stamp events on the thread that
+    // also signs: the runner yields after at most `SIGN_STRETCH` of signing,
+    // which bounds how late an event can be stamped. Block parsing runs on
+    // the blocking pool, off this thread.
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

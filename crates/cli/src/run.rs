@@ -403,6 +403,10 @@ async fn run_target(
         planned: at_most,
         allow_mainnet: args.allow_mainnet,
         funding_progress: funding_progress(args.quiet),
+        node_dir: node
+            .as_deref()
+            .and_then(|n| n.data_dir())
+            .map(Path::to_path_buf),
     };
     eprintln!(
         "preparing {} senders on {} at {rpc_url} (events: {ws_url})",

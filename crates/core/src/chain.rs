@@ -151,6 +151,8 @@ pub struct Session<S> {
     pub events: mpsc::UnboundedReceiver<ChainEvent>,
     /// How the tracker times levels.
     pub tracking: Tracking,
+    /// How the submitter sends, in words, for the result (`sending`).
+    pub sending: String,
     /// The funded senders, before the first send.
     pub senders: Vec<SenderRecord>,
     /// Chain id (EVM) or genesis hash (Solana).
@@ -193,6 +195,7 @@ impl<S: Submitter> Session<S> {
             submitter: AnySubmitter(Box::new(self.submitter)),
             events: self.events,
             tracking: self.tracking,
+            sending: self.sending,
             senders: self.senders,
             chain_id: self.chain_id,
             node_version: self.node_version,

@@ -87,6 +87,9 @@ pub struct Connect {
     pub allow_mainnet: bool,
     /// Told how funding goes.
     pub funding_progress: FundingProgress,
+    /// The local node's data directory, when chainmeter started the node
+    /// and it has one ([`LocalNode::data_dir`]).
+    pub node_dir: Option<PathBuf>,
 }
 
 /// A local node chainmeter started; it stops when dropped.
@@ -103,6 +106,9 @@ pub trait LocalNode: Send + Sync + fmt::Debug {
     fn log(&self) -> &std::path::Path;
     /// Its process id.
     fn pid(&self) -> u32;
+    /// Where it keeps its state (a ledger), if anywhere: its chain crate may
+    /// read keys the node made there, such as the validator's identity.
+    fn data_dir(&self) -> Option<&std::path::Path>;
     /// Resolves when the node exits, with how.
     fn exited(&self) -> BoxFuture<String>;
 }

@@ -62,6 +62,9 @@ pub struct RunResult {
     pub chain_view: ChainView,
     /// How level timestamps were obtained.
     pub tracking: Tracking,
+    /// How transactions were sent (the route to the node), in words.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub sending: String,
     /// What the harness itself spent.
     pub harness: HarnessUsage,
     /// The sender accounts and their state before the first send, so that

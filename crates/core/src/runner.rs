@@ -40,6 +40,11 @@ use tokio::{
 
 /// Most transactions handed to the submitter in one batch.
 pub const MAX_BATCH: usize = 256;
+/// Longest stretch spent signing before the loop yields. Trackers stamp
+/// events in tasks on the same thread (see the binary's runtime), so an
+/// event arriving while a batch is signed is stamped when signing yields:
+/// this bounds that delay (256 EVM signatures would take some 18 ms).
+pub const SIGN_STRETCH: Duration = Duration::from_millis(2);
 /// Most batches being sent at once; past that, sending waits and the wait shows as latency.
 pub const MAX_BATCHES_IN_FLIGHT: usize = 64;
 
@@ -96,6 +101,8 @@ pub struct Finished {
     pub ended_at: OffsetDateTime,
     /// How the tracker timed levels.
     pub tracking: Tracking,
+    /// How transactions were sent.
+    pub sending: String,
     /// The senders before the run.
     pub senders: Vec<SenderRecord>,
     /// Value each transfer carried, smallest unit.
@@ -391,7 +398,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                             stages.rejected(&mut recorder, p.seq, p.stage, at, &reject);
                         }
                     }
-                    if batch.len() == MAX_BATCH {
+                    if batch.len() == MAX_BATCH || clock() >= now + SIGN_STRETCH {
                         break;
                     }
                 }
@@ -535,6 +542,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
         status,
         started_at,
         tracking,
+        sending: session.sending,
         submitter: session.submitter.counters(),
         senders: session.senders,
         value_per_tx: session.value_per_tx,
@@ -625,6 +633,7 @@ impl Finished {
             outcomes: r.outcomes().clone(),
             chain_view: r.chain_view(),
             tracking: self.tracking,
+            sending: self.sending,
             harness: self.usage,
             senders: self.senders,
             fee_buckets: r.fee_buckets(),
@@ -811,6 +820,7 @@ mod tests {
                 resolution_us: 0,
                 achieved_interval_us: None,
             },
+            sending: "fake".into(),
             senders: Vec::new(),
             chain_id: "fake".into(),
             node_version: "fake".into(),

@@ -191,6 +191,7 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
             resolution_us: 1_000,
             achieved_interval_us: None,
         },
+        sending: "eth_sendRawTransaction in JSON-RPC batches over WebSocket".to_owned(),
         verifier: Some(Box::new(EvmVerifier {
             client: client.clone(),
             senders: addresses

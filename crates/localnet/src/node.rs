@@ -29,8 +29,8 @@ pub struct Node {
     binary: PathBuf,
     version: String,
     log: PathBuf,
-    /// Kept so the ledger lives exactly as long as the node.
-    _ledger: Option<tempfile::TempDir>,
+    /// The ledger, kept so that it lives exactly as long as the node.
+    ledger: Option<tempfile::TempDir>,
 }
 
 impl Node {
@@ -128,6 +128,9 @@ impl chainmeter_core::plugin::LocalNode for Node {
     }
     fn pid(&self) -> u32 {
         self.pid
+    }
+    fn data_dir(&self) -> Option<&Path> {
+        self.ledger.as_ref().map(tempfile::TempDir::path)
     }
     fn exited(&self) -> chainmeter_core::chain::BoxFuture<String> {
         Box::pin(Node::exited(self))
@@ -233,7 +236,7 @@ pub async fn start_anvil(
         binary: binary.to_owned(),
         version,
         log: log.clone(),
-        _ledger: None,
+        ledger: None,
     };
     // anvil picks the port (--port 0) and says which: no race for a free port.
     let deadline = Instant::now() + ANVIL_READY_TIMEOUT;
@@ -367,7 +370,7 @@ pub async fn start_solana_test_validator(
         binary: binary.to_owned(),
         version,
         log,
-        _ledger: Some(ledger),
+        ledger: Some(ledger),
     };
     // getHealth says "ok" before the first slot: wait for a slot as well.
     let deadline = Instant::now() + SOLANA_READY_TIMEOUT;

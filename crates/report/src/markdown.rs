@@ -391,7 +391,7 @@ pub fn run_summary(r: &RunResult) -> String {
     let h = &r.harness;
     let _ = writeln!(
         s,
-        "\n**Harness:** {:.1} µs CPU per transaction while sending ({:.2} cores), {:.1} µs over the whole run (drain included); peak RSS {:.1} MiB{}.{} Timing: {} (resolution {}).",
+        "\n**Harness:** {:.1} µs CPU per transaction while sending ({:.2} cores), {:.1} µs over the whole run (drain included); peak RSS {:.1} MiB{}.{} Timing: {} (resolution {}).{}",
         h.sending_cpu_us_per_tx,
         h.cores_while_sending,
         h.cpu_us_per_tx,
@@ -402,7 +402,12 @@ pub fn run_summary(r: &RunResult) -> String {
             v.cpu_us_per_tx, v.cores_while_sending
         )),
         r.tracking.method,
-        micros(r.tracking.resolution_us)
+        micros(r.tracking.resolution_us),
+        if r.sending.is_empty() {
+            String::new()
+        } else {
+            format!(" Sending: {}.", r.sending)
+        }
     );
     if let Some(warning) = harness_warning(r) {
         let _ = writeln!(s, "\n**Warning:** {warning}");

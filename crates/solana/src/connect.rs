@@ -5,8 +5,9 @@ use crate::{
     keys,
     landed::LandedSignatures,
     poller::{Poller, POLL_INTERVAL},
-    submitter::{RecentBlockhash, SolanaSubmitter},
-    target::{SolanaTarget, SolanaTracking},
+    submitter::{RecentBlockhash, Route, SolanaSubmitter},
+    target::{SendPath, SolanaTarget, SolanaTracking},
+    tpu::TpuSender,
     tracker::{SlotEvent, Tracker},
     verify::SolanaVerifier,
     workload::{prepare_token, Budget, Workload},
@@ -230,24 +231,51 @@ pub async fn connect(
     if let Some(n) = target.max_retries {
         send_config["maxRetries"] = json!(n);
     }
-    let send_url = reqwest::Url::parse(&cfg.rpc_url).map_err(|e| SolanaError::Rpc {
-        call: "parsing the RPC URL",
-        url: cfg.rpc_url.clone(),
-        message: e.to_string(),
-    })?;
+    let route = match target.send {
+        SendPath::Rpc => Route::Rpc {
+            http: http.clone(),
+            url: reqwest::Url::parse(&cfg.rpc_url).map_err(|e| SolanaError::Rpc {
+                call: "parsing the RPC URL",
+                url: cfg.rpc_url.clone(),
+                message: e.to_string(),
+            })?,
+            config: send_config.to_string(),
+        },
+        SendPath::Tpu => {
+            // A validator chainmeter started: its own identity, in its ledger.
+            let identity = target.tpu_identity.clone().or_else(|| {
+                cfg.node_dir
+                    .as_ref()
+                    .map(|d| d.join("validator-keypair.json"))
+                    .filter(|p| p.is_file())
+            });
+            Route::Tpu(Arc::new(
+                TpuSender::connect(&cfg.rpc_url, &cfg.ws_url, identity.as_deref()).await?,
+            ))
+        }
+    };
+    let sending = match &route {
+        Route::Rpc { .. } => "sendTransaction in JSON-RPC batches over HTTP".to_owned(),
+        Route::Tpu(tpu) => format!(
+            "QUIC to the leaders' TPU ports (Anza's TPU client), {}",
+            tpu.identity.as_ref().map_or_else(
+                || "unstaked: the TPU admits 200 tx/s per connection".to_owned(),
+                |id| format!("staked as {id}")
+            )
+        ),
+    };
     let session = Session {
         submitter: SolanaSubmitter {
-            http: http.clone(),
-            url: send_url,
+            route,
             payers,
             workload: workload.clone(),
             budget,
             blockhash,
             registrar,
-            send_config: send_config.to_string(),
         },
         events: events_rx,
         tracking,
+        sending,
         verifier: Some(Box::new(SolanaVerifier {
             http,
             url: cfg.rpc_url.clone(),

@@ -39,6 +39,9 @@ pub enum SolanaError {
     /// The temporary file that keeps landed signatures for the verifier could not be made.
     #[error("cannot create a temporary file for landed signatures (is TMPDIR writable?): {0}")]
     Scratch(String),
+    /// The TPU client could not be set up.
+    #[error("TPU/QUIC sending: {0}")]
+    Tpu(String),
     /// Payers could not be funded.
     #[error("cannot fund payers: {0}")]
     Funding(String),

@@ -14,11 +14,12 @@ mod rpc;
 pub mod spec;
 mod submitter;
 mod target;
+mod tpu;
 mod tracker;
 mod verify;
 mod workload;
 
 pub use connect::connect;
 pub use error::SolanaError;
-pub use submitter::{SignedTransfer, SolanaSubmitter};
-pub use target::{Solana, SolanaFile, SolanaTarget, SolanaTracking, ValidatorOptions};
+pub use submitter::{rpc_send_body, SignedTransfer, SolanaSubmitter};
+pub use target::{SendPath, Solana, SolanaFile, SolanaTarget, SolanaTracking, ValidatorOptions};

@@ -1,7 +1,9 @@
-//! Signs unique SOL transfers and sends them with `sendTransaction`, in JSON-RPC batches.
+//! Signs the workload's transactions and sends them: `sendTransaction` in
+//! JSON-RPC batches, or over QUIC to the leader's TPU.
 
 use crate::{
     rpc::{self, BatchError, MAX_REQUEST_BYTES},
+    tpu::TpuSender,
     workload::{Budget, Workload},
 };
 use base64::{engine::general_purpose::STANDARD, Engine};
@@ -15,8 +17,8 @@ use solana_sdk::{
     transaction::Transaction,
 };
 use std::{
+    fmt::Write,
     future::Future,
-    io::Write,
     sync::{Arc, RwLock},
     time::Duration,
 };
@@ -42,13 +44,26 @@ pub(crate) type OpenSet = chainmeter_core::open_set::OpenSet<Signature, PendingT
 /// fresh by a background task.
 pub(crate) type RecentBlockhash = Arc<RwLock<(Hash, u64)>>;
 
+/// How signed transactions reach the validator.
+#[derive(Debug)]
+pub(crate) enum Route {
+    /// `sendTransaction` JSON-RPC batches over HTTP.
+    Rpc {
+        http: reqwest::Client,
+        /// Parsed once: parsing it for every request was a measurable share
+        /// of a low-rate run's CPU.
+        url: reqwest::Url,
+        /// `sendTransaction` options, as JSON text.
+        config: String,
+    },
+    /// QUIC to the leaders' TPUs.
+    Tpu(Arc<TpuSender>),
+}
+
 /// The Solana [`Submitter`].
 #[derive(Debug)]
 pub struct SolanaSubmitter {
-    pub(crate) http: reqwest::Client,
-    /// Parsed once: parsing it for every request was a measurable share of
-    /// a low-rate run's CPU.
-    pub(crate) url: reqwest::Url,
+    pub(crate) route: Route,
     pub(crate) payers: Vec<Keypair>,
     /// What each transaction does.
     pub(crate) workload: Workload,
@@ -57,16 +72,14 @@ pub struct SolanaSubmitter {
     pub(crate) blockhash: RecentBlockhash,
     /// Tells the tracker which transactions to look for.
     pub(crate) registrar: Registrar,
-    /// `sendTransaction` options, as JSON text.
-    pub(crate) send_config: String,
 }
 
-/// A signed transaction: its signature and its wire form, base64.
+/// A signed transaction: its signature and its wire form.
 #[derive(Debug)]
 pub struct SignedTransfer {
     signature: Signature,
     pending: PendingTx,
-    base64: String,
+    wire: Vec<u8>,
 }
 
 impl Submitter for SolanaSubmitter {
@@ -96,7 +109,7 @@ impl Submitter for SolanaSubmitter {
                 seq,
                 last_valid_block_height,
             },
-            base64: STANDARD.encode(wire),
+            wire,
         })
     }
 
@@ -106,34 +119,29 @@ impl Submitter for SolanaSubmitter {
     ) -> impl Future<Output = Vec<Result<(), Reject>>> + Send + 'static {
         self.registrar
             .sending(batch.iter().map(|t| (t.signature, t.pending)).collect());
-        let (http, url, config, registrar) = (
-            self.http.clone(),
-            self.url.clone(),
-            self.send_config.clone(),
-            self.registrar.clone(),
-        );
+        let registrar = self.registrar.clone();
+        let route = match &self.route {
+            Route::Rpc { http, url, config } => Ok((http.clone(), url.clone(), config.clone())),
+            Route::Tpu(tpu) => Err(tpu.clone()),
+        };
         async move {
-            // The RPC server refuses request bodies over 50 KiB: split the
-            // batch into requests under that, sent at once.
-            let mut chunks: Vec<&[SignedTransfer]> = Vec::new();
-            let (mut start, mut bytes) = (0, 0);
-            for (i, t) in batch.iter().enumerate() {
-                let size = t.base64.len() + SEND_CALL_OVERHEAD;
-                if bytes + size > MAX_REQUEST_BYTES && i > start {
-                    chunks.push(&batch[start..i]);
-                    (start, bytes) = (i, 0);
+            let results = match route {
+                Ok((http, url, config)) => send_rpc(&http, &url, &config, &batch).await,
+                Err(tpu) => {
+                    let n = batch.len();
+                    let wires = batch.iter().map(|t| t.wire.clone()).collect();
+                    match tpu.send(wires).await {
+                        Ok(()) => vec![Ok(()); n],
+                        Err(message) => vec![
+                            Err(Reject {
+                                class: RejectClass::Transport,
+                                message
+                            });
+                            n
+                        ],
+                    }
                 }
-                bytes += size;
-            }
-            chunks.push(&batch[start..]);
-            let sends = chunks
-                .iter()
-                .map(|chunk| send_chunk(&http, &url, &config, chunk));
-            let results: Vec<Result<(), Reject>> = futures::future::join_all(sends)
-                .await
-                .into_iter()
-                .flatten()
-                .collect();
+            };
             // A refused transaction will never be seen in a block; one that
             // timed out may have reached the node, so the tracker keeps
             // looking for it until it lands or provably expires.
@@ -153,29 +161,66 @@ impl Submitter for SolanaSubmitter {
 /// JSON around one `sendTransaction` call besides the transaction itself.
 const SEND_CALL_OVERHEAD: usize = 160;
 
-/// The JSON-RPC batch of one `sendTransaction` per transaction, ids in
-/// order, written directly: base64 needs no escaping, and building a JSON
-/// tree per call only to print it cost more than the rest of the request.
-fn send_body(chunk: &[SignedTransfer], config: &str) -> Vec<u8> {
-    let size: usize = chunk
-        .iter()
-        .map(|t| t.base64.len() + SEND_CALL_OVERHEAD)
-        .sum();
-    let mut body = Vec::with_capacity(size + 2);
-    body.push(b'[');
-    for (id, t) in chunk.iter().enumerate() {
-        if id > 0 {
-            body.push(b',');
+/// Sends `batch` with `sendTransaction`, in requests under the RPC server's
+/// body limit (it refuses bodies over 50 KiB), sent at once.
+async fn send_rpc(
+    http: &reqwest::Client,
+    url: &reqwest::Url,
+    config: &str,
+    batch: &[SignedTransfer],
+) -> Vec<Result<(), Reject>> {
+    let mut chunks: Vec<&[SignedTransfer]> = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, t) in batch.iter().enumerate() {
+        let size = base64_len(t.wire.len()) + SEND_CALL_OVERHEAD;
+        if bytes + size > MAX_REQUEST_BYTES && i > start {
+            chunks.push(&batch[start..i]);
+            (start, bytes) = (i, 0);
         }
-        // Writing to a Vec cannot fail.
+        bytes += size;
+    }
+    chunks.push(&batch[start..]);
+    let sends = chunks
+        .iter()
+        .map(|chunk| send_chunk(http, url, config, chunk));
+    futures::future::join_all(sends)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// Length of `n` bytes in padded base64.
+fn base64_len(n: usize) -> usize {
+    n.div_ceil(3) * 4
+}
+
+/// The JSON-RPC batch the RPC route posts for `wires` (signed wire
+/// transactions): one `sendTransaction` per transaction, ids in order, with
+/// `config` (JSON text) as its options. Written directly: base64 needs no
+/// escaping, and building a JSON tree per call only to print it cost more
+/// than the rest of the request. Public for the benchmarks.
+pub fn rpc_send_body<'a>(wires: impl Iterator<Item = &'a [u8]> + Clone, config: &str) -> Vec<u8> {
+    let size: usize = wires
+        .clone()
+        .map(|w| base64_len(w.len()) + SEND_CALL_OVERHEAD)
+        .sum();
+    let mut body = String::with_capacity(size + 2);
+    body.push('[');
+    for (id, wire) in wires.enumerate() {
+        if id > 0 {
+            body.push(',');
+        }
+        // Writing to a String cannot fail.
         let _ = write!(
             body,
-            r#"{{"jsonrpc":"2.0","id":{id},"method":"sendTransaction","params":["{}",{config}]}}"#,
-            t.base64
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"sendTransaction","params":[""#
         );
+        STANDARD.encode_string(wire, &mut body);
+        let _ = write!(body, r#"",{config}]}}"#);
     }
-    body.push(b']');
-    body
+    body.push(']');
+    body.into_bytes()
 }
 
 async fn send_chunk(
@@ -187,7 +232,7 @@ async fn send_chunk(
     match rpc::post(
         http,
         url.clone(),
-        send_body(chunk, config),
+        rpc_send_body(chunk.iter().map(|t| t.wire.as_slice()), config),
         chunk.len(),
         SEND_TIMEOUT,
     )
@@ -232,16 +277,9 @@ mod tests {
 
     #[test]
     fn the_send_body_is_one_json_rpc_call_per_transaction_in_order() {
-        let t = |b: &str| SignedTransfer {
-            signature: Signature::default(),
-            pending: PendingTx {
-                seq: 0,
-                last_valid_block_height: 0,
-            },
-            base64: b.to_owned(),
-        };
         let config = json!({"encoding": "base64", "skipPreflight": true});
-        let body = send_body(&[t("AAE="), t("AgM=")], &config.to_string());
+        let wires: [&[u8]; 2] = [&[0, 1], &[2, 3]];
+        let body = rpc_send_body(wires.into_iter(), &config.to_string());
         let calls: Vec<Value> = serde_json::from_slice(&body).unwrap();
         assert_eq!(
             calls,

@@ -56,6 +56,27 @@ pub struct SolanaFile {
     /// `getSignatureStatuses`). Default `"events"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking: Option<SolanaTracking>,
+    /// How transactions reach the validator: `"rpc"` (`sendTransaction`
+    /// JSON-RPC batches over HTTP, the default) or `"tpu"` (QUIC straight to
+    /// the leader's TPU, as agave's bench-tps sends).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send: Option<SendPath>,
+    /// `send = "tpu"`: the keypair file (solana-keygen JSON) whose stake the
+    /// QUIC connection carries. The TPU admits an unstaked connection 200
+    /// transactions a second; default for a validator chainmeter starts:
+    /// that validator's own identity, which holds all of its stake.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tpu_identity: Option<Spanned<PathBuf>>,
+}
+
+/// How transactions reach the validator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SendPath {
+    /// `sendTransaction` over HTTP JSON-RPC, batched.
+    Rpc,
+    /// QUIC to the current leader's TPU port, batched.
+    Tpu,
 }
 
 /// How Solana levels are timed.
@@ -94,6 +115,10 @@ pub struct SolanaTarget {
     pub compute_unit_limit: Option<u32>,
     /// How levels are timed.
     pub tracking: SolanaTracking,
+    /// How transactions are sent.
+    pub send: SendPath,
+    /// `send = "tpu"`: the staked identity's keypair file, when given.
+    pub tpu_identity: Option<PathBuf>,
     as_run: serde_json::Value,
 }
 
@@ -139,6 +164,23 @@ impl Chain for Solana {
         if let Some(limit) = f.compute_unit_limit.as_ref().filter(|l| *l.get_ref() == 0) {
             return Err(section.error(limit.span(), "compute_unit_limit", "must be at least 1"));
         }
+        let send = *f.send.get_or_insert(SendPath::Rpc);
+        if let Some(identity) = &f.tpu_identity {
+            if send != SendPath::Tpu {
+                return Err(section.error(
+                    identity.span(),
+                    "tpu_identity",
+                    "applies only with send = \"tpu\"",
+                ));
+            }
+            if !identity.get_ref().is_file() {
+                return Err(section.error(
+                    identity.span(),
+                    "tpu_identity",
+                    format!("no keypair file at {}", identity.get_ref().display()),
+                ));
+            }
+        }
         let target = SolanaTarget {
             endpoint,
             levels,
@@ -147,6 +189,8 @@ impl Chain for Solana {
             compute_unit_price: f.compute_unit_price,
             compute_unit_limit: f.compute_unit_limit.as_ref().map(|l| *l.get_ref()),
             tracking: *f.tracking.get_or_insert(SolanaTracking::Events),
+            send,
+            tpu_identity: f.tpu_identity.as_ref().map(|p| p.get_ref().clone()),
             as_run: serde_json::Value::Null,
         };
         Ok(Arc::new(SolanaTarget {
@@ -275,6 +319,19 @@ mod tests {
             e.contains("solana.compute_unit_limit: must be at least 1"),
             "{e}"
         );
+        let e = parse("tpu_identity = \"/nonexistent.json\"\n").unwrap_err();
+        assert_eq!(
+            e,
+            "s.toml:6:16: solana.tpu_identity: applies only with send = \"tpu\""
+        );
+        let e = parse("send = \"tpu\"\ntpu_identity = \"/nonexistent.json\"\n").unwrap_err();
+        assert_eq!(
+            e,
+            "s.toml:7:16: solana.tpu_identity: no keypair file at /nonexistent.json"
+        );
+        let e = parse("send = \"udp\"\n").unwrap_err();
+        assert!(e.contains("solana.send"), "{e}");
+        assert_eq!(parse("").unwrap().as_run["solana"]["send"], "rpc");
         let s = parse("levels = [\"finalized\", \"processed\"]\n").unwrap();
         assert_eq!(s.targets[0].levels(), [crate::spec::PROCESSED, FINALIZED]);
     }
