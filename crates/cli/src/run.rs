@@ -4,17 +4,22 @@ use crate::{chains::CHAINS, environment, progress::ProgressLine};
 use anyhow::{anyhow, Context};
 use chainmeter_core::{
     chain::{AnySubmitter, FundingProgress, Session},
+    metrics::{self, LiveMetrics, Served},
     pacer::planned_sends,
     plugin::{Connect, LocalNode},
     result::{NodeInfo, RunResult, RunStatus},
     runner::{self, RunPlan},
     scenario::{self, HumanDuration, Overrides, Profile, Scenario, Target, Writes},
+    shard::Shard,
 };
 use clap::Args;
 use std::{
     future::Future,
     path::{Path, PathBuf},
-    sync::atomic::{AtomicBool, AtomicU32, Ordering},
+    sync::{
+        atomic::{AtomicBool, AtomicU32, Ordering},
+        Arc,
+    },
 };
 
 /// `chainmeter run` arguments.
@@ -51,6 +56,18 @@ pub(crate) struct RunArgs {
     /// Without it, a mismatch makes the run exit 1.
     #[arg(long)]
     no_verify: bool,
+    /// Run the I-th of N generators of this scenario (counted from 0, as
+    /// Kubernetes' JOB_COMPLETION_INDEX): 1/N of the offered rate (of a
+    /// count or a closed loop's concurrency, its share), from its own 1/N
+    /// of the senders, whose keys no other shard uses. Merge the N results
+    /// with `chainmeter merge`.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<Shard>,
+    /// Serve live metrics for Prometheus at http://ADDR/metrics while the
+    /// run goes (e.g. 127.0.0.1:9464): offered, sent, landed, rejected and
+    /// expired counters, in flight, latency per level, the current step.
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<std::net::SocketAddr>,
     /// No progress line.
     #[arg(long, short)]
     quiet: bool,
@@ -103,8 +120,13 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
         duration: args.duration.map(|d| d.0),
         count: args.count,
     };
-    let scenario =
+    let mut scenario =
         scenario::load(&args.scenario, &overrides, CHAINS).map_err(Failure::bad_input)?;
+    if let Some(shard) = args.shard {
+        shard
+            .apply(&mut scenario)
+            .map_err(|e| Failure::bad_input(anyhow!("--shard {shard}: {e}")))?;
+    }
     let dir = args
         .out
         .clone()
@@ -112,6 +134,20 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("cannot create the output directory {}", dir.display()))
         .map_err(Failure::bad_input)?;
+    let served: Option<Served> = match args.metrics {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("--metrics: cannot listen on {addr}"))
+                .map_err(Failure::bad_input)?;
+            let served = Served::default();
+            // Ends with the process: the last run's figures stay up until then.
+            tokio::spawn(metrics::serve(listener, served.clone()));
+            eprintln!("metrics: http://{addr}/metrics");
+            Some(served)
+        }
+        None => None,
+    };
 
     let several = scenario.targets.len() > 1;
     let modes = scenario.writes.modes();
@@ -137,7 +173,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
             std::fs::create_dir_all(&target_dir)
                 .with_context(|| format!("cannot create {}", target_dir.display()))
                 .map_err(Failure::run_failed)?;
-            match run_target(&mode_scenario, target, &target_dir, &args).await {
+            match run_target(&mode_scenario, target, &target_dir, &args, served.clone()).await {
                 Ok(()) => {}
                 Err(f) if matches!(f.kind, FailureKind::Interrupted | FailureKind::Terminated) => {
                     return Err(f)
@@ -357,6 +393,7 @@ async fn run_target(
     target: &Target,
     dir: &Path,
     args: &RunArgs,
+    served: Option<Served>,
 ) -> Result<(), Failure> {
     // The node guard lives until this function returns, whatever happens: it
     // stops the validator on success, on error and on Ctrl-C. The group
@@ -390,6 +427,8 @@ async fn run_target(
         dir,
         quiet: args.quiet,
         no_verify: args.no_verify,
+        shard: args.shard,
+        served,
     };
     let connect = Connect {
         rpc_url: rpc_url.clone(),
@@ -456,6 +495,10 @@ struct TargetRun<'a> {
     dir: &'a Path,
     quiet: bool,
     no_verify: bool,
+    /// The generator this is, with `--shard`.
+    shard: Option<Shard>,
+    /// Where live metrics are served, with `--metrics`.
+    served: Option<Served>,
 }
 
 impl TargetRun<'_> {
@@ -494,6 +537,11 @@ impl TargetRun<'_> {
             bids: scenario.bids.clone(),
             senders: scenario.accounts.get(),
             node_pid: node.map(|n| n.pid()),
+            metrics: self.served.as_ref().map(|served| {
+                let m = Arc::new(LiveMetrics::new(target.spec().name, &scenario.name));
+                *served.write().unwrap_or_else(|e| e.into_inner()) = Some(m.clone());
+                m
+            }),
         };
         let planned = self.planned;
         eprintln!("timing: {}", session.tracking.method);
@@ -548,7 +596,9 @@ impl TargetRun<'_> {
             }
         }
         progress.finish();
-        let result = finished.into_result(scenario, target.spec(), environment::current(node_info));
+        let mut result =
+            finished.into_result(scenario, target.spec(), environment::current(node_info));
+        result.shard = self.shard;
         let written = write_result(&result, dir);
         let md = chainmeter_report::markdown::run_summary(&result);
         println!("{md}");

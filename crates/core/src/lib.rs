@@ -10,6 +10,7 @@ pub mod bids;
 pub mod chain;
 pub mod histogram;
 pub mod level;
+pub mod metrics;
 pub mod open_set;
 pub mod outcome;
 pub mod pacer;
@@ -20,6 +21,7 @@ pub mod runner;
 pub mod scenario;
 pub mod schedule;
 pub mod search;
+pub mod shard;
 pub mod spec;
 pub mod usage;
 

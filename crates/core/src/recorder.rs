@@ -3,6 +3,7 @@
 //! It keeps a record only while a transaction is in flight, so its memory
 //! depends on the rate and the latency, not on the length of the run.
 
+use crate::metrics::LiveMetrics;
 use crate::{
     chain::{ChainEvent, TxSeq},
     histogram::{new_histogram, record, StoredHistogram},
@@ -16,6 +17,7 @@ use crate::{
 use hdrhistogram::Histogram;
 use std::{
     collections::{BTreeMap, HashMap},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -104,6 +106,8 @@ pub struct Recorder {
     block_compute: Histogram<u64>,
     blocks: u64,
     last_block: Option<(u64, Option<Instant>)>,
+    /// Live metrics, counted as the facts are recorded.
+    metrics: Option<Arc<LiveMetrics>>,
 }
 
 /// A snapshot for the progress line.
@@ -178,6 +182,7 @@ impl Recorder {
             block_interval: new_histogram(),
             block_txs: new_histogram(),
             block_compute: new_histogram(),
+            metrics: None,
             blocks: 0,
             last_block: None,
         }
@@ -213,10 +218,19 @@ impl Recorder {
         self
     }
 
+    /// Counts every fact this recorder records into `metrics` too.
+    pub fn with_metrics(mut self, metrics: Option<Arc<LiveMetrics>>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
     /// Transaction `seq`, intended for `sched`, is about to be signed and
     /// sent; `bucket` is its fee-market bucket, if the run has bids.
     pub fn planned(&mut self, seq: TxSeq, sched: Instant, warmup: bool, bucket: Option<usize>) {
         self.second(sched).offered += 1;
+        if let Some(m) = &self.metrics {
+            m.offered();
+        }
         if warmup {
             self.warmup_sent += 1;
         } else {
@@ -244,6 +258,9 @@ impl Recorder {
     /// its intended time (coalesced with an earlier send) is timed from
     /// `at`: latency is never measured from a moment after the send.
     pub fn sent(&mut self, seq: TxSeq, at: Instant) {
+        if let Some(m) = &self.metrics {
+            m.sent();
+        }
         if let Some(tx) = self.inflight.get_mut(&seq) {
             tx.send = Some(at);
             tx.sched = tx.sched.min(at);
@@ -275,6 +292,9 @@ impl Recorder {
         self.inflight.remove(&seq);
         self.second(at).rejected += 1;
         self.outcomes.add(Outcome::Rejected(reject.class));
+        if let Some(m) = &self.metrics {
+            m.rejected(reject.class);
+        }
         self.outcomes
             .add_example(reject.class.as_str(), &reject.message);
     }
@@ -298,6 +318,9 @@ impl Recorder {
                     return;
                 }
                 tx.landed = Some(success);
+                if let Some(m) = &self.metrics {
+                    m.landed(success);
+                }
                 if tx.warmup {
                     self.warmup_landed += 1;
                     self.warmup_fee_total += fee;
@@ -324,6 +347,9 @@ impl Recorder {
                     if tx.landed.is_none() && tx.reached == 0 {
                         self.inflight.remove(&seq);
                         self.outcomes.add(Outcome::Expired);
+                        if let Some(m) = &self.metrics {
+                            m.expired();
+                        }
                     }
                 }
             }
@@ -386,6 +412,9 @@ impl Recorder {
                 }
             }
             if let Some(h) = self.recorded.iter_mut().find(|h| h.level == level) {
+                if let Some(m) = &self.metrics {
+                    m.reached(level, Duration::from_micros(latency));
+                }
                 record(&mut h.latency, latency);
                 record(&mut h.interval, latency);
                 if let Some(send) = send {
@@ -467,9 +496,12 @@ impl Recorder {
                     }
                 }
             }
-            if let (Outcome::Rejected(_), Some(at)) = (outcome, tx.timed_out) {
+            if let (Outcome::Rejected(class), Some(at)) = (outcome, tx.timed_out) {
                 // Counted in the second the send call gave up.
                 self.second(at).rejected += 1;
+                if let Some(m) = &self.metrics {
+                    m.rejected(class);
+                }
             }
             self.outcomes.add(outcome);
         }

@@ -5,7 +5,7 @@
 
 use crate::{
     histogram::StoredHistogram, level::Level, outcome::OutcomeCounts, pacer::StageKind,
-    search::Verdict, spec::FeeUnit,
+    search::Verdict, shard::Shard, spec::FeeUnit,
 };
 use serde::{Deserialize, Serialize};
 use std::{collections::BTreeMap, path::Path};
@@ -62,6 +62,10 @@ pub struct RunResult {
     pub chain_view: ChainView,
     /// How level timestamps were obtained.
     pub tracking: Tracking,
+    /// The generator this was, when the run was one shard of several
+    /// (`--shard I/N`); merging the shards' results clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
     /// How transactions were sent (the route to the node), in words.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub sending: String,

@@ -9,6 +9,7 @@ use crate::{
     bids::Bids,
     chain::{ChainEvent, Claimed, Session, Submitter, TxSeq},
     level::Level,
+    metrics::LiveMetrics,
     outcome::{Reject, RejectClass},
     pacer::{Pacer, Stage},
     recorder::{Closing, Progress, Recorder},
@@ -30,6 +31,7 @@ use std::time::SystemTime;
 use std::{
     collections::HashSet,
     future::Future,
+    sync::Arc,
     time::{Duration, Instant},
 };
 use time::OffsetDateTime;
@@ -69,6 +71,8 @@ pub struct RunPlan {
     pub senders: u32,
     /// The local validator's process, whose CPU the result reports beside the harness's.
     pub node_pid: Option<u32>,
+    /// Live metrics to count into as the run goes (`--metrics`).
+    pub metrics: Option<Arc<LiveMetrics>>,
 }
 
 /// The runner's clock: the monotonic clock, read through tokio so that a
@@ -282,7 +286,8 @@ pub async fn run<S: Submitter, W: std::io::Write>(
         start,
         (plan.load.warmup, Duration::MAX),
     )
-    .with_buckets(&buckets);
+    .with_buckets(&buckets)
+    .with_metrics(plan.metrics.clone());
     let mut stages = StageRecorders {
         recorders: Vec::new(),
         chain_levels: plan.chain_levels,
@@ -425,7 +430,12 @@ pub async fn run<S: Submitter, W: std::io::Write>(
             _ = ticker.tick() => {
                 let now = clock();
                 let mut p = recorder.progress(now);
-                p.stage = pacer.current(now - start).map(|(i, s)| s.label(i));
+                let stage = pacer.current(now - start);
+                p.stage = stage.map(|(i, s)| s.label(i));
+                if let Some(m) = &plan.metrics {
+                    m.set_in_flight(recorder.in_flight());
+                    m.set_stage(stage.map(|(i, s)| (i as u32, s.rate)));
+                }
                 progress(&p);
                 if let Some(log) = hlog.as_mut() {
                     interval_start = write_interval(log, &mut recorder, interval_start, now - start);
@@ -461,6 +471,9 @@ pub async fn run<S: Submitter, W: std::io::Write>(
         Closing::Drained
     };
     let missing = recorder.close(closing);
+    if let Some(m) = &plan.metrics {
+        m.set_in_flight(recorder.in_flight());
+    }
     for r in &mut stages.recorders {
         r.close(closing);
     }
@@ -634,6 +647,7 @@ impl Finished {
             chain_view: r.chain_view(),
             tracking: self.tracking,
             sending: self.sending,
+            shard: None,
             harness: self.usage,
             senders: self.senders,
             fee_buckets: r.fee_buckets(),
@@ -850,6 +864,7 @@ mod tests {
             bids: None,
             senders: 1,
             node_pid: None,
+            metrics: None,
         }
     }
 

@@ -86,6 +86,51 @@ fn start(path: &str, r: &RunResult) -> Result<OffsetDateTime, MergeError> {
     })
 }
 
+/// Shards (`--shard I/N`) merge only as a whole set: every one of the N,
+/// each once. Results of runs that were not shards merge as they are.
+fn check_shards(inputs: &[(String, RunResult)]) -> Result<(), MergeError> {
+    let first_path = &inputs[0].0;
+    let Some(count) = inputs.iter().find_map(|(_, r)| r.shard.map(|s| s.count())) else {
+        return Ok(());
+    };
+    let mut seen = vec![None::<&str>; count as usize];
+    for (path, r) in inputs {
+        let mismatch = |reason: String| MergeError::Mismatch {
+            path_a: first_path.clone(),
+            path_b: path.clone(),
+            reason,
+        };
+        let shard = r.shard.ok_or_else(|| {
+            mismatch(format!(
+                "{path} is not a shard, the others are shards of {count}"
+            ))
+        })?;
+        if shard.count() != count {
+            return Err(mismatch(format!(
+                "shards of {count} and of {} do not make one run",
+                shard.count()
+            )));
+        }
+        if let Some(other) = seen[shard.index() as usize].replace(path) {
+            return Err(mismatch(format!(
+                "{other} and {path} are both shard {shard}"
+            )));
+        }
+    }
+    let missing: Vec<String> = (0..count)
+        .filter(|&i| seen[i as usize].is_none())
+        .map(|i| format!("{i}/{count}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(MergeError::Mismatch {
+            path_a: first_path.clone(),
+            path_b: inputs.last().map(|(p, _)| p.clone()).unwrap_or_default(),
+            reason: format!("shard {} of these {count} is missing", missing.join(", ")),
+        });
+    }
+    Ok(())
+}
+
 /// Merges `inputs` (path, result) into one result.
 pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
     let [(first_path, first), rest @ ..] = inputs else {
@@ -94,6 +139,7 @@ pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
     if rest.is_empty() {
         return Err(MergeError::TooFew);
     }
+    check_shards(inputs)?;
     let t0 = inputs
         .iter()
         .map(|(p, r)| start(p, r))
@@ -237,6 +283,7 @@ pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
     }
     // Each input verified its own senders; the merge does not re-verify.
     out.verification = None;
+    out.shard = None;
     out.load.warmup_s = window.0 as f64 / 1e3;
     out.load.window_s = window.1.saturating_sub(window.0) as f64 / 1e3;
     // The best whole second inside the merged measured window.

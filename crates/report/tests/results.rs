@@ -306,3 +306,30 @@ fn steps_merge_step_by_step_and_a_search_refuses_to() {
     let md = markdown::run_summary(&steps);
     assert!(md.contains("| step 2: 300 tx/s |"), "{md}");
 }
+
+#[test]
+fn shards_merge_only_as_a_whole_set() {
+    use chainmeter_core::shard::Shard;
+    let shard = |name: &str, i: u32| {
+        let mut r = fixture(name);
+        r.shard = Some(Shard::new(i, 3).unwrap());
+        (format!("shard-{i}.json"), r)
+    };
+    let err = |inputs: &[(String, RunResult)]| merge(inputs).unwrap_err().to_string();
+    let (s0, s1, s2) = (
+        shard("evm-a.json", 0),
+        shard("evm-b.json", 1),
+        shard("evm-a.json", 2),
+    );
+    let e = err(&[s0.clone(), s1.clone()]);
+    assert!(e.ends_with("shard 2/3 of these 3 is missing"), "{e}");
+    let e = err(&[s0.clone(), s1.clone(), s1.clone()]);
+    assert!(
+        e.ends_with("shard-1.json and shard-1.json are both shard 1/3"),
+        "{e}"
+    );
+    let e = err(&[s0.clone(), ("whole.json".into(), fixture("evm-b.json"))]);
+    assert!(e.contains("whole.json is not a shard"), "{e}");
+    let m = merge(&[s0, s1, s2]).unwrap();
+    assert_eq!(m.shard, None);
+}
