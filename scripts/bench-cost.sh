@@ -51,7 +51,7 @@ for chain in $chains; do
     *) echo "unknown chain $chain (evm, solana, solana-tpu)" >&2; exit 2 ;;
   esac
   # One signature's cost, in the same sitting (the criterion bench).
-  sig="$(cargo bench --locked -q -p "$crate" --bench send_path -- "sign transfer" 2>/dev/null | grep -m1 'time:')"
+  sig="$(cargo bench --locked -q -p "$crate" --bench send_path -- "sign transfer" 2>/dev/null | awk '/time:/ && !seen { print; seen = 1 }')"
   echo "signature: $sig" >&2
   for rate in $rates; do
     dir="$out/$chain-$rate"

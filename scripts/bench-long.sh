@@ -7,6 +7,7 @@
 #
 #   scripts/bench-long.sh                          # both chains, 30 min each
 #   CHAINS=solana DURATION=10m scripts/bench-long.sh
+#   CHAINMETER=/tmp/chainmeter scripts/bench-long.sh  # a copy, so rebuilding meanwhile is safe
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -33,7 +34,7 @@ for chain in $chains; do
   esac
   dir="$out/$chain"
   echo "== $chain at $rate tx/s for $duration -> $dir" >&2
-  target/release/chainmeter run "$scenario" --rate "$rate" --duration "$duration" --out "$dir" -q >/dev/null || true
+  "${CHAINMETER:-target/release/chainmeter}" run "$scenario" --rate "$rate" --duration "$duration" --out "$dir" -q >/dev/null || true
   node -e '
     const [chain, rate, duration, path] = process.argv.slice(1);
     const r = JSON.parse(require("fs").readFileSync(path, "utf8"));

@@ -112,3 +112,57 @@ fn every_shipped_scenario_parses() {
         }
     }
 }
+
+/// The scale-out and CI flags refuse what cannot be, before any validator starts.
+#[test]
+fn shards_repeats_and_metrics_refuse_what_cannot_be() {
+    let tmp = tempfile::tempdir().unwrap();
+    let one = scenario(
+        tmp.path(),
+        "one.toml",
+        "name = \"x\"\n[accounts]\ncount = 2\n[load]\nrate = 10\ncount = 10\n[evm]\n",
+    );
+    let one = one.to_str().unwrap();
+    fails_with(
+        &["run", one, "--shard", "3/3"],
+        2,
+        &["shard 3/3: the index counts from 0 and must be below 3"],
+    );
+    fails_with(&["run", one, "--shard", "1-3"], 2, &["\"1-3\" is not I/N"]);
+    fails_with(
+        &["run", one, "--shard", "2/3"],
+        2,
+        &["--shard 2/3: the scenario cannot be split into 3 shards: accounts.count (2) gives shard 2 no sender of its own"],
+    );
+    let search = repo_root_file("scenarios/evm-saturate.toml");
+    fails_with(
+        &["run", &search, "--shard", "0/2"],
+        2,
+        &["a saturation search is one process's"],
+    );
+    let both = repo_root_file("scenarios/compare.toml");
+    fails_with(
+        &["run", &both, "--repeat", "3"],
+        2,
+        &["--repeat repeats one run: this scenario makes 2"],
+    );
+    fails_with(&["run", one, "--repeat", "0"], 2, &["--repeat"]);
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    fails_with(
+        &[
+            "run",
+            one,
+            "--metrics",
+            &addr,
+            "--out",
+            tmp.path().join("o").to_str().unwrap(),
+        ],
+        2,
+        &[&format!("--metrics: cannot listen on {addr}")],
+    );
+}
+
+fn repo_root_file(path: &str) -> String {
+    support::repo_root().join(path).to_str().unwrap().to_owned()
+}

@@ -8,10 +8,12 @@
 mod bad_input;
 mod evm;
 mod faults;
+mod gates;
 mod load_shapes;
 mod metrics;
 mod proxy;
 mod report;
+mod schema;
 mod shards;
 mod solana;
 mod support;

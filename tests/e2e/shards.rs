@@ -84,6 +84,7 @@ fn three_shards_against_one_anvil_merge_into_the_chains_own_counts() {
     }
     let out = merge.arg("--out").arg(&merged_path).output().unwrap();
     assert!(out.status.success(), "merge failed: {}", stderr(&out));
+    support::assert_matches_schema(&merged_path);
     let m = RunResult::read(&merged_path).unwrap();
     assert_eq!(m.shard, None);
 

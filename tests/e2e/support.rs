@@ -60,9 +60,39 @@ pub(crate) fn scenario(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
-/// Reads `<dir>/result.json`.
+/// Reads `<dir>/result.json`, which must match the published schema.
 pub(crate) fn result(dir: &Path) -> RunResult {
-    RunResult::read(&dir.join("result.json")).expect("result.json is readable")
+    let path = dir.join("result.json");
+    assert_matches_schema(&path);
+    RunResult::read(&path).expect("result.json is readable")
+}
+
+/// Where `value` breaks schemas/result.schema.json (at most 10 places).
+pub(crate) fn schema_errors(value: &Value) -> Vec<String> {
+    static SCHEMA: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    let validator = SCHEMA.get_or_init(|| {
+        let text = std::fs::read_to_string(repo_root().join("schemas/result.schema.json"))
+            .expect("schemas/result.schema.json is readable");
+        jsonschema::validator_for(&serde_json::from_str(&text).expect("the schema is JSON"))
+            .expect("the schema compiles")
+    });
+    validator
+        .iter_errors(value)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .take(10)
+        .collect()
+}
+
+/// Fails unless the JSON file at `path` matches schemas/result.schema.json.
+pub(crate) fn assert_matches_schema(path: &Path) {
+    let text = std::fs::read_to_string(path).expect("the result is readable");
+    let errors = schema_errors(&serde_json::from_str(&text).expect("the result is JSON"));
+    assert!(
+        errors.is_empty(),
+        "{} does not match schemas/result.schema.json:\n{}",
+        path.display(),
+        errors.join("\n")
+    );
 }
 
 /// Pids of running processes whose executable name is `name` (zombies excluded).

@@ -3,7 +3,7 @@
 use crate::run::{Failure, FailureKind};
 use anyhow::{anyhow, Context};
 use chainmeter_core::result::RunResult;
-use chainmeter_report::{compare, html, markdown, merge as merging};
+use chainmeter_report::{compare, gate, html, markdown, merge as merging};
 use clap::Args;
 use std::path::{Path, PathBuf};
 
@@ -112,9 +112,31 @@ pub(crate) fn compare(args: CompareArgs) -> Result<(), Failure> {
     if !baseline_vs_candidate && (!thresholds.is_empty() || args.bench_json.is_some()) {
         return Err(bad(anyhow!("--fail-if and --bench-json compare a baseline with a candidate: give two results of one chain")));
     }
+    let mut gate_text = String::new();
     let (title, intro, table, regressions) = if baseline_vs_candidate {
         let deltas = compare::deltas(&results[0], &results[1]);
-        let mut regressions = compare::regressions(&deltas, &thresholds).map_err(bad)?;
+        let mut regressions = if gate::repeated(&results[0], &results[1]) {
+            // Repeated runs: each rule judged by a confidence interval.
+            let gates = gate::gates(&results[0], &results[1], &thresholds).map_err(bad)?;
+            if !gates.is_empty() {
+                gate_text = format!(
+                    "\n\n**Gate** ({}):\n\n{}",
+                    gate::METHOD,
+                    gates
+                        .iter()
+                        .map(|g| format!("- {}", g.line()))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                );
+            }
+            gates
+                .iter()
+                .filter(|g| g.verdict == gate::Verdict::Breaks)
+                .map(gate::Gate::line)
+                .collect()
+        } else {
+            compare::regressions(&deltas, &thresholds).map_err(bad)?
+        };
         if !thresholds.is_empty() {
             // Before any figure: a candidate that cannot stand for a run fails the gate.
             let mut unfit = compare::unfit_candidate(&results[0], &results[1]);
@@ -155,7 +177,7 @@ pub(crate) fn compare(args: CompareArgs) -> Result<(), Failure> {
             Vec::new(),
         )
     };
-    let text = format!("## {title}\n\n{intro}\n\n{}", table.markdown());
+    let text = format!("## {title}\n\n{intro}\n\n{}{gate_text}", table.markdown());
     println!("{text}");
     if let Some(out) = &args.out {
         write(out, &text)?;

@@ -56,6 +56,8 @@ enum Command {
     /// Merge the results of several generator processes that drove the same
     /// chain with the same scenario.
     Merge(analyze::MergeArgs),
+    /// Print the result file's JSON Schema (what schemas/result.schema.json holds).
+    Schema,
 }
 
 fn main() -> ExitCode {
@@ -83,6 +85,14 @@ fn main() -> ExitCode {
             Command::Report(args) => analyze::report(args),
             Command::Compare(args) => analyze::compare(args),
             Command::Merge(args) => analyze::merge(args),
+            Command::Schema => {
+                let schema = chainmeter_core::result::json_schema();
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&schema).expect("a schema serializes")
+                );
+                Ok(())
+            }
         }
     });
     // Validators are stopped by their guards inside `run`; nothing is left to wait for.

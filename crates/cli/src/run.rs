@@ -7,7 +7,7 @@ use chainmeter_core::{
     metrics::{self, LiveMetrics, Served},
     pacer::planned_sends,
     plugin::{Connect, LocalNode},
-    result::{NodeInfo, RunResult, RunStatus},
+    result::{NodeInfo, Repeat, RunResult, RunStatus},
     runner::{self, RunPlan},
     scenario::{self, HumanDuration, Overrides, Profile, Scenario, Target, Writes},
     shard::Shard,
@@ -63,6 +63,14 @@ pub(crate) struct RunArgs {
     /// with `chainmeter merge`.
     #[arg(long, value_name = "I/N")]
     shard: Option<Shard>,
+    /// Run the scenario K times, each repeat with its own validator when
+    /// chainmeter starts one, into <out>/repeat-<k>/; <out>/result.json is
+    /// the last repeat's result with every repeat's headline metrics
+    /// (`repeats`), which `compare --fail-if` judges by a confidence
+    /// interval instead of one figure against another.
+    #[arg(long, value_name = "K", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    repeat: u32,
     /// Serve live metrics for Prometheus at http://ADDR/metrics while the
     /// run goes (e.g. 127.0.0.1:9464): offered, sent, landed, rejected and
     /// expired counters, in flight, latency per level, the current step.
@@ -152,6 +160,15 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
     let several = scenario.targets.len() > 1;
     let modes = scenario.writes.modes();
     let runs = scenario.targets.len() * modes.len();
+    if args.repeat > 1 {
+        if runs > 1 {
+            return Err(Failure::bad_input(anyhow!(
+                "--repeat repeats one run: this scenario makes {runs} (chains x writes modes); \
+                 give it one chain and one writes mode"
+            )));
+        }
+        return run_repeated(&scenario, &scenario.targets[0], &dir, &args, served).await;
+    }
     let mut failures = Vec::new();
     for target in &scenario.targets {
         let chain_dir = if several {
@@ -378,6 +395,49 @@ fn stopped(reason: &str) -> FailureKind {
     } else {
         FailureKind::Interrupted
     }
+}
+
+/// `--repeat K`: the one run of `scenario` K times, each into its own
+/// directory, then the last repeat's result with every repeat's headline
+/// metrics as `<dir>/result.json`. A failed repeat stops the series (its
+/// own result is written; the repeats before it stay).
+async fn run_repeated(
+    scenario: &Scenario,
+    target: &Target,
+    dir: &Path,
+    args: &RunArgs,
+    served: Option<Served>,
+) -> Result<(), Failure> {
+    let mut repeats = Vec::new();
+    let mut last = None;
+    for k in 1..=args.repeat {
+        eprintln!("repeat {k} of {}", args.repeat);
+        let repeat_dir = dir.join(format!("repeat-{k}"));
+        std::fs::create_dir_all(&repeat_dir)
+            .with_context(|| format!("cannot create {}", repeat_dir.display()))
+            .map_err(Failure::run_failed)?;
+        run_target(scenario, target, &repeat_dir, args, served.clone()).await?;
+        let r = RunResult::read(&repeat_dir.join("result.json"))
+            .map_err(|e| Failure::run_failed(anyhow!(e)))?;
+        repeats.push(Repeat {
+            started_at: r.started_at.clone(),
+            metrics: chainmeter_report::compare::headline(&r)
+                .into_iter()
+                .map(|m| (m.name, m.value))
+                .collect(),
+        });
+        last = Some(r);
+    }
+    let mut result = last.expect("at least two repeats");
+    result.repeats = repeats;
+    let path = write_result(&result, dir).map_err(Failure::run_failed)?;
+    let md = chainmeter_report::markdown::run_summary(&result);
+    std::fs::write(dir.join("summary.md"), &md)
+        .with_context(|| format!("cannot write {}", dir.join("summary.md").display()))
+        .map_err(Failure::run_failed)?;
+    println!("{md}");
+    eprintln!("result of {} repeats: {}", args.repeat, path.display());
+    Ok(())
 }
 
 /// Awaits `f` unless Ctrl-C or SIGTERM comes first.

@@ -32,7 +32,7 @@ pub fn record(h: &mut Histogram<u64>, value: u64) {
 }
 
 /// A histogram as stored in a result file: its summary and the whole histogram.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StoredHistogram {
     /// Number of recorded values.
     pub count: u64,

@@ -52,6 +52,19 @@ impl fmt::Debug for Level {
     }
 }
 
+impl schemars::JsonSchema for Level {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Level".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A confirmation level its chain declares: processed, confirmed, finalized (Solana); included, safe, finalized (EVM)."
+        })
+    }
+}
+
 impl Serialize for Level {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.0)

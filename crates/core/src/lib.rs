@@ -17,6 +17,7 @@ pub mod pacer;
 pub mod plugin;
 pub mod recorder;
 pub mod result;
+pub mod rng;
 pub mod runner;
 pub mod scenario;
 pub mod schedule;

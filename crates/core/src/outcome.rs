@@ -4,7 +4,19 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Why a send call failed, coarse enough to aggregate and fine enough to act on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RejectClass {
     /// The node could not be reached, or the connection broke.
@@ -39,7 +51,7 @@ pub struct Reject {
 }
 
 /// The final state of one transaction. Every sent transaction has exactly one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Landed on chain and executed successfully.
@@ -56,7 +68,7 @@ pub enum Outcome {
 }
 
 /// Why a transaction's fate is not known at the end of a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UnknownReason {
     /// The drain ended before the chain showed it, and it had not provably expired.
@@ -80,7 +92,7 @@ impl UnknownReason {
 }
 
 /// How many transactions ended in each outcome. The counts add up to `sent`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OutcomeCounts {
     /// Transactions handed to the node (or attempted to).
     pub sent: u64,

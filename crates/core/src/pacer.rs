@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use std::{collections::VecDeque, time::Duration};
 
 /// What a stage is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StageKind {
     /// A step of a `steps` profile.

@@ -27,8 +27,30 @@ use std::{collections::BTreeMap, path::Path};
 ///   `constant` profile.
 pub const SCHEMA_VERSION: u32 = 4;
 
+/// The result file's JSON Schema, generated from these types (draft
+/// 2020-12); `schemas/result.schema.json` is it, and a test keeps the two
+/// equal. Fields added as optional do not change [`SCHEMA_VERSION`]; the
+/// schema admits fields it does not know, so files from newer builds
+/// still validate.
+pub fn json_schema() -> serde_json::Value {
+    let mut schema = schemars::schema_for!(RunResult);
+    schema.insert(
+        "$id".to_owned(),
+        "https://github.com/chainmeter/chainmeter/schemas/result.schema.json".into(),
+    );
+    schema.insert(
+        "description".to_owned(),
+        format!(
+            "A chainmeter result file, schema_version {SCHEMA_VERSION}: one run of one scenario against one chain. \
+             Units are in field names (_us, _s); fees are in the chain's smallest unit, and totals are decimal strings."
+        )
+        .into(),
+    );
+    serde_json::to_value(schema).expect("a schema serializes")
+}
+
 /// One run of one scenario against one chain.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunResult {
     /// Always first: [`SCHEMA_VERSION`] of the writer.
     pub schema_version: u32,
@@ -66,6 +88,10 @@ pub struct RunResult {
     /// (`--shard I/N`); merging the shards' results clears it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<Shard>,
+    /// With `run --repeat K`: each repeat's headline metrics, in order (the
+    /// rest of the file is the last repeat's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repeats: Vec<Repeat>,
     /// How transactions were sent (the route to the node), in words.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub sending: String,
@@ -94,7 +120,7 @@ pub struct RunResult {
 }
 
 /// The transactions that bid within one range, and what it bought them.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FeeBucket {
     /// Lowest and highest bid of the bucket (equal for a list or levels):
     /// EVM tip in wei per gas, Solana compute-unit price in micro-lamports.
@@ -116,7 +142,7 @@ pub struct FeeBucket {
 }
 
 /// A fee-market bucket's latency to one level, from the intended send time.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BucketLatency {
     /// The level.
     pub level: Level,
@@ -125,7 +151,7 @@ pub struct BucketLatency {
 }
 
 /// The run's own figures beside the same figures read from the chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Verification {
     /// How the chain's figures were obtained.
     pub method: String,
@@ -180,7 +206,7 @@ impl Verification {
 }
 
 /// One figure as the run recorded it and as the chain shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Check {
     /// What is compared, e.g. `landed` or `fees`.
     pub name: String,
@@ -193,7 +219,7 @@ pub struct Check {
 }
 
 /// A sender account as it was before the run's first transaction.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SenderRecord {
     /// Address (EVM, 0x-hex) or public key (Solana, base58).
     pub address: String,
@@ -204,7 +230,7 @@ pub struct SenderRecord {
 }
 
 /// Versions and machine.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Environment {
     /// chainmeter's version.
     pub chainmeter_version: String,
@@ -221,7 +247,7 @@ pub struct Environment {
 }
 
 /// The node a run talked to.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NodeInfo {
     /// True when chainmeter started it; false when attached.
     pub started_locally: bool,
@@ -236,7 +262,7 @@ pub struct NodeInfo {
 }
 
 /// How the run ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum RunStatus {
     /// Every planned transaction was sent and the drain finished or timed out.
@@ -272,7 +298,7 @@ impl RunStatus {
 }
 
 /// The offered load.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LoadSummary {
     /// `constant` or `poisson` arrivals.
     pub shape: String,
@@ -301,7 +327,7 @@ fn constant_profile() -> String {
 }
 
 /// One step or probe, with what was recorded of it alone.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StepResult {
     /// A step of a `steps` profile, or a probe of a search.
     pub kind: StageKind,
@@ -332,7 +358,7 @@ pub struct StepResult {
 }
 
 /// A saturation search's answer: the highest probe that held.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Knee {
     /// Its index in `steps`.
     pub step: usize,
@@ -351,7 +377,7 @@ pub struct Knee {
 }
 
 /// Latency to one level.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LevelLatency {
     /// The level.
     pub level: Level,
@@ -362,7 +388,7 @@ pub struct LevelLatency {
 }
 
 /// Landed throughput.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Throughput {
     /// Mean landed transactions per second over the measured window.
     pub landed_mean_per_s: f64,
@@ -375,7 +401,7 @@ pub struct Throughput {
 }
 
 /// Counts for one second of the run.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SecondCounts {
     /// Seconds since the start of the run.
     pub t_s: u64,
@@ -388,7 +414,7 @@ pub struct SecondCounts {
 }
 
 /// Fees, in the chain's smallest unit.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Fees {
     /// `wei` or `lamports`.
     pub unit: String,
@@ -419,7 +445,7 @@ pub struct Fees {
 }
 
 /// Fees of the warm-up's landed transactions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WarmupFees {
     /// Landed warm-up transactions.
     pub landed: u64,
@@ -428,7 +454,7 @@ pub struct WarmupFees {
 }
 
 /// A price given by the user.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Price {
     /// USD per native coin.
     pub usd_per_coin: f64,
@@ -437,7 +463,7 @@ pub struct Price {
 }
 
 /// The chain's own view of the run.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ChainView {
     /// Interval between consecutive blocks/slots as observed, microseconds.
     pub block_interval_us: StoredHistogram,
@@ -450,7 +476,7 @@ pub struct ChainView {
 }
 
 /// How level timestamps were obtained.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Tracking {
     /// A description, e.g. `newHeads over WebSocket + eth_getBlockReceipts`.
     pub method: String,
@@ -462,8 +488,18 @@ pub struct Tracking {
     pub achieved_interval_us: Option<StoredHistogram>,
 }
 
+/// One repeat of a repeated run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Repeat {
+    /// When it started (RFC 3339).
+    pub started_at: String,
+    /// Its headline metrics by name (`tps`, `included.p50`, ...), as
+    /// `compare` names them.
+    pub metrics: BTreeMap<String, f64>,
+}
+
 /// What the harness spent.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HarnessUsage {
     /// User + system CPU of the harness process during sending and draining, microseconds.
     pub cpu_us: u64,
@@ -490,7 +526,7 @@ pub struct HarnessUsage {
 }
 
 /// What the validator chainmeter started spent, from `/proc/<pid>/stat`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ValidatorUsage {
     /// CPU while sending, per sent transaction, microseconds.
     pub cpu_us_per_tx: f64,
@@ -599,5 +635,29 @@ impl RunResult {
     /// The latency of `level`, if it was tracked.
     pub fn level(&self, level: Level) -> Option<&LevelLatency> {
         self.levels.iter().find(|l| l.level == level)
+    }
+}
+
+#[cfg(test)]
+mod schema_tests {
+    use super::*;
+
+    /// `schemas/result.schema.json` is what these types generate; after a
+    /// change to them, regenerate it with
+    /// `UPDATE_SCHEMA=1 cargo test -p chainmeter-core schema`.
+    #[test]
+    fn the_published_schema_is_the_generated_one() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/result.schema.json");
+        let generated = serde_json::to_string_pretty(&json_schema()).unwrap() + "\n";
+        if std::env::var_os("UPDATE_SCHEMA").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &generated).unwrap();
+        }
+        let published = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            published == generated,
+            "{} is not what the result types generate: run UPDATE_SCHEMA=1 cargo test -p chainmeter-core schema",
+            path.display()
+        );
     }
 }

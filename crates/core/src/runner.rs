@@ -648,6 +648,7 @@ impl Finished {
             tracking: self.tracking,
             sending: self.sending,
             shard: None,
+            repeats: Vec::new(),
             harness: self.usage,
             senders: self.senders,
             fee_buckets: r.fee_buckets(),

@@ -11,6 +11,7 @@
 //! offsets with the time now and, when it is late, sends at once and lets
 //! the lateness show in the latency (no coordinated omission).
 
+use crate::rng::SplitMix64;
 use crate::scenario::ShapeKind;
 use std::{collections::VecDeque, time::Duration};
 
@@ -114,7 +115,7 @@ impl Schedule {
     pub fn new(shape: ShapeKind, seed: u64) -> Self {
         Self {
             shape,
-            rng: SplitMix64(seed),
+            rng: SplitMix64::new(seed),
             seq: 0,
             segments: VecDeque::new(),
             current: None,
@@ -181,26 +182,6 @@ impl Iterator for Schedule {
     fn next(&mut self) -> Option<Planned> {
         self.peek();
         self.peeked.take()
-    }
-}
-
-/// A small, fast, seedable generator (SplitMix64); statistical quality is ample
-/// for inter-arrival gaps and it keeps schedules reproducible across platforms.
-#[derive(Debug, Clone)]
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 

@@ -22,7 +22,7 @@ pub struct ProbeFigures {
 }
 
 /// Whether a probe held, and why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Verdict {
     /// It met the objective.
     pub held: bool,

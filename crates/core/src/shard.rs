@@ -15,7 +15,7 @@ use std::{fmt, num::NonZeroU32, str::FromStr};
 
 /// The I-th of N generators, counted from 0 (as Kubernetes'
 /// `JOB_COMPLETION_INDEX`): `index < count` always holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "ShardFields", into = "ShardFields")]
 pub struct Shard {
     index: u32,
@@ -23,9 +23,12 @@ pub struct Shard {
 }
 
 /// [`Shard`] as stored in result files.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, schemars::JsonSchema)]
 struct ShardFields {
+    /// I, from 0, below `count`.
     index: u32,
+    /// N.
+    #[schemars(range(min = 1))]
     count: u32,
 }
 

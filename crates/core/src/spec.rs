@@ -24,7 +24,7 @@ impl ChainSpec {
 
 /// The chain's native coin and the units its fees are counted in. Every
 /// result file carries it, so that reports need not know the chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FeeUnit {
     /// The smallest unit, in which fees are recorded: `wei`, `lamports`.
     pub unit: Cow<'static, str>,

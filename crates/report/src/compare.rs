@@ -343,6 +343,11 @@ pub struct Threshold {
 }
 
 impl Threshold {
+    /// The rule as written.
+    pub fn given(&self) -> &str {
+        &self.given
+    }
+
     /// Parses `given`.
     pub fn parse(given: &str) -> Result<Self, CompareError> {
         let err = |reason: &str| CompareError::Threshold {

@@ -10,6 +10,7 @@
 mod chart;
 pub mod compare;
 pub mod format;
+pub mod gate;
 pub mod html;
 pub mod interval;
 pub mod markdown;

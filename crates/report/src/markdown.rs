@@ -281,6 +281,9 @@ pub fn run_summary(r: &RunResult) -> String {
     if let Some(closed) = closed_loop_line(r) {
         let _ = writeln!(s, "{closed}\n");
     }
+    if let Some(repeats) = repeats_table(r) {
+        let _ = writeln!(s, "{repeats}");
+    }
     let _ = writeln!(
         s,
         "Offered {:.1} tx/s ({} profile, {} arrivals) for {:.1} s after {:.1} s warm-up; {} sent in the window, {} in warm-up.\n",
@@ -413,6 +416,44 @@ pub fn run_summary(r: &RunResult) -> String {
         let _ = writeln!(s, "\n**Warning:** {warning}");
     }
     s
+}
+
+/// Each repeat's headline metrics (`--repeat`), their mean and relative
+/// spread (standard deviation over mean): what a noise-aware gate reads.
+fn repeats_table(r: &RunResult) -> Option<String> {
+    let first = r.repeats.first()?;
+    let mut out = format!(
+        "Repeated {} times; the figures below are the last repeat's. Each repeat's headline metrics:\n\n| metric |",
+        r.repeats.len()
+    );
+    for k in 1..=r.repeats.len() {
+        let _ = write!(out, " {k} |");
+    }
+    out.push_str(" mean | spread |\n|---|");
+    out.push_str(&"---:|".repeat(r.repeats.len() + 2));
+    out.push('\n');
+    for name in first.metrics.keys() {
+        let values: Vec<f64> = r
+            .repeats
+            .iter()
+            .filter_map(|rep| rep.metrics.get(name).copied())
+            .collect();
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let sd =
+            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
+        let _ = write!(out, "| {name} |");
+        for v in &values {
+            let _ = write!(out, " {v:.3} |");
+        }
+        let spread = if mean != 0.0 {
+            format!("{:.1}%", 100.0 * sd / mean.abs())
+        } else {
+            "-".to_owned()
+        };
+        let _ = writeln!(out, " {mean:.3} | {spread} |");
+    }
+    Some(out)
 }
 
 /// How the peak RSS grew from the third minute to the last, for runs of

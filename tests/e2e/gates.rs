@@ -1,0 +1,109 @@
+//! Gates that know noise: `run --repeat K` and `compare --fail-if` on
+//! repeated runs, against real anvil runs.
+
+use crate::support::{self, chainmeter, result, scenario, stderr};
+
+/// A transfer run on anvil with `block_time`, repeated 3 times (each repeat
+/// with its own anvil), into `out`.
+fn repeated(dir: &std::path::Path, name: &str, block_time: &str) -> std::path::PathBuf {
+    let file = scenario(
+        dir,
+        &format!("{name}.toml"),
+        &format!(
+            "name = \"e2e-gate\"\n[load]\nrate = 50\nduration = \"5s\"\n\
+             [evm]\nlevels = [\"included\"]\nblock_time = \"{block_time}\"\n"
+        ),
+    );
+    let out = dir.join(name);
+    let run = chainmeter(&[
+        "run",
+        file.to_str().unwrap(),
+        "--repeat",
+        "3",
+        "-q",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    out
+}
+
+/// Two baselines (1 s blocks) do not fail `included.p50>+20%`; a candidate
+/// with 2 s blocks, whose inclusion takes about twice as long, does, and
+/// the output says by which method and with which interval.
+#[test]
+fn repeated_runs_gate_on_a_confidence_interval() {
+    let _one_validator = support::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let base = repeated(tmp.path(), "base", "1s");
+    let r = result(&base);
+    assert_eq!(r.repeats.len(), 3);
+    assert!(r
+        .repeats
+        .iter()
+        .all(|rep| rep.metrics.contains_key("included.p50")));
+    for k in 1..=3 {
+        assert!(base.join(format!("repeat-{k}/result.json")).is_file());
+    }
+    let base2 = repeated(tmp.path(), "base2", "1s");
+    let slow = repeated(tmp.path(), "slow", "2s");
+
+    let gate = |candidate: &std::path::Path| {
+        chainmeter(&[
+            "compare",
+            base.join("result.json").to_str().unwrap(),
+            candidate.join("result.json").to_str().unwrap(),
+            "--fail-if",
+            "included.p50>+20%",
+        ])
+    };
+    let same = gate(&base2);
+    let text = String::from_utf8_lossy(&same.stdout);
+    println!("baseline vs baseline:\n{text}");
+    assert!(same.status.success(), "{text}\n{}", stderr(&same));
+    assert!(text.contains("bootstrap"), "{text}");
+    assert!(text.contains("95% interval"), "{text}");
+
+    let changed = gate(&slow);
+    let text = String::from_utf8_lossy(&changed.stdout);
+    println!("2 s blocks against 1 s:\n{text}");
+    assert_eq!(changed.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("included.p50>+20%") && text.contains("BREAKS"),
+        "{text}"
+    );
+}
+
+/// Without repeats, a comparison judges one figure against another, as
+/// before: a 2 s-block candidate against a 1 s baseline fails, and no
+/// interval is claimed.
+#[test]
+fn a_single_run_comparison_judges_figures_as_before() {
+    let _one_validator = support::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |name: &str, block_time: &str| {
+        let file = scenario(
+            tmp.path(),
+            &format!("{name}.toml"),
+            &format!(
+                "name = \"e2e-gate\"\n[load]\nrate = 50\nduration = \"5s\"\n\
+                 [evm]\nlevels = [\"included\"]\nblock_time = \"{block_time}\"\n"
+            ),
+        );
+        let out = tmp.path().join(name);
+        support::run_ok(&file, None, &out);
+        out.join("result.json")
+    };
+    let (base, slow) = (run("base", "1s"), run("slow", "2s"));
+    let out = chainmeter(&[
+        "compare",
+        base.to_str().unwrap(),
+        slow.to_str().unwrap(),
+        "--fail-if",
+        "included.p50>+20%",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(!text.contains("bootstrap"), "{text}");
+    assert!(stderr(&out).contains("included.p50"), "{}", stderr(&out));
+}
