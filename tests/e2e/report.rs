@@ -159,7 +159,7 @@ fn the_comparison_page_draws_both_chains() {
         root.join("crates/report/tests/fixtures/evm-a.json")
             .to_str()
             .unwrap(),
-        root.join("results/reference/2026-11-25-compare/solana/result.json")
+        root.join("crates/report/tests/fixtures/solana-v1.json")
             .to_str()
             .unwrap(),
         "--allow-mismatch",
