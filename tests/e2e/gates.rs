@@ -3,17 +3,23 @@
 
 use crate::support::{self, chainmeter, result, scenario, stderr};
 
-/// A transfer run on anvil with `block_time`, repeated 3 times (each repeat
-/// with its own anvil), into `out`.
-fn repeated(dir: &std::path::Path, name: &str, block_time: &str) -> std::path::PathBuf {
-    let file = scenario(
+/// The gate's scenario, a 5 s transfer run on anvil with `block_time`,
+/// written into `dir` as `<name>.toml`.
+fn gate_scenario(dir: &std::path::Path, name: &str, block_time: &str) -> std::path::PathBuf {
+    scenario(
         dir,
         &format!("{name}.toml"),
         &format!(
             "name = \"e2e-gate\"\n[load]\nrate = 50\nduration = \"5s\"\n\
              [evm]\nlevels = [\"included\"]\nblock_time = \"{block_time}\"\n"
         ),
-    );
+    )
+}
+
+/// The gate's scenario with `block_time`, repeated 3 times (each repeat
+/// with its own anvil), into `out`.
+fn repeated(dir: &std::path::Path, name: &str, block_time: &str) -> std::path::PathBuf {
+    let file = gate_scenario(dir, name, block_time);
     let out = dir.join(name);
     let run = chainmeter(&[
         "run",
@@ -82,14 +88,7 @@ fn a_single_run_comparison_judges_figures_as_before() {
     let _one_validator = support::serial();
     let tmp = tempfile::tempdir().unwrap();
     let run = |name: &str, block_time: &str| {
-        let file = scenario(
-            tmp.path(),
-            &format!("{name}.toml"),
-            &format!(
-                "name = \"e2e-gate\"\n[load]\nrate = 50\nduration = \"5s\"\n\
-                 [evm]\nlevels = [\"included\"]\nblock_time = \"{block_time}\"\n"
-            ),
-        );
+        let file = gate_scenario(tmp.path(), name, block_time);
         let out = tmp.path().join(name);
         support::run_ok(&file, None, &out);
         out.join("result.json")
