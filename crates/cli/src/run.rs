@@ -191,7 +191,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
                 .with_context(|| format!("cannot create {}", target_dir.display()))
                 .map_err(Failure::run_failed)?;
             match run_target(&mode_scenario, target, &target_dir, &args, served.clone()).await {
-                Ok(()) => {}
+                Ok(_) => {}
                 Err(f) if matches!(f.kind, FailureKind::Interrupted | FailureKind::Terminated) => {
                     return Err(f)
                 }
@@ -416,9 +416,7 @@ async fn run_repeated(
         std::fs::create_dir_all(&repeat_dir)
             .with_context(|| format!("cannot create {}", repeat_dir.display()))
             .map_err(Failure::run_failed)?;
-        run_target(scenario, target, &repeat_dir, args, served.clone()).await?;
-        let r = RunResult::read(&repeat_dir.join("result.json"))
-            .map_err(|e| Failure::run_failed(anyhow!(e)))?;
+        let r = run_target(scenario, target, &repeat_dir, args, served.clone()).await?;
         repeats.push(Repeat {
             started_at: r.started_at.clone(),
             metrics: chainmeter_report::compare::headline(&r)
@@ -448,13 +446,15 @@ async fn or_interrupt<T>(f: impl Future<Output = T>) -> Result<T, Failure> {
     }
 }
 
+/// Runs `scenario` on `target` into `dir`, starting the local validator
+/// unless attaching, and returns the result it wrote when the run succeeded.
 async fn run_target(
     scenario: &Scenario,
     target: &Target,
     dir: &Path,
     args: &RunArgs,
     served: Option<Served>,
-) -> Result<(), Failure> {
+) -> Result<RunResult, Failure> {
     // The node guard lives until this function returns, whatever happens: it
     // stops the validator on success, on error and on Ctrl-C. The group
     // record drops after it (declared first).
@@ -576,8 +576,9 @@ impl TargetRun<'_> {
         }
     }
 
-    /// Drives a prepared session through the scenario's load and writes what it measured.
-    async fn drive(&self, session: Session<AnySubmitter>) -> Result<(), Failure> {
+    /// Drives a prepared session through the scenario's load and writes what
+    /// it measured; returns the result it wrote when the run succeeded.
+    async fn drive(&self, session: Session<AnySubmitter>) -> Result<RunResult, Failure> {
         let &Self {
             scenario,
             target,
@@ -715,7 +716,7 @@ impl TargetRun<'_> {
             )));
         }
         eprintln!("result: {}", path.display());
-        Ok(())
+        Ok(result)
     }
 }
 

@@ -125,12 +125,18 @@ impl Submitter for SolanaSubmitter {
             Route::Tpu(tpu) => Err(tpu.clone()),
         };
         async move {
-            let results = match route {
-                Ok((http, url, config)) => send_rpc(&http, &url, &config, &batch).await,
+            let (signatures, results): (Vec<Signature>, _) = match route {
+                Ok((http, url, config)) => (
+                    batch.iter().map(|t| t.signature).collect(),
+                    send_rpc(&http, &url, &config, &batch).await,
+                ),
                 Err(tpu) => {
-                    let n = batch.len();
-                    let wires = batch.iter().map(|t| t.wire.clone()).collect();
-                    match tpu.send(wires).await {
+                    // The wire forms move to the client; only the signatures
+                    // stay, for the refusal below.
+                    let (signatures, wires): (Vec<_>, Vec<_>) =
+                        batch.into_iter().map(|t| (t.signature, t.wire)).unzip();
+                    let n = signatures.len();
+                    let results = match tpu.send(wires).await {
                         Ok(()) => vec![Ok(()); n],
                         Err(message) => vec![
                             Err(Reject {
@@ -139,18 +145,19 @@ impl Submitter for SolanaSubmitter {
                             });
                             n
                         ],
-                    }
+                    };
+                    (signatures, results)
                 }
             };
             // A refused transaction will never be seen in a block; one that
             // timed out may have reached the node, so the tracker keeps
             // looking for it until it lands or provably expires.
             registrar.refused(
-                batch
-                    .iter()
+                signatures
+                    .into_iter()
                     .zip(&results)
                     .filter(|(_, r)| r.as_ref().is_err_and(|e| e.class != RejectClass::Timeout))
-                    .map(|(t, _)| t.signature)
+                    .map(|(signature, _)| signature)
                     .collect(),
             );
             results
