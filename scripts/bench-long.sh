@@ -28,7 +28,7 @@ table="$out/memory.md"
 } >"$table"
 for chain in $chains; do
   case "$chain" in
-    evm) scenario=scenarios/evm-ceiling.toml ;;
+    evm) scenario=scenarios/evm-long.toml ;;
     solana) scenario=scenarios/solana-throughput.toml ;;
     *) echo "unknown chain $chain (evm, solana)" >&2; exit 2 ;;
   esac

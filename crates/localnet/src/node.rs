@@ -209,9 +209,19 @@ pub struct AnvilOptions {
     pub gas_limit: u64,
 }
 
-/// Block states anvil keeps in memory: the verifier reads the last block
-/// the tracker scanned, a few blocks behind the head when the run ends.
-const PRUNED_STATES: u32 = 32;
+/// How far behind the head, in time, anvil keeps block states: the
+/// verifier reads the last block the tracker scanned, a block or two behind
+/// the head when the run ends.
+const KEPT_STATE_SPAN: Duration = Duration::from_secs(8);
+
+/// The block states anvil keeps in memory for `block_time`: enough to
+/// cover [`KEPT_STATE_SPAN`], from 4 to 256. Each kept state is a whole
+/// copy of the accounts, so with a new account per transfer anvil's memory
+/// grows with the states kept times the accounts created.
+fn kept_states(block_time: Duration) -> u32 {
+    let blocks = KEPT_STATE_SPAN.as_secs_f64() / block_time.as_secs_f64().max(1e-3);
+    (blocks.ceil() as u32).clamp(4, 256)
+}
 /// Blocks whose transactions and receipts anvil keeps in memory.
 const KEPT_BLOCKS: u32 = 64;
 
@@ -234,11 +244,15 @@ pub async fn start_anvil(
         .arg(options.gas_limit.to_string())
         // anvil keeps every block's state and every mined transaction in
         // memory by default: 24 GB (and the OOM killer) 9 minutes into a
-        // 500 tx/s run; with 32 states and 64 blocks of transactions kept,
-        // it grew 0.7 GB a minute at 500 tx/s. The run reads state and
-        // receipts only near the head (the tracker a block or two behind,
-        // verification at the last block scanned).
-        .args(["--prune-history", &PRUNED_STATES.to_string()])
+        // 500 tx/s run with a new account per transfer. The run reads state
+        // and receipts only near the head (the tracker a block or two
+        // behind, verification at the last block scanned). Even 8 states
+        // grow with the accounts created (2.4 GB after 2 min 45 s at 500
+        // tx/s); with one receiver anvil stays near 0.2 GB.
+        .args([
+            "--prune-history",
+            &kept_states(options.block_time).to_string(),
+        ])
         .args(["--transaction-block-keeper", &KEPT_BLOCKS.to_string()]);
     let (child, pid) = spawn(cmd, binary, &log)?;
     let mut node = Node {
@@ -436,4 +450,17 @@ fn free_port_block(n: u16) -> Result<u16, LocalnetError> {
         what: format!("no block of {n} free loopback ports"),
         source: std::io::Error::from(std::io::ErrorKind::AddrInUse),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anvil_keeps_eight_seconds_of_states_within_bounds() {
+        assert_eq!(kept_states(Duration::from_secs(1)), 8);
+        assert_eq!(kept_states(Duration::from_millis(100)), 80);
+        assert_eq!(kept_states(Duration::from_secs(12)), 4);
+        assert_eq!(kept_states(Duration::from_millis(1)), 256);
+    }
 }
