@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # What the harness costs: its CPU per transaction (while sending) and peak
 # RSS, beside the validator's CPU per transaction and one signature's cost
-# measured in the same sitting, at 100, 200 and 1,000 tx/s and near each
-# chain's knee. A benchmark, not a test: run it on an otherwise idle
-# machine. Each run sends for 20 s after a 5 s warm-up and records the
-# first levels only.
+# measured in the same sitting, at 1 tx/s (the fixed cost: at 1 tx/s the
+# CPU per transaction is the CPU per second), at 100, 200 and 1,000 tx/s and
+# near each chain's knee; then one timer wake-up's CPU, the floor of an
+# open-loop sender's cost per transaction at low rates. A benchmark, not a
+# test: run it on an otherwise idle machine. Each run sends for 20 s after a
+# 5 s warm-up and records the first levels only.
 #
 #   scripts/bench-cost.sh                       # both chains
 #   CHAINS=evm scripts/bench-cost.sh            # one chain
@@ -14,14 +16,14 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 chains="${CHAINS:-evm solana}"
-evm_rates="${EVM_RATES:-100 200 1000 1350}"
-solana_rates="${SOLANA_RATES:-100 200 1000 5000}"
+evm_rates="${EVM_RATES:-1 100 200 1000 1350}"
+solana_rates="${SOLANA_RATES:-1 100 200 1000 5000}"
 out="${OUT:-results/bench-cost-$(date -u +%Y%m%dT%H%M%SZ)}"
 
 scripts/install-anvil.sh >/dev/null
 scripts/install-solana-test-validator.sh >/dev/null
 cargo build --release --locked -p chainmeter-cli
-cargo bench --locked -p chainmeter-evm -p chainmeter-solana --no-run
+cargo bench --locked -p chainmeter-evm -p chainmeter-solana -p chainmeter-core --no-run
 mkdir -p "$out"
 
 row() { # chain rate signature-line result.json (Node.js: the machine has it for anvil)
@@ -60,5 +62,11 @@ for chain in $chains; do
     row "$chain" "$rate" "$sig" "$dir/result.json" >>"$table"
   done
 done
+# One sleep and wake-up's CPU: an open-loop sender's floor per transaction
+# at low rates, where each send has a wake-up of its own.
+wakes="$out/wake.md"
+cargo bench --locked -q -p chainmeter-core --bench wake >"$wakes"
 cat "$table"
-echo "table: $table" >&2
+echo
+cat "$wakes"
+echo "tables: $table $wakes" >&2
