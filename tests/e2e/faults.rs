@@ -4,10 +4,11 @@
 
 use crate::{
     evm::own_anvil,
-    proxy::{Fault, FaultProxy},
+    proxy::{Fault, FaultProxy, WsFaultProxy},
     solana::own_validator,
     support::{self, pids_named, scenario, stderr},
 };
+use chainmeter_core::outcome::RejectClass;
 use chainmeter_evm::spec::INCLUDED;
 use std::time::Duration;
 
@@ -112,13 +113,28 @@ levels = ["processed", "confirmed"]
     ]);
     let (code, log) = run.finish(Duration::from_secs(240));
     let r = support::result(&out_dir);
-    support::assert_consistent(&r);
     let refused = *proxy.injected.lock().unwrap();
     eprintln!("{:?}; the proxy refused {refused}", r.outcomes);
     assert_eq!(code, Some(0), "{log}");
+    assert_refusals_counted(&r, refused, &log);
+}
+
+/// What a run whose sends a proxy refused for a while must show: each
+/// refusal `rejected` as the node's, with the proxy's message, everything
+/// else landed (before the window and after it), verified on the chain.
+fn assert_refusals_counted(r: &chainmeter_core::result::RunResult, refused: u64, log: &str) {
+    support::assert_consistent(r);
     assert!(refused > 0, "the window fell outside the run: {log}");
     assert_eq!(r.outcomes.rejected, refused, "{:?}", r.outcomes);
-    assert_eq!(r.outcomes.rejected_by_class.values().sum::<u64>(), refused);
+    assert_eq!(
+        r.outcomes
+            .rejected_by_class
+            .get(&RejectClass::Node)
+            .copied(),
+        Some(refused),
+        "{:?}",
+        r.outcomes.rejected_by_class
+    );
     assert!(
         r.outcomes
             .error_examples
@@ -128,14 +144,72 @@ levels = ["processed", "confirmed"]
         "{:?}",
         r.outcomes.error_examples
     );
-    // Everything not refused landed, before the window and after it.
     assert_eq!(
         r.outcomes.landed_ok + refused,
         r.outcomes.sent,
         "{:?}",
         r.outcomes
     );
-    assert!(r.verification.as_ref().is_some_and(|v| v.passed()));
+    assert!(r.verification.as_ref().is_some_and(|v| v.passed()), "{log}");
+}
+
+/// The same on anvil: the EVM submitter sends over a WebSocket, so the
+/// proxy sits on that WebSocket and refuses `eth_sendRawTransaction` for
+/// two seconds, passing everything else (heads included) on. Each refused
+/// send is `rejected` as the node's, its sender's nonce is read again, and
+/// everything else lands: the chain's nonces say so.
+#[test]
+fn an_evm_node_refusing_sends_for_a_while_is_counted_and_the_run_goes_on() {
+    let _one_validator = support::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let anvil = own_anvil(tmp.path());
+    let file = scenario(
+        tmp.path(),
+        "s.toml",
+        r#"
+name = "e2e-evm-refused"
+[accounts]
+count = 16
+[load]
+rate = 100
+duration = "12s"
+[evm]
+levels = ["included"]
+block_time = "1s"
+"#,
+    );
+    // Funding takes a few blocks: the window falls in the measured window.
+    let proxy = WsFaultProxy::start(
+        anvil.ws_url(),
+        Duration::from_secs(7),
+        Duration::from_secs(9),
+    );
+    let out_dir = tmp.path().join("out");
+    let out = support::chainmeter(&[
+        "run",
+        file.to_str().unwrap(),
+        "--url",
+        anvil.rpc_url(),
+        "--ws-url",
+        &proxy.url,
+        "--out",
+        out_dir.to_str().unwrap(),
+        "-q",
+    ]);
+    let log = stderr(&out);
+    let r = support::result(&out_dir);
+    let refused = *proxy.injected.lock().unwrap();
+    eprintln!(
+        "{:?}; the proxy refused {refused}; submitter {:?}",
+        r.outcomes, r.submitter
+    );
+    assert!(out.status.success(), "{log}");
+    assert_refusals_counted(&r, refused, &log);
+    // Each refusal had its sender's nonce read again.
+    assert!(r
+        .submitter
+        .get("nonce_resyncs")
+        .is_some_and(|&n| n >= refused));
 }
 
 /// The result directory on a full disk (its temporary result file is

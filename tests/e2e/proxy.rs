@@ -1,14 +1,16 @@
-//! A fault-injecting JSON-RPC proxy in front of a real node: it forwards
-//! every call (single or batched) but those its [`Fault`] answers itself.
+//! Fault-injecting JSON-RPC proxies in front of a real node: over HTTP
+//! ([`FaultProxy`]) and over WebSocket ([`WsFaultProxy`]), each forwards
+//! every call (single or batched) but those its fault answers itself.
 
 use serde_json::{json, Value};
 use std::{
     collections::HashSet,
-    io::{BufRead, BufReader, Read, Write},
+    io::{BufRead, BufReader, ErrorKind, Read, Write},
     net::{TcpListener, TcpStream},
     sync::{Arc, Mutex},
-    time::Duration,
+    time::{Duration, Instant},
 };
+use tungstenite::{stream::MaybeTlsStream, Message, WebSocket};
 
 /// What the proxy answers itself.
 #[derive(Debug, Clone, Copy)]
@@ -18,7 +20,8 @@ pub(crate) enum Fault {
     NullFirstReceipts,
     /// A JSON-RPC error (-32000, "proxy: node unavailable") to every
     /// `sendTransaction` (Solana; the EVM submitter sends over its
-    /// WebSocket) between these offsets from the proxy's start.
+    /// WebSocket: [`WsFaultProxy`]) between these offsets from the proxy's
+    /// start.
     RefuseSends { from: Duration, to: Duration },
 }
 
@@ -125,9 +128,7 @@ async fn answer(call: &Value, shared: &Shared) -> Value {
         .then(|| json!({"jsonrpc": "2.0", "id": id, "result": null})),
         Fault::RefuseSends { from, to } => {
             let now = shared.started.elapsed();
-            (method == "sendTransaction" && now >= from && now < to).then(|| {
-                json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32000, "message": "proxy: node unavailable"}})
-            })
+            (method == "sendTransaction" && now >= from && now < to).then(|| refusal(&id))
         }
     };
     if let Some(answer) = injected {
@@ -144,5 +145,148 @@ async fn answer(call: &Value, shared: &Shared) -> Value {
         Err(e) => {
             json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32603, "message": e.to_string()}})
         }
+    }
+}
+
+/// The error a refusing proxy answers a send with.
+fn refusal(id: &Value) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32000, "message": "proxy: node unavailable"}})
+}
+
+/// A WebSocket JSON-RPC proxy in front of a real node: each connection to
+/// it gets a connection of its own to the node, and every message is
+/// passed on both ways (subscriptions included), but for the
+/// `eth_sendRawTransaction` calls it answers itself with an error between
+/// two offsets from its start.
+pub(crate) struct WsFaultProxy {
+    /// `ws://127.0.0.1:<port>`.
+    pub(crate) url: String,
+    /// How many sends it refused.
+    pub(crate) injected: Arc<Mutex<u64>>,
+}
+
+impl WsFaultProxy {
+    /// Listens on a free loopback port and forwards to `upstream` (a
+    /// `ws://` URL), refusing sends from `from` to `to` after its start.
+    pub(crate) fn start(upstream: &str, from: Duration, to: Duration) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        let url = format!("ws://{}", listener.local_addr().unwrap());
+        let injected = Arc::new(Mutex::new(0));
+        let (upstream, counted, started) = (upstream.to_owned(), injected.clone(), Instant::now());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().map_while(Result::ok) {
+                let (upstream, counted) = (upstream.clone(), counted.clone());
+                std::thread::spawn(move || {
+                    let refusing = || (from..to).contains(&started.elapsed());
+                    pump(stream, &upstream, refusing, &counted);
+                });
+            }
+        });
+        Self { url, injected }
+    }
+}
+
+/// Passes messages between one client and its own connection to the node
+/// until either side closes, answering sends itself while `refusing()`.
+fn pump(stream: TcpStream, upstream: &str, refusing: impl Fn() -> bool, injected: &Mutex<u64>) {
+    let Ok(mut client) = tungstenite::accept(stream) else {
+        return;
+    };
+    let Ok((mut node, _)) = tungstenite::connect(upstream) else {
+        return;
+    };
+    // Both sides without blocking, polled in turn: a WebSocket cannot be
+    // read on one thread and written on another.
+    client.get_mut().set_nonblocking(true).expect("nonblocking");
+    if let MaybeTlsStream::Plain(s) = node.get_mut() {
+        s.set_nonblocking(true).expect("nonblocking");
+    }
+    loop {
+        let mut idle = true;
+        match next(&mut client) {
+            Step::Message(Message::Text(text)) => {
+                idle = false;
+                let answer = refusing().then(|| refused_sends(&text)).flatten();
+                let sent = match answer {
+                    Some((answer, n)) => {
+                        *injected.lock().unwrap() += n;
+                        client.send(Message::text(answer.to_string()))
+                    }
+                    None => node.send(Message::Text(text)),
+                };
+                if !written(sent) {
+                    return;
+                }
+            }
+            Step::Message(m @ Message::Binary(_)) => {
+                idle = false;
+                if !written(node.send(m)) {
+                    return;
+                }
+            }
+            Step::Message(_) => idle = false,
+            Step::Nothing => {}
+            Step::Closed => return,
+        }
+        match next(&mut node) {
+            Step::Message(m @ (Message::Text(_) | Message::Binary(_))) => {
+                idle = false;
+                if !written(client.send(m)) {
+                    return;
+                }
+            }
+            Step::Message(_) => idle = false,
+            Step::Nothing => {}
+            Step::Closed => return,
+        }
+        // Frames queued while a socket was full go out when it drains.
+        if !written(client.flush()) || !written(node.flush()) {
+            return;
+        }
+        if idle {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+}
+
+/// What reading a non-blocking WebSocket gave.
+enum Step {
+    Message(Message),
+    Nothing,
+    Closed,
+}
+
+fn next<S: Read + Write>(ws: &mut WebSocket<S>) -> Step {
+    match ws.read() {
+        Ok(Message::Close(_)) => Step::Closed,
+        Ok(m) => Step::Message(m),
+        Err(tungstenite::Error::Io(e)) if e.kind() == ErrorKind::WouldBlock => Step::Nothing,
+        Err(_) => Step::Closed,
+    }
+}
+
+/// False when the connection is gone; a full socket keeps the frame queued.
+fn written(r: tungstenite::Result<()>) -> bool {
+    match r {
+        Ok(()) => true,
+        Err(tungstenite::Error::Io(e)) => e.kind() == ErrorKind::WouldBlock,
+        Err(_) => false,
+    }
+}
+
+/// The proxy's own answer to `text` when it is a send (or a batch of them)
+/// and how many sends it refuses; `None` for anything else.
+fn refused_sends(text: &str) -> Option<(Value, u64)> {
+    let is_send = |c: &Value| c["method"] == "eth_sendRawTransaction";
+    match serde_json::from_str::<Value>(text).ok()? {
+        Value::Array(calls) if !calls.is_empty() && calls.iter().all(is_send) => {
+            let n = calls.len() as u64;
+            Some((
+                Value::Array(calls.iter().map(|c| refusal(&c["id"])).collect()),
+                n,
+            ))
+        }
+        call if is_send(&call) => Some((refusal(&call["id"]), 1)),
+        _ => None,
     }
 }
