@@ -7,7 +7,7 @@ use crate::{
     poller::{Poller, POLL_INTERVAL},
     submitter::{RecentBlockhash, Route, SolanaSubmitter},
     target::{SendPath, SolanaTarget, SolanaTracking},
-    tpu::TpuSender,
+    tpu::{SlotFollowing, TpuSender},
     tracker::{SlotEvent, Tracker},
     verify::SolanaVerifier,
     workload::{prepare_token, Budget, Workload},
@@ -249,8 +249,14 @@ pub async fn connect(
                     .map(|d| d.join("validator-keypair.json"))
                     .filter(|p| p.is_file())
             });
+            // A validator chainmeter started is a cluster of one: its leader
+            // never changes, so the client need not follow the slots.
+            let slots = match cfg.node_dir {
+                Some(_) => SlotFollowing::OneLeader,
+                None => SlotFollowing::Follow(&cfg.ws_url),
+            };
             Route::Tpu(Arc::new(
-                TpuSender::connect(&cfg.rpc_url, &cfg.ws_url, identity.as_deref()).await?,
+                TpuSender::connect(&cfg.rpc_url, slots, identity.as_deref()).await?,
             ))
         }
     };
