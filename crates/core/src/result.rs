@@ -632,6 +632,15 @@ impl RunResult {
         serde_json::from_value(value).map_err(|source| ResultReadError::Json { path: p, source })
     }
 
+    /// Each repeat's value of the headline metric `name`, in order; repeats
+    /// without it are left out.
+    pub fn repeat_values(&self, name: &str) -> Vec<f64> {
+        self.repeats
+            .iter()
+            .filter_map(|rep| rep.metrics.get(name).copied())
+            .collect()
+    }
+
     /// The latency of `level`, if it was tracked.
     pub fn level(&self, level: Level) -> Option<&LevelLatency> {
         self.levels.iter().find(|l| l.level == level)

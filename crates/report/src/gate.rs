@@ -101,16 +101,13 @@ pub fn gates(
     candidate: &RunResult,
     thresholds: &[Threshold],
 ) -> Result<Vec<Gate>, CompareError> {
-    let values = |r: &RunResult, metric: &str| -> Vec<f64> {
-        r.repeats
-            .iter()
-            .filter_map(|rep| rep.metrics.get(metric).copied())
-            .collect()
-    };
     thresholds
         .iter()
         .map(|t| {
-            let (b, c) = (values(baseline, &t.metric), values(candidate, &t.metric));
+            let (b, c) = (
+                baseline.repeat_values(&t.metric),
+                candidate.repeat_values(&t.metric),
+            );
             if b.len() < MIN_REPEATS || c.len() < MIN_REPEATS {
                 let names: Vec<&str> = baseline
                     .repeats
@@ -156,7 +153,8 @@ pub fn gates(
         .collect()
 }
 
-fn mean(v: &[f64]) -> f64 {
+/// The mean of `v` (NaN when empty).
+pub(crate) fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len() as f64
 }
 

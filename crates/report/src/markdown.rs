@@ -433,13 +433,9 @@ fn repeats_table(r: &RunResult) -> Option<String> {
     out.push_str(&"---:|".repeat(r.repeats.len() + 2));
     out.push('\n');
     for name in first.metrics.keys() {
-        let values: Vec<f64> = r
-            .repeats
-            .iter()
-            .filter_map(|rep| rep.metrics.get(name).copied())
-            .collect();
+        let values = r.repeat_values(name);
         let n = values.len() as f64;
-        let mean = values.iter().sum::<f64>() / n;
+        let mean = crate::gate::mean(&values);
         let sd =
             (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
         let _ = write!(out, "| {name} |");
