@@ -45,6 +45,11 @@ block_time = "1s"
 /// verdict, the knee's probe held and the probes above it broke.
 fn assert_knee_near(r: &RunResult, bound: f64) {
     let knee = r.knee.as_ref().expect("a probe held");
+    assert!(
+        knee.is_found(),
+        "the search ended on a bound, not a knee: {}",
+        knee.rate_words()
+    );
     for s in &r.steps {
         let v = s.verdict.as_ref().expect("every probe is judged");
         eprintln!(

@@ -75,8 +75,20 @@ fn write(path: &Path, text: &str) -> Result<(), Failure> {
         .map_err(bad)
 }
 
+/// Warns that `r`, read from `path`, is a partial result.
+fn warn_partial(path: &Path, r: &RunResult) {
+    if !r.status.is_final() {
+        eprintln!(
+            "warning: {} is a partial result (status running): chainmeter never finished that run; its figures cover it up to {}",
+            path.display(),
+            r.ended_at
+        );
+    }
+}
+
 pub(crate) fn report(args: ReportArgs) -> Result<(), Failure> {
     let r = read(&args.result)?;
+    warn_partial(&args.result, &r);
     let md = markdown::run_summary(&r);
     let out = args
         .out
@@ -115,6 +127,8 @@ pub(crate) fn compare(args: CompareArgs) -> Result<(), Failure> {
     let mut gate_text = String::new();
     let (title, intro, table, regressions) = if baseline_vs_candidate {
         let deltas = compare::deltas(&results[0], &results[1]);
+        let (knee_failures, thresholds) =
+            compare::knee_rules(&results[0], &results[1], &thresholds);
         let mut regressions = if gate::repeated(&results[0], &results[1]) {
             // Repeated runs: each rule judged by a confidence interval.
             let gates = gate::gates(&results[0], &results[1], &thresholds).map_err(bad)?;
@@ -131,15 +145,24 @@ pub(crate) fn compare(args: CompareArgs) -> Result<(), Failure> {
             }
             gates
                 .iter()
-                .filter(|g| g.verdict == gate::Verdict::Breaks)
+                .filter(|g| {
+                    matches!(
+                        g.verdict,
+                        gate::Verdict::Breaks | gate::Verdict::Undecidable
+                    )
+                })
                 .map(gate::Gate::line)
                 .collect()
         } else {
             compare::regressions(&deltas, &thresholds).map_err(bad)?
         };
-        if !thresholds.is_empty() {
+        if !thresholds.is_empty() || !knee_failures.is_empty() {
             // Before any figure: a candidate that cannot stand for a run fails the gate.
             let mut unfit = compare::unfit_candidate(&results[0], &results[1]);
+            if gate::repeated(&results[0], &results[1]) {
+                unfit.extend(compare::unfit_repeats(&results[0], &results[1]));
+            }
+            unfit.extend(knee_failures);
             unfit.append(&mut regressions);
             regressions = unfit;
         }
@@ -206,6 +229,9 @@ pub(crate) fn merge(args: MergeArgs) -> Result<(), Failure> {
         .iter()
         .map(|p| read(p).map(|r| (p.display().to_string(), r)))
         .collect::<Result<Vec<_>, _>>()?;
+    for (p, r) in &inputs {
+        warn_partial(Path::new(p), r);
+    }
     let merged = merging::merge(&inputs).map_err(bad)?;
     let json = serde_json::to_string_pretty(&merged).expect("a result serializes");
     write(&args.out, &json)?;

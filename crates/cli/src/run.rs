@@ -417,13 +417,13 @@ async fn run_repeated(
             .with_context(|| format!("cannot create {}", repeat_dir.display()))
             .map_err(Failure::run_failed)?;
         let r = run_target(scenario, target, &repeat_dir, args, served.clone()).await?;
-        repeats.push(Repeat {
-            started_at: r.started_at.clone(),
-            metrics: chainmeter_report::compare::headline(&r)
+        repeats.push(Repeat::of(
+            &r,
+            chainmeter_report::compare::headline(&r)
                 .into_iter()
                 .map(|m| (m.name, m.value))
                 .collect(),
-        });
+        ));
         last = Some(r);
     }
     let mut result = last.expect("at least two repeats");
@@ -634,10 +634,10 @@ impl TargetRun<'_> {
             plan.drain.as_secs_f64()
         );
         // The interval log is written as the run goes, so a long run keeps no
-        // per-second histograms in memory.
+        // per-second histograms in memory; unbuffered, so that each second's
+        // lines are on disk even if chainmeter is killed.
         let hlog_path = dir.join("latency.hlog");
         let mut hlog = std::fs::File::create(&hlog_path)
-            .map(std::io::BufWriter::new)
             .map_err(|e| {
                 eprintln!(
                     "warning: no interval log: cannot create {}: {e}",
@@ -645,20 +645,31 @@ impl TargetRun<'_> {
                 )
             })
             .ok();
-        let finished =
-            runner::run(session, plan, abort, |p| progress.update(p), hlog.as_mut()).await;
-        if let Some(mut w) = hlog {
-            use std::io::Write;
-            if let Err(e) = w.flush() {
-                eprintln!(
-                    "warning: interval log {} is incomplete: {e}",
-                    hlog_path.display()
-                );
+        let env = environment::current(node_info);
+        // A partial result (status `running`) replaces result.json as the run
+        // goes: if chainmeter is killed, what it measured up to then stays.
+        let mut checkpoint_failed = false;
+        let checkpoint = |partial: runner::Finished| {
+            let mut r = partial.into_result(scenario, target.spec(), env.clone());
+            r.shard = self.shard;
+            if let Err(e) = write_result(&r, dir) {
+                if !std::mem::replace(&mut checkpoint_failed, true) {
+                    eprintln!("warning: cannot write the partial result: {e:#}");
+                }
             }
-        }
+        };
+        let finished = runner::run(
+            session,
+            plan,
+            abort,
+            |p| progress.update(p),
+            checkpoint,
+            hlog.as_mut(),
+        )
+        .await;
+        drop(hlog);
         progress.finish();
-        let mut result =
-            finished.into_result(scenario, target.spec(), environment::current(node_info));
+        let mut result = finished.into_result(scenario, target.spec(), env);
         result.shard = self.shard;
         let written = write_result(&result, dir);
         let md = chainmeter_report::markdown::run_summary(&result);
@@ -707,6 +718,7 @@ impl TargetRun<'_> {
                 )));
             }
             RunStatus::Completed => {}
+            RunStatus::Running => unreachable!("the runner ends every run it returns"),
         }
         if let Some(v) = result.verification.as_ref().filter(|v| !v.passed()) {
             return Err(Failure::run_failed(anyhow!(

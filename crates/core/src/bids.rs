@@ -170,6 +170,7 @@ impl BidsFile {
                         if levels < 2 {
                             return Err(("workload.bids.levels", "must be at least 2".into()));
                         }
+                        fits("workload.bids.levels", levels, "levels", lo, hi)?;
                         Ok(Bids::Levels { lo, hi, levels })
                     }
                     Distribution::Uniform => {
@@ -183,12 +184,32 @@ impl BidsFile {
                         if bins < 1 {
                             return Err(("workload.bids.bins", "must be at least 1".into()));
                         }
+                        fits("workload.bids.bins", bins, "bins", lo, hi)?;
                         Ok(Bids::Uniform { lo, hi, bins })
                     }
                 }
             }
         }
     }
+}
+
+/// `n` levels or bins need `n` distinct bids in `[lo, hi]`: more would
+/// repeat a level or leave a bin that no bid falls in.
+fn fits(
+    field: &'static str,
+    n: u32,
+    what: &str,
+    lo: u64,
+    hi: u64,
+) -> Result<(), (&'static str, String)> {
+    let values = u128::from(hi - lo) + 1;
+    if u128::from(n) > values {
+        return Err((
+            field,
+            format!("{n} {what} over [{lo}, {hi}], which holds {values} bids: they would not be distinct"),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -259,6 +280,21 @@ mod tests {
             f(Some(vec![1]), Some([1, 2])).check().unwrap_err().1,
             "give list or range, not both"
         );
-        assert!(f(None, Some([1, 2])).check().is_ok());
+        assert!(f(None, Some([1, 10])).check().is_ok());
+        assert_eq!(
+            f(None, Some([1, 2])).check().unwrap_err().0,
+            "workload.bids.levels",
+            "5 levels in 2 bids"
+        );
+        let uniform = |bins| BidsFile {
+            range: Some([10, 12]),
+            distribution: Some(Distribution::Uniform),
+            bins: Some(bins),
+            ..Default::default()
+        };
+        assert!(uniform(3).check().is_ok());
+        let (field, why) = uniform(4).check().unwrap_err();
+        assert_eq!(field, "workload.bids.bins");
+        assert!(why.contains("holds 3 bids"), "{why}");
     }
 }

@@ -78,6 +78,8 @@ pub enum UnknownReason {
     FeeNotRead,
     /// The run was aborted while it was open.
     Aborted,
+    /// Still open when a partial result was written during the run.
+    InFlight,
 }
 
 impl UnknownReason {
@@ -87,6 +89,7 @@ impl UnknownReason {
             Self::NotSeen => "not seen by the end of the drain",
             Self::FeeNotRead => "landed, but its block was not read by the end of the drain",
             Self::Aborted => "the run was aborted while it was open",
+            Self::InFlight => "still in flight when this partial result was written",
         }
     }
 }

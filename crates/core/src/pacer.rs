@@ -11,7 +11,7 @@ use crate::{
     level::Level,
     scenario::{End, Load, Profile, Saturate, ShapeKind},
     schedule::{Planned, Schedule, Segment, SegmentEnd},
-    search::{ProbeFigures, Search, Verdict},
+    search::{KneeBound, ProbeFigures, Search, Verdict},
 };
 use serde::{Deserialize, Serialize};
 use std::{collections::VecDeque, time::Duration};
@@ -356,17 +356,17 @@ impl Pacer {
         (self.window.0, end.max(self.window.0))
     }
 
-    /// The saturation search's knee: the highest probe that held, with
-    /// whether the highest rate allowed held too (the knee is then at least
-    /// that); `None` for other profiles or when no probe held.
-    pub fn knee(&self) -> Option<(usize, bool)> {
+    /// The saturation search's answer: the index of the highest probe that
+    /// held, and what the probes establish about the knee; `None` for other
+    /// profiles or when no probe held.
+    pub fn knee(&self) -> Option<(usize, KneeBound)> {
         let (search, _) = self.search.as_ref()?;
         let rate = search.knee()?;
         let index = self
             .stages
             .iter()
             .position(|s| s.rate == rate && s.verdict.as_ref().is_some_and(|v| v.held))?;
-        Some((index, search.capped()))
+        Some((index, search.bound()?))
     }
 }
 
@@ -519,6 +519,9 @@ mod tests {
         );
         // 100 held, 200 broke: bisect at 150.
         assert_eq!(p.stages()[2].rate, 150.0);
-        assert_eq!(p.knee(), Some((0, false)));
+        assert_eq!(
+            p.knee(),
+            Some((0, KneeBound::Between { broke_per_s: 200.0 }))
+        );
     }
 }

@@ -88,6 +88,10 @@ pub struct RunResult {
     /// (`--shard I/N`); merging the shards' results clears it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<Shard>,
+    /// For a merged result: the inputs it was merged from, each with what it
+    /// proved against the chain, and how far their windows overlapped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<Merged>,
     /// With `run --repeat K`: each repeat's headline metrics, in order (the
     /// rest of the file is the last repeat's).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -278,9 +282,20 @@ pub enum RunStatus {
         /// Per level: landed transactions that had not reached it.
         missing: BTreeMap<Level, u64>,
     },
+    /// Written while the run went on, a partial result: read after the run,
+    /// it means chainmeter never finished it (it was killed, or the machine
+    /// went down). Its figures cover the run up to `ended_at`; what was in
+    /// flight then is `unknown` (in flight).
+    Running,
 }
 
 impl RunStatus {
+    /// The run ended and its result was written at its end (completed,
+    /// incomplete or aborted), not a partial result.
+    pub fn is_final(&self) -> bool {
+        !matches!(self, Self::Running)
+    }
+
     /// For an incomplete run, the shortfall in words, e.g.
     /// `12 short of finalized`; `None` otherwise.
     pub fn shortfall(&self) -> Option<String> {
@@ -357,7 +372,8 @@ pub struct StepResult {
     pub verdict: Option<Verdict>,
 }
 
-/// A saturation search's answer: the highest probe that held.
+/// A saturation search's answer: the highest probe that held, and whether
+/// that is the knee, a lower bound of it, or one end of a bracket.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Knee {
     /// Its index in `steps`.
@@ -366,14 +382,43 @@ pub struct Knee {
     pub rate_per_s: f64,
     /// Its landed throughput.
     pub landed_per_s: f64,
-    /// The highest rate allowed held: the knee is at least this.
+    /// No probe broke (the highest rate allowed held, or the probes ran out
+    /// while rising): the knee is at least `rate_per_s`.
     pub at_least: bool,
+    /// The probes ran out before the rate that held and the lowest that broke
+    /// came within the search's resolution: the knee lies between
+    /// `rate_per_s` and this rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broke_per_s: Option<f64>,
     /// The objective, as a sentence.
     pub objective: String,
     /// Probes made.
     pub probes: usize,
     /// How long the search took, seconds.
     pub search_s: f64,
+}
+
+impl Knee {
+    /// The rate is the knee itself, not a bound of it.
+    pub fn is_found(&self) -> bool {
+        !self.at_least && self.broke_per_s.is_none()
+    }
+
+    /// What the search established, in words: `1428 tx/s`, `at least 759
+    /// tx/s (no probe broke)`, `between 1139 and 1709 tx/s (...)`.
+    pub fn rate_words(&self) -> String {
+        match (self.at_least, self.broke_per_s) {
+            (true, _) => format!(
+                "at least {:.0} tx/s (no probe broke: a lower bound, not a knee)",
+                self.rate_per_s
+            ),
+            (false, Some(b)) => format!(
+                "between {:.0} and {b:.0} tx/s (the probes ran out before the bracket narrowed to the resolution: not a knee)",
+                self.rate_per_s
+            ),
+            (false, None) => format!("{:.0} tx/s", self.rate_per_s),
+        }
+    }
 }
 
 /// Latency to one level.
@@ -392,12 +437,71 @@ pub struct LevelLatency {
 pub struct Throughput {
     /// Mean landed transactions per second over the measured window.
     pub landed_mean_per_s: f64,
-    /// Highest landed count in one whole second of the measured window.
-    pub landed_peak_1s: u64,
+    /// The best landed rate of the measured window, transactions per
+    /// second: over the shortest run of whole blocks (slots) that spans at
+    /// least a second, the best such run's landings over its span (see
+    /// [`peak_rate`]). Not a count in a wall-clock second: two block
+    /// arrivals in one second would read as twice the chain's rate. Files
+    /// before schema 5 hold the best whole second's count.
+    pub landed_peak_1s: f64,
     /// Mean offered (intended) transactions per second over the window.
     pub offered_mean_per_s: f64,
     /// One entry per second from the start of the run (warm-up and drain included).
     pub timeline: Vec<SecondCounts>,
+    /// Every instant at which the chain showed landings (a block's or
+    /// slot's arrival), as `[microseconds from the start of the run,
+    /// transactions that landed then]`, in time order; what the peak is
+    /// computed from, and recomputed from when results merge.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub arrivals: Vec<[u64; 2]>,
+}
+
+/// Landing instants closer than this are one block's: the generators of a
+/// merged run stamp one block a few milliseconds apart, and blocks and slots
+/// come hundreds of milliseconds apart or more.
+pub const SAME_BLOCK_US: u64 = 50_000;
+
+/// The best landed rate over `arrivals` (`[t_us, landed]`, any order) whose
+/// instants fall in `window_us`: for each arrival, the shortest run of the
+/// arrivals after it that ends at least a second later, its landings over
+/// that span; the best of those. It is stable under jitter: a chain landing
+/// 200 per 1 s block reads 200, whichever wall-clock seconds its blocks fall
+/// in. With less than a second between the first and last arrival, their
+/// landings over one second.
+pub fn peak_rate(arrivals: &[[u64; 2]], window_us: (u64, u64)) -> f64 {
+    let mut sorted: Vec<[u64; 2]> = arrivals
+        .iter()
+        .filter(|a| (window_us.0..=window_us.1).contains(&a[0]))
+        .copied()
+        .collect();
+    sorted.sort_unstable();
+    let mut blocks: Vec<(u64, u64)> = Vec::new();
+    for [t, n] in sorted {
+        match blocks.last_mut() {
+            Some((first, count)) if t - *first < SAME_BLOCK_US => *count += n,
+            _ => blocks.push((t, n)),
+        }
+    }
+    let mut prefix = Vec::with_capacity(blocks.len() + 1);
+    prefix.push(0u64);
+    for &(_, n) in &blocks {
+        prefix.push(prefix.last().copied().unwrap_or(0) + n);
+    }
+    let mut best: Option<f64> = None;
+    let mut j = 0;
+    for i in 0..blocks.len() {
+        j = j.max(i + 1);
+        while j < blocks.len() && blocks[j].0 - blocks[i].0 < 1_000_000 {
+            j += 1;
+        }
+        if j == blocks.len() {
+            break;
+        }
+        let span_s = (blocks[j].0 - blocks[i].0) as f64 / 1e6;
+        let rate = (prefix[j + 1] - prefix[i + 1]) as f64 / span_s;
+        best = Some(best.map_or(rate, |b: f64| b.max(rate)));
+    }
+    best.unwrap_or_else(|| prefix.last().copied().unwrap_or(0) as f64)
 }
 
 /// Counts for one second of the run.
@@ -467,11 +571,12 @@ pub struct Price {
 pub struct ChainView {
     /// Interval between consecutive blocks/slots as observed, microseconds.
     pub block_interval_us: StoredHistogram,
-    /// Transactions per block/slot.
+    /// The run's transactions per block/slot (Solana's votes left out).
     pub txs_per_block: StoredHistogram,
     /// Gas (EVM) or compute units (Solana) per block, when the node reports it.
     pub compute_per_block: StoredHistogram,
-    /// Blocks/slots observed.
+    /// Blocks/slots of the measured window observed (warm-up's and the
+    /// drain's left out).
     pub blocks: u64,
 }
 
@@ -488,6 +593,33 @@ pub struct Tracking {
     pub achieved_interval_us: Option<StoredHistogram>,
 }
 
+/// What a merged result was merged from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Merged {
+    /// Each input, in the order given.
+    pub inputs: Vec<MergedInput>,
+    /// Seconds during which every input's measured window was open (0 when
+    /// they never all overlapped).
+    pub overlap_s: f64,
+}
+
+/// One input of a merge.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct MergedInput {
+    /// The file it was read from.
+    pub path: String,
+    /// Its shard, when it was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+    /// Its measured window, seconds from the merged result's start.
+    pub window_s: [f64; 2],
+    /// How it ended.
+    pub status: RunStatus,
+    /// What it proved against the chain; absent when it was not verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<Verification>,
+}
+
 /// One repeat of a repeated run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Repeat {
@@ -496,6 +628,34 @@ pub struct Repeat {
     /// Its headline metrics by name (`tps`, `included.p50`, ...), as
     /// `compare` names them.
     pub metrics: BTreeMap<String, f64>,
+    /// How it ended, so that a gate can check every repeat, not only the
+    /// last; absent in files written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<RunStatus>,
+    /// Its verification against the chain, when it was verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<Verification>,
+    /// Latency samples per recorded level.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub samples: BTreeMap<Level, u64>,
+}
+
+impl Repeat {
+    /// The repeat of `r`: its headline `metrics`, status, verification and
+    /// samples per level.
+    pub fn of(r: &RunResult, metrics: BTreeMap<String, f64>) -> Self {
+        Self {
+            started_at: r.started_at.clone(),
+            metrics,
+            status: Some(r.status.clone()),
+            verification: r.verification.clone(),
+            samples: r
+                .levels
+                .iter()
+                .map(|l| (l.level, l.latency_us.count))
+                .collect(),
+        }
+    }
 }
 
 /// What the harness spent.
@@ -632,12 +792,13 @@ impl RunResult {
         serde_json::from_value(value).map_err(|source| ResultReadError::Json { path: p, source })
     }
 
-    /// Each repeat's value of the headline metric `name`, in order; repeats
-    /// without it are left out.
-    pub fn repeat_values(&self, name: &str) -> Vec<f64> {
+    /// Each repeat's value of the headline metric `name`, in order, `None`
+    /// for a repeat without it: a gate must not judge a rule on the repeats
+    /// that happen to have the metric.
+    pub fn repeat_values(&self, name: &str) -> Vec<Option<f64>> {
         self.repeats
             .iter()
-            .filter_map(|rep| rep.metrics.get(name).copied())
+            .map(|rep| rep.metrics.get(name).copied())
             .collect()
     }
 
@@ -650,6 +811,26 @@ impl RunResult {
 #[cfg(test)]
 mod schema_tests {
     use super::*;
+
+    #[test]
+    fn the_peak_is_taken_over_whole_blocks_spanning_a_second() {
+        // Slots every 400 ms with 2,000 each: 5,000 tx/s.
+        let slots: Vec<[u64; 2]> = (0..20).map(|i| [i * 400_000, 2_000]).collect();
+        let peak = peak_rate(&slots, (0, u64::MAX));
+        assert!((peak - 5_000.0).abs() < 1e-6, "{peak}");
+        // Two generators stamping the same 1 s blocks 3 ms apart: one block each.
+        let mut two: Vec<[u64; 2]> = (0..10).map(|i| [i * 1_000_000, 100]).collect();
+        two.extend((0..10).map(|i| [i * 1_000_000 + 3_000, 100]));
+        let peak = peak_rate(&two, (0, u64::MAX));
+        assert!((peak - 200.0).abs() < 1e-6, "{peak}");
+        // A burst is a burst: one block of 1,000 between blocks of 100.
+        let mut burst: Vec<[u64; 2]> = (0..10).map(|i| [i * 1_000_000, 100]).collect();
+        burst[5][1] = 1_000;
+        assert!((peak_rate(&burst, (0, u64::MAX)) - 1_000.0).abs() < 1e-6);
+        // Only the window's arrivals count; under a second of them, their sum.
+        assert_eq!(peak_rate(&slots, (0, 500_000)), 4_000.0);
+        assert_eq!(peak_rate(&[], (0, 1)), 0.0);
+    }
 
     /// `schemas/result.schema.json` is what these types generate; after a
     /// change to them, regenerate it with

@@ -19,7 +19,7 @@ use crate::{
     },
     scenario::{Load, Profile, Scenario, ShapeKind},
     schedule::Planned,
-    search::ProbeFigures,
+    search::{KneeBound, ProbeFigures},
     spec::ChainSpec,
     usage::{self, ProcessUsage},
 };
@@ -49,6 +49,10 @@ pub const MAX_BATCH: usize = 256;
 pub const SIGN_STRETCH: Duration = Duration::from_millis(2);
 /// Most batches being sent at once; past that, sending waits and the wait shows as latency.
 pub const MAX_BATCHES_IN_FLIGHT: usize = 64;
+/// How often a partial result is handed out while the run goes (the first
+/// a second in): a run killed outright (SIGKILL, the OOM killer, an
+/// eviction) leaves what it measured up to then at most this long ago.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(5);
 
 /// What a run is asked to do.
 #[derive(Debug, Clone)]
@@ -117,9 +121,9 @@ pub struct Finished {
     pub submitter: Vec<(&'static str, u64)>,
     /// Each step or probe, with what was recorded of it alone.
     pub stages: Vec<(Stage, Recorder)>,
-    /// A search's knee: the index of the highest probe that held, and
-    /// whether it was the highest rate allowed.
-    pub knee: Option<(usize, bool)>,
+    /// A search's answer: the index of the highest probe that held, and
+    /// what the probes establish about the knee.
+    pub knee: Option<(usize, KneeBound)>,
 }
 
 struct BatchDone {
@@ -265,14 +269,19 @@ fn write_interval<W: std::io::Write>(
 /// `progress` is called about once a second. With `interval_log`, each
 /// second's latency histograms are written to it as an HdrHistogram interval
 /// log (`.hlog`), one tagged line per level, as the run goes.
+///
+/// `checkpoint` is handed a partial result (status `running`) a second in
+/// and every [`CHECKPOINT_EVERY`] after, to be written as the run goes.
 pub async fn run<S: Submitter, W: std::io::Write>(
     mut session: Session<S>,
     plan: RunPlan,
     abort: impl Future<Output = String>,
     mut progress: impl FnMut(&Progress),
+    mut checkpoint: impl FnMut(Finished),
     mut interval_log: Option<W>,
 ) -> Finished {
     let started_at = OffsetDateTime::now_utc();
+    usage::reset_peak_rss();
     let usage_before = ProcessUsage::now();
     let node_cpu = || plan.node_pid.and_then(usage::cpu_of);
     let node_cpu_before = node_cpu();
@@ -315,6 +324,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
             .ok()
     });
     let mut interval_start = Duration::ZERO;
+    let mut last_checkpoint: Option<Instant> = None;
     let mut usage_at_last_send = None;
     let mut peak_rss_by_minute = Vec::new();
 
@@ -443,6 +453,32 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                 if now - start >= Duration::from_secs(60 * (peak_rss_by_minute.len() as u64 + 1)) {
                     peak_rss_by_minute.push(ProcessUsage::now().max_rss_bytes);
                 }
+                if last_checkpoint.is_none_or(|at| now >= at + CHECKPOINT_EVERY) {
+                    last_checkpoint = Some(now);
+                    let marks = UsageMarks { before: usage_before, node_before: node_cpu_before, start };
+                    let after = ProcessUsage::now();
+                    let at_last_send = usage_at_last_send.unwrap_or((after, node_cpu(), now));
+                    checkpoint(Finished {
+                        usage: marks.figures(recorder.outcomes().sent, at_last_send, after, peak_rss_by_minute.clone()),
+                        recorder: recorder.snapshot(now),
+                        status: RunStatus::Running,
+                        started_at,
+                        tracking: session.tracking.clone(),
+                        sending: session.sending.clone(),
+                        submitter: session.submitter.counters(),
+                        senders: session.senders.clone(),
+                        value_per_tx: session.value_per_tx,
+                        verification: None,
+                        ended_at: OffsetDateTime::now_utc(),
+                        knee: pacer.knee(),
+                        stages: pacer
+                            .stages()
+                            .iter()
+                            .cloned()
+                            .zip(stages.recorders.iter().map(|r| r.snapshot(now)))
+                            .collect(),
+                    });
+                }
             }
             _ = sleep_until(drain_deadline.unwrap_or(start).into()), if drain_deadline.is_some() => {
                 break RunStatus::Completed;
@@ -516,41 +552,19 @@ pub async fn run<S: Submitter, W: std::io::Write>(
         tracking.achieved_interval_us = Some(achieved);
     }
 
-    let cpu_us = (usage_after.cpu.saturating_sub(usage_before.cpu)).as_micros() as u64;
-    let sent = recorder.outcomes().sent;
-    let per_tx = |cpu: Duration| {
-        if sent > 0 {
-            cpu.as_micros() as f64 / sent as f64
-        } else {
-            0.0
-        }
+    let marks = UsageMarks {
+        before: usage_before,
+        node_before: node_cpu_before,
+        start,
     };
-    let (at_last_send, node_cpu_at_last_send, last_send_at) =
-        usage_at_last_send.unwrap_or_else(|| (usage_after, node_cpu(), clock()));
-    let sending_cpu = at_last_send.cpu.saturating_sub(usage_before.cpu);
-    let sending_wall = last_send_at
-        .saturating_duration_since(start)
-        .as_secs_f64()
-        .max(1e-3);
-    let validator = node_cpu_before
-        .zip(node_cpu_at_last_send)
-        .map(|(before, after)| {
-            let cpu = after.saturating_sub(before);
-            ValidatorUsage {
-                cpu_us_per_tx: per_tx(cpu),
-                cores_while_sending: cpu.as_secs_f64() / sending_wall,
-            }
-        });
+    let at_last_send = usage_at_last_send.unwrap_or_else(|| (usage_after, node_cpu(), clock()));
     Finished {
-        usage: HarnessUsage {
-            cpu_us,
-            cpu_us_per_tx: per_tx(Duration::from_micros(cpu_us)),
-            sending_cpu_us_per_tx: per_tx(sending_cpu),
-            max_rss_bytes: usage_after.max_rss_bytes,
+        usage: marks.figures(
+            recorder.outcomes().sent,
+            at_last_send,
+            usage_after,
             peak_rss_by_minute,
-            cores_while_sending: sending_cpu.as_secs_f64() / sending_wall,
-            validator,
-        },
+        ),
         recorder,
         status,
         started_at,
@@ -568,6 +582,60 @@ pub async fn run<S: Submitter, W: std::io::Write>(
             .cloned()
             .zip(stages.recorders)
             .collect(),
+    }
+}
+
+/// Where the harness's and the validator's CPU were counted from.
+struct UsageMarks {
+    before: ProcessUsage,
+    node_before: Option<Duration>,
+    start: Instant,
+}
+
+impl UsageMarks {
+    /// The harness's figures for `sent` transactions: `at_last_send` is
+    /// the usage, the validator's CPU and the time at the last send (or
+    /// now, while sending goes on), `after` the usage now.
+    fn figures(
+        &self,
+        sent: u64,
+        at_last_send: (ProcessUsage, Option<Duration>, Instant),
+        after: ProcessUsage,
+        peak_rss_by_minute: Vec<u64>,
+    ) -> HarnessUsage {
+        let cpu_us = (after.cpu.saturating_sub(self.before.cpu)).as_micros() as u64;
+        let per_tx = |cpu: Duration| {
+            if sent > 0 {
+                cpu.as_micros() as f64 / sent as f64
+            } else {
+                0.0
+            }
+        };
+        let (at_last_send, node_cpu_at_last_send, last_send_at) = at_last_send;
+        let sending_cpu = at_last_send.cpu.saturating_sub(self.before.cpu);
+        let sending_wall = last_send_at
+            .saturating_duration_since(self.start)
+            .as_secs_f64()
+            .max(1e-3);
+        let validator = self
+            .node_before
+            .zip(node_cpu_at_last_send)
+            .map(|(before, after)| {
+                let cpu = after.saturating_sub(before);
+                ValidatorUsage {
+                    cpu_us_per_tx: per_tx(cpu),
+                    cores_while_sending: cpu.as_secs_f64() / sending_wall,
+                }
+            });
+        HarnessUsage {
+            cpu_us,
+            cpu_us_per_tx: per_tx(Duration::from_micros(cpu_us)),
+            sending_cpu_us_per_tx: per_tx(sending_cpu),
+            max_rss_bytes: after.max_rss_bytes,
+            peak_rss_by_minute,
+            cores_while_sending: sending_cpu.as_secs_f64() / sending_wall,
+            validator,
+        }
     }
 }
 
@@ -648,6 +716,7 @@ impl Finished {
             tracking: self.tracking,
             sending: self.sending,
             shard: None,
+            merged: None,
             repeats: Vec::new(),
             harness: self.usage,
             senders: self.senders,
@@ -658,13 +727,17 @@ impl Finished {
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v))
                 .collect(),
-            knee: self.knee.map(|(step, at_least)| {
+            knee: self.knee.map(|(step, bound)| {
                 let (stage, r) = &self.stages[step];
                 Knee {
                     step,
                     rate_per_s: stage.rate,
                     landed_per_s: r.throughput().landed_mean_per_s,
-                    at_least,
+                    at_least: bound == KneeBound::AtLeast,
+                    broke_per_s: match bound {
+                        KneeBound::Between { broke_per_s } => Some(broke_per_s),
+                        _ => None,
+                    },
                     objective: objective_line(scenario),
                     probes: self.stages.len(),
                     search_s: self
@@ -879,6 +952,7 @@ mod tests {
             plan(20, 100, vec![INCLUDED], 1_000),
             std::future::pending(),
             |_| {},
+            |_| {},
             Some(&mut hlog),
         )
         .await;
@@ -912,6 +986,7 @@ mod tests {
             plan(5, 0, vec![INCLUDED, SAFE], 50),
             std::future::pending(),
             |_| {},
+            |_| {},
             None::<Vec<u8>>,
         )
         .await;
@@ -925,6 +1000,17 @@ mod tests {
     }
 
     async fn slow_run(delay_ms: u64, send_ms: u64, drain_ms: u64) -> Finished {
+        slow_run_watched(delay_ms, send_ms, drain_ms, |_| {}).await
+    }
+
+    /// 100 sends at 10 tx/s to a chain that shows each `delay_ms` after its
+    /// send returned, sends taking `send_ms`; partial results to `checkpoint`.
+    async fn slow_run_watched(
+        delay_ms: u64,
+        send_ms: u64,
+        drain_ms: u64,
+        checkpoint: impl FnMut(Finished),
+    ) -> Finished {
         let (events, rx) = mpsc::unbounded_channel();
         let submitter = FakeChain {
             events,
@@ -938,7 +1024,15 @@ mod tests {
             rate: Rate::new(10.0).unwrap(),
             end: crate::scenario::End::Count(100),
         };
-        run(session, p, std::future::pending(), |_| {}, None::<Vec<u8>>).await
+        run(
+            session,
+            p,
+            std::future::pending(),
+            |_| {},
+            checkpoint,
+            None::<Vec<u8>>,
+        )
+        .await
     }
 
     #[tokio::test(start_paused = true)]
@@ -952,6 +1046,42 @@ mod tests {
         assert!((499_000..=501_000).contains(&l.max), "{l:?}");
         let (from, to) = finished.recorder.window();
         assert_eq!(to - from, Duration::from_secs(10));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn partial_results_come_as_the_run_goes_each_adding_up() {
+        // 100 sends at 10 tx/s (10 s), landing 500 ms after each send: a
+        // partial result a second in and every 5 s after, while it runs.
+        let mut partial = Vec::new();
+        let f = slow_run_watched(500, 0, 5_000, |f: Finished| {
+            partial.push((
+                f.status.clone(),
+                f.recorder.outcomes().clone(),
+                f.recorder.throughput(),
+            ))
+        })
+        .await;
+        assert_eq!(f.status, RunStatus::Completed);
+        assert!(partial.len() >= 2, "{}", partial.len());
+        let mut last_sent = 0;
+        for (status, o, t) in &partial {
+            assert_eq!(*status, RunStatus::Running);
+            assert!(o.is_consistent(), "{o:?}");
+            assert!(o.sent >= last_sent && o.sent < 100, "{o:?}");
+            last_sent = o.sent;
+            // The open ones are in flight, not lost.
+            assert_eq!(
+                o.unknown,
+                o.unknown_by_reason
+                    .get(crate::outcome::UnknownReason::InFlight.as_str())
+                    .copied()
+                    .unwrap_or(0)
+            );
+            assert!(t.offered_mean_per_s > 5.0, "{}", t.offered_mean_per_s);
+        }
+        assert!(partial
+            .iter()
+            .any(|(_, o, _)| o.unknown > 0 && o.landed_ok > 0));
     }
 
     #[tokio::test(start_paused = true)]
@@ -996,7 +1126,15 @@ mod tests {
             wait_for: None,
             end: crate::scenario::End::After(Duration::from_secs(2)),
         };
-        let f = run(session, p, std::future::pending(), |_| {}, None::<Vec<u8>>).await;
+        let f = run(
+            session,
+            p,
+            std::future::pending(),
+            |_| {},
+            |_| {},
+            None::<Vec<u8>>,
+        )
+        .await;
         let sent = f.recorder.outcomes().sent;
         assert!((76..=84).contains(&sent), "{sent}");
         let (mut offered, mut landed) = (0, 0);

@@ -132,15 +132,39 @@ impl Search {
         }
     }
 
-    /// The highest rate that held, the knee, if any did.
+    /// The highest rate that held, if any did.
     pub fn knee(&self) -> Option<f64> {
         self.held
     }
 
-    /// Whether the highest rate probed held: the knee is then at least `to`.
-    pub fn capped(&self) -> bool {
-        self.held.is_some_and(|h| h >= self.to)
+    /// What the probes so far establish about the knee: a knee within
+    /// `resolution`, a lower bound (no probe broke: `to` held, or the probes
+    /// ran out while rising), or a bracket wider than `resolution` (the
+    /// probes ran out mid-bisection); `None` when no probe held.
+    pub fn bound(&self) -> Option<KneeBound> {
+        let held = self.held?;
+        Some(match self.broke {
+            None => KneeBound::AtLeast,
+            Some(b) if (b - held) / held <= self.resolution => KneeBound::Found,
+            Some(b) => KneeBound::Between { broke_per_s: b },
+        })
     }
+}
+
+/// What a search's probes establish about the knee.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum KneeBound {
+    /// The highest rate that held and the lowest that broke are within the
+    /// search's resolution: the knee.
+    Found,
+    /// No probe broke: the knee is at least the highest rate that held.
+    AtLeast,
+    /// The probes ran out before the bracket narrowed to the resolution:
+    /// the knee lies between the highest rate that held and this one.
+    Between {
+        /// The lowest rate that broke.
+        broke_per_s: f64,
+    },
 }
 
 #[cfg(test)]
@@ -201,7 +225,41 @@ mod tests {
         assert_eq!(search.next(500.0, true), Some(750.0));
         assert_eq!(search.next(750.0, true), Some(900.0));
         assert_eq!(search.next(900.0, true), None);
-        assert!(search.capped());
+        assert_eq!(search.bound(), Some(KneeBound::AtLeast));
+    }
+
+    #[test]
+    fn probes_that_run_out_give_a_lower_bound_or_a_bracket_never_a_knee() {
+        // Rising: 100, 150, ... six probes all held, far below `to`.
+        let mut s = saturate(100.0, 50_000.0);
+        s.max_probes = 6;
+        let (knee, probed) = search(&s, 1_428.0);
+        assert_eq!(probed.len(), 6);
+        let mut run = Search::new(&s);
+        for &r in &probed {
+            run.next(r, r <= 1_428.0);
+        }
+        assert!(knee.unwrap() < 1_428.0);
+        assert_eq!(run.bound(), Some(KneeBound::AtLeast));
+        // Broke once, ran out mid-bisection: a bracket wider than 5%.
+        s.max_probes = 8;
+        let mut run = Search::new(&s);
+        let mut rate = Some(run.first());
+        while let Some(r) = rate {
+            rate = run.next(r, r <= 1_428.0);
+        }
+        let Some(KneeBound::Between { broke_per_s }) = run.bound() else {
+            panic!("{:?}", run.bound());
+        };
+        assert!(broke_per_s > 1_428.0 && run.knee().unwrap() <= 1_428.0);
+        // Given probes enough, the bracket closes: a knee.
+        s.max_probes = 20;
+        let mut run = Search::new(&s);
+        let mut rate = Some(run.first());
+        while let Some(r) = rate {
+            rate = run.next(r, r <= 1_428.0);
+        }
+        assert_eq!(run.bound(), Some(KneeBound::Found));
     }
 
     #[test]

@@ -7,8 +7,26 @@ use std::time::Duration;
 pub struct ProcessUsage {
     /// User + system CPU time since the process started.
     pub cpu: Duration,
-    /// Peak resident set size, bytes.
+    /// Peak resident set size since the process started or since the last
+    /// [`reset_peak_rss`], bytes.
     pub max_rss_bytes: u64,
+}
+
+/// Starts a new peak of resident memory (Linux: `5` to
+/// `/proc/self/clear_refs`, which resets `VmHWM` to the current size), so
+/// that one process running several runs (`--repeat`, a two-chain
+/// scenario, `writes = "both"`) reports each run's own peak, not the
+/// process's lifetime high-water mark. Returns false where it cannot.
+pub fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// `VmHWM` of this process, bytes: the peak that [`reset_peak_rss`] resets.
+fn vm_hwm() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 impl ProcessUsage {
@@ -23,8 +41,8 @@ impl ProcessUsage {
         let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
         Self {
             cpu: tv(ru.ru_utime) + tv(ru.ru_stime),
-            // Linux reports kilobytes.
-            max_rss_bytes: ru.ru_maxrss as u64 * 1024,
+            // Linux reports kilobytes; getrusage's peak is never reset.
+            max_rss_bytes: vm_hwm().unwrap_or(ru.ru_maxrss as u64 * 1024),
         }
     }
 }
@@ -69,5 +87,18 @@ mod tests {
         let after = ProcessUsage::now();
         assert!(after.cpu > before.cpu);
         assert!(after.max_rss_bytes > 0);
+    }
+
+    #[test]
+    fn the_peak_resets_to_the_current_size() {
+        // 64 MiB touched, then freed: the peak stays until it is reset.
+        let big = vec![1u8; 64 << 20];
+        std::hint::black_box(&big);
+        drop(big);
+        let high = ProcessUsage::now().max_rss_bytes;
+        if reset_peak_rss() {
+            let after = ProcessUsage::now().max_rss_bytes;
+            assert!(after + (32 << 20) < high, "{after} vs {high}");
+        }
     }
 }

@@ -4,9 +4,10 @@
 use crate::{format::micros, table::Table};
 use chainmeter_core::{
     level::Level,
-    result::{RunResult, RunStatus},
+    result::{RunResult, RunStatus, Verification},
 };
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Which way a metric improves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,12 +49,14 @@ pub fn headline(r: &RunResult) -> Vec<Metric> {
         m(
             "tps_peak".into(),
             "tx/s",
-            r.throughput.landed_peak_1s as f64,
+            r.throughput.landed_peak_1s,
             Better::Bigger,
         ),
         m("success".into(), "%", success_pct(r), Better::Bigger),
     ];
-    if let Some(k) = &r.knee {
+    // A lower bound or a bracket is no knee: gating on it would read a
+    // search that ran out of probes as a change of capacity.
+    if let Some(k) = r.knee.as_ref().filter(|k| k.is_found()) {
         v.push(m("knee".into(), "tx/s", k.rate_per_s, Better::Bigger));
     }
     for l in &r.levels {
@@ -99,6 +102,46 @@ fn success_pct(r: &RunResult) -> f64 {
     }
 }
 
+/// Why `r` has no `knee` metric, if it has none.
+pub fn no_knee(r: &RunResult) -> Option<String> {
+    match &r.knee {
+        Some(k) if k.is_found() => None,
+        Some(k) => Some(format!("its search found no knee: {}", k.rate_words())),
+        None if r.load.profile == "saturate" => {
+            Some("none of its probes met the objective".to_owned())
+        }
+        None => Some(format!(
+            "it is a {} run, not a saturation search",
+            r.load.profile
+        )),
+    }
+}
+
+/// Rules on `knee` that cannot be judged because a run found no knee: each
+/// is a failure with the reason (a search that ran out of probes must not
+/// pass a capacity gate, nor stop the gate as a usage error). Returns those
+/// failures and the rules left to judge.
+pub fn knee_rules(
+    baseline: &RunResult,
+    candidate: &RunResult,
+    thresholds: &[Threshold],
+) -> (Vec<String>, Vec<Threshold>) {
+    let mut failures = Vec::new();
+    let mut rest = Vec::new();
+    for t in thresholds {
+        let missing = [("baseline", baseline), ("candidate", candidate)]
+            .into_iter()
+            .find_map(|(side, r)| no_knee(r).map(|why| format!("the {side}: {why}")));
+        match missing {
+            Some(why) if t.metric == "knee" => {
+                failures.push(format!("{}: cannot be judged, {why}", t.given))
+            }
+            _ => rest.push(t.clone()),
+        }
+    }
+    (failures, rest)
+}
+
 /// Why two results cannot be compared as they are.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -116,18 +159,33 @@ pub enum CompareError {
     },
 }
 
-/// The parts of a scenario that make two runs the same workload.
-fn workload_key(r: &RunResult) -> serde_json::Value {
+/// Load settings that tune the harness or the wait, not the load itself.
+const NOT_THE_LOAD: [&str; 2] = ["coalesce", "drain_timeout"];
+
+/// The parts of a scenario that make two runs the same workload: the
+/// workload, the accounts, and every setting of the load (its profile with
+/// its steps' rates, a closed loop's concurrency, a search's range and
+/// objective), flattened to `load.<key>`.
+fn workload_key(r: &RunResult) -> serde_json::Map<String, serde_json::Value> {
     let s = &r.scenario;
-    serde_json::json!({
-        "workload": s.get("workload"),
-        "accounts": s.pointer("/accounts/count"),
-        "shape": s.pointer("/load/shape"),
-        "rate": s.pointer("/load/rate"),
-        "duration": s.pointer("/load/duration"),
-        "count": s.pointer("/load/count"),
-        "warmup": s.pointer("/load/warmup"),
-    })
+    let mut key = serde_json::Map::new();
+    key.insert(
+        "workload".into(),
+        s.get("workload").cloned().unwrap_or_default(),
+    );
+    key.insert(
+        "accounts".into(),
+        s.pointer("/accounts/count").cloned().unwrap_or_default(),
+    );
+    if let Some(load) = s.get("load").and_then(|l| l.as_object()) {
+        for (k, v) in load
+            .iter()
+            .filter(|(k, _)| !NOT_THE_LOAD.contains(&k.as_str()))
+        {
+            key.insert(format!("load.{k}"), v.clone());
+        }
+    }
+    key
 }
 
 /// Checks that `results` ran the same workload; names the first difference.
@@ -138,16 +196,18 @@ pub fn check_same_workload(results: &[RunResult]) -> Result<(), CompareError> {
     let key = workload_key(first);
     for r in &results[1..] {
         let other = workload_key(r);
-        if other != key {
-            let field = key
-                .as_object()
-                .into_iter()
-                .flatten()
-                .find(|(k, v)| other.get(k.as_str()) != Some(v))
-                .map_or("scenario".to_owned(), |(k, _)| k.clone());
+        let null = serde_json::Value::Null;
+        let differs = key
+            .keys()
+            .chain(other.keys())
+            .find(|k| key.get(*k).unwrap_or(&null) != other.get(*k).unwrap_or(&null));
+        if let Some(field) = differs {
             return Err(CompareError::Mismatch(format!(
                 "{field}: {} in {} vs {} in {}",
-                key[&field], first.scenario_name, other[&field], r.scenario_name
+                key.get(field).unwrap_or(&null),
+                first.scenario_name,
+                other.get(field).unwrap_or(&null),
+                r.scenario_name
             )));
         }
     }
@@ -175,8 +235,8 @@ pub fn chain_table(results: &[RunResult]) -> Table {
         row("landed TPS, mean", &|r| {
             format!("{:.1}", r.throughput.landed_mean_per_s)
         }),
-        row("landed TPS, best second", &|r| {
-            r.throughput.landed_peak_1s.to_string()
+        row("landed TPS, best (whole blocks, >= 1 s)", &|r| {
+            format!("{:.1}", r.throughput.landed_peak_1s)
         }),
         row("block / slot time, p50", &|r| {
             micros(r.chain_view.block_interval_us.p50)
@@ -444,39 +504,111 @@ pub const MIN_SAMPLE_SHARE: f64 = 0.5;
 /// figures say: it was aborted or is incomplete, it failed its own
 /// verification, or a level has no samples or far fewer than the baseline's.
 /// An empty histogram summarises as 0, which would read as a -100%
-/// "improvement" of every latency.
+/// "improvement" of every latency. For repeated runs every repeat of both
+/// sides is held to the same rules (see [`unfit_repeats`]).
 pub fn unfit_candidate(baseline: &RunResult, candidate: &RunResult) -> Vec<String> {
+    let reference: BTreeMap<Level, f64> = baseline
+        .levels
+        .iter()
+        .map(|l| (l.level, l.latency_us.count as f64))
+        .collect();
+    unfit(
+        "the candidate run",
+        &candidate.status,
+        candidate.verification.as_ref(),
+        &samples(candidate),
+        &reference,
+        "the baseline's",
+    )
+}
+
+fn samples(r: &RunResult) -> BTreeMap<Level, u64> {
+    r.levels
+        .iter()
+        .map(|l| (l.level, l.latency_us.count))
+        .collect()
+}
+
+/// The fitness rules, for one run or one repeat called `who`: `reference`
+/// holds the samples per level it must have at least half of (a level at 0
+/// only needs a sample), `of` names whose they are.
+fn unfit(
+    who: &str,
+    status: &RunStatus,
+    verification: Option<&Verification>,
+    samples: &BTreeMap<Level, u64>,
+    reference: &BTreeMap<Level, f64>,
+    of: &str,
+) -> Vec<String> {
     let mut out = Vec::new();
-    match &candidate.status {
+    match status {
         RunStatus::Completed => {}
-        RunStatus::Aborted { reason } => {
-            out.push(format!("the candidate run was aborted: {reason}"))
-        }
+        RunStatus::Aborted { reason } => out.push(format!("{who} was aborted: {reason}")),
         RunStatus::Incomplete { .. } => out.push(format!(
-            "the candidate run is incomplete: landed transactions {}",
-            candidate.status.shortfall().unwrap_or_default()
+            "{who} is incomplete: landed transactions {}",
+            status.shortfall().unwrap_or_default()
+        )),
+        RunStatus::Running => out.push(format!(
+            "{who} never finished: a partial result written while it went (status running)"
         )),
     }
-    if let Some(v) = candidate.verification.as_ref().filter(|v| !v.passed()) {
-        out.push(format!(
-            "the candidate failed its verification: {}",
-            v.line()
-        ));
+    if let Some(v) = verification.filter(|v| !v.passed()) {
+        out.push(format!("{who} failed its verification: {}", v.line()));
     }
-    for b in &baseline.levels {
-        let count = candidate.level(b.level).map_or(0, |c| c.latency_us.count);
-        let floor = (b.latency_us.count as f64 * MIN_SAMPLE_SHARE).ceil() as u64;
-        if count == 0 {
-            out.push(format!(
-                "the candidate has no samples at {} (the baseline has {})",
-                b.level, b.latency_us.count
-            ));
+    for (&level, &want) in reference {
+        let count = samples.get(&level).copied().unwrap_or(0);
+        let floor = (want * MIN_SAMPLE_SHARE).ceil() as u64;
+        if count == 0 && want > 0.0 {
+            out.push(format!("{who} has no samples at {level} ({of} {want:.0})"));
+        } else if count == 0 {
+            out.push(format!("{who} has no samples at {level}"));
         } else if count < floor {
             out.push(format!(
-                "the candidate has {count} samples at {} against the baseline's {}: fewer than {:.0}% of them",
-                b.level,
-                b.latency_us.count,
+                "{who} has {count} samples at {level} against {of} {want:.0}: fewer than {:.0}% of them",
                 MIN_SAMPLE_SHARE * 100.0
+            ));
+        }
+    }
+    out
+}
+
+/// [`unfit_candidate`]'s rules applied to every repeat of both sides: a
+/// repeat where every send was refused "completes" with tps 0 and would
+/// turn a real regression into noise. The baseline's repeats must each
+/// have samples at every level it records; the candidate's, at least half
+/// the baseline's mean samples. A repeat written before its status was
+/// recorded cannot be judged, and says so.
+pub fn unfit_repeats(baseline: &RunResult, candidate: &RunResult) -> Vec<String> {
+    let mut mean: BTreeMap<Level, f64> = BTreeMap::new();
+    for rep in &baseline.repeats {
+        for l in &baseline.levels {
+            *mean.entry(l.level).or_default() +=
+                rep.samples.get(&l.level).copied().unwrap_or(0) as f64;
+        }
+    }
+    let n = baseline.repeats.len().max(1) as f64;
+    mean.values_mut().for_each(|v| *v /= n);
+    let any: BTreeMap<Level, f64> = mean.keys().map(|&l| (l, 0.0)).collect();
+    let mut out = Vec::new();
+    for (side, r, reference, of) in [
+        ("baseline", baseline, &any, ""),
+        ("candidate", candidate, &mean, "the baseline's mean of"),
+    ] {
+        for (k, rep) in r.repeats.iter().enumerate() {
+            let who = format!("the {side}'s repeat {}", k + 1);
+            let Some(status) = &rep.status else {
+                out.push(format!(
+                    "{who} records no status (written by an older chainmeter): it cannot be judged"
+                ));
+                continue;
+            };
+            out.extend(unfit(
+                &who,
+                status,
+                rep.verification.as_ref(),
+                &rep.samples,
+                reference,
+                of,
             ));
         }
     }

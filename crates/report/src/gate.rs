@@ -46,6 +46,9 @@ pub enum Verdict {
     Breaks,
     /// The interval straddles the rule's bound.
     TooNoisy,
+    /// Some repeats lack the metric: judging the rest would pick the
+    /// repeats that suit it. Fails the gate.
+    Undecidable,
 }
 
 /// One rule judged on repeated runs.
@@ -65,6 +68,8 @@ pub struct Gate {
     pub percent: bool,
     /// The conclusion.
     pub verdict: Verdict,
+    /// For an undecidable rule: which repeats lack the metric.
+    pub missing: String,
 }
 
 impl Gate {
@@ -75,6 +80,12 @@ impl Gate {
             Verdict::Holds => "holds",
             Verdict::Breaks => "BREAKS",
             Verdict::TooNoisy => "too noisy to decide (the interval straddles the bound)",
+            Verdict::Undecidable => {
+                return format!(
+                    "{}: UNDECIDABLE: {} lack the metric {:?}, so the rule cannot be judged on every repeat",
+                    self.rule, self.missing, self.metric
+                )
+            }
         };
         format!(
             "{}: mean {:.3} -> {:.3} ({} vs {} repeats), change {:+.2}{unit}, 95% interval [{:+.2}{unit}, {:+.2}{unit}]: {verdict}",
@@ -104,10 +115,42 @@ pub fn gates(
     thresholds
         .iter()
         .map(|t| {
-            let (b, c) = (
+            let (b_each, c_each) = (
                 baseline.repeat_values(&t.metric),
                 candidate.repeat_values(&t.metric),
             );
+            let lacking = |side: &str, each: &[Option<f64>]| {
+                let k: Vec<String> = each
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| v.is_none())
+                    .map(|(k, _)| (k + 1).to_string())
+                    .collect();
+                (!k.is_empty() && k.len() < each.len())
+                    .then(|| format!("the {side}'s repeats {}", k.join(", ")))
+            };
+            let missing: Vec<String> = [lacking("baseline", &b_each), lacking("candidate", &c_each)]
+                .into_iter()
+                .flatten()
+                .collect();
+            let b: Vec<f64> = b_each.iter().flatten().copied().collect();
+            let c: Vec<f64> = c_each.iter().flatten().copied().collect();
+            if !missing.is_empty() {
+                return Ok(Gate {
+                    rule: t.given().to_owned(),
+                    metric: t.metric.clone(),
+                    repeats: (b_each.len(), c_each.len()),
+                    means: (mean(&b), mean(&c)),
+                    change: Interval {
+                        estimate: f64::NAN,
+                        lo: f64::NAN,
+                        hi: f64::NAN,
+                    },
+                    percent: t.percent,
+                    verdict: Verdict::Undecidable,
+                    missing: missing.join(" and "),
+                });
+            }
             if b.len() < MIN_REPEATS || c.len() < MIN_REPEATS {
                 let names: Vec<&str> = baseline
                     .repeats
@@ -148,6 +191,7 @@ pub fn gates(
                 change,
                 percent: t.percent,
                 verdict,
+                missing: String::new(),
             })
         })
         .collect()

@@ -70,10 +70,20 @@ fn run_body(r: &RunResult, intervals: &[IntervalPoint]) -> String {
                 escape(&levels)
             );
         }
+        RunStatus::Running => {
+            let _ = write!(
+                s,
+                "<p class=\"aborted\">{}</p>",
+                escape(&crate::markdown::running_line(r).replace("**", ""))
+            );
+        }
     }
     if let Some(v) = &r.verification {
         let class = if v.passed() { "verified" } else { "aborted" };
         let _ = write!(s, "<p class=\"{class}\">{}</p>", escape(&v.line()));
+    }
+    if let Some(merged) = crate::markdown::merged_line(r) {
+        let _ = write!(s, "<p>{}</p>", escape(&merged.replace("**", "")));
     }
 
     s.push_str("<h2>Summary</h2>");
@@ -85,7 +95,7 @@ fn run_body(r: &RunResult, intervals: &[IntervalPoint]) -> String {
     s.push_str(&crate::markdown::latency_table(r).html());
     let _ = write!(
         s,
-        "<p>Offered {:.1} tx/s ({}); landed {:.1} tx/s mean, {} in the best second. Fee {} per transaction, {} {} in total.</p>",
+        "<p>Offered {:.1} tx/s ({}); landed {:.1} tx/s mean, {:.1} tx/s best (whole blocks spanning at least 1 s). Fee {} per transaction, {} {} in total.</p>",
         r.load.rate_per_s,
         escape(&r.load.shape),
         r.throughput.landed_mean_per_s,
@@ -458,7 +468,14 @@ fn knee_charts(r: &RunResult) -> String {
     let marks: Vec<(f64, String)> = r
         .knee
         .as_ref()
-        .map(|k| (k.rate_per_s, format!("knee {:.0} tx/s", k.rate_per_s)))
+        .map(|k| {
+            let label = match (k.is_found(), k.broke_per_s) {
+                (true, _) => format!("knee {:.0} tx/s", k.rate_per_s),
+                (false, Some(_)) => format!("knee above {:.0} tx/s", k.rate_per_s),
+                (false, None) => format!("knee at least {:.0} tx/s", k.rate_per_s),
+            };
+            (k.rate_per_s, label)
+        })
         .into_iter()
         .collect();
     let mut landed = Series::line(

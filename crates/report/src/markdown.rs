@@ -118,6 +118,34 @@ pub fn closed_loop_line(r: &RunResult) -> Option<String> {
     ))
 }
 
+/// What a partial result is: chainmeter wrote it while the run went, and
+/// never finished the run.
+pub fn running_line(r: &RunResult) -> String {
+    format!(
+        "**Run not finished:** this partial result was written while the run went on (status running, last at {}); \
+         chainmeter never wrote its end, so it was killed or the machine stopped. Its figures cover the run up to then; \
+         what was in flight is unknown (in flight), and nothing was verified against the chain.",
+        r.ended_at
+    )
+}
+
+/// For a merged result: how many inputs, and how far their measured
+/// windows overlapped (shards started apart do not make one rate).
+pub fn merged_line(r: &RunResult) -> Option<String> {
+    let m = r.merged.as_ref()?;
+    let share = if r.load.window_s > 0.0 {
+        100.0 * m.overlap_s / r.load.window_s
+    } else {
+        0.0
+    };
+    Some(format!(
+        "**Merged** from {} results: their measured windows were all open together for {:.1} s of the merged {:.1} s window ({share:.0}%); rates are over the merged window.",
+        m.inputs.len(),
+        m.overlap_s,
+        r.load.window_s
+    ))
+}
+
 /// The search's answer in one sentence, or why there is none.
 pub fn knee_line(r: &RunResult) -> Option<String> {
     if r.load.profile != "saturate" {
@@ -141,14 +169,17 @@ pub fn knee_line(r: &RunResult) -> Option<String> {
             )
         })
         .collect();
-    let at_least = if k.at_least {
-        " (the highest rate searched: the knee is at least this)"
+    let (head, probe) = if k.is_found() {
+        ("Knee".to_owned(), String::new())
     } else {
-        ""
+        (
+            "No knee found".to_owned(),
+            " at the highest rate that held".to_owned(),
+        )
     };
     Some(format!(
-        "**Knee: {:.0} tx/s offered{at_least}**, landed {:.0} tx/s, {}; objective: {}; {} probes in {:.0} s.",
-        k.rate_per_s,
+        "**{head}: {} offered**; landed {:.0} tx/s{probe}, {}; objective: {}; {} probes in {:.0} s.",
+        k.rate_words(),
         k.landed_per_s,
         levels.join(", "),
         k.objective,
@@ -271,9 +302,15 @@ pub fn run_summary(r: &RunResult) -> String {
                  raise load.drain_timeout.\n"
             );
         }
+        RunStatus::Running => {
+            let _ = writeln!(s, "{}\n", running_line(r));
+        }
     }
     if let Some(v) = &r.verification {
         let _ = writeln!(s, "**{}.**\n", v.line());
+    }
+    if let Some(merged) = merged_line(r) {
+        let _ = writeln!(s, "{merged}\n");
     }
     if let Some(knee) = knee_line(r) {
         let _ = writeln!(s, "{knee}\n");
@@ -318,7 +355,7 @@ pub fn run_summary(r: &RunResult) -> String {
     let t = &r.throughput;
     let _ = writeln!(
         s,
-        "\n**Throughput:** landed {:.1} tx/s mean, {} tx/s peak (1 s), offered {:.1} tx/s.",
+        "\n**Throughput:** landed {:.1} tx/s mean, {:.1} tx/s best (whole blocks spanning at least 1 s), offered {:.1} tx/s.",
         t.landed_mean_per_s, t.landed_peak_1s, t.offered_mean_per_s
     );
 
@@ -384,7 +421,7 @@ pub fn run_summary(r: &RunResult) -> String {
     let c = &r.chain_view;
     let _ = writeln!(
         s,
-        "\n**Chain:** {} blocks observed; interval p50 {}, p99 {}; transactions per block p50 {}, max {}.",
+        "\n**Chain** (the measured window's blocks): {} blocks observed; interval p50 {}, p99 {}; the run's transactions per block p50 {}, max {}.",
         c.blocks,
         micros(c.block_interval_us.p50),
         micros(c.block_interval_us.p99),
@@ -433,14 +470,20 @@ fn repeats_table(r: &RunResult) -> Option<String> {
     out.push_str(&"---:|".repeat(r.repeats.len() + 2));
     out.push('\n');
     for name in first.metrics.keys() {
-        let values = r.repeat_values(name);
+        let each = r.repeat_values(name);
+        let values: Vec<f64> = each.iter().flatten().copied().collect();
         let n = values.len() as f64;
         let mean = crate::gate::mean(&values);
         let sd =
             (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
         let _ = write!(out, "| {name} |");
-        for v in &values {
-            let _ = write!(out, " {v:.3} |");
+        for v in &each {
+            match v {
+                Some(v) => {
+                    let _ = write!(out, " {v:.3} |");
+                }
+                None => out.push_str(" - |"),
+            }
         }
         let spread = if mean != 0.0 {
             format!("{:.1}%", 100.0 * sd / mean.abs())

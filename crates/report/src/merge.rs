@@ -8,7 +8,8 @@
 use chainmeter_core::{
     histogram::{HistogramDecodeError, StoredHistogram},
     result::{
-        FeeBucket, Fees, LevelLatency, RunResult, RunStatus, SecondCounts, StepResult, WarmupFees,
+        peak_rate, Check, FeeBucket, Fees, LevelLatency, Merged, MergedInput, RunResult, RunStatus,
+        SecondCounts, StepResult, Verification, WarmupFees,
     },
     FeeUnit,
 };
@@ -162,11 +163,12 @@ pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
     let first_offset = offset(first_path, first)?;
     widen(first_offset, first);
     out.throughput.timeline = shifted(&first.throughput.timeline, first_offset);
-    out.started_at = inputs
-        .iter()
-        .map(|(_, r)| r.started_at.clone())
-        .min()
-        .expect("inputs");
+    out.throughput.arrivals = shifted_arrivals(&first.throughput.arrivals, first_offset);
+    // Times compare as times: offsets and fractions make strings misorder.
+    out.started_at = first_time(inputs, |r| &r.started_at, std::cmp::Ordering::Less)?;
+    out.ended_at = first_time(inputs, |r| &r.ended_at, std::cmp::Ordering::Greater)?;
+    check_distinct(inputs)?;
+    let mut merged_inputs = vec![merged_input(first_path, first, first_offset)];
     let mut cpu_us = first.harness.cpu_us;
     let sending_cpu = |r: &RunResult| r.harness.sending_cpu_us_per_tx * r.outcomes.sent as f64;
     let mut sending_cpu_us = sending_cpu(first);
@@ -241,8 +243,10 @@ pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
             mine.landed += other.landed;
             mine.rejected += other.rejected;
         }
-        out.throughput.landed_mean_per_s += r.throughput.landed_mean_per_s;
-        out.throughput.offered_mean_per_s += r.throughput.offered_mean_per_s;
+        out.throughput
+            .arrivals
+            .extend(shifted_arrivals(&r.throughput.arrivals, their_offset));
+        merged_inputs.push(merged_input(path, r, their_offset));
 
         merge_fees(path, &mut out.fees, &r.fees, &out.fee_unit)?;
         if out.steps.len() != r.steps.len()
@@ -278,24 +282,60 @@ pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
         sending_cpu_us += sending_cpu(r);
         out.harness.max_rss_bytes = out.harness.max_rss_bytes.max(r.harness.max_rss_bytes);
         out.senders.extend(r.senders.iter().cloned());
-        out.ended_at = out.ended_at.clone().max(r.ended_at.clone());
         out.status = merged_status(&out.status, path, &r.status);
     }
-    // Each input verified its own senders; the merge does not re-verify.
-    out.verification = None;
+    // Each input verified its own senders: the merge keeps what each proved,
+    // and a failure of any is the merged result's.
+    out.verification = merged_verification(&merged_inputs);
     out.shard = None;
     out.load.warmup_s = window.0 as f64 / 1e3;
     out.load.window_s = window.1.saturating_sub(window.0) as f64 / 1e3;
-    // The best whole second inside the merged measured window.
+    // Means over the merged window, from the merged timeline: shards that
+    // ran at different times do not add up to one rate.
     let inside = |s: &&SecondCounts| s.t_s * 1000 >= window.0 && (s.t_s + 1) * 1000 <= window.1;
-    out.throughput.landed_peak_1s = out
+    let whole_seconds = out.throughput.timeline.iter().filter(inside).count();
+    let landed: u64 = out
         .throughput
         .timeline
         .iter()
         .filter(inside)
         .map(|s| s.landed)
-        .max()
-        .unwrap_or(0);
+        .sum();
+    out.throughput.landed_mean_per_s = if whole_seconds > 0 {
+        landed as f64 / whole_seconds as f64
+    } else {
+        0.0
+    };
+    out.throughput.offered_mean_per_s = out.load.measured_sent as f64 / out.load.window_s.max(1e-9);
+    out.load.rate_per_s = out.throughput.offered_mean_per_s;
+    out.throughput.arrivals.sort_unstable();
+    let with_arrivals = inputs.iter().all(|(_, r)| {
+        !r.throughput.arrivals.is_empty() || r.throughput.timeline.iter().all(|s| s.landed == 0)
+    });
+    out.throughput.landed_peak_1s = if with_arrivals {
+        peak_rate(&out.throughput.arrivals, (window.0 * 1000, window.1 * 1000))
+    } else {
+        // Inputs from before schema 5 hold no arrivals: the best whole second.
+        out.throughput
+            .timeline
+            .iter()
+            .filter(inside)
+            .map(|s| s.landed)
+            .max()
+            .unwrap_or(0) as f64
+    };
+    let overlap = merged_inputs
+        .iter()
+        .map(|i| i.window_s[1])
+        .fold(f64::INFINITY, f64::min)
+        - merged_inputs
+            .iter()
+            .map(|i| i.window_s[0])
+            .fold(f64::NEG_INFINITY, f64::max);
+    out.merged = Some(Merged {
+        inputs: merged_inputs,
+        overlap_s: overlap.max(0.0),
+    });
     out.harness.cpu_us = cpu_us;
     let per_tx = |total: f64| {
         if out.outcomes.sent > 0 {
@@ -309,6 +349,96 @@ pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
     Ok(out)
 }
 
+/// The earliest (`Less`) or latest (`Greater`) of the inputs' times, as
+/// the input wrote it.
+fn first_time(
+    inputs: &[(String, RunResult)],
+    field: fn(&RunResult) -> &String,
+    pick: std::cmp::Ordering,
+) -> Result<String, MergeError> {
+    let mut best: Option<(OffsetDateTime, &String)> = None;
+    for (path, r) in inputs {
+        let value = field(r);
+        let t = OffsetDateTime::parse(value, &Rfc3339).map_err(|_| MergeError::Time {
+            path: path.clone(),
+            value: value.clone(),
+        })?;
+        if best.is_none_or(|(b, _)| t.cmp(&b) == pick) {
+            best = Some((t, value));
+        }
+    }
+    Ok(best.map(|(_, v)| v.clone()).unwrap_or_default())
+}
+
+/// Two inputs that started at the same moment from the same senders are
+/// one run given twice (under two names, or twice under one): their counts
+/// would add to double the run's.
+fn check_distinct(inputs: &[(String, RunResult)]) -> Result<(), MergeError> {
+    for (i, (path_a, a)) in inputs.iter().enumerate() {
+        for (path_b, b) in &inputs[i + 1..] {
+            if a.started_at == b.started_at && a.senders == b.senders {
+                return Err(MergeError::Mismatch {
+                    path_a: path_a.clone(),
+                    path_b: path_b.clone(),
+                    reason: format!(
+                        "they are the same run (started {} from the same senders): merging it with itself would double every count",
+                        a.started_at
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn merged_input(path: &str, r: &RunResult, offset_ms: u64) -> MergedInput {
+    let from = offset_ms as f64 / 1e3 + r.load.warmup_s;
+    MergedInput {
+        path: path.to_owned(),
+        shard: r.shard,
+        window_s: [from, from + r.load.window_s],
+        status: r.status.clone(),
+        verification: r.verification.clone(),
+    }
+}
+
+/// The inputs' verifications as one: every input's checks, each named for
+/// its input; an input that could not read the chain is the merged
+/// result's error. `None` when an input was not verified.
+fn merged_verification(inputs: &[MergedInput]) -> Option<Verification> {
+    let mut checks = Vec::new();
+    let mut errors = Vec::new();
+    for i in inputs {
+        let v = i.verification.as_ref()?;
+        let who = i
+            .shard
+            .map_or_else(|| i.path.clone(), |s| format!("shard {s}"));
+        checks.extend(v.checks.iter().map(|c| Check {
+            name: format!("{} ({who})", c.name),
+            ..c.clone()
+        }));
+        if let Some(e) = &v.error {
+            errors.push(format!("{who}: {e}"));
+        }
+    }
+    Some(Verification {
+        method: format!(
+            "each of the {} merged inputs verified against the chain",
+            inputs.len()
+        ),
+        checks,
+        error: (!errors.is_empty()).then(|| errors.join("; ")),
+    })
+}
+
+/// `arrivals` moved `by_ms` later.
+fn shifted_arrivals(arrivals: &[[u64; 2]], by_ms: u64) -> Vec<[u64; 2]> {
+    arrivals
+        .iter()
+        .map(|&[t, n]| [t + by_ms * 1000, n])
+        .collect()
+}
+
 /// Adds `theirs` to `mine`: histograms add, totals and exact extremes
 /// combine, the mean is recomputed from them.
 fn merge_fees(
@@ -317,12 +447,21 @@ fn merge_fees(
     theirs: &Fees,
     unit: &FeeUnit,
 ) -> Result<(), MergeError> {
+    // The exact extremes of a side where nothing landed say nothing (0).
+    let (a_any, b_any) = (mine.per_tx.count > 0, theirs.per_tx.count > 0);
     mine.per_tx = add(path, &mine.per_tx, &theirs.per_tx)?;
     mine.compute_per_tx = add(path, &mine.compute_per_tx, &theirs.compute_per_tx)?;
     let total = mine.total.parse::<u128>().unwrap_or(0) + theirs.total.parse::<u128>().unwrap_or(0);
     mine.total = total.to_string();
     let exact = |a: &str, b: &str, pick: fn(u128, u128) -> u128| {
-        pick(a.parse().unwrap_or(0), b.parse().unwrap_or(0)).to_string()
+        let (a, b) = (a.parse().unwrap_or(0), b.parse().unwrap_or(0));
+        match (a_any, b_any) {
+            (true, true) => pick(a, b),
+            (true, false) => a,
+            (false, true) => b,
+            (false, false) => 0,
+        }
+        .to_string()
     };
     mine.min = exact(&mine.min, &theirs.min, u128::min);
     mine.max = exact(&mine.max, &theirs.max, u128::max);
@@ -404,10 +543,13 @@ fn merge_bucket(path: &str, mine: &mut FeeBucket, theirs: &FeeBucket) -> Result<
     Ok(())
 }
 
-/// The status of a merge: aborted if any input was, else incomplete (with
-/// the shortfalls added) if any input was, else completed.
+/// The status of a merge: running (a partial result) if any input was,
+/// else aborted if any input was, else incomplete (with the shortfalls
+/// added) if any input was, else completed.
 fn merged_status(mine: &RunStatus, path: &str, theirs: &RunStatus) -> RunStatus {
     match (mine, theirs) {
+        // A partial input makes a partial merge: it is said so, not hidden.
+        (RunStatus::Running, _) | (_, RunStatus::Running) => RunStatus::Running,
         (RunStatus::Aborted { reason: a }, RunStatus::Aborted { reason: b }) => {
             RunStatus::Aborted {
                 reason: format!("{a}; {path}: {b}"),

@@ -2,16 +2,17 @@
 //! scenarios/evm-poisson.toml with --count 300).
 
 use chainmeter_core::result::RunResult;
-use chainmeter_report::{compare, markdown, merge::merge};
-use std::path::Path;
+mod common;
 
-fn fixture(name: &str) -> RunResult {
-    RunResult::read(
-        &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(name),
-    )
-    .unwrap()
+use chainmeter_report::{compare, markdown, merge::merge};
+use common::fixture;
+
+/// `r` as another generator's result: the same figures from other senders.
+fn from_other_senders(mut r: RunResult, tag: &str) -> RunResult {
+    for s in &mut r.senders {
+        s.address.push_str(tag);
+    }
+    r
 }
 
 #[test]
@@ -99,7 +100,7 @@ fn markdown_summary_has_every_section() {
         "**Throughput:**",
         "**Outcomes:** 300 sent",
         "**Fees**",
-        "**Chain:**",
+        "**Chain** (the measured window's blocks)",
         "**Harness:**",
     ] {
         assert!(md.contains(needle), "missing {needle:?} in\n{md}");
@@ -174,7 +175,7 @@ fn merged_timelines_align_to_the_millisecond_and_the_peak_stays_in_the_window() 
         .throughput
         .timeline
         .iter()
-        .filter(|s| s.landed == m.throughput.landed_peak_1s)
+        .filter(|s| s.landed as f64 == m.throughput.landed_peak_1s)
         .map(|s| s.t_s as f64)
         .collect();
     assert!(
@@ -284,7 +285,8 @@ fn files_before_schema_3_read_with_their_chains_fee_unit() {
 fn steps_merge_step_by_step_and_a_search_refuses_to() {
     let steps = fixture("evm-steps/result.json");
     assert_eq!(steps.steps.len(), 3);
-    let m = merge(&[("a".into(), steps.clone()), ("b".into(), steps.clone())]).unwrap();
+    let twin = from_other_senders(steps.clone(), "-b");
+    let m = merge(&[("a".into(), steps.clone()), ("b".into(), twin)]).unwrap();
     for (merged, one) in m.steps.iter().zip(&steps.steps) {
         assert_eq!(merged.sent, 2 * one.sent);
         assert_eq!(merged.landed, 2 * one.landed);
@@ -298,7 +300,11 @@ fn steps_merge_step_by_step_and_a_search_refuses_to() {
     assert_eq!(sum, m.load.measured_sent);
     let mut search = steps.clone();
     search.load.profile = "saturate".into();
-    let e = merge(&[("a".into(), search.clone()), ("b".into(), search)]).unwrap_err();
+    let e = merge(&[
+        ("a".into(), search.clone()),
+        ("b".into(), from_other_senders(search, "-b")),
+    ])
+    .unwrap_err();
     assert!(
         e.to_string().contains("saturation search cannot be merged"),
         "{e}"
@@ -316,11 +322,10 @@ fn shards_merge_only_as_a_whole_set() {
         (format!("shard-{i}.json"), r)
     };
     let err = |inputs: &[(String, RunResult)]| merge(inputs).unwrap_err().to_string();
-    let (s0, s1, s2) = (
-        shard("evm-a.json", 0),
-        shard("evm-b.json", 1),
-        shard("evm-a.json", 2),
-    );
+    let (s0, s1, s2) = (shard("evm-a.json", 0), shard("evm-b.json", 1), {
+        let (path, r) = shard("evm-a.json", 2);
+        (path, from_other_senders(r, "-2"))
+    });
     let e = err(&[s0.clone(), s1.clone()]);
     assert!(e.ends_with("shard 2/3 of these 3 is missing"), "{e}");
     let e = err(&[s0.clone(), s1.clone(), s1.clone()]);

@@ -299,10 +299,11 @@ impl Tracker {
                 }
             }
         }
+        // The run's transactions, not the slot's: its votes would be counted too.
         let _ = self.events.send(ChainEvent::Block {
             at: frozen,
             number: slot,
-            txs: Some(block.count),
+            txs: Some(ours.len() as u64),
             compute: Some(block.compute),
         });
         if !ours.is_empty() {
@@ -352,8 +353,6 @@ impl Tracker {
 /// What the tracker needs of a block.
 pub(crate) struct Block {
     pub(crate) height: Option<u64>,
-    /// Transactions in the block, votes included.
-    pub(crate) count: u64,
     /// Compute units the block's transactions consumed.
     pub(crate) compute: u64,
     pub(crate) transactions: Vec<LandedTx>,
@@ -445,7 +444,6 @@ pub(crate) async fn fetch_block(
         let body = answer.result?;
         let mut block = Block {
             height: body.block_height,
-            count: body.transactions.len() as u64,
             compute: 0,
             transactions: Vec::with_capacity(body.transactions.len()),
         };

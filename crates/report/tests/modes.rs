@@ -1,0 +1,345 @@
+//! The figures of the newer modes (searches, repeats, merges): each test
+//! builds the case from a real result file and checks the figure a user
+//! would quote.
+
+use chainmeter_core::{
+    level::Level,
+    result::{Check, Knee, Repeat, RunResult, RunStatus, SecondCounts, Verification},
+    shard::Shard,
+};
+mod common;
+
+use chainmeter_report::{compare, gate, markdown, merge::merge};
+use common::fixture;
+use std::collections::BTreeMap;
+use time::{format_description::well_known::Rfc3339, Duration, OffsetDateTime};
+
+fn included() -> Level {
+    fixture("evm-a.json").levels[0].level
+}
+
+fn later(r: &RunResult, seconds: i64) -> String {
+    (OffsetDateTime::parse(&r.started_at, &Rfc3339).unwrap() + Duration::seconds(seconds))
+        .format(&Rfc3339)
+        .unwrap()
+}
+
+fn verification(landed: u64, chain: u64) -> Verification {
+    Verification {
+        method: "nonces".into(),
+        checks: vec![Check {
+            name: "landed".into(),
+            recorded: landed.to_string(),
+            chain: chain.to_string(),
+            how: "nonces".into(),
+        }],
+        error: None,
+    }
+}
+
+/// A search result whose probes ran out while rising: the highest that
+/// held was 759 tx/s, and none broke.
+fn search_that_ran_out(broke: Option<f64>) -> RunResult {
+    let mut r = fixture("evm-steps/result.json");
+    r.load.profile = "saturate".into();
+    r.knee = Some(Knee {
+        step: 0,
+        rate_per_s: 759.0,
+        landed_per_s: 758.0,
+        at_least: broke.is_none(),
+        broke_per_s: broke,
+        objective: "landed >= 99%".into(),
+        probes: 6,
+        search_s: 150.0,
+    });
+    r
+}
+
+#[test]
+fn a_search_that_ran_out_of_probes_reports_a_bound_never_a_knee() {
+    for broke in [None, Some(1_139.0)] {
+        let r = search_that_ran_out(broke);
+        let line = markdown::knee_line(&r).unwrap();
+        assert!(line.starts_with("**No knee found:"), "{line}");
+        assert!(!line.contains("**Knee: 759"), "{line}");
+        match broke {
+            None => assert!(line.contains("at least 759 tx/s"), "{line}"),
+            Some(_) => assert!(line.contains("between 759 and 1139 tx/s"), "{line}"),
+        }
+        // No `knee` metric to gate on: a rule on it fails, with the reason.
+        assert!(compare::headline(&r).iter().all(|m| m.name != "knee"));
+        let rule = compare::Threshold::parse("knee<-5%").unwrap();
+        let (failures, rest) = compare::knee_rules(&r, &r, std::slice::from_ref(&rule));
+        assert!(rest.is_empty());
+        assert_eq!(failures.len(), 1);
+        assert!(failures[0].contains("found no knee"), "{}", failures[0]);
+        let page = chainmeter_report::html::run_page(&r, &[]);
+        assert!(!page.contains("knee 759 tx/s"));
+    }
+    let mut found = search_that_ran_out(None);
+    found.knee.as_mut().unwrap().at_least = false;
+    assert!(markdown::knee_line(&found)
+        .unwrap()
+        .starts_with("**Knee: 759 tx/s offered**"));
+    assert!(compare::headline(&found).iter().any(|m| m.name == "knee"));
+    // A constant run gated on the knee fails with the reason, not exit 2.
+    let constant = fixture("evm-a.json");
+    let (failures, _) = compare::knee_rules(
+        &found,
+        &constant,
+        &[compare::Threshold::parse("knee<-5%").unwrap()],
+    );
+    assert!(
+        failures[0].contains("not a saturation search"),
+        "{failures:?}"
+    );
+}
+
+/// `r` repeated: each repeat's tps and included p50 as given, fit.
+fn repeated(r: &RunResult, values: &[(f64, u64)]) -> RunResult {
+    let mut out = r.clone();
+    out.repeats = values
+        .iter()
+        .map(|&(tps, samples)| {
+            let mut metrics = BTreeMap::new();
+            metrics.insert("tps".to_owned(), tps);
+            if samples > 0 {
+                metrics.insert("included.p50".to_owned(), 500.0);
+            }
+            let mut rep = Repeat::of(r, metrics);
+            rep.samples = BTreeMap::from([(included(), samples)]);
+            rep.verification = Some(verification(samples, samples));
+            rep
+        })
+        .collect();
+    out
+}
+
+#[test]
+fn every_repeat_of_both_sides_must_be_fit_and_have_every_metric() {
+    let r = fixture("evm-a.json");
+    let baseline = repeated(&r, &[(100.0, 300), (101.0, 300), (99.0, 300)]);
+    let fit = repeated(&r, &[(100.0, 300), (100.5, 300), (99.5, 300)]);
+    assert!(compare::unfit_repeats(&baseline, &fit).is_empty());
+    // Repeat 2: every send refused; it "completed" with nothing landed.
+    let refused = repeated(&r, &[(100.0, 300), (0.0, 0), (99.5, 300)]);
+    let unfit = compare::unfit_repeats(&baseline, &refused);
+    assert!(
+        unfit
+            .iter()
+            .any(|u| u.contains("the candidate's repeat 2 has no samples at included")),
+        "{unfit:?}"
+    );
+    // The baseline's repeats are held to the rules too.
+    let unfit = compare::unfit_repeats(&refused, &fit);
+    assert!(
+        unfit.iter().any(|u| u.contains("the baseline's repeat 2")),
+        "{unfit:?}"
+    );
+    // Half the baseline's samples at most: unfit.
+    let thin = repeated(&r, &[(100.0, 300), (100.0, 100), (100.0, 300)]);
+    assert!(compare::unfit_repeats(&baseline, &thin)
+        .iter()
+        .any(|u| u.contains("fewer than 50%")));
+    // An aborted repeat, a failed verification.
+    let mut bad = fit.clone();
+    bad.repeats[0].status = Some(RunStatus::Aborted {
+        reason: "node gone".into(),
+    });
+    bad.repeats[2].verification = Some(verification(300, 299));
+    let unfit = compare::unfit_repeats(&baseline, &bad);
+    assert!(
+        unfit.iter().any(|u| u.contains("repeat 1 was aborted")),
+        "{unfit:?}"
+    );
+    assert!(unfit
+        .iter()
+        .any(|u| u.contains("repeat 3 failed its verification")));
+    // A metric missing from one repeat: undecidable, which fails.
+    let rule = compare::Threshold::parse("included.p50>+10%").unwrap();
+    let gates = gate::gates(&baseline, &refused, &[rule]).unwrap();
+    assert_eq!(gates[0].verdict, gate::Verdict::Undecidable);
+    assert!(
+        gates[0].line().contains("the candidate's repeats 2 lack"),
+        "{}",
+        gates[0].line()
+    );
+}
+
+#[test]
+fn a_merge_keeps_what_each_input_proved_and_fails_if_one_failed() {
+    let mut a = fixture("evm-a.json");
+    let mut b = fixture("evm-b.json");
+    a.verification = Some(verification(300, 300));
+    b.verification = Some(verification(300, 290));
+    let m = merge(&[("a.json".into(), a.clone()), ("b.json".into(), b.clone())]).unwrap();
+    let v = m.verification.as_ref().expect("the inputs' verifications");
+    assert!(!v.passed(), "{}", v.line());
+    assert!(
+        v.line().contains("landed (b.json) 300 ≠ 290"),
+        "{}",
+        v.line()
+    );
+    let inputs = &m.merged.as_ref().unwrap().inputs;
+    assert_eq!(inputs.len(), 2);
+    assert_eq!(inputs[1].verification, b.verification);
+    let unfit = compare::unfit_candidate(&a, &m);
+    assert!(
+        unfit.iter().any(|u| u.contains("failed its verification")),
+        "{unfit:?}"
+    );
+    b.verification = Some(verification(300, 300));
+    let m = merge(&[("a.json".into(), a), ("b.json".into(), b)]).unwrap();
+    assert!(m.verification.unwrap().passed());
+}
+
+/// A shard of three at 1,000 tx/s for 60 s, started `offset_s` after the first.
+fn shard_at(i: u32, offset_s: i64) -> (String, RunResult) {
+    let mut r = fixture("evm-a.json");
+    r.started_at = later(&r, offset_s);
+    r.shard = Some(Shard::new(i, 3).unwrap());
+    for s in &mut r.senders {
+        s.address.push_str(&format!("-{i}"));
+    }
+    r.load.warmup_s = 0.0;
+    r.load.window_s = 60.0;
+    r.load.rate_per_s = 1_000.0;
+    r.load.measured_sent = 60_000;
+    r.throughput.timeline = (0..61)
+        .map(|t| SecondCounts {
+            t_s: t,
+            offered: if t < 60 { 1_000 } else { 0 },
+            landed: if t < 60 { 1_000 } else { 0 },
+            rejected: 0,
+        })
+        .collect();
+    // One block a second, stamped mid-second, a millisecond apart per shard.
+    r.throughput.arrivals = (0..60)
+        .map(|t| [t * 1_000_000 + 500_000 + u64::from(i) * 1_000, 1_000])
+        .collect();
+    r.throughput.landed_mean_per_s = 1_000.0;
+    r.throughput.offered_mean_per_s = 1_000.0;
+    r.throughput.landed_peak_1s = 1_000.0;
+    (format!("shard-{i}.json"), r)
+}
+
+#[test]
+fn merged_throughput_is_over_the_merged_window_with_its_overlap_said() {
+    let m = merge(&[shard_at(0, 0), shard_at(1, 30), shard_at(2, 60)]).unwrap();
+    assert!(
+        (m.load.window_s - 120.0).abs() < 1e-9,
+        "{}",
+        m.load.window_s
+    );
+    assert!(
+        (m.throughput.landed_mean_per_s - 1_500.0).abs() < 1e-6,
+        "{}",
+        m.throughput.landed_mean_per_s
+    );
+    assert!((m.throughput.offered_mean_per_s - 1_500.0).abs() < 1e-6);
+    assert!((m.load.rate_per_s - 1_500.0).abs() < 1e-6);
+    // Two shards at once at most: the best is 2,000, never more.
+    assert!(
+        (m.throughput.landed_peak_1s - 2_000.0).abs() < 1e-6,
+        "{}",
+        m.throughput.landed_peak_1s
+    );
+    let merged = m.merged.as_ref().unwrap();
+    assert_eq!(merged.overlap_s, 0.0, "no moment had all three sending");
+    let line = markdown::merged_line(&m).unwrap();
+    assert!(
+        line.contains("0.0 s of the merged 120.0 s window"),
+        "{line}"
+    );
+    // Side by side, all the way: their windows overlap wholly.
+    let m = merge(&[shard_at(0, 0), shard_at(1, 0), shard_at(2, 0)]).unwrap();
+    assert!((m.throughput.landed_mean_per_s - 3_000.0).abs() < 1e-6);
+    assert!((m.throughput.landed_peak_1s - 3_000.0).abs() < 1e-6);
+    assert!((m.merged.unwrap().overlap_s - 60.0).abs() < 1e-9);
+}
+
+#[test]
+fn merge_refuses_one_run_twice_and_orders_times_as_times() {
+    let a = fixture("evm-a.json");
+    let e = merge(&[("a.json".into(), a.clone()), ("a.json".into(), a.clone())])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("the same run"), "{e}");
+    // b started later but writes its time with an offset that sorts first as text.
+    let mut b = fixture("evm-b.json");
+    for s in &mut b.senders {
+        s.address.push_str("-b");
+    }
+    let t = OffsetDateTime::parse(&a.started_at, &Rfc3339).unwrap() + Duration::seconds(3600);
+    b.started_at = t
+        .to_offset(time::UtcOffset::from_hms(-5, 0, 0).unwrap())
+        .format(&Rfc3339)
+        .unwrap();
+    b.ended_at = later(&b, 5);
+    assert!(b.started_at < a.started_at, "as text, b sorts first");
+    let m = merge(&[("a.json".into(), a.clone()), ("b.json".into(), b.clone())]).unwrap();
+    assert_eq!(m.started_at, a.started_at);
+    assert_eq!(m.ended_at, b.ended_at);
+}
+
+#[test]
+fn merged_fee_extremes_ignore_inputs_where_nothing_landed() {
+    let a = fixture("evm-a.json");
+    let mut b = fixture("evm-b.json");
+    for s in &mut b.senders {
+        s.address.push_str("-b");
+    }
+    // b landed nothing: its fee figures are zeros that say nothing.
+    let empty = chainmeter_core::histogram::StoredHistogram::from_histogram(
+        &chainmeter_core::histogram::new_histogram(),
+    );
+    b.fees.per_tx = empty.clone();
+    b.fees.compute_per_tx = empty;
+    b.fees.min = "0".into();
+    b.fees.max = "0".into();
+    b.fees.total = "0".into();
+    let m = merge(&[("a.json".into(), a.clone()), ("b.json".into(), b)]).unwrap();
+    assert_eq!(m.fees.min, a.fees.min);
+    assert_ne!(m.fees.min, "0");
+}
+
+#[test]
+fn compare_refuses_runs_of_different_load_profiles() {
+    let a = fixture("evm-steps/result.json");
+    let mut b = a.clone();
+    b.scenario["load"]["rates"] = serde_json::json!([100.0, 200.0, 400.0]);
+    let e = compare::check_same_workload(&[a.clone(), b])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("load.rates"), "{e}");
+    let mut closed = fixture("evm-a.json");
+    closed.scenario["load"]["concurrency"] = serde_json::json!(8);
+    let e = compare::check_same_workload(&[fixture("evm-a.json"), closed])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("load.concurrency"), "{e}");
+    // What tunes the harness is not the workload.
+    let mut coalesced = fixture("evm-a.json");
+    coalesced.scenario["load"]["coalesce"] = serde_json::json!("2ms");
+    compare::check_same_workload(&[fixture("evm-a.json"), coalesced]).unwrap();
+}
+
+#[test]
+fn a_partial_result_reads_as_one_and_cannot_be_a_candidate() {
+    let a = fixture("evm-a.json");
+    let mut partial = a.clone();
+    partial.status = RunStatus::Running;
+    let md = markdown::run_summary(&partial);
+    assert!(md.contains("**Run not finished:**"), "{md}");
+    let unfit = compare::unfit_candidate(&a, &partial);
+    assert!(
+        unfit.iter().any(|u| u.contains("never finished")),
+        "{unfit:?}"
+    );
+    let mut other = fixture("evm-b.json");
+    for s in &mut other.senders {
+        s.address.push_str("-b");
+    }
+    let m = merge(&[("a.json".into(), partial), ("b.json".into(), other)]).unwrap();
+    assert_eq!(m.status, RunStatus::Running);
+}
