@@ -246,6 +246,78 @@ fn a_signal_stops_the_run(signal: i32, exit_code: i32, says: &str) {
     );
 }
 
+/// chainmeter itself killed outright (SIGKILL: the OOM killer, an eviction)
+/// 8 s into a run: it leaves a readable partial result (status running)
+/// and an interval log that was written as it went, its anvil dies with
+/// it, `report` says the result is partial and `compare --fail-if` refuses
+/// it as a candidate.
+#[test]
+fn a_killed_chainmeter_leaves_a_partial_result_and_its_interval_log() {
+    let _one_validator = support::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = scenario(
+        tmp.path(),
+        "s.toml",
+        "name = \"e2e-sigkill\"\n[load]\nrate = 100\nduration = \"60s\"\n[evm]\nblock_time = \"1s\"\n",
+    );
+    let out_dir = tmp.path().join("out");
+    let mut run = support::Running::start(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "-q",
+    ]);
+    run.wait_for_line("sending", Duration::from_secs(60));
+    let anvil = *support::children_named(run.child.id(), "anvil")
+        .first()
+        .expect("the run's anvil is its child");
+    std::thread::sleep(Duration::from_secs(8));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(run.child.id() as i32, libc::SIGKILL) };
+    let (code, _) = run.finish(Duration::from_secs(20));
+    assert_eq!(code, None, "killed by a signal");
+    let path = out_dir.join("result.json");
+    support::assert_matches_schema(&path);
+    let r = result(&out_dir);
+    assert_eq!(r.status, RunStatus::Running);
+    support::assert_consistent(&r);
+    // Sent in the 3 to 8 s before the last partial result; what landed is there.
+    assert!(r.outcomes.sent >= 200, "{:?}", r.outcomes);
+    assert!(r.outcomes.landed_ok >= 100, "{:?}", r.outcomes);
+    let (intervals, samples) =
+        support::interval_log_counts(&out_dir.join("latency.hlog"), "included");
+    assert!(
+        intervals >= 5 && samples >= 300,
+        "{intervals} intervals, {samples} samples"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while pids_named("anvil").contains(&anvil) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        !pids_named("anvil").contains(&anvil),
+        "anvil outlived chainmeter"
+    );
+    let report = support::chainmeter(&["report", path.to_str().unwrap()]);
+    assert!(report.status.success(), "{}", support::stderr(&report));
+    assert!(support::stderr(&report).contains("is a partial result"));
+    assert!(String::from_utf8_lossy(&report.stdout).contains("**Run not finished:**"));
+    let gate = support::chainmeter(&[
+        "compare",
+        path.to_str().unwrap(),
+        path.to_str().unwrap(),
+        "--fail-if",
+        "tps<-50%",
+    ]);
+    assert_eq!(gate.status.code(), Some(1), "{}", support::stderr(&gate));
+    assert!(
+        support::stderr(&gate).contains("never finished"),
+        "{}",
+        support::stderr(&gate)
+    );
+}
+
 /// A sender whose sends the node refuses for a moment (its balance set to 0
 /// mid-run, then back) must not strand its later transactions behind the
 /// nonce the refused ones consumed: the sender's nonce is read back from the
