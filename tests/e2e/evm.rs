@@ -246,6 +246,55 @@ fn a_signal_stops_the_run(signal: i32, exit_code: i32, says: &str) {
     );
 }
 
+/// An attached anvil SIGKILLed 8 s into a 100 tx/s run: the closed
+/// WebSocket ends the run at once (not after 15 s without a block), and
+/// nothing is counted as sent to a node that was gone.
+#[test]
+fn a_dead_attached_node_is_seen_at_once() {
+    let _one_validator = support::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let anvil = own_anvil(tmp.path());
+    let file = scenario(
+        tmp.path(),
+        "s.toml",
+        "name = \"e2e-dead-node\"\n[load]\nrate = 100\nduration = \"60s\"\n[evm]\nlevels = [\"included\"]\n",
+    );
+    let out_dir = tmp.path().join("out");
+    let mut run = support::Running::start(&[
+        "run",
+        file.to_str().unwrap(),
+        "--url",
+        anvil.rpc_url(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "-q",
+    ]);
+    run.wait_for_line("sending", Duration::from_secs(60));
+    std::thread::sleep(Duration::from_secs(8));
+    let killed = std::time::Instant::now();
+    // SAFETY: signalling the anvil this test started.
+    unsafe { libc::kill(anvil.pid() as i32, libc::SIGKILL) };
+    let (code, err) = run.finish(Duration::from_secs(30));
+    let took = killed.elapsed();
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("run aborted"), "{err}");
+    assert!(
+        took < Duration::from_secs(5),
+        "the run went on {took:?} after the node died"
+    );
+    let r = result(&out_dir);
+    support::assert_consistent(&r);
+    assert!(r.outcomes.landed_ok > 0, "{:?}", r.outcomes);
+    // 100 tx/s for 8 s and the few seconds after: far from the 1,863 that
+    // went out over the closed socket before.
+    assert!(r.outcomes.sent <= 1_300, "{:?}", r.outcomes);
+    if let RunStatus::Aborted { reason } = &r.status {
+        eprintln!("aborted {took:?} after the kill: {reason}");
+    } else {
+        panic!("{:?}", r.status);
+    }
+}
+
 /// chainmeter itself killed outright (SIGKILL: the OOM killer, an eviction)
 /// 8 s into a run: it leaves a readable partial result (status running)
 /// and an interval log that was written as it went, its anvil dies with

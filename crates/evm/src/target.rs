@@ -44,6 +44,12 @@ pub struct EvmFile {
     /// Priority fee (tip) per gas, in wei (default 1 gwei).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority_fee: Option<u64>,
+    /// With transactions pending and no new block for this long, the run
+    /// stops: the node is taken to have stopped producing blocks (default
+    /// "15s", and at least ten block intervals). Raise it to measure a chain
+    /// halt as latency instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_block_timeout: Option<Spanned<HumanDuration>>,
 }
 
 /// anvil as chainmeter starts it.
@@ -66,6 +72,8 @@ pub struct EvmTarget {
     pub levels: Vec<Level>,
     /// Tip per gas, wei.
     pub priority_fee: u64,
+    /// No new block for this long with transactions pending ends the run.
+    pub no_block_timeout: Duration,
     as_run: serde_json::Value,
 }
 
@@ -121,10 +129,18 @@ impl Chain for Evm {
             }
         };
         let priority_fee = *f.priority_fee.get_or_insert(1_000_000_000);
+        let stall = f
+            .no_block_timeout
+            .get_or_insert(Spanned::new(0..0, HumanDuration(Duration::from_secs(15))));
+        if stall.get_ref().0 < Duration::from_secs(1) {
+            return Err(section.error(stall.span(), "no_block_timeout", "must be at least 1s"));
+        }
+        let no_block_timeout = stall.get_ref().0;
         Ok(Arc::new(EvmTarget {
             endpoint,
             levels,
             priority_fee,
+            no_block_timeout,
             as_run: serde_json::to_value(&f).expect("the [evm] section serializes"),
         }))
     }
@@ -226,6 +242,12 @@ mod tests {
         assert!(
             e.contains("evm.gas_limit: must hold at least one transfer"),
             "{e}"
+        );
+        let e = parse(&format!("{GOOD}no_block_timeout = \"500ms\"\n")).unwrap_err();
+        assert_eq!(e, "s.toml:7:20: evm.no_block_timeout: must be at least 1s");
+        assert_eq!(
+            parse(GOOD).unwrap().as_run["evm"]["no_block_timeout"],
+            "15s"
         );
         let e = parse(&format!("{GOOD}levels = [\"confirmed\"]\n")).unwrap_err();
         assert!(

@@ -33,8 +33,6 @@ use std::{
 };
 use tokio::sync::mpsc;
 
-/// With no new head for this long while transactions are pending, the node is taken for dead.
-const STALL_MIN: Duration = Duration::from_secs(15);
 /// A block's receipts the node cannot serve yet (`null`, or an error) are
 /// asked for again this often, for this long, before the run gives up: a
 /// block is never taken for one without our transactions.
@@ -163,6 +161,9 @@ pub(crate) struct Tracker {
     /// Every block up to this one has been read: the verifier reads chain
     /// state as of it.
     pub(crate) scanned: Arc<AtomicU64>,
+    /// No new block for this long (or ten block intervals, if longer) with
+    /// transactions pending: the node stopped producing blocks.
+    pub(crate) no_block_timeout: Duration,
 }
 
 impl Tracker {
@@ -170,7 +171,7 @@ impl Tracker {
         let mut last_head = Instant::now();
         let mut interval = Duration::from_secs(1);
         loop {
-            let stall = STALL_MIN.max(interval * 10);
+            let stall = self.no_block_timeout.max(interval * 10);
             tokio::select! {
                 head = self.heads.recv() => match head {
                     Some((header, at)) => {
