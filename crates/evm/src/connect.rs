@@ -168,8 +168,7 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
 
     let senders = signers
         .into_iter()
-        .zip(&nonces)
-        .map(|(signer, &nonce)| Sender { signer, nonce })
+        .map(|signer| Sender { signer })
         .collect();
     let records = addresses
         .iter()
@@ -190,7 +189,7 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
             bids: cfg.bids.clone(),
             base_fee,
             registrar,
-            resync: Arc::new(NonceResync::new(addresses.clone())),
+            resync: Arc::new(NonceResync::new(addresses.clone(), &nonces)),
         },
         events: events_rx,
         tracking: Tracking {
