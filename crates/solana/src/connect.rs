@@ -105,14 +105,23 @@ pub async fn connect(
         WorkloadKind::Transfer => cfg.value.max(rent),
         WorkloadKind::Token => 0,
     };
-    let per_payer =
-        cfg.planned.div_ceil(u64::from(cfg.accounts)) * (lamports + fee) * 2 + PAYER_RESERVE;
+    // Each payer is funded for its own bid: with a fee market the top
+    // bucket's fee is a multiple of the bottom's, and a payer funded for
+    // payer 0's fee ran dry and read as "the highest bid landed least".
+    let base_fee = fee.saturating_sub(budget.priority_lamports(0));
+    let sends = cfg.planned.div_ceil(u64::from(cfg.accounts));
+    let per_payer: Vec<u64> = (0..payers.len())
+        .map(|i| {
+            let fee = base_fee + budget.priority_lamports(i);
+            sends.saturating_mul(lamports + fee).saturating_mul(2) + PAYER_RESERVE
+        })
+        .collect();
     fund(
         &rpc,
         url,
         &funder,
         &payers,
-        per_payer,
+        &per_payer,
         &cfg.funding_progress,
     )
     .await?;
@@ -448,22 +457,22 @@ async fn top_up(
     Ok(())
 }
 
-/// Airdrops to the funder, then tops every payer up to `per_payer` lamports.
+/// Airdrops to the funder, then tops each payer up to its `per_payer` lamports.
 async fn fund(
     rpc: &RpcClient,
     url: &str,
     funder: &Keypair,
     payers: &[Keypair],
-    per_payer: u64,
+    per_payer: &[u64],
     progress: &FundingProgress,
 ) -> Result<(), SolanaError> {
     let pubkeys: Vec<Pubkey> = payers.iter().map(Keypair::pubkey).collect();
     let have = balances(rpc, url, &pubkeys).await?;
     let short: Vec<(Pubkey, u64)> = pubkeys
         .iter()
-        .zip(&have)
-        .filter(|(_, &b)| b < per_payer)
-        .map(|(p, &b)| (*p, per_payer - b))
+        .zip(have.iter().zip(per_payer))
+        .filter(|(_, (&b, &want))| b < want)
+        .map(|(p, (&b, &want))| (*p, want - b))
         .collect();
     if short.is_empty() {
         return Ok(());
@@ -494,7 +503,8 @@ async fn fund(
         Ok(balances(rpc, url, &pubkeys)
             .await?
             .iter()
-            .all(|&b| b >= per_payer))
+            .zip(per_payer)
+            .all(|(&b, &want)| b >= want))
     })
     .await
     .map_err(|e| SolanaError::Funding(format!("payers were not funded: {e}")))

@@ -34,9 +34,46 @@ pub(crate) const POLL_INTERVAL: Duration = Duration::from_millis(30);
 /// Signatures `getSignatureStatuses` takes in one call.
 const PER_CALL: usize = 256;
 const POLL_TIMEOUT: Duration = Duration::from_secs(10);
-/// With no transaction reaching a new level for this long while some are
-/// open, the node is taken for dead; finality alone takes about 13 s here.
+/// With no transaction reaching a new level and the chain's height standing
+/// still for this long while some are open, the node is taken for dead.
 const STALL: Duration = Duration::from_secs(30);
+
+/// When the node last showed it was alive: a transaction reached a new
+/// level, or the chain's height moved. Level progress alone is not enough:
+/// proving a dropped transaction expired takes 60 to 90 s of slots in which
+/// nothing of the run moves, and a healthy run must not stop for it.
+#[derive(Debug, Clone, Copy)]
+struct Liveness {
+    last: Instant,
+    height: Option<u64>,
+}
+
+impl Liveness {
+    fn new(now: Instant) -> Self {
+        Self {
+            last: now,
+            height: None,
+        }
+    }
+
+    fn progressed(&mut self, at: Instant) {
+        self.last = at;
+    }
+
+    fn height(&mut self, height: Option<u64>, at: Instant) {
+        if let Some(h) = height {
+            if self.height.is_some_and(|before| h > before) {
+                self.last = at;
+            }
+            self.height = Some(self.height.map_or(h, |before| before.max(h)));
+        }
+    }
+
+    /// Neither for [`STALL`]: the node stopped producing slots.
+    fn stalled(&self, now: Instant) -> bool {
+        now.saturating_duration_since(self.last) > STALL
+    }
+}
 
 /// What the poller knows of one open transaction.
 #[derive(Debug, Clone, Copy)]
@@ -95,7 +132,7 @@ impl Poller {
         let mut fetching: HashSet<u64> = HashSet::new();
         let (blocks_tx, mut blocks_rx) =
             mpsc::unbounded_channel::<(u64, Result<Option<Block>, String>)>();
-        let mut last_progress = Instant::now();
+        let mut alive = Liveness::new(Instant::now());
         let mut last_answer: Option<Instant> = None;
         // The confirmed height of the previous poll: a signature with no
         // status now, whose last valid height that one passed, cannot land.
@@ -121,7 +158,7 @@ impl Poller {
             }
             let signatures = self.adopt(&mut open);
             if signatures.is_empty() {
-                last_progress = Instant::now();
+                alive.progressed(Instant::now());
                 last_answer = None;
                 continue;
             }
@@ -164,12 +201,13 @@ impl Poller {
                         at,
                     });
                     tx.reached += 1;
-                    last_progress = at;
+                    alive.progressed(at);
                 }
                 if !tx.landed && !fetched.contains(&status.slot) {
                     new_slots.insert(status.slot);
                 }
             }
+            alive.height(answer.height, at);
             passed_height = answer.height.or(passed_height);
             for signature in expired {
                 if let Some(tx) = open.remove(&signature) {
@@ -195,9 +233,9 @@ impl Poller {
                 open.remove(&signature);
                 self.forget(&signature);
             }
-            if last_progress.elapsed() > STALL {
+            if alive.stalled(Instant::now()) {
                 return self.fatal(format!(
-                    "no transaction made progress for {} s: the node stopped producing slots",
+                    "no transaction made progress and the block height stood still for {} s: the node stopped producing slots",
                     STALL.as_secs()
                 ));
             }
@@ -323,5 +361,25 @@ mod tests {
         registrar.refused(vec![b]);
         assert_eq!(poller.adopt(&mut open), vec![a]);
         assert!(!open.contains_key(&b), "a refused signature stays open");
+    }
+
+    #[test]
+    fn a_moving_chain_is_alive_while_an_expiry_is_proved() {
+        // One dropped transaction: no level progress for 90 s while it is
+        // proved expired, the height rising a slot at a time all along.
+        let t0 = Instant::now();
+        let mut alive = Liveness::new(t0);
+        alive.progressed(t0);
+        for s in 0..=180u64 {
+            let at = t0 + Duration::from_millis(500 * s);
+            alive.height(Some(1_000 + s), at);
+            assert!(!alive.stalled(at), "stalled at {} ms", 500 * s);
+        }
+        // The node stops: the height stands still, and 30 s later it is dead.
+        let stopped = t0 + Duration::from_secs(90);
+        for s in 1..=70u64 {
+            alive.height(Some(1_180), stopped + Duration::from_millis(500 * s));
+        }
+        assert!(alive.stalled(stopped + Duration::from_secs(31)));
     }
 }

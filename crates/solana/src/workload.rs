@@ -128,6 +128,20 @@ pub(crate) struct Budget {
 }
 
 impl Budget {
+    /// The priority fee of a transaction of payer `payer` at the most,
+    /// lamports: its compute-unit price times the limit (the runtime's
+    /// default for one instruction when none is asked), rounded up.
+    pub(crate) fn priority_lamports(&self, payer: usize) -> u64 {
+        let price = match &self.bids {
+            Some(b) => Some(b.for_sender(payer as u64).0),
+            None => self.price,
+        };
+        let limit = u128::from(self.limit.unwrap_or(DEFAULT_UNIT_LIMIT));
+        price.map_or(0, |p| {
+            u64::try_from((u128::from(p) * limit).div_ceil(1_000_000)).unwrap_or(u64::MAX)
+        })
+    }
+
     /// The budget instructions of transaction `seq`, sent by payer `payer`.
     pub(crate) fn instructions(&self, seq: u64, payer: usize) -> Vec<Instruction> {
         use solana_compute_budget_interface::ComputeBudgetInstruction;
@@ -330,6 +344,27 @@ async fn confirm_all(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_payer_is_funded_for_its_own_bid() {
+        let budget = Budget {
+            limit: Some(1_000),
+            price: None,
+            bids: Some(Bids::List(vec![1_000_000_000, 4_000_000_000])),
+            unique: false,
+        };
+        // 1e9 micro-lamports x 1,000 units = 1e6 lamports; the top bid, 4e6.
+        assert_eq!(budget.priority_lamports(0), 1_000_000);
+        assert_eq!(budget.priority_lamports(1), 4_000_000);
+        let plain = Budget {
+            limit: None,
+            price: Some(3),
+            bids: None,
+            unique: false,
+        };
+        // 3 x 200,000 / 1e6 = 0.6: rounded up to a lamport.
+        assert_eq!(plain.priority_lamports(7), 1);
+    }
 
     #[test]
     fn a_repeating_workload_signs_distinct_transactions() {
