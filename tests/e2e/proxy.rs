@@ -180,7 +180,7 @@ impl WsFaultProxy {
         let seen = Arc::new(std::sync::atomic::AtomicU64::new(0));
         Self::refusing(upstream, move || {
             started.elapsed() >= from
-                && (seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1).is_multiple_of(k)
+                && (seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1) % k == 0
         })
     }
 
