@@ -168,7 +168,8 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
 
     let senders = signers
         .into_iter()
-        .map(|signer| Sender { signer })
+        .zip(&nonces)
+        .map(|(signer, &nonce)| Sender { signer, nonce })
         .collect();
     let records = addresses
         .iter()
@@ -189,7 +190,7 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
             bids: cfg.bids.clone(),
             base_fee,
             registrar,
-            resync: Arc::new(NonceResync::new(addresses.clone(), &nonces)),
+            resync: Arc::new(NonceResync::new(addresses.clone())),
         },
         events: events_rx,
         tracking: Tracking {

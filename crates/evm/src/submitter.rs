@@ -39,121 +39,56 @@ const MAX_FEE_BASE_FEES: u128 = 20;
 /// How long a send call may take before it counts as a timeout.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A sender account. Its nonces are kept locally ([`NonceBook`]): the
-/// harness never asks the node for a nonce while sending.
+/// A sender account with its next nonce, kept locally: the harness never asks
+/// the node for a nonce while sending.
 #[derive(Debug)]
 pub(crate) struct Sender {
     pub(crate) signer: PrivateKeySigner,
+    pub(crate) nonce: u64,
 }
 
-/// One sender's nonces: the next one, and the holes that refused sends left.
+/// Nonces read back from the node after a failed send, one slot per sender.
 ///
-/// A nonce is consumed when it is signed. A send the node refused leaves a
-/// hole: the sender's later transactions, sent before the refusal was known,
-/// queue behind it and never execute. The hole is filled by the sender's
-/// next signature; the nonces after it are already taken by the queued
-/// transactions, so signing goes on from where it was, never from the
-/// node's `pending` count, which leaves queued transactions out (rewinding
-/// to it reused a queued nonce: a self-made "replacement underpriced", or a
-/// replacement that left the queued transaction `unknown`). The node's
-/// count only moves the next nonce forward, and drops holes below it.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct NonceBook {
-    next: u64,
-    holes: std::collections::BTreeSet<u64>,
-}
-
-/// What happened to a nonce book, for the result's submitter counters.
-#[derive(Debug, Default)]
-pub(crate) struct NonceCounts {
-    /// Holes filled by a later signature.
-    pub(crate) holes_filled: AtomicU64,
-    /// Node counts ahead of the local next nonce (the node knew a later
-    /// nonce than this sender had signed: something else sent from it).
-    pub(crate) advanced: AtomicU64,
-}
-
-impl NonceBook {
-    pub(crate) fn new(next: u64) -> Self {
-        Self {
-            next,
-            holes: Default::default(),
-        }
-    }
-
-    /// The nonce for the sender's next transaction: its lowest hole, else
-    /// the next nonce.
-    pub(crate) fn take(&mut self, counts: &NonceCounts) -> u64 {
-        if let Some(h) = self.holes.pop_first() {
-            counts.holes_filled.fetch_add(1, Ordering::Relaxed);
-            return h;
-        }
-        self.next += 1;
-        self.next - 1
-    }
-
-    /// The node refused the transaction signed with `nonce`.
-    pub(crate) fn refused(&mut self, nonce: u64) {
-        if nonce < self.next {
-            self.holes.insert(nonce);
-        }
-    }
-
-    /// The node counts `pending` transactions of this sender: nonces below
-    /// are used, whatever this book thought.
-    pub(crate) fn node_count(&mut self, pending: u64, counts: &NonceCounts) {
-        self.holes = self.holes.split_off(&pending);
-        if pending > self.next {
-            counts.advanced.fetch_add(1, Ordering::Relaxed);
-            self.next = pending;
-        }
-    }
-}
-
-/// The nonce books of every sender, shared by signing and by the send
-/// futures that learn of refusals; after a refusal the sender's count is
-/// read from the node, off the signing path.
+/// The submitter consumes a nonce when it signs. A send the node refused
+/// (or that timed out) leaves a gap: every later transaction of that sender
+/// would wait behind it and never land. So after a failed send the sender's
+/// next nonce is read from the node (`pending` count) and the next signature
+/// of that sender starts from it. Reads happen off the signing path; signing
+/// only takes what a read left.
 #[derive(Debug)]
 pub(crate) struct NonceResync {
     addresses: Vec<Address>,
-    books: Vec<std::sync::Mutex<NonceBook>>,
+    /// The node's next nonce per sender, `u64::MAX` when none is waiting.
+    next: Vec<AtomicU64>,
     /// A read for this sender is under way: one at a time per sender.
     reading: Vec<AtomicBool>,
-    /// Reads of the node's count that answered.
+    /// Resyncs taken up by signing.
     done: AtomicU64,
-    counts: NonceCounts,
 }
 
+const NO_NONCE: u64 = u64::MAX;
+
 impl NonceResync {
-    pub(crate) fn new(addresses: Vec<Address>, nonces: &[u64]) -> Self {
+    pub(crate) fn new(addresses: Vec<Address>) -> Self {
         let n = addresses.len();
         Self {
             addresses,
-            books: nonces
-                .iter()
-                .map(|&next| std::sync::Mutex::new(NonceBook::new(next)))
-                .collect(),
+            next: (0..n).map(|_| AtomicU64::new(NO_NONCE)).collect(),
             reading: (0..n).map(|_| AtomicBool::new(false)).collect(),
             done: AtomicU64::new(0),
-            counts: NonceCounts::default(),
         }
     }
 
-    fn book(&self, sender: usize) -> std::sync::MutexGuard<'_, NonceBook> {
-        self.books[sender].lock().unwrap_or_else(|e| e.into_inner())
+    /// The node's nonce for `sender`, if a read left one since the last call.
+    fn take(&self, sender: usize) -> Option<u64> {
+        let n = self.next[sender].swap(NO_NONCE, Ordering::AcqRel);
+        (n != NO_NONCE).then(|| {
+            self.done.fetch_add(1, Ordering::Relaxed);
+            n
+        })
     }
 
-    /// The nonce for `sender`'s next transaction.
-    fn take(&self, sender: usize) -> u64 {
-        self.book(sender).take(&self.counts)
-    }
-
-    /// The node refused `sender`'s transaction signed with `nonce`.
-    fn refused(&self, sender: usize, nonce: u64) {
-        self.book(sender).refused(nonce);
-    }
-
-    /// Reads the pending count of each of `senders` not already being read,
+    /// Reads the pending nonce of each of `senders` not already being read,
     /// in one batch. A failed read leaves the sender as it was: its next
     /// failed send tries again.
     async fn read(&self, client: &RpcClient, senders: impl IntoIterator<Item = usize>) {
@@ -180,8 +115,7 @@ impl NonceResync {
         for (&i, waiter) in mine.iter().zip(waiters) {
             if let (Ok(Ok(())), Some(w)) = (&sent, waiter) {
                 if let Ok(Ok(n)) = tokio::time::timeout(SEND_TIMEOUT, w).await {
-                    self.book(i).node_count(n.to::<u64>(), &self.counts);
-                    self.done.fetch_add(1, Ordering::Relaxed);
+                    self.next[i].store(n.to::<u64>(), Ordering::Release);
                 }
             }
             self.reading[i].store(false, Ordering::Release);
@@ -215,7 +149,6 @@ pub struct SignedTx {
     seq: TxSeq,
     hash: B256,
     sender: usize,
-    nonce: u64,
     raw: Bytes,
 }
 
@@ -224,8 +157,10 @@ impl Submitter for EvmSubmitter {
 
     fn sign(&mut self, seq: TxSeq) -> Result<SignedTx, Reject> {
         let index = (seq % self.senders.len() as u64) as usize;
-        let sender = &self.senders[index];
-        let nonce = self.resync.take(index);
+        let sender = &mut self.senders[index];
+        if let Some(nonce) = self.resync.take(index) {
+            sender.nonce = nonce;
+        }
         let base_fee = u128::from(self.base_fee.load(Ordering::Relaxed));
         let call = self.workload.build(seq);
         let tip = self.bids.as_ref().map_or(self.priority_fee, |b| {
@@ -233,7 +168,7 @@ impl Submitter for EvmSubmitter {
         });
         let mut tx = TxEip1559 {
             chain_id: self.chain_id,
-            nonce,
+            nonce: sender.nonce,
             gas_limit: call.gas_limit,
             max_fee_per_gas: base_fee * MAX_FEE_BASE_FEES + tip,
             max_priority_fee_per_gas: tip,
@@ -249,13 +184,13 @@ impl Submitter for EvmSubmitter {
                 class: RejectClass::Build,
                 message: e.to_string(),
             })?;
+        sender.nonce += 1;
         let signed = tx.into_signed(signature);
         let hash = *signed.hash();
         Ok(SignedTx {
             seq,
             hash,
             sender: index,
-            nonce,
             raw: TxEnvelope::from(signed).encoded_2718().into(),
         })
     }
@@ -294,7 +229,6 @@ impl Submitter for EvmSubmitter {
                 // tracker keeps looking for it.
                 if reject.class != RejectClass::Timeout {
                     refused.push(t.hash);
-                    resync.refused(t.sender, t.nonce);
                 }
                 if !failed.contains(&t.sender) {
                     failed.push(t.sender);
@@ -311,15 +245,7 @@ impl Submitter for EvmSubmitter {
     }
 
     fn counters(&self) -> Vec<(&'static str, u64)> {
-        let c = &self.resync.counts;
-        vec![
-            ("nonce_resyncs", self.resync.done.load(Ordering::Relaxed)),
-            (
-                "nonce_holes_refilled",
-                c.holes_filled.load(Ordering::Relaxed),
-            ),
-            ("nonce_advanced_by_node", c.advanced.load(Ordering::Relaxed)),
-        ]
+        vec![("nonce_resyncs", self.resync.done.load(Ordering::Relaxed))]
     }
 }
 
@@ -361,47 +287,5 @@ pub(crate) fn classify(e: TransportError) -> Reject {
     Reject {
         class,
         message: e.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Nonces 5, 6, 7 signed; 5 refused while 6 and 7 wait queued behind it;
-    /// the node's pending count then reads 5. The next signatures fill the
-    /// hole at 5 and go on at 8: never 6 or 7 again.
-    #[test]
-    fn a_refusal_is_filled_and_the_queued_nonces_are_never_reused() {
-        let counts = NonceCounts::default();
-        let mut book = NonceBook::new(5);
-        assert_eq!(
-            [book.take(&counts), book.take(&counts), book.take(&counts)],
-            [5, 6, 7]
-        );
-        book.refused(5);
-        book.node_count(5, &counts);
-        assert_eq!([book.take(&counts), book.take(&counts)], [5, 8]);
-        assert_eq!(counts.holes_filled.load(Ordering::Relaxed), 1);
-        assert_eq!(counts.advanced.load(Ordering::Relaxed), 0);
-        // A count ahead of the book (another party sent from the key):
-        // forward, and the holes below it are gone.
-        book.refused(8);
-        book.node_count(12, &counts);
-        assert_eq!(book.take(&counts), 12);
-        assert_eq!(counts.advanced.load(Ordering::Relaxed), 1);
-        // A refused run: every nonce of it is filled, lowest first.
-        let mut book = NonceBook::new(0);
-        for _ in 0..4 {
-            book.take(&counts);
-        }
-        for n in [1, 2, 3] {
-            book.refused(n);
-        }
-        book.node_count(1, &counts);
-        assert_eq!(
-            (0..4).map(|_| book.take(&counts)).collect::<Vec<_>>(),
-            [1, 2, 3, 4]
-        );
     }
 }
