@@ -202,15 +202,17 @@ fn sigterm_stops_the_run_writes_the_result_and_the_validator() {
     a_signal_stops_the_run(libc::SIGTERM, 143, "terminated by SIGTERM");
 }
 
-fn a_signal_stops_the_run(signal: i32, exit_code: i32, says: &str) {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let file = scenario(
-        tmp.path(),
-        "s.toml",
-        "name = \"e2e-ctrl-c\"\n[load]\nrate = 100\nduration = \"60s\"\n[evm]\n",
-    );
-    let out_dir = tmp.path().join("out");
+/// Runs `scenario_text` (100 tx/s for 60 s on an anvil chainmeter starts)
+/// into `<tmp>/out`, sends chainmeter `signal` `after` it started sending,
+/// and waits for it to exit: its exit code and stderr, and its anvil's pid.
+fn signal_a_run(
+    tmp: &std::path::Path,
+    scenario_text: &str,
+    after: Duration,
+    signal: i32,
+) -> (Option<i32>, String, u32) {
+    let file = scenario(tmp, "s.toml", scenario_text);
+    let out_dir = tmp.join("out");
     let mut run = support::Running::start(&[
         "run",
         file.to_str().unwrap(),
@@ -222,10 +224,23 @@ fn a_signal_stops_the_run(signal: i32, exit_code: i32, says: &str) {
     let anvil = *support::children_named(run.child.id(), "anvil")
         .first()
         .expect("the run's anvil is its child");
-    std::thread::sleep(Duration::from_secs(3));
+    std::thread::sleep(after);
     // SAFETY: signalling our own child.
     unsafe { libc::kill(run.child.id() as i32, signal) };
     let (code, err) = run.finish(Duration::from_secs(20));
+    (code, err, anvil)
+}
+
+fn a_signal_stops_the_run(signal: i32, exit_code: i32, says: &str) {
+    let _one_validator = support::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, err, anvil) = signal_a_run(
+        tmp.path(),
+        "name = \"e2e-ctrl-c\"\n[load]\nrate = 100\nduration = \"60s\"\n[evm]\n",
+        Duration::from_secs(3),
+        signal,
+    );
+    let out_dir = tmp.path().join("out");
     assert_eq!(code, Some(exit_code), "{err}");
     assert!(err.contains(says), "{err}");
     let r = result(&out_dir);
@@ -304,28 +319,14 @@ fn a_dead_attached_node_is_seen_at_once() {
 fn a_killed_chainmeter_leaves_a_partial_result_and_its_interval_log() {
     let _one_validator = support::serial();
     let tmp = tempfile::tempdir().unwrap();
-    let file = scenario(
+    let (code, _, anvil) = signal_a_run(
         tmp.path(),
-        "s.toml",
         "name = \"e2e-sigkill\"\n[load]\nrate = 100\nduration = \"60s\"\n[evm]\nblock_time = \"1s\"\n",
+        Duration::from_secs(8),
+        libc::SIGKILL,
     );
-    let out_dir = tmp.path().join("out");
-    let mut run = support::Running::start(&[
-        "run",
-        file.to_str().unwrap(),
-        "--out",
-        out_dir.to_str().unwrap(),
-        "-q",
-    ]);
-    run.wait_for_line("sending", Duration::from_secs(60));
-    let anvil = *support::children_named(run.child.id(), "anvil")
-        .first()
-        .expect("the run's anvil is its child");
-    std::thread::sleep(Duration::from_secs(8));
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(run.child.id() as i32, libc::SIGKILL) };
-    let (code, _) = run.finish(Duration::from_secs(20));
     assert_eq!(code, None, "killed by a signal");
+    let out_dir = tmp.path().join("out");
     let path = out_dir.join("result.json");
     support::assert_matches_schema(&path);
     let r = result(&out_dir);
