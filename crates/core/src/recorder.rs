@@ -44,9 +44,10 @@ struct InFlight {
     reached: u8,
     /// Set once the chain said it landed.
     landed: Option<bool>,
-    /// The send call timed out: the request may still have reached the
-    /// node, so the chain may yet show it; rejected only if it never does.
-    timed_out: Option<Instant>,
+    /// The send call failed in a way that may still have reached the node
+    /// (it timed out, or its batch broke off part-way), when and how: the
+    /// chain may yet show it; rejected for that only if it never does.
+    unsure: Option<(Instant, RejectClass)>,
     /// Its fee-market bucket, if the run has bids.
     bucket: Option<usize>,
 }
@@ -259,7 +260,7 @@ impl Recorder {
                 warmup,
                 reached: 0,
                 landed: None,
-                timed_out: None,
+                unsure: None,
                 bucket,
             },
         );
@@ -284,9 +285,10 @@ impl Recorder {
 
     /// The send call for `seq` failed (or it could not be signed). A
     /// transaction the chain already showed is not rejected, whatever the
-    /// send call says late: the chain's word wins. A timed-out send stays
-    /// open, since its request may have reached the node: it counts as
-    /// rejected (timeout) only if the chain never shows it.
+    /// send call says late: the chain's word wins. A send that may have
+    /// reached the node all the same (a timeout, a batch broken off) stays
+    /// open: it counts as rejected for its class only if the chain never
+    /// shows it.
     pub fn rejected(&mut self, seq: TxSeq, at: Instant, reject: &Reject) {
         let Some(tx) = self.inflight.get_mut(&seq) else {
             return;
@@ -294,8 +296,8 @@ impl Recorder {
         if tx.reached != 0 || tx.landed.is_some() {
             return;
         }
-        if reject.class == RejectClass::Timeout {
-            tx.timed_out = Some(at);
+        if reject.may_land() {
+            tx.unsure = Some((at, reject.class));
             self.outcomes
                 .add_example(reject.class.as_str(), &reject.message);
             return;
@@ -356,14 +358,15 @@ impl Recorder {
             ChainEvent::Expired { seq } => {
                 if let Some(tx) = self.inflight.get(&seq) {
                     if tx.landed.is_none() && tx.reached == 0 {
-                        // A send that timed out and never landed was the
-                        // send's failure: rejected (timeout), not expired.
-                        if let Some(at) = tx.timed_out {
+                        // A send that failed, may have reached the node and
+                        // never landed was the send's failure: rejected for
+                        // it (timeout, transport), not expired.
+                        if let Some((at, class)) = tx.unsure {
                             self.inflight.remove(&seq);
                             self.second(at).rejected += 1;
-                            self.outcomes.add(Outcome::Rejected(RejectClass::Timeout));
+                            self.outcomes.add(Outcome::Rejected(class));
                             if let Some(m) = &self.metrics {
-                                m.rejected(RejectClass::Timeout);
+                                m.rejected(class);
                             }
                             return;
                         }
@@ -498,10 +501,10 @@ impl Recorder {
                 (None, Closing::Drained) if tx.reached != 0 => {
                     Outcome::Unknown(UnknownReason::FeeNotRead)
                 }
-                (None, Closing::Drained) if tx.timed_out.is_some() => {
-                    Outcome::Rejected(RejectClass::Timeout)
-                }
-                (None, Closing::Drained) => Outcome::Unknown(UnknownReason::NotSeen),
+                (None, Closing::Drained) => match tx.unsure {
+                    Some((_, class)) => Outcome::Rejected(class),
+                    None => Outcome::Unknown(UnknownReason::NotSeen),
+                },
             };
             if tx.landed.is_some() || tx.reached != 0 {
                 for h in &self.recorded {
@@ -511,7 +514,7 @@ impl Recorder {
                     }
                 }
             }
-            if let (Outcome::Rejected(class), Some(at)) = (outcome, tx.timed_out) {
+            if let (Outcome::Rejected(class), Some((at, _))) = (outcome, tx.unsure) {
                 // Counted in the second the send call gave up.
                 self.second(at).rejected += 1;
                 if let Some(m) = &self.metrics {
@@ -879,22 +882,8 @@ mod tests {
             r.sent(seq, t0);
         }
         land(&mut r, 0, t0 + ms(5), &[INCLUDED]);
-        r.rejected(
-            1,
-            t0,
-            &Reject {
-                class: RejectClass::Node,
-                message: "nonce too low".into(),
-            },
-        );
-        r.rejected(
-            1,
-            t0,
-            &Reject {
-                class: RejectClass::Node,
-                message: "again".into(),
-            },
-        );
+        r.rejected(1, t0, &Reject::new(RejectClass::Node, "nonce too low"));
+        r.rejected(1, t0, &Reject::new(RejectClass::Node, "again"));
         r.apply(&ChainEvent::Expired { seq: 2 });
         r.apply(&ChainEvent::Reached {
             seq: 3,
@@ -1087,10 +1076,7 @@ mod tests {
             level: INCLUDED,
             at: t0 + ms(5),
         });
-        let timeout = Reject {
-            class: RejectClass::Timeout,
-            message: "no answer".into(),
-        };
+        let timeout = Reject::new(RejectClass::Timeout, "no answer");
         r.rejected(1, t0 + ms(20), &timeout);
         r.apply(&ChainEvent::Landed {
             seq: 1,
@@ -1108,10 +1094,7 @@ mod tests {
     #[test]
     fn a_timed_out_send_stays_open_and_is_rejected_only_if_never_seen() {
         let (mut r, t0) = recorder(&[INCLUDED]);
-        let timeout = Reject {
-            class: RejectClass::Timeout,
-            message: "no answer within 10s".into(),
-        };
+        let timeout = Reject::new(RejectClass::Timeout, "no answer within 10s");
         for seq in 0..2 {
             r.planned(seq, t0, false, None);
             r.sent(seq, t0);
@@ -1137,15 +1120,36 @@ mod tests {
         r.rejected(
             0,
             t0 + ms(5),
-            &Reject {
-                class: RejectClass::Timeout,
-                message: "timed out".into(),
-            },
+            &Reject::new(RejectClass::Timeout, "timed out"),
         );
         r.apply(&ChainEvent::Expired { seq: 0 });
         let o = r.outcomes();
         assert_eq!((o.rejected, o.expired), (1, 0), "{o:?}");
         assert_eq!(o.rejected_by_class.get(&RejectClass::Timeout), Some(&1));
+        assert!(o.is_consistent());
+    }
+
+    /// A TPU batch that broke off part-way delivered some of its
+    /// transactions: those land and count, and the rest end rejected
+    /// (transport) once expired, never expired and never untracked.
+    #[test]
+    fn a_batch_that_broke_off_keeps_its_transactions_tracked() {
+        let (mut r, t0) = recorder(&[INCLUDED]);
+        let broke = Reject::unsure(RejectClass::Transport, "stream write failed");
+        for seq in 0..4 {
+            r.planned(seq, t0, false, None);
+            r.sent(seq, t0);
+            r.rejected(seq, t0 + ms(3), &broke);
+        }
+        assert_eq!(r.in_flight(), 4);
+        land(&mut r, 0, t0 + ms(400), &[INCLUDED]);
+        land(&mut r, 1, t0 + ms(400), &[INCLUDED]);
+        r.apply(&ChainEvent::Expired { seq: 2 });
+        r.close(Closing::Drained);
+        let o = r.outcomes();
+        assert_eq!((o.landed_ok, o.rejected, o.expired), (2, 2, 0), "{o:?}");
+        assert_eq!(o.rejected_by_class.get(&RejectClass::Transport), Some(&2));
+        assert_eq!(r.fees("lamports").per_tx.count, 2);
         assert!(o.is_consistent());
     }
 

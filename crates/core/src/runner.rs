@@ -437,7 +437,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                     let at = clock();
                     // A submitter that answers short is a bug; never lose a transaction to it.
                     results.resize_with(seqs.len(), || {
-                        Err(Reject { class: RejectClass::Build, message: "submitter returned no result".into() })
+                        Err(Reject::new(RejectClass::Build, "submitter returned no result"))
                     });
                     let _ = done_tx.send(BatchDone { seqs, at, results });
                 });
@@ -849,10 +849,7 @@ mod tests {
             let results = batch
                 .iter()
                 .map(|&seq| match times_out(seq) {
-                    true => Err(Reject {
-                        class: RejectClass::Timeout,
-                        message: "no answer".into(),
-                    }),
+                    true => Err(Reject::new(RejectClass::Timeout, "no answer")),
                     false => Ok(()),
                 })
                 .collect::<Vec<_>>();

@@ -180,10 +180,7 @@ impl Submitter for EvmSubmitter {
         let signature = sender
             .signer
             .sign_transaction_sync(&mut tx)
-            .map_err(|e| Reject {
-                class: RejectClass::Build,
-                message: e.to_string(),
-            })?;
+            .map_err(|e| Reject::new(RejectClass::Build, e.to_string()))?;
         sender.nonce += 1;
         let signed = tx.into_signed(signature);
         let hash = *signed.hash();
@@ -212,10 +209,10 @@ impl Submitter for EvmSubmitter {
             let results = match tokio::time::timeout(SEND_TIMEOUT, send_raw(&client, raw)).await {
                 Ok(results) => results,
                 Err(_) => vec![
-                    Err(Reject {
-                        class: RejectClass::Timeout,
-                        message: format!("no answer within {SEND_TIMEOUT:?}")
-                    });
+                    Err(Reject::new(
+                        RejectClass::Timeout,
+                        format!("no answer within {SEND_TIMEOUT:?}")
+                    ));
                     n
                 ],
             };
@@ -227,7 +224,7 @@ impl Submitter for EvmSubmitter {
                 let Err(reject) = r else { continue };
                 // A timed-out request may have reached the node: the
                 // tracker keeps looking for it.
-                if reject.class != RejectClass::Timeout {
+                if !reject.may_land() {
                     refused.push(t.hash);
                 }
                 if !failed.contains(&t.sender) {
@@ -284,8 +281,5 @@ pub(crate) fn classify(e: TransportError) -> Reject {
         RpcError::Transport(_) => RejectClass::Transport,
         _ => RejectClass::Node,
     };
-    Reject {
-        class,
-        message: e.to_string(),
-    }
+    Reject::new(class, e.to_string())
 }

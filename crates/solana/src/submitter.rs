@@ -94,14 +94,10 @@ impl Submitter for SolanaSubmitter {
         instructions.push(self.workload.instruction(seq, index, &payer.pubkey()));
         let message = Message::new_with_blockhash(&instructions, Some(&payer.pubkey()), &blockhash);
         let mut tx = Transaction::new_unsigned(message);
-        tx.try_sign(&[payer], blockhash).map_err(|e| Reject {
-            class: RejectClass::Build,
-            message: e.to_string(),
-        })?;
-        let wire = bincode::serialize(&tx).map_err(|e| Reject {
-            class: RejectClass::Build,
-            message: e.to_string(),
-        })?;
+        tx.try_sign(&[payer], blockhash)
+            .map_err(|e| Reject::new(RejectClass::Build, e.to_string()))?;
+        let wire =
+            bincode::serialize(&tx).map_err(|e| Reject::new(RejectClass::Build, e.to_string()))?;
         let signature = tx.signatures[0];
         Ok(SignedTransfer {
             signature,
@@ -138,25 +134,24 @@ impl Submitter for SolanaSubmitter {
                     let n = signatures.len();
                     let results = match tpu.send(wires).await {
                         Ok(()) => vec![Ok(()); n],
-                        Err(message) => vec![
-                            Err(Reject {
-                                class: RejectClass::Transport,
-                                message
-                            });
-                            n
-                        ],
+                        // The client writes a batch's streams one by one and
+                        // stops at the first that fails: those before it
+                        // reached the TPU, and which they were it cannot say.
+                        Err(message) => {
+                            vec![Err(Reject::unsure(RejectClass::Transport, message)); n]
+                        }
                     };
                     (signatures, results)
                 }
             };
             // A refused transaction will never be seen in a block; one that
-            // timed out may have reached the node, so the tracker keeps
-            // looking for it until it lands or provably expires.
+            // may have reached the node (timed out, or in a batch that broke
+            // off) is looked for until it lands or provably expires.
             registrar.refused(
                 signatures
                     .into_iter()
                     .zip(&results)
-                    .filter(|(_, r)| r.as_ref().is_err_and(|e| e.class != RejectClass::Timeout))
+                    .filter(|(_, r)| r.as_ref().is_err_and(|e| !e.may_land()))
                     .map(|(signature, _)| signature)
                     .collect(),
             );
@@ -248,31 +243,27 @@ async fn send_chunk(
         Ok(answers) => answers
             .into_iter()
             .map(|a| {
-                a.map(drop).map_err(|error| Reject {
-                    class: RejectClass::Node,
-                    message: error
-                        .get("message")
-                        .and_then(Value::as_str)
-                        .unwrap_or("error")
-                        .to_owned(),
+                a.map(drop).map_err(|error| {
+                    Reject::new(
+                        RejectClass::Node,
+                        error
+                            .get("message")
+                            .and_then(Value::as_str)
+                            .unwrap_or("error")
+                            .to_owned(),
+                    )
                 })
             })
             .collect(),
         Err(BatchError::Timeout) => vec![
-            Err(Reject {
-                class: RejectClass::Timeout,
-                message: format!("no answer within {SEND_TIMEOUT:?}")
-            });
+            Err(Reject::new(
+                RejectClass::Timeout,
+                format!("no answer within {SEND_TIMEOUT:?}")
+            ));
             chunk.len()
         ],
         Err(BatchError::Transport(message)) => {
-            vec![
-                Err(Reject {
-                    class: RejectClass::Transport,
-                    message
-                });
-                chunk.len()
-            ]
+            vec![Err(Reject::new(RejectClass::Transport, message)); chunk.len()]
         }
     }
 }
