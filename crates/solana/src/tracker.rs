@@ -30,6 +30,9 @@ const STALL: Duration = Duration::from_secs(15);
 /// between them: 10 s in all. A block given up on is never taken for one
 /// without our transactions: it stops expiry past its height (see [`Heights`]).
 const FETCH_ATTEMPTS: u32 = 100;
+/// Tries at a rooted slot none of whose events came: it is final, so the
+/// node either has its block or skipped the slot, which retries won't change.
+const BACKFILL_ATTEMPTS: u32 = 3;
 const FETCH_RETRY: Duration = Duration::from_millis(100);
 const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 /// Slots kept behind the root for late events.
@@ -119,6 +122,8 @@ pub(crate) struct Tracker {
     awaiting_root: BTreeMap<u64, Vec<TxSeq>>,
     fetches: VecDeque<Fetch>,
     last_event: Instant,
+    /// The first slot any event named: slots before it predate the run.
+    first_slot: Option<u64>,
 }
 
 impl Tracker {
@@ -144,6 +149,7 @@ impl Tracker {
             awaiting_root: BTreeMap::new(),
             fetches: VecDeque::new(),
             last_event: Instant::now(),
+            first_slot: None,
         }
     }
 
@@ -204,6 +210,9 @@ impl Tracker {
 
     fn on_event(&mut self, event: SlotEvent, at: Instant) {
         self.last_event = at;
+        if let SlotEvent::Frozen(slot) | SlotEvent::Confirmed(slot) = event {
+            self.first_slot = Some(self.first_slot.map_or(slot, |f| f.min(slot)));
+        }
         match event {
             SlotEvent::Frozen(slot) => {
                 self.slots.entry(slot).or_default().frozen.get_or_insert(at);
@@ -241,17 +250,31 @@ impl Tracker {
                 at,
             });
         }
-        // Slots rooted without a confirmation event we saw are fetched too.
+        // Slots rooted without a confirmation event we saw are fetched too,
+        // and so are rooted slots none of whose events came at all (their
+        // transactions would never be found, and no expiry past their
+        // height could be proved).
+        let previous = self.roots.iter().rev().nth(1).map(|&(r, _)| r);
         let queued: Vec<u64> = self.fetches.iter().map(|f| f.slot).collect();
+        let mut fetch = Vec::new();
         for (&slot, times) in self.slots.range(..=root) {
             if !times.fetched && times.frozen.is_some() && !queued.contains(&slot) {
-                self.fetches.push_back(Fetch {
-                    slot,
-                    not_before: at,
-                    attempts: 0,
-                });
+                fetch.push((slot, 0));
             }
         }
+        if let (Some(previous), Some(first)) = (previous, self.first_slot) {
+            for slot in (previous + 1).max(first)..=root {
+                if !self.slots.contains_key(&slot) && !queued.contains(&slot) {
+                    fetch.push((slot, FETCH_ATTEMPTS - BACKFILL_ATTEMPTS));
+                }
+            }
+        }
+        self.fetches
+            .extend(fetch.into_iter().map(|(slot, attempts)| Fetch {
+                slot,
+                not_before: at,
+                attempts,
+            }));
         let keep = self.slots.split_off(&root.saturating_sub(KEEP_BEHIND_ROOT));
         self.slots = keep;
         while self.roots.len() > KEEP_BEHIND_ROOT as usize {
@@ -564,6 +587,34 @@ mod tests {
             vec![10, 11],
             "a rooted slot is fetched even without its confirmation event"
         );
+    }
+
+    #[test]
+    fn a_rooted_slot_none_of_whose_events_came_is_fetched_from_the_root() {
+        let (mut t, _rx) = tracker();
+        let t0 = Instant::now();
+        let queued = |t: &Tracker| t.fetches.iter().map(|f| f.slot).collect::<Vec<_>>();
+        // Slots before the first event predate the run: not fetched.
+        t.on_event(SlotEvent::Frozen(20), t0);
+        t.on_event(SlotEvent::Root(15), t0);
+        assert_eq!(queued(&t), Vec::<u64>::new());
+        t.on_event(SlotEvent::Confirmed(20), t0);
+        // Slot 21: neither frozen nor confirmed came; 22 came whole.
+        t.on_event(SlotEvent::Frozen(22), t0);
+        t.on_event(SlotEvent::Confirmed(22), t0);
+        t.on_event(SlotEvent::Root(19), t0);
+        assert_eq!(queued(&t), vec![20, 22]);
+        t.on_event(SlotEvent::Root(22), t0);
+        assert_eq!(
+            queued(&t),
+            vec![20, 22, 21],
+            "the missed slot from its root"
+        );
+        let backfill = t.fetches.iter().find(|f| f.slot == 21).unwrap();
+        assert_eq!(backfill.attempts, FETCH_ATTEMPTS - BACKFILL_ATTEMPTS);
+        // A later root does not queue it twice.
+        t.on_event(SlotEvent::Root(23), t0);
+        assert_eq!(queued(&t), vec![20, 22, 21, 23]);
     }
 
     #[test]
