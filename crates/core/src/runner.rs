@@ -15,7 +15,8 @@ use crate::{
     recorder::{Closing, Progress, Recorder},
     result::{
         Environment, Fees, HarnessUsage, Knee, LoadSummary, Price, RunResult, RunStatus,
-        SenderRecord, StepResult, Tracking, ValidatorUsage, Verification, SCHEMA_VERSION,
+        SenderRecord, StepResult, Throughput, Tracking, ValidatorUsage, Verification,
+        SCHEMA_VERSION,
     },
     scenario::{Load, Profile, Scenario, ShapeKind},
     schedule::Planned,
@@ -331,7 +332,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
     });
     let mut interval_start = Duration::ZERO;
     let mut last_checkpoint: Option<Instant> = None;
-    let mut usage_at_last_send = None;
+    let mut meter = SendingMeter::new(usage_before.cpu, node_cpu_before, start);
     let mut peak_rss_by_minute = Vec::new();
 
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<BatchDone>();
@@ -364,9 +365,11 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                 pacer.stop();
             }
         }
+        if meter.sent_since && (pacer.finished() || pacer.awaiting().is_some()) {
+            meter.mark(ProcessUsage::now().cpu, node_cpu(), clock());
+        }
         if drain_deadline.is_none() && pacer.finished() {
             drain_deadline = Some(clock() + plan.drain);
-            usage_at_last_send = Some((ProcessUsage::now(), node_cpu(), clock()));
         }
         if drain_deadline.is_some() && batches_in_flight == 0 && recorder.in_flight() == 0 {
             break RunStatus::Completed;
@@ -426,6 +429,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                     continue;
                 }
                 let at = clock();
+                meter.sent();
                 for &(seq, stage) in &seqs {
                     stages.sent(&mut recorder, seq, stage, at);
                 }
@@ -458,13 +462,12 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                 if now - start >= Duration::from_secs(60 * (peak_rss_by_minute.len() as u64 + 1)) {
                     peak_rss_by_minute.push(ProcessUsage::now().max_rss_bytes);
                 }
+                let after = ProcessUsage::now();
+                meter.mark(after.cpu, node_cpu(), now);
                 if last_checkpoint.is_none_or(|at| now >= at + CHECKPOINT_EVERY) {
                     last_checkpoint = Some(now);
-                    let marks = UsageMarks { before: usage_before, node_before: node_cpu_before, start };
-                    let after = ProcessUsage::now();
-                    let at_last_send = usage_at_last_send.unwrap_or((after, node_cpu(), now));
                     checkpoint(Finished {
-                        usage: marks.figures(recorder.outcomes().sent, at_last_send, after, peak_rss_by_minute.clone()),
+                        usage: meter.figures(recorder.outcomes().sent, &usage_before, after, peak_rss_by_minute.clone()),
                         recorder: recorder.snapshot(now),
                         status: RunStatus::Running,
                         started_at,
@@ -557,16 +560,12 @@ pub async fn run<S: Submitter, W: std::io::Write>(
         tracking.achieved_interval_us = Some(achieved);
     }
 
-    let marks = UsageMarks {
-        before: usage_before,
-        node_before: node_cpu_before,
-        start,
-    };
-    let at_last_send = usage_at_last_send.unwrap_or_else(|| (usage_after, node_cpu(), clock()));
+    // A run stopped while sending: its last stretch ends now.
+    meter.mark(usage_after.cpu, node_cpu(), clock());
     Finished {
-        usage: marks.figures(
+        usage: meter.figures(
             recorder.outcomes().sent,
-            at_last_send,
+            &usage_before,
             usage_after,
             peak_rss_by_minute,
         ),
@@ -590,25 +589,59 @@ pub async fn run<S: Submitter, W: std::io::Write>(
     }
 }
 
-/// Where the harness's and the validator's CPU were counted from.
-struct UsageMarks {
-    before: ProcessUsage,
-    node_before: Option<Duration>,
-    start: Instant,
+/// The harness's and the validator's CPU, and the wall time, over the
+/// stretches in which the run sent: marked every second and at the last
+/// send of each probe and of the run, a stretch counts if a send was made
+/// in it. A search's settles between probes send nothing and stay out, so
+/// its cores and CPU per transaction are the probes' own.
+#[derive(Debug, Clone, Copy)]
+struct SendingMeter {
+    last: (Duration, Option<Duration>, Instant),
+    sent_since: bool,
+    cpu: Duration,
+    node_cpu: Option<Duration>,
+    wall: Duration,
 }
 
-impl UsageMarks {
-    /// The harness's figures for `sent` transactions: `at_last_send` is
-    /// the usage, the validator's CPU and the time at the last send (or
-    /// now, while sending goes on), `after` the usage now.
+impl SendingMeter {
+    fn new(cpu: Duration, node_cpu: Option<Duration>, start: Instant) -> Self {
+        Self {
+            last: (cpu, node_cpu, start),
+            sent_since: false,
+            cpu: Duration::ZERO,
+            node_cpu: node_cpu.map(|_| Duration::ZERO),
+            wall: Duration::ZERO,
+        }
+    }
+
+    fn sent(&mut self) {
+        self.sent_since = true;
+    }
+
+    /// Ends the stretch since the last mark at `now`.
+    fn mark(&mut self, cpu: Duration, node_cpu: Option<Duration>, now: Instant) {
+        let (last_cpu, last_node, last_at) =
+            std::mem::replace(&mut self.last, (cpu, node_cpu, now));
+        if !std::mem::take(&mut self.sent_since) {
+            return;
+        }
+        self.cpu += cpu.saturating_sub(last_cpu);
+        self.wall += now.saturating_duration_since(last_at);
+        self.node_cpu = match (self.node_cpu, node_cpu, last_node) {
+            (Some(total), Some(now), Some(then)) => Some(total + now.saturating_sub(then)),
+            _ => None,
+        };
+    }
+
+    /// The harness's figures for `sent` transactions, `after` the usage now.
     fn figures(
         &self,
         sent: u64,
-        at_last_send: (ProcessUsage, Option<Duration>, Instant),
+        before: &ProcessUsage,
         after: ProcessUsage,
         peak_rss_by_minute: Vec<u64>,
     ) -> HarnessUsage {
-        let cpu_us = (after.cpu.saturating_sub(self.before.cpu)).as_micros() as u64;
+        let cpu_us = (after.cpu.saturating_sub(before.cpu)).as_micros() as u64;
         let per_tx = |cpu: Duration| {
             if sent > 0 {
                 cpu.as_micros() as f64 / sent as f64
@@ -616,30 +649,18 @@ impl UsageMarks {
                 0.0
             }
         };
-        let (at_last_send, node_cpu_at_last_send, last_send_at) = at_last_send;
-        let sending_cpu = at_last_send.cpu.saturating_sub(self.before.cpu);
-        let sending_wall = last_send_at
-            .saturating_duration_since(self.start)
-            .as_secs_f64()
-            .max(1e-3);
-        let validator = self
-            .node_before
-            .zip(node_cpu_at_last_send)
-            .map(|(before, after)| {
-                let cpu = after.saturating_sub(before);
-                ValidatorUsage {
-                    cpu_us_per_tx: per_tx(cpu),
-                    cores_while_sending: cpu.as_secs_f64() / sending_wall,
-                }
-            });
+        let wall = self.wall.as_secs_f64().max(1e-3);
         HarnessUsage {
             cpu_us,
             cpu_us_per_tx: per_tx(Duration::from_micros(cpu_us)),
-            sending_cpu_us_per_tx: per_tx(sending_cpu),
+            sending_cpu_us_per_tx: per_tx(self.cpu),
             max_rss_bytes: after.max_rss_bytes,
             peak_rss_by_minute,
-            cores_while_sending: sending_cpu.as_secs_f64() / sending_wall,
-            validator,
+            cores_while_sending: self.cpu.as_secs_f64() / wall,
+            validator: self.node_cpu.map(|cpu| ValidatorUsage {
+                cpu_us_per_tx: per_tx(cpu),
+                cores_while_sending: cpu.as_secs_f64() / wall,
+            }),
         }
     }
 }
@@ -672,6 +693,9 @@ impl Finished {
         let r = &self.recorder;
         let (warmup_sent, measured_sent) = r.sent_counts();
         let (from, to) = r.window();
+        let probing = matches!(scenario.load.profile, Profile::Saturate(_))
+            .then(|| ProbesSending::of(&self.stages))
+            .flatten();
         let unit = &chain.fee_unit;
         let mut fees: Fees = r.fees(&unit.unit);
         if let Some(prices) = &scenario.prices {
@@ -702,8 +726,9 @@ impl Finished {
                 }
                 .to_owned(),
                 profile: scenario.load.profile.name().to_owned(),
-                rate_per_s: match &scenario.load.profile {
-                    Profile::Constant { rate, .. } => rate.per_second(),
+                rate_per_s: match (&scenario.load.profile, probing) {
+                    (Profile::Constant { rate, .. }, _) => rate.per_second(),
+                    (_, Some(p)) => p.offered_per_s,
                     _ => measured_sent as f64 / to.saturating_sub(from).as_secs_f64().max(1e-9),
                 },
                 warmup_s: from.as_secs_f64(),
@@ -714,7 +739,14 @@ impl Finished {
                 send_lag_us: r.send_lag(),
             },
             levels: r.levels(),
-            throughput: r.throughput(),
+            throughput: match probing {
+                Some(p) => Throughput {
+                    landed_mean_per_s: p.landed_per_s,
+                    offered_mean_per_s: p.offered_per_s,
+                    ..r.throughput()
+                },
+                None => r.throughput(),
+            },
             fees,
             outcomes: r.outcomes().clone(),
             chain_view: r.chain_view(),
@@ -775,6 +807,31 @@ impl Finished {
                 })
                 .collect(),
         }
+    }
+}
+
+/// A search's rates over its probes' measured windows alone: the settles
+/// between probes send nothing, and would dilute a mean over the whole run.
+/// Landed is the probes' own transactions that landed, over those windows.
+#[derive(Debug, Clone, Copy)]
+struct ProbesSending {
+    offered_per_s: f64,
+    landed_per_s: f64,
+}
+
+impl ProbesSending {
+    fn of(stages: &[(Stage, Recorder)]) -> Option<Self> {
+        let (mut window, mut sent, mut landed) = (0.0, 0.0, 0.0);
+        for (stage, r) in stages {
+            let w = stage.window.1.saturating_sub(stage.window.0).as_secs_f64();
+            window += w;
+            sent += r.sent_counts().1 as f64;
+            landed += r.measured_landed() as f64;
+        }
+        (window > 0.0).then(|| Self {
+            offered_per_s: sent / window,
+            landed_per_s: landed / window,
+        })
     }
 }
 
@@ -1222,5 +1279,80 @@ mod tests {
         let o = f.recorder.outcomes();
         assert!((76..=90).contains(&o.sent), "{o:?}");
         assert!(o.landed_ok >= o.sent * 8 / 10, "{o:?}");
+    }
+
+    /// A search's rates are its probes': the settle after each probe
+    /// (here 1 s of nothing after 2 s of sending) stays out of them.
+    #[tokio::test(start_paused = true)]
+    async fn a_search_reports_its_probes_rates_not_diluted_by_their_settles() {
+        let (events, rx) = mpsc::unbounded_channel();
+        let chain = FakeChain {
+            events: Some(events),
+            levels: &[INCLUDED],
+            delay: Duration::from_millis(1_000),
+            ..FakeChain::default()
+        };
+        let mut p = plan(1, 0, vec![INCLUDED], 5_000);
+        p.load.profile = Profile::Saturate(crate::scenario::Saturate {
+            from: Rate::new(100.0).unwrap(),
+            to: Rate::new(200.0).unwrap(),
+            factor: 2.0,
+            resolution: 0.05,
+            probe: Duration::from_secs(2),
+            probe_warmup: Duration::ZERO,
+            max_probes: 2,
+            objective: crate::scenario::Objective {
+                landed: 0.99,
+                level: None,
+                percentile: 99.0,
+                latency: Duration::from_secs(5),
+            },
+        });
+        let session = fake_session(chain, rx, None);
+        let f = run(
+            session,
+            p,
+            std::future::pending(),
+            |_| {},
+            |_| {},
+            None::<Vec<u8>>,
+        )
+        .await;
+        assert_eq!(f.stages.len(), 2);
+        let whole = f.recorder.throughput();
+        let probes = ProbesSending::of(&f.stages).unwrap();
+        // 200 over 2 s and 400 over 2 s: 150 tx/s while sending.
+        assert!((probes.offered_per_s - 150.0).abs() < 1.0, "{probes:?}");
+        assert!((probes.landed_per_s - 150.0).abs() < 1.0, "{probes:?}");
+        assert!(whole.offered_mean_per_s < 130.0, "{whole:?}");
+    }
+
+    #[test]
+    fn the_sending_meter_counts_only_stretches_with_sends() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        let mut m = SendingMeter::new(s(10), Some(s(100)), t0);
+        // 1 s sending: 0.5 s of harness CPU, 1 s of the validator's.
+        m.sent();
+        m.mark(Duration::from_millis(10_500), Some(s(101)), t0 + s(1));
+        // 3 s of settling: CPU, but no sends.
+        m.mark(s(12), Some(s(104)), t0 + s(4));
+        // 1 s sending again.
+        m.sent();
+        m.mark(Duration::from_millis(12_500), Some(s(105)), t0 + s(5));
+        let before = ProcessUsage {
+            cpu: s(10),
+            max_rss_bytes: 0,
+        };
+        let after = ProcessUsage {
+            cpu: s(13),
+            max_rss_bytes: 0,
+        };
+        let u = m.figures(1_000, &before, after, Vec::new());
+        assert!((u.cores_while_sending - 0.5).abs() < 1e-9, "{u:?}");
+        assert!((u.sending_cpu_us_per_tx - 1_000.0).abs() < 1e-6, "{u:?}");
+        assert!((u.cpu_us_per_tx - 3_000.0).abs() < 1e-6, "{u:?}");
+        let v = u.validator.unwrap();
+        assert!((v.cores_while_sending - 1.0).abs() < 1e-9, "{v:?}");
     }
 }
