@@ -497,7 +497,7 @@ async fn run_target(
         accounts: scenario.accounts.get(),
         workload: scenario.workload,
         value: scenario.value,
-        hot: scenario.writes == Writes::Hot,
+        hot: (scenario.writes == Writes::Hot).then(|| scenario.shared_seed.clone()),
         bids: scenario.bids.clone(),
         planned: at_most,
         allow_mainnet: args.allow_mainnet,

@@ -77,8 +77,10 @@ pub struct Connect {
     pub workload: WorkloadKind,
     /// Value per transaction: the smallest native unit, or token units.
     pub value: u64,
-    /// Every transaction writes one receiver (contention's hot mode).
-    pub hot: bool,
+    /// Every transaction writes one receiver (contention's hot mode),
+    /// derived from this seed: the unsharded scenario's, so that every
+    /// shard of a run writes the same one.
+    pub hot: Option<String>,
     /// Per-transaction priority bids (the fee market), if set.
     pub bids: Option<Bids>,
     /// Transactions the schedule will send at most (for funding).

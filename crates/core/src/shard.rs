@@ -9,7 +9,7 @@
 //! shards ever share an account or a nonce. A saturation search is one
 //! process's: each shard would search on its own.
 
-use crate::scenario::{End, Profile, Rate, Scenario};
+use crate::scenario::{End, Profile, Rate, Scenario, WorkloadKind, Writes};
 use serde::{Deserialize, Serialize};
 use std::{fmt, num::NonZeroU32, str::FromStr};
 
@@ -125,6 +125,15 @@ impl Shard {
                     scenario.accounts, self.index
                 ))
             })?;
+        if scenario.workload == WorkloadKind::Token && scenario.writes != Writes::Disjoint {
+            return Err(self.unsplittable(
+                "writes = \"hot\" (or \"both\") with workload.kind = \"token\": each shard creates \
+                 its own token, so each would write a hot account of its own; run hot token \
+                 transfers from one process, or shard native transfers"
+                    .to_owned(),
+            ));
+        }
+        // The hot receiver comes from `shared_seed`, which stays whole.
         scenario.seed = format!("{}/shard-{}-of-{n}", scenario.seed, self.index);
         let end = |e: End| -> Result<End, ShardError> {
             match e {
@@ -201,7 +210,7 @@ impl fmt::Display for Shard {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{Load, ShapeKind, WorkloadKind, Writes};
+    use crate::scenario::{Load, ShapeKind};
     use std::time::Duration;
 
     fn constant(rate: f64, end: End, accounts: u32) -> Scenario {
@@ -210,6 +219,7 @@ mod tests {
             path: None,
             accounts: NonZeroU32::new(accounts).unwrap(),
             seed: "seed".into(),
+            shared_seed: "seed".into(),
             workload: WorkloadKind::Transfer,
             value: 1,
             writes: Writes::Disjoint,
@@ -270,6 +280,12 @@ mod tests {
         );
         assert_eq!(s.accounts.get(), 11);
         assert!(s.seed.ends_with("/shard-0-of-3"), "{}", s.seed);
+        assert_eq!(s.shared_seed, "seed", "every shard writes one hot receiver");
+
+        let mut s = constant(300.0, End::Count(1000), 32);
+        (s.workload, s.writes) = (WorkloadKind::Token, Writes::Hot);
+        let e = Shard::new(0, 3).unwrap().apply(&mut s).unwrap_err();
+        assert!(e.to_string().contains("its own token"), "{e}");
 
         let mut s = constant(300.0, End::After(Duration::from_secs(5)), 2);
         let e = Shard::new(2, 3).unwrap().apply(&mut s).unwrap_err();

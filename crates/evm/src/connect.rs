@@ -8,7 +8,7 @@ use crate::{
     target::EvmTarget,
     tracker::{Finality, Tracker, METHOD},
     verify::EvmVerifier,
-    workload::{prepare_token, Workload},
+    workload::{hot_receiver, prepare_token, Workload},
 };
 use alloy::{
     eips::BlockNumberOrTag,
@@ -94,7 +94,7 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
             Workload::Transfer {
                 seed: cfg.seed.clone(),
                 value: U256::from(cfg.value),
-                hot: cfg.hot,
+                hot: cfg.hot.as_deref().map(hot_receiver),
             },
             None,
         ),
@@ -102,7 +102,13 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
             let deployer = Deployer::new(&client, u, &cfg.seed, chain_id).await?;
             fund_batch(&client, u, &[deployer.address()]).await?;
             let (workload, check) = prepare_token(
-                &client, u, &deployer, &addresses, &cfg.seed, cfg.value, cfg.hot,
+                &client,
+                u,
+                &deployer,
+                &addresses,
+                &cfg.seed,
+                cfg.value,
+                cfg.hot.as_deref().map(hot_receiver),
             )
             .await?;
             (workload, Some(check))

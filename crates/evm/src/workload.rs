@@ -40,8 +40,8 @@ pub(crate) enum Workload {
         seed: String,
         /// Wei per transfer.
         value: U256,
-        /// Every transaction to one receiver.
-        hot: bool,
+        /// The one receiver of every transaction, when hot.
+        hot: Option<Address>,
     },
     /// ERC-20 `transfer` of `amount` to a new receiver per transaction.
     Token {
@@ -53,14 +53,19 @@ pub(crate) enum Workload {
         amount: U256,
         /// Gas limit per transfer: measured when prepared, with a margin.
         gas_limit: u64,
-        /// Every transaction to one receiver (one storage slot).
-        hot: bool,
+        /// The one receiver of every transaction (one storage slot), when hot.
+        hot: Option<Address>,
     },
 }
 
-/// The receiver of transaction `seq`: one for all when `hot`, else its own.
-fn receiver(seed: &str, seq: u64, hot: bool) -> Address {
-    keys::receiver(seed, if hot { 0 } else { seq })
+/// The receiver of transaction `seq`: the hot one for all, else its own.
+fn receiver(seed: &str, seq: u64, hot: Option<Address>) -> Address {
+    hot.unwrap_or_else(|| keys::receiver(seed, seq))
+}
+
+/// The hot receiver of a run whose shards share `shared_seed`.
+pub(crate) fn hot_receiver(shared_seed: &str) -> Address {
+    keys::receiver(shared_seed, 0)
 }
 
 impl Workload {
@@ -149,7 +154,7 @@ pub(crate) async fn prepare_token(
     senders: &[Address],
     seed: &str,
     amount: u64,
-    hot: bool,
+    hot: Option<Address>,
 ) -> Result<(Workload, TokenCheck), EvmError> {
     let code: Bytes = alloy::primitives::hex::decode(TOKEN_BYTECODE.trim())
         .map_err(|e| EvmError::Workload(format!("the token's bytecode is not hex: {e}")))?
@@ -192,6 +197,22 @@ pub(crate) async fn prepare_token(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_shard_of_a_hot_run_writes_one_receiver() {
+        let shard = |i: u32| Workload::Transfer {
+            seed: format!("s/shard-{i}-of-2"),
+            value: U256::from(1),
+            hot: Some(hot_receiver("s")),
+        };
+        assert_eq!(shard(0).build(7).to, shard(1).build(3).to);
+        let disjoint = |i: u32| Workload::Transfer {
+            seed: format!("s/shard-{i}-of-2"),
+            value: U256::from(1),
+            hot: None,
+        };
+        assert_ne!(disjoint(0).build(7).to, disjoint(1).build(7).to);
+    }
 
     #[test]
     fn calls_are_abi_encoded() {

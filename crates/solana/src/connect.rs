@@ -132,7 +132,8 @@ pub async fn connect(
             Workload::Transfer {
                 seed: cfg.seed.clone(),
                 lamports,
-                hot: cfg.hot,
+                // Every shard's: from the seed sharding leaves whole.
+                hot: cfg.hot.as_deref().map(|shared| keys::receiver(shared, 0)),
             },
             None,
         ),
@@ -140,8 +141,16 @@ pub async fn connect(
             // Two token accounts per payer and the mint, paid by the funder.
             let accounts_cost = (u64::from(cfg.accounts) * 2 + 1) * TOKEN_ACCOUNT_COST;
             top_up(&rpc, url, &funder, accounts_cost + PAYER_RESERVE).await?;
-            let (workload, check) =
-                prepare_token(&rpc, url, &funder, &pubkeys, &cfg.seed, cfg.value, cfg.hot).await?;
+            let (workload, check) = prepare_token(
+                &rpc,
+                url,
+                &funder,
+                &pubkeys,
+                &cfg.seed,
+                cfg.value,
+                cfg.hot.is_some(),
+            )
+            .await?;
             (workload, Some(check))
         }
     };

@@ -34,8 +34,8 @@ pub(crate) enum Workload {
         seed: String,
         /// Lamports per transfer (at least the rent-exempt minimum).
         lamports: u64,
-        /// Every transaction to one receiver.
-        hot: bool,
+        /// The one receiver of every transaction, when hot.
+        hot: Option<Pubkey>,
     },
     /// SPL Token `transfer` from payer i's token account to its own
     /// receiving token account: payers never write one another's accounts.
@@ -62,7 +62,7 @@ impl Workload {
                 hot,
             } => solana_system_interface::instruction::transfer(
                 payer,
-                &keys::receiver(seed, if *hot { 0 } else { seq }),
+                &hot.unwrap_or_else(|| keys::receiver(seed, seq)),
                 *lamports,
             ),
             Self::Token {
@@ -85,7 +85,7 @@ impl Workload {
     /// True when the same payer would sign the same instruction twice.
     pub(crate) fn repeats(&self) -> bool {
         match self {
-            Self::Transfer { hot, .. } => *hot,
+            Self::Transfer { hot, .. } => hot.is_some(),
             Self::Token { .. } => true,
         }
     }

@@ -28,6 +28,9 @@ pub struct Scenario {
     pub accounts: NonZeroU32,
     /// Seed for key derivation.
     pub seed: String,
+    /// Seed of what every shard of a run shares (the hot receiver): the
+    /// scenario's seed, which sharding leaves whole.
+    pub shared_seed: String,
     /// What each transaction does.
     pub workload: WorkloadKind,
     /// Value per transfer in the chain's smallest unit.

@@ -248,6 +248,7 @@ impl Validator<'_> {
             path: None,
             accounts,
             seed: file.accounts.seed.clone(),
+            shared_seed: file.accounts.seed.clone(),
             workload: *file.workload.kind.get_ref(),
             value: file.workload.value,
             writes,
