@@ -702,6 +702,7 @@ impl Recorder {
                         latency_us: StoredHistogram::from_histogram(h),
                     })
                     .collect(),
+                dry_senders: 0,
             })
             .collect()
     }

@@ -143,6 +143,15 @@ pub struct FeeBucket {
     /// Latency to the weakest recorded level, then to the strongest when it
     /// is another level.
     pub levels: Vec<BucketLatency>,
+    /// Of the bucket's senders, those that ran out of funds (see
+    /// [`Verification::dry_senders`]): its landed share then says what
+    /// its senders could pay for, not what its bid bought.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dry_senders: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A fee-market bucket's latency to one level, from the intended send time.
@@ -164,6 +173,11 @@ pub struct Verification {
     /// Why the chain could not be read, when it could not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Senders (by index) whose balance after the run could not pay for
+    /// one more of their transactions: they ran out of funds, so what they
+    /// sent late may have failed for that, not on the chain's merits.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dry_senders: Vec<u32>,
 }
 
 impl Verification {
@@ -173,6 +187,7 @@ impl Verification {
             method: String::new(),
             checks: Vec::new(),
             error: Some(error),
+            dry_senders: Vec::new(),
         }
     }
 

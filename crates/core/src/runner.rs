@@ -14,7 +14,7 @@ use crate::{
     pacer::{Pacer, Stage},
     recorder::{Closing, Progress, Recorder},
     result::{
-        Environment, Fees, HarnessUsage, Knee, LoadSummary, Price, RunResult, RunStatus,
+        Environment, FeeBucket, Fees, HarnessUsage, Knee, LoadSummary, Price, RunResult, RunStatus,
         SenderRecord, StepResult, Throughput, Tracking, ValidatorUsage, Verification,
         SCHEMA_VERSION,
     },
@@ -757,7 +757,7 @@ impl Finished {
             repeats: Vec::new(),
             harness: self.usage,
             senders: self.senders,
-            fee_buckets: r.fee_buckets(),
+            fee_buckets: dry_by_bucket(r.fee_buckets(), scenario, self.verification.as_ref()),
             verification: self.verification,
             submitter: self
                 .submitter
@@ -808,6 +808,22 @@ impl Finished {
                 .collect(),
         }
     }
+}
+
+/// `buckets` with the count of their senders that ran out of funds.
+fn dry_by_bucket(
+    mut buckets: Vec<FeeBucket>,
+    scenario: &Scenario,
+    verification: Option<&Verification>,
+) -> Vec<FeeBucket> {
+    if let (Some(bids), Some(v)) = (&scenario.bids, verification) {
+        for &sender in &v.dry_senders {
+            if let Some(b) = buckets.get_mut(bids.for_sender(u64::from(sender)).1) {
+                b.dry_senders += 1;
+            }
+        }
+    }
+    buckets
 }
 
 /// A search's rates over its probes' measured windows alone: the settles
@@ -955,6 +971,7 @@ mod tests {
                         how: "fake".into(),
                     }],
                     error: None,
+                    dry_senders: Vec::new(),
                 })
             })
         }

@@ -129,6 +129,7 @@ impl Verifier for EvmVerifier {
                 },
                 checks,
                 error: None,
+                dry_senders: Vec::new(),
             })
         })
     }

@@ -242,10 +242,14 @@ pub fn fee_market_table(r: &RunResult) -> Table {
             } else {
                 "none landed".to_owned()
             };
+            let dry = match b.dry_senders {
+                0 => String::new(),
+                n => format!(", {n} of its senders ran out of funds"),
+            };
             let mut row = vec![
                 bid,
                 b.sent.to_string(),
-                format!("{} ({pct:.1}%)", b.landed),
+                format!("{} ({pct:.1}%){dry}", b.landed),
                 fee,
                 lat(0),
             ];
@@ -452,7 +456,27 @@ pub fn run_summary(r: &RunResult) -> String {
     if let Some(warning) = harness_warning(r) {
         let _ = writeln!(s, "\n**Warning:** {warning}");
     }
+    if let Some(warning) = dry_warning(r) {
+        let _ = writeln!(s, "\n**Warning:** {warning}");
+    }
     s
+}
+
+/// A warning when senders ran out of funds during the run.
+pub fn dry_warning(r: &RunResult) -> Option<String> {
+    let dry = r.verification.as_ref().map_or(0, |v| v.dry_senders.len());
+    (dry > 0).then(|| {
+        format!(
+            "{dry} of the run's {} senders ran out of funds: what they sent last may have \
+             failed for that, so their landed share is their funding's, not the chain's{}.",
+            r.senders.len().max(dry),
+            if r.fee_buckets.is_empty() {
+                ""
+            } else {
+                " or the fee market's"
+            }
+        )
+    })
 }
 
 /// Each repeat's headline metrics (`--repeat`), their mean and relative

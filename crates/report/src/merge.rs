@@ -169,6 +169,8 @@ pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
     out.ended_at = first_time(inputs, |r| &r.ended_at, std::cmp::Ordering::Greater)?;
     check_distinct(inputs)?;
     let mut merged_inputs = vec![merged_input(first_path, first, first_offset)];
+    // Senders who ran dry, renumbered as the merged result lists senders.
+    let mut dry = dry_senders(first, 0);
     let mut cpu_us = first.harness.cpu_us;
     let sending_cpu = |r: &RunResult| r.harness.sending_cpu_us_per_tx * r.outcomes.sent as f64;
     let mut sending_cpu_us = sending_cpu(first);
@@ -281,12 +283,16 @@ pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
         cpu_us += r.harness.cpu_us;
         sending_cpu_us += sending_cpu(r);
         out.harness.max_rss_bytes = out.harness.max_rss_bytes.max(r.harness.max_rss_bytes);
+        dry.extend(dry_senders(r, out.senders.len()));
         out.senders.extend(r.senders.iter().cloned());
         out.status = merged_status(&out.status, path, &r.status);
     }
     // Each input verified its own senders: the merge keeps what each proved,
     // and a failure of any is the merged result's.
-    out.verification = merged_verification(&merged_inputs);
+    out.verification = merged_verification(&merged_inputs).map(|v| Verification {
+        dry_senders: dry,
+        ..v
+    });
     out.shard = None;
     out.load.warmup_s = window.0 as f64 / 1e3;
     out.load.window_s = window.1.saturating_sub(window.0) as f64 / 1e3;
@@ -402,6 +408,13 @@ fn merged_input(path: &str, r: &RunResult, offset_ms: u64) -> MergedInput {
     }
 }
 
+/// `r`'s senders that ran out of funds, numbered from `offset`.
+fn dry_senders(r: &RunResult, offset: usize) -> Vec<u32> {
+    r.verification.as_ref().map_or_else(Vec::new, |v| {
+        v.dry_senders.iter().map(|&i| i + offset as u32).collect()
+    })
+}
+
 /// The inputs' verifications as one: every input's checks, each named for
 /// its input; an input that could not read the chain is the merged
 /// result's error. `None` when an input was not verified.
@@ -428,6 +441,7 @@ fn merged_verification(inputs: &[MergedInput]) -> Option<Verification> {
         ),
         checks,
         error: (!errors.is_empty()).then(|| errors.join("; ")),
+        dry_senders: Vec::new(),
     })
 }
 
@@ -526,6 +540,7 @@ fn merge_bucket(path: &str, mine: &mut FeeBucket, theirs: &FeeBucket) -> Result<
         fee(theirs, &theirs.fee_max),
         u128::max,
     );
+    mine.dry_senders += theirs.dry_senders;
     let landed = mine.landed + theirs.landed;
     let total = mine.fee_mean * mine.landed as f64 + theirs.fee_mean * theirs.landed as f64;
     mine.fee_min = min.to_string();

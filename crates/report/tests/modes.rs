@@ -34,6 +34,7 @@ fn verification(landed: u64, chain: u64) -> Verification {
             how: "nonces".into(),
         }],
         error: None,
+        dry_senders: Vec::new(),
     }
 }
 

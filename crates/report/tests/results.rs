@@ -202,8 +202,32 @@ fn the_fee_market_is_tabled_and_charted_without_empty_buckets() {
         fee_max: (21_000 * bid).to_string(),
         fee_mean: (21_000 * bid) as f64,
         levels: vec![level.clone()],
+        dry_senders: 0,
     };
     r.fee_buckets = vec![bucket(1, 0), bucket(2, 100), bucket(4, 100)];
+    let md = markdown::run_summary(&r);
+    assert!(!md.contains("ran out of funds"), "{md}");
+    r.fee_buckets[2].landed = 87;
+    r.fee_buckets[2].dry_senders = 2;
+    r.verification = Some(chainmeter_core::result::Verification {
+        method: "test".into(),
+        checks: Vec::new(),
+        error: None,
+        dry_senders: vec![7, 11],
+    });
+    let md = markdown::run_summary(&r);
+    assert!(
+        md.contains("| 87 (87.0%), 2 of its senders ran out of funds |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("senders ran out of funds: what they sent last"),
+        "{md}"
+    );
+    assert!(md.contains("not the chain's or the fee market's"), "{md}");
+    r.fee_buckets[2].landed = 100;
+    r.fee_buckets[2].dry_senders = 0;
+    r.verification = None;
     let md = markdown::run_summary(&r);
     assert!(
         md.contains("**Fee market** (bid = tip in wei per gas"),
@@ -235,6 +259,7 @@ fn merge_adds_fee_buckets_and_warmup_fees() {
                 level: r.levels[0].level,
                 latency_us: r.levels[0].latency_us.clone(),
             }],
+            dry_senders: 0,
         }];
         r.fees.warmup = Some(WarmupFees {
             landed: 2,

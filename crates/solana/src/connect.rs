@@ -9,7 +9,7 @@ use crate::{
     target::{SendPath, SolanaTarget, SolanaTracking},
     tpu::{SlotFollowing, TpuSender},
     tracker::{SlotEvent, Tracker},
-    verify::SolanaVerifier,
+    verify::{Payer, SolanaVerifier},
     workload::{prepare_token, Budget, Workload},
 };
 use chainmeter_core::{
@@ -110,6 +110,11 @@ pub async fn connect(
     // payer 0's fee ran dry and read as "the highest bid landed least".
     let base_fee = fee.saturating_sub(budget.priority_lamports(0));
     let sends = cfg.planned.div_ceil(u64::from(cfg.accounts));
+    // What one more transaction of each payer needs: its own fee and value,
+    // with the payer left rent-exempt. Below it after the run, it ran dry.
+    let one_more: Vec<u64> = (0..payers.len())
+        .map(|i| base_fee + budget.priority_lamports(i) + lamports + rent)
+        .collect();
     let per_payer: Vec<u64> = (0..payers.len())
         .map(|i| {
             let fee = base_fee + budget.priority_lamports(i);
@@ -305,8 +310,13 @@ pub async fn connect(
             url: cfg.rpc_url.clone(),
             payers: pubkeys
                 .iter()
-                .copied()
-                .zip(balances.iter().copied())
+                .zip(&balances)
+                .zip(&one_more)
+                .map(|((&key, &before), &one_more)| Payer {
+                    key,
+                    before,
+                    one_more,
+                })
                 .collect(),
             landed,
             token: token_check,

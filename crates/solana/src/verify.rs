@@ -23,13 +23,24 @@ const CALLS_AT_ONCE: usize = 8;
 const ACCOUNTS_PER_CALL: usize = 100;
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// A payer as the verifier reads it back.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Payer {
+    pub(crate) key: Pubkey,
+    /// Its balance before the run.
+    pub(crate) before: u64,
+    /// What one more of its transactions needs (its fee and value, and
+    /// rent-exemption after): with less left after the run, it ran dry.
+    pub(crate) one_more: u64,
+}
+
 /// Checks landed count and fees against the chain.
 #[derive(Debug)]
 pub(crate) struct SolanaVerifier {
     pub(crate) http: reqwest::Client,
     pub(crate) url: String,
-    /// Payers and their balances before the run.
-    pub(crate) payers: Vec<(Pubkey, u64)>,
+    /// Payers, by sender index.
+    pub(crate) payers: Vec<Payer>,
     pub(crate) landed: LandedSignatures,
     /// For the token workload: the payers' token balances are checked too.
     pub(crate) token: Option<TokenCheck>,
@@ -43,16 +54,18 @@ impl Verifier for SolanaVerifier {
         let kept = self.landed.len();
         Box::pin(async move {
             let on_chain = landed_on_chain(&http, &url, signatures?).await?;
-            let keys: Vec<Pubkey> = payers.iter().map(|(k, _)| *k).collect();
+            let keys: Vec<Pubkey> = payers.iter().map(|p| p.key).collect();
             let accounts = accounts(&http, &url, &keys, 0, 0).await?;
+            let after: Vec<u64> = accounts
+                .iter()
+                .map(|a| a.get("lamports").and_then(Value::as_u64).unwrap_or(0))
+                .collect();
             let spent: i128 = payers
                 .iter()
-                .zip(&accounts)
-                .map(|((_, before), account)| {
-                    let now = account.get("lamports").and_then(Value::as_u64).unwrap_or(0);
-                    i128::from(*before) - i128::from(now)
-                })
+                .zip(&after)
+                .map(|(p, &now)| i128::from(p.before) - i128::from(now))
                 .sum();
+            let dry_senders = dry(&payers, &after);
             let value = i128::from(claimed.landed_ok as i64)
                 * i128::try_from(claimed.value_per_tx).unwrap_or(i128::MAX);
             let landed = claimed.landed_ok + claimed.landed_failed;
@@ -89,11 +102,23 @@ impl Verifier for SolanaVerifier {
                     },
                 ],
                 error: None,
+                dry_senders,
             };
             verification.checks.extend(token_check);
             Ok(verification)
         })
     }
+}
+
+/// The senders whose balance `after` the run cannot pay one more transaction.
+fn dry(payers: &[Payer], after: &[u64]) -> Vec<u32> {
+    payers
+        .iter()
+        .zip(after)
+        .enumerate()
+        .filter(|(_, (p, &now))| now < p.one_more)
+        .map(|(i, _)| i as u32)
+        .collect()
 }
 
 /// `getMultipleAccounts` of `keys` at confirmed commitment, `length` bytes
@@ -185,4 +210,21 @@ async fn call(
         .pop()
         .ok_or_else(|| format!("{method}: no answer"))?
         .map_err(|e| format!("{method}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_payer_that_cannot_pay_one_more_transaction_ran_dry() {
+        let payer = |one_more| Payer {
+            key: Pubkey::new_unique(),
+            before: 10_000_000,
+            one_more,
+        };
+        let payers = [payer(900_000), payer(900_000), payer(4_900_000)];
+        // The third bids high: 4.5 M left does not pay its next one.
+        assert_eq!(dry(&payers, &[5_000_000, 899_999, 4_500_000]), vec![1, 2]);
+    }
 }
