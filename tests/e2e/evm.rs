@@ -444,6 +444,13 @@ levels = ["included"]
     // Sends already in the pool when the balance went to 0 may be dropped
     // by anvil: at most a few, never the sender's whole tail.
     assert!(r.outcomes.unknown <= 3, "{:?}", r.outcomes);
+    // Each is one the node dropped, found gone and its nonce signed anew;
+    // none is stranded behind a hole.
+    assert_eq!(
+        r.outcomes.unknown, r.submitter["nonce_dropped_by_node"],
+        "{:?}",
+        r.submitter
+    );
     let final_nonce = quantity(&rpc(
         &url,
         "eth_getTransactionCount",

@@ -8,7 +8,7 @@ use crate::{
     solana::own_validator,
     support::{self, pids_named, scenario, stderr},
 };
-use chainmeter_core::outcome::RejectClass;
+use chainmeter_core::{outcome::RejectClass, result::RunResult};
 use chainmeter_evm::spec::INCLUDED;
 use std::time::Duration;
 
@@ -184,26 +184,7 @@ block_time = "1s"
         Duration::from_secs(7),
         Duration::from_secs(9),
     );
-    let out_dir = tmp.path().join("out");
-    let out = support::chainmeter(&[
-        "run",
-        file.to_str().unwrap(),
-        "--url",
-        anvil.rpc_url(),
-        "--ws-url",
-        &proxy.url,
-        "--out",
-        out_dir.to_str().unwrap(),
-        "-q",
-    ]);
-    let log = stderr(&out);
-    let r = support::result(&out_dir);
-    let refused = *proxy.injected.lock().unwrap();
-    eprintln!(
-        "{:?}; the proxy refused {refused}; submitter {:?}",
-        r.outcomes, r.submitter
-    );
-    assert!(out.status.success(), "{log}");
+    let (r, refused, log) = run_through(&proxy, anvil.rpc_url(), &file, tmp.path());
     assert_refusals_counted(&r, refused, &log);
     // Each refusal had its sender's nonce read again.
     assert!(r
@@ -300,4 +281,76 @@ block_time = "1s"
         anvils_before,
         "anvil is still running"
     );
+}
+
+/// One sender at 400 tx/s through a proxy that refuses every 40th message
+/// of sends: each refusal leaves a hole with the sender's later
+/// transactions already queued behind it. The hole is filled and the queued
+/// nonces are never signed again, so the node refuses nothing more than
+/// the proxy did (rewinding to the node's pending count reused queued
+/// nonces: "replacement transaction underpriced"), and everything else
+/// lands, verified against the chain's nonces and balances.
+#[test]
+fn a_refused_send_among_queued_ones_is_refilled_without_reusing_their_nonces() {
+    let _one_validator = support::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let anvil = own_anvil(tmp.path());
+    let file = scenario(
+        tmp.path(),
+        "s.toml",
+        r#"
+name = "e2e-evm-holes"
+[accounts]
+count = 1
+[load]
+rate = 400
+count = 2400
+drain_timeout = "30s"
+[evm]
+levels = ["included"]
+"#,
+    );
+    let proxy = WsFaultProxy::every(anvil.ws_url(), 40, Duration::from_secs(2));
+    let (r, refused, log) = run_through(&proxy, anvil.rpc_url(), &file, tmp.path());
+    assert!(refused > 0);
+    assert_eq!(
+        r.outcomes.rejected, refused,
+        "only the proxy's refusals: {:?}",
+        r.outcomes
+    );
+    assert_eq!(r.outcomes.landed_ok, r.outcomes.sent - refused);
+    assert_eq!(r.outcomes.unknown, 0);
+    assert_eq!(r.submitter.get("nonce_holes_refilled"), Some(&refused));
+    assert!(r.verification.as_ref().is_some_and(|v| v.passed()), "{log}");
+}
+
+/// Runs `file` against anvil at `rpc_url`, its sends through `proxy`: the
+/// result, the proxy's refusals and chainmeter's log, the run a success.
+fn run_through(
+    proxy: &WsFaultProxy,
+    rpc_url: &str,
+    file: &std::path::Path,
+    dir: &std::path::Path,
+) -> (RunResult, u64, String) {
+    let out_dir = dir.join("out");
+    let out = support::chainmeter(&[
+        "run",
+        file.to_str().unwrap(),
+        "--url",
+        rpc_url,
+        "--ws-url",
+        &proxy.url,
+        "--out",
+        out_dir.to_str().unwrap(),
+        "-q",
+    ]);
+    let log = stderr(&out);
+    let r = support::result(&out_dir);
+    let refused = *proxy.injected.lock().unwrap();
+    eprintln!(
+        "{:?}; the proxy refused {refused}; submitter {:?}",
+        r.outcomes, r.submitter
+    );
+    assert!(out.status.success(), "{log}");
+    (r, refused, log)
 }

@@ -169,17 +169,33 @@ impl WsFaultProxy {
     /// Listens on a free loopback port and forwards to `upstream` (a
     /// `ws://` URL), refusing sends from `from` to `to` after its start.
     pub(crate) fn start(upstream: &str, from: Duration, to: Duration) -> Self {
+        let started = Instant::now();
+        Self::refusing(upstream, move || (from..to).contains(&started.elapsed()))
+    }
+
+    /// Forwards to `upstream`, refusing every `k`-th message that holds
+    /// sends once `from` has passed: single refusals among accepted sends.
+    pub(crate) fn every(upstream: &str, k: u64, from: Duration) -> Self {
+        let started = Instant::now();
+        let seen = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        Self::refusing(upstream, move || {
+            started.elapsed() >= from
+                && (seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1).is_multiple_of(k)
+        })
+    }
+
+    /// Forwards to `upstream`, refusing a message of sends when `refuse()`
+    /// says so (asked once per such message).
+    fn refusing(upstream: &str, refuse: impl Fn() -> bool + Clone + Send + 'static) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let url = format!("ws://{}", listener.local_addr().unwrap());
         let injected = Arc::new(Mutex::new(0));
-        let (upstream, counted, started) = (upstream.to_owned(), injected.clone(), Instant::now());
+        let (upstream, counted) = (upstream.to_owned(), injected.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming().map_while(Result::ok) {
-                let (upstream, counted) = (upstream.clone(), counted.clone());
-                std::thread::spawn(move || {
-                    let refusing = || (from..to).contains(&started.elapsed());
-                    pump(stream, &upstream, refusing, &counted);
-                });
+                let (upstream, counted, refuse) =
+                    (upstream.clone(), counted.clone(), refuse.clone());
+                std::thread::spawn(move || pump(stream, &upstream, refuse, &counted));
             }
         });
         Self { url, injected }
@@ -206,7 +222,7 @@ fn pump(stream: TcpStream, upstream: &str, refusing: impl Fn() -> bool, injected
         match next(&mut client) {
             Step::Message(Message::Text(text)) => {
                 idle = false;
-                let answer = refusing().then(|| refused_sends(&text)).flatten();
+                let answer = refused_sends(&text).filter(|_| refusing());
                 let sent = match answer {
                     Some((answer, n)) => {
                         *injected.lock().unwrap() += n;

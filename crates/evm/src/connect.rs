@@ -3,8 +3,9 @@
 use crate::{
     error::EvmError,
     keys,
+    nonces::NonceBooks,
     setup::{latest_base_fee, Deployer},
-    submitter::{EvmSubmitter, NonceResync, Sender},
+    submitter::{EvmSubmitter, Sender},
     target::EvmTarget,
     tracker::{Finality, Tracker, METHOD},
     verify::EvmVerifier,
@@ -174,8 +175,7 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
 
     let senders = signers
         .into_iter()
-        .zip(&nonces)
-        .map(|(signer, &nonce)| Sender { signer, nonce })
+        .map(|signer| Sender { signer })
         .collect();
     let records = addresses
         .iter()
@@ -196,7 +196,7 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
             bids: cfg.bids.clone(),
             base_fee,
             registrar,
-            resync: Arc::new(NonceResync::new(addresses.clone())),
+            nonces: Arc::new(NonceBooks::new(addresses.clone(), &nonces)),
         },
         events: events_rx,
         tracking: Tracking {

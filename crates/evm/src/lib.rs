@@ -6,6 +6,7 @@
 mod connect;
 mod error;
 mod keys;
+mod nonces;
 mod setup;
 pub mod spec;
 mod submitter;

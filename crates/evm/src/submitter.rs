@@ -1,11 +1,11 @@
 //! Signs EIP-1559 transfers locally and sends them raw, in JSON-RPC batches.
 
-use crate::workload::Workload;
+use crate::{nonces::NonceBooks, workload::Workload};
 use alloy::{
     consensus::{SignableTransaction, TxEip1559, TxEnvelope},
-    eips::{eip2718::Encodable2718, BlockNumberOrTag},
+    eips::eip2718::Encodable2718,
     network::TxSignerSync,
-    primitives::{Address, Bytes, B256, U64},
+    primitives::{Bytes, B256},
     rpc::client::RpcClient,
     signers::local::PrivateKeySigner,
     transports::{RpcError, TransportError},
@@ -18,7 +18,7 @@ use chainmeter_core::{
 use std::{
     future::Future,
     sync::{
-        atomic::{AtomicBool, AtomicU64, Ordering},
+        atomic::{AtomicU64, Ordering},
         Arc,
     },
     time::Duration,
@@ -39,88 +39,10 @@ const MAX_FEE_BASE_FEES: u128 = 20;
 /// How long a send call may take before it counts as a timeout.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A sender account with its next nonce, kept locally: the harness never asks
-/// the node for a nonce while sending.
+/// A sender account. Its nonces are kept in its [`NonceBook`](crate::nonces::NonceBook).
 #[derive(Debug)]
 pub(crate) struct Sender {
     pub(crate) signer: PrivateKeySigner,
-    pub(crate) nonce: u64,
-}
-
-/// Nonces read back from the node after a failed send, one slot per sender.
-///
-/// The submitter consumes a nonce when it signs. A send the node refused
-/// (or that timed out) leaves a gap: every later transaction of that sender
-/// would wait behind it and never land. So after a failed send the sender's
-/// next nonce is read from the node (`pending` count) and the next signature
-/// of that sender starts from it. Reads happen off the signing path; signing
-/// only takes what a read left.
-#[derive(Debug)]
-pub(crate) struct NonceResync {
-    addresses: Vec<Address>,
-    /// The node's next nonce per sender, `u64::MAX` when none is waiting.
-    next: Vec<AtomicU64>,
-    /// A read for this sender is under way: one at a time per sender.
-    reading: Vec<AtomicBool>,
-    /// Resyncs taken up by signing.
-    done: AtomicU64,
-}
-
-const NO_NONCE: u64 = u64::MAX;
-
-impl NonceResync {
-    pub(crate) fn new(addresses: Vec<Address>) -> Self {
-        let n = addresses.len();
-        Self {
-            addresses,
-            next: (0..n).map(|_| AtomicU64::new(NO_NONCE)).collect(),
-            reading: (0..n).map(|_| AtomicBool::new(false)).collect(),
-            done: AtomicU64::new(0),
-        }
-    }
-
-    /// The node's nonce for `sender`, if a read left one since the last call.
-    fn take(&self, sender: usize) -> Option<u64> {
-        let n = self.next[sender].swap(NO_NONCE, Ordering::AcqRel);
-        (n != NO_NONCE).then(|| {
-            self.done.fetch_add(1, Ordering::Relaxed);
-            n
-        })
-    }
-
-    /// Reads the pending nonce of each of `senders` not already being read,
-    /// in one batch. A failed read leaves the sender as it was: its next
-    /// failed send tries again.
-    async fn read(&self, client: &RpcClient, senders: impl IntoIterator<Item = usize>) {
-        let mine: Vec<usize> = senders
-            .into_iter()
-            .filter(|&i| !self.reading[i].swap(true, Ordering::AcqRel))
-            .collect();
-        if mine.is_empty() {
-            return;
-        }
-        let mut batch = client.new_batch();
-        let waiters: Vec<_> = mine
-            .iter()
-            .map(|&i| {
-                batch
-                    .add_call::<_, U64>(
-                        "eth_getTransactionCount",
-                        &(self.addresses[i], BlockNumberOrTag::Pending),
-                    )
-                    .ok()
-            })
-            .collect();
-        let sent = tokio::time::timeout(SEND_TIMEOUT, batch.send()).await;
-        for (&i, waiter) in mine.iter().zip(waiters) {
-            if let (Ok(Ok(())), Some(w)) = (&sent, waiter) {
-                if let Ok(Ok(n)) = tokio::time::timeout(SEND_TIMEOUT, w).await {
-                    self.next[i].store(n.to::<u64>(), Ordering::Release);
-                }
-            }
-            self.reading[i].store(false, Ordering::Release);
-        }
-    }
 }
 
 /// The EVM [`Submitter`].
@@ -139,8 +61,8 @@ pub struct EvmSubmitter {
     /// Tells the tracker which transactions to look for. The tracker reads
     /// its inbox only when a block arrives, so a registration never wakes it.
     pub(crate) registrar: Registrar,
-    /// Senders' nonces read back after failed sends.
-    pub(crate) resync: Arc<NonceResync>,
+    /// Every sender's nonces.
+    pub(crate) nonces: Arc<NonceBooks>,
 }
 
 /// A signed transaction: its hash, its sender and its raw EIP-2718 encoding.
@@ -149,6 +71,7 @@ pub struct SignedTx {
     seq: TxSeq,
     hash: B256,
     sender: usize,
+    nonce: u64,
     raw: Bytes,
 }
 
@@ -157,10 +80,9 @@ impl Submitter for EvmSubmitter {
 
     fn sign(&mut self, seq: TxSeq) -> Result<SignedTx, Reject> {
         let index = (seq % self.senders.len() as u64) as usize;
-        let sender = &mut self.senders[index];
-        if let Some(nonce) = self.resync.take(index) {
-            sender.nonce = nonce;
-        }
+        let sender = &self.senders[index];
+        let mut book = self.nonces.book(index);
+        let taken = book.take();
         let base_fee = u128::from(self.base_fee.load(Ordering::Relaxed));
         let call = self.workload.build(seq);
         let tip = self.bids.as_ref().map_or(self.priority_fee, |b| {
@@ -168,7 +90,7 @@ impl Submitter for EvmSubmitter {
         });
         let mut tx = TxEip1559 {
             chain_id: self.chain_id,
-            nonce: sender.nonce,
+            nonce: taken.nonce,
             gas_limit: call.gas_limit,
             max_fee_per_gas: base_fee * MAX_FEE_BASE_FEES + tip,
             max_priority_fee_per_gas: tip,
@@ -180,14 +102,25 @@ impl Submitter for EvmSubmitter {
         let signature = sender
             .signer
             .sign_transaction_sync(&mut tx)
-            .map_err(|e| Reject::new(RejectClass::Build, e.to_string()))?;
-        sender.nonce += 1;
+            .map_err(|e| Reject::new(RejectClass::Build, e.to_string()));
+        let signature = match signature {
+            Ok(s) => s,
+            Err(reject) => {
+                // Unsigned, the nonce is still free: a hole for the next one.
+                book.answered(taken.nonce, true);
+                return Err(reject);
+            }
+        };
         let signed = tx.into_signed(signature);
         let hash = *signed.hash();
+        book.signed(taken.nonce, hash);
+        drop(book);
+        self.nonces.took(taken);
         Ok(SignedTx {
             seq,
             hash,
             sender: index,
+            nonce: taken.nonce,
             raw: TxEnvelope::from(signed).encoded_2718().into(),
         })
     }
@@ -198,10 +131,10 @@ impl Submitter for EvmSubmitter {
     ) -> impl Future<Output = Vec<Result<(), Reject>>> + Send + 'static {
         self.registrar
             .sending(batch.iter().map(|t| (t.hash, t.seq)).collect());
-        let (client, registrar, resync) = (
+        let (client, registrar, nonces) = (
             self.client.clone(),
             self.registrar.clone(),
-            self.resync.clone(),
+            self.nonces.clone(),
         );
         async move {
             let n = batch.len();
@@ -217,32 +150,38 @@ impl Submitter for EvmSubmitter {
                 ],
             };
             // A refused transaction will never be in a block: the tracker
-            // stops looking for it.
+            // stops looking for it, and its nonce is a hole to fill.
             let mut failed = Vec::new();
             let mut refused = Vec::new();
             for (t, r) in batch.iter().zip(&results) {
-                let Err(reject) = r else { continue };
-                // A timed-out request may have reached the node: the
-                // tracker keeps looking for it.
-                if !reject.may_land() {
+                let refusal = r.as_ref().err().filter(|reject| !reject.may_land());
+                nonces.book(t.sender).answered(t.nonce, refusal.is_some());
+                if refusal.is_some() {
                     refused.push(t.hash);
                 }
-                if !failed.contains(&t.sender) {
+                if r.is_err() && !failed.contains(&t.sender) {
                     failed.push(t.sender);
                 }
             }
             registrar.refused(refused);
-            // Whatever the failure (refused, "nonce too low/high", timed out),
-            // the sender's nonce may now be out of step with the node's.
+            // Whatever the failure (refused, "nonce too low/high", timed
+            // out), the sender's nonces may now be out of step with the
+            // node's: read them back, off the signing path.
             if !failed.is_empty() {
-                resync.read(&client, failed).await;
+                nonces.resync(&client, failed).await;
             }
             results
         }
     }
 
     fn counters(&self) -> Vec<(&'static str, u64)> {
-        vec![("nonce_resyncs", self.resync.done.load(Ordering::Relaxed))]
+        let c = &self.nonces.counts;
+        vec![
+            ("nonce_resyncs", c.resyncs.load(Ordering::Relaxed)),
+            ("nonce_holes_refilled", c.refilled.load(Ordering::Relaxed)),
+            ("nonce_dropped_by_node", c.dropped.load(Ordering::Relaxed)),
+            ("nonce_advanced_by_node", c.advanced.load(Ordering::Relaxed)),
+        ]
     }
 }
 
