@@ -10,7 +10,7 @@ use chainmeter_core::{
     plugin::Chain,
     result::RunResult,
     scenario::{self as scenarios, Overrides},
-    shard::Shard,
+    shard::{Shard, Split},
 };
 use serde_json::json;
 use std::{collections::HashSet, process::Command};

@@ -10,7 +10,7 @@ use chainmeter_core::{
     result::{NodeInfo, Repeat, RunResult, RunStatus},
     runner::{self, RunPlan},
     scenario::{self, HumanDuration, Overrides, Profile, Scenario, Target, Writes},
-    shard::Shard,
+    shard::{Shard, Split},
 };
 use clap::Args;
 use std::{

@@ -8,16 +8,12 @@
 
 pub mod bids;
 pub mod chain;
-pub mod histogram;
-pub mod level;
 pub mod metrics;
 pub mod open_set;
 pub mod outcome;
 pub mod pacer;
 pub mod plugin;
 pub mod recorder;
-pub mod result;
-pub mod rng;
 pub mod runner;
 pub mod scenario;
 pub mod schedule;
@@ -26,5 +22,10 @@ pub mod shard;
 pub mod spec;
 pub mod usage;
 
+#[cfg(test)]
+mod testing;
+
+// The result model is its own crate; its modules keep their paths here.
+pub use chainmeter_result::{histogram, level, rng, run as result};
 pub use level::Level;
 pub use spec::{ChainSpec, FeeUnit};

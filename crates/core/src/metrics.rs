@@ -230,7 +230,7 @@ pub async fn serve(listener: TcpListener, served: Served) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::level::testing::INCLUDED;
+    use crate::testing::INCLUDED;
 
     #[test]
     fn counters_histograms_and_labels_are_exposed() {

@@ -13,18 +13,8 @@ use crate::{
     schedule::{Planned, Schedule, Segment, SegmentEnd},
     search::{KneeBound, ProbeFigures, Search, Verdict},
 };
-use serde::{Deserialize, Serialize};
+pub use chainmeter_result::run::StageKind;
 use std::{collections::VecDeque, time::Duration};
-
-/// What a stage is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum StageKind {
-    /// A step of a `steps` profile.
-    Step,
-    /// A probe of a saturation search.
-    Probe,
-}
 
 /// A step or a probe: a stretch of the run reported on its own.
 #[derive(Debug, Clone, PartialEq)]

@@ -783,8 +783,8 @@ fn widen(range: Option<(u128, u128)>, fee: u128) -> (u128, u128) {
 mod tests {
     use super::*;
     use crate::{
-        level::testing::{CHAIN, FINALIZED, INCLUDED, SAFE},
         outcome::RejectClass,
+        testing::{CHAIN, FINALIZED, INCLUDED, SAFE},
     };
 
     fn ms(n: u64) -> Duration {

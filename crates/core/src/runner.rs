@@ -881,9 +881,9 @@ mod tests {
     use super::*;
     use crate::{
         chain::{BoxFuture, TaskSet, Verifier},
-        level::testing::{CHAIN, INCLUDED, SAFE},
         result::Check,
         scenario::Rate,
+        testing::{CHAIN, INCLUDED, SAFE},
     };
     use std::sync::{Arc, Mutex};
 

@@ -7,7 +7,7 @@
 //! probe that breaks sends the search down by the same factor.
 
 use crate::scenario::{Objective, Saturate};
-use serde::{Deserialize, Serialize};
+pub use chainmeter_result::run::Verdict;
 
 /// What a probe's measured window showed, for its verdict.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -19,19 +19,6 @@ pub struct ProbeFigures {
     /// The objective level's latency at the objective's percentile,
     /// microseconds; `None` when nothing reached the level.
     pub latency_us: Option<u64>,
-}
-
-/// Whether a probe held, and why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Verdict {
-    /// It met the objective.
-    pub held: bool,
-    /// Share of its transactions that landed.
-    pub landed_share: f64,
-    /// The bounded latency, microseconds, if anything reached the level.
-    pub latency_us: Option<u64>,
-    /// What it failed, or "met the objective".
-    pub reason: String,
 }
 
 impl Objective {

@@ -10,123 +10,36 @@
 //! process's: each shard would search on its own.
 
 use crate::scenario::{End, Profile, Rate, Scenario, WorkloadKind, Writes};
-use serde::{Deserialize, Serialize};
-use std::{fmt, num::NonZeroU32, str::FromStr};
+pub use chainmeter_result::shard::{Shard, ShardError};
+use std::num::NonZeroU32;
 
-/// The I-th of N generators, counted from 0 (as Kubernetes'
-/// `JOB_COMPLETION_INDEX`): `index < count` always holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(try_from = "ShardFields", into = "ShardFields")]
-pub struct Shard {
-    index: u32,
-    count: NonZeroU32,
-}
-
-/// [`Shard`] as stored in result files.
-#[derive(Serialize, Deserialize, schemars::JsonSchema)]
-struct ShardFields {
-    /// I, from 0, below `count`.
-    index: u32,
-    /// N.
-    #[schemars(range(min = 1))]
-    count: u32,
-}
-
-impl TryFrom<ShardFields> for Shard {
-    type Error = ShardError;
-    fn try_from(f: ShardFields) -> Result<Self, ShardError> {
-        Shard::new(f.index, f.count)
-    }
-}
-
-impl From<Shard> for ShardFields {
-    fn from(s: Shard) -> Self {
-        Self {
-            index: s.index,
-            count: s.count.get(),
-        }
-    }
-}
-
-/// A shard that cannot be, or a scenario that cannot be sharded so.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ShardError {
-    /// Not `I/N`.
-    #[error("{0:?} is not I/N (e.g. 0/3: the first of three generators, counted from 0)")]
-    Syntax(String),
-    /// `I` not below `N`.
-    #[error("shard {index}/{count}: the index counts from 0 and must be below {count}")]
-    OutOfRange {
-        /// I.
-        index: u32,
-        /// N.
-        count: u32,
-    },
-    /// The scenario cannot be split this way.
-    #[error("the scenario cannot be split into {count} shards: {reason}")]
-    Unsplittable {
-        /// N.
-        count: u32,
-        /// Why.
-        reason: String,
-    },
-}
-
-impl Shard {
-    /// Shard `index` of `count`.
-    pub fn new(index: u32, count: u32) -> Result<Self, ShardError> {
-        match NonZeroU32::new(count) {
-            Some(count) if index < count.get() => Ok(Self { index, count }),
-            _ => Err(ShardError::OutOfRange { index, count }),
-        }
-    }
-
-    /// I, from 0.
-    pub fn index(self) -> u32 {
-        self.index
-    }
-
-    /// N.
-    pub fn count(self) -> u32 {
-        self.count.get()
-    }
-
-    /// This shard's part of `total` things dealt out in turn: `total / N`,
-    /// plus one for the first `total % N` shards.
-    pub fn part(self, total: u64) -> u64 {
-        let n = u64::from(self.count.get());
-        total / n + u64::from(u64::from(self.index) < total % n)
-    }
-
-    fn rate(self, r: Rate) -> Rate {
-        Rate::new(r.per_second() / f64::from(self.count.get())).expect("a positive rate's share")
-    }
-
-    fn unsplittable(self, reason: impl Into<String>) -> ShardError {
-        ShardError::Unsplittable {
-            count: self.count.get(),
-            reason: reason.into(),
-        }
-    }
-
+/// Cutting a scenario to a shard's share.
+pub trait Split {
     /// `scenario` cut to this shard's share: its senders, its seed, its
     /// part of the load. The scenario as run (`as_run`) is left whole: it
     /// is what the merged result ran.
-    pub fn apply(self, scenario: &mut Scenario) -> Result<(), ShardError> {
+    fn apply(self, scenario: &mut Scenario) -> Result<(), ShardError>;
+}
+
+impl Split for Shard {
+    fn apply(self, scenario: &mut Scenario) -> Result<(), ShardError> {
         let n = self.count();
         let accounts = self.part(u64::from(scenario.accounts.get()));
         scenario.accounts = u32::try_from(accounts)
             .ok()
             .and_then(NonZeroU32::new)
             .ok_or_else(|| {
-                self.unsplittable(format!(
-                    "accounts.count ({}) gives shard {} no sender of its own",
-                    scenario.accounts, self.index
-                ))
+                unsplittable(
+                    self,
+                    format!(
+                        "accounts.count ({}) gives shard {} no sender of its own",
+                        scenario.accounts,
+                        self.index()
+                    ),
+                )
             })?;
         if scenario.workload == WorkloadKind::Token && scenario.writes != Writes::Disjoint {
-            return Err(self.unsplittable(
+            return Err(unsplittable(self,
                 "writes = \"hot\" (or \"both\") with workload.kind = \"token\": each shard creates \
                  its own token, so each would write a hot account of its own; run hot token \
                  transfers from one process, or shard native transfers"
@@ -134,15 +47,18 @@ impl Shard {
             ));
         }
         // The hot receiver comes from `shared_seed`, which stays whole.
-        scenario.seed = format!("{}/shard-{}-of-{n}", scenario.seed, self.index);
+        scenario.seed = format!("{}/shard-{}-of-{n}", scenario.seed, self.index());
         let end = |e: End| -> Result<End, ShardError> {
             match e {
                 End::After(d) => Ok(End::After(d)),
                 End::Count(c) => match self.part(c) {
-                    0 => Err(self.unsplittable(format!(
-                        "load.count ({c}) leaves shard {} nothing to send",
-                        self.index
-                    ))),
+                    0 => Err(unsplittable(
+                        self,
+                        format!(
+                            "load.count ({c}) leaves shard {} nothing to send",
+                            self.index()
+                        ),
+                    )),
                     part => Ok(End::Count(part)),
                 },
             }
@@ -150,16 +66,16 @@ impl Shard {
         scenario.load.profile =
             match scenario.load.profile.clone() {
                 Profile::Constant { rate, end: e } => Profile::Constant {
-                    rate: self.rate(rate),
+                    rate: share(self, rate),
                     end: end(e)?,
                 },
                 Profile::Ramp { from, to, over } => Profile::Ramp {
-                    from: self.rate(from),
-                    to: self.rate(to),
+                    from: share(self, from),
+                    to: share(self, to),
                     over,
                 },
                 Profile::Steps { rates, step } => Profile::Steps {
-                    rates: rates.into_iter().map(|r| self.rate(r)).collect(),
+                    rates: rates.into_iter().map(|r| share(self, r)).collect(),
                     step,
                 },
                 Profile::Closed {
@@ -169,17 +85,21 @@ impl Shard {
                 } => Profile::Closed {
                     concurrency: match self.part(u64::from(concurrency)) {
                         0 => {
-                            return Err(self.unsplittable(format!(
+                            return Err(unsplittable(
+                                self,
+                                format!(
                             "load.concurrency ({concurrency}) leaves shard {} nothing in flight",
-                            self.index
-                        )))
+                            self.index()
+                        ),
+                            ))
                         }
                         c => c as u32,
                     },
                     wait_for,
                     end: end(e)?,
                 },
-                Profile::Saturate(_) => return Err(self.unsplittable(
+                Profile::Saturate(_) => return Err(unsplittable(
+                    self,
                     "a saturation search is one process's (each shard would search on its own); \
                      run one search with more senders instead",
                 )),
@@ -188,22 +108,14 @@ impl Shard {
     }
 }
 
-impl FromStr for Shard {
-    type Err = ShardError;
-    fn from_str(s: &str) -> Result<Self, ShardError> {
-        let syntax = || ShardError::Syntax(s.to_owned());
-        let (i, n) = s.split_once('/').ok_or_else(syntax)?;
-        let (i, n) = (
-            i.trim().parse().map_err(|_| syntax())?,
-            n.trim().parse().map_err(|_| syntax())?,
-        );
-        Self::new(i, n)
-    }
+fn share(shard: Shard, r: Rate) -> Rate {
+    Rate::new(r.per_second() / f64::from(shard.count())).expect("a positive rate's share")
 }
 
-impl fmt::Display for Shard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.index, self.count)
+fn unsplittable(shard: Shard, reason: impl Into<String>) -> ShardError {
+    ShardError::Unsplittable {
+        count: shard.count(),
+        reason: reason.into(),
     }
 }
 

@@ -2,9 +2,9 @@
 //! thresholds and github-action-benchmark output.
 
 use crate::{format::micros, table::Table};
-use chainmeter_core::{
+use chainmeter_result::{
     level::Level,
-    result::{RunResult, RunStatus, Verification},
+    run::{RunResult, RunStatus, Verification},
 };
 use serde::Serialize;
 use std::collections::BTreeMap;

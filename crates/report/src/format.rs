@@ -1,4 +1,4 @@
-//! Human formatting of microseconds (amounts: [`chainmeter_core::FeeUnit::format`]).
+//! Human formatting of microseconds (amounts: [`chainmeter_result::FeeUnit::format`]).
 
 /// Microseconds as seconds or milliseconds, three significant figures or so.
 pub fn micros(us: u64) -> String {

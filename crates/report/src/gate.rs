@@ -12,7 +12,7 @@
 //! files give the same verdict.
 
 use crate::compare::{CompareError, Threshold};
-use chainmeter_core::{result::RunResult, rng::SplitMix64};
+use chainmeter_result::{rng::SplitMix64, run::RunResult};
 
 /// Bootstrap resamples per interval.
 pub const RESAMPLES: usize = 10_000;

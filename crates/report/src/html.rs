@@ -6,7 +6,7 @@ use crate::{
     format::micros,
     interval::IntervalPoint,
 };
-use chainmeter_core::result::{RunResult, RunStatus};
+use chainmeter_result::run::{RunResult, RunStatus};
 use std::fmt::Write;
 
 /// Percentiles plotted on the latency chart, HdrHistogram style.
@@ -373,7 +373,7 @@ fn latency_chart(r: &RunResult) -> String {
 }
 
 /// A level's latency by percentile, in ms; `None` when nothing reached it.
-fn percentile_series(name: String, l: &chainmeter_core::result::LevelLatency) -> Option<Series> {
+fn percentile_series(name: String, l: &chainmeter_result::run::LevelLatency) -> Option<Series> {
     let h = l.latency_us.decode().ok().filter(|h| !h.is_empty())?;
     let points = PERCENTILES
         .iter()
@@ -431,7 +431,7 @@ fn throughput_chart(r: &RunResult) -> String {
             .map(|c| c.offered.max(c.landed) as f64)
             .fold(0.0, f64::max),
     );
-    let series = |name: &str, pick: fn(&chainmeter_core::result::SecondCounts) -> u64| {
+    let series = |name: &str, pick: fn(&chainmeter_result::run::SecondCounts) -> u64| {
         Series::line(
             name,
             t.iter()
@@ -502,7 +502,7 @@ fn knee_charts(r: &RunResult) -> String {
         for (name, pick) in [
             (
                 "p50",
-                (|h: &chainmeter_core::histogram::StoredHistogram| h.p50) as fn(&_) -> u64,
+                (|h: &chainmeter_result::histogram::StoredHistogram| h.p50) as fn(&_) -> u64,
             ),
             ("p99", |h| h.p99),
         ] {
@@ -589,7 +589,7 @@ fn fee_market_chart(r: &RunResult) -> String {
                 .first()
                 .and_then(|b| b.levels.get(i))
                 .map_or_else(String::new, |l| l.level.to_string());
-            let pick = |f: fn(&chainmeter_core::histogram::StoredHistogram) -> u64| {
+            let pick = |f: fn(&chainmeter_result::histogram::StoredHistogram) -> u64| {
                 buckets
                     .iter()
                     .map(|b| b.levels.get(i).map_or(0, |l| f(&l.latency_us)))

@@ -1,5 +1,5 @@
 //! Reports from chainmeter result files. This crate reads only result files
-//! (`chainmeter_core::result::RunResult`): it never talks to a chain.
+//! (`chainmeter_result::run::RunResult`): it never talks to a chain.
 //!
 //! - [`markdown::run_summary`]: one run as Markdown; [`html::run_page`]: as a
 //!   self-contained HTML page with SVG charts;

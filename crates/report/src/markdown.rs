@@ -1,7 +1,7 @@
 //! One run as Markdown: the summary printed at the end of a run and saved beside its result.
 
 use crate::{format::micros, table::Table};
-use chainmeter_core::result::{RunResult, RunStatus};
+use chainmeter_result::run::{RunResult, RunStatus};
 use std::fmt::Write;
 
 /// Latency from the intended send time, per level: the table both the

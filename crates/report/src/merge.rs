@@ -5,9 +5,9 @@
 //! times. The chain's own view (block intervals) is the same chain seen by
 //! every generator, so it is taken from the first result, not added.
 
-use chainmeter_core::{
+use chainmeter_result::{
     histogram::{HistogramDecodeError, StoredHistogram},
-    result::{
+    run::{
         peak_rate, Check, FeeBucket, Fees, LevelLatency, Merged, MergedInput, RunResult, RunStatus,
         SecondCounts, StepResult, Verification, WarmupFees,
     },

@@ -2,9 +2,9 @@
 //! builds the case from a real result file and checks the figure a user
 //! would quote.
 
-use chainmeter_core::{
+use chainmeter_result::{
     level::Level,
-    result::{Check, Knee, Repeat, RunResult, RunStatus, SecondCounts, Verification},
+    run::{Check, Knee, Repeat, RunResult, RunStatus, SecondCounts, Verification},
     shard::Shard,
 };
 mod common;
@@ -291,8 +291,8 @@ fn merged_fee_extremes_ignore_inputs_where_nothing_landed() {
         s.address.push_str("-b");
     }
     // b landed nothing: its fee figures are zeros that say nothing.
-    let empty = chainmeter_core::histogram::StoredHistogram::from_histogram(
-        &chainmeter_core::histogram::new_histogram(),
+    let empty = chainmeter_result::histogram::StoredHistogram::from_histogram(
+        &chainmeter_result::histogram::new_histogram(),
     );
     b.fees.per_tx = empty.clone();
     b.fees.compute_per_tx = empty;

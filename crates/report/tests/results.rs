@@ -1,7 +1,7 @@
 //! Report logic over real result files (tests/fixtures: two anvil runs of
 //! scenarios/evm-poisson.toml with --count 300).
 
-use chainmeter_core::result::RunResult;
+use chainmeter_result::run::RunResult;
 mod common;
 
 use chainmeter_report::{compare, markdown, merge::merge};
@@ -109,7 +109,7 @@ fn markdown_summary_has_every_section() {
 
 #[test]
 fn an_empty_or_aborted_candidate_fails_the_gate() {
-    use chainmeter_core::result::RunStatus;
+    use chainmeter_result::run::RunStatus;
     let a = fixture("evm-a.json");
     assert!(compare::unfit_candidate(&a, &fixture("evm-b.json")).is_empty());
 
@@ -126,8 +126,8 @@ fn an_empty_or_aborted_candidate_fails_the_gate() {
     // An empty level summarises as 0 ms: a -100% "improvement" without this.
     let mut empty = fixture("evm-b.json");
     let level = empty.levels[0].level;
-    empty.levels[0].latency_us = chainmeter_core::histogram::StoredHistogram::from_histogram(
-        &chainmeter_core::histogram::new_histogram(),
+    empty.levels[0].latency_us = chainmeter_result::histogram::StoredHistogram::from_histogram(
+        &chainmeter_result::histogram::new_histogram(),
     );
     let deltas = compare::deltas(&a, &empty);
     let rule = compare::Threshold::parse(&format!("{level}.p99>+10%")).unwrap();
@@ -140,11 +140,11 @@ fn an_empty_or_aborted_candidate_fails_the_gate() {
     );
 
     let mut few = fixture("evm-b.json");
-    let mut h = chainmeter_core::histogram::new_histogram();
+    let mut h = chainmeter_result::histogram::new_histogram();
     for v in 0..10u64 {
         h.record(1_000 + v).unwrap();
     }
-    few.levels[0].latency_us = chainmeter_core::histogram::StoredHistogram::from_histogram(&h);
+    few.levels[0].latency_us = chainmeter_result::histogram::StoredHistogram::from_histogram(&h);
     let why = compare::unfit_candidate(&a, &few);
     assert!(why.iter().any(|w| w.contains("has 10 samples")), "{why:?}");
 }
@@ -187,7 +187,7 @@ fn merged_timelines_align_to_the_millisecond_and_the_peak_stays_in_the_window() 
 
 #[test]
 fn the_fee_market_is_tabled_and_charted_without_empty_buckets() {
-    use chainmeter_core::result::{BucketLatency, FeeBucket};
+    use chainmeter_result::run::{BucketLatency, FeeBucket};
     let mut r = fixture("evm-a.json");
     // The fixture records one level: a bucket holds it once.
     let level = BucketLatency {
@@ -209,7 +209,7 @@ fn the_fee_market_is_tabled_and_charted_without_empty_buckets() {
     assert!(!md.contains("ran out of funds"), "{md}");
     r.fee_buckets[2].landed = 87;
     r.fee_buckets[2].dry_senders = 2;
-    r.verification = Some(chainmeter_core::result::Verification {
+    r.verification = Some(chainmeter_result::run::Verification {
         method: "test".into(),
         checks: Vec::new(),
         error: None,
@@ -245,7 +245,7 @@ fn the_fee_market_is_tabled_and_charted_without_empty_buckets() {
 
 #[test]
 fn merge_adds_fee_buckets_and_warmup_fees() {
-    use chainmeter_core::result::{BucketLatency, FeeBucket, WarmupFees};
+    use chainmeter_result::run::{BucketLatency, FeeBucket, WarmupFees};
     let with = |name: &str, landed: u64, fee: u64| {
         let mut r = fixture(name);
         r.fee_buckets = vec![FeeBucket {
@@ -340,7 +340,7 @@ fn steps_merge_step_by_step_and_a_search_refuses_to() {
 
 #[test]
 fn shards_merge_only_as_a_whole_set() {
-    use chainmeter_core::shard::Shard;
+    use chainmeter_result::shard::Shard;
     let shard = |name: &str, i: u32| {
         let mut r = fixture(name);
         r.shard = Some(Shard::new(i, 3).unwrap());

@@ -1,6 +1,6 @@
 //! What the report tests share: the result files in tests/fixtures.
 
-use chainmeter_core::result::RunResult;
+use chainmeter_result::run::RunResult;
 use std::path::Path;
 
 /// The result file `tests/fixtures/<name>`.

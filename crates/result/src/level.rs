@@ -7,7 +7,7 @@ use std::{fmt, sync::Mutex};
 /// (`processed`, `included`, `finalized`, ...).
 ///
 /// A chain crate declares its levels as constants in its
-/// [`ChainSpec`](crate::spec::ChainSpec), weakest first; the order of levels
+/// `ChainSpec` (in chainmeter-core), weakest first; the order of levels
 /// is the chain's, never the names'. A level is reached at most once per
 /// transaction. The type is `Copy` because the recorder handles one per
 /// event; names read back from files are stored once per process.
@@ -93,16 +93,4 @@ mod tests {
         );
         assert_eq!(serde_json::to_string(&SAFE).unwrap(), "\"safe\"");
     }
-}
-
-/// Levels shaped like a real chain's, for core's own tests.
-#[cfg(test)]
-pub(crate) mod testing {
-    use super::Level;
-
-    pub(crate) const INCLUDED: Level = Level::new("included");
-    pub(crate) const SAFE: Level = Level::new("safe");
-    pub(crate) const FINALIZED: Level = Level::new("finalized");
-    /// An EVM-like chain's levels, weakest first.
-    pub(crate) const CHAIN: &[Level] = &[INCLUDED, SAFE, FINALIZED];
 }

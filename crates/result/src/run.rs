@@ -4,8 +4,7 @@
 //! unit, and totals, which can exceed 2^53, are decimal strings.
 
 use crate::{
-    histogram::StoredHistogram, level::Level, outcome::OutcomeCounts, pacer::StageKind,
-    search::Verdict, shard::Shard, spec::FeeUnit,
+    histogram::StoredHistogram, level::Level, outcome::OutcomeCounts, shard::Shard, unit::FeeUnit,
 };
 use serde::{Deserialize, Serialize};
 use std::{collections::BTreeMap, path::Path};
@@ -25,7 +24,15 @@ use std::{collections::BTreeMap, path::Path};
 /// - 4: `load.profile`; `steps` (each step or probe on its own) and `knee`
 ///   (a saturation search's answer). Older files read with no steps, and a
 ///   `constant` profile.
-pub const SCHEMA_VERSION: u32 = 4;
+/// - 5: `throughput.landed_peak_1s` is the best rate over whole blocks
+///   spanning at least a second (a number), no longer the best wall-clock
+///   second's count, which doubled a chain's rate when two block arrivals
+///   fell in one second; `throughput.arrivals` it is computed from;
+///   `status` may be `running` (a partial result, written as the run goes);
+///   `merged`; `knee.at_least` / `knee.broke_per_s`; `repeats` carry each
+///   repeat's status and verification; `verification.dry_senders`. Version
+///   4 files read as they are: their peak is the old count.
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The result file's JSON Schema, generated from these types (draft
 /// 2020-12); `schemas/result.schema.json` is it, and a test keeps the two
@@ -354,6 +361,29 @@ pub struct LoadSummary {
 
 fn constant_profile() -> String {
     "constant".to_owned()
+}
+
+/// What a stage is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StageKind {
+    /// A step of a `steps` profile.
+    Step,
+    /// A probe of a saturation search.
+    Probe,
+}
+
+/// Whether a probe held, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Verdict {
+    /// It met the objective.
+    pub held: bool,
+    /// Share of its transactions that landed.
+    pub landed_share: f64,
+    /// The bounded latency, microseconds, if anything reached the level.
+    pub latency_us: Option<u64>,
+    /// What it failed, or "met the objective".
+    pub reason: String,
 }
 
 /// One step or probe, with what was recorded of it alone.
@@ -849,7 +879,7 @@ mod schema_tests {
 
     /// `schemas/result.schema.json` is what these types generate; after a
     /// change to them, regenerate it with
-    /// `UPDATE_SCHEMA=1 cargo test -p chainmeter-core schema`.
+    /// `UPDATE_SCHEMA=1 cargo test -p chainmeter-result schema`.
     #[test]
     fn the_published_schema_is_the_generated_one() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/result.schema.json");
@@ -861,7 +891,7 @@ mod schema_tests {
         let published = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
             published == generated,
-            "{} is not what the result types generate: run UPDATE_SCHEMA=1 cargo test -p chainmeter-core schema",
+            "{} is not what the result types generate: run UPDATE_SCHEMA=1 cargo test -p chainmeter-result schema",
             path.display()
         );
     }
