@@ -15,10 +15,6 @@ use std::{
 /// Circles that are there today, each as its modules in order from the
 /// least; the issue that removes them says where they go.
 const KNOWN: &[(&str, &[&str])] = &[
-    // scenario checks chain sections through plugin::Chain, and plugin
-    // names scenario's Section and errors (#19, item 2).
-    ("core", &["chain", "scenario", "plugin"]),
-    ("core", &["plugin", "scenario"]),
     // html renders what markdown words, and the tables and charts reach
     // up for html's escaping (#19, item 6).
     ("report", &["chart", "html"]),

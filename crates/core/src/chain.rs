@@ -1,6 +1,6 @@
 //! The interface between the chain-agnostic runner and a chain's submitter.
 //!
-//! A chain crate turns a [`Target`](crate::scenario::Target) into a [`Session`]: a
+//! A chain crate turns a scenario's target into a [`Session`]: a
 //! [`Submitter`] that signs and sends, and a stream of [`ChainEvent`]s from its
 //! tracker task, which watches the chain and says when each transaction reached
 //! each level. The runner drives both and never waits on a confirmation to send.

@@ -18,9 +18,11 @@ pub mod runner;
 pub mod scenario;
 pub mod schedule;
 pub mod search;
+pub mod section;
 pub mod shard;
 pub mod spec;
 pub mod usage;
+pub mod workload;
 
 #[cfg(test)]
 mod testing;

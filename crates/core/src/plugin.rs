@@ -10,8 +10,9 @@ use crate::{
     bids::Bids,
     chain::{AnySubmitter, BoxFuture, FundingProgress, Session},
     level::Level,
-    scenario::{ScenarioError, Section, WorkloadKind},
+    section::{ScenarioError, Section},
     spec::ChainSpec,
+    workload::WorkloadKind,
 };
 use std::{fmt, path::PathBuf, sync::Arc, time::Duration};
 
@@ -53,14 +54,7 @@ pub trait ChainTarget: Send + Sync + fmt::Debug {
     fn connect(&self, connect: Connect) -> BoxFuture<Result<Session<AnySubmitter>, ChainError>>;
 }
 
-/// A running node to attach to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attach {
-    /// JSON-RPC URL.
-    pub url: String,
-    /// WebSocket URL.
-    pub ws_url: String,
-}
+pub use crate::section::Attach;
 
 /// What every chain's preparation is given besides its own section.
 #[derive(Debug, Clone)]

@@ -9,18 +9,14 @@
 
 mod file;
 mod load;
-mod location;
 mod model;
-mod section;
 mod validate;
 
+pub use crate::section::{Location, Overrides, ScenarioError, Section};
 pub use file::*;
-pub use location::{Location, ScenarioError};
 pub use model::*;
-pub use section::Section;
 
-use crate::plugin::Chain;
-use location::{field_at, locate};
+use crate::{plugin::Chain, section::location::toml_error};
 use std::path::Path;
 use validate::Validator;
 
@@ -58,17 +54,6 @@ pub fn parse(
 }
 
 /// A TOML or type error, with its place and the field there.
-fn toml_error(text: &str, source: &str, e: &toml::de::Error) -> ScenarioError {
-    let span = e.span();
-    ScenarioError::Invalid {
-        location: locate(text, source, span.clone()),
-        field: span
-            .map(|s| field_at(text, s.start))
-            .unwrap_or_else(|| "<file>".to_owned()),
-        message: e.message().trim().to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -247,18 +247,3 @@ impl Prices {
         self.usd.get(&unit.price_key()).copied()
     }
 }
-
-/// Settings given on the command line that override the file.
-#[derive(Debug, Clone, Default)]
-pub struct Overrides {
-    /// `--url`: attach to this node (applies to the scenario's single chain).
-    pub url: Option<String>,
-    /// `--ws-url`.
-    pub ws_url: Option<String>,
-    /// `--rate`.
-    pub rate: Option<f64>,
-    /// `--duration`.
-    pub duration: Option<Duration>,
-    /// `--count`.
-    pub count: Option<u64>,
-}

@@ -2,12 +2,17 @@
 //! keep, each broken one reported with its place.
 
 use super::{
-    location::{locate, Location},
-    section::{field_of, top_level_keys},
     Overrides, Prices, Profile, Scenario, ScenarioError, ScenarioFile, Section, Target, Writes,
     MAX_ACCOUNTS,
 };
-use crate::plugin::Chain;
+use crate::{
+    plugin::Chain,
+    section::{
+        field_of,
+        location::{locate, toml_error, Location},
+        top_level_keys,
+    },
+};
 use std::{num::NonZeroU32, ops::Range};
 
 /// The scenario's own top-level keys; the others must name a chain.
@@ -71,8 +76,7 @@ impl Validator<'_> {
         // Overrides first, so the scenario as run is what the result records.
         let load = self.load(&mut file.load, ov)?;
         // The chains present, in the order the binary lists them.
-        let keys =
-            top_level_keys(self.text).map_err(|e| super::toml_error(self.text, self.source, &e))?;
+        let keys = top_level_keys(self.text).map_err(|e| toml_error(self.text, self.source, &e))?;
         if let Some(bad) = keys.iter().find(|k| {
             !KEYS.contains(&k.get_ref().as_str())
                 && !self.chains.iter().any(|c| c.spec().name == k.get_ref())

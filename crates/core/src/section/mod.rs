@@ -1,33 +1,63 @@
 //! A chain's section of a scenario file (`[evm]`, `[solana]`), as the
 //! chain's crate reads and checks it, with the same located errors as the
-//! rest of the file.
+//! rest of the file (`location`).
+//!
+//! A leaf below both the chain seam (`plugin`, which hands a chain its
+//! section) and `scenario` (which finds the sections in a file): it must
+//! import neither.
 
-use super::{
-    location::{field_at, locate},
-    Overrides, ScenarioError,
-};
-use crate::{level::Level, plugin::Attach, spec::ChainSpec};
+pub(crate) mod location;
+
+pub use location::{Location, ScenarioError};
+
+use crate::{level::Level, spec::ChainSpec};
+use location::{field_at, locate, toml_error};
 use serde::{
     de::{DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visitor},
     Deserializer,
 };
+use std::time::Duration;
 use std::{fmt, marker::PhantomData, ops::Range};
 use toml::Spanned;
 
+/// A running node to attach to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attach {
+    /// JSON-RPC URL.
+    pub url: String,
+    /// WebSocket URL.
+    pub ws_url: String,
+}
+
+/// Settings given on the command line that override the file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--url`: attach to this node (applies to the scenario's single chain).
+    pub url: Option<String>,
+    /// `--ws-url`.
+    pub ws_url: Option<String>,
+    /// `--rate`.
+    pub rate: Option<f64>,
+    /// `--duration`.
+    pub duration: Option<Duration>,
+    /// `--count`.
+    pub count: Option<u64>,
+}
+
 /// One chain's section of a scenario file, handed to its crate's
-/// [`Chain::target`](crate::plugin::Chain::target).
+/// `Chain::target` (in `plugin`, which imports this module, not the other way).
 #[derive(Debug)]
 pub struct Section<'a> {
-    pub(super) spec: &'static ChainSpec,
-    pub(super) text: &'a str,
-    pub(super) source: &'a str,
+    pub(crate) spec: &'static ChainSpec,
+    pub(crate) text: &'a str,
+    pub(crate) source: &'a str,
     /// Where the section's header is.
-    pub(super) span: Range<usize>,
+    pub(crate) span: Range<usize>,
     /// The command line's `--url` and `--ws-url`, when given (the scenario
     /// then has this one chain).
-    pub(super) overrides: Option<&'a Overrides>,
+    pub(crate) overrides: Option<&'a Overrides>,
     /// `workload.bids` is set: it prices every transaction.
-    pub(super) bids: bool,
+    pub(crate) bids: bool,
 }
 
 impl Section<'_> {
@@ -45,7 +75,7 @@ impl Section<'_> {
             value: PhantomData,
         }
         .deserialize(toml::Deserializer::new(self.text))
-        .map_err(|e| super::toml_error(self.text, self.source, &e))?;
+        .map_err(|e| toml_error(self.text, self.source, &e))?;
         picked.ok_or_else(|| self.error(0..0, "", "the section is missing"))
     }
 
@@ -222,13 +252,13 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for Pick<T> {
 }
 
 /// The top-level keys of a document, each with its place.
-pub(super) fn top_level_keys(text: &str) -> Result<Vec<Spanned<String>>, toml::de::Error> {
+pub(crate) fn top_level_keys(text: &str) -> Result<Vec<Spanned<String>>, toml::de::Error> {
     let keys: std::collections::BTreeMap<Spanned<String>, IgnoredAny> = toml::from_str(text)?;
     Ok(keys.into_keys().collect())
 }
 
 /// Where a field is, for an error on a key found by [`top_level_keys`].
-pub(super) fn field_of(text: &str, key: &Spanned<String>) -> String {
+pub(crate) fn field_of(text: &str, key: &Spanned<String>) -> String {
     let f = field_at(text, key.span().start);
     if f == "<file>" {
         key.get_ref().clone()

@@ -52,7 +52,7 @@ impl fmt::Display for Location {
     }
 }
 
-pub(super) fn locate(text: &str, source: &str, span: Option<Range<usize>>) -> Location {
+pub(crate) fn locate(text: &str, source: &str, span: Option<Range<usize>>) -> Location {
     let Some(span) = span else {
         return Location {
             source: source.to_owned(),
@@ -72,7 +72,7 @@ pub(super) fn locate(text: &str, source: &str, span: Option<Range<usize>>) -> Lo
 }
 
 /// The dotted key path (`load.rate`) of the `key = value` line holding byte `offset`.
-pub(super) fn field_at(text: &str, offset: usize) -> String {
+pub(crate) fn field_at(text: &str, offset: usize) -> String {
     let offset = offset.min(text.len());
     let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let line = text[line_start..].lines().next().unwrap_or("").trim();
@@ -94,5 +94,17 @@ pub(super) fn field_at(text: &str, offset: usize) -> String {
             .to_owned(),
         (Some(t), None) => t,
         (None, None) => "<file>".to_owned(),
+    }
+}
+
+/// A TOML error in `text` (from `source`), at its place.
+pub(crate) fn toml_error(text: &str, source: &str, e: &toml::de::Error) -> ScenarioError {
+    let span = e.span();
+    ScenarioError::Invalid {
+        location: locate(text, source, span.clone()),
+        field: span
+            .map(|s| field_at(text, s.start))
+            .unwrap_or_else(|| "<file>".to_owned()),
+        message: e.message().trim().to_owned(),
     }
 }
