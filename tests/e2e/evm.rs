@@ -1,7 +1,7 @@
 //! EVM runs against a real anvil.
 
 use crate::support::{self, pids_named, quantity, result, rpc, scenario};
-use chainmeter_core::result::RunStatus;
+use chainmeter_core::result::{RunStatus, StopKind};
 use chainmeter_evm::spec::{FINALIZED, INCLUDED, SAFE};
 use chainmeter_localnet::{locate, start_anvil, AnvilOptions, BinaryKind};
 use serde_json::json;
@@ -244,7 +244,16 @@ fn a_signal_stops_the_run(signal: i32, exit_code: i32, says: &str) {
     assert_eq!(code, Some(exit_code), "{err}");
     assert!(err.contains(says), "{err}");
     let r = result(&out_dir);
-    assert!(matches!(r.status, RunStatus::Aborted { .. }));
+    // The kind of stop is in the file for machines, beside the words.
+    let kind = match signal {
+        libc::SIGTERM => StopKind::Terminated,
+        _ => StopKind::Interrupted,
+    };
+    assert!(
+        matches!(r.status, RunStatus::Aborted { kind: k, .. } if k == kind),
+        "{:?}",
+        r.status
+    );
     assert!(r.outcomes.sent > 0, "{:?}", r.outcomes);
     support::assert_consistent(&r);
     assert!(
@@ -303,8 +312,9 @@ fn a_dead_attached_node_is_seen_at_once() {
     // 100 tx/s for 8 s and the few seconds after: far from the 1,863 that
     // went out over the closed socket before.
     assert!(r.outcomes.sent <= 1_300, "{:?}", r.outcomes);
-    if let RunStatus::Aborted { reason } = &r.status {
+    if let RunStatus::Aborted { reason, kind } = &r.status {
         eprintln!("aborted {took:?} after the kill: {reason}");
+        assert_eq!(*kind, StopKind::NodeGone, "{reason}");
     } else {
         panic!("{:?}", r.status);
     }

@@ -274,7 +274,7 @@ impl Drop for Running {
 /// the run stops with a clear error, exit code 1, and a result whose open
 /// transactions are `unknown`.
 pub(crate) fn kill_validator_mid_run(scenario_text: &str, validator: &str) {
-    use chainmeter_core::result::RunStatus;
+    use chainmeter_core::result::{RunStatus, StopKind};
     let _one_validator = serial();
     let tmp = tempfile::tempdir().unwrap();
     let file = scenario(tmp.path(), "s.toml", scenario_text);
@@ -299,7 +299,13 @@ pub(crate) fn kill_validator_mid_run(scenario_text: &str, validator: &str) {
     assert!(err.contains("run aborted"), "{err}");
     let r = result(&out_dir);
     assert!(
-        matches!(r.status, RunStatus::Aborted { .. }),
+        matches!(
+            r.status,
+            RunStatus::Aborted {
+                kind: StopKind::NodeGone,
+                ..
+            }
+        ),
         "{:?}",
         r.status
     );

@@ -3,11 +3,11 @@
 use crate::{chains::CHAINS, environment, progress::ProgressLine};
 use anyhow::{anyhow, Context};
 use chainmeter_core::{
-    chain::{AnySubmitter, FundingProgress, Session},
+    chain::{AnySubmitter, FundingProgress, Session, Stop},
     metrics::{self, LiveMetrics, Served},
     pacer::planned_sends,
     plugin::{Connect, LocalNode},
-    result::{NodeInfo, Repeat, RunResult, RunStatus},
+    result::{NodeInfo, Repeat, RunResult, RunStatus, StopKind},
     runner::{self, RunPlan},
     scenario::{self, HumanDuration, Overrides, Profile, Scenario, Target, Writes},
     shard::{Shard, Split},
@@ -115,9 +115,6 @@ impl Failure {
         }
     }
 }
-
-const INTERRUPTED: &str = "interrupted by Ctrl-C";
-const TERMINATED: &str = "terminated by SIGTERM";
 
 /// Runs the scenario named in `args`.
 pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
@@ -345,30 +342,25 @@ impl Drop for NodeGroup {
 /// so the result is written and the validator stopped. After the first, a
 /// second one exits at once: it kills the validator's process group and
 /// exits 130 (143), leaving the result unwritten if it was not yet.
-async fn stop_signal() -> &'static str {
-    let reason = first_signal().await;
+async fn stop_signal() -> Stop {
+    let stop = first_signal().await;
     static ARMED: AtomicBool = AtomicBool::new(false);
     if !ARMED.swap(true, Ordering::SeqCst) {
         tokio::spawn(async {
-            let reason = first_signal().await;
-            eprintln!("\n{reason} again: exiting now");
+            let again = first_signal().await;
+            eprintln!("\n{} again: exiting now", again.reason);
             let group = NODE_GROUP.load(Ordering::SeqCst);
             if group != 0 {
                 // SAFETY: kill(2) on the process group of the validator we started.
                 unsafe { libc::kill(-(group as libc::pid_t), libc::SIGKILL) };
             }
-            let code = if reason == TERMINATED {
-                crate::EXIT_TERMINATED
-            } else {
-                crate::EXIT_INTERRUPTED
-            };
-            std::process::exit(code.into());
+            std::process::exit(exit_code(again.kind).into());
         });
     }
-    reason
+    stop
 }
 
-async fn first_signal() -> &'static str {
+async fn first_signal() -> Stop {
     let sigterm = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut s) => {
@@ -383,17 +375,26 @@ async fn first_signal() -> &'static str {
                 // No signal handling available: never resolve rather than abort at once.
                 std::future::pending::<()>().await;
             }
-            INTERRUPTED
+            Stop::signal(StopKind::Interrupted, "interrupted by Ctrl-C")
         }
-        () = sigterm => TERMINATED,
+        () = sigterm => Stop::signal(StopKind::Terminated, "terminated by SIGTERM"),
     }
 }
 
-fn stopped(reason: &str) -> FailureKind {
-    if reason == TERMINATED {
-        FailureKind::Terminated
-    } else {
-        FailureKind::Interrupted
+/// The exit code of a run stopped by a signal of `kind`.
+fn exit_code(kind: StopKind) -> u8 {
+    match kind {
+        StopKind::Terminated => crate::EXIT_TERMINATED,
+        _ => crate::EXIT_INTERRUPTED,
+    }
+}
+
+/// What a run stopped for `kind` fails as.
+fn stopped(kind: StopKind) -> FailureKind {
+    match kind {
+        StopKind::Interrupted => FailureKind::Interrupted,
+        StopKind::Terminated => FailureKind::Terminated,
+        _ => FailureKind::RunFailed,
     }
 }
 
@@ -442,7 +443,7 @@ async fn run_repeated(
 async fn or_interrupt<T>(f: impl Future<Output = T>) -> Result<T, Failure> {
     tokio::select! {
         v = f => Ok(v),
-        reason = stop_signal() => Err(Failure { kind: stopped(reason), error: anyhow!(reason) }),
+        stop = stop_signal() => Err(Failure { kind: stopped(stop.kind), error: anyhow!(stop.reason) }),
     }
 }
 
@@ -609,13 +610,13 @@ impl TargetRun<'_> {
         let mut progress = ProgressLine::new(quiet, planned);
         let abort = async {
             tokio::select! {
-                reason = stop_signal() => reason.to_owned(),
+                stop = stop_signal() => stop,
                 reason = async {
                     match node {
                         Some(n) => n.exited().await,
                         None => std::future::pending().await,
                     }
-                } => reason,
+                } => Stop::node_gone(reason),
             }
         };
         eprintln!(
@@ -696,13 +697,9 @@ impl TargetRun<'_> {
             (Ok(path), Ok(())) => path,
         };
         match &result.status {
-            RunStatus::Aborted { reason } => {
-                let kind = match reason.as_str() {
-                    INTERRUPTED | TERMINATED => stopped(reason),
-                    _ => FailureKind::RunFailed,
-                };
+            RunStatus::Aborted { reason, kind } => {
                 return Err(Failure {
-                    kind,
+                    kind: stopped(*kind),
                     error: anyhow!(
                         "run aborted: {reason}; what it measured is in {}",
                         path.display()

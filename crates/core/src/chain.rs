@@ -8,7 +8,7 @@
 use crate::{
     level::Level,
     outcome::Reject,
-    result::{SenderRecord, Tracking, Verification},
+    result::{SenderRecord, StopKind, Tracking, Verification},
 };
 use std::{any::Any, future::Future, pin::Pin, time::Instant};
 use tokio::{sync::mpsc, task::JoinHandle};
@@ -64,8 +64,44 @@ pub enum ChainEvent {
     /// A polling tracker completed a poll this long after the previous one:
     /// the resolution its timestamps actually had.
     PollInterval(std::time::Duration),
-    /// The tracker lost the node and cannot go on.
-    Fatal(String),
+    /// The tracker lost the node, or failed, and cannot go on.
+    Fatal(Stop),
+}
+
+/// What ends a run before its end: its kind and what happened, in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stop {
+    /// What kind of stop.
+    pub kind: StopKind,
+    /// What happened.
+    pub reason: String,
+}
+
+impl Stop {
+    /// The node went away: its connection closed, it stopped producing
+    /// blocks or slots, or its process exited.
+    pub fn node_gone(reason: impl Into<String>) -> Self {
+        Self {
+            kind: StopKind::NodeGone,
+            reason: reason.into(),
+        }
+    }
+
+    /// The tracker failed while the node was there.
+    pub fn tracker_failed(reason: impl Into<String>) -> Self {
+        Self {
+            kind: StopKind::TrackerFailed,
+            reason: reason.into(),
+        }
+    }
+
+    /// Stopped by a signal of `kind` (interrupted or terminated).
+    pub fn signal(kind: StopKind, reason: impl Into<String>) -> Self {
+        Self {
+            kind,
+            reason: reason.into(),
+        }
+    }
 }
 
 /// Signs and sends a chain's transactions.

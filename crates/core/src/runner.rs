@@ -7,7 +7,7 @@
 
 use crate::{
     bids::Bids,
-    chain::{ChainEvent, Claimed, Session, Submitter, TxSeq},
+    chain::{ChainEvent, Claimed, Session, Stop, Submitter, TxSeq},
     level::Level,
     metrics::LiveMetrics,
     outcome::{Reject, RejectClass},
@@ -282,7 +282,7 @@ fn write_interval<W: std::io::Write>(
 pub async fn run<S: Submitter, W: std::io::Write>(
     mut session: Session<S>,
     plan: RunPlan,
-    abort: impl Future<Output = String>,
+    abort: impl Future<Output = Stop>,
     mut progress: impl FnMut(&Progress),
     mut checkpoint: impl FnMut(Finished),
     mut interval_log: Option<W>,
@@ -378,10 +378,10 @@ pub async fn run<S: Submitter, W: std::io::Write>(
         let may_send = next_due.is_some() && batches_in_flight < MAX_BATCHES_IN_FLIGHT;
         tokio::select! {
             biased;
-            reason = &mut abort => break RunStatus::Aborted { reason },
+            stop = &mut abort => break RunStatus::Aborted { reason: stop.reason, kind: stop.kind },
             Some(event) = session.events.recv() => {
-                if let ChainEvent::Fatal(reason) = &event {
-                    break RunStatus::Aborted { reason: reason.clone() };
+                if let ChainEvent::Fatal(stop) = &event {
+                    break RunStatus::Aborted { reason: stop.reason.clone(), kind: stop.kind };
                 }
                 stages.apply(&mut recorder, &event);
                 if let Some(c) = &mut closed {
@@ -549,7 +549,7 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                         "the chain did not answer within {limit:?}"
                     )),
                 }),
-                reason = &mut abort => Some(Verification::failed(format!("stopped: {reason}"))),
+                stop = &mut abort => Some(Verification::failed(format!("stopped: {}", stop.reason))),
             }
         }
         _ => None,

@@ -19,7 +19,7 @@ use alloy::{
     },
 };
 use chainmeter_core::{
-    chain::{ChainEvent, TxSeq},
+    chain::{ChainEvent, Stop, TxSeq},
     open_set::OpenSet,
 };
 use serde::Deserialize;
@@ -178,17 +178,17 @@ impl Tracker {
                         interval = at.saturating_duration_since(last_head).max(Duration::from_millis(1));
                         last_head = at;
                         if let Err(e) = self.on_head(header, at).await {
-                            return self.fatal(e);
+                            return self.fatal(Stop::tracker_failed(e));
                         }
                     }
-                    None => return self.fatal("the node closed the newHeads subscription".into()),
+                    None => return self.fatal(Stop::node_gone("the node closed the newHeads subscription")),
                 },
                 _ = tokio::time::sleep_until((last_head + stall).into()) => {
                     if !self.open.sync().is_empty() || self.finality.is_waiting() {
-                        return self.fatal(format!(
+                        return self.fatal(Stop::node_gone(format!(
                             "no new block for {:.0} s with transactions pending: the node stopped producing blocks",
                             stall.as_secs_f64()
-                        ));
+                        )));
                     }
                     last_head = Instant::now();
                 }
@@ -196,8 +196,8 @@ impl Tracker {
         }
     }
 
-    fn fatal(&self, reason: String) {
-        let _ = self.events.send(ChainEvent::Fatal(reason));
+    fn fatal(&self, stop: Stop) {
+        let _ = self.events.send(ChainEvent::Fatal(stop));
     }
 
     fn emit(&self, events: Vec<ChainEvent>) {

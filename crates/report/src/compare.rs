@@ -543,7 +543,7 @@ fn unfit(
     let mut out = Vec::new();
     match status {
         RunStatus::Completed => {}
-        RunStatus::Aborted { reason } => out.push(format!("{who} was aborted: {reason}")),
+        RunStatus::Aborted { reason, .. } => out.push(format!("{who} was aborted: {reason}")),
         RunStatus::Incomplete { .. } => out.push(format!(
             "{who} is incomplete: landed transactions {}",
             status.shortfall().unwrap_or_default()

@@ -55,7 +55,7 @@ fn run_body(r: &RunResult, intervals: &[IntervalPoint]) -> String {
     );
     match &r.status {
         RunStatus::Completed => {}
-        RunStatus::Aborted { reason } => {
+        RunStatus::Aborted { reason, .. } => {
             let _ = write!(
                 s,
                 "<p class=\"aborted\">Run aborted: {}</p>",

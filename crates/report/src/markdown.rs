@@ -295,7 +295,7 @@ pub fn run_summary(r: &RunResult) -> String {
     );
     match &r.status {
         RunStatus::Completed => {}
-        RunStatus::Aborted { reason } => {
+        RunStatus::Aborted { reason, .. } => {
             let _ = writeln!(s, "**Run aborted:** {reason}\n");
         }
         RunStatus::Incomplete { .. } => {

@@ -565,13 +565,16 @@ fn merged_status(mine: &RunStatus, path: &str, theirs: &RunStatus) -> RunStatus 
     match (mine, theirs) {
         // A partial input makes a partial merge: it is said so, not hidden.
         (RunStatus::Running, _) | (_, RunStatus::Running) => RunStatus::Running,
-        (RunStatus::Aborted { reason: a }, RunStatus::Aborted { reason: b }) => {
+        // Two kinds of stop: the first input's stands (its reason comes first).
+        (RunStatus::Aborted { reason: a, kind }, RunStatus::Aborted { reason: b, .. }) => {
             RunStatus::Aborted {
                 reason: format!("{a}; {path}: {b}"),
+                kind: *kind,
             }
         }
-        (_, RunStatus::Aborted { reason }) => RunStatus::Aborted {
+        (_, RunStatus::Aborted { reason, kind }) => RunStatus::Aborted {
             reason: format!("{path}: {reason}"),
+            kind: *kind,
         },
         (RunStatus::Aborted { .. }, _) => mine.clone(),
         (RunStatus::Incomplete { missing: a }, RunStatus::Incomplete { missing: b }) => {

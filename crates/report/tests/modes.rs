@@ -146,6 +146,7 @@ fn every_repeat_of_both_sides_must_be_fit_and_have_every_metric() {
     let mut bad = fit.clone();
     bad.repeats[0].status = Some(RunStatus::Aborted {
         reason: "node gone".into(),
+        kind: chainmeter_result::run::StopKind::NodeGone,
     });
     bad.repeats[2].verification = Some(verification(300, 299));
     let unfit = compare::unfit_repeats(&baseline, &bad);

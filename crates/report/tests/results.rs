@@ -116,6 +116,7 @@ fn an_empty_or_aborted_candidate_fails_the_gate() {
     let mut aborted = fixture("evm-b.json");
     aborted.status = RunStatus::Aborted {
         reason: "the node stopped".into(),
+        kind: chainmeter_result::run::StopKind::NodeGone,
     };
     let why = compare::unfit_candidate(&a, &aborted);
     assert!(

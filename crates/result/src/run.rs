@@ -287,6 +287,34 @@ pub struct NodeInfo {
     pub chain_id: String,
 }
 
+/// Why a run stopped before its end.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum StopKind {
+    /// Ctrl-C (SIGINT).
+    Interrupted,
+    /// SIGTERM (what `timeout`, CI runners and Kubernetes send).
+    Terminated,
+    /// The node went away: its process exited, its connection closed, or it
+    /// stopped producing blocks or slots.
+    NodeGone,
+    /// The chain's tracker failed while the node was there.
+    TrackerFailed,
+    /// A reason of no kind above (and every abort in older files).
+    #[default]
+    Other,
+}
+
+impl StopKind {
+    /// True when a signal stopped the run, not the chain.
+    pub fn is_signal(self) -> bool {
+        matches!(self, Self::Interrupted | Self::Terminated)
+    }
+}
+
 /// How the run ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "state", rename_all = "snake_case")]
@@ -295,8 +323,11 @@ pub enum RunStatus {
     Completed,
     /// The run stopped early; transactions whose fate was open are `unknown`.
     Aborted {
-        /// Why.
+        /// Why, in words.
         reason: String,
+        /// Why, for machines (`other` in files written before it was kept).
+        #[serde(default)]
+        kind: StopKind,
     },
     /// Every planned transaction was sent, but the drain ended before every
     /// landed transaction reached every recorded level.
@@ -856,6 +887,30 @@ impl RunResult {
 #[cfg(test)]
 mod schema_tests {
     use super::*;
+
+    #[test]
+    fn a_stop_has_a_kind_for_machines_and_old_files_read_as_other() {
+        let old: RunStatus =
+            serde_json::from_str(r#"{"state":"aborted","reason":"gone"}"#).unwrap();
+        assert_eq!(
+            old,
+            RunStatus::Aborted {
+                reason: "gone".into(),
+                kind: StopKind::Other
+            }
+        );
+        let new = RunStatus::Aborted {
+            reason: "interrupted by Ctrl-C".into(),
+            kind: StopKind::Interrupted,
+        };
+        let json = serde_json::to_string(&new).unwrap();
+        assert_eq!(
+            json,
+            r#"{"state":"aborted","reason":"interrupted by Ctrl-C","kind":"interrupted"}"#
+        );
+        assert_eq!(serde_json::from_str::<RunStatus>(&json).unwrap(), new);
+        assert!(StopKind::Terminated.is_signal() && !StopKind::NodeGone.is_signal());
+    }
 
     #[test]
     fn the_peak_is_taken_over_whole_blocks_spanning_a_second() {

@@ -19,7 +19,7 @@ use crate::{
     submitter::OpenSet,
     tracker::{fetch_block, Block},
 };
-use chainmeter_core::chain::{ChainEvent, TxSeq};
+use chainmeter_core::chain::{ChainEvent, Stop, TxSeq};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use solana_sdk::signature::Signature;
@@ -151,7 +151,7 @@ impl Poller {
                         }
                         // Not servable yet: the next poll that sees the slot asks again.
                         Ok(None) => {}
-                        Err(reason) => return self.fatal(reason),
+                        Err(reason) => return self.fatal(Stop::tracker_failed(reason)),
                     }
                     continue;
                 }
@@ -164,7 +164,7 @@ impl Poller {
             }
             let answer = match self.poll(&signatures).await {
                 Ok(a) => a,
-                Err(reason) => return self.fatal(reason),
+                Err(reason) => return self.fatal(Stop::tracker_failed(reason)),
             };
             // Stamped at the response: that is when the harness learned it.
             let at = Instant::now();
@@ -234,16 +234,16 @@ impl Poller {
                 self.forget(&signature);
             }
             if alive.stalled(Instant::now()) {
-                return self.fatal(format!(
+                return self.fatal(Stop::node_gone(format!(
                     "no transaction made progress and the block height stood still for {} s: the node stopped producing slots",
                     STALL.as_secs()
-                ));
+                )));
             }
         }
     }
 
-    fn fatal(&self, reason: String) {
-        let _ = self.events.send(ChainEvent::Fatal(reason));
+    fn fatal(&self, stop: Stop) {
+        let _ = self.events.send(ChainEvent::Fatal(stop));
     }
 
     /// The signatures to poll: those registered. Those the node refused

@@ -14,7 +14,7 @@ use crate::{
     submitter::OpenSet,
 };
 use base64::{engine::general_purpose::STANDARD, Engine};
-use chainmeter_core::chain::{ChainEvent, TxSeq};
+use chainmeter_core::chain::{ChainEvent, Stop, TxSeq};
 use serde::{de::IgnoredAny, Deserialize};
 use serde_json::{json, Value};
 use solana_sdk::signature::Signature;
@@ -153,8 +153,8 @@ impl Tracker {
         }
     }
 
-    fn fatal(&self, reason: String) {
-        let _ = self.events.send(ChainEvent::Fatal(reason));
+    fn fatal(&self, stop: Stop) {
+        let _ = self.events.send(ChainEvent::Fatal(stop));
     }
 
     fn has_open_work(&mut self) -> bool {
@@ -169,9 +169,9 @@ impl Tracker {
                     self.on_event(event, at);
                     continue;
                 }
-                Ok(Err(reason)) => return self.fatal(reason),
+                Ok(Err(reason)) => return self.fatal(Stop::node_gone(reason)),
                 Err(mpsc::error::TryRecvError::Disconnected) => {
-                    return self.fatal("the slot subscription ended".into());
+                    return self.fatal(Stop::node_gone("the slot subscription ended"));
                 }
                 Err(mpsc::error::TryRecvError::Empty) => {}
             }
@@ -179,7 +179,7 @@ impl Tracker {
             if self.fetches.front().is_some_and(|f| f.not_before <= now) {
                 let fetch = self.fetches.pop_front().expect("front exists");
                 if let Err(reason) = self.fetch(fetch).await {
-                    return self.fatal(reason);
+                    return self.fatal(Stop::tracker_failed(reason));
                 }
                 continue;
             }
@@ -190,16 +190,16 @@ impl Tracker {
             tokio::select! {
                 update = self.updates.recv() => match update {
                     Some(Ok((event, at))) => self.on_event(event, at),
-                    Some(Err(reason)) => return self.fatal(reason),
-                    None => return self.fatal("the slot subscription ended".into()),
+                    Some(Err(reason)) => return self.fatal(Stop::node_gone(reason)),
+                    None => return self.fatal(Stop::node_gone("the slot subscription ended")),
                 },
                 _ = tokio::time::sleep_until(wake.into()) => {
                     if self.last_event.elapsed() >= STALL {
                         if self.has_open_work() {
-                            return self.fatal(format!(
+                            return self.fatal(Stop::node_gone(format!(
                                 "no slot event for {} s with transactions open: the node stopped producing slots",
                                 STALL.as_secs()
-                            ));
+                            )));
                         }
                         self.last_event = Instant::now();
                     }
