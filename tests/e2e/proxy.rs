@@ -174,13 +174,16 @@ impl WsFaultProxy {
     }
 
     /// Forwards to `upstream`, refusing every `k`-th message that holds
-    /// sends once `from` has passed: single refusals among accepted sends.
-    pub(crate) fn every(upstream: &str, k: u64, from: Duration) -> Self {
+    /// sends once `from` has passed, `most` times: single refusals among
+    /// accepted sends.
+    pub(crate) fn every(upstream: &str, k: u64, from: Duration, most: u64) -> Self {
+        use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
         let started = Instant::now();
-        let seen = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (seen, refused) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
         Self::refusing(upstream, move || {
             started.elapsed() >= from
-                && (seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1).is_multiple_of(k)
+                && (seen.fetch_add(1, Relaxed) + 1).is_multiple_of(k)
+                && refused.fetch_add(1, Relaxed) < most
         })
     }
 
