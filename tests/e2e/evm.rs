@@ -3,7 +3,7 @@
 use crate::support::{self, pids_named, quantity, result, rpc, scenario};
 use chainmeter_core::result::{RunStatus, StopKind};
 use chainmeter_evm::spec::{FINALIZED, INCLUDED, SAFE};
-use chainmeter_localnet::{locate, start_anvil, AnvilOptions, BinaryKind};
+use chainmeter_localnet::{locate, start_anvil, AnvilOptions, ANVIL};
 use serde_json::json;
 use std::time::Duration;
 
@@ -14,7 +14,7 @@ const VALUE_WEI: u128 = 1_000;
 pub(crate) fn own_anvil(dir: &std::path::Path) -> chainmeter_localnet::Node {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(start_anvil(
-        &locate(BinaryKind::Anvil).expect("anvil installed (scripts/install-anvil.sh)"),
+        &locate(&ANVIL).expect("anvil installed (scripts/install-anvil.sh)"),
         &AnvilOptions {
             block_time: Duration::from_secs(1),
             slots_in_an_epoch: 2,

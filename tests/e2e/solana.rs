@@ -1,7 +1,9 @@
 //! Solana runs against a real solana-test-validator.
 
 use crate::support::{self, rpc, scenario};
-use chainmeter_localnet::{locate, start_solana_test_validator, BinaryKind, SolanaOptions};
+use chainmeter_localnet::{
+    locate, start_solana_test_validator, SolanaOptions, SOLANA_TEST_VALIDATOR,
+};
 use chainmeter_solana::spec::{CONFIRMED, FINALIZED, PROCESSED};
 use serde_json::json;
 
@@ -11,8 +13,8 @@ const VALIDATOR: &str = "solana-test-validator";
 /// run attached to it.
 pub(crate) fn own_validator(dir: &std::path::Path) -> chainmeter_localnet::Node {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let binary = locate(BinaryKind::SolanaTestValidator)
-        .expect("scripts/install-solana-test-validator.sh has run");
+    let binary =
+        locate(&SOLANA_TEST_VALIDATOR).expect("scripts/install-solana-test-validator.sh has run");
     rt.block_on(start_solana_test_validator(
         &binary,
         &SolanaOptions::default(),

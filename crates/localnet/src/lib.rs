@@ -3,13 +3,20 @@
 //! its whole process group when the [`Node`] guard drops — on success, on
 //! error and on Ctrl-C alike.
 
+mod anvil;
 mod binary;
 mod node;
 mod rpc;
+mod solana_test_validator;
 
-pub use binary::{locate, BinaryKind};
-pub use node::{start_anvil, start_solana_test_validator, AnvilOptions, Node, SolanaOptions};
+// One file per node binary: a new node is one more file and its line here.
+pub use anvil::{start_anvil, AnvilOptions, ANVIL};
+pub use binary::{locate, Binary};
+pub use node::Node;
 pub use rpc::{rpc_call, RpcCallError};
+pub use solana_test_validator::{
+    start_solana_test_validator, SolanaOptions, SOLANA_TEST_VALIDATOR,
+};
 
 use std::{path::PathBuf, time::Duration};
 

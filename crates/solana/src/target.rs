@@ -252,8 +252,7 @@ impl ChainTarget for SolanaTarget {
         let options = self.endpoint.clone().err();
         Box::pin(async move {
             let v = options.ok_or("the [solana] section attaches to a cluster")?;
-            let binary =
-                chainmeter_localnet::locate(chainmeter_localnet::BinaryKind::SolanaTestValidator)?;
+            let binary = chainmeter_localnet::locate(&chainmeter_localnet::SOLANA_TEST_VALIDATOR)?;
             let opts = chainmeter_localnet::SolanaOptions {
                 ticks_per_slot: v.ticks_per_slot,
                 slots_per_epoch: v.slots_per_epoch,
