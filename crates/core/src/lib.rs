@@ -5,6 +5,12 @@
 //! the chain's tracker sees into the [`recorder`], which becomes a
 //! [`result::RunResult`]. This crate knows no chain: each chain's crate
 //! describes itself through [`plugin::Chain`].
+//!
+//! It must never import a chain crate, `chainmeter-localnet` or
+//! `chainmeter-report`; the result file's types are `chainmeter-result`'s,
+//! re-exported here under their old paths. Inside, modules import only
+//! from below them (`docs/ARCHITECTURE.md` gives the layers;
+//! `tests/layers.rs` keeps them free of circles).
 
 pub mod bids;
 pub mod chain;

@@ -2,6 +2,9 @@
 //! EIP-1559 transfers locally, sends them raw in JSON-RPC batches, and tracks
 //! inclusion from `newHeads` with one `eth_getBlockReceipts` per block and
 //! `safe`/`finalized` from the block tags.
+//!
+//! It implements core's `plugin::Chain`; it must never import another chain
+//! crate, `chainmeter-report` or the binary.
 
 mod connect;
 mod error;

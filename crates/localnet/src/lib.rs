@@ -2,6 +2,10 @@
 //! ports with its own ledger and log, wait until it is really ready, and stop
 //! its whole process group when the [`Node`] guard drops — on success, on
 //! error and on Ctrl-C alike.
+//!
+//! One file per node binary (`anvil`, `solana_test_validator`), each with
+//! its [`Binary`], options and start function. It must never import core's
+//! engine or a chain crate: the chain crates call it.
 
 mod anvil;
 mod binary;

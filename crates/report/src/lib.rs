@@ -6,6 +6,17 @@
 //! - [`compare`]: chain vs chain tables, baseline vs candidate deltas,
 //!   regression thresholds, and github-action-benchmark JSON;
 //! - [`merge`]: results of several generator processes as one.
+//!
+//! It must never import `chainmeter-core`, a chain crate or an async
+//! runtime: `cargo tree -p chainmeter-report -e normal` shows none.
+//!
+//! ```no_run
+//! use chainmeter_result::run::RunResult;
+//!
+//! let r = RunResult::read(std::path::Path::new("results/run/evm/result.json"))?;
+//! print!("{}", chainmeter_report::markdown::run_summary(&r));
+//! # Ok::<(), chainmeter_result::run::ResultReadError>(())
+//! ```
 
 mod chart;
 pub mod compare;

@@ -4,6 +4,9 @@
 //! `confirmed` and `finalized` from slot events (`slotsUpdatesSubscribe`,
 //! `rootSubscribe`), fetching each confirmed slot's block once to find the
 //! run's signatures, their fees and compute units.
+//!
+//! It implements core's `plugin::Chain`; it must never import another chain
+//! crate, `chainmeter-report` or the binary.
 
 mod connect;
 mod error;
