@@ -18,7 +18,10 @@
 use alloy::{
     eips::BlockNumberOrTag,
     primitives::{Address, B256, U64},
-    rpc::client::RpcClient,
+    rpc::{
+        client::RpcClient,
+        json_rpc::{RpcRecv, RpcSend},
+    },
 };
 use serde_json::Value;
 use std::{
@@ -186,12 +189,9 @@ impl NonceBooks {
         if mine.is_empty() {
             return;
         }
-        for round in 0..2 {
-            let outstanding = self.read(client, &mine).await;
-            if !outstanding || round == 1 {
-                break;
-            }
+        if self.read(client, &mine).await {
             tokio::time::sleep(LOOK_AGAIN).await;
+            self.read(client, &mine).await;
         }
         for &i in &mine {
             self.reading[i].store(false, Ordering::Release);
@@ -217,27 +217,14 @@ impl NonceBooks {
         if lookups.is_empty() {
             return false;
         }
-        let mut batch = client.new_batch();
-        let waiters: Vec<_> = lookups
-            .iter()
-            .map(|(_, _, hash)| {
-                batch
-                    .add_call::<_, Value>("eth_getTransactionByHash", &(hash,))
-                    .ok()
-            })
-            .collect();
-        if !matches!(
-            tokio::time::timeout(READ_TIMEOUT, batch.send()).await,
-            Ok(Ok(()))
-        ) {
+        let hashes: Vec<(B256,)> = lookups.iter().map(|&(_, _, h)| (h,)).collect();
+        let Some(found) = batch_call::<_, Value>(client, "eth_getTransactionByHash", &hashes).await
+        else {
             return true;
-        }
-        for ((i, nonce, hash), waiter) in lookups.into_iter().zip(waiters) {
-            let Some(w) = waiter else { continue };
-            if let Ok(Ok(Value::Null)) = tokio::time::timeout(READ_TIMEOUT, w).await {
-                if self.book(i).gone(nonce, hash) {
-                    self.counts.dropped.fetch_add(1, Ordering::Relaxed);
-                }
+        };
+        for ((i, nonce, hash), tx) in lookups.into_iter().zip(found) {
+            if tx == Some(Value::Null) && self.book(i).gone(nonce, hash) {
+                self.counts.dropped.fetch_add(1, Ordering::Relaxed);
             }
         }
         true
@@ -250,34 +237,50 @@ impl NonceBooks {
         client: &RpcClient,
         senders: &[usize],
     ) -> Option<Vec<Option<u64>>> {
-        let mut batch = client.new_batch();
-        let waiters: Vec<_> = senders
+        let params: Vec<_> = senders
             .iter()
-            .map(|&i| {
-                batch
-                    .add_call::<_, U64>(
-                        "eth_getTransactionCount",
-                        &(self.addresses[i], BlockNumberOrTag::Pending),
-                    )
-                    .ok()
-            })
+            .map(|&i| (self.addresses[i], BlockNumberOrTag::Pending))
             .collect();
-        match tokio::time::timeout(READ_TIMEOUT, batch.send()).await {
-            Ok(Ok(())) => {}
-            _ => return None,
-        }
-        let mut counts = Vec::with_capacity(waiters.len());
-        for w in waiters {
-            counts.push(match w {
-                Some(w) => match tokio::time::timeout(READ_TIMEOUT, w).await {
-                    Ok(Ok(n)) => Some(n.to::<u64>()),
-                    _ => None,
-                },
-                None => None,
-            });
-        }
-        Some(counts)
+        let counts = batch_call::<_, U64>(client, "eth_getTransactionCount", &params).await?;
+        Some(
+            counts
+                .into_iter()
+                .map(|n| n.map(|n| n.to::<u64>()))
+                .collect(),
+        )
     }
+}
+
+/// `method` with each of `params`, in one batch: each answer, `None` where
+/// one failed or did not come in time; `None` when the batch could not be
+/// sent.
+async fn batch_call<P: RpcSend, R: RpcRecv>(
+    client: &RpcClient,
+    method: &'static str,
+    params: &[P],
+) -> Option<Vec<Option<R>>> {
+    let mut batch = client.new_batch();
+    let waiters: Vec<_> = params
+        .iter()
+        .map(|p| batch.add_call::<P, R>(method, p).ok())
+        .collect();
+    if !matches!(
+        tokio::time::timeout(READ_TIMEOUT, batch.send()).await,
+        Ok(Ok(()))
+    ) {
+        return None;
+    }
+    let mut answers = Vec::with_capacity(waiters.len());
+    for w in waiters {
+        answers.push(match w {
+            Some(w) => tokio::time::timeout(READ_TIMEOUT, w)
+                .await
+                .ok()
+                .and_then(Result::ok),
+            None => None,
+        });
+    }
+    Some(answers)
 }
 
 #[cfg(test)]
