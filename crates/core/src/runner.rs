@@ -459,10 +459,10 @@ pub async fn run<S: Submitter, W: std::io::Write>(
                 if let Some(log) = hlog.as_mut() {
                     interval_start = write_interval(log, &mut recorder, interval_start, now - start);
                 }
-                if now - start >= Duration::from_secs(60 * (peak_rss_by_minute.len() as u64 + 1)) {
-                    peak_rss_by_minute.push(ProcessUsage::now().max_rss_bytes);
-                }
                 let after = ProcessUsage::now();
+                if now - start >= Duration::from_secs(60 * (peak_rss_by_minute.len() as u64 + 1)) {
+                    peak_rss_by_minute.push(after.max_rss_bytes);
+                }
                 meter.mark(after.cpu, node_cpu(), now);
                 if last_checkpoint.is_none_or(|at| now >= at + CHECKPOINT_EVERY) {
                     last_checkpoint = Some(now);
