@@ -110,16 +110,15 @@ pub async fn connect(
     // payer 0's fee ran dry and read as "the highest bid landed least".
     let base_fee = fee.saturating_sub(budget.priority_lamports(0));
     let sends = cfg.planned.div_ceil(u64::from(cfg.accounts));
+    let fees: Vec<u64> = (0..payers.len())
+        .map(|i| base_fee + budget.priority_lamports(i))
+        .collect();
     // What one more transaction of each payer needs: its own fee and value,
     // with the payer left rent-exempt. Below it after the run, it ran dry.
-    let one_more: Vec<u64> = (0..payers.len())
-        .map(|i| base_fee + budget.priority_lamports(i) + lamports + rent)
-        .collect();
-    let per_payer: Vec<u64> = (0..payers.len())
-        .map(|i| {
-            let fee = base_fee + budget.priority_lamports(i);
-            sends.saturating_mul(lamports + fee).saturating_mul(2) + PAYER_RESERVE
-        })
+    let one_more: Vec<u64> = fees.iter().map(|fee| fee + lamports + rent).collect();
+    let per_payer: Vec<u64> = fees
+        .iter()
+        .map(|fee| sends.saturating_mul(lamports + fee).saturating_mul(2) + PAYER_RESERVE)
         .collect();
     fund(
         &rpc,
