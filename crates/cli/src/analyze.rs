@@ -1,6 +1,6 @@
 //! `chainmeter report`, `compare` and `merge`: commands over result files.
 
-use crate::run::{Failure, FailureKind};
+use crate::failure::Failure;
 use anyhow::{anyhow, Context};
 use chainmeter_core::result::RunResult;
 use chainmeter_report::{compare, gate, html, markdown, merge as merging};
@@ -59,10 +59,7 @@ pub(crate) struct MergeArgs {
 }
 
 fn bad(e: impl Into<anyhow::Error>) -> Failure {
-    Failure {
-        kind: FailureKind::BadInput,
-        error: e.into(),
-    }
+    Failure::bad_input(e)
 }
 
 fn read(path: &Path) -> Result<RunResult, Failure> {
@@ -217,10 +214,10 @@ pub(crate) fn compare(args: CompareArgs) -> Result<(), Failure> {
     if regressions.is_empty() {
         return Ok(());
     }
-    Err(Failure {
-        kind: FailureKind::RunFailed,
-        error: anyhow!("the candidate regressed:\n- {}", regressions.join("\n- ")),
-    })
+    Err(Failure::run_failed(anyhow!(
+        "the candidate regressed:\n- {}",
+        regressions.join("\n- ")
+    )))
 }
 
 pub(crate) fn merge(args: MergeArgs) -> Result<(), Failure> {

@@ -5,21 +5,13 @@
 
 mod analyze;
 mod chains;
-mod environment;
+mod failure;
 mod progress;
 mod run;
 
+use chainmeter_orchestrate::exit;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
-
-/// Exit code for bad input: a scenario, flag or file that cannot be used.
-const EXIT_BAD_INPUT: u8 = 2;
-/// Exit code for a run that failed or was aborted (its result is still written).
-const EXIT_RUN_FAILED: u8 = 1;
-/// Exit code after Ctrl-C, as shells expect (128 + SIGINT).
-const EXIT_INTERRUPTED: u8 = 130;
-/// Exit code after SIGTERM (128 + SIGTERM); the result is still written.
-const EXIT_TERMINATED: u8 = 143;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -76,7 +68,7 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(EXIT_RUN_FAILED);
+            return ExitCode::from(exit::RUN_FAILED);
         }
     };
     let outcome = runtime.block_on(async {
@@ -101,12 +93,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             eprintln!("error: {:#}", failure.error);
-            ExitCode::from(match failure.kind {
-                run::FailureKind::BadInput => EXIT_BAD_INPUT,
-                run::FailureKind::RunFailed => EXIT_RUN_FAILED,
-                run::FailureKind::Interrupted => EXIT_INTERRUPTED,
-                run::FailureKind::Terminated => EXIT_TERMINATED,
-            })
+            ExitCode::from(failure.code)
         }
     }
 }

@@ -1,23 +1,24 @@
-//! `chainmeter run`: one scenario, each of its chains in turn.
+//! `chainmeter run`: parses the arguments, loads the scenario, and hands it
+//! to the orchestration with a terminal to tell and the process's signals.
 
-use crate::{chains::CHAINS, environment, progress::ProgressLine};
+use crate::{chains::CHAINS, failure::Failure, progress::ProgressLine};
 use anyhow::{anyhow, Context};
 use chainmeter_core::{
-    chain::{AnySubmitter, FundingProgress, Session, Stop},
-    metrics::{self, LiveMetrics, Served},
-    pacer::planned_sends,
-    plugin::{Connect, LocalNode},
-    result::{NodeInfo, Repeat, RunResult, RunStatus, StopKind},
-    runner::{self, RunPlan},
-    scenario::{self, HumanDuration, Overrides, Profile, Scenario, Target, Writes},
+    chain::{BoxFuture, FundingProgress, Stop},
+    metrics::{self, Served},
+    recorder::Progress,
+    result::StopKind,
+    scenario::{self, HumanDuration, Overrides},
     shard::{Shard, Split},
 };
+use chainmeter_orchestrate::{exit, Build, Console, Options};
 use clap::Args;
 use std::{
-    future::Future,
-    path::{Path, PathBuf},
+    cell::RefCell,
+    num::NonZeroU32,
+    path::PathBuf,
     sync::{
-        atomic::{AtomicBool, AtomicU32, Ordering},
+        atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering},
         Arc,
     },
 };
@@ -68,9 +69,9 @@ pub(crate) struct RunArgs {
     /// the last repeat's result with every repeat's headline metrics
     /// (`repeats`), which `compare --fail-if` judges by a confidence
     /// interval instead of one figure against another.
-    #[arg(long, value_name = "K", default_value_t = 1,
-          value_parser = clap::value_parser!(u32).range(1..=100))]
-    repeat: u32,
+    #[arg(long, value_name = "K", default_value = "1",
+          value_parser = repeats)]
+    repeat: NonZeroU32,
     /// Serve live metrics for Prometheus at http://ADDR/metrics while the
     /// run goes (e.g. 127.0.0.1:9464): offered, sent, landed, rejected and
     /// expired counters, in flight, latency per level, the current step.
@@ -81,38 +82,11 @@ pub(crate) struct RunArgs {
     quiet: bool,
 }
 
-/// How a command failed, which decides its exit code.
-#[derive(Debug)]
-pub(crate) enum FailureKind {
-    /// Bad scenario, flag or file.
-    BadInput,
-    /// The run could not start, failed or was aborted.
-    RunFailed,
-    /// Ctrl-C.
-    Interrupted,
-    /// SIGTERM (`timeout`, CI runners, Kubernetes).
-    Terminated,
-}
-
-/// A failed command: its kind and the error to print.
-#[derive(Debug)]
-pub(crate) struct Failure {
-    pub(crate) kind: FailureKind,
-    pub(crate) error: anyhow::Error,
-}
-
-impl Failure {
-    fn bad_input(error: impl Into<anyhow::Error>) -> Self {
-        Self {
-            kind: FailureKind::BadInput,
-            error: error.into(),
-        }
-    }
-    fn run_failed(error: impl Into<anyhow::Error>) -> Self {
-        Self {
-            kind: FailureKind::RunFailed,
-            error: error.into(),
-        }
+/// `--repeat`: 1 to 100.
+fn repeats(s: &str) -> Result<NonZeroU32, String> {
+    match s.parse::<u32>() {
+        Ok(k @ 1..=100) => Ok(NonZeroU32::new(k).expect("1 to 100")),
+        _ => Err(format!("{s} is not in 1..=100")),
     }
 }
 
@@ -132,13 +106,6 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
             .apply(&mut scenario)
             .map_err(|e| Failure::bad_input(anyhow!("--shard {shard}: {e}")))?;
     }
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| default_dir(&scenario.name));
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create the output directory {}", dir.display()))
-        .map_err(Failure::bad_input)?;
     let served: Option<Served> = match args.metrics {
         Some(addr) => {
             let listener = tokio::net::TcpListener::bind(addr)
@@ -153,154 +120,70 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
         }
         None => None,
     };
-
-    let several = scenario.targets.len() > 1;
-    let modes = scenario.writes.modes();
-    let runs = scenario.targets.len() * modes.len();
-    if args.repeat > 1 {
-        if runs > 1 {
-            return Err(Failure::bad_input(anyhow!(
-                "--repeat repeats one run: this scenario makes {runs} (chains x writes modes); \
-                 give it one chain and one writes mode"
-            )));
-        }
-        return run_repeated(&scenario, &scenario.targets[0], &dir, &args, served).await;
-    }
-    let mut failures = Vec::new();
-    for target in &scenario.targets {
-        let chain_dir = if several {
-            dir.join(target.spec().name)
-        } else {
-            dir.clone()
-        };
-        for &mode in modes {
-            // With `writes = "both"` each mode is a run of its own, whose
-            // result says which mode it ran.
-            let (target_dir, mode_scenario) = if modes.len() > 1 {
-                let mut s = scenario.clone();
-                s.writes = mode;
-                s.as_run["workload"]["writes"] = mode.as_str().into();
-                (chain_dir.join(mode.as_str()), s)
-            } else {
-                (chain_dir.clone(), scenario.clone())
-            };
-            std::fs::create_dir_all(&target_dir)
-                .with_context(|| format!("cannot create {}", target_dir.display()))
-                .map_err(Failure::run_failed)?;
-            match run_target(&mode_scenario, target, &target_dir, &args, served.clone()).await {
-                Ok(_) => {}
-                Err(f) if matches!(f.kind, FailureKind::Interrupted | FailureKind::Terminated) => {
-                    return Err(f)
-                }
-                Err(f) => {
-                    if runs > 1 {
-                        eprintln!(
-                            "error: {} {} run: {:#}",
-                            target.spec().name,
-                            mode.as_str(),
-                            f.error
-                        );
-                    }
-                    failures.push((target.spec().name, f));
-                }
-            }
-        }
-        if modes.len() > 1 {
-            write_contention(target.spec().name, &chain_dir);
-        }
-    }
-    if several {
-        write_comparison(&scenario, &dir);
-    }
-    match failures.len() {
-        0 => Ok(()),
-        1 if runs == 1 => Err(failures.pop().expect("one failure").1),
-        _ => Err(Failure::run_failed(anyhow!(
-            "{} of {} runs failed: {}",
-            failures.len(),
-            runs,
-            failures
-                .iter()
-                .map(|(k, _)| *k)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
-    }
-}
-
-/// Puts the hot and disjoint runs of one chain side by side, with their
-/// ratio, in `<dir>/contention.md` and `contention.html`.
-fn write_contention(chain: &str, dir: &Path) {
-    let read = |mode: Writes| RunResult::read(&dir.join(mode.as_str()).join("result.json"));
-    let (Ok(hot), Ok(disjoint)) = (read(Writes::Hot), read(Writes::Disjoint)) else {
-        eprintln!("warning: no contention.md: a hot or disjoint result is missing");
-        return;
+    let options = Options {
+        out: args
+            .out
+            .clone()
+            .unwrap_or_else(|| default_dir(&scenario.name)),
+        build: Build {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            git_revision: option_env!("CHAINMETER_GIT_REVISION").map(str::to_owned),
+        },
+        repeat: args.repeat,
+        verify: !args.no_verify,
+        allow_mainnet: args.allow_mainnet,
+        shard: args.shard,
+        served,
+        stop: Arc::new(|| -> BoxFuture<Stop> { Box::pin(stop_signal()) }),
     };
-    let table = chainmeter_report::compare::contention_table(&hot, &disjoint);
-    write_table(
-        dir,
-        "contention",
-        &format!("chainmeter: {chain}, hot vs disjoint writes"),
-        &table,
-        &[hot, disjoint],
-    );
-}
-
-/// Prints `table` under `title` and writes it as `<dir>/<stem>.md` and
-/// `<stem>.html` (with the charts comparing `results`); a file that cannot be written is a warning, not a failure:
-/// the runs' own results are already written.
-fn write_table(
-    dir: &Path,
-    stem: &str,
-    title: &str,
-    table: &chainmeter_report::table::Table,
-    results: &[RunResult],
-) {
-    let text = format!("## {title}\n\n{}", table.markdown());
-    let page = chainmeter_report::html::document(
-        title,
-        &format!(
-            "{}{}",
-            table.html(),
-            chainmeter_report::html::comparison_charts(results)
-        ),
-    );
-    if let Err(e) = std::fs::write(dir.join(format!("{stem}.html")), page) {
-        eprintln!("warning: cannot write {stem}.html: {e}");
-    }
-    println!("{text}");
-    let path = dir.join(format!("{stem}.md"));
-    match std::fs::write(&path, &text) {
-        Ok(()) => eprintln!("{stem}: {}", path.display()),
-        Err(e) => eprintln!("warning: cannot write {}: {e}", path.display()),
+    let terminal = Terminal {
+        quiet: args.quiet,
+        progress: RefCell::new(ProgressLine::new(args.quiet, None)),
+    };
+    match chainmeter_orchestrate::run(&scenario, &options, &terminal).await {
+        Ok(_) => Ok(()),
+        Err(e) => Err(Failure {
+            code: e.exit_code(),
+            error: e.into(),
+        }),
     }
 }
 
-/// Puts the chains of a multi-chain run side by side in `<dir>/comparison.md`,
-/// from whichever of their results were written.
-fn write_comparison(scenario: &Scenario, dir: &Path) {
-    let results: Vec<RunResult> = scenario
-        .targets
-        .iter()
-        .filter_map(|t| {
-            // With both write modes, the chains are compared on their disjoint runs.
-            let mut d = dir.join(t.spec().name);
-            if scenario.writes == Writes::Both {
-                d.push(Writes::Disjoint.as_str());
-            }
-            RunResult::read(&d.join("result.json")).ok()
-        })
-        .collect();
-    if results.len() < 2 {
-        return;
+/// Tells the user on stderr (reports on stdout) as the runs go.
+#[derive(Debug)]
+struct Terminal {
+    quiet: bool,
+    progress: RefCell<ProgressLine>,
+}
+
+impl Console for Terminal {
+    fn note(&self, line: &str) {
+        eprintln!("{line}");
     }
-    write_table(
-        dir,
-        "comparison",
-        &format!("chainmeter: {}, chains side by side", scenario.name),
-        &chainmeter_report::compare::chain_table(&results),
-        &results,
-    );
+
+    fn show(&self, markdown: &str) {
+        println!("{markdown}");
+    }
+
+    fn sending(&self, planned: Option<u64>) {
+        *self.progress.borrow_mut() = ProgressLine::new(self.quiet, planned);
+    }
+
+    fn progress(&self, progress: &Progress) {
+        self.progress.borrow_mut().update(progress);
+    }
+
+    fn progress_done(&self) {
+        self.progress.borrow_mut().finish();
+    }
+
+    fn funding(&self) -> FundingProgress {
+        funding_progress(self.quiet)
+    }
+
+    fn node_group(&self, pid: Option<u32>) {
+        NODE_GROUP.store(pid.unwrap_or(0), Ordering::SeqCst);
+    }
 }
 
 fn default_dir(name: &str) -> PathBuf {
@@ -321,22 +204,6 @@ fn default_dir(name: &str) -> PathBuf {
 /// second Ctrl-C, which does not wait for the node guard's graceful stop.
 static NODE_GROUP: AtomicU32 = AtomicU32::new(0);
 
-/// Records the running validator's process group while it lives.
-struct NodeGroup;
-
-impl NodeGroup {
-    fn new(pid: u32) -> Self {
-        NODE_GROUP.store(pid, Ordering::SeqCst);
-        Self
-    }
-}
-
-impl Drop for NodeGroup {
-    fn drop(&mut self) {
-        NODE_GROUP.store(0, Ordering::SeqCst);
-    }
-}
-
 /// Resolves on Ctrl-C or SIGTERM, with which one it was. SIGTERM is what
 /// `timeout`, CI runners and Kubernetes send: it stops the run like Ctrl-C,
 /// so the result is written and the validator stopped. After the first, a
@@ -354,7 +221,13 @@ async fn stop_signal() -> Stop {
                 // SAFETY: kill(2) on the process group of the validator we started.
                 unsafe { libc::kill(-(group as libc::pid_t), libc::SIGKILL) };
             }
-            std::process::exit(exit_code(again.kind).into());
+            std::process::exit(
+                match again.kind {
+                    StopKind::Terminated => exit::TERMINATED,
+                    _ => exit::INTERRUPTED,
+                }
+                .into(),
+            );
         });
     }
     stop
@@ -381,149 +254,6 @@ async fn first_signal() -> Stop {
     }
 }
 
-/// The exit code of a run stopped by a signal of `kind`.
-fn exit_code(kind: StopKind) -> u8 {
-    match kind {
-        StopKind::Terminated => crate::EXIT_TERMINATED,
-        _ => crate::EXIT_INTERRUPTED,
-    }
-}
-
-/// What a run stopped for `kind` fails as.
-fn stopped(kind: StopKind) -> FailureKind {
-    match kind {
-        StopKind::Interrupted => FailureKind::Interrupted,
-        StopKind::Terminated => FailureKind::Terminated,
-        _ => FailureKind::RunFailed,
-    }
-}
-
-/// `--repeat K`: the one run of `scenario` K times, each into its own
-/// directory, then the last repeat's result with every repeat's headline
-/// metrics as `<dir>/result.json`. A failed repeat stops the series (its
-/// own result is written; the repeats before it stay).
-async fn run_repeated(
-    scenario: &Scenario,
-    target: &Target,
-    dir: &Path,
-    args: &RunArgs,
-    served: Option<Served>,
-) -> Result<(), Failure> {
-    let mut repeats = Vec::new();
-    let mut last = None;
-    for k in 1..=args.repeat {
-        eprintln!("repeat {k} of {}", args.repeat);
-        let repeat_dir = dir.join(format!("repeat-{k}"));
-        std::fs::create_dir_all(&repeat_dir)
-            .with_context(|| format!("cannot create {}", repeat_dir.display()))
-            .map_err(Failure::run_failed)?;
-        let r = run_target(scenario, target, &repeat_dir, args, served.clone()).await?;
-        repeats.push(Repeat::of(
-            &r,
-            chainmeter_report::compare::headline(&r)
-                .into_iter()
-                .map(|m| (m.name, m.value))
-                .collect(),
-        ));
-        last = Some(r);
-    }
-    let mut result = last.expect("at least two repeats");
-    result.repeats = repeats;
-    let path = write_result(&result, dir).map_err(Failure::run_failed)?;
-    let md = chainmeter_report::markdown::run_summary(&result);
-    std::fs::write(dir.join("summary.md"), &md)
-        .with_context(|| format!("cannot write {}", dir.join("summary.md").display()))
-        .map_err(Failure::run_failed)?;
-    println!("{md}");
-    eprintln!("result of {} repeats: {}", args.repeat, path.display());
-    Ok(())
-}
-
-/// Awaits `f` unless Ctrl-C or SIGTERM comes first.
-async fn or_interrupt<T>(f: impl Future<Output = T>) -> Result<T, Failure> {
-    tokio::select! {
-        v = f => Ok(v),
-        stop = stop_signal() => Err(Failure { kind: stopped(stop.kind), error: anyhow!(stop.reason) }),
-    }
-}
-
-/// Runs `scenario` on `target` into `dir`, starting the local validator
-/// unless attaching, and returns the result it wrote when the run succeeded.
-async fn run_target(
-    scenario: &Scenario,
-    target: &Target,
-    dir: &Path,
-    args: &RunArgs,
-    served: Option<Served>,
-) -> Result<RunResult, Failure> {
-    // The node guard lives until this function returns, whatever happens: it
-    // stops the validator on success, on error and on Ctrl-C. The group
-    // record drops after it (declared first).
-    let mut _group: Option<NodeGroup> = None;
-    let (node, rpc_url, ws_url) = match target.attach() {
-        Some(a) => (None, a.url.clone(), a.ws_url.clone()),
-        None => {
-            let node = or_interrupt(target.chain.start_local(dir.to_owned()))
-                .await?
-                .map_err(|e| Failure::run_failed(anyhow!(e)))?;
-            _group = Some(NodeGroup::new(node.pid()));
-            eprintln!(
-                "started {} at {} (log: {})",
-                node.version(),
-                node.rpc_url(),
-                node.log().display()
-            );
-            let (rpc, ws) = (node.rpc_url().to_owned(), node.ws_url().to_owned());
-            (Some(node), rpc, ws)
-        }
-    };
-    // Exact when known up front (for progress), at least (for funding).
-    let (planned, at_most) = planned_sends(&scenario.load);
-    let run = TargetRun {
-        scenario,
-        target,
-        planned,
-        node: node.as_deref(),
-        rpc_url: &rpc_url,
-        dir,
-        quiet: args.quiet,
-        no_verify: args.no_verify,
-        shard: args.shard,
-        served,
-    };
-    let connect = Connect {
-        rpc_url: rpc_url.clone(),
-        ws_url: ws_url.clone(),
-        seed: scenario.seed.clone(),
-        accounts: scenario.accounts.get(),
-        workload: scenario.workload,
-        value: scenario.value,
-        hot: (scenario.writes == Writes::Hot).then(|| scenario.shared_seed.clone()),
-        bids: scenario.bids.clone(),
-        planned: at_most,
-        allow_mainnet: args.allow_mainnet,
-        funding_progress: funding_progress(args.quiet),
-        node_dir: node
-            .as_deref()
-            .and_then(|n| n.data_dir())
-            .map(Path::to_path_buf),
-    };
-    eprintln!(
-        "preparing {} senders on {} at {rpc_url} (events: {ws_url})",
-        scenario.accounts,
-        target.spec().name
-    );
-    let session = or_interrupt(target.chain.connect(connect))
-        .await?
-        .map_err(|e| {
-            Failure::run_failed(anyhow!(e).context(format!(
-                "cannot prepare the {} run at {rpc_url}",
-                target.spec().name
-            )))
-        })?;
-    run.drive(session).await
-}
-
 /// Senders from which funding reports its progress: below it, funding takes seconds.
 const FUNDING_PROGRESS_FROM: u64 = 2_000;
 
@@ -532,254 +262,14 @@ fn funding_progress(quiet: bool) -> FundingProgress {
     if quiet {
         return FundingProgress::default();
     }
-    let last = std::sync::atomic::AtomicU64::new(0);
+    let last = AtomicU64::new(0);
     FundingProgress::new(move |done, total| {
         if total < FUNDING_PROGRESS_FROM {
             return;
         }
         let tenth = done * 10 / total;
-        if tenth > last.swap(tenth, std::sync::atomic::Ordering::Relaxed) || done == total {
+        if tenth > last.swap(tenth, Ordering::Relaxed) || done == total {
             eprintln!("funding: {done} of {total} senders");
         }
-    })
-}
-
-/// One chain's run of a scenario, once its node is up.
-struct TargetRun<'a> {
-    scenario: &'a Scenario,
-    target: &'a Target,
-    /// Sends the load plans, when known up front.
-    planned: Option<u64>,
-    /// The validator chainmeter started, if it did.
-    node: Option<&'a dyn LocalNode>,
-    rpc_url: &'a str,
-    dir: &'a Path,
-    quiet: bool,
-    no_verify: bool,
-    /// The generator this is, with `--shard`.
-    shard: Option<Shard>,
-    /// Where live metrics are served, with `--metrics`.
-    served: Option<Served>,
-}
-
-impl TargetRun<'_> {
-    /// What the result says of the node: the local validator's binary and
-    /// version when chainmeter started it, else what the node reports.
-    fn node_info(&self, session: &Session<AnySubmitter>) -> NodeInfo {
-        NodeInfo {
-            started_locally: self.node.is_some(),
-            binary: self.node.map(|n| n.binary().display().to_string()),
-            version: self
-                .node
-                .map_or_else(|| session.node_version.clone(), |n| n.version().to_owned()),
-            rpc_url: self.rpc_url.to_owned(),
-            chain_id: session.chain_id.clone(),
-        }
-    }
-
-    /// Drives a prepared session through the scenario's load and writes what
-    /// it measured; returns the result it wrote when the run succeeded.
-    async fn drive(&self, session: Session<AnySubmitter>) -> Result<RunResult, Failure> {
-        let &Self {
-            scenario,
-            target,
-            node,
-            dir,
-            quiet,
-            ..
-        } = self;
-        let node_info = self.node_info(&session);
-        let plan = RunPlan {
-            load: scenario.load.clone(),
-            chain_levels: target.spec().levels,
-            levels: target.levels().to_vec(),
-            seed: seed_number(&scenario.seed),
-            drain: target.drain(scenario.load.drain_timeout),
-            verify: !self.no_verify,
-            bids: scenario.bids.clone(),
-            senders: scenario.accounts.get(),
-            node_pid: node.map(|n| n.pid()),
-            metrics: self.served.as_ref().map(|served| {
-                let m = Arc::new(LiveMetrics::new(target.spec().name, &scenario.name));
-                *served.write().unwrap_or_else(|e| e.into_inner()) = Some(m.clone());
-                m
-            }),
-        };
-        let planned = self.planned;
-        eprintln!("timing: {}", session.tracking.method);
-        let mut progress = ProgressLine::new(quiet, planned);
-        let abort = async {
-            tokio::select! {
-                stop = stop_signal() => stop,
-                reason = async {
-                    match node {
-                        Some(n) => n.exited().await,
-                        None => std::future::pending().await,
-                    }
-                } => Stop::node_gone(reason),
-            }
-        };
-        eprintln!(
-            "sending {} {}; waiting for {}, at most {:.0} s after the last send",
-            planned.map_or_else(
-                || "transactions".to_owned(),
-                |n| format!("{n} transactions")
-            ),
-            describe(&scenario.load.profile),
-            target
-                .levels()
-                .iter()
-                .map(|l| l.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            plan.drain.as_secs_f64()
-        );
-        // The interval log is written as the run goes, so a long run keeps no
-        // per-second histograms in memory; unbuffered, so that each second's
-        // lines are on disk even if chainmeter is killed.
-        let hlog_path = dir.join("latency.hlog");
-        let mut hlog = std::fs::File::create(&hlog_path)
-            .map_err(|e| {
-                eprintln!(
-                    "warning: no interval log: cannot create {}: {e}",
-                    hlog_path.display()
-                )
-            })
-            .ok();
-        let env = environment::current(node_info);
-        // A partial result (status `running`) replaces result.json as the run
-        // goes: if chainmeter is killed, what it measured up to then stays.
-        let mut checkpoint_failed = false;
-        let checkpoint = |partial: runner::Finished| {
-            let mut r = partial.into_result(scenario, target.spec(), env.clone());
-            r.shard = self.shard;
-            if let Err(e) = write_result(&r, dir) {
-                if !std::mem::replace(&mut checkpoint_failed, true) {
-                    eprintln!("warning: cannot write the partial result: {e:#}");
-                }
-            }
-        };
-        let finished = runner::run(
-            session,
-            plan,
-            abort,
-            |p| progress.update(p),
-            checkpoint,
-            hlog.as_mut(),
-        )
-        .await;
-        drop(hlog);
-        progress.finish();
-        let mut result = finished.into_result(scenario, target.spec(), env);
-        result.shard = self.shard;
-        let written = write_result(&result, dir);
-        let md = chainmeter_report::markdown::run_summary(&result);
-        println!("{md}");
-        let summary_path = dir.join("summary.md");
-        let page_path = dir.join("report.html");
-        let summary_written = std::fs::write(&summary_path, &md)
-            .and_then(|()| {
-                let intervals = chainmeter_report::interval::read(&hlog_path).unwrap_or_default();
-                std::fs::write(
-                    &page_path,
-                    chainmeter_report::html::run_page(&result, &intervals),
-                )
-            })
-            .with_context(|| {
-                format!(
-                    "cannot write {} or {}",
-                    summary_path.display(),
-                    page_path.display()
-                )
-            });
-        let path = match (written, summary_written) {
-            (Err(e), _) | (_, Err(e)) => return Err(Failure::run_failed(e)),
-            (Ok(path), Ok(())) => path,
-        };
-        match &result.status {
-            RunStatus::Aborted { reason, kind } => {
-                return Err(Failure {
-                    kind: stopped(*kind),
-                    error: anyhow!(
-                        "run aborted: {reason}; what it measured is in {}",
-                        path.display()
-                    ),
-                });
-            }
-            RunStatus::Incomplete { .. } => {
-                return Err(Failure::run_failed(anyhow!(
-                    "run incomplete: the drain ended before every landed transaction reached every level ({}); \
-                     give a longer load.drain_timeout; what it measured is in {}",
-                    result.status.shortfall().unwrap_or_default(),
-                    path.display()
-                )));
-            }
-            RunStatus::Completed => {}
-            RunStatus::Running => unreachable!("the runner ends every run it returns"),
-        }
-        if let Some(v) = result.verification.as_ref().filter(|v| !v.passed()) {
-            return Err(Failure::run_failed(anyhow!(
-                "{}; the result is in {}",
-                v.line(),
-                path.display()
-            )));
-        }
-        eprintln!("result: {}", path.display());
-        Ok(result)
-    }
-}
-
-/// The profile in words: `at 500 tx/s`, `in 3 steps of 20 s: 500, 1000, 1500 tx/s`.
-fn describe(profile: &Profile) -> String {
-    match profile {
-        Profile::Constant { rate, .. } => format!("at {} tx/s", rate.per_second()),
-        Profile::Ramp { from, to, over } => format!(
-            "ramping from {} to {} tx/s over {:.0} s",
-            from.per_second(),
-            to.per_second(),
-            over.as_secs_f64()
-        ),
-        Profile::Steps { rates, step } => format!(
-            "in {} steps of {:.0} s: {} tx/s",
-            rates.len(),
-            step.as_secs_f64(),
-            rates
-                .iter()
-                .map(|r| r.per_second().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Profile::Closed {
-            concurrency,
-            wait_for,
-            ..
-        } => format!(
-            "in a closed loop: {concurrency} in flight, each followed by the next once it reached {}",
-            wait_for.map_or_else(|| "the first level".to_owned(), |l| l.to_string())
-        ),
-        Profile::Saturate(s) => format!(
-            "in probes of {:.0} s (+{:.0} s warm-up), searching {} to {} tx/s for the highest rate that holds",
-            s.probe.as_secs_f64(),
-            s.probe_warmup.as_secs_f64(),
-            s.from.per_second(),
-            s.to.per_second()
-        ),
-    }
-}
-
-fn write_result(result: &RunResult, dir: &Path) -> anyhow::Result<PathBuf> {
-    let path = dir.join("result.json");
-    let json = serde_json::to_vec_pretty(result).context("cannot serialize the result")?;
-    // Write then rename, so a reader never sees half a file.
-    let tmp = dir.join(".result.json.tmp");
-    std::fs::write(&tmp, json).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(path)
-}
-
-/// A schedule seed from the scenario's text seed (FNV-1a: stable across builds).
-fn seed_number(seed: &str) -> u64 {
-    seed.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
 }

@@ -4,7 +4,8 @@
 //! This crate owns the versioned result types ([`run::RunResult`] and all
 //! it holds), their JSON Schema ([`run::json_schema`]), reading files of
 //! older versions ([`run::RunResult::read`]) and the encoding of latency
-//! histograms ([`histogram::StoredHistogram`]). It must never import the
+//! histograms ([`histogram::StoredHistogram`]), and the headline figures
+//! runs are judged by ([`headline::headline`]). It must never import the
 //! engine (`chainmeter-core`) or an async runtime: a reader of result files
 //! needs neither, and a change to the engine must not change the schema.
 //!
@@ -16,6 +17,7 @@
 //! # Ok::<(), chainmeter_result::run::ResultReadError>(())
 //! ```
 
+pub mod headline;
 pub mod histogram;
 pub mod level;
 pub mod outcome;

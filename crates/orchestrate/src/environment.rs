@@ -2,8 +2,17 @@
 
 use chainmeter_core::result::{Environment, NodeInfo};
 
-/// The environment of this process, with `node` filled in by the caller.
-pub(crate) fn current(node: NodeInfo) -> Environment {
+/// Which chainmeter ran: the binary knows its own version and revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Build {
+    /// The version it was built as.
+    pub version: String,
+    /// The git revision it was built from, if known.
+    pub git_revision: Option<String>,
+}
+
+/// The environment of this process and `build`, with the run's `node`.
+pub(crate) fn current(build: &Build, node: NodeInfo) -> Environment {
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -15,8 +24,8 @@ pub(crate) fn current(node: NodeInfo) -> Environment {
         })
         .unwrap_or_else(|| "unknown".to_owned());
     Environment {
-        chainmeter_version: env!("CARGO_PKG_VERSION").to_owned(),
-        git_revision: option_env!("CHAINMETER_GIT_REVISION").map(str::to_owned),
+        chainmeter_version: build.version.clone(),
+        git_revision: build.git_revision.clone(),
         node,
         os: format!(
             "{} {} {}",

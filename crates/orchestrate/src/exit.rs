@@ -1,0 +1,11 @@
+//! chainmeter's exit codes, one place for every command.
+
+/// The run failed, was aborted, is incomplete or failed its verification
+/// (what it measured is still written); a gate found a regression.
+pub const RUN_FAILED: u8 = 1;
+/// Bad input: a scenario, flag or file that cannot be used.
+pub const BAD_INPUT: u8 = 2;
+/// Interrupted by Ctrl-C, as shells expect (128 + SIGINT).
+pub const INTERRUPTED: u8 = 130;
+/// Terminated by SIGTERM (128 + SIGTERM); the result is still written.
+pub const TERMINATED: u8 = 143;
