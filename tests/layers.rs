@@ -15,12 +15,6 @@ use std::{
 /// Circles that are there today, each as its modules in order from the
 /// least; the issue that removes them says where they go.
 const KNOWN: &[(&str, &[&str])] = &[
-    // html renders what markdown words, and the tables and charts reach
-    // up for html's escaping (#19, item 6).
-    ("report", &["chart", "html"]),
-    ("report", &["compare", "markdown", "gate"]),
-    ("report", &["compare", "table", "html", "markdown", "gate"]),
-    ("report", &["html", "markdown", "table"]),
     // A chain crate's target and connect, and the EVM's workload and
     // verifier (#20 moves workloads behind one seam).
     ("evm", &["connect", "target"]),

@@ -177,9 +177,9 @@ pub(crate) fn compare(args: CompareArgs) -> Result<(), Failure> {
         let intro = format!(
             "baseline: {} ({}), candidate: {} ({})",
             args.results[0].display(),
-            chainmeter_report::markdown::workload(&results[0]),
+            chainmeter_report::view::workload(&results[0]),
             args.results[1].display(),
-            chainmeter_report::markdown::workload(&results[1]),
+            chainmeter_report::view::workload(&results[1]),
         );
         let title = format!("chainmeter: {} baseline vs candidate", results[0].chain);
         (title, intro, compare::delta_table(&deltas), regressions)

@@ -1,7 +1,7 @@
 //! Line charts as inline SVG: linear or logarithmic value axes, several
 //! series, and marked x positions (step boundaries, the knee).
 
-use crate::html::escape;
+use crate::escape::escape;
 use std::fmt::Write;
 
 /// Chart width, height and margin, in SVG units.

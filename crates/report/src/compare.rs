@@ -137,7 +137,7 @@ pub fn chain_table(results: &[RunResult]) -> Table {
             .collect::<Vec<_>>()
     };
     let rows = vec![
-        row("workload", &crate::markdown::workload),
+        row("workload", &crate::view::workload),
         row("offered load", &|r| {
             format!("{:.0} tx/s ({})", r.load.rate_per_s, r.load.shape)
         }),

@@ -11,7 +11,10 @@
 //! the data is too noisy to decide. The resampling is seeded, so the same
 //! files give the same verdict.
 
-use crate::compare::{CompareError, Threshold};
+use crate::{
+    compare::{CompareError, Threshold},
+    stats::mean,
+};
 use chainmeter_result::{rng::SplitMix64, run::RunResult};
 
 /// Bootstrap resamples per interval.
@@ -195,11 +198,6 @@ pub fn gates(
             })
         })
         .collect()
-}
-
-/// The mean of `v` (NaN when empty).
-pub(crate) fn mean(v: &[f64]) -> f64 {
-    v.iter().sum::<f64>() / v.len() as f64
 }
 
 /// The change of the mean from `baseline` to `candidate` (percent of the

@@ -5,6 +5,7 @@ use crate::{
     chart::{nice_max, short, Chart, Scale, Series, COLORS, H, PAD, W},
     format::micros,
     interval::IntervalPoint,
+    view,
 };
 use chainmeter_result::run::{RunResult, RunStatus};
 use std::fmt::Write;
@@ -14,13 +15,7 @@ const PERCENTILES: &[f64] = &[
     0.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99, 99.999,
 ];
 
-/// Escapes text for HTML content and attribute values.
-pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+pub use crate::escape::escape;
 
 /// A standalone page: `title` and an HTML `body`, with the report's styles.
 pub fn document(title: &str, body: &str) -> String {
@@ -74,7 +69,7 @@ fn run_body(r: &RunResult, intervals: &[IntervalPoint]) -> String {
             let _ = write!(
                 s,
                 "<p class=\"aborted\">{}</p>",
-                escape(&crate::markdown::running_line(r).replace("**", ""))
+                escape(&view::running_line(r).text())
             );
         }
     }
@@ -82,17 +77,13 @@ fn run_body(r: &RunResult, intervals: &[IntervalPoint]) -> String {
         let class = if v.passed() { "verified" } else { "aborted" };
         let _ = write!(s, "<p class=\"{class}\">{}</p>", escape(&v.line()));
     }
-    if let Some(merged) = crate::markdown::merged_line(r) {
-        let _ = write!(s, "<p>{}</p>", escape(&merged.replace("**", "")));
+    if let Some(merged) = view::merged_line(r) {
+        let _ = write!(s, "<p>{}</p>", escape(&merged.text()));
     }
 
     s.push_str("<h2>Summary</h2>");
-    let _ = write!(
-        s,
-        "<p>Workload: {}.</p>",
-        escape(&crate::markdown::workload(r))
-    );
-    s.push_str(&crate::markdown::latency_table(r).html());
+    let _ = write!(s, "<p>Workload: {}.</p>", escape(&view::workload(r)));
+    s.push_str(&view::latency_table(r).html());
     let _ = write!(
         s,
         "<p>Offered {:.1} tx/s ({}); landed {:.1} tx/s mean, {:.1} tx/s best (whole blocks spanning at least 1 s). Fee {} per transaction, {} {} in total.</p>",
@@ -111,15 +102,15 @@ fn run_body(r: &RunResult, intervals: &[IntervalPoint]) -> String {
         } else {
             "step"
         };
-        if let Some(knee) = crate::markdown::knee_line(r) {
-            let _ = write!(s, "<p>{}</p>", escape(&knee.replace("**", "")));
+        if let Some(knee) = view::knee_line(r) {
+            let _ = write!(s, "<p>{}</p>", escape(&knee.text()));
         }
         let _ = write!(
             s,
             "<h2>Rate against throughput and latency</h2><p>One point per {what}, by its offered rate; the dashed line is landed = offered. A chain past its knee lands less than it is offered, or lands it later.</p>"
         );
         s.push_str(&knee_charts(r));
-        s.push_str(&crate::markdown::steps_table(r).html());
+        s.push_str(&view::steps_table(r).html());
     }
     s.push_str("<h2>Latency by percentile</h2><p>From the intended send time; the percentile axis is logarithmic, as HdrHistogram plots are read, and so is the latency axis, so that a fast level and a slow one both read.</p>");
     s.push_str(&latency_chart(r));
@@ -135,11 +126,11 @@ fn run_body(r: &RunResult, intervals: &[IntervalPoint]) -> String {
         let _ = write!(
             s,
             "<h2>Fee market</h2><p>Latency from the intended send time against the mean fee each bid's landed transactions were charged (bid = {}, offered {:.0} tx/s). On one local validator below its capacity a higher bid may buy nothing: this is what was measured.</p>",
-            crate::markdown::bid_unit(r),
+            view::bid_unit(r),
             r.load.rate_per_s
         );
         s.push_str(&fee_market_chart(r));
-        s.push_str(&crate::markdown::fee_market_table(r).html());
+        s.push_str(&view::fee_market_table(r).html());
     }
 
     let o = &r.outcomes;

@@ -20,10 +20,13 @@
 
 mod chart;
 pub mod compare;
+mod escape;
 pub mod format;
 pub mod gate;
 pub mod html;
 pub mod interval;
 pub mod markdown;
 pub mod merge;
+mod stats;
 pub mod table;
+pub mod view;

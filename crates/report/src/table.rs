@@ -1,6 +1,6 @@
 //! A table rendered the same way into Markdown and HTML.
 
-use crate::html::escape;
+use crate::escape::escape;
 use std::fmt::Write;
 
 /// Rows of cells under a header; the first column is a label, the others figures.

@@ -9,7 +9,7 @@ use chainmeter_result::{
 };
 mod common;
 
-use chainmeter_report::{compare, gate, markdown, merge::merge};
+use chainmeter_report::{compare, gate, markdown, merge::merge, view};
 use common::fixture;
 use std::collections::BTreeMap;
 use time::{format_description::well_known::Rfc3339, Duration, OffsetDateTime};
@@ -60,7 +60,7 @@ fn search_that_ran_out(broke: Option<f64>) -> RunResult {
 fn a_search_that_ran_out_of_probes_reports_a_bound_never_a_knee() {
     for broke in [None, Some(1_139.0)] {
         let r = search_that_ran_out(broke);
-        let line = markdown::knee_line(&r).unwrap();
+        let line = view::knee_line(&r).unwrap().markdown();
         assert!(line.starts_with("**No knee found:"), "{line}");
         assert!(!line.contains("**Knee: 759"), "{line}");
         match broke {
@@ -79,8 +79,9 @@ fn a_search_that_ran_out_of_probes_reports_a_bound_never_a_knee() {
     }
     let mut found = search_that_ran_out(None);
     found.knee.as_mut().unwrap().at_least = false;
-    assert!(markdown::knee_line(&found)
+    assert!(view::knee_line(&found)
         .unwrap()
+        .markdown()
         .starts_with("**Knee: 759 tx/s offered**"));
     assert!(compare::headline(&found).iter().any(|m| m.name == "knee"));
     // A constant run gated on the knee fails with the reason, not exit 2.
@@ -248,7 +249,7 @@ fn merged_throughput_is_over_the_merged_window_with_its_overlap_said() {
     );
     let merged = m.merged.as_ref().unwrap();
     assert_eq!(merged.overlap_s, 0.0, "no moment had all three sending");
-    let line = markdown::merged_line(&m).unwrap();
+    let line = view::merged_line(&m).unwrap().markdown();
     assert!(
         line.contains("0.0 s of the merged 120.0 s window"),
         "{line}"

@@ -1,0 +1,322 @@
+//! What a run's reports say, as typed blocks: tables, and lines whose
+//! emphasis is marked rather than written in one renderer's syntax. The
+//! Markdown summary and the HTML page both render these; neither calls
+//! the other.
+
+use crate::{format::micros, table::Table};
+use chainmeter_result::run::RunResult;
+
+/// A stretch of a line's text, emphasised or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Span {
+    /// The text.
+    pub text: String,
+    /// Set in bold.
+    pub strong: bool,
+}
+
+/// A line of prose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line(pub Vec<Span>);
+
+impl Line {
+    /// `lead` in bold, then `rest`.
+    pub fn lead(lead: impl Into<String>, rest: impl Into<String>) -> Self {
+        Self(vec![
+            Span {
+                text: lead.into(),
+                strong: true,
+            },
+            Span {
+                text: rest.into(),
+                strong: false,
+            },
+        ])
+    }
+
+    /// In Markdown: bold as `**...**`.
+    pub fn markdown(&self) -> String {
+        self.0
+            .iter()
+            .map(|s| match s.strong {
+                true => format!("**{}**", s.text),
+                false => s.text.clone(),
+            })
+            .collect()
+    }
+
+    /// The words alone, without emphasis.
+    pub fn text(&self) -> String {
+        self.0.iter().map(|s| s.text.as_str()).collect()
+    }
+}
+
+/// Latency from the intended send time, per level: the table both the
+/// Markdown summary and the HTML page open with.
+pub fn latency_table(r: &RunResult) -> Table {
+    let header = [
+        "latency from intended send",
+        "n",
+        "p50",
+        "p90",
+        "p99",
+        "p99.9",
+        "max",
+        "mean",
+    ];
+    let rows = r
+        .levels
+        .iter()
+        .map(|l| {
+            let h = &l.latency_us;
+            let mut row = vec![l.level.to_string(), h.count.to_string()];
+            row.extend([h.p50, h.p90, h.p99, h.p999, h.max, h.mean as u64].map(micros));
+            row
+        })
+        .collect();
+    Table {
+        header: header.map(str::to_owned).to_vec(),
+        rows,
+    }
+}
+
+/// Each step or probe on its own: offered and landed, latency to the
+/// weakest and strongest level, and a probe's verdict.
+pub fn steps_table(r: &RunResult) -> Table {
+    let (first, last) = (r.levels.first(), r.levels.last());
+    let mut header = vec![
+        "step".to_owned(),
+        "sent".to_owned(),
+        "offered /s".to_owned(),
+        "landed".to_owned(),
+        "landed /s".to_owned(),
+    ];
+    let both = r.levels.len() > 1;
+    if let Some(l) = first {
+        header.push(format!("{} p50 / p99", l.level));
+    }
+    if let (true, Some(l)) = (both, last) {
+        header.push(format!("{} p50 / p99", l.level));
+    }
+    let probes = r.steps.iter().any(|s| s.verdict.is_some());
+    if probes {
+        header.push("verdict".to_owned());
+    }
+    let rows = r
+        .steps
+        .iter()
+        .map(|st| {
+            let mut row = vec![
+                st.label.clone(),
+                st.sent.to_string(),
+                format!("{:.1}", st.offered_per_s),
+                st.landed.to_string(),
+                format!("{:.1}", st.landed_per_s),
+            ];
+            let lat = |i: usize| {
+                st.levels.get(i).map_or_else(
+                    || "-".to_owned(),
+                    |l| {
+                        format!(
+                            "{} / {}",
+                            micros(l.latency_us.p50),
+                            micros(l.latency_us.p99)
+                        )
+                    },
+                )
+            };
+            row.push(lat(0));
+            if both {
+                row.push(lat(st.levels.len().saturating_sub(1)));
+            }
+            if probes {
+                row.push(st.verdict.as_ref().map_or_else(
+                    || "-".to_owned(),
+                    |v| {
+                        let word = if v.held { "held" } else { "broke" };
+                        format!("{word}: {}", v.reason)
+                    },
+                ));
+            }
+            row
+        })
+        .collect();
+    Table { header, rows }
+}
+
+/// The fee market, bucket by bucket: what each bid bought, from the fee
+/// each transaction was charged.
+pub fn fee_market_table(r: &RunResult) -> Table {
+    let first = r
+        .levels
+        .first()
+        .map_or("first level".into(), |l| l.level.to_string());
+    let last = r
+        .levels
+        .last()
+        .map_or("last level".into(), |l| l.level.to_string());
+    let one_level = first == last;
+    let mut header = vec![
+        "bid".to_owned(),
+        "sent".to_owned(),
+        "landed".to_owned(),
+        "fee charged, mean (min-max)".to_owned(),
+        format!("{first} p50 / p99"),
+    ];
+    if !one_level {
+        header.push(format!("{last} p50 / p99"));
+    }
+    let rows = r
+        .fee_buckets
+        .iter()
+        .map(|b| {
+            let bid = if b.bid[0] == b.bid[1] {
+                b.bid[0].to_string()
+            } else {
+                format!("{}-{}", b.bid[0], b.bid[1])
+            };
+            let pct = if b.sent > 0 {
+                100.0 * b.landed as f64 / b.sent as f64
+            } else {
+                0.0
+            };
+            let lat = |i: usize| match b.levels.get(i) {
+                Some(l) if l.latency_us.count > 0 => {
+                    format!(
+                        "{} / {}",
+                        micros(l.latency_us.p50),
+                        micros(l.latency_us.p99)
+                    )
+                }
+                _ => "none reached it".to_owned(),
+            };
+            let fee = if b.landed > 0 {
+                format!(
+                    "{:.0} ({}-{}) {}",
+                    b.fee_mean, b.fee_min, b.fee_max, r.fees.unit
+                )
+            } else {
+                "none landed".to_owned()
+            };
+            let dry = match b.dry_senders {
+                0 => String::new(),
+                n => format!(", {n} of its senders ran out of funds"),
+            };
+            let mut row = vec![
+                bid,
+                b.sent.to_string(),
+                format!("{} ({pct:.1}%){dry}", b.landed),
+                fee,
+                lat(0),
+            ];
+            if !one_level {
+                row.push(lat(b.levels.len().saturating_sub(1)));
+            }
+            row
+        })
+        .collect();
+    Table { header, rows }
+}
+
+/// What a fee-market bid is on `r`'s chain.
+pub fn bid_unit(r: &RunResult) -> &str {
+    &r.fee_unit.bid
+}
+
+/// The run's workload and its parameters, from the scenario as run.
+pub fn workload(r: &RunResult) -> String {
+    let w = &r.scenario["workload"];
+    let kind = w["kind"].as_str().unwrap_or("transfer");
+    let value = w["value"].as_u64().unwrap_or(1);
+    let what = match kind {
+        "token" => format!("{value} token units"),
+        // What each transfer moved: Solana raises it to the rent-exempt minimum.
+        _ => format!("{} {}", r.load.value_per_tx, r.fees.unit),
+    };
+    let writes = match w["writes"].as_str() {
+        Some("hot") => "one receiver for all (hot writes)",
+        _ => "a receiver of its own (disjoint writes)",
+    };
+    format!("{kind}, {what} per transaction, each to {writes}")
+}
+
+/// What a partial result is: chainmeter wrote it while the run went, and
+/// never finished the run.
+pub fn running_line(r: &RunResult) -> Line {
+    Line::lead(
+        "Run not finished:",
+        format!(
+        " this partial result was written while the run went on (status running, last at {}); \
+         chainmeter never wrote its end, so it was killed or the machine stopped. Its figures cover the run up to then; \
+         what was in flight is unknown (in flight), and nothing was verified against the chain.",
+        r.ended_at
+    ),
+    )
+}
+
+/// For a merged result: how many inputs, and how far their measured
+/// windows overlapped (shards started apart do not make one rate).
+pub fn merged_line(r: &RunResult) -> Option<Line> {
+    let m = r.merged.as_ref()?;
+    let share = if r.load.window_s > 0.0 {
+        100.0 * m.overlap_s / r.load.window_s
+    } else {
+        0.0
+    };
+    Some(Line::lead(
+        "Merged",
+        format!(
+        " from {} results: their measured windows were all open together for {:.1} s of the merged {:.1} s window ({share:.0}%); rates are over the merged window.",
+        m.inputs.len(),
+        m.overlap_s,
+        r.load.window_s
+    ),
+    ))
+}
+
+/// The search's answer in one sentence, or why there is none.
+pub fn knee_line(r: &RunResult) -> Option<Line> {
+    if r.load.profile != "saturate" {
+        return None;
+    }
+    let Some(k) = &r.knee else {
+        return Some(Line::lead(
+            "No knee:",
+            format!(
+                " none of the {} probes met the objective; lower load.saturate.from.",
+                r.steps.len()
+            ),
+        ));
+    };
+    let levels: Vec<String> = r.steps[k.step]
+        .levels
+        .iter()
+        .map(|l| {
+            format!(
+                "{} p50 {} p99 {}",
+                l.level,
+                micros(l.latency_us.p50),
+                micros(l.latency_us.p99)
+            )
+        })
+        .collect();
+    let (head, probe) = if k.is_found() {
+        ("Knee".to_owned(), String::new())
+    } else {
+        (
+            "No knee found".to_owned(),
+            " at the highest rate that held".to_owned(),
+        )
+    };
+    Some(Line::lead(
+        format!("{head}: {} offered", k.rate_words()),
+        format!(
+            "; landed {:.0} tx/s{probe}, {}; objective: {}; {} probes in {:.0} s.",
+            k.landed_per_s,
+            levels.join(", "),
+            k.objective,
+            k.probes,
+            k.search_s
+        ),
+    ))
+}
