@@ -18,7 +18,7 @@ pub mod metrics;
 pub mod open_set;
 pub mod outcome;
 pub mod pacer;
-pub mod plugin;
+
 pub mod recorder;
 pub mod runner;
 pub mod scenario;
@@ -34,6 +34,7 @@ pub mod workload;
 mod testing;
 
 // The result model is its own crate; its modules keep their paths here.
+pub use chain::plugin;
 pub use chainmeter_result::{histogram, level, rng, run as result};
 pub use level::Level;
 pub use spec::{ChainSpec, FeeUnit};

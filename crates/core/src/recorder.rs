@@ -145,6 +145,18 @@ pub struct Progress {
     pub stage: Option<String>,
 }
 
+impl crate::pacer::StageFigures for Recorder {
+    fn sent(&self) -> u64 {
+        self.sent_counts().1
+    }
+    fn landed(&self) -> u64 {
+        self.measured_landed()
+    }
+    fn latency_at(&self, level: Level, q: f64) -> Option<u64> {
+        Recorder::latency_at(self, level, q)
+    }
+}
+
 impl Recorder {
     /// A recorder for a chain with `chain_levels` (all of them, weakest first)
     /// that records `levels`; the run starts at `start`, and the measured window

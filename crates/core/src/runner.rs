@@ -11,7 +11,7 @@ use crate::{
     level::Level,
     metrics::LiveMetrics,
     outcome::{Reject, RejectClass},
-    pacer::{Pacer, Stage},
+    pacer::{Observed, Pacer, Stage},
     recorder::{Closing, Progress, Recorder},
     result::{
         Environment, FeeBucket, Fees, HarnessUsage, Knee, LoadSummary, Price, RunResult, RunStatus,
@@ -20,7 +20,7 @@ use crate::{
     },
     scenario::{Load, Profile, Scenario, ShapeKind},
     schedule::Planned,
-    search::{KneeBound, ProbeFigures},
+    search::KneeBound,
     spec::ChainSpec,
     usage::{self, ProcessUsage},
 };
@@ -30,7 +30,6 @@ use hdrhistogram::serialization::{
 };
 use std::time::SystemTime;
 use std::{
-    collections::HashSet,
     future::Future,
     sync::Arc,
     time::{Duration, Instant},
@@ -144,48 +143,6 @@ impl BatchDone {
     }
 }
 
-/// A closed loop's transactions in flight: each frees its slot when it is
-/// known to have reached the level, or to have been refused, timed out or
-/// expired. A slot frees when the runner learns of it, not at the level's
-/// own time: a tracker that learns late (Solana's processed comes with the
-/// confirmed block) would otherwise book the wait as the next one's latency.
-struct ClosedLoop {
-    level: Level,
-    open: HashSet<TxSeq>,
-    last_release: Instant,
-}
-
-impl ClosedLoop {
-    fn release(&mut self, seq: TxSeq, start: Instant, pacer: &mut Pacer) {
-        if self.open.remove(&seq) {
-            let now = clock();
-            self.last_release = now;
-            pacer.release(now.saturating_duration_since(start));
-        }
-    }
-
-    fn on_event(&mut self, event: &ChainEvent, start: Instant, pacer: &mut Pacer) {
-        match *event {
-            ChainEvent::Reached { seq, level, .. } if level == self.level => {
-                self.release(seq, start, pacer);
-            }
-            ChainEvent::Expired { seq } => self.release(seq, start, pacer),
-            _ => {}
-        }
-    }
-
-    /// Failed sends free their slots. One that timed out may still land
-    /// and is tracked as ever, but holding its slot until it provably
-    /// expired (a minute on Solana) would run the loop below its concurrency.
-    fn on_batch(&mut self, done: &BatchDone, start: Instant, pacer: &mut Pacer) {
-        for ((seq, _), result) in done.seqs.iter().zip(&done.results) {
-            if result.is_err() {
-                self.release(*seq, start, pacer);
-            }
-        }
-    }
-}
-
 /// Each step's or probe's own recorder, beside the run's. What a
 /// transaction goes through is recorded in both by one call here, so that
 /// no transaction reaches one and not the other.
@@ -280,46 +237,15 @@ fn write_interval<W: std::io::Write>(
 /// `checkpoint` is handed a partial result (status `running`) a second in
 /// and every [`CHECKPOINT_EVERY`] after, to be written as the run goes.
 pub async fn run<S: Submitter, W: std::io::Write>(
-    mut session: Session<S>,
+    session: Session<S>,
     plan: RunPlan,
     abort: impl Future<Output = Stop>,
     mut progress: impl FnMut(&Progress),
     mut checkpoint: impl FnMut(Finished),
     mut interval_log: Option<W>,
 ) -> Finished {
-    let started_at = OffsetDateTime::now_utc();
-    usage::reset_peak_rss();
-    let usage_before = ProcessUsage::now();
-    let node_cpu = || plan.node_pid.and_then(usage::cpu_of);
-    let node_cpu_before = node_cpu();
-    let start = clock();
-    let mut pacer = Pacer::new(&plan.load, plan.seed);
-    let buckets = plan.bids.as_ref().map(Bids::buckets).unwrap_or_default();
-    // The window's end is known once the last send is planned; set then.
-    let mut recorder = Recorder::new(
-        plan.chain_levels,
-        &plan.levels,
-        start,
-        (plan.load.warmup, Duration::MAX),
-    )
-    .with_buckets(&buckets)
-    .with_metrics(plan.metrics.clone());
-    let mut stages = StageRecorders {
-        recorders: Vec::new(),
-        chain_levels: plan.chain_levels,
-        levels: plan.levels.clone(),
-        buckets,
-        start,
-    };
-    // A probe's verdict waits until its transactions settle, at most this long.
-    let mut settle_deadline: Option<Instant> = None;
-    let mut closed = pacer.closed_loop().map(|wait_for| ClosedLoop {
-        level: wait_for
-            .or_else(|| plan.levels.first().copied())
-            .unwrap_or(plan.chain_levels[0]),
-        open: HashSet::new(),
-        last_release: start,
-    });
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<BatchDone>();
+    let mut r = Running::new(session, &plan, done_tx);
     let mut serializer = V2DeflateSerializer::new();
     let mut hlog = interval_log.as_mut().and_then(|w| {
         IntervalLogWriterBuilder::new()
@@ -330,165 +256,43 @@ pub async fn run<S: Submitter, W: std::io::Write>(
             .begin_log_with(w, &mut serializer)
             .ok()
     });
-    let mut interval_start = Duration::ZERO;
-    let mut last_checkpoint: Option<Instant> = None;
-    let mut meter = SendingMeter::new(usage_before.cpu, node_cpu_before, start);
-    let mut peak_rss_by_minute = Vec::new();
-
-    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<BatchDone>();
-    let mut batches_in_flight = 0usize;
-    let mut last_sched = Duration::ZERO;
-    let mut drain_deadline: Option<Instant> = None;
     // The first tick a second in, not at once: an interval log starting
     // with an empty, zero-length interval misleads the tools that read it.
     let mut ticker = interval_at(
-        (start + Duration::from_secs(1)).into(),
+        (r.start + Duration::from_secs(1)).into(),
         Duration::from_secs(1),
     );
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
     tokio::pin!(abort);
 
     let status = loop {
-        if let Some(probe) = pacer.awaiting() {
-            let now = clock();
-            let deadline = *settle_deadline.get_or_insert(now + plan.drain);
-            let r = stages.get(probe, &pacer);
-            if (r.in_flight() == 0 && batches_in_flight == 0) || now >= deadline {
-                let figures = probe_figures(r, &plan);
-                settle_deadline = None;
-                pacer.judge(now - start, &figures);
-            }
+        if let Some(status) = r.turn() {
+            break status;
         }
-        if let Some(c) = &closed {
-            // Transactions that never come back would hold their slots forever.
-            if pacer.waiting() && clock() >= c.last_release + plan.drain {
-                pacer.stop();
-            }
-        }
-        if meter.sent_since && (pacer.finished() || pacer.awaiting().is_some()) {
-            meter.mark(ProcessUsage::now().cpu, node_cpu(), clock());
-        }
-        if drain_deadline.is_none() && pacer.finished() {
-            drain_deadline = Some(clock() + plan.drain);
-        }
-        if drain_deadline.is_some() && batches_in_flight == 0 && recorder.in_flight() == 0 {
-            break RunStatus::Completed;
-        }
-        let next_due = pacer.peek().map(|p| start + p.at);
-        let may_send = next_due.is_some() && batches_in_flight < MAX_BATCHES_IN_FLIGHT;
+        let next_due = r.pacer.peek().map(|p| r.start + p.at);
+        let may_send = next_due.is_some() && r.batches_in_flight < MAX_BATCHES_IN_FLIGHT;
+        let drain_deadline = r.drain_deadline;
         tokio::select! {
             biased;
             stop = &mut abort => break RunStatus::Aborted { reason: stop.reason, kind: stop.kind },
-            Some(event) = session.events.recv() => {
-                if let ChainEvent::Fatal(stop) = &event {
-                    break RunStatus::Aborted { reason: stop.reason.clone(), kind: stop.kind };
-                }
-                stages.apply(&mut recorder, &event);
-                if let Some(c) = &mut closed {
-                    c.on_event(&event, start, &mut pacer);
+            Some(event) = r.session.events.recv() => {
+                if let Some(status) = r.on_event(&event) {
+                    break status;
                 }
             }
-            Some(done) = done_rx.recv() => {
-                batches_in_flight -= 1;
-                if let Some(c) = &mut closed {
-                    c.on_batch(&done, start, &mut pacer);
-                }
-                done.record(&mut recorder, &mut stages);
-            }
-            _ = sleep_until(next_due.unwrap_or(start).into()), if may_send => {
-                let now = clock();
-                let mut seqs = Vec::new();
-                let mut batch = Vec::new();
-                // Sends due within the coalescing window go now, in this batch.
-                let horizon = now + plan.load.coalesce;
-                while let Some(p) = pacer.next_if(|p| start + p.at <= horizon) {
-                    let sender = p.seq % u64::from(plan.senders.max(1));
-                    let bucket = plan.bids.as_ref().map(|b| b.for_sender(sender).1);
-                    stages.planned(&mut recorder, &p, bucket, &pacer);
-                    last_sched = p.at;
-                    if let Some(c) = &mut closed {
-                        c.open.insert(p.seq);
-                    }
-                    match session.submitter.sign(p.seq) {
-                        Ok(signed) => {
-                            seqs.push((p.seq, p.stage));
-                            batch.push(signed);
-                        }
-                        Err(reject) => {
-                            if let Some(c) = &mut closed {
-                                c.release(p.seq, start, &mut pacer);
-                            }
-                            stages.rejected(&mut recorder, p.seq, p.stage, clock(), &reject);
-                        }
-                    }
-                    if batch.len() == MAX_BATCH || clock() >= now + SIGN_STRETCH {
-                        break;
-                    }
-                }
-                if batch.is_empty() {
-                    continue;
-                }
-                let at = clock();
-                meter.sent();
-                for &(seq, stage) in &seqs {
-                    stages.sent(&mut recorder, seq, stage, at);
-                }
-                let send = session.submitter.send(batch);
-                let done_tx = done_tx.clone();
-                batches_in_flight += 1;
-                tokio::spawn(async move {
-                    let mut results = send.await;
-                    let at = clock();
-                    // A submitter that answers short is a bug; never lose a transaction to it.
-                    results.resize_with(seqs.len(), || {
-                        Err(Reject::new(RejectClass::Build, "submitter returned no result"))
-                    });
-                    let _ = done_tx.send(BatchDone { seqs, at, results });
-                });
-            }
+            Some(done) = done_rx.recv() => r.on_batch(done),
+            _ = sleep_until(next_due.unwrap_or(r.start).into()), if may_send => r.send_due(),
             _ = ticker.tick() => {
-                let now = clock();
-                let mut p = recorder.progress(now);
-                let stage = pacer.current(now - start);
-                p.stage = stage.map(|(i, s)| s.label(i));
-                if let Some(m) = &plan.metrics {
-                    m.set_in_flight(recorder.in_flight());
-                    m.set_stage(stage.map(|(i, s)| (i as u32, s.rate)));
-                }
-                progress(&p);
+                progress(&r.progress());
                 if let Some(log) = hlog.as_mut() {
-                    interval_start = write_interval(log, &mut recorder, interval_start, now - start);
+                    let now = clock() - r.start;
+                    r.interval_start = write_interval(log, &mut r.recorder, r.interval_start, now);
                 }
-                let after = ProcessUsage::now();
-                if now - start >= Duration::from_secs(60 * (peak_rss_by_minute.len() as u64 + 1)) {
-                    peak_rss_by_minute.push(after.max_rss_bytes);
-                }
-                meter.mark(after.cpu, node_cpu(), now);
-                if last_checkpoint.is_none_or(|at| now >= at + CHECKPOINT_EVERY) {
-                    last_checkpoint = Some(now);
-                    checkpoint(Finished {
-                        usage: meter.figures(recorder.outcomes().sent, &usage_before, after, peak_rss_by_minute.clone()),
-                        recorder: recorder.snapshot(now),
-                        status: RunStatus::Running,
-                        started_at,
-                        tracking: session.tracking.clone(),
-                        sending: session.sending.clone(),
-                        submitter: session.submitter.counters(),
-                        senders: session.senders.clone(),
-                        value_per_tx: session.value_per_tx,
-                        verification: None,
-                        ended_at: OffsetDateTime::now_utc(),
-                        knee: pacer.knee(),
-                        stages: pacer
-                            .stages()
-                            .iter()
-                            .cloned()
-                            .zip(stages.recorders.iter().map(|r| r.snapshot(now)))
-                            .collect(),
-                    });
+                if let Some(partial) = r.tick() {
+                    checkpoint(partial);
                 }
             }
-            _ = sleep_until(drain_deadline.unwrap_or(start).into()), if drain_deadline.is_some() => {
+            _ = sleep_until(drain_deadline.unwrap_or(r.start).into()), if drain_deadline.is_some() => {
                 break RunStatus::Completed;
             }
         }
@@ -496,96 +300,367 @@ pub async fn run<S: Submitter, W: std::io::Write>(
 
     // Batches still being sent when the run ended: their results may be in the channel.
     while let Ok(done) = done_rx.try_recv() {
-        done.record(&mut recorder, &mut stages);
+        done.record(&mut r.recorder, &mut r.stages);
     }
-    while let Ok(event) = session.events.try_recv() {
-        stages.apply(&mut recorder, &event);
+    while let Ok(event) = r.session.events.try_recv() {
+        r.stages.apply(&mut r.recorder, &event);
     }
     // N sends at rate r span N/r: a count's window ends one interval after
     // the last intended send, or the offered rate reads N/(N-1) too high.
-    recorder.set_window_end(pacer.window(last_sched).1);
+    r.recorder.set_window_end(r.pacer.window(r.last_sched).1);
     if let Some(log) = hlog.as_mut() {
-        write_interval(log, &mut recorder, interval_start, clock() - start);
+        write_interval(log, &mut r.recorder, r.interval_start, clock() - r.start);
     }
     drop(hlog);
-    let aborted = matches!(status, RunStatus::Aborted { .. });
-    let closing = if aborted {
-        Closing::Aborted
-    } else {
-        Closing::Drained
-    };
-    let missing = recorder.close(closing);
-    if let Some(m) = &plan.metrics {
-        m.set_in_flight(recorder.in_flight());
-    }
-    for r in &mut stages.recorders {
-        r.close(closing);
-    }
-    let status = match status {
-        RunStatus::Completed if !missing.is_empty() => RunStatus::Incomplete { missing },
-        other => other,
-    };
-    progress(&recorder.progress(clock()));
-    let usage_after = ProcessUsage::now();
+    let status = r.close(status);
+    progress(&r.recorder.progress(clock()));
+    let verification = r.verify(&status, &mut abort).await;
+    r.finish(status, verification)
+}
 
-    // While the node still runs, and before the session's tasks stop.
-    let verification = match (&session.verifier, plan.verify && !aborted) {
-        (Some(verifier), true) => {
-            let outcomes = recorder.outcomes();
-            let claimed = Claimed {
-                landed_ok: outcomes.landed_ok,
-                landed_failed: outcomes.landed_failed,
-                fee_total: recorder.fee_total_with_warmup(),
-                value_per_tx: session.value_per_tx,
-            };
-            let limit = verify_timeout(claimed.landed_ok + claimed.landed_failed);
-            // A long check (hundreds of thousands of statuses) can be stopped
-            // like the run; the result is written all the same.
-            tokio::select! {
-                checked = tokio::time::timeout(limit, verifier.verify(claimed)) => Some(match checked {
-                    Ok(Ok(v)) => v,
-                    Ok(Err(e)) => Verification::failed(e),
-                    Err(_) => Verification::failed(format!(
-                        "the chain did not answer within {limit:?}"
-                    )),
-                }),
-                stop = &mut abort => Some(Verification::failed(format!("stopped: {}", stop.reason))),
+/// A run under way: what the send loop's arms act on.
+struct Running<'p, S: Submitter> {
+    session: Session<S>,
+    plan: &'p RunPlan,
+    start: Instant,
+    started_at: OffsetDateTime,
+    usage_before: ProcessUsage,
+    pacer: Pacer,
+    recorder: Recorder,
+    stages: StageRecorders,
+    /// A stage's settling waits at most until then.
+    settle_deadline: Option<Instant>,
+    meter: SendingMeter,
+    peak_rss_by_minute: Vec<u64>,
+    done_tx: mpsc::UnboundedSender<BatchDone>,
+    batches_in_flight: usize,
+    last_sched: Duration,
+    drain_deadline: Option<Instant>,
+    last_checkpoint: Option<Instant>,
+    interval_start: Duration,
+}
+
+impl<'p, S: Submitter> Running<'p, S> {
+    fn new(
+        session: Session<S>,
+        plan: &'p RunPlan,
+        done_tx: mpsc::UnboundedSender<BatchDone>,
+    ) -> Self {
+        let started_at = OffsetDateTime::now_utc();
+        usage::reset_peak_rss();
+        let usage_before = ProcessUsage::now();
+        let node_cpu_before = plan.node_pid.and_then(usage::cpu_of);
+        let start = clock();
+        let watch = plan.levels.first().copied().unwrap_or(plan.chain_levels[0]);
+        let buckets = plan.bids.as_ref().map(Bids::buckets).unwrap_or_default();
+        // The window's end is known once the last send is planned; set then.
+        let recorder = Recorder::new(
+            plan.chain_levels,
+            &plan.levels,
+            start,
+            (plan.load.warmup, Duration::MAX),
+        )
+        .with_buckets(&buckets)
+        .with_metrics(plan.metrics.clone());
+        Self {
+            session,
+            plan,
+            start,
+            started_at,
+            pacer: Pacer::new(&plan.load, plan.seed, watch, plan.drain),
+            recorder,
+            stages: StageRecorders {
+                recorders: Vec::new(),
+                chain_levels: plan.chain_levels,
+                levels: plan.levels.clone(),
+                buckets,
+                start,
+            },
+            settle_deadline: None,
+            meter: SendingMeter::new(usage_before.cpu, node_cpu_before, start),
+            usage_before,
+            peak_rss_by_minute: Vec::new(),
+            done_tx,
+            batches_in_flight: 0,
+            last_sched: Duration::ZERO,
+            drain_deadline: None,
+            last_checkpoint: None,
+            interval_start: Duration::ZERO,
+        }
+    }
+
+    fn node_cpu(&self) -> Option<Duration> {
+        self.plan.node_pid.and_then(usage::cpu_of)
+    }
+
+    /// What each turn of the loop does first: a stage that waits to
+    /// settle is told once it has, time is told to the pacer, and the run
+    /// ends once everything is sent and back.
+    fn turn(&mut self) -> Option<RunStatus> {
+        let now = clock();
+        if let Some(stage) = self.pacer.awaiting() {
+            let deadline = *self.settle_deadline.get_or_insert(now + self.plan.drain);
+            let r = self.stages.get(stage, &self.pacer);
+            if (r.in_flight() == 0 && self.batches_in_flight == 0) || now >= deadline {
+                self.settle_deadline = None;
+                self.pacer.observe(
+                    now - self.start,
+                    Observed::Settled {
+                        stage,
+                        figures: &*r,
+                    },
+                );
             }
         }
-        _ => None,
-    };
-    let mut tracking = session.tracking;
-    if let Some(achieved) = recorder.poll_interval() {
-        tracking.resolution_us = achieved.p99;
-        tracking.achieved_interval_us = Some(achieved);
+        self.pacer.observe(now - self.start, Observed::Time);
+        if self.meter.sent_since && (self.pacer.finished() || self.pacer.awaiting().is_some()) {
+            self.meter
+                .mark(ProcessUsage::now().cpu, self.node_cpu(), clock());
+        }
+        if self.drain_deadline.is_none() && self.pacer.finished() {
+            self.drain_deadline = Some(clock() + self.plan.drain);
+        }
+        let back = self.batches_in_flight == 0 && self.recorder.in_flight() == 0;
+        (self.drain_deadline.is_some() && back).then_some(RunStatus::Completed)
     }
 
-    // A run stopped while sending: its last stretch ends now.
-    meter.mark(usage_after.cpu, node_cpu(), clock());
-    Finished {
-        usage: meter.figures(
-            recorder.outcomes().sent,
-            &usage_before,
-            usage_after,
-            peak_rss_by_minute,
-        ),
-        recorder,
-        status,
-        started_at,
-        tracking,
-        sending: session.sending,
-        submitter: session.submitter.counters(),
-        senders: session.senders,
-        value_per_tx: session.value_per_tx,
-        verification,
-        ended_at: OffsetDateTime::now_utc(),
-        knee: pacer.knee(),
-        stages: pacer
-            .stages()
-            .iter()
-            .cloned()
-            .zip(stages.recorders)
-            .collect(),
+    /// A tracker event: recorded, and told to the pacer; a fatal one ends the run.
+    fn on_event(&mut self, event: &ChainEvent) -> Option<RunStatus> {
+        if let ChainEvent::Fatal(stop) = event {
+            return Some(RunStatus::Aborted {
+                reason: stop.reason.clone(),
+                kind: stop.kind,
+            });
+        }
+        self.stages.apply(&mut self.recorder, event);
+        let observed = match *event {
+            ChainEvent::Reached { seq, level, .. } => Observed::Reached { seq, level },
+            ChainEvent::Expired { seq } => Observed::Failed { seq },
+            _ => return None,
+        };
+        self.pacer.observe(clock() - self.start, observed);
+        None
+    }
+
+    /// A batch's send returned: its failed sends are recorded and told to the pacer.
+    fn on_batch(&mut self, done: BatchDone) {
+        self.batches_in_flight -= 1;
+        for ((seq, _), result) in done.seqs.iter().zip(&done.results) {
+            if result.is_err() {
+                let now = clock() - self.start;
+                self.pacer.observe(now, Observed::Failed { seq: *seq });
+            }
+        }
+        done.record(&mut self.recorder, &mut self.stages);
+    }
+
+    /// Signs what is due (up to a batch, or [`SIGN_STRETCH`] of signing)
+    /// and hands it to the submitter without waiting for its answer.
+    fn send_due(&mut self) {
+        let now = clock();
+        let (start, plan) = (self.start, self.plan);
+        let mut seqs = Vec::new();
+        let mut batch = Vec::new();
+        // Sends due within the coalescing window go now, in this batch.
+        let horizon = now + plan.load.coalesce;
+        while let Some(p) = self.pacer.next_if(|p| start + p.at <= horizon) {
+            let sender = p.seq % u64::from(plan.senders.max(1));
+            let bucket = plan.bids.as_ref().map(|b| b.for_sender(sender).1);
+            self.stages
+                .planned(&mut self.recorder, &p, bucket, &self.pacer);
+            self.last_sched = p.at;
+            match self.session.submitter.sign(p.seq) {
+                Ok(signed) => {
+                    seqs.push((p.seq, p.stage));
+                    batch.push(signed);
+                }
+                Err(reject) => {
+                    self.pacer
+                        .observe(clock() - start, Observed::Failed { seq: p.seq });
+                    self.stages
+                        .rejected(&mut self.recorder, p.seq, p.stage, clock(), &reject);
+                }
+            }
+            if batch.len() == MAX_BATCH || clock() >= now + SIGN_STRETCH {
+                break;
+            }
+        }
+        if batch.is_empty() {
+            return;
+        }
+        let at = clock();
+        self.meter.sent();
+        for &(seq, stage) in &seqs {
+            self.stages.sent(&mut self.recorder, seq, stage, at);
+        }
+        let send = self.session.submitter.send(batch);
+        let done_tx = self.done_tx.clone();
+        self.batches_in_flight += 1;
+        tokio::spawn(async move {
+            let mut results = send.await;
+            let at = clock();
+            // A submitter that answers short is a bug; never lose a transaction to it.
+            results.resize_with(seqs.len(), || {
+                Err(Reject::new(
+                    RejectClass::Build,
+                    "submitter returned no result",
+                ))
+            });
+            let _ = done_tx.send(BatchDone { seqs, at, results });
+        });
+    }
+
+    /// The progress line's figures now.
+    fn progress(&self) -> Progress {
+        let now = clock();
+        let mut p = self.recorder.progress(now);
+        let stage = self.pacer.current(now - self.start);
+        p.stage = stage.map(|(i, s)| s.label(i));
+        if let Some(m) = &self.plan.metrics {
+            m.set_in_flight(self.recorder.in_flight());
+            m.set_stage(stage.map(|(i, s)| (i as u32, s.rate)));
+        }
+        p
+    }
+
+    /// Once a second: usage read once for the sending meter and the
+    /// minute's peak memory; a partial result when a checkpoint is due.
+    fn tick(&mut self) -> Option<Finished> {
+        let now = clock();
+        let after = ProcessUsage::now();
+        let minute = Duration::from_secs(60 * (self.peak_rss_by_minute.len() as u64 + 1));
+        if now - self.start >= minute {
+            self.peak_rss_by_minute.push(after.max_rss_bytes);
+        }
+        self.meter.mark(after.cpu, self.node_cpu(), now);
+        if self
+            .last_checkpoint
+            .is_some_and(|at| now < at + CHECKPOINT_EVERY)
+        {
+            return None;
+        }
+        self.last_checkpoint = Some(now);
+        let s = &self.session;
+        Some(Finished {
+            usage: self.meter.figures(
+                self.recorder.outcomes().sent,
+                &self.usage_before,
+                after,
+                self.peak_rss_by_minute.clone(),
+            ),
+            recorder: self.recorder.snapshot(now),
+            status: RunStatus::Running,
+            started_at: self.started_at,
+            tracking: s.tracking.clone(),
+            sending: s.sending.clone(),
+            submitter: s.submitter.counters(),
+            senders: s.senders.clone(),
+            value_per_tx: s.value_per_tx,
+            verification: None,
+            ended_at: OffsetDateTime::now_utc(),
+            knee: self.pacer.knee(),
+            stages: self
+                .pacer
+                .stages()
+                .iter()
+                .cloned()
+                .zip(self.stages.recorders.iter().map(|r| r.snapshot(now)))
+                .collect(),
+        })
+    }
+
+    /// Closes the recorders on the loop's `status`: a drained run with
+    /// transactions short of a level is incomplete.
+    fn close(&mut self, status: RunStatus) -> RunStatus {
+        let closing = match status {
+            RunStatus::Aborted { .. } => Closing::Aborted,
+            _ => Closing::Drained,
+        };
+        let missing = self.recorder.close(closing);
+        if let Some(m) = &self.plan.metrics {
+            m.set_in_flight(self.recorder.in_flight());
+        }
+        for r in &mut self.stages.recorders {
+            r.close(closing);
+        }
+        match status {
+            RunStatus::Completed if !missing.is_empty() => RunStatus::Incomplete { missing },
+            other => other,
+        }
+    }
+
+    /// Checks the figures against the chain, unless the run was aborted or
+    /// asked not to be: while the node still runs, and before the session's
+    /// tasks stop. A long check (hundreds of thousands of statuses) can be
+    /// stopped like the run; the result is written all the same.
+    async fn verify(
+        &self,
+        status: &RunStatus,
+        abort: &mut (impl Future<Output = Stop> + Unpin),
+    ) -> Option<Verification> {
+        let aborted = matches!(status, RunStatus::Aborted { .. });
+        let verifier = self
+            .session
+            .verifier
+            .as_ref()
+            .filter(|_| self.plan.verify && !aborted)?;
+        let outcomes = self.recorder.outcomes();
+        let claimed = Claimed {
+            landed_ok: outcomes.landed_ok,
+            landed_failed: outcomes.landed_failed,
+            fee_total: self.recorder.fee_total_with_warmup(),
+            value_per_tx: self.session.value_per_tx,
+        };
+        let limit = verify_timeout(claimed.landed_ok + claimed.landed_failed);
+        tokio::select! {
+            checked = tokio::time::timeout(limit, verifier.verify(claimed)) => Some(match checked {
+                Ok(Ok(v)) => v,
+                Ok(Err(e)) => Verification::failed(e.chained()),
+                Err(_) => Verification::failed(format!(
+                    "the chain did not answer within {limit:?}"
+                )),
+            }),
+            stop = abort => Some(Verification::failed(format!("stopped: {}", stop.reason))),
+        }
+    }
+
+    /// What the run measured, once it is over.
+    fn finish(mut self, status: RunStatus, verification: Option<Verification>) -> Finished {
+        let usage_after = ProcessUsage::now();
+        let mut tracking = self.session.tracking;
+        if let Some(achieved) = self.recorder.poll_interval() {
+            tracking.resolution_us = achieved.p99;
+            tracking.achieved_interval_us = Some(achieved);
+        }
+        // A run stopped while sending: its last stretch ends now.
+        let node_cpu = self.plan.node_pid.and_then(usage::cpu_of);
+        self.meter.mark(usage_after.cpu, node_cpu, clock());
+        Finished {
+            usage: self.meter.figures(
+                self.recorder.outcomes().sent,
+                &self.usage_before,
+                usage_after,
+                self.peak_rss_by_minute,
+            ),
+            recorder: self.recorder,
+            status,
+            started_at: self.started_at,
+            tracking,
+            sending: self.session.sending,
+            submitter: self.session.submitter.counters(),
+            senders: self.session.senders,
+            value_per_tx: self.session.value_per_tx,
+            verification,
+            ended_at: OffsetDateTime::now_utc(),
+            knee: self.pacer.knee(),
+            stages: self
+                .pacer
+                .stages()
+                .iter()
+                .cloned()
+                .zip(self.stages.recorders)
+                .collect(),
+        }
     }
 }
 
@@ -662,23 +737,6 @@ impl SendingMeter {
                 cores_while_sending: cpu.as_secs_f64() / wall,
             }),
         }
-    }
-}
-
-/// A probe's figures for its verdict, from its own recorder.
-fn probe_figures(r: &Recorder, plan: &RunPlan) -> ProbeFigures {
-    let Profile::Saturate(s) = &plan.load.profile else {
-        unreachable!("only a search has probes")
-    };
-    let level = s
-        .objective
-        .level
-        .or_else(|| plan.levels.first().copied())
-        .unwrap_or(plan.chain_levels[0]);
-    ProbeFigures {
-        sent: r.sent_counts().1,
-        landed: r.measured_landed(),
-        latency_us: r.latency_at(level, s.objective.percentile / 100.0),
     }
 }
 
@@ -880,7 +938,7 @@ mod tests {
     //! soon as it is sent.
     use super::*;
     use crate::{
-        chain::{BoxFuture, TaskSet, Verifier},
+        chain::{BoxFuture, TaskSet, Verifier, VerifyError},
         result::Check,
         scenario::Rate,
         testing::{CHAIN, INCLUDED, SAFE},
@@ -959,7 +1017,7 @@ mod tests {
     struct Agreeing(Arc<Mutex<Option<Claimed>>>);
 
     impl Verifier for Agreeing {
-        fn verify(&self, claimed: Claimed) -> BoxFuture<Result<Verification, String>> {
+        fn verify(&self, claimed: Claimed) -> BoxFuture<Result<Verification, VerifyError>> {
             *self.0.lock().unwrap() = Some(claimed);
             Box::pin(async move {
                 Ok(Verification {

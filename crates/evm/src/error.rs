@@ -1,6 +1,8 @@
 //! Errors of the EVM side.
 
 use alloy::transports::TransportError;
+use chainmeter_core::chain::Stop;
+use std::time::Duration;
 
 /// Why an EVM session could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -63,4 +65,54 @@ pub enum EvmError {
         /// Why.
         reason: String,
     },
+}
+
+/// Why the EVM tracker stopped: the run cannot be timed any further.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrackerError {
+    /// A block's receipts could not be read, however often they were asked for.
+    #[error("eth_getBlockReceipts({number}): {why}, still after {} s", patience.as_secs())]
+    Receipts {
+        /// The block.
+        number: u64,
+        /// The last answer or error.
+        why: String,
+        /// How long it was asked for.
+        patience: Duration,
+    },
+    /// The latest, safe and finalized block tags could not be read.
+    #[error("block tags: {why}")]
+    Tags {
+        /// The error.
+        why: String,
+    },
+    /// The node closed the newHeads subscription.
+    #[error("the node closed the newHeads subscription")]
+    SubscriptionClosed,
+    /// No new block came for `stall` while transactions were pending.
+    #[error(
+        "no new block for {:.0} s with transactions pending: the node stopped producing blocks",
+        stall.as_secs_f64()
+    )]
+    Stalled {
+        /// How long no block came.
+        stall: Duration,
+    },
+}
+
+impl TrackerError {
+    /// The node went away (it closed the subscription, or stopped making
+    /// blocks), rather than one read failing while it was there.
+    pub fn is_node_gone(&self) -> bool {
+        matches!(self, Self::SubscriptionClosed | Self::Stalled { .. })
+    }
+
+    /// What it stops the run as.
+    pub fn stop(&self) -> Stop {
+        match self.is_node_gone() {
+            true => Stop::node_gone(self.to_string()),
+            false => Stop::tracker_failed(self.to_string()),
+        }
+    }
 }

@@ -19,6 +19,6 @@ mod verify;
 mod workload;
 
 pub use connect::connect;
-pub use error::EvmError;
+pub use error::{EvmError, TrackerError};
 pub use submitter::{EvmSubmitter, SignedTx};
 pub use target::{AnvilOptions, Evm, EvmFile, EvmTarget};

@@ -180,7 +180,7 @@ impl ChainTarget for EvmTarget {
         self.as_run.clone()
     }
 
-    fn start_local(&self, dir: PathBuf) -> BoxFuture<Result<Box<dyn LocalNode>, ChainError>> {
+    fn start_local(&self, dir: PathBuf) -> BoxFuture<Result<LocalNode, ChainError>> {
         let options = self.endpoint.clone().err();
         Box::pin(async move {
             let anvil = options.ok_or("the [evm] section attaches to a node")?;
@@ -191,7 +191,7 @@ impl ChainTarget for EvmTarget {
                 gas_limit: anvil.gas_limit,
             };
             let node = chainmeter_localnet::start_anvil(&binary, &opts, &dir).await?;
-            Ok(Box::new(node) as Box<dyn LocalNode>)
+            Ok(node.into_local())
         })
     }
 

@@ -7,6 +7,7 @@
 //! [`Finality`] for how they are stamped).
 
 use crate::{
+    error::TrackerError,
     spec::{FINALIZED, INCLUDED, SAFE},
     submitter::classify,
 };
@@ -19,7 +20,7 @@ use alloy::{
     },
 };
 use chainmeter_core::{
-    chain::{ChainEvent, Stop, TxSeq},
+    chain::{ChainEvent, TxSeq},
     open_set::OpenSet,
 };
 use serde::Deserialize;
@@ -178,17 +179,14 @@ impl Tracker {
                         interval = at.saturating_duration_since(last_head).max(Duration::from_millis(1));
                         last_head = at;
                         if let Err(e) = self.on_head(header, at).await {
-                            return self.fatal(Stop::tracker_failed(e));
+                            return self.fatal(e);
                         }
                     }
-                    None => return self.fatal(Stop::node_gone("the node closed the newHeads subscription")),
+                    None => return self.fatal(TrackerError::SubscriptionClosed),
                 },
                 _ = tokio::time::sleep_until((last_head + stall).into()) => {
                     if !self.open.sync().is_empty() || self.finality.is_waiting() {
-                        return self.fatal(Stop::node_gone(format!(
-                            "no new block for {:.0} s with transactions pending: the node stopped producing blocks",
-                            stall.as_secs_f64()
-                        )));
+                        return self.fatal(TrackerError::Stalled { stall });
                     }
                     last_head = Instant::now();
                 }
@@ -196,8 +194,8 @@ impl Tracker {
         }
     }
 
-    fn fatal(&self, stop: Stop) {
-        let _ = self.events.send(ChainEvent::Fatal(stop));
+    fn fatal(&self, error: TrackerError) {
+        let _ = self.events.send(ChainEvent::Fatal(error.stop()));
     }
 
     fn emit(&self, events: Vec<ChainEvent>) {
@@ -206,7 +204,7 @@ impl Tracker {
         }
     }
 
-    async fn on_head(&mut self, header: Header, at: Instant) -> Result<(), String> {
+    async fn on_head(&mut self, header: Header, at: Instant) -> Result<(), TrackerError> {
         if let Some(base_fee) = header.base_fee_per_gas {
             self.base_fee.store(base_fee, Ordering::Relaxed);
         }
@@ -237,7 +235,7 @@ impl Tracker {
 
     /// The block's receipts; `null` and errors are asked again until
     /// [`RECEIPTS_PATIENCE`] runs out.
-    async fn receipts(&self, number: u64) -> Result<Vec<TransactionReceipt>, String> {
+    async fn receipts(&self, number: u64) -> Result<Vec<TransactionReceipt>, TrackerError> {
         let give_up = Instant::now() + RECEIPTS_PATIENCE;
         loop {
             let answer: Result<Option<Vec<TransactionReceipt>>, _> = self
@@ -250,10 +248,11 @@ impl Tracker {
                 Err(e) => classify(e).message,
             };
             if Instant::now() >= give_up {
-                return Err(format!(
-                    "eth_getBlockReceipts({number}): {why}, still after {} s",
-                    RECEIPTS_PATIENCE.as_secs()
-                ));
+                return Err(TrackerError::Receipts {
+                    number,
+                    why,
+                    patience: RECEIPTS_PATIENCE,
+                });
             }
             tokio::time::sleep(RECEIPTS_RETRY).await;
         }
@@ -264,7 +263,7 @@ impl Tracker {
         number: u64,
         at: Instant,
         own_head: bool,
-    ) -> Result<(), String> {
+    ) -> Result<(), TrackerError> {
         let receipts = self.receipts(number).await?;
         let mut out = vec![ChainEvent::Block {
             at: own_head.then_some(at),
@@ -300,12 +299,14 @@ impl Tracker {
         Ok(())
     }
 
-    async fn read_tags(&self) -> Result<TagRead, String> {
+    async fn read_tags(&self) -> Result<TagRead, TrackerError> {
         let mut batch = self.client.new_batch();
         let tag = |batch: &mut alloy::rpc::client::BatchRequest<'_>, t: BlockNumberOrTag| {
             batch.add_call::<_, Option<NumberOnly>>("eth_getBlockByNumber", &(t, false))
         };
-        let err = |e| format!("block tags: {}", classify(e).message);
+        let err = |e| TrackerError::Tags {
+            why: classify(e).message,
+        };
         let latest = tag(&mut batch, BlockNumberOrTag::Latest).map_err(err)?;
         let safe = tag(&mut batch, BlockNumberOrTag::Safe).map_err(err)?;
         let finalized = tag(&mut batch, BlockNumberOrTag::Finalized).map_err(err)?;

@@ -7,7 +7,7 @@ use alloy::{
     rpc::client::RpcClient,
 };
 use chainmeter_core::{
-    chain::{BoxFuture, Claimed, Verifier},
+    chain::{BoxFuture, Claimed, Verifier, VerifyError},
     result::{Check, Verification},
 };
 use serde_json::json;
@@ -42,7 +42,7 @@ pub(crate) struct EvmVerifier {
 }
 
 impl Verifier for EvmVerifier {
-    fn verify(&self, claimed: Claimed) -> BoxFuture<Result<Verification, String>> {
+    fn verify(&self, claimed: Claimed) -> BoxFuture<Result<Verification, VerifyError>> {
         let client = self.client.clone();
         let senders = self.senders.clone();
         let block = self.scanned.load(Ordering::Acquire);
@@ -57,7 +57,12 @@ impl Verifier for EvmVerifier {
             };
             let (mut nonces, mut spent, mut moved) = (0u64, U256::ZERO, U256::ZERO);
             for chunk in senders.chunks(PER_BATCH) {
-                let err = |e| format!("reading senders at block {block}: {}", classify(e).message);
+                let err = |e| {
+                    VerifyError::call(
+                        format!("reading senders at block {block}"),
+                        classify(e).message,
+                    )
+                };
                 let mut batch = client.new_batch();
                 let mut waiters = Vec::with_capacity(chunk.len());
                 for (address, _, _) in chunk {

@@ -107,28 +107,24 @@ fn try_status(child: &Mutex<Child>) -> Option<String> {
     }
 }
 
-impl chainmeter_core::plugin::LocalNode for Node {
-    fn rpc_url(&self) -> &str {
-        &self.rpc_url
+impl Node {
+    /// The node as chainmeter's runs see it: its addresses and binary, and
+    /// this guard as its process.
+    pub fn into_local(self) -> chainmeter_core::plugin::LocalNode {
+        chainmeter_core::plugin::LocalNode {
+            rpc_url: self.rpc_url.clone(),
+            ws_url: self.ws_url.clone(),
+            binary: self.binary.clone(),
+            version: self.version.clone(),
+            log: self.log.clone(),
+            pid: self.pid,
+            data_dir: self.ledger.as_ref().map(|l| l.path().to_owned()),
+            process: Box::new(self),
+        }
     }
-    fn ws_url(&self) -> &str {
-        &self.ws_url
-    }
-    fn binary(&self) -> &Path {
-        &self.binary
-    }
-    fn version(&self) -> &str {
-        &self.version
-    }
-    fn log(&self) -> &Path {
-        &self.log
-    }
-    fn pid(&self) -> u32 {
-        self.pid
-    }
-    fn data_dir(&self) -> Option<&Path> {
-        self.ledger.as_ref().map(tempfile::TempDir::path)
-    }
+}
+
+impl chainmeter_core::plugin::NodeProcess for Node {
     fn exited(&self) -> chainmeter_core::chain::BoxFuture<String> {
         Box::pin(Node::exited(self))
     }

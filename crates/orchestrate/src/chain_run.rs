@@ -76,14 +76,14 @@ pub(crate) async fn run(
                 Ok(Err(source)) => return Attempt::failed(Error::NodeStart { chain, source }),
                 Err(e) => return Attempt::failed(e),
             };
-            _group = Some(NodeGroup::new(console, node.pid()));
+            _group = Some(NodeGroup::new(console, node.pid));
             console.note(&format!(
                 "started {} at {} (log: {})",
-                node.version(),
-                node.rpc_url(),
-                node.log().display()
+                node.version,
+                node.rpc_url,
+                node.log.display()
             ));
-            let (rpc, ws) = (node.rpc_url().to_owned(), node.ws_url().to_owned());
+            let (rpc, ws) = (node.rpc_url.clone(), node.ws_url.clone());
             (Some(node), rpc, ws)
         }
     };
@@ -101,10 +101,7 @@ pub(crate) async fn run(
         planned: at_most,
         allow_mainnet: options.allow_mainnet,
         funding_progress: console.funding(),
-        node_dir: node
-            .as_deref()
-            .and_then(|n| n.data_dir())
-            .map(Path::to_path_buf),
+        node_dir: node.as_ref().and_then(|n| n.data_dir.clone()),
     };
     console.note(&format!(
         "preparing {} senders on {chain} at {rpc_url} (events: {ws_url})",
@@ -125,7 +122,7 @@ pub(crate) async fn run(
         scenario,
         target,
         planned,
-        node: node.as_deref(),
+        node: node.as_ref(),
         rpc_url: &rpc_url,
         dir,
         options,
@@ -150,7 +147,7 @@ struct Drive<'a> {
     /// Sends the load plans, when known up front.
     planned: Option<u64>,
     /// The node chainmeter started, if it did.
-    node: Option<&'a dyn LocalNode>,
+    node: Option<&'a LocalNode>,
     rpc_url: &'a str,
     dir: &'a Path,
     options: &'a Options,
@@ -163,10 +160,10 @@ impl Drive<'_> {
     fn node_info(&self, session: &Session<AnySubmitter>) -> NodeInfo {
         NodeInfo {
             started_locally: self.node.is_some(),
-            binary: self.node.map(|n| n.binary().display().to_string()),
+            binary: self.node.map(|n| n.binary.display().to_string()),
             version: self
                 .node
-                .map_or_else(|| session.node_version.clone(), |n| n.version().to_owned()),
+                .map_or_else(|| session.node_version.clone(), |n| n.version.clone()),
             rpc_url: self.rpc_url.to_owned(),
             chain_id: session.chain_id.clone(),
         }
@@ -195,7 +192,7 @@ impl Drive<'_> {
             verify: options.verify,
             bids: scenario.bids.clone(),
             senders: scenario.accounts.get(),
-            node_pid: node.map(|n| n.pid()),
+            node_pid: node.map(|n| n.pid),
             metrics: options.served.as_ref().map(|served| {
                 let m = Arc::new(LiveMetrics::new(target.spec().name, &scenario.name));
                 *served.write().unwrap_or_else(|e| e.into_inner()) = Some(m.clone());

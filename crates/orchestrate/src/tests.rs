@@ -3,10 +3,13 @@
 
 use super::*;
 use chainmeter_core::{
-    chain::{AnySubmitter, ChainEvent, Claimed, Session, Submitter, TaskSet, TxSeq, Verifier},
+    chain::{
+        AnySubmitter, ChainEvent, Claimed, Session, Submitter, TaskSet, TxSeq, Verifier,
+        VerifyError,
+    },
     level::Level,
     outcome::Reject,
-    plugin::{ChainError, ChainTarget, Connect, LocalNode},
+    plugin::{ChainError, ChainTarget, Connect, LocalNode, NodeProcess},
     result::{Check, RunStatus, StopKind, Tracking, Verification},
     scenario::{self, Overrides, Section},
     section::ScenarioError,
@@ -94,11 +97,19 @@ impl ChainTarget for FakeTarget {
     fn as_run(&self) -> serde_json::Value {
         serde_json::json!({ "miscount": self.miscount })
     }
-    fn start_local(&self, dir: PathBuf) -> BoxFuture<Result<Box<dyn LocalNode>, ChainError>> {
+    fn start_local(&self, dir: PathBuf) -> BoxFuture<Result<LocalNode, ChainError>> {
         Box::pin(async move {
-            Ok(Box::new(FakeNode {
+            Ok(LocalNode {
+                rpc_url: "http://127.0.0.1:1".into(),
+                ws_url: "ws://127.0.0.1:1".into(),
+                binary: "fake-node".into(),
+                version: "fake-node 1".into(),
                 log: dir.join("node.log"),
-            }) as _)
+                // Not a process: no CPU is read for it.
+                pid: u32::MAX,
+                data_dir: None,
+                process: Box::new(FakeProcess),
+            })
         })
     }
     fn connect(&self, _: Connect) -> BoxFuture<Result<Session<AnySubmitter>, ChainError>> {
@@ -130,34 +141,11 @@ impl ChainTarget for FakeTarget {
     }
 }
 
+/// A node process that never exits.
 #[derive(Debug)]
-struct FakeNode {
-    log: PathBuf,
-}
+struct FakeProcess;
 
-impl LocalNode for FakeNode {
-    fn rpc_url(&self) -> &str {
-        "http://127.0.0.1:1"
-    }
-    fn ws_url(&self) -> &str {
-        "ws://127.0.0.1:1"
-    }
-    fn binary(&self) -> &Path {
-        Path::new("fake-node")
-    }
-    fn version(&self) -> &str {
-        "fake-node 1"
-    }
-    fn log(&self) -> &Path {
-        &self.log
-    }
-    fn pid(&self) -> u32 {
-        // Not a process: no CPU is read for it.
-        u32::MAX
-    }
-    fn data_dir(&self) -> Option<&Path> {
-        None
-    }
+impl NodeProcess for FakeProcess {
     fn exited(&self) -> BoxFuture<String> {
         Box::pin(std::future::pending())
     }
@@ -212,7 +200,7 @@ struct Counting {
 }
 
 impl Verifier for Counting {
-    fn verify(&self, claimed: Claimed) -> BoxFuture<Result<Verification, String>> {
+    fn verify(&self, claimed: Claimed) -> BoxFuture<Result<Verification, VerifyError>> {
         let on_chain = self.sent.load(Ordering::SeqCst) + u64::from(self.miscount);
         Box::pin(async move {
             Ok(Verification {

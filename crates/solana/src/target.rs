@@ -248,7 +248,7 @@ impl ChainTarget for SolanaTarget {
         self.as_run.clone()
     }
 
-    fn start_local(&self, dir: PathBuf) -> BoxFuture<Result<Box<dyn LocalNode>, ChainError>> {
+    fn start_local(&self, dir: PathBuf) -> BoxFuture<Result<LocalNode, ChainError>> {
         let options = self.endpoint.clone().err();
         Box::pin(async move {
             let v = options.ok_or("the [solana] section attaches to a cluster")?;
@@ -259,7 +259,7 @@ impl ChainTarget for SolanaTarget {
             };
             let node =
                 chainmeter_localnet::start_solana_test_validator(&binary, &opts, &dir).await?;
-            Ok(Box::new(node) as Box<dyn LocalNode>)
+            Ok(node.into_local())
         })
     }
 

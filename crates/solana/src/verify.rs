@@ -8,7 +8,7 @@ use crate::{
 };
 use base64::{engine::general_purpose::STANDARD, Engine};
 use chainmeter_core::{
-    chain::{BoxFuture, Claimed, Verifier},
+    chain::{BoxFuture, Claimed, Verifier, VerifyError},
     result::{Check, Verification},
 };
 use serde_json::{json, Value};
@@ -47,13 +47,16 @@ pub(crate) struct SolanaVerifier {
 }
 
 impl Verifier for SolanaVerifier {
-    fn verify(&self, claimed: Claimed) -> BoxFuture<Result<Verification, String>> {
+    fn verify(&self, claimed: Claimed) -> BoxFuture<Result<Verification, VerifyError>> {
         let (http, url, payers) = (self.http.clone(), self.url.clone(), self.payers.clone());
         let token = self.token.clone();
         let signatures = self.landed.reader();
         let kept = self.landed.len();
         Box::pin(async move {
-            let on_chain = landed_on_chain(&http, &url, signatures?).await?;
+            let signatures = signatures.map_err(|source| VerifyError::Record {
+                source: source.into(),
+            })?;
+            let on_chain = landed_on_chain(&http, &url, signatures).await?;
             let keys: Vec<Pubkey> = payers.iter().map(|p| p.key).collect();
             let accounts = accounts(&http, &url, &keys, 0, 0).await?;
             let after: Vec<u64> = accounts
@@ -129,7 +132,7 @@ async fn accounts(
     keys: &[Pubkey],
     offset: usize,
     length: usize,
-) -> Result<Vec<Value>, String> {
+) -> Result<Vec<Value>, VerifyError> {
     let mut out = Vec::with_capacity(keys.len());
     for chunk in keys.chunks(ACCOUNTS_PER_CALL) {
         let names: Vec<String> = chunk.iter().map(Pubkey::to_string).collect();
@@ -143,14 +146,23 @@ async fn accounts(
         .await?;
         match answer.get_mut("value").map(Value::take) {
             Some(Value::Array(a)) if a.len() == chunk.len() => out.extend(a),
-            _ => return Err("getMultipleAccounts: unexpected answer".into()),
+            _ => {
+                return Err(VerifyError::answer(
+                    "getMultipleAccounts",
+                    "unexpected answer",
+                ))
+            }
         }
     }
     Ok(out)
 }
 
 /// Token units the payers' source accounts hold less than they were minted.
-async fn tokens_moved(http: &reqwest::Client, url: &str, t: &TokenCheck) -> Result<u128, String> {
+async fn tokens_moved(
+    http: &reqwest::Client,
+    url: &str,
+    t: &TokenCheck,
+) -> Result<u128, VerifyError> {
     let mut moved = 0u128;
     for account in accounts(http, url, &t.sources, AMOUNT_OFFSET, 8).await? {
         let data = account
@@ -158,7 +170,12 @@ async fn tokens_moved(http: &reqwest::Client, url: &str, t: &TokenCheck) -> Resu
             .and_then(Value::as_str)
             .and_then(|b| STANDARD.decode(b).ok())
             .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
-            .ok_or("a source token account is missing or not a token account")?;
+            .ok_or_else(|| {
+                VerifyError::answer(
+                    "getMultipleAccounts",
+                    "a source token account is missing or not a token account",
+                )
+            })?;
         moved += u128::from(t.minted.saturating_sub(u64::from_le_bytes(data)));
     }
     Ok(moved)
@@ -169,10 +186,14 @@ async fn landed_on_chain(
     http: &reqwest::Client,
     url: &str,
     mut signatures: LandedReader,
-) -> Result<u64, String> {
+) -> Result<u64, VerifyError> {
     let mut found = 0;
     loop {
-        let read = signatures.next_chunk(PER_CALL * CALLS_AT_ONCE)?;
+        let read = signatures
+            .next_chunk(PER_CALL * CALLS_AT_ONCE)
+            .map_err(|source| VerifyError::Record {
+                source: source.into(),
+            })?;
         if read.is_empty() {
             break;
         }
@@ -185,9 +206,10 @@ async fn landed_on_chain(
         });
         let answers = rpc::batches(http, url, calls, TIMEOUT)
             .await
-            .map_err(|e| format!("getSignatureStatuses: {e:?}"))?;
+            .map_err(|e| VerifyError::call("getSignatureStatuses", format!("{e:?}")))?;
         for answer in answers {
-            let answer = answer.map_err(|e| format!("getSignatureStatuses: {e}"))?;
+            let answer =
+                answer.map_err(|e| VerifyError::call("getSignatureStatuses", e.to_string()))?;
             found += answer
                 .get("value")
                 .and_then(Value::as_array)
@@ -203,13 +225,13 @@ async fn call(
     url: &str,
     method: &'static str,
     params: Value,
-) -> Result<Value, String> {
+) -> Result<Value, VerifyError> {
     rpc::batch(http, url, [(method, params)], TIMEOUT)
         .await
-        .map_err(|e| format!("{method}: {e:?}"))?
+        .map_err(|e| VerifyError::call(method, format!("{e:?}")))?
         .pop()
-        .ok_or_else(|| format!("{method}: no answer"))?
-        .map_err(|e| format!("{method}: {e}"))
+        .ok_or_else(|| VerifyError::answer(method, "no answer"))?
+        .map_err(|e| VerifyError::call(method, e.to_string()))
 }
 
 #[cfg(test)]

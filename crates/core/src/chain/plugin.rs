@@ -48,7 +48,7 @@ pub trait ChainTarget: Send + Sync + fmt::Debug {
     fn as_run(&self) -> serde_json::Value;
 
     /// Starts the local node, logging into `dir`; it stops when dropped.
-    fn start_local(&self, dir: PathBuf) -> BoxFuture<Result<Box<dyn LocalNode>, ChainError>>;
+    fn start_local(&self, dir: PathBuf) -> BoxFuture<Result<LocalNode, ChainError>>;
 
     /// Funds the senders, prepares the workload and starts tracking.
     fn connect(&self, connect: Connect) -> BoxFuture<Result<Session<AnySubmitter>, ChainError>>;
@@ -88,23 +88,38 @@ pub struct Connect {
     pub node_dir: Option<PathBuf>,
 }
 
-/// A local node chainmeter started; it stops when dropped.
-pub trait LocalNode: Send + Sync + fmt::Debug {
+/// A local node chainmeter started: where it listens, what it runs, and
+/// its process, which stops when this is dropped.
+#[derive(Debug)]
+pub struct LocalNode {
     /// JSON-RPC URL.
-    fn rpc_url(&self) -> &str;
+    pub rpc_url: String,
     /// WebSocket URL.
-    fn ws_url(&self) -> &str;
+    pub ws_url: String,
     /// The binary it runs.
-    fn binary(&self) -> &std::path::Path;
+    pub binary: PathBuf,
     /// What the binary says its version is.
-    fn version(&self) -> &str;
+    pub version: String,
     /// Its log file.
-    fn log(&self) -> &std::path::Path;
-    /// Its process id.
-    fn pid(&self) -> u32;
+    pub log: PathBuf,
+    /// Its process id (also its process group's).
+    pub pid: u32,
     /// Where it keeps its state (a ledger), if anywhere: its chain crate may
     /// read keys the node made there, such as the validator's identity.
-    fn data_dir(&self) -> Option<&std::path::Path>;
+    pub data_dir: Option<PathBuf>,
+    /// The running process: stopped when dropped.
+    pub process: Box<dyn NodeProcess>,
+}
+
+impl LocalNode {
     /// Resolves when the node exits, with how.
+    pub fn exited(&self) -> BoxFuture<String> {
+        self.process.exited()
+    }
+}
+
+/// A local node's running process, which stops when dropped.
+pub trait NodeProcess: Send + Sync + fmt::Debug {
+    /// Resolves when the process exits, with how.
     fn exited(&self) -> BoxFuture<String>;
 }

@@ -1,20 +1,27 @@
 //! The one place that decides what the load does next.
 //!
-//! A [`Pacer`] turns the scenario's profile into schedule segments, each
-//! step or probe a [`Stage`] with its own measured window. For a saturation
-//! search it is also where the run's figures come back: when a probe's
-//! sends are done and its transactions have settled, the runner hands it
-//! the probe's figures ([`Pacer::judge`]), and it picks the next rate or
-//! ends the search.
+//! A [`Pacer`] turns the scenario's profile into planned sends: schedule
+//! segments (each step or probe a [`Stage`] with its own measured window),
+//! or sends planned one at a time. A profile that adapts to the chain is a
+//! [`Feedback`]: everything the runner observes comes to the pacer through
+//! one call, [`Pacer::observe`], and goes on to the profile's feedback, which
+//! plans into the pacer's [`Plans`]. A saturation search (`saturate`) judges
+//! each probe once it settled and plans the next; a closed loop (`closed`)
+//! plans a send each time a transaction in flight is done with. The runner
+//! knows neither by name.
+
+mod closed;
+mod saturate;
 
 use crate::{
+    chain::TxSeq,
     level::Level,
-    scenario::{End, Load, Profile, Saturate, ShapeKind},
+    scenario::{End, Load, Profile, ShapeKind},
     schedule::{Planned, Schedule, Segment, SegmentEnd},
-    search::{KneeBound, ProbeFigures, Search, Verdict},
+    search::{KneeBound, Verdict},
 };
 pub use chainmeter_result::run::StageKind;
-use std::{collections::VecDeque, time::Duration};
+use std::{collections::VecDeque, fmt, time::Duration};
 
 /// A step or a probe: a stretch of the run reported on its own.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,72 +48,126 @@ impl Stage {
     }
 }
 
+/// What the runner observed, as it learned it.
+#[derive(Debug, Clone, Copy)]
+pub enum Observed<'a> {
+    /// Transaction `seq` reached `level`.
+    Reached {
+        /// The transaction.
+        seq: TxSeq,
+        /// The level.
+        level: Level,
+    },
+    /// Transaction `seq` will not be waited for: refused, timed out or expired.
+    Failed {
+        /// The transaction.
+        seq: TxSeq,
+    },
+    /// The stage [`Pacer::awaiting`] named has settled (its transactions
+    /// are done with, or its time to settle ran out): its figures are final.
+    Settled {
+        /// The stage.
+        stage: u32,
+        /// Its figures.
+        figures: &'a dyn StageFigures,
+    },
+    /// Time passed; nothing else happened that the pacer was told of.
+    Time,
+}
+
+/// A stage's figures, as its recorder has them.
+pub trait StageFigures: fmt::Debug {
+    /// Sent in its measured window.
+    fn sent(&self) -> u64;
+    /// Of those, landed.
+    fn landed(&self) -> u64;
+    /// Latency at `level` at quantile `q` (0 to 1), microseconds, if any reached it.
+    fn latency_at(&self, level: Level, q: f64) -> Option<u64>;
+}
+
+/// A profile that adapts the load to what the runner observes.
+pub(crate) trait Feedback: fmt::Debug + Send {
+    /// Acts on `observed`, at `now` from the run's start, planning into `plans`.
+    fn observe(&mut self, plans: &mut Plans, now: Duration, observed: &Observed<'_>);
+
+    /// More sends may still be planned, though none is now.
+    fn open(&self) -> bool;
+
+    /// A search's answer: the index of the highest probe that held, and
+    /// what the probes establish about the knee.
+    fn knee(&self, _plans: &Plans) -> Option<(usize, KneeBound)> {
+        None
+    }
+}
+
+/// What is planned: schedule segments, sends planned one at a time, and the stages.
+#[derive(Debug)]
+pub(crate) struct Plans {
+    schedule: Schedule,
+    /// Sends planned one at a time; they go before the schedule's.
+    singles: VecDeque<Planned>,
+    stages: Vec<Stage>,
+    /// The stage whose sends are planned to the end, waiting to settle.
+    awaiting: Option<u32>,
+}
+
+impl Plans {
+    fn peek(&mut self) -> Option<Planned> {
+        match self.singles.front() {
+            Some(p) => Some(*p),
+            None => self.schedule.peek().copied(),
+        }
+    }
+
+    fn next_if(&mut self, due: impl FnOnce(&Planned) -> bool) -> Option<Planned> {
+        if self.singles.is_empty() {
+            return self.schedule.next_if(due);
+        }
+        self.singles.front().filter(|p| due(p))?;
+        self.singles.pop_front()
+    }
+
+    /// A new stage of `kind` at `rate` measured over `window`; returns its index.
+    fn push_stage(&mut self, kind: StageKind, rate: f64, window: (Duration, Duration)) -> u32 {
+        self.stages.push(Stage {
+            kind,
+            rate,
+            window,
+            verdict: None,
+        });
+        self.stages.len() as u32 - 1
+    }
+}
+
 /// Decides the sends, stage by stage.
 #[derive(Debug)]
 pub struct Pacer {
-    schedule: Schedule,
-    stages: Vec<Stage>,
-    search: Option<(Search, Saturate)>,
-    /// The probe whose sends are planned to the end, waiting for its verdict.
-    awaiting: Option<u32>,
+    plans: Plans,
+    /// The profile's feedback, if it adapts.
+    feedback: Option<Box<dyn Feedback>>,
     /// The measured window's start, and its end when known in advance.
     window: (Duration, Option<Duration>),
     /// A constant rate ending after a count: the window ends one interval
     /// after the last send.
     count_interval: Option<Duration>,
-    /// A closed loop, in place of the schedule.
-    closed: Option<Closed>,
-}
-
-/// A closed loop's state: when each free slot was freed.
-#[derive(Debug)]
-struct Closed {
-    wait_for: Option<Level>,
-    end: End,
-    warmup: Duration,
-    /// Slots free to send, each with when it was freed: its send's intended time.
-    free: VecDeque<Duration>,
-    seq: u64,
-    measured: u64,
-    /// No more sends: the end was reached, or the loop was stopped.
-    done: bool,
-}
-
-impl Closed {
-    fn peek(&mut self) -> Option<Planned> {
-        if self.done {
-            return None;
-        }
-        let at = *self.free.front()?;
-        let warmup = at < self.warmup;
-        let over = match self.end {
-            End::After(d) => at >= self.warmup + d,
-            End::Count(n) => !warmup && self.measured >= n,
-        };
-        if over {
-            self.done = true;
-            return None;
-        }
-        Some(Planned {
-            seq: self.seq,
-            at,
-            warmup,
-            stage: None,
-        })
-    }
 }
 
 impl Pacer {
     /// A pacer for `load`; `seed` makes Poisson arrivals reproducible.
-    pub fn new(load: &Load, seed: u64) -> Self {
+    /// An adaptive profile watches `watch` where its scenario names no level
+    /// (the weakest recorded), and a closed loop gives up on transactions
+    /// that do not come back after `patience` (the drain).
+    pub fn new(load: &Load, seed: u64, watch: Level, patience: Duration) -> Self {
         let mut p = Self {
-            schedule: Schedule::new(load.shape, seed),
-            stages: Vec::new(),
-            search: None,
-            awaiting: None,
+            plans: Plans {
+                schedule: Schedule::new(load.shape, seed),
+                singles: VecDeque::new(),
+                stages: Vec::new(),
+                awaiting: None,
+            },
+            feedback: None,
             window: (load.warmup, None),
             count_interval: None,
-            closed: None,
         };
         if let Profile::Closed {
             concurrency,
@@ -117,20 +178,22 @@ impl Pacer {
             if let End::After(d) = end {
                 p.window.1 = Some(load.warmup + *d);
             }
-            p.closed = Some(Closed {
-                wait_for: *wait_for,
-                end: *end,
-                warmup: load.warmup,
-                free: std::iter::repeat_n(Duration::ZERO, *concurrency as usize).collect(),
-                seq: 0,
-                measured: 0,
-                done: false,
-            });
+            let closed = closed::ClosedLoop::new(
+                &mut p.plans,
+                closed::Slots {
+                    concurrency: *concurrency,
+                    watch: wait_for.unwrap_or(watch),
+                    end: *end,
+                    warmup: load.warmup,
+                    patience,
+                },
+            );
+            p.feedback = Some(Box::new(closed));
             return p;
         }
         let start_rate = load.profile.starting_rate().per_second();
         if !load.warmup.is_zero() {
-            p.schedule.push(Segment {
+            p.plans.schedule.push(Segment {
                 start: Duration::ZERO,
                 end: SegmentEnd::After(load.warmup),
                 from: start_rate,
@@ -153,17 +216,17 @@ impl Pacer {
                 let r = rate.per_second();
                 match end {
                     End::After(d) => {
-                        p.schedule.push(plain(SegmentEnd::After(*d), r, r));
+                        p.plans.schedule.push(plain(SegmentEnd::After(*d), r, r));
                         p.window.1 = Some(at + *d);
                     }
                     End::Count(n) => {
-                        p.schedule.push(plain(SegmentEnd::Count(*n), r, r));
+                        p.plans.schedule.push(plain(SegmentEnd::Count(*n), r, r));
                         p.count_interval = Some(rate.interval());
                     }
                 }
             }
             Profile::Ramp { from, to, over } => {
-                p.schedule.push(plain(
+                p.plans.schedule.push(plain(
                     SegmentEnd::After(*over),
                     from.per_second(),
                     to.per_second(),
@@ -174,8 +237,10 @@ impl Pacer {
                 let mut start = at;
                 for rate in rates {
                     let r = rate.per_second();
-                    let stage = p.stages.len() as u32;
-                    p.schedule.push(Segment {
+                    let stage = p
+                        .plans
+                        .push_stage(StageKind::Step, r, (start, start + *step));
+                    p.plans.schedule.push(Segment {
                         start,
                         end: SegmentEnd::After(*step),
                         from: r,
@@ -183,152 +248,62 @@ impl Pacer {
                         warmup: false,
                         stage: Some(stage),
                     });
-                    p.stages.push(Stage {
-                        kind: StageKind::Step,
-                        rate: r,
-                        window: (start, start + *step),
-                        verdict: None,
-                    });
                     start += *step;
                 }
                 p.window.1 = Some(start);
             }
             Profile::Saturate(s) => {
-                let search = Search::new(s);
-                let first = search.first();
-                p.search = Some((search, s.clone()));
-                p.probe(at, first);
+                let search = saturate::SaturationSearch::new(&mut p.plans, s, watch, at);
+                p.feedback = Some(Box::new(search));
             }
             Profile::Closed { .. } => unreachable!("a closed loop returned above"),
         }
         p
     }
 
-    /// Plans a probe at `rate` from `at`: its warm-up, then its window.
-    fn probe(&mut self, at: Duration, rate: f64) {
-        let Some((_, s)) = &self.search else { return };
-        let (warmup, length) = (s.probe_warmup, s.probe);
-        let stage = self.stages.len() as u32;
-        if !warmup.is_zero() {
-            self.schedule.push(Segment {
-                start: at,
-                end: SegmentEnd::After(warmup),
-                from: rate,
-                to: rate,
-                warmup: true,
-                stage: Some(stage),
-            });
-        }
-        let start = at + warmup;
-        self.schedule.push(Segment {
-            start,
-            end: SegmentEnd::After(length),
-            from: rate,
-            to: rate,
-            warmup: false,
-            stage: Some(stage),
-        });
-        self.stages.push(Stage {
-            kind: StageKind::Probe,
-            rate,
-            window: (start, start + length),
-            verdict: None,
-        });
-        self.awaiting = Some(stage);
-    }
-
     /// The next planned send, without taking it.
     pub fn peek(&mut self) -> Option<Planned> {
-        match &mut self.closed {
-            Some(c) => c.peek(),
-            None => self.schedule.peek().copied(),
-        }
+        self.plans.peek()
     }
 
     /// Takes the next planned send if `due` says so.
     pub fn next_if(&mut self, due: impl FnOnce(&Planned) -> bool) -> Option<Planned> {
-        let Some(c) = &mut self.closed else {
-            return self.schedule.next_if(due);
-        };
-        let p = c.peek().filter(|p| due(p))?;
-        c.free.pop_front();
-        c.seq += 1;
-        if !p.warmup {
-            c.measured += 1;
-        }
-        Some(p)
+        self.plans.next_if(due)
     }
 
-    /// A closed loop's level to wait for (`Some(None)`: the weakest
-    /// recorded); `None` when the load is open loop.
-    pub fn closed_loop(&self) -> Option<Option<Level>> {
-        self.closed.as_ref().map(|c| c.wait_for)
-    }
-
-    /// A closed loop's transaction is done with, at `at`: its slot is free.
-    pub fn release(&mut self, at: Duration) {
-        if let Some(c) = &mut self.closed {
-            c.free.push_back(at);
+    /// Tells the profile what the runner observed at `now` (from the run's
+    /// start); a profile that does not adapt ignores it.
+    pub fn observe(&mut self, now: Duration, observed: Observed<'_>) {
+        if let Some(f) = &mut self.feedback {
+            f.observe(&mut self.plans, now, &observed);
         }
     }
 
-    /// Plans no more sends (a closed loop whose transactions stopped coming back).
-    pub fn stop(&mut self) {
-        if let Some(c) = &mut self.closed {
-            c.done = true;
-        }
-    }
-
-    /// A closed loop is waiting for a slot to free: nothing to send now, but not finished.
-    pub fn waiting(&mut self) -> bool {
-        self.closed
-            .as_mut()
-            .is_some_and(|c| !c.done && c.free.is_empty())
-    }
-
-    /// The probe whose sends are all planned and which waits for its
-    /// verdict, if any.
+    /// The stage whose sends are all planned and which waits to settle
+    /// before the load goes on ([`Observed::Settled`]), if any.
     pub fn awaiting(&mut self) -> Option<u32> {
-        if self.schedule.peek().is_some() {
+        if self.plans.peek().is_some() {
             return None;
         }
-        self.awaiting
+        self.plans.awaiting
     }
 
-    /// Judges the awaited probe on `figures` and, unless the search is
-    /// over, plans the next probe from `now`.
-    pub fn judge(&mut self, now: Duration, figures: &ProbeFigures) {
-        let Some(stage) = self.awaiting.take() else {
-            return;
-        };
-        let Some((search, s)) = &mut self.search else {
-            return;
-        };
-        let verdict = s.objective.judge(figures);
-        let probe = &mut self.stages[stage as usize];
-        let next = search.next(probe.rate, verdict.held);
-        probe.verdict = Some(verdict);
-        if let Some(rate) = next {
-            self.probe(now, rate);
-        }
-    }
-
-    /// No sends are left and no verdict is due.
+    /// No sends are left and none can come.
     pub fn finished(&mut self) -> bool {
-        if self.closed.is_some() {
-            return self.peek().is_none() && !self.waiting();
-        }
-        self.schedule.peek().is_none() && self.awaiting.is_none()
+        self.plans.peek().is_none()
+            && self.plans.awaiting.is_none()
+            && !self.feedback.as_ref().is_some_and(|f| f.open())
     }
 
     /// The stages planned so far, in order.
     pub fn stages(&self) -> &[Stage] {
-        &self.stages
+        &self.plans.stages
     }
 
     /// The stage sending at `now`, if the profile has stages.
     pub fn current(&self, now: Duration) -> Option<(usize, &Stage)> {
-        self.stages
+        self.plans
+            .stages
             .iter()
             .enumerate()
             .rev()
@@ -337,7 +312,7 @@ impl Pacer {
 
     /// The measured window, given the last send's planned time.
     pub fn window(&self, last_planned: Duration) -> (Duration, Duration) {
-        let end = match (self.window.1, self.count_interval, self.stages.last()) {
+        let end = match (self.window.1, self.count_interval, self.plans.stages.last()) {
             (Some(end), ..) => end,
             (None, Some(interval), _) => last_planned + interval,
             (None, None, Some(last)) => last.window.1,
@@ -346,17 +321,11 @@ impl Pacer {
         (self.window.0, end.max(self.window.0))
     }
 
-    /// The saturation search's answer: the index of the highest probe that
+    /// A saturation search's answer: the index of the highest probe that
     /// held, and what the probes establish about the knee; `None` for other
     /// profiles or when no probe held.
     pub fn knee(&self) -> Option<(usize, KneeBound)> {
-        let (search, _) = self.search.as_ref()?;
-        let rate = search.knee()?;
-        let index = self
-            .stages
-            .iter()
-            .position(|s| s.rate == rate && s.verdict.as_ref().is_some_and(|v| v.held))?;
-        Some((index, search.bound()?))
+        self.feedback.as_ref()?.knee(&self.plans)
     }
 }
 
@@ -404,7 +373,7 @@ pub fn planned_sends(load: &Load) -> (Option<u64>, u64) {
     match (exact, &load.profile) {
         // Each segment's count rounds up on its own.
         (true, _) => {
-            let mut p = Pacer::new(load, 0);
+            let mut p = Pacer::new(load, 0, Level::new("any"), Duration::ZERO);
             let n = std::iter::from_fn(|| p.next_if(|_| true)).count() as u64;
             (Some(n), n)
         }
@@ -416,7 +385,29 @@ pub fn planned_sends(load: &Load) -> (Option<u64>, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{Objective, Rate};
+    use crate::scenario::{Objective, Rate, Saturate};
+
+    const WATCH: Level = Level::new("included");
+
+    /// A probe's figures, given.
+    #[derive(Debug)]
+    struct Given {
+        sent: u64,
+        landed: u64,
+        latency_us: u64,
+    }
+
+    impl StageFigures for Given {
+        fn sent(&self) -> u64 {
+            self.sent
+        }
+        fn landed(&self) -> u64 {
+            self.landed
+        }
+        fn latency_at(&self, level: Level, _: f64) -> Option<u64> {
+            (level == WATCH).then_some(self.latency_us)
+        }
+    }
 
     fn load(profile: Profile, warmup: u64) -> Load {
         Load {
@@ -441,7 +432,7 @@ mod tests {
             },
             1,
         );
-        let mut p = Pacer::new(&l, 1);
+        let mut p = Pacer::new(&l, 1, WATCH, Duration::from_secs(1));
         let plan: Vec<_> = std::iter::from_fn(|| p.next_if(|_| true)).collect();
         let per_stage = |s: u32| plan.iter().filter(|x| x.stage == Some(s)).count();
         assert_eq!(plan.iter().filter(|x| x.warmup).count(), 10);
@@ -478,18 +469,21 @@ mod tests {
             }),
             0,
         );
-        let mut p = Pacer::new(&l, 1);
+        let mut p = Pacer::new(&l, 1, WATCH, Duration::from_secs(1));
         let first: Vec<_> = std::iter::from_fn(|| p.next_if(|_| true)).collect();
         assert_eq!(first.len(), 300);
         assert_eq!(first.iter().filter(|x| x.warmup).count(), 100);
         assert!(!p.finished());
         assert_eq!(p.awaiting(), Some(0));
-        p.judge(
+        p.observe(
             Duration::from_secs(10),
-            &ProbeFigures {
-                sent: 200,
-                landed: 200,
-                latency_us: Some(500_000),
+            Observed::Settled {
+                stage: 0,
+                figures: &Given {
+                    sent: 200,
+                    landed: 200,
+                    latency_us: 500_000,
+                },
             },
         );
         let next = p.peek().unwrap();
@@ -499,12 +493,15 @@ mod tests {
         assert!(p.stages()[0].verdict.as_ref().unwrap().held);
         let second: Vec<_> = std::iter::from_fn(|| p.next_if(|_| true)).collect();
         assert_eq!(second.len(), 600);
-        p.judge(
+        p.observe(
             Duration::from_secs(20),
-            &ProbeFigures {
-                sent: 400,
-                landed: 300,
-                latency_us: Some(500_000),
+            Observed::Settled {
+                stage: 1,
+                figures: &Given {
+                    sent: 400,
+                    landed: 300,
+                    latency_us: 500_000,
+                },
             },
         );
         // 100 held, 200 broke: bisect at 150.
@@ -513,5 +510,75 @@ mod tests {
             p.knee(),
             Some((0, KneeBound::Between { broke_per_s: 200.0 }))
         );
+    }
+
+    #[test]
+    fn a_closed_loop_plans_a_send_each_time_one_is_done_with() {
+        let l = load(
+            Profile::Closed {
+                concurrency: 2,
+                wait_for: None,
+                end: End::Count(3),
+            },
+            0,
+        );
+        let mut p = Pacer::new(&l, 1, WATCH, Duration::from_secs(5));
+        let first: Vec<_> = std::iter::from_fn(|| p.next_if(|_| true)).collect();
+        assert_eq!(first.iter().map(|x| x.seq).collect::<Vec<_>>(), [0, 1]);
+        assert!(p.peek().is_none() && !p.finished());
+        // Another level, or a transaction never planned, frees nothing.
+        p.observe(
+            ms(10),
+            Observed::Reached {
+                seq: 0,
+                level: Level::new("safe"),
+            },
+        );
+        p.observe(ms(10), Observed::Failed { seq: 7 });
+        assert!(p.peek().is_none());
+        p.observe(
+            ms(20),
+            Observed::Reached {
+                seq: 0,
+                level: WATCH,
+            },
+        );
+        let next = p.next_if(|_| true).unwrap();
+        assert_eq!((next.seq, next.at), (2, ms(20)));
+        // Told twice, freed once.
+        p.observe(
+            ms(30),
+            Observed::Reached {
+                seq: 0,
+                level: WATCH,
+            },
+        );
+        assert!(p.peek().is_none());
+        // The count is reached: a freed slot plans nothing, and the loop ends.
+        p.observe(ms(40), Observed::Failed { seq: 1 });
+        assert!(p.peek().is_none());
+        assert!(p.finished());
+    }
+
+    #[test]
+    fn a_closed_loop_gives_up_on_transactions_that_never_come_back() {
+        let l = load(
+            Profile::Closed {
+                concurrency: 1,
+                wait_for: None,
+                end: End::After(Duration::from_secs(60)),
+            },
+            0,
+        );
+        let mut p = Pacer::new(&l, 1, WATCH, Duration::from_secs(5));
+        p.next_if(|_| true).unwrap();
+        p.observe(ms(4_999), Observed::Time);
+        assert!(!p.finished());
+        p.observe(ms(5_000), Observed::Time);
+        assert!(p.finished());
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
     }
 }

@@ -16,7 +16,7 @@ pub use crate::section::{Location, Overrides, ScenarioError, Section};
 pub use file::*;
 pub use model::*;
 
-use crate::{plugin::Chain, section::location::toml_error};
+use crate::{chain::plugin::Chain, section::location::toml_error};
 use std::path::Path;
 use validate::Validator;
 
@@ -59,9 +59,9 @@ mod tests {
     use super::*;
     use crate::{
         bids::Bids,
+        chain::plugin::{Attach, ChainError, ChainTarget, Connect, LocalNode},
         chain::{AnySubmitter, BoxFuture, Session},
         level::Level,
-        plugin::{Attach, ChainError, ChainTarget, Connect, LocalNode},
         spec::{ChainSpec, FeeUnit},
     };
     use serde::Deserialize;
@@ -133,10 +133,7 @@ mod tests {
         fn as_run(&self) -> serde_json::Value {
             serde_json::json!({ "levels": self.levels })
         }
-        fn start_local(
-            &self,
-            _: std::path::PathBuf,
-        ) -> BoxFuture<Result<Box<dyn LocalNode>, ChainError>> {
+        fn start_local(&self, _: std::path::PathBuf) -> BoxFuture<Result<LocalNode, ChainError>> {
             Box::pin(async { Err("no node".into()) })
         }
         fn connect(&self, _: Connect) -> BoxFuture<Result<Session<AnySubmitter>, ChainError>> {

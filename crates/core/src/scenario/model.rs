@@ -3,8 +3,8 @@
 use super::{ShapeKind, WorkloadKind, Writes};
 use crate::{
     bids::Bids,
+    chain::plugin::{Attach, ChainTarget},
     level::Level,
-    plugin::{Attach, ChainTarget},
     spec::{ChainSpec, FeeUnit},
 };
 use std::{collections::BTreeMap, num::NonZeroU32, path::PathBuf, sync::Arc, time::Duration};

@@ -6,7 +6,7 @@ use super::{
     MAX_ACCOUNTS,
 };
 use crate::{
-    plugin::Chain,
+    chain::plugin::Chain,
     section::{
         field_of,
         location::{locate, toml_error, Location},

@@ -1,0 +1,94 @@
+//! A prepared chain: what a chain crate hands the runner.
+
+use super::{verifier::Verifier, AnySubmitter, ChainEvent, Submitter};
+use crate::result::{SenderRecord, Tracking};
+use tokio::{sync::mpsc, task::JoinHandle};
+
+/// Told how far funding the senders has come: (funded, of how many). Long
+/// only for thousands of senders, where a silent minute looks like a hang.
+#[derive(Clone, Default)]
+pub struct FundingProgress(Option<std::sync::Arc<dyn Fn(u64, u64) + Send + Sync>>);
+
+impl FundingProgress {
+    /// Calls `f` as funding goes.
+    pub fn new(f: impl Fn(u64, u64) + Send + Sync + 'static) -> Self {
+        Self(Some(std::sync::Arc::new(f)))
+    }
+
+    /// `done` of `total` senders are funded.
+    pub fn report(&self, done: u64, total: u64) {
+        if let Some(f) = &self.0 {
+            f(done, total);
+        }
+    }
+}
+
+impl std::fmt::Debug for FundingProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FundingProgress")
+    }
+}
+
+/// A chain ready to be driven: prepared accounts, a submitter, a running tracker.
+#[derive(Debug)]
+pub struct Session<S> {
+    /// Signs and sends.
+    pub submitter: S,
+    /// The tracker's observations.
+    pub events: mpsc::UnboundedReceiver<ChainEvent>,
+    /// How the tracker times levels.
+    pub tracking: Tracking,
+    /// How the submitter sends, in words, for the result (`sending`).
+    pub sending: String,
+    /// The funded senders, before the first send.
+    pub senders: Vec<SenderRecord>,
+    /// Chain id (EVM) or genesis hash (Solana).
+    pub chain_id: String,
+    /// What the node says it is (`web3_clientVersion`, `getVersion`).
+    pub node_version: String,
+    /// Value each transfer carries, smallest unit (the chain may need more
+    /// than the scenario asks: a new Solana account must be rent-exempt).
+    pub value_per_tx: u128,
+    /// Checks the run's figures against the chain after the drain.
+    pub verifier: Option<Box<dyn Verifier>>,
+    /// Background tasks (tracker, refreshers); aborted when the session drops.
+    pub tasks: TaskSet,
+}
+
+/// Background tasks that end with their owner.
+#[derive(Debug, Default)]
+pub struct TaskSet(Vec<JoinHandle<()>>);
+
+impl TaskSet {
+    /// Adds a task.
+    pub fn push(&mut self, handle: JoinHandle<()>) {
+        self.0.push(handle);
+    }
+}
+
+impl Drop for TaskSet {
+    fn drop(&mut self) {
+        for h in &self.0 {
+            h.abort();
+        }
+    }
+}
+
+impl<S: Submitter> Session<S> {
+    /// The same session with its submitter's type erased, as a chain crate
+    /// hands it to the binary, which drives every chain alike.
+    pub fn erase(self) -> Session<AnySubmitter> {
+        Session {
+            submitter: AnySubmitter::of(self.submitter),
+            events: self.events,
+            tracking: self.tracking,
+            sending: self.sending,
+            senders: self.senders,
+            chain_id: self.chain_id,
+            node_version: self.node_version,
+            value_per_tx: self.value_per_tx,
+            verifier: self.verifier,
+            tasks: self.tasks,
+        }
+    }
+}
