@@ -51,11 +51,13 @@ pub enum MergeError {
     },
 }
 
-/// The scenario without where it ran: generators may attach to one node by different URLs.
+/// The scenario without where it ran: generators may attach to one node by
+/// different URLs. Every section loses its `url` and `ws_url`, whichever
+/// chain it names: only chain sections have them.
 fn scenario_key(r: &RunResult) -> serde_json::Value {
     let mut s = r.scenario.clone();
-    for chain in ["evm", "solana"] {
-        if let Some(section) = s.get_mut(chain).and_then(|c| c.as_object_mut()) {
+    if let Some(sections) = s.as_object_mut() {
+        for section in sections.values_mut().filter_map(|v| v.as_object_mut()) {
             section.remove("url");
             section.remove("ws_url");
         }

@@ -346,3 +346,21 @@ fn a_partial_result_reads_as_one_and_cannot_be_a_candidate() {
     let m = merge(&[("a.json".into(), partial), ("b.json".into(), other)]).unwrap();
     assert_eq!(m.status, RunStatus::Running);
 }
+
+#[test]
+fn shards_of_any_chain_merge_whatever_url_each_attached_by() {
+    let mut a = fixture("evm-a.json");
+    let mut b = fixture("evm-b.json");
+    for (r, url) in [
+        (&mut a, "http://10.0.0.1:8899"),
+        (&mut b, "http://node:8899"),
+    ] {
+        r.chain = "cosmos".into();
+        r.scenario["cosmos"] = serde_json::json!({ "url": url, "ws_url": url, "depth": 3 });
+    }
+    let m = merge(&[("a.json".into(), a.clone()), ("b.json".into(), b.clone())]).unwrap();
+    assert_eq!(m.chain, "cosmos");
+    // What differs beside the URLs still refuses the merge.
+    b.scenario["cosmos"]["depth"] = 4.into();
+    assert!(merge(&[("a.json".into(), a), ("b.json".into(), b)]).is_err());
+}
