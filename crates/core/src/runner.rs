@@ -14,9 +14,9 @@ use crate::{
     pacer::{Observed, Pacer, Stage},
     recorder::{Closing, Progress, Recorder},
     result::{
-        Environment, FeeBucket, Fees, HarnessUsage, Knee, LoadSummary, Price, RunResult, RunStatus,
-        SenderRecord, StepResult, Throughput, Tracking, ValidatorUsage, Verification,
-        SCHEMA_VERSION,
+        ClosedLoopSummary, Environment, FeeBucket, Fees, HarnessUsage, Knee, LoadSummary, Price,
+        RunResult, RunStatus, SenderRecord, StepResult, Throughput, Tracking, ValidatorUsage,
+        Verification, WorkloadSummary, SCHEMA_VERSION,
     },
     scenario::{Load, Profile, Scenario, ShapeKind},
     schedule::Planned,
@@ -795,6 +795,23 @@ impl Finished {
                 measured_sent,
                 value_per_tx: self.value_per_tx.to_string(),
                 send_lag_us: r.send_lag(),
+                closed_loop: match &scenario.load.profile {
+                    Profile::Closed {
+                        concurrency,
+                        wait_for,
+                        ..
+                    } => Some(ClosedLoopSummary {
+                        concurrency: *concurrency,
+                        wait_for: *wait_for,
+                    }),
+                    _ => None,
+                },
+            },
+            workload: WorkloadSummary {
+                kind: scenario.workload.as_str().to_owned(),
+                value: scenario.value,
+                writes: scenario.writes.as_str().to_owned(),
+                accounts: scenario.accounts.get(),
             },
             levels: r.levels(),
             throughput: match probing {

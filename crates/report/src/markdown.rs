@@ -9,21 +9,18 @@ use std::fmt::Write;
 
 /// What a closed loop was, since its rate is the chain's, not the load's.
 pub fn closed_loop_line(r: &RunResult) -> Option<String> {
-    if r.load.profile != "closed loop" {
-        return None;
-    }
-    let load = &r.scenario["load"];
-    let wait_for = load["wait_for"].as_str().map_or_else(
+    let closed = r.load.closed_loop.as_ref()?;
+    let wait_for = closed.wait_for.map_or_else(
         || {
             r.levels
                 .first()
                 .map_or("the first level".to_owned(), |l| l.level.to_string())
         },
-        str::to_owned,
+        |l| l.to_string(),
     );
     Some(format!(
         "**Closed loop:** {} transactions in flight, each followed by the next once it reached {wait_for}; the chain's pace set the rate ({:.1} tx/s sent), so it is no offered rate.",
-        load["concurrency"].as_u64().unwrap_or(0),
+        closed.concurrency,
         r.load.rate_per_s
     ))
 }

@@ -225,19 +225,17 @@ pub fn bid_unit(r: &RunResult) -> &str {
 
 /// The run's workload and its parameters, from the scenario as run.
 pub fn workload(r: &RunResult) -> String {
-    let w = &r.scenario["workload"];
-    let kind = w["kind"].as_str().unwrap_or("transfer");
-    let value = w["value"].as_u64().unwrap_or(1);
-    let what = match kind {
-        "token" => format!("{value} token units"),
+    let w = &r.workload;
+    let what = match w.kind.as_str() {
+        "token" => format!("{} token units", w.value),
         // What each transfer moved: Solana raises it to the rent-exempt minimum.
         _ => format!("{} {}", r.load.value_per_tx, r.fees.unit),
     };
-    let writes = match w["writes"].as_str() {
-        Some("hot") => "one receiver for all (hot writes)",
+    let writes = match w.writes.as_str() {
+        "hot" => "one receiver for all (hot writes)",
         _ => "a receiver of its own (disjoint writes)",
     };
-    format!("{kind}, {what} per transaction, each to {writes}")
+    format!("{}, {what} per transaction, each to {writes}", w.kind)
 }
 
 /// What a partial result is: chainmeter wrote it while the run went, and

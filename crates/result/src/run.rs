@@ -32,7 +32,7 @@ use std::{collections::BTreeMap, path::Path};
 ///   `merged`; `knee.at_least` / `knee.broke_per_s`; `repeats` carry each
 ///   repeat's status and verification; `verification.dry_senders`. Version
 ///   4 files read as they are: their peak is the old count.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// The result file's JSON Schema, generated from these types (draft
 /// 2020-12); `schemas/result.schema.json` is it, and a test keeps the two
@@ -79,6 +79,8 @@ pub struct RunResult {
     pub status: RunStatus,
     /// The load as offered.
     pub load: LoadSummary,
+    /// What each transaction did.
+    pub workload: WorkloadSummary,
     /// Per level, weakest first: latency histograms.
     pub levels: Vec<LevelLatency>,
     /// Landed throughput.
@@ -388,6 +390,35 @@ pub struct LoadSummary {
     pub value_per_tx: String,
     /// How far behind schedule the sends went: `t_send - t_sched`, microseconds.
     pub send_lag_us: StoredHistogram,
+    /// A closed loop's shape; absent for an open-loop profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_loop: Option<ClosedLoopSummary>,
+}
+
+/// A closed loop: transactions in flight at once, each followed by the next
+/// once it reached a level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ClosedLoopSummary {
+    /// Transactions in flight at once.
+    pub concurrency: u32,
+    /// The level each waited for; absent: the weakest recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_for: Option<Level>,
+}
+
+/// What each transaction did, as the scenario set it up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct WorkloadSummary {
+    /// `transfer` (the native coin) or `token`.
+    pub kind: String,
+    /// Value per transaction as the scenario asked: the smallest native
+    /// unit, or token units (the chain may need more: `load.value_per_tx`).
+    pub value: u64,
+    /// `disjoint` (each transaction writes a receiver of its own) or `hot`
+    /// (every transaction writes one).
+    pub writes: String,
+    /// Sender accounts.
+    pub accounts: u32,
 }
 
 fn constant_profile() -> String {
@@ -829,6 +860,31 @@ fn schema_2_fee_unit(chain: &str) -> Option<FeeUnit> {
     }
 }
 
+/// Before version 6 the workload and a closed loop's shape were only in the
+/// scenario as run: read them from there, with the defaults it had then.
+fn typed_summaries(value: &mut serde_json::Value) {
+    let at = |v: &serde_json::Value, p: &str| v.pointer(p).cloned();
+    let scenario = value["scenario"].clone();
+    let workload = serde_json::json!({
+        "kind": at(&scenario, "/workload/kind").unwrap_or_else(|| "transfer".into()),
+        "value": at(&scenario, "/workload/value").unwrap_or_else(|| 1.into()),
+        "writes": at(&scenario, "/workload/writes").unwrap_or_else(|| "disjoint".into()),
+        "accounts": at(&scenario, "/accounts/count").unwrap_or_else(|| 32.into()),
+    });
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("workload".into(), workload);
+    }
+    if value.pointer("/load/profile").and_then(|p| p.as_str()) == Some("closed loop") {
+        let mut closed = serde_json::json!({
+            "concurrency": at(&scenario, "/load/concurrency").unwrap_or_else(|| 0.into()),
+        });
+        if let Some(level) = at(&scenario, "/load/wait_for") {
+            closed["wait_for"] = level;
+        }
+        value["load"]["closed_loop"] = closed;
+    }
+}
+
 impl RunResult {
     /// Reads a result file, checking its schema version first.
     pub fn read(path: &Path) -> Result<Self, ResultReadError> {
@@ -865,6 +921,9 @@ impl RunResult {
                 );
             }
         }
+        if v.schema_version < 6 {
+            typed_summaries(&mut value);
+        }
         serde_json::from_value(value).map_err(|source| ResultReadError::Json { path: p, source })
     }
 
@@ -887,6 +946,42 @@ impl RunResult {
 #[cfg(test)]
 mod schema_tests {
     use super::*;
+
+    #[test]
+    fn files_before_version_6_get_their_workload_and_closed_loop_from_the_scenario() {
+        let mut v = serde_json::json!({
+            "scenario": {
+                "accounts": { "count": 8 },
+                "workload": { "kind": "token", "value": 5, "writes": "hot" },
+                "load": { "concurrency": 16, "wait_for": "confirmed" },
+            },
+            "load": { "profile": "closed loop" },
+        });
+        typed_summaries(&mut v);
+        let w: WorkloadSummary = serde_json::from_value(v["workload"].clone()).unwrap();
+        assert_eq!(
+            w,
+            WorkloadSummary {
+                kind: "token".into(),
+                value: 5,
+                writes: "hot".into(),
+                accounts: 8
+            }
+        );
+        let c: ClosedLoopSummary =
+            serde_json::from_value(v["load"]["closed_loop"].clone()).unwrap();
+        assert_eq!(c.concurrency, 16);
+        assert_eq!(
+            c.wait_for.map(|l| l.to_string()).as_deref(),
+            Some("confirmed")
+        );
+        // What the scenario left out had its defaults.
+        let mut bare = serde_json::json!({ "scenario": {}, "load": { "profile": "constant" } });
+        typed_summaries(&mut bare);
+        assert_eq!(bare["workload"]["kind"], "transfer");
+        assert_eq!(bare["workload"]["accounts"], 32);
+        assert!(bare["load"].get("closed_loop").is_none());
+    }
 
     #[test]
     fn a_stop_has_a_kind_for_machines_and_old_files_read_as_other() {
