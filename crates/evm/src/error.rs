@@ -116,3 +116,27 @@ impl TrackerError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chainmeter_core::result::StopKind;
+
+    #[test]
+    fn a_tracker_stop_is_node_gone_only_when_the_node_went_away() {
+        assert_eq!(
+            TrackerError::SubscriptionClosed.stop(),
+            Stop::node_gone("the node closed the newHeads subscription")
+        );
+        let receipts = TrackerError::Receipts {
+            number: 7,
+            why: "the node answered null".into(),
+            patience: Duration::from_secs(10),
+        };
+        assert_eq!(receipts.stop().kind, StopKind::TrackerFailed);
+        assert_eq!(
+            receipts.to_string(),
+            "eth_getBlockReceipts(7): the node answered null, still after 10 s"
+        );
+    }
+}

@@ -23,6 +23,6 @@ mod verify;
 mod workload;
 
 pub use connect::connect;
-pub use error::SolanaError;
+pub use error::{SolanaError, TrackerError};
 pub use submitter::{rpc_send_body, SignedTransfer, SolanaSubmitter};
 pub use target::{SendPath, Solana, SolanaFile, SolanaTarget, SolanaTracking, ValidatorOptions};

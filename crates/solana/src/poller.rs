@@ -13,13 +13,14 @@
 //! signature is never polled again, and less what the poller settled.
 
 use crate::{
+    error::TrackerError,
     landed::LandedSignatures,
     rpc::{self, BatchError},
     spec::LEVELS,
     submitter::OpenSet,
     tracker::{fetch_block, Block},
 };
-use chainmeter_core::chain::{ChainEvent, Stop, TxSeq};
+use chainmeter_core::chain::{ChainEvent, TxSeq};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use solana_sdk::signature::Signature;
@@ -131,7 +132,7 @@ impl Poller {
         // same slot must not ask for it again meanwhile.
         let mut fetching: HashSet<u64> = HashSet::new();
         let (blocks_tx, mut blocks_rx) =
-            mpsc::unbounded_channel::<(u64, Result<Option<Block>, String>)>();
+            mpsc::unbounded_channel::<(u64, Result<Option<Block>, TrackerError>)>();
         let mut alive = Liveness::new(Instant::now());
         let mut last_answer: Option<Instant> = None;
         // The confirmed height of the previous poll: a signature with no
@@ -151,7 +152,7 @@ impl Poller {
                         }
                         // Not servable yet: the next poll that sees the slot asks again.
                         Ok(None) => {}
-                        Err(reason) => return self.fatal(Stop::tracker_failed(reason)),
+                        Err(e) => return self.fatal(e),
                     }
                     continue;
                 }
@@ -164,7 +165,7 @@ impl Poller {
             }
             let answer = match self.poll(&signatures).await {
                 Ok(a) => a,
-                Err(reason) => return self.fatal(Stop::tracker_failed(reason)),
+                Err(e) => return self.fatal(e),
             };
             // Stamped at the response: that is when the harness learned it.
             let at = Instant::now();
@@ -234,16 +235,13 @@ impl Poller {
                 self.forget(&signature);
             }
             if alive.stalled(Instant::now()) {
-                return self.fatal(Stop::node_gone(format!(
-                    "no transaction made progress and the block height stood still for {} s: the node stopped producing slots",
-                    STALL.as_secs()
-                )));
+                return self.fatal(TrackerError::Stalled { stall: STALL });
             }
         }
     }
 
-    fn fatal(&self, stop: Stop) {
-        let _ = self.events.send(ChainEvent::Fatal(stop));
+    fn fatal(&self, error: TrackerError) {
+        let _ = self.events.send(ChainEvent::Fatal(error.stop()));
     }
 
     /// The signatures to poll: those registered. Those the node refused
@@ -286,7 +284,7 @@ impl Poller {
 
     /// `getSignatureStatuses` for `signatures`, in calls of 256, and the
     /// confirmed block height, all in one batch.
-    async fn poll(&self, signatures: &[Signature]) -> Result<Answer, String> {
+    async fn poll(&self, signatures: &[Signature]) -> Result<Answer, TrackerError> {
         let calls = signatures
             .chunks(PER_CALL)
             .map(|chunk| {
@@ -300,10 +298,10 @@ impl Poller {
         let mut answers = rpc::batches(&self.http, &self.url, calls, POLL_TIMEOUT)
             .await
             .map_err(|e| match e {
-                BatchError::Timeout => {
-                    format!("getSignatureStatuses: no answer within {POLL_TIMEOUT:?}")
-                }
-                BatchError::Transport(e) => format!("getSignatureStatuses: {e}"),
+                BatchError::Timeout => TrackerError::Poll {
+                    why: format!("no answer within {POLL_TIMEOUT:?}"),
+                },
+                BatchError::Transport(e) => TrackerError::Poll { why: e.to_string() },
             })?;
         let height = answers
             .pop()

@@ -9,12 +9,13 @@
 //! the timestamps are as exact as the events; `blockTime` is never used.
 
 use crate::{
+    error::TrackerError,
     landed::LandedSignatures,
     spec::{CONFIRMED, FINALIZED, PROCESSED},
     submitter::OpenSet,
 };
 use base64::{engine::general_purpose::STANDARD, Engine};
-use chainmeter_core::chain::{ChainEvent, Stop, TxSeq};
+use chainmeter_core::chain::{ChainEvent, TxSeq};
 use serde::{de::IgnoredAny, Deserialize};
 use serde_json::{json, Value};
 use solana_sdk::signature::Signature;
@@ -153,8 +154,8 @@ impl Tracker {
         }
     }
 
-    fn fatal(&self, stop: Stop) {
-        let _ = self.events.send(ChainEvent::Fatal(stop));
+    fn fatal(&self, error: TrackerError) {
+        let _ = self.events.send(ChainEvent::Fatal(error.stop()));
     }
 
     fn has_open_work(&mut self) -> bool {
@@ -169,17 +170,17 @@ impl Tracker {
                     self.on_event(event, at);
                     continue;
                 }
-                Ok(Err(reason)) => return self.fatal(Stop::node_gone(reason)),
+                Ok(Err(reason)) => return self.fatal(TrackerError::SubscriptionClosed { reason }),
                 Err(mpsc::error::TryRecvError::Disconnected) => {
-                    return self.fatal(Stop::node_gone("the slot subscription ended"));
+                    return self.fatal(TrackerError::SubscriptionEnded);
                 }
                 Err(mpsc::error::TryRecvError::Empty) => {}
             }
             let now = Instant::now();
             if self.fetches.front().is_some_and(|f| f.not_before <= now) {
                 let fetch = self.fetches.pop_front().expect("front exists");
-                if let Err(reason) = self.fetch(fetch).await {
-                    return self.fatal(Stop::tracker_failed(reason));
+                if let Err(e) = self.fetch(fetch).await {
+                    return self.fatal(e);
                 }
                 continue;
             }
@@ -190,16 +191,13 @@ impl Tracker {
             tokio::select! {
                 update = self.updates.recv() => match update {
                     Some(Ok((event, at))) => self.on_event(event, at),
-                    Some(Err(reason)) => return self.fatal(Stop::node_gone(reason)),
-                    None => return self.fatal(Stop::node_gone("the slot subscription ended")),
+                    Some(Err(reason)) => return self.fatal(TrackerError::SubscriptionClosed { reason }),
+                    None => return self.fatal(TrackerError::SubscriptionEnded),
                 },
                 _ = tokio::time::sleep_until(wake.into()) => {
                     if self.last_event.elapsed() >= STALL {
                         if self.has_open_work() {
-                            return self.fatal(Stop::node_gone(format!(
-                                "no slot event for {} s with transactions open: the node stopped producing slots",
-                                STALL.as_secs()
-                            )));
+                            return self.fatal(TrackerError::NoSlots { stall: STALL });
                         }
                         self.last_event = Instant::now();
                     }
@@ -290,7 +288,7 @@ impl Tracker {
             .map(|&(_, at)| at)
     }
 
-    async fn fetch(&mut self, mut fetch: Fetch) -> Result<(), String> {
+    async fn fetch(&mut self, mut fetch: Fetch) -> Result<(), TrackerError> {
         let slot = fetch.slot;
         let block = match fetch_block(&self.http, &self.url, slot).await? {
             Some(block) => block,
@@ -439,7 +437,7 @@ pub(crate) async fn fetch_block(
     http: &reqwest::Client,
     url: &str,
     slot: u64,
-) -> Result<Option<Block>, String> {
+) -> Result<Option<Block>, TrackerError> {
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": "getBlock", "params": [slot, {
         "encoding": "base64",
         "transactionDetails": "full",
@@ -460,7 +458,12 @@ pub(crate) async fn fetch_block(
     {
         Ok(bytes) => bytes,
         Err(e) if e.is_timeout() => return Ok(None),
-        Err(e) => return Err(format!("getBlock({slot}): {e}")),
+        Err(e) => {
+            return Err(TrackerError::Block {
+                call: format!("getBlock({slot})"),
+                why: e.to_string(),
+            })
+        }
     };
     tokio::task::spawn_blocking(move || {
         let answer: BlockAnswer = serde_json::from_slice(&bytes).ok()?;
@@ -493,7 +496,10 @@ pub(crate) async fn fetch_block(
         Some(block)
     })
     .await
-    .map_err(|e| format!("parsing getBlock({slot}): {e}"))
+    .map_err(|e| TrackerError::Block {
+        call: format!("parsing getBlock({slot})"),
+        why: e.to_string(),
+    })
 }
 
 /// The first signature of a base64-encoded wire transaction.
