@@ -32,7 +32,7 @@ use std::{collections::BTreeMap, path::Path};
 ///   `merged`; `knee.at_least` / `knee.broke_per_s`; `repeats` carry each
 ///   repeat's status and verification; `verification.dry_senders`. Version
 ///   4 files read as they are: their peak is the old count.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The result file's JSON Schema, generated from these types (draft
 /// 2020-12); `schemas/result.schema.json` is it, and a test keeps the two
@@ -79,7 +79,9 @@ pub struct RunResult {
     pub status: RunStatus,
     /// The load as offered.
     pub load: LoadSummary,
-    /// What each transaction did.
+    /// What each transaction did. Files that lack it (before chainmeter
+    /// wrote it) get it from their scenario when read.
+    #[serde(default)]
     pub workload: WorkloadSummary,
     /// Per level, weakest first: latency histograms.
     pub levels: Vec<LevelLatency>,
@@ -419,6 +421,18 @@ pub struct WorkloadSummary {
     pub writes: String,
     /// Sender accounts.
     pub accounts: u32,
+}
+
+/// A scenario's defaults: a transfer of 1, each to its own receiver, from 32 senders.
+impl Default for WorkloadSummary {
+    fn default() -> Self {
+        Self {
+            kind: "transfer".into(),
+            value: 1,
+            writes: "disjoint".into(),
+            accounts: 32,
+        }
+    }
 }
 
 fn constant_profile() -> String {
@@ -860,8 +874,9 @@ fn schema_2_fee_unit(chain: &str) -> Option<FeeUnit> {
     }
 }
 
-/// Before version 6 the workload and a closed loop's shape were only in the
-/// scenario as run: read them from there, with the defaults it had then.
+/// Files written before the typed summaries have the workload and a closed
+/// loop's shape only in the scenario as run: read them from there, with the
+/// defaults it had then.
 fn typed_summaries(value: &mut serde_json::Value) {
     let at = |v: &serde_json::Value, p: &str| v.pointer(p).cloned();
     let scenario = value["scenario"].clone();
@@ -921,7 +936,7 @@ impl RunResult {
                 );
             }
         }
-        if v.schema_version < 6 {
+        if value.get("workload").is_none() {
             typed_summaries(&mut value);
         }
         serde_json::from_value(value).map_err(|source| ResultReadError::Json { path: p, source })
@@ -948,7 +963,7 @@ mod schema_tests {
     use super::*;
 
     #[test]
-    fn files_before_version_6_get_their_workload_and_closed_loop_from_the_scenario() {
+    fn files_without_the_typed_summaries_get_them_from_the_scenario() {
         let mut v = serde_json::json!({
             "scenario": {
                 "accounts": { "count": 8 },
