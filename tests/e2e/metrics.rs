@@ -85,7 +85,9 @@ fn metrics_scraped_mid_run_move_and_agree_with_the_result() {
     let mid = scrapes
         .iter()
         .map(|(_, t)| t)
-        .find(|t| value(t, &series("sent_total")).is_some_and(|n| n > 100.0 && n < 500.0))
+        // Past 2 s: anvil's 1 s blocks are not in phase with the run, so a
+        // scrape a second in may come before the first block is read.
+        .find(|t| value(t, &series("sent_total")).is_some_and(|n| n > 200.0 && n < 500.0))
         .expect("a scrape while sending");
     println!("a scrape mid-run:\n{mid}");
     assert!(value(mid, &series("in_flight")).unwrap() > 0.0, "{mid}");
