@@ -15,11 +15,9 @@ use std::{
 /// Circles that are there today, each as its modules in order from the
 /// least; the issue that removes them says where they go.
 const KNOWN: &[(&str, &[&str])] = &[
-    // A chain crate's target and connect, and the EVM's workload and
-    // verifier (#20 moves workloads behind one seam).
+    // A chain crate's target (its section, checked) and connect (its
+    // session, prepared) name each other.
     ("evm", &["connect", "target"]),
-    ("evm", &["submitter", "workload", "verify"]),
-    ("evm", &["verify", "workload"]),
     ("solana", &["connect", "target"]),
 ];
 

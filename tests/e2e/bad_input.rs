@@ -166,3 +166,36 @@ fn shards_repeats_and_metrics_refuse_what_cannot_be() {
 fn repo_root_file(path: &str) -> String {
     support::repo_root().join(path).to_str().unwrap().to_owned()
 }
+
+/// A workload is a chain's: one it lacks, or settings it does not know,
+/// are located errors before any validator starts.
+#[test]
+fn an_unknown_workload_or_its_unknown_settings_are_located() {
+    let tmp = tempfile::tempdir().unwrap();
+    let unknown = scenario(
+        tmp.path(),
+        "kind.toml",
+        "name = \"x\"\n[workload]\nkind = \"teleport\"\n[load]\nrate = 1\ncount = 1\n[evm]\n",
+    );
+    let path = unknown.to_str().unwrap();
+    fails_with(
+        &["run", path],
+        2,
+        &[&format!(
+            "{path}:3:8: workload.kind: evm offers no `teleport` workload; it offers transfer, token"
+        )],
+    );
+    let settings = scenario(
+        tmp.path(),
+        "settings.toml",
+        "name = \"x\"\n[workload]\nkind = \"token\"\n[workload.token]\ndecimals = 6\n[load]\nrate = 1\ncount = 1\n[solana]\n",
+    );
+    let path = settings.to_str().unwrap();
+    fails_with(
+        &["run", path],
+        2,
+        &[&format!(
+            "{path}:5:1: workload.token.decimals: unknown field `decimals`"
+        )],
+    );
+}

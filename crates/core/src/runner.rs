@@ -115,6 +115,8 @@ pub struct Finished {
     pub senders: Vec<SenderRecord>,
     /// Value each transfer carried, smallest unit.
     pub value_per_tx: u128,
+    /// What each transaction did, in words.
+    pub workload: String,
     /// The figures read back from the chain, when the run was verified.
     pub verification: Option<Verification>,
     /// What the submitter counted besides outcomes.
@@ -556,6 +558,7 @@ impl<'p, S: Submitter> Running<'p, S> {
             submitter: s.submitter.counters(),
             senders: s.senders.clone(),
             value_per_tx: s.value_per_tx,
+            workload: s.workload.clone(),
             verification: None,
             ended_at: OffsetDateTime::now_utc(),
             knee: self.pacer.knee(),
@@ -650,6 +653,7 @@ impl<'p, S: Submitter> Running<'p, S> {
             submitter: self.session.submitter.counters(),
             senders: self.session.senders,
             value_per_tx: self.session.value_per_tx,
+            workload: self.session.workload,
             verification,
             ended_at: OffsetDateTime::now_utc(),
             knee: self.pacer.knee(),
@@ -812,6 +816,7 @@ impl Finished {
                 value: scenario.value,
                 writes: scenario.writes.as_str().to_owned(),
                 accounts: scenario.accounts.get(),
+                description: self.workload,
             },
             levels: r.levels(),
             throughput: match probing {
@@ -1084,6 +1089,7 @@ mod tests {
             chain_id: "fake".into(),
             node_version: "fake".into(),
             value_per_tx: 7,
+            workload: "fake".into(),
             verifier,
             tasks: TaskSet::default(),
         }

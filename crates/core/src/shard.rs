@@ -9,7 +9,10 @@
 //! shards ever share an account or a nonce. A saturation search is one
 //! process's: each shard would search on its own.
 
-use crate::scenario::{End, Profile, Rate, Scenario, WorkloadKind, Writes};
+use crate::{
+    scenario::{End, Profile, Rate, Scenario, Writes},
+    workload::WorkloadName,
+};
 pub use chainmeter_result::shard::{Shard, ShardError};
 use std::num::NonZeroU32;
 
@@ -38,12 +41,19 @@ impl Split for Shard {
                     ),
                 )
             })?;
-        if scenario.workload == WorkloadKind::Token && scenario.writes != Writes::Disjoint {
-            return Err(unsplittable(self,
-                "writes = \"hot\" (or \"both\") with workload.kind = \"token\": each shard creates \
-                 its own token, so each would write a hot account of its own; run hot token \
-                 transfers from one process, or shard native transfers"
-                    .to_owned(),
+        // Only a native transfer needs nothing prepared: every other workload
+        // deploys or creates its own state in each shard, whose hot account
+        // would then be the shard's own, not the run's.
+        if scenario.workload != WorkloadName::transfer() && scenario.writes != Writes::Disjoint {
+            return Err(unsplittable(
+                self,
+                format!(
+                    "writes = \"hot\" (or \"both\") with workload.kind = \"{}\": each shard \
+                     prepares its own state (a token, a contract), so each would write a hot \
+                     account of its own; run hot writes of it from one process, or shard \
+                     native transfers",
+                    scenario.workload
+                ),
             ));
         }
         // The hot receiver comes from `shared_seed`, which stays whole.
@@ -132,7 +142,7 @@ mod tests {
             accounts: NonZeroU32::new(accounts).unwrap(),
             seed: "seed".into(),
             shared_seed: "seed".into(),
-            workload: WorkloadKind::Transfer,
+            workload: WorkloadName::transfer(),
             value: 1,
             writes: Writes::Disjoint,
             bids: None,
@@ -195,9 +205,13 @@ mod tests {
         assert_eq!(s.shared_seed, "seed", "every shard writes one hot receiver");
 
         let mut s = constant(300.0, End::Count(1000), 32);
-        (s.workload, s.writes) = (WorkloadKind::Token, Writes::Hot);
+        (s.workload, s.writes) = (WorkloadName::new("token"), Writes::Hot);
         let e = Shard::new(0, 3).unwrap().apply(&mut s).unwrap_err();
-        assert!(e.to_string().contains("its own token"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("prepares its own state (a token, a contract)"),
+            "{e}"
+        );
 
         let mut s = constant(300.0, End::After(Duration::from_secs(5)), 2);
         let e = Shard::new(2, 3).unwrap().apply(&mut s).unwrap_err();

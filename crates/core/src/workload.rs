@@ -1,27 +1,34 @@
-//! What each transaction of a run does, as a scenario names it: a leaf the
-//! scenario and the chain seam both name.
+//! A workload's name as a scenario gives it. Each chain crate offers its
+//! own workloads and checks their settings (`[workload.<kind>]`); core only
+//! carries the name: a leaf the scenario and the chain seam both name.
 
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
-/// What each transaction does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WorkloadKind {
-    /// A native-coin transfer to a receiver that is new for every transaction.
-    Transfer,
-    /// A token transfer: ERC-20 `transfer` to a receiver new for every
-    /// transaction on the EVM; SPL Token `transfer` from each payer's token
-    /// account to a receiving account of its own on Solana. chainmeter
-    /// creates the token and mints to every sender before the clock starts.
-    Token,
+/// The name of what each transaction does: `transfer`, `token`, `call`, …
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct WorkloadName(String);
+
+impl WorkloadName {
+    /// The workload of a scenario that names none: a native-coin transfer.
+    pub fn transfer() -> Self {
+        Self("transfer".to_owned())
+    }
+
+    /// A workload named `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self(name.into())
+    }
+
+    /// The name as in scenario and result files.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
-impl WorkloadKind {
-    /// The kind's name as in scenario and result files.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Transfer => "transfer",
-            Self::Token => "token",
-        }
+impl fmt::Display for WorkloadName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }

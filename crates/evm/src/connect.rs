@@ -4,61 +4,35 @@ use crate::{
     error::EvmError,
     keys,
     nonces::NonceBooks,
-    setup::{latest_base_fee, Deployer},
+    setup::{latest_base_fee, set_balances, timed},
     submitter::{EvmSubmitter, Sender},
     target::EvmTarget,
     tracker::{Finality, Tracker, METHOD},
     verify::EvmVerifier,
-    workload::{hot_receiver, prepare_token, Workload},
+    workload::{hot_receiver, Prepare},
 };
 use alloy::{
     eips::BlockNumberOrTag,
     primitives::{Address, U256, U64},
     providers::{Provider, ProviderBuilder, WsConnect},
     rpc::client::{ClientBuilder, RpcClient},
-    transports::TransportError,
 };
 use chainmeter_core::{
     chain::{FundingProgress, Session, TaskSet},
     plugin::Connect,
     result::{SenderRecord, Tracking},
-    scenario::WorkloadKind,
 };
 use futures::StreamExt;
 use std::{
-    future::Future,
     sync::{atomic::AtomicU64, Arc},
-    time::{Duration, Instant},
+    time::Instant,
 };
 use tokio::sync::mpsc;
 
-/// Balance every sender is set to on anvil: far more than any run spends, so
-/// funding never limits a run and the starting balance is known exactly.
-const FUNDING_WEI: u128 = 1_000_000 * 10u128.pow(18);
-const SETUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Chain ids of public mainnets a run must not reach by accident.
 const MAINNETS: &[u64] = &[
     1, 10, 56, 100, 137, 250, 324, 8453, 42161, 42220, 43114, 59144, 534352,
 ];
-
-async fn timed<T>(
-    call: &'static str,
-    url: &str,
-    f: impl Future<Output = Result<T, TransportError>>,
-) -> Result<T, EvmError> {
-    match tokio::time::timeout(SETUP_TIMEOUT, f).await {
-        Ok(r) => r.map_err(|source| EvmError::Rpc {
-            call,
-            url: url.to_owned(),
-            source,
-        }),
-        Err(_) => Err(EvmError::Timeout {
-            call,
-            url: url.to_owned(),
-            seconds: SETUP_TIMEOUT.as_secs(),
-        }),
-    }
-}
 
 /// Connects to the node, funds the senders and starts the tracker.
 pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSubmitter>, EvmError> {
@@ -90,31 +64,18 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
         .collect::<Result<Vec<_>, _>>()?;
     let addresses: Vec<Address> = signers.iter().map(|s| s.address()).collect();
     fund(&client, u, &addresses, &cfg.funding_progress).await?;
-    let (workload, token) = match cfg.workload {
-        WorkloadKind::Transfer => (
-            Workload::Transfer {
-                seed: cfg.seed.clone(),
-                value: U256::from(cfg.value),
-                hot: cfg.hot.as_deref().map(hot_receiver),
-            },
-            None,
-        ),
-        WorkloadKind::Token => {
-            let deployer = Deployer::new(&client, u, &cfg.seed, chain_id).await?;
-            fund_batch(&client, u, &[deployer.address()]).await?;
-            let (workload, check) = prepare_token(
-                &client,
-                u,
-                &deployer,
-                &addresses,
-                &cfg.seed,
-                cfg.value,
-                cfg.hot.as_deref().map(hot_receiver),
-            )
-            .await?;
-            (workload, Some(check))
-        }
-    };
+    let workload = target
+        .workload
+        .prepare(Prepare {
+            client: &client,
+            url: u,
+            chain_id,
+            seed: &cfg.seed,
+            senders: &addresses,
+            hot: cfg.hot.as_deref().map(hot_receiver),
+        })
+        .await?;
+    let token = workload.token_check();
     let (balances, nonces) = account_state(&client, u, &addresses).await?;
 
     let base_fee = Arc::new(AtomicU64::new(
@@ -219,6 +180,7 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
         chain_id: chain_id.to_string(),
         node_version,
         value_per_tx: workload.value().to::<u128>(),
+        workload: workload.describe(),
         tasks,
     })
 }
@@ -236,35 +198,9 @@ async fn fund(
     let total = addresses.len() as u64;
     let mut done = 0;
     for chunk in addresses.chunks(FUNDED_PER_BATCH) {
-        fund_batch(client, url, chunk).await?;
+        set_balances(client, url, chunk).await?;
         done += chunk.len() as u64;
         progress.report(done, total);
-    }
-    Ok(())
-}
-
-async fn fund_batch(client: &RpcClient, url: &str, addresses: &[Address]) -> Result<(), EvmError> {
-    let mut batch = client.new_batch();
-    let mut waiters = Vec::new();
-    for a in addresses {
-        waiters.push(
-            batch
-                .add_call::<_, serde_json::Value>("anvil_setBalance", &(a, U256::from(FUNDING_WEI)))
-                .map_err(|source| EvmError::Rpc {
-                    call: "anvil_setBalance",
-                    url: url.to_owned(),
-                    source,
-                })?,
-        );
-    }
-    timed("anvil_setBalance", url, batch.send()).await?;
-    for w in waiters {
-        w.await.map_err(|e| {
-            EvmError::Funding(format!(
-                "anvil_setBalance failed ({e}); chainmeter funds senders with anvil's cheat code, \
-                 so attach only to anvil (or a node that has anvil_setBalance)"
-            ))
-        })?;
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ use alloy::{
 use serde::Deserialize;
 use serde_json::json;
 use std::{
+    future::Future,
     sync::atomic::{AtomicU64, Ordering},
     time::{Duration, Instant},
 };
@@ -164,4 +165,61 @@ pub(crate) async fn latest_base_fee(client: &RpcClient) -> Result<u64, Transport
     Ok(head
         .and_then(|h| h.base_fee_per_gas)
         .map_or(0, |b| b.to::<u64>()))
+}
+
+/// Balance every sender is set to on anvil: far more than any run spends, so
+/// funding never limits a run and the starting balance is known exactly.
+const FUNDING_WEI: u128 = 1_000_000 * 10u128.pow(18);
+/// How long one setup call may take.
+const SETUP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Awaits the setup call `f`, naming it and the node in its error.
+pub(crate) async fn timed<T>(
+    call: &'static str,
+    url: &str,
+    f: impl Future<Output = Result<T, TransportError>>,
+) -> Result<T, EvmError> {
+    match tokio::time::timeout(SETUP_TIMEOUT, f).await {
+        Ok(r) => r.map_err(|source| EvmError::Rpc {
+            call,
+            url: url.to_owned(),
+            source,
+        }),
+        Err(_) => Err(EvmError::Timeout {
+            call,
+            url: url.to_owned(),
+            seconds: SETUP_TIMEOUT.as_secs(),
+        }),
+    }
+}
+
+/// Sets the balance of `addresses` to [`FUNDING_WEI`] with `anvil_setBalance`, in one batch.
+pub(crate) async fn set_balances(
+    client: &RpcClient,
+    url: &str,
+    addresses: &[Address],
+) -> Result<(), EvmError> {
+    let mut batch = client.new_batch();
+    let mut waiters = Vec::new();
+    for a in addresses {
+        waiters.push(
+            batch
+                .add_call::<_, serde_json::Value>("anvil_setBalance", &(a, U256::from(FUNDING_WEI)))
+                .map_err(|source| EvmError::Rpc {
+                    call: "anvil_setBalance",
+                    url: url.to_owned(),
+                    source,
+                })?,
+        );
+    }
+    timed("anvil_setBalance", url, batch.send()).await?;
+    for w in waiters {
+        w.await.map_err(|e| {
+            EvmError::Funding(format!(
+                "anvil_setBalance failed ({e}); chainmeter funds senders with anvil's cheat code, \
+                 so attach only to anvil (or a node that has anvil_setBalance)"
+            ))
+        })?;
+    }
+    Ok(())
 }

@@ -52,7 +52,7 @@ pub struct EvmSubmitter {
     pub(crate) senders: Vec<Sender>,
     pub(crate) chain_id: u64,
     /// What each transaction does.
-    pub(crate) workload: Workload,
+    pub(crate) workload: Arc<dyn Workload>,
     pub(crate) priority_fee: u128,
     /// Per-transaction tips (the fee market), in place of `priority_fee`.
     pub(crate) bids: Option<Bids>,

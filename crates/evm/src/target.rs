@@ -4,6 +4,7 @@
 use crate::{
     connect::connect,
     spec::{FINALIZED, SAFE, SPEC},
+    workload::Plan,
 };
 use chainmeter_core::{
     chain::{AnySubmitter, BoxFuture, Session},
@@ -74,6 +75,8 @@ pub struct EvmTarget {
     pub priority_fee: u64,
     /// No new block for this long with transactions pending ends the run.
     pub no_block_timeout: Duration,
+    /// What each transaction does, checked.
+    pub(crate) workload: Arc<dyn Plan>,
     as_run: serde_json::Value,
 }
 
@@ -87,6 +90,7 @@ impl Chain for Evm {
 
     fn target(&self, section: &Section<'_>) -> Result<Arc<dyn ChainTarget>, ScenarioError> {
         let mut f: EvmFile = section.parse()?;
+        let workload = crate::workload::check(section)?;
         section.no_price_with_bids("priority_fee", f.priority_fee.is_some())?;
         let levels = section.levels(&mut f.levels)?;
         let attach = section.attach(&mut f.url, &mut f.ws_url, |scheme, rest| {
@@ -141,6 +145,7 @@ impl Chain for Evm {
             levels,
             priority_fee,
             no_block_timeout,
+            workload,
             as_run: serde_json::to_value(&f).expect("the [evm] section serializes"),
         }))
     }

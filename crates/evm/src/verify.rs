@@ -1,6 +1,9 @@
 //! The run's figures read back from the chain: nonces and balances.
 
-use crate::{submitter::classify, workload::balance_of_call};
+use crate::{
+    submitter::classify,
+    workload::{balance_of_call, TokenCheck},
+};
 use alloy::{
     eips::BlockNumberOrTag,
     primitives::{Address, U256, U64},
@@ -18,15 +21,6 @@ use std::sync::{
 
 /// Calls per JSON-RPC batch: a few hundred keeps each request small.
 const PER_BATCH: usize = 500;
-
-/// The token workload's figures: what every sender held after minting, and
-/// what each successful transaction moves.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct TokenCheck {
-    pub(crate) token: Address,
-    pub(crate) minted: U256,
-    pub(crate) amount: U256,
-}
 
 /// Checks landed count and fees against the senders' nonces and balances,
 /// read as of the last block the tracker scanned: transactions that land

@@ -94,8 +94,6 @@ pub(crate) async fn run(
         ws_url: ws_url.clone(),
         seed: scenario.seed.clone(),
         accounts: scenario.accounts.get(),
-        workload: scenario.workload,
-        value: scenario.value,
         hot: (scenario.writes == Writes::Hot).then(|| scenario.shared_seed.clone()),
         bids: scenario.bids.clone(),
         planned: at_most,

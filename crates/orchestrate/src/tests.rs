@@ -133,6 +133,7 @@ impl ChainTarget for FakeTarget {
                 chain_id: "fake".into(),
                 node_version: "fake 1".into(),
                 value_per_tx: 1,
+                workload: "fake, one per transaction".into(),
                 verifier: Some(Box::new(Counting { sent, miscount })),
                 tasks: TaskSet::default(),
             }

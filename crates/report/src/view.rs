@@ -223,19 +223,9 @@ pub fn bid_unit(r: &RunResult) -> &str {
     &r.fee_unit.bid
 }
 
-/// The run's workload and its parameters, from the scenario as run.
+/// What each transaction did, as its chain described it.
 pub fn workload(r: &RunResult) -> String {
-    let w = &r.workload;
-    let what = match w.kind.as_str() {
-        "token" => format!("{} token units", w.value),
-        // What each transfer moved: Solana raises it to the rent-exempt minimum.
-        _ => format!("{} {}", r.load.value_per_tx, r.fees.unit),
-    };
-    let writes = match w.writes.as_str() {
-        "hot" => "one receiver for all (hot writes)",
-        _ => "a receiver of its own (disjoint writes)",
-    };
-    format!("{}, {what} per transaction, each to {writes}", w.kind)
+    r.workload.description.clone()
 }
 
 /// What a partial result is: chainmeter wrote it while the run went, and

@@ -421,6 +421,10 @@ pub struct WorkloadSummary {
     pub writes: String,
     /// Sender accounts.
     pub accounts: u32,
+    /// What each transaction did, in words, as its chain describes it
+    /// (`token, 5 token units per transaction, each to …`).
+    #[serde(default)]
+    pub description: String,
 }
 
 /// A scenario's defaults: a transfer of 1, each to its own receiver, from 32 senders.
@@ -431,6 +435,7 @@ impl Default for WorkloadSummary {
             value: 1,
             writes: "disjoint".into(),
             accounts: 32,
+            description: String::new(),
         }
     }
 }
@@ -900,6 +905,26 @@ fn typed_summaries(value: &mut serde_json::Value) {
     }
 }
 
+/// What a file written before chains described their workloads says of
+/// it: its two workloads in the words chainmeter used then.
+fn described(value: &serde_json::Value) -> String {
+    let w = &value["workload"];
+    let kind = w["kind"].as_str().unwrap_or("transfer");
+    let what = match kind {
+        "token" => format!("{} token units", w["value"].as_u64().unwrap_or(1)),
+        _ => format!(
+            "{} {}",
+            value["load"]["value_per_tx"].as_str().unwrap_or("1"),
+            value["fees"]["unit"].as_str().unwrap_or("")
+        ),
+    };
+    let writes = match w["writes"].as_str() {
+        Some("hot") => "one receiver for all (hot writes)",
+        _ => "a receiver of its own (disjoint writes)",
+    };
+    format!("{kind}, {what} per transaction, each to {writes}")
+}
+
 impl RunResult {
     /// Reads a result file, checking its schema version first.
     pub fn read(path: &Path) -> Result<Self, ResultReadError> {
@@ -938,6 +963,9 @@ impl RunResult {
         }
         if value.get("workload").is_none() {
             typed_summaries(&mut value);
+        }
+        if value.pointer("/workload/description").is_none() {
+            value["workload"]["description"] = described(&value).into();
         }
         serde_json::from_value(value).map_err(|source| ResultReadError::Json { path: p, source })
     }
@@ -980,7 +1008,8 @@ mod schema_tests {
                 kind: "token".into(),
                 value: 5,
                 writes: "hot".into(),
-                accounts: 8
+                accounts: 8,
+                description: String::new(),
             }
         );
         let c: ClosedLoopSummary =
@@ -996,6 +1025,10 @@ mod schema_tests {
         assert_eq!(bare["workload"]["kind"], "transfer");
         assert_eq!(bare["workload"]["accounts"], 32);
         assert!(bare["load"].get("closed_loop").is_none());
+        assert_eq!(
+            described(&v),
+            "token, 5 token units per transaction, each to one receiver for all (hot writes)"
+        );
     }
 
     #[test]

@@ -10,13 +10,12 @@ use crate::{
     tpu::{SlotFollowing, TpuSender},
     tracker::{SlotEvent, Tracker},
     verify::{Payer, SolanaVerifier},
-    workload::{prepare_token, Budget, Workload},
+    workload::{describe, prepare_token, Budget, Kind, Workload},
 };
 use chainmeter_core::{
     chain::{FundingProgress, Session, TaskSet},
     plugin::Connect,
     result::{SenderRecord, Tracking},
-    scenario::WorkloadKind,
 };
 use futures::StreamExt;
 use serde_json::json;
@@ -101,9 +100,9 @@ pub async fn connect(
         .get_minimum_balance_for_rent_exemption(0)
         .await
         .map_err(rpc_err("getMinimumBalanceForRentExemption", url))?;
-    let lamports = match cfg.workload {
-        WorkloadKind::Transfer => cfg.value.max(rent),
-        WorkloadKind::Token => 0,
+    let lamports = match target.workload {
+        Kind::Transfer => target.value.max(rent),
+        Kind::Token => 0,
     };
     // Each payer is funded for its own bid: with a fee market the top
     // bucket's fee is a multiple of the bottom's, and a payer funded for
@@ -131,8 +130,8 @@ pub async fn connect(
     .await?;
 
     let pubkeys: Vec<Pubkey> = payers.iter().map(Keypair::pubkey).collect();
-    let (workload, token_check) = match cfg.workload {
-        WorkloadKind::Transfer => (
+    let (workload, token_check) = match target.workload {
+        Kind::Transfer => (
             Workload::Transfer {
                 seed: cfg.seed.clone(),
                 lamports,
@@ -141,7 +140,7 @@ pub async fn connect(
             },
             None,
         ),
-        WorkloadKind::Token => {
+        Kind::Token => {
             // Two token accounts per payer and the mint, paid by the funder.
             let accounts_cost = (u64::from(cfg.accounts) * 2 + 1) * TOKEN_ACCOUNT_COST;
             top_up(&rpc, url, &funder, accounts_cost + PAYER_RESERVE).await?;
@@ -151,7 +150,7 @@ pub async fn connect(
                 &funder,
                 &pubkeys,
                 &cfg.seed,
-                cfg.value,
+                target.value,
                 cfg.hot.is_some(),
             )
             .await?;
@@ -324,6 +323,7 @@ pub async fn connect(
         chain_id: genesis,
         node_version,
         value_per_tx: workload.lamports().into(),
+        workload: describe(target.workload, lamports, target.value, cfg.hot.is_some()),
         tasks,
     };
     Ok(session)

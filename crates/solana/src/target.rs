@@ -119,6 +119,10 @@ pub struct SolanaTarget {
     pub send: SendPath,
     /// `send = "tpu"`: the staked identity's keypair file, when given.
     pub tpu_identity: Option<PathBuf>,
+    /// What each transaction does.
+    pub(crate) workload: crate::workload::Kind,
+    /// `workload.value`: lamports, or token units.
+    pub(crate) value: u64,
     as_run: serde_json::Value,
 }
 
@@ -141,6 +145,7 @@ impl Chain for Solana {
 
     fn target(&self, section: &Section<'_>) -> Result<Arc<dyn ChainTarget>, ScenarioError> {
         let mut f: SolanaFile = section.parse()?;
+        let workload = crate::workload::check(section)?;
         section.no_price_with_bids("compute_unit_price", f.compute_unit_price.is_some())?;
         let levels = section.levels(&mut f.levels)?;
         let attach = section.attach(&mut f.url, &mut f.ws_url, ws_from_rpc)?;
@@ -191,6 +196,8 @@ impl Chain for Solana {
             tracking: *f.tracking.get_or_insert(SolanaTracking::Events),
             send,
             tpu_identity: f.tpu_identity.as_ref().map(|p| p.get_ref().clone()),
+            workload,
+            value: section.workload_value(),
             as_run: serde_json::Value::Null,
         };
         Ok(Arc::new(SolanaTarget {

@@ -25,6 +25,47 @@ const TOKENS_PER_PAYER: u64 = 1_000_000_000_000_000;
 const PAYERS_PER_TX: usize = 2;
 const PREPARE_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The workloads Solana offers, by the name a scenario gives them.
+/// (#21 makes each a file of its own, as on the EVM.)
+pub(crate) const KINDS: &[&str] = &["transfer", "token"];
+
+/// A workload, checked: which of [`KINDS`], and its `workload.value`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Lamports to a new receiver per transaction.
+    Transfer,
+    /// An SPL Token transfer between two accounts of the payer's.
+    Token,
+}
+
+/// The scenario's workload, checked: a kind Solana lacks is an error
+/// naming those it has; neither kind has settings of its own.
+pub(crate) fn check(
+    section: &chainmeter_core::scenario::Section<'_>,
+) -> Result<Kind, chainmeter_core::scenario::ScenarioError> {
+    let kind = match section.workload().as_str() {
+        "transfer" => Kind::Transfer,
+        "token" => Kind::Token,
+        _ => return Err(section.unknown_workload(KINDS)),
+    };
+    section.no_workload_settings()?;
+    Ok(kind)
+}
+
+/// What each transaction of `kind` does, in words, for the result.
+pub(crate) fn describe(kind: Kind, lamports: u64, value: u64, hot: bool) -> String {
+    let writes = match hot {
+        true => "one receiver for all (hot writes)",
+        false => "a receiver of its own (disjoint writes)",
+    };
+    match kind {
+        Kind::Transfer => {
+            format!("transfer, {lamports} lamports per transaction, each to {writes}")
+        }
+        Kind::Token => format!("token, {value} token units per transaction, each to {writes}"),
+    }
+}
+
 /// A prepared workload.
 #[derive(Debug, Clone)]
 pub(crate) enum Workload {

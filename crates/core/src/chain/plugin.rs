@@ -12,7 +12,6 @@ use crate::{
     level::Level,
     section::{ScenarioError, Section},
     spec::ChainSpec,
-    workload::WorkloadKind,
 };
 use std::{fmt, path::PathBuf, sync::Arc, time::Duration};
 
@@ -67,10 +66,6 @@ pub struct Connect {
     pub seed: String,
     /// Number of senders.
     pub accounts: u32,
-    /// What each transaction does.
-    pub workload: WorkloadKind,
-    /// Value per transaction: the smallest native unit, or token units.
-    pub value: u64,
     /// Every transaction writes one receiver (contention's hot mode),
     /// derived from this seed: the unsharded scenario's, so that every
     /// shard of a run writes the same one.

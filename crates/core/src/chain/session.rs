@@ -49,6 +49,9 @@ pub struct Session<S> {
     /// Value each transfer carries, smallest unit (the chain may need more
     /// than the scenario asks: a new Solana account must be rent-exempt).
     pub value_per_tx: u128,
+    /// What each transaction does, in words, for the result
+    /// (`token, 5 token units per transaction, each to …`).
+    pub workload: String,
     /// Checks the run's figures against the chain after the drain.
     pub verifier: Option<Box<dyn Verifier>>,
     /// Background tasks (tracker, refreshers); aborted when the session drops.
@@ -87,6 +90,7 @@ impl<S: Submitter> Session<S> {
             chain_id: self.chain_id,
             node_version: self.node_version,
             value_per_tx: self.value_per_tx,
+            workload: self.workload,
             verifier: self.verifier,
             tasks: self.tasks,
         }

@@ -88,14 +88,17 @@ impl Default for AccountsFile {
     }
 }
 
-/// `[workload]`.
+/// `[workload]`: what every chain shares. A kind's own settings are a table
+/// of their own, `[workload.<kind>]`, which the chain offering the kind
+/// checks; any other key is refused by the scenario's check (not here:
+/// this table admits keys it does not know, so that those tables pass).
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct WorkloadFile {
-    /// `"transfer"` (native coin to a distinct receiver per transaction) or
-    /// `"token"` (ERC-20 / SPL Token transfers).
+    /// The workload's name: `"transfer"` (native coin to a distinct receiver
+    /// per transaction, the default), `"token"` (ERC-20 / SPL Token
+    /// transfers), or another a chain offers.
     #[serde(default = "default_workload_kind")]
-    pub kind: Spanned<WorkloadKind>,
+    pub kind: Spanned<WorkloadName>,
     /// Amount sent per transaction, in the smallest unit: wei or lamports
     /// for `transfer`, token units for `token`. Default 1.
     ///
@@ -149,8 +152,8 @@ impl Writes {
     }
 }
 
-fn default_workload_kind() -> Spanned<WorkloadKind> {
-    Spanned::new(0..0, WorkloadKind::Transfer)
+fn default_workload_kind() -> Spanned<WorkloadName> {
+    Spanned::new(0..0, WorkloadName::transfer())
 }
 fn default_value() -> u64 {
     1
@@ -167,7 +170,7 @@ impl Default for WorkloadFile {
     }
 }
 
-pub use crate::workload::WorkloadKind;
+pub use crate::workload::WorkloadName;
 
 /// `[load]`.
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -93,6 +93,13 @@ mod tests {
         depth: Option<toml::Spanned<u32>>,
     }
 
+    /// `[workload.token]`, as the fake chain offers it.
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct TokenSettings {
+        decimals: Option<toml::Spanned<u8>>,
+    }
+
     #[derive(Debug)]
     struct FakeTarget {
         levels: Vec<Level>,
@@ -104,6 +111,16 @@ mod tests {
             &FAKE
         }
         fn target(&self, section: &Section<'_>) -> Result<Arc<dyn ChainTarget>, ScenarioError> {
+            let offered = ["transfer", "token"];
+            if !offered.contains(&section.workload().as_str()) {
+                return Err(section.unknown_workload(&offered));
+            }
+            if section.workload().as_str() == "token" {
+                let t: Option<TokenSettings> = section.workload_settings()?;
+                if let Some(d) = t.and_then(|t| t.decimals).filter(|d| *d.get_ref() > 18) {
+                    return Err(section.error(d.span(), "", "at most 18 decimals"));
+                }
+            }
             let mut f: FakeFile = section.parse()?;
             section.no_price_with_bids("price", f.price.is_some())?;
             if let Some(d) = f.depth.as_ref().filter(|d| *d.get_ref() == 0) {
@@ -374,15 +391,40 @@ duration = "10s"
     fn an_unknown_workload_is_located() {
         let e =
             err("name = \"t\"\n[workload]\nkind = \"swap\"\n[load]\nrate = 1\ncount = 1\n[fake]\n");
-        assert!(
-            e.starts_with("s.toml:3:8: workload.kind: unknown variant `swap`"),
-            "{e}"
+        assert_eq!(
+            e,
+            "s.toml:3:8: workload.kind: fake offers no `swap` workload; it offers transfer, token"
         );
         let s = ok(
-            "name = \"t\"\n[workload]\nkind = \"token\"\n[load]\nrate = 1\ncount = 1\n[fake]\n",
+            "name = \"t\"\n[workload]\nkind = \"token\"\n[workload.token]\ndecimals = 6\n[load]\nrate = 1\ncount = 1\n[fake]\n",
             &Overrides::default(),
         );
-        assert_eq!(s.workload, WorkloadKind::Token);
+        assert_eq!(s.workload.as_str(), "token");
+        // The kind's settings are in the scenario as run.
+        assert_eq!(s.as_run["workload"]["token"]["decimals"], 6);
+    }
+
+    #[test]
+    fn a_workloads_settings_are_checked_by_its_chain_with_their_place() {
+        let e = err("name = \"t\"\n[workload]\nkind = \"token\"\n[workload.token]\nbogus = 1\n[load]\nrate = 1\ncount = 1\n[fake]\n");
+        assert!(
+            e.starts_with("s.toml:5:1: workload.token.bogus: unknown field `bogus`"),
+            "{e}"
+        );
+        let e = err("name = \"t\"\n[workload]\nkind = \"token\"\n[workload.token]\ndecimals = 30\n[load]\nrate = 1\ncount = 1\n[fake]\n");
+        assert!(e.starts_with("s.toml:5:12: "), "{e}");
+        assert!(e.ends_with("at most 18 decimals"), "{e}");
+        // Another kind's settings, or a key that is neither, are refused by the scenario.
+        let e = err("name = \"t\"\n[workload]\nkind = \"transfer\"\n[workload.token]\ndecimals = 6\n[load]\nrate = 1\ncount = 1\n[fake]\n");
+        assert_eq!(
+            e,
+            "s.toml:4:11: workload.token: settings of the `token` workload, but the scenario runs `transfer` (workload.kind)"
+        );
+        let e = err("name = \"t\"\n[workload]\nvalu = 3\n[load]\nrate = 1\ncount = 1\n[fake]\n");
+        assert!(
+            e.starts_with("s.toml:3:1: workload.valu: unknown field `valu`"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The checked scenario: types that admit no invalid value.
 
-use super::{ShapeKind, WorkloadKind, Writes};
+use super::{ShapeKind, WorkloadName, Writes};
 use crate::{
     bids::Bids,
     chain::plugin::{Attach, ChainTarget},
@@ -32,7 +32,7 @@ pub struct Scenario {
     /// scenario's seed, which sharding leaves whole.
     pub shared_seed: String,
     /// What each transaction does.
-    pub workload: WorkloadKind,
+    pub workload: WorkloadName,
     /// Value per transfer in the chain's smallest unit.
     pub value: u64,
     /// Which accounts the transactions write.

@@ -10,7 +10,7 @@ use crate::{
     section::{
         field_of,
         location::{locate, toml_error, Location},
-        top_level_keys,
+        table_keys, top_level_keys, value_at,
     },
 };
 use std::{num::NonZeroU32, ops::Range};
@@ -31,7 +31,46 @@ pub(super) struct Validator<'a> {
     pub(super) chains: &'a [&'a dyn Chain],
 }
 
+/// What `[workload]` holds besides a kind's own settings table.
+const WORKLOAD_KEYS: [&str; 4] = ["kind", "value", "writes", "bids"];
+
 impl Validator<'_> {
+    /// Refuses a key of `[workload]` that is neither shared nor the chosen
+    /// kind's settings table; returns that table as written, if there is one.
+    fn workload_settings(
+        &self,
+        file: &ScenarioFile,
+    ) -> Result<Option<serde_json::Value>, ScenarioError> {
+        let toml_err = |e: toml::de::Error| toml_error(self.text, self.source, &e);
+        let kind = file.workload.kind.get_ref().as_str();
+        for (key, is_table) in table_keys(self.text, "workload").map_err(toml_err)? {
+            let name = key.get_ref();
+            if WORKLOAD_KEYS.contains(&name.as_str()) {
+                continue;
+            }
+            let field = format!("workload.{name}");
+            if !is_table {
+                return Err(self.error(
+                    key.span(),
+                    &field,
+                    format!(
+                        "unknown field `{name}`; [workload] has {}, and the settings of its kind as a table [workload.<kind>]",
+                        WORKLOAD_KEYS.join(", ")
+                    ),
+                ));
+            }
+            if name != kind {
+                return Err(self.error(
+                    key.span(),
+                    &field,
+                    format!("settings of the `{name}` workload, but the scenario runs `{kind}` (workload.kind)"),
+                ));
+            }
+        }
+        let table = value_at(self.text, &["workload", kind]).map_err(toml_err)?;
+        Ok(table.map(|t| serde_json::to_value(t).expect("TOML converts to JSON")))
+    }
+
     pub(super) fn error(
         &self,
         span: Range<usize>,
@@ -139,6 +178,7 @@ impl Validator<'_> {
             ));
         }
 
+        let settings = self.workload_settings(&file)?;
         let bids = match &file.workload.bids {
             None => None,
             Some(b) => Some(
@@ -158,6 +198,9 @@ impl Validator<'_> {
                 span,
                 overrides: url_given.then_some(ov),
                 bids: bids.is_some(),
+                workload: file.workload.kind.get_ref(),
+                workload_span: file.workload.kind.span(),
+                value: file.workload.value,
             };
             let target = chain.target(&section)?;
             sections.insert(chain.spec().name.to_owned(), target.as_run());
@@ -244,6 +287,9 @@ impl Validator<'_> {
 
         let writes = *file.workload.writes.get_or_insert(Writes::Disjoint);
         let mut as_run = serde_json::to_value(&file).expect("scenario serializes to JSON");
+        if let Some(settings) = settings {
+            as_run["workload"][file.workload.kind.get_ref().as_str()] = settings;
+        }
         if let Some(run) = as_run.as_object_mut() {
             run.extend(sections);
         }
@@ -253,7 +299,7 @@ impl Validator<'_> {
             accounts,
             seed: file.accounts.seed.clone(),
             shared_seed: file.accounts.seed.clone(),
-            workload: *file.workload.kind.get_ref(),
+            workload: file.workload.kind.get_ref().clone(),
             value: file.workload.value,
             writes,
             bids,

@@ -10,7 +10,7 @@ pub(crate) mod location;
 
 pub use location::{Location, ScenarioError};
 
-use crate::{level::Level, spec::ChainSpec};
+use crate::{level::Level, spec::ChainSpec, workload::WorkloadName};
 use location::{field_at, locate, toml_error};
 use serde::{
     de::{DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visitor},
@@ -58,6 +58,12 @@ pub struct Section<'a> {
     pub(crate) overrides: Option<&'a Overrides>,
     /// `workload.bids` is set: it prices every transaction.
     pub(crate) bids: bool,
+    /// The scenario's workload, as `[workload]` names it.
+    pub(crate) workload: &'a WorkloadName,
+    /// Where `workload.kind` is (empty when the scenario names none).
+    pub(crate) workload_span: Range<usize>,
+    /// `workload.value`.
+    pub(crate) value: u64,
 }
 
 impl Section<'_> {
@@ -70,13 +76,56 @@ impl Section<'_> {
     /// `#[serde(deny_unknown_fields)]` and [`Spanned`] fields, so errors can
     /// name their place.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ScenarioError> {
-        let picked = Pick::<T> {
-            key: self.spec.name,
-            value: PhantomData,
-        }
-        .deserialize(toml::Deserializer::new(self.text))
-        .map_err(|e| toml_error(self.text, self.source, &e))?;
+        let picked = Pick::<T>::at(&[self.spec.name])
+            .deserialize(toml::Deserializer::new(self.text))
+            .map_err(|e| toml_error(self.text, self.source, &e))?;
         picked.ok_or_else(|| self.error(0..0, "", "the section is missing"))
+    }
+
+    /// The workload the scenario runs (`workload.kind`).
+    pub fn workload(&self) -> &WorkloadName {
+        self.workload
+    }
+
+    /// `workload.value`: what each transaction moves, in the chain's
+    /// smallest unit or in token units, as the workload reads it.
+    pub fn workload_value(&self) -> u64 {
+        self.value
+    }
+
+    /// Parses the workload's own settings, `[workload.<kind>]`, into the
+    /// crate's type (give it `#[serde(deny_unknown_fields)]`, as for
+    /// [`parse`](Self::parse)); `None` when the scenario has no such table.
+    pub fn workload_settings<T: DeserializeOwned>(&self) -> Result<Option<T>, ScenarioError> {
+        Pick::<T>::at(&["workload", self.workload.as_str()])
+            .deserialize(toml::Deserializer::new(self.text))
+            .map_err(|e| toml_error(self.text, self.source, &e))
+    }
+
+    /// Refuses any `[workload.<kind>]` setting, for a kind that has none.
+    pub fn no_workload_settings(&self) -> Result<(), ScenarioError> {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct None {}
+        self.workload_settings::<None>().map(drop)
+    }
+
+    /// The error for a workload this chain does not offer, naming those it does.
+    pub fn unknown_workload(&self, offered: &[&str]) -> ScenarioError {
+        ScenarioError::Invalid {
+            location: locate(
+                self.text,
+                self.source,
+                Some(self.workload_span.clone()).filter(|s| s.end > 0),
+            ),
+            field: "workload.kind".to_owned(),
+            message: format!(
+                "{} offers no `{}` workload; it offers {}",
+                self.spec.name,
+                self.workload,
+                offered.join(", ")
+            ),
+        }
     }
 
     /// An error on `<chain>.<field>` at `span`, or at the section's header
@@ -217,38 +266,72 @@ impl Section<'_> {
     }
 }
 
-/// Deserializes the one top-level key `key` of a document, ignoring the
-/// others, with the document's own deserializer so that spans survive.
-struct Pick<T> {
-    key: &'static str,
+/// Deserializes the value at `path` (a top-level key, then keys in the
+/// tables below it) of a document, ignoring the others, with the
+/// document's own deserializer so that spans survive.
+struct Pick<'p, T> {
+    path: &'p [&'p str],
     value: PhantomData<T>,
 }
 
-impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for Pick<T> {
+impl<'p, T> Pick<'p, T> {
+    fn at(path: &'p [&'p str]) -> Self {
+        Self {
+            path,
+            value: PhantomData,
+        }
+    }
+}
+
+impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for Pick<'_, T> {
     type Value = Option<T>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de, T: DeserializeOwned> Visitor<'de> for Pick<T> {
+impl<'de, T: DeserializeOwned> Visitor<'de> for Pick<'_, T> {
     type Value = Option<T>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "a table with a [{}] section", self.key)
+        write!(f, "a table with a [{}] section", self.path.join("."))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<T>, A::Error> {
         let mut found = None;
         while let Some(key) = map.next_key::<String>()? {
-            if key == self.key {
-                found = Some(map.next_value::<T>()?);
-            } else {
-                map.next_value::<IgnoredAny>()?;
+            match self.path {
+                [first] if key == *first => found = Some(map.next_value::<T>()?),
+                [first, rest @ ..] if key == *first => {
+                    found = map.next_value_seed(Pick::<T>::at(rest))?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
             }
         }
         Ok(found)
     }
+}
+
+/// The value at `path` of a document, if it is there.
+pub(crate) fn value_at(text: &str, path: &[&str]) -> Result<Option<toml::Value>, toml::de::Error> {
+    Pick::<toml::Value>::at(path).deserialize(toml::Deserializer::new(text))
+}
+
+/// The keys of the top-level table `table`, each with its place and
+/// whether it holds a table.
+pub(crate) fn table_keys(
+    text: &str,
+    table: &str,
+) -> Result<Vec<(Spanned<String>, bool)>, toml::de::Error> {
+    let picked = Pick::<std::collections::BTreeMap<Spanned<String>, toml::Value>>::at(&[table])
+        .deserialize(toml::Deserializer::new(text))?;
+    Ok(picked
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, v.is_table()))
+        .collect())
 }
 
 /// The top-level keys of a document, each with its place.

@@ -1,0 +1,187 @@
+//! What each EVM transaction does. A workload is one file in this
+//! directory and one line in [`KINDS`]: its name, the check of its settings
+//! (`[workload.<name>]`, before any node starts), its preparation on the
+//! node (deploy, mint, measure gas, before the clock starts), and the call
+//! each transaction makes, which the submitter signs and sends.
+
+mod token;
+mod transfer;
+
+use crate::{error::EvmError, setup::Deployer};
+use alloy::{
+    primitives::{keccak256, Address, Bytes, TxKind, U256},
+    rpc::client::RpcClient,
+};
+use chainmeter_core::scenario::{ScenarioError, Section};
+use std::{fmt, future::Future, pin::Pin, sync::Arc};
+
+/// Every EVM workload: the name a scenario gives it, and the check of its settings.
+pub(crate) const KINDS: &[Kind] = &[transfer::KIND, token::KIND];
+
+/// Gas of a plain value transfer.
+pub(crate) const TRANSFER_GAS: u64 = 21_000;
+
+/// A workload the EVM offers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Kind {
+    /// Its name in `workload.kind`.
+    pub(crate) name: &'static str,
+    /// Checks its settings in the scenario, with their places.
+    pub(crate) check: fn(&Section<'_>) -> Result<Arc<dyn Plan>, ScenarioError>,
+}
+
+/// The scenario's workload, checked; a kind the EVM lacks is an error
+/// naming those it has.
+pub(crate) fn check(section: &Section<'_>) -> Result<Arc<dyn Plan>, ScenarioError> {
+    let name = section.workload().as_str();
+    match KINDS.iter().find(|k| k.name == name) {
+        Some(kind) => (kind.check)(section),
+        None => Err(section.unknown_workload(&KINDS.iter().map(|k| k.name).collect::<Vec<_>>())),
+    }
+}
+
+/// One transaction's call: where it goes, what it carries, its gas limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Call {
+    pub(crate) to: TxKind,
+    pub(crate) value: U256,
+    pub(crate) input: Bytes,
+    pub(crate) gas_limit: u64,
+}
+
+/// What preparing a workload on the node is given.
+#[derive(Debug)]
+pub(crate) struct Prepare<'a> {
+    pub(crate) client: &'a RpcClient,
+    pub(crate) url: &'a str,
+    pub(crate) chain_id: u64,
+    /// The seed the senders' and receivers' keys come from.
+    pub(crate) seed: &'a str,
+    /// The funded senders.
+    pub(crate) senders: &'a [Address],
+    /// The one receiver of every transaction, when writes are hot.
+    pub(crate) hot: Option<Address>,
+}
+
+impl Prepare<'_> {
+    /// A funded account to deploy and mint from, apart from the senders.
+    pub(crate) async fn deployer(&self) -> Result<Deployer, EvmError> {
+        let deployer = Deployer::new(self.client, self.url, self.seed, self.chain_id).await?;
+        crate::setup::set_balances(self.client, self.url, &[deployer.address()]).await?;
+        Ok(deployer)
+    }
+}
+
+/// A future borrowing what it was given.
+pub(crate) type Preparing<'a> =
+    Pin<Box<dyn Future<Output = Result<Arc<dyn Workload>, EvmError>> + Send + 'a>>;
+
+/// A checked workload, to be prepared on the node before the clock starts.
+pub(crate) trait Plan: Send + Sync + fmt::Debug {
+    /// Deploys, mints, measures: what its transactions need.
+    fn prepare<'a>(&'a self, p: Prepare<'a>) -> Preparing<'a>;
+}
+
+/// A prepared workload: builds each transaction's call on the send path,
+/// so it only assembles bytes.
+pub(crate) trait Workload: Send + Sync + fmt::Debug {
+    /// Transaction `seq`'s call.
+    fn build(&self, seq: u64) -> Call;
+
+    /// What each transaction does, in words, for the result.
+    fn describe(&self) -> String;
+
+    /// Native value a successful transaction moves from its sender.
+    fn value(&self) -> U256 {
+        U256::ZERO
+    }
+
+    /// Token balances the verifier checks after the run, if any.
+    fn token_check(&self) -> Option<TokenCheck> {
+        None
+    }
+}
+
+/// The token workload's figures: what every sender held after minting, and
+/// what each successful transaction moves.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TokenCheck {
+    pub(crate) token: Address,
+    pub(crate) minted: U256,
+    pub(crate) amount: U256,
+}
+
+/// The receiver of transaction `seq`: the hot one for all, else its own.
+pub(crate) fn receiver(seed: &str, seq: u64, hot: Option<Address>) -> Address {
+    hot.unwrap_or_else(|| crate::keys::receiver(seed, seq))
+}
+
+/// The hot receiver of a run whose shards share `shared_seed`.
+pub(crate) fn hot_receiver(shared_seed: &str) -> Address {
+    crate::keys::receiver(shared_seed, 0)
+}
+
+/// How a transaction's receiver is chosen, in the words of the result.
+pub(crate) fn receivers(hot: Option<Address>) -> &'static str {
+    match hot {
+        Some(_) => "one receiver for all (hot writes)",
+        None => "a receiver of its own (disjoint writes)",
+    }
+}
+
+/// The first four bytes of the Keccak hash of a function's signature.
+pub(crate) fn selector(signature: &str) -> [u8; 4] {
+    let h = keccak256(signature.as_bytes());
+    [h[0], h[1], h[2], h[3]]
+}
+
+pub(crate) fn word_address(a: Address) -> [u8; 32] {
+    let mut w = [0u8; 32];
+    w[12..].copy_from_slice(a.as_slice());
+    w
+}
+
+/// `transfer(address,uint256)`, ABI-encoded.
+pub(crate) fn transfer_call(to: Address, amount: U256) -> Bytes {
+    let mut v = Vec::with_capacity(68);
+    v.extend_from_slice(&selector("transfer(address,uint256)"));
+    v.extend_from_slice(&word_address(to));
+    v.extend_from_slice(&amount.to_be_bytes::<32>());
+    v.into()
+}
+
+/// `balanceOf(address)`, ABI-encoded.
+pub(crate) fn balance_of_call(owner: Address) -> Bytes {
+    let mut v = Vec::with_capacity(36);
+    v.extend_from_slice(&selector("balanceOf(address)"));
+    v.extend_from_slice(&word_address(owner));
+    v.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_are_abi_encoded() {
+        // The well-known ERC-20 selectors.
+        assert_eq!(
+            selector("transfer(address,uint256)"),
+            [0xa9, 0x05, 0x9c, 0xbb]
+        );
+        assert_eq!(selector("balanceOf(address)"), [0x70, 0xa0, 0x82, 0x31]);
+        let to = Address::repeat_byte(0x11);
+        let t = transfer_call(to, U256::from(5));
+        assert_eq!(t.len(), 68);
+        assert_eq!(&t[16..36], to.as_slice());
+        assert_eq!(t[67], 5);
+    }
+
+    #[test]
+    fn every_kind_has_a_name_of_its_own() {
+        let mut names: Vec<_> = KINDS.iter().map(|k| k.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), KINDS.len());
+    }
+}
