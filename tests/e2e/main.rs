@@ -17,3 +17,4 @@ mod schema;
 mod shards;
 mod solana;
 mod support;
+mod workloads;

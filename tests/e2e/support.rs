@@ -438,3 +438,47 @@ pub(crate) fn assert_buckets_add_up(r: &RunResult, buckets: usize) {
     assert_eq!(b.iter().map(|b| b.sent).sum::<u64>(), r.load.measured_sent);
     assert_eq!(b.iter().map(|b| b.landed).sum::<u64>(), r.outcomes.landed());
 }
+
+/// Compiles the Solidity `source` with solc from the npm registry (the one
+/// `scripts/compile-contracts.sh` installs) and writes solc's standard-JSON
+/// output to `<dir>/<name>.json`, the artifact a scenario names.
+pub(crate) fn solc(dir: &Path, name: &str, source: &str) -> PathBuf {
+    let tools = std::env::var_os("CHAINMETER_TOOLS")
+        .map_or_else(|| repo_root().join(".tools"), PathBuf::from);
+    let solc = tools.join("solc/node_modules/solc/index.js");
+    assert!(
+        solc.is_file(),
+        "{}: run scripts/compile-contracts.sh once to install solc",
+        solc.display()
+    );
+    let src = dir.join(format!("{name}.sol"));
+    std::fs::write(&src, source).unwrap();
+    let out = dir.join(format!("{name}.json"));
+    let status = Command::new("node")
+        .arg("-e")
+        .arg(
+            r#"
+            const [solcjs, src, name, out] = process.argv.slice(1);
+            const fs = require("fs");
+            const solc = require(solcjs);
+            const input = {
+              language: "Solidity",
+              sources: { [name + ".sol"]: { content: fs.readFileSync(src, "utf8") } },
+              settings: { optimizer: { enabled: true, runs: 200 },
+                          outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } } },
+            };
+            const output = solc.compile(JSON.stringify(input));
+            const errors = (JSON.parse(output).errors || []).filter((e) => e.severity === "error");
+            if (errors.length) { console.error(errors.map((e) => e.formattedMessage).join("\n")); process.exit(1); }
+            fs.writeFileSync(out, output);
+            "#,
+        )
+        .arg(&solc)
+        .arg(&src)
+        .arg(name)
+        .arg(&out)
+        .status()
+        .expect("node runs");
+    assert!(status.success(), "solc failed on {name}.sol");
+    out
+}

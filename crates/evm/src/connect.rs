@@ -129,6 +129,7 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
             finality: Finality::default(),
             last_block: None,
             scanned: scanned.clone(),
+            reasons_left: crate::tracker::REASONS_READ,
             no_block_timeout: target.no_block_timeout,
         }
         .run(),

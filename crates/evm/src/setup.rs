@@ -57,6 +57,28 @@ impl Deployer {
         chain_id: u64,
     ) -> Result<Self, EvmError> {
         let signer = keys::deployer(seed).ok_or(EvmError::Key { index: u32::MAX })?;
+        Self::with(client, url, signer, chain_id).await
+    }
+
+    /// Sender `index` of the seed, sending its setup transactions (before
+    /// the senders' state is read as the run's start).
+    pub(crate) async fn sender(
+        client: &RpcClient,
+        url: &str,
+        seed: &str,
+        index: u32,
+        chain_id: u64,
+    ) -> Result<Self, EvmError> {
+        let signer = keys::sender(seed, index).ok_or(EvmError::Key { index })?;
+        Self::with(client, url, signer, chain_id).await
+    }
+
+    async fn with(
+        client: &RpcClient,
+        url: &str,
+        signer: PrivateKeySigner,
+        chain_id: u64,
+    ) -> Result<Self, EvmError> {
         let nonce: U64 = client
             .request(
                 "eth_getTransactionCount",

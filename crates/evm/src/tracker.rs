@@ -39,6 +39,10 @@ use tokio::sync::mpsc;
 /// block is never taken for one without our transactions.
 const RECEIPTS_RETRY: Duration = Duration::from_millis(50);
 const RECEIPTS_PATIENCE: Duration = Duration::from_secs(10);
+/// Reverted transactions whose reason is read back by replaying them
+/// (`eth_call` at their block): a few are examples enough, and each costs
+/// two calls on the tracker's path.
+pub(crate) const REASONS_READ: u32 = 3;
 /// Head arrivals kept for stamping tag reads that trail the heads.
 const HEADS_KEPT: usize = 1024;
 /// How the tracker times levels, for the result's `tracking`.
@@ -162,6 +166,8 @@ pub(crate) struct Tracker {
     /// Every block up to this one has been read: the verifier reads chain
     /// state as of it.
     pub(crate) scanned: Arc<AtomicU64>,
+    /// Reverts whose reason is still to be read back ([`REASONS_READ`] at first).
+    pub(crate) reasons_left: u32,
     /// No new block for this long (or ten block intervals, if longer) with
     /// transactions pending: the node stopped producing blocks.
     pub(crate) no_block_timeout: Duration,
@@ -272,6 +278,7 @@ impl Tracker {
             compute: Some(receipts.iter().map(|r| r.gas_used).sum()),
         }];
         let mut ours = Vec::new();
+        let mut reverted = Vec::new();
         {
             let open = self.open.sync();
             for r in receipts {
@@ -284,6 +291,9 @@ impl Tracker {
                     at,
                 });
                 let success = r.status();
+                if !success {
+                    reverted.push((out.len(), r.transaction_hash));
+                }
                 out.push(ChainEvent::Landed {
                     seq,
                     success,
@@ -294,9 +304,45 @@ impl Tracker {
                 ours.push(seq);
             }
         }
+        for (i, hash) in reverted {
+            if self.reasons_left == 0 {
+                break;
+            }
+            self.reasons_left -= 1;
+            if let (Some(reason), ChainEvent::Landed { error, .. }) =
+                (self.revert_reason(hash, number).await, &mut out[i])
+            {
+                *error = Some(reason);
+            }
+        }
         self.emit(out);
         self.finality.include(number, ours);
         Ok(())
+    }
+
+    /// Why the transaction `hash` of block `number` reverted, as the node
+    /// words it when the call is replayed on the block's state (`execution
+    /// reverted: <reason>`); `None` when the replay does not revert or a
+    /// read fails.
+    async fn revert_reason(&self, hash: B256, number: u64) -> Option<String> {
+        let tx: serde_json::Value = self
+            .client
+            .request("eth_getTransactionByHash", (hash,))
+            .await
+            .ok()?;
+        let call = serde_json::json!({
+            "from": tx["from"], "to": tx["to"], "data": tx["input"],
+            "value": tx["value"], "gas": tx["gas"],
+        });
+        let replay: Result<serde_json::Value, _> = self
+            .client
+            .request("eth_call", (call, BlockNumberOrTag::Number(number)))
+            .await;
+        let e = replay.err()?;
+        Some(
+            e.as_error_resp()
+                .map_or_else(|| e.to_string(), |p| p.message.to_string()),
+        )
     }
 
     async fn read_tags(&self) -> Result<TagRead, TrackerError> {

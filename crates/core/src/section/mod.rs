@@ -102,6 +102,43 @@ impl Section<'_> {
             .map_err(|e| toml_error(self.text, self.source, &e))
     }
 
+    /// `path` as the scenario means it: relative to the scenario file's
+    /// directory (to the working directory for a scenario read from text).
+    pub fn path(&self, path: &std::path::Path) -> std::path::PathBuf {
+        match std::path::Path::new(self.source).parent() {
+            Some(dir) if path.is_relative() => dir.join(path),
+            _ => path.to_owned(),
+        }
+    }
+
+    /// An error on `workload.<kind>.<field>` at `span`.
+    pub fn workload_error(
+        &self,
+        span: Range<usize>,
+        field: &str,
+        message: impl Into<String>,
+    ) -> ScenarioError {
+        ScenarioError::Invalid {
+            location: locate(self.text, self.source, Some(span).filter(|s| s.end > 0)),
+            field: format!("workload.{}.{field}", self.workload),
+            message: message.into(),
+        }
+    }
+
+    /// An error on the workload's settings as a whole (`workload.<kind>`),
+    /// at `[workload]` or where the kind is named.
+    pub fn unknown_settings(&self, message: impl Into<String>) -> ScenarioError {
+        ScenarioError::Invalid {
+            location: locate(
+                self.text,
+                self.source,
+                Some(self.workload_span.clone()).filter(|s| s.end > 0),
+            ),
+            field: format!("workload.{}", self.workload),
+            message: message.into(),
+        }
+    }
+
     /// Refuses any `[workload.<kind>]` setting, for a kind that has none.
     pub fn no_workload_settings(&self) -> Result<(), ScenarioError> {
         #[derive(Debug, serde::Deserialize)]

@@ -4,6 +4,7 @@
 //! node (deploy, mint, measure gas, before the clock starts), and the call
 //! each transaction makes, which the submitter signs and sends.
 
+mod call;
 mod token;
 mod transfer;
 
@@ -16,7 +17,7 @@ use chainmeter_core::scenario::{ScenarioError, Section};
 use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
 /// Every EVM workload: the name a scenario gives it, and the check of its settings.
-pub(crate) const KINDS: &[Kind] = &[transfer::KIND, token::KIND];
+pub(crate) const KINDS: &[Kind] = &[transfer::KIND, token::KIND, call::KIND];
 
 /// Gas of a plain value transfer.
 pub(crate) const TRANSFER_GAS: u64 = 21_000;

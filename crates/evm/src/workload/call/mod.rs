@@ -1,0 +1,450 @@
+//! `call`: the user's own contract. The scenario names a compiled artifact
+//! (solc's standard-JSON output, a Foundry or a Hardhat artifact), the
+//! function each transaction calls by its signature, and its arguments,
+//! literal or generated (`args`). Before the clock, chainmeter deploys the
+//! contract (once, or once per sender) with its constructor's arguments and
+//! makes the setup calls listed (`[[workload.call.setup]]`, from the
+//! deployer or from every sender); every mismatch with the ABI is a located
+//! error when the scenario is read.
+//!
+//! ```toml
+//! [workload]
+//! kind = "call"
+//!
+//! [workload.call]
+//! artifact = "out/Counter.sol/Counter.json"
+//! constructor = [100]
+//! function = "bump(uint256)"
+//! args = [{ seq = true }]
+//!
+//! [[workload.call.setup]]
+//! function = "setLimit(uint256)"
+//! args = [1000]
+//! ```
+
+mod args;
+mod artifact;
+
+use super::{Call, Kind, Plan, Prepare, Preparing, Workload};
+use crate::{error::EvmError, setup::Deployer};
+use alloy::{
+    dyn_abi::{DynSolType, DynSolValue, JsonAbiExt, Specifier},
+    json_abi::Function,
+    primitives::{Address, Bytes, TxKind, U256},
+};
+use args::{Arg, Draw};
+use chainmeter_core::scenario::{ScenarioError, Section};
+use serde::Deserialize;
+use std::{ops::Range, path::PathBuf, sync::Arc};
+use toml::Spanned;
+
+pub(super) const KIND: Kind = Kind {
+    name: "call",
+    check,
+};
+
+/// Room above the gas the first call measured when prepared.
+const GAS_MARGIN: f64 = 1.25;
+
+/// `[workload.call]`, as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CallFile {
+    /// The compiled contract, relative to the scenario file.
+    artifact: Spanned<PathBuf>,
+    /// Which contract of the artifact, when it holds several.
+    contract: Option<Spanned<String>>,
+    /// The constructor's arguments (literals).
+    constructor: Option<Spanned<Vec<toml::Value>>>,
+    /// `"once"` (one contract every sender calls, the default) or
+    /// `"per_sender"` (a contract of its own for each sender).
+    deploy: Option<Deploy>,
+    /// The function each transaction calls: its signature, or its name when unique.
+    function: Spanned<String>,
+    /// Its arguments.
+    args: Option<Spanned<Vec<toml::Value>>>,
+    /// Wei sent with each call (default 0).
+    value: Option<u64>,
+    /// The gas limit of each call; default: `eth_estimateGas` of the first, plus 25%.
+    gas_limit: Option<Spanned<u64>>,
+    /// Calls made before the clock starts.
+    setup: Option<Vec<SetupFile>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Deploy {
+    Once,
+    PerSender,
+}
+
+/// `[[workload.call.setup]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetupFile {
+    function: Spanned<String>,
+    args: Option<Spanned<Vec<toml::Value>>>,
+    /// `"deployer"` (the default) or `"senders"` (each sender once).
+    from: Option<From>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum From {
+    Deployer,
+    Senders,
+}
+
+/// A function and its arguments, checked against the ABI.
+#[derive(Debug, Clone)]
+struct Invocation {
+    function: Function,
+    types: Vec<DynSolType>,
+    args: Vec<Arg>,
+}
+
+impl Invocation {
+    fn data(&self, draw: &Draw<'_>) -> Bytes {
+        let values: Vec<DynSolValue> = self
+            .args
+            .iter()
+            .zip(&self.types)
+            .enumerate()
+            .map(|(i, (a, ty))| a.value(draw, i, ty))
+            .collect();
+        // The values were typed by the ABI when the scenario was read, so
+        // encoding them cannot fail.
+        self.function
+            .abi_encode_input(&values)
+            .unwrap_or_default()
+            .into()
+    }
+}
+
+#[derive(Debug)]
+struct CallPlan {
+    name: String,
+    bytecode: Bytes,
+    constructor: Vec<u8>,
+    deploy: Deploy,
+    call: Invocation,
+    value: U256,
+    gas_limit: Option<u64>,
+    setup: Vec<(Invocation, From)>,
+}
+
+fn check(section: &Section<'_>) -> Result<Arc<dyn Plan>, ScenarioError> {
+    let err = |span: Range<usize>, field: &str, m: String| section.workload_error(span, field, m);
+    let f: CallFile = section.workload_settings()?.ok_or_else(|| {
+        section.unknown_settings(
+            "kind = \"call\" needs [workload.call]: artifact and function at least",
+        )
+    })?;
+    let path = section.path(f.artifact.get_ref());
+    let a =
+        artifact::read(&path, f.contract.as_ref().map(|c| c.get_ref().as_str())).map_err(|e| {
+            match &f.contract {
+                Some(c) if e.contains("holds no contract") => err(c.span(), "contract", e),
+                _ => err(f.artifact.span(), "artifact", e),
+            }
+        })?;
+    let function = |sig: &Spanned<String>, field: &str| -> Result<Function, ScenarioError> {
+        let want = sig.get_ref().trim();
+        let all: Vec<&Function> = a.abi.functions().collect();
+        let found: Vec<&&Function> = match want.contains('(') {
+            true => all.iter().filter(|x| x.signature() == want).collect(),
+            false => all.iter().filter(|x| x.name == want).collect(),
+        };
+        match found.as_slice() {
+            [one] => Ok((**one).clone()),
+            [] => Err(err(
+                sig.span(),
+                field,
+                format!(
+                    "the ABI of {} has no function {want}; it has {}",
+                    a.name,
+                    all.iter()
+                        .map(|x| x.signature())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+            many => Err(err(
+                sig.span(),
+                field,
+                format!(
+                    "{want} is overloaded in {}: give one signature of {}",
+                    a.name,
+                    many.iter()
+                        .map(|x| x.signature())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
+    };
+    let invocation = |function: Function,
+                      args: &Option<Spanned<Vec<toml::Value>>>,
+                      field: &str|
+     -> Result<Invocation, ScenarioError> {
+        let (span, given) = match args {
+            Some(a) => (a.span(), a.get_ref().as_slice()),
+            None => (0..0, &[][..]),
+        };
+        let types = function
+            .inputs
+            .iter()
+            .map(|p| p.resolve())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| {
+                err(
+                    span.clone(),
+                    field,
+                    format!("{}: {e}", function.signature()),
+                )
+            })?;
+        if given.len() != types.len() {
+            return Err(err(
+                span,
+                field,
+                format!(
+                    "{} takes {} argument(s); {} given",
+                    function.signature(),
+                    types.len(),
+                    given.len()
+                ),
+            ));
+        }
+        let args = given
+            .iter()
+            .zip(&types)
+            .enumerate()
+            .map(|(i, (v, ty))| {
+                Arg::parse(v, ty).map_err(|e| {
+                    err(
+                        span.clone(),
+                        field,
+                        format!("argument {} of {}: {e}", i + 1, function.signature()),
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Invocation {
+            function,
+            types,
+            args,
+        })
+    };
+    let call = invocation(function(&f.function, "function")?, &f.args, "args")?;
+    let constructor = match (&a.abi.constructor, &f.constructor) {
+        (None, None) => Vec::new(),
+        (None, Some(given)) if given.get_ref().is_empty() => Vec::new(),
+        (None, Some(given)) => {
+            return Err(err(
+                given.span(),
+                "constructor",
+                format!("{} has no constructor arguments", a.name),
+            ))
+        }
+        (Some(c), given) => {
+            let (span, values) = match given {
+                Some(g) => (g.span(), g.get_ref().as_slice()),
+                None => (0..0, &[][..]),
+            };
+            if values.len() != c.inputs.len() {
+                return Err(err(
+                    span,
+                    "constructor",
+                    format!(
+                        "{}'s constructor takes {} argument(s); {} given",
+                        a.name,
+                        c.inputs.len(),
+                        values.len()
+                    ),
+                ));
+            }
+            let typed = c
+                .inputs
+                .iter()
+                .zip(values)
+                .enumerate()
+                .map(|(i, (p, v))| {
+                    let ty = p
+                        .resolve()
+                        .map_err(|e| err(span.clone(), "constructor", e.to_string()))?;
+                    args::literal(v, &ty).map_err(|e| {
+                        err(
+                            span.clone(),
+                            "constructor",
+                            format!("argument {}: {e}", i + 1),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            c.abi_encode_input(&typed)
+                .map_err(|e| err(span, "constructor", e.to_string()))?
+        }
+    };
+    let setup = f
+        .setup
+        .iter()
+        .flatten()
+        .map(|s| {
+            let inv = invocation(
+                function(&s.function, "setup.function")?,
+                &s.args,
+                "setup.args",
+            )?;
+            Ok((inv, s.from.unwrap_or(From::Deployer)))
+        })
+        .collect::<Result<_, ScenarioError>>()?;
+    if let Some(g) = f.gas_limit.as_ref().filter(|g| *g.get_ref() < 21_000) {
+        return Err(err(g.span(), "gas_limit", "must be at least 21000".into()));
+    }
+    Ok(Arc::new(CallPlan {
+        name: a.name,
+        bytecode: a.bytecode,
+        constructor,
+        deploy: f.deploy.unwrap_or(Deploy::Once),
+        call,
+        value: U256::from(f.value.unwrap_or(0)),
+        gas_limit: f.gas_limit.map(|g| *g.get_ref()),
+        setup,
+    }))
+}
+
+impl Plan for CallPlan {
+    fn prepare<'a>(&'a self, p: Prepare<'a>) -> Preparing<'a> {
+        Box::pin(async move {
+            let deployer = p.deployer().await?;
+            let code: Bytes = [self.bytecode.as_ref(), &self.constructor].concat().into();
+            let instances = match self.deploy {
+                Deploy::Once => 1,
+                Deploy::PerSender => p.senders.len(),
+            };
+            let mut contracts = Vec::with_capacity(instances);
+            for _ in 0..instances {
+                let receipt = deployer
+                    .execute(p.client, p.url, TxKind::Create, code.clone())
+                    .await?;
+                contracts.push(receipt.contract_address.ok_or_else(|| {
+                    EvmError::Workload(format!(
+                        "the deployment of {} names no contract address",
+                        self.name
+                    ))
+                })?);
+            }
+            let contract_of = |i: usize| contracts[i.min(contracts.len() - 1)];
+            for (inv, from) in &self.setup {
+                match from {
+                    From::Deployer => {
+                        for (i, &contract) in contracts.iter().enumerate() {
+                            let draw = Draw {
+                                seed: p.seed,
+                                seq: i as u64,
+                                sender: deployer.address(),
+                                contract,
+                            };
+                            deployer
+                                .execute(p.client, p.url, TxKind::Call(contract), inv.data(&draw))
+                                .await?;
+                        }
+                    }
+                    From::Senders => {
+                        for (i, &sender) in p.senders.iter().enumerate() {
+                            let from =
+                                Deployer::sender(p.client, p.url, p.seed, i as u32, p.chain_id)
+                                    .await?;
+                            let contract = contract_of(i);
+                            let draw = Draw {
+                                seed: p.seed,
+                                seq: i as u64,
+                                sender,
+                                contract,
+                            };
+                            from.execute(p.client, p.url, TxKind::Call(contract), inv.data(&draw))
+                                .await?;
+                        }
+                    }
+                }
+            }
+            let mut workload = Contract {
+                name: self.name.clone(),
+                seed: p.seed.to_owned(),
+                senders: p.senders.to_vec(),
+                contracts,
+                call: self.call.clone(),
+                value: self.value,
+                gas_limit: self.gas_limit.unwrap_or(0),
+            };
+            if self.gas_limit.is_none() {
+                let first = workload.build(0);
+                let gas = crate::setup::estimate_gas(
+                    p.client,
+                    p.url,
+                    p.senders[0],
+                    first.to,
+                    first.input,
+                )
+                .await
+                .map_err(|e| {
+                    EvmError::Workload(format!(
+                        "the first call of {} cannot be estimated (give gas_limit to send it anyway): {e}",
+                        self.call.function.signature()
+                    ))
+                })?;
+                workload.gas_limit = (gas as f64 * GAS_MARGIN) as u64;
+            }
+            Ok(Arc::new(workload) as Arc<dyn Workload>)
+        })
+    }
+}
+
+/// Calls of one function of the user's contract.
+#[derive(Debug, Clone)]
+struct Contract {
+    name: String,
+    seed: String,
+    senders: Vec<Address>,
+    /// One, or one per sender.
+    contracts: Vec<Address>,
+    call: Invocation,
+    value: U256,
+    gas_limit: u64,
+}
+
+impl Workload for Contract {
+    fn build(&self, seq: u64) -> Call {
+        let index = (seq % self.senders.len().max(1) as u64) as usize;
+        let contract = self.contracts[index.min(self.contracts.len() - 1)];
+        let draw = Draw {
+            seed: &self.seed,
+            seq,
+            sender: self.senders.get(index).copied().unwrap_or_default(),
+            contract,
+        };
+        Call {
+            to: TxKind::Call(contract),
+            value: self.value,
+            input: self.call.data(&draw),
+            gas_limit: self.gas_limit,
+        }
+    }
+
+    fn describe(&self) -> String {
+        let on = match self.contracts.len() {
+            1 => "one contract every sender calls".to_owned(),
+            n => format!("a contract of its own for each of {n} senders"),
+        };
+        format!(
+            "call, {}.{} on {on}, gas limit {}",
+            self.name,
+            self.call.function.signature(),
+            self.gas_limit
+        )
+    }
+
+    fn value(&self) -> U256 {
+        self.value
+    }
+}

@@ -1,0 +1,180 @@
+//! Workloads a chain offers by name, with the user's own contract: real
+//! anvil, a contract compiled here that chainmeter's code has never seen.
+
+use crate::{
+    evm::own_anvil,
+    support::{self, chainmeter, pids_named, quantity, rpc, scenario, solc, stderr},
+};
+use serde_json::json;
+
+/// Not one of chainmeter's contracts, nor the shipped example's: a ledger
+/// that refuses every entry whose number ends in 7 and any past its cap,
+/// keeping a count per account.
+const LEDGER: &str = r#"
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+contract Ledger {
+    uint256 public entries;
+    uint256 public cap;
+    mapping(address => uint256) public perAccount;
+    constructor(uint256 c) { cap = c; }
+    function raiseCap(uint256 c) external { cap = c; }
+    function record(uint256 n, address account) external {
+        if (n % 10 == 7) revert("sevens are refused");
+        require(entries < cap, "over the cap");
+        entries += 1;
+        perAccount[account] += 1;
+    }
+}
+"#;
+
+fn call(url: &str, to: &str, data: String) -> u128 {
+    quantity(&rpc(
+        url,
+        "eth_call",
+        json!([{"to": to, "data": data}, "latest"]),
+    ))
+}
+
+/// `call`: deploy (constructor cap 5), a setup call that raises the cap to
+/// 1,000 (without it 5 entries would count), 100 calls with the sequence
+/// number and the sender as arguments. The contract's own count equals the
+/// landed calls, each sender's count its own, and the tenth that revert
+/// are `landed_failed` with the contract's reason.
+#[test]
+fn a_users_own_contract_is_deployed_set_up_and_called() {
+    let _one_validator = support::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let artifact = solc(tmp.path(), "Ledger", LEDGER);
+    let anvil = own_anvil(tmp.path());
+    let url = anvil.rpc_url().to_owned();
+    let file = scenario(
+        tmp.path(),
+        "s.toml",
+        &format!(
+            r#"
+name = "e2e-call"
+[accounts]
+count = 4
+seed = "e2e-call"
+[workload]
+kind = "call"
+[workload.call]
+artifact = "{}"
+constructor = [5]
+function = "record(uint256,address)"
+args = [{{ seq = true }}, {{ sender = true }}]
+[[workload.call.setup]]
+function = "raiseCap(uint256)"
+args = [1000]
+[load]
+rate = 50
+count = 100
+warmup = "0s"
+[evm]
+levels = ["included"]
+"#,
+            artifact.file_name().unwrap().to_str().unwrap()
+        ),
+    );
+    let r = support::run_ok(&file, Some(&url), &tmp.path().join("out"));
+    let o = &r.outcomes;
+    assert_eq!((o.landed_ok, o.landed_failed), (90, 10), "{o:?}");
+    let reasons = o
+        .error_examples
+        .values()
+        .flatten()
+        .cloned()
+        .collect::<Vec<_>>();
+    assert!(
+        reasons.iter().any(|e| e.contains("sevens are refused")),
+        "{reasons:?}"
+    );
+    assert!(
+        r.workload
+            .description
+            .starts_with("call, Ledger.record(uint256,address) on one contract"),
+        "{}",
+        r.workload.description
+    );
+
+    // The chain's own count, read here: the contract is the one a setup
+    // call raised the cap of, and it counted every landed call.
+    let contract = contract_address(&url);
+    let count = call(&url, &contract, format!("0x{}", selector("entries()")));
+    assert_eq!(count, u128::from(o.landed_ok), "entries() = landed");
+    // Sender 0 sent seqs 0, 4, 8, …, 96; those ending in 7 reverted.
+    let s0 = r.senders[0].address.trim_start_matches("0x").to_lowercase();
+    let mine = call(
+        &url,
+        &contract,
+        format!("0x{}{:0>64}", selector("perAccount(address)"), s0),
+    );
+    let expected = (0..100u64).step_by(4).filter(|s| s % 10 != 7).count() as u128;
+    assert_eq!(mine, expected, "sender 0's own tally");
+}
+
+/// The contract the run's deployer created first: chainmeter's deployer
+/// key is derived from the seed, and its first transaction is the
+/// deployment, so the address is the one at nonce 0 of the deployer, found
+/// here from the chain by scanning the first blocks' receipts.
+fn contract_address(url: &str) -> String {
+    for n in 0..20u64 {
+        let block = rpc(url, "eth_getBlockReceipts", json!([format!("0x{n:x}")]));
+        for r in block.as_array().into_iter().flatten() {
+            if let Some(a) = r["contractAddress"].as_str() {
+                return a.to_owned();
+            }
+        }
+    }
+    panic!("no contract was deployed in the first 20 blocks");
+}
+
+/// A function's selector, hex.
+fn selector(signature: &str) -> String {
+    alloy::primitives::hex::encode(&alloy::primitives::keccak256(signature)[..4])
+}
+
+/// What a call workload gets wrong about its contract is a located error,
+/// exit 2, before any validator starts.
+#[test]
+fn a_call_that_does_not_fit_the_abi_is_a_located_error() {
+    let _one_validator = support::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let artifact = solc(tmp.path(), "Ledger", LEDGER);
+    let name = artifact.file_name().unwrap().to_str().unwrap().to_owned();
+    let anvils = pids_named("anvil").len();
+    let cases = [
+        (
+            "function = \"sub(uint256)\"\nargs = [1]",
+            "workload.call.function: the ABI of Ledger has no function sub(uint256); it has ",
+        ),
+        (
+            "function = \"record(uint256,address)\"\nargs = [\"many\", { sender = true }]",
+            "workload.call.args: argument 1 of record(uint256,address): \"many\" is not a uint256",
+        ),
+        (
+            "function = \"record(uint256,address)\"\nargs = [{ seq = true }, { seq = true }]",
+            "argument 2 of record(uint256,address): seq gives an integer, but the parameter is address",
+        ),
+    ];
+    for (settings, wanted) in cases {
+        let file = scenario(
+            tmp.path(),
+            "bad.toml",
+            &format!(
+                "name = \"x\"\n[workload]\nkind = \"call\"\n[workload.call]\nartifact = \"{name}\"\nconstructor = [5]\n{settings}\n[load]\nrate = 1\ncount = 1\n[evm]\n"
+            ),
+        );
+        let out = chainmeter(&["run", file.to_str().unwrap()]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(wanted), "{settings}: {err}");
+        assert!(err.contains("bad.toml:"), "located: {err}");
+    }
+    assert_eq!(
+        pids_named("anvil").len(),
+        anvils,
+        "no validator was started"
+    );
+}
