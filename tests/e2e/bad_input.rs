@@ -182,7 +182,21 @@ fn an_unknown_workload_or_its_unknown_settings_are_located() {
         &["run", path],
         2,
         &[&format!(
-            "{path}:3:8: workload.kind: evm offers no `teleport` workload; it offers transfer, token"
+            "{path}:3:8: workload.kind: evm offers no `teleport` workload; it offers transfer, token, call, storage, deploy"
+        )],
+    );
+    // A kind one chain of the scenario offers and the other does not.
+    let lacking = scenario(
+        tmp.path(),
+        "lacking.toml",
+        "name = \"x\"\n[workload]\nkind = \"storage\"\n[load]\nrate = 1\ncount = 1\n[evm]\n[solana]\n",
+    );
+    let path = lacking.to_str().unwrap();
+    fails_with(
+        &["run", path],
+        2,
+        &[&format!(
+            "{path}:3:8: workload.kind: solana offers no `storage` workload; it offers transfer, token"
         )],
     );
     let settings = scenario(

@@ -178,3 +178,85 @@ fn a_call_that_does_not_fit_the_abi_is_a_located_error() {
         "no validator was started"
     );
 }
+
+/// `storage` at two settings: the gas each transaction used, from the
+/// receipts, grows with the slots it writes and the loops it runs.
+#[test]
+fn storage_gas_grows_with_its_setting() {
+    let gas = |slots: u32, loops: u32| {
+        let r = support::run_text(&format!(
+            r#"
+name = "e2e-storage-{slots}"
+[accounts]
+count = 4
+[workload]
+kind = "storage"
+[workload.storage]
+slots = {slots}
+loops = {loops}
+[load]
+rate = 40
+count = 80
+warmup = "0s"
+[evm]
+levels = ["included"]
+"#
+        ));
+        assert_eq!(r.outcomes.landed_ok, 80, "{:?}", r.outcomes);
+        assert!(r
+            .workload
+            .description
+            .starts_with(&format!("storage, {slots} new storage slots")));
+        r.fees.compute_per_tx.p50
+    };
+    let (light, heavy) = (gas(1, 0), gas(8, 200));
+    println!("storage gas per transaction: 1 slot {light}, 8 slots and 200 loops {heavy}");
+    // Each fresh slot costs 22,100 gas: seven more are at least 150,000 more.
+    assert!(heavy >= light + 150_000, "{light} -> {heavy}");
+}
+
+/// `deploy`: every landed transaction created a contract, as the chain's
+/// receipts say.
+#[test]
+fn every_deploy_transaction_creates_a_contract() {
+    let _one_validator = support::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let anvil = own_anvil(tmp.path());
+    let url = anvil.rpc_url().to_owned();
+    let file = scenario(
+        tmp.path(),
+        "s.toml",
+        r#"
+name = "e2e-deploy"
+[accounts]
+count = 4
+[workload]
+kind = "deploy"
+[load]
+rate = 25
+count = 50
+warmup = "0s"
+[evm]
+levels = ["included"]
+"#,
+    );
+    let r = support::run_ok(&file, Some(&url), &tmp.path().join("out"));
+    assert_eq!(r.outcomes.landed_ok, 50, "{:?}", r.outcomes);
+    let head = quantity(&rpc(&url, "eth_blockNumber", json!([]))) as u64;
+    let created: usize = (0..=head)
+        .map(|n| {
+            let receipts = rpc(&url, "eth_getBlockReceipts", json!([format!("0x{n:x}")]));
+            receipts
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|r| r["contractAddress"].is_string())
+                .count()
+        })
+        .sum();
+    assert_eq!(created, 50, "contracts the chain created");
+    println!(
+        "gas per deployment: p50 {}; {}",
+        r.fees.compute_per_tx.p50, r.workload.description
+    );
+}

@@ -5,6 +5,8 @@
 //! each transaction makes, which the submitter signs and sends.
 
 mod call;
+mod deploy;
+mod storage;
 mod token;
 mod transfer;
 
@@ -17,7 +19,13 @@ use chainmeter_core::scenario::{ScenarioError, Section};
 use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
 /// Every EVM workload: the name a scenario gives it, and the check of its settings.
-pub(crate) const KINDS: &[Kind] = &[transfer::KIND, token::KIND, call::KIND];
+pub(crate) const KINDS: &[Kind] = &[
+    transfer::KIND,
+    token::KIND,
+    call::KIND,
+    storage::KIND,
+    deploy::KIND,
+];
 
 /// Gas of a plain value transfer.
 pub(crate) const TRANSFER_GAS: u64 = 21_000;
@@ -70,6 +78,24 @@ impl Prepare<'_> {
         let deployer = Deployer::new(self.client, self.url, self.seed, self.chain_id).await?;
         crate::setup::set_balances(self.client, self.url, &[deployer.address()]).await?;
         Ok(deployer)
+    }
+
+    /// Creates the contract `what` from `deployer` with `code` (creation
+    /// code and constructor arguments) and returns its address.
+    pub(crate) async fn create(
+        &self,
+        deployer: &Deployer,
+        code: Bytes,
+        what: &str,
+    ) -> Result<Address, EvmError> {
+        let receipt = deployer
+            .execute(self.client, self.url, TxKind::Create, code)
+            .await?;
+        receipt.contract_address.ok_or_else(|| {
+            EvmError::Workload(format!(
+                "the deployment of {what} names no contract address"
+            ))
+        })
     }
 }
 

@@ -48,14 +48,7 @@ impl Plan for TokenPlan {
             let code: Bytes = alloy::primitives::hex::decode(TOKEN_BYTECODE.trim())
                 .map_err(|e| EvmError::Workload(format!("the token's bytecode is not hex: {e}")))?
                 .into();
-            let deployed = deployer
-                .execute(p.client, p.url, TxKind::Create, code)
-                .await?;
-            let token = deployed.contract_address.ok_or_else(|| {
-                EvmError::Workload(
-                    "the token deployment's receipt names no contract address".into(),
-                )
-            })?;
+            let token = p.create(&deployer, code, "the token").await?;
             let minted = U256::from(TOKENS_PER_SENDER);
             for chunk in p.senders.chunks(MINTED_PER_TX) {
                 deployer

@@ -324,15 +324,7 @@ impl Plan for CallPlan {
             };
             let mut contracts = Vec::with_capacity(instances);
             for _ in 0..instances {
-                let receipt = deployer
-                    .execute(p.client, p.url, TxKind::Create, code.clone())
-                    .await?;
-                contracts.push(receipt.contract_address.ok_or_else(|| {
-                    EvmError::Workload(format!(
-                        "the deployment of {} names no contract address",
-                        self.name
-                    ))
-                })?);
+                contracts.push(p.create(&deployer, code.clone(), &self.name).await?);
             }
             let contract_of = |i: usize| contracts[i.min(contracts.len() - 1)];
             for (inv, from) in &self.setup {
