@@ -12,6 +12,15 @@ const GAS_LIMIT: f64 = 30_000_000.0;
 /// returns the result and the bound the chain's parameters set: gas limit
 /// over the gas a transaction used (from the receipts), per second.
 fn saturate(workload: &str, from: u32, to: u32) -> (RunResult, f64) {
+    saturate_with(workload, "", from, to)
+}
+
+/// [`saturate`] with the workload's own `settings` (`[workload.<kind>]` lines).
+fn saturate_with(workload: &str, settings: &str, from: u32, to: u32) -> (RunResult, f64) {
+    let settings = match settings {
+        "" => String::new(),
+        s => format!("[workload.{workload}]\n{s}\n"),
+    };
     let r = support::run_text(&format!(
         r#"
 name = "e2e-saturate-{workload}"
@@ -19,7 +28,7 @@ name = "e2e-saturate-{workload}"
 count = 64
 [workload]
 kind = "{workload}"
-[load]
+{settings}[load]
 profile = "saturate"
 [load.saturate]
 from = {from}
@@ -85,6 +94,20 @@ fn saturate_finds_anvils_erc20_knee_near_its_gas_bound() {
     let (r, bound) = saturate("token", 250, 1500);
     assert!(
         r.fees.compute_per_tx.mean > 30_000.0,
+        "{}",
+        r.fees.compute_per_tx.mean
+    );
+    assert_knee_near(&r, bound);
+}
+
+/// The storage workload dials the gas per transaction, and the knee moves
+/// with it: at 8 fresh slots and 200 loops (about 214,000 gas) anvil's
+/// 30M-gas blocks hold some 140 a second.
+#[test]
+fn saturate_finds_anvils_storage_knee_near_its_gas_bound() {
+    let (r, bound) = saturate_with("storage", "slots = 8\nloops = 200", 60, 400);
+    assert!(
+        r.fees.compute_per_tx.mean > 150_000.0,
         "{}",
         r.fees.compute_per_tx.mean
     );

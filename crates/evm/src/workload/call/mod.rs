@@ -440,3 +440,124 @@ impl Workload for Contract {
         self.value
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chainmeter_core::{
+        chain::plugin::Chain,
+        scenario::{self, Overrides},
+    };
+
+    const ABI: &str = r#"[{"type":"function","name":"record","inputs":[{"name":"n","type":"uint256"},{"name":"who","type":"address"}],"outputs":[],"stateMutability":"nonpayable"},{"type":"constructor","inputs":[{"name":"c","type":"uint256"}],"stateMutability":"nonpayable"}]"#;
+
+    fn scenario_with(dir: &std::path::Path, call: &str) -> Result<(), String> {
+        std::fs::write(
+            dir.join("L.json"),
+            format!(r#"{{"abi":{ABI},"bytecode":"0x6001"}}"#),
+        )
+        .unwrap();
+        let path = dir.join("s.toml");
+        std::fs::write(
+            &path,
+            format!("name = \"t\"\n[workload]\nkind = \"call\"\n[workload.call]\nartifact = \"L.json\"\n{call}\n[load]\nrate = 1\ncount = 1\n[evm]\n"),
+        )
+        .unwrap();
+        scenario::load(&path, &Overrides::default(), &[&crate::Evm as &dyn Chain])
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn each_call_encodes_its_own_arguments_without_a_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = artifact::read(
+            &{
+                std::fs::write(
+                    dir.path().join("L.json"),
+                    format!(r#"{{"abi":{ABI},"bytecode":"0x6001"}}"#),
+                )
+                .unwrap();
+                dir.path().join("L.json")
+            },
+            None,
+        )
+        .unwrap();
+        let function = a.abi.functions().next().unwrap().clone();
+        let types: Vec<DynSolType> = function
+            .inputs
+            .iter()
+            .map(|p| p.resolve().unwrap())
+            .collect();
+        let args = vec![
+            Arg::parse(&toml::Value::Table(toml::toml! { seq = true }), &types[0]).unwrap(),
+            Arg::parse(
+                &toml::Value::Table(toml::toml! { sender = true }),
+                &types[1],
+            )
+            .unwrap(),
+        ];
+        let senders = vec![Address::repeat_byte(1), Address::repeat_byte(2)];
+        let c = Contract {
+            name: a.name,
+            seed: "s".into(),
+            senders: senders.clone(),
+            contracts: vec![Address::repeat_byte(9)],
+            call: Invocation {
+                function: function.clone(),
+                types,
+                args,
+            },
+            value: U256::ZERO,
+            gas_limit: 60_000,
+        };
+        let call = c.build(3);
+        assert_eq!(call.to, TxKind::Call(Address::repeat_byte(9)));
+        let expected = function
+            .abi_encode_input(&[
+                DynSolValue::Uint(U256::from(3), 256),
+                DynSolValue::Address(senders[1]),
+            ])
+            .unwrap();
+        assert_eq!(call.input.as_ref(), expected.as_slice());
+        assert_eq!(&call.input[..4], function.selector().as_slice());
+        assert!(c
+            .describe()
+            .starts_with("call, L.record(uint256,address) on one contract"));
+    }
+
+    #[test]
+    fn the_scenario_is_checked_against_the_abi_before_any_node() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok =
+            "constructor = [5]\nfunction = \"record\"\nargs = [{ seq = true }, { sender = true }]";
+        assert_eq!(scenario_with(dir.path(), ok), Ok(()));
+        let e = scenario_with(
+            dir.path(),
+            "function = \"record\"\nargs = [1, { sender = true }]",
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("workload.call.constructor: L's constructor takes 1 argument(s); 0 given"),
+            "{e}"
+        );
+        let e = scenario_with(
+            dir.path(),
+            "constructor = [5]\nfunction = \"record\"\nargs = [1]",
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("record(uint256,address) takes 2 argument(s); 1 given"),
+            "{e}"
+        );
+        let e = scenario_with(
+            dir.path(),
+            "constructor = [5]\nfunction = \"record\"\nargs = [1, 2]\nbogus = 1",
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("workload.call.bogus: unknown field `bogus`"),
+            "{e}"
+        );
+    }
+}
