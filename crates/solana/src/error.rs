@@ -112,10 +112,7 @@ impl TrackerError {
 
     /// What it stops the run as.
     pub fn stop(&self) -> Stop {
-        match self.is_node_gone() {
-            true => Stop::node_gone(self.to_string()),
-            false => Stop::tracker_failed(self.to_string()),
-        }
+        Stop::tracker(self, self.is_node_gone())
     }
 }
 

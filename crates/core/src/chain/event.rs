@@ -83,6 +83,15 @@ impl Stop {
         }
     }
 
+    /// A tracker's failure, `error` in words: the node gone when
+    /// `node_gone`, else the tracker failed while the node was there.
+    pub fn tracker(error: &dyn std::fmt::Display, node_gone: bool) -> Self {
+        match node_gone {
+            true => Self::node_gone(error.to_string()),
+            false => Self::tracker_failed(error.to_string()),
+        }
+    }
+
     /// Stopped by a signal of `kind` (interrupted or terminated).
     pub fn signal(kind: StopKind, reason: impl Into<String>) -> Self {
         Self {

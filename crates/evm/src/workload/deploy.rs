@@ -15,9 +15,6 @@ pub(super) const KIND: Kind = Kind {
 
 /// chainmeter's small contract, compiled by `scripts/compile-contracts.sh`.
 const SMALL_BYTECODE: &str = include_str!("../../contracts/Small.bin");
-/// Room above the gas a creation measured when prepared.
-const GAS_MARGIN: f64 = 1.25;
-
 fn check(section: &Section<'_>) -> Result<Arc<dyn Plan>, ScenarioError> {
     section.no_workload_settings()?;
     Ok(Arc::new(DeployPlan))
@@ -31,18 +28,8 @@ impl Plan for DeployPlan {
     fn prepare<'a>(&'a self, p: Prepare<'a>) -> Preparing<'a> {
         Box::pin(async move {
             let code = code()?;
-            let gas = crate::setup::estimate_gas(
-                p.client,
-                p.url,
-                p.senders[0],
-                TxKind::Create,
-                code.clone(),
-            )
-            .await?;
-            Ok(Arc::new(Deploy {
-                code,
-                gas_limit: (gas as f64 * GAS_MARGIN) as u64,
-            }) as Arc<dyn Workload>)
+            let gas_limit = p.gas_limit(TxKind::Create, code.clone()).await?;
+            Ok(Arc::new(Deploy { code, gas_limit }) as Arc<dyn Workload>)
         })
     }
 }

@@ -29,6 +29,8 @@ pub(crate) const KINDS: &[Kind] = &[
 
 /// Gas of a plain value transfer.
 pub(crate) const TRANSFER_GAS: u64 = 21_000;
+/// Room above the gas a transaction measured when prepared.
+const GAS_MARGIN: f64 = 1.25;
 
 /// A workload the EVM offers.
 #[derive(Debug, Clone, Copy)]
@@ -78,6 +80,14 @@ impl Prepare<'_> {
         let deployer = Deployer::new(self.client, self.url, self.seed, self.chain_id).await?;
         crate::setup::set_balances(self.client, self.url, &[deployer.address()]).await?;
         Ok(deployer)
+    }
+
+    /// The gas limit of a transaction like this one from the first sender:
+    /// what the node estimates now, with [`GAS_MARGIN`] of room.
+    pub(crate) async fn gas_limit(&self, to: TxKind, input: Bytes) -> Result<u64, EvmError> {
+        let gas =
+            crate::setup::estimate_gas(self.client, self.url, self.senders[0], to, input).await?;
+        Ok((gas as f64 * GAS_MARGIN) as u64)
     }
 
     /// Creates the contract `what` from `deployer` with `code` (creation

@@ -27,8 +27,6 @@ pub(super) const KIND: Kind = Kind {
 
 /// chainmeter's storage contract, compiled by `scripts/compile-contracts.sh`.
 const STORAGE_BYTECODE: &str = include_str!("../../contracts/Storage.bin");
-/// Room above the gas the first call measured when prepared.
-const GAS_MARGIN: f64 = 1.25;
 /// More would not fit a 30M-gas block (a fresh slot costs 22,100 gas).
 const MAX_SLOTS: u64 = 1_000;
 const MAX_LOOPS: u64 = 100_000;
@@ -82,10 +80,7 @@ impl Plan for StoragePlan {
                 gas_limit: 0,
             };
             let first = w.build(0);
-            let gas =
-                crate::setup::estimate_gas(p.client, p.url, p.senders[0], first.to, first.input)
-                    .await?;
-            w.gas_limit = (gas as f64 * GAS_MARGIN) as u64;
+            w.gas_limit = p.gas_limit(first.to, first.input).await?;
             Ok(Arc::new(w) as Arc<dyn Workload>)
         })
     }

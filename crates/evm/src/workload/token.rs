@@ -23,9 +23,6 @@ const TOKENS_PER_SENDER: u128 = 10u128.pow(30);
 /// Senders minted to per `mintEach` transaction: ~25k gas each keeps one
 /// call well inside a 30M-gas block.
 const MINTED_PER_TX: usize = 400;
-/// Room above the gas a transfer to a new receiver measured when prepared.
-const GAS_MARGIN: f64 = 1.25;
-
 fn check(section: &Section<'_>) -> Result<Arc<dyn Plan>, ScenarioError> {
     section.no_workload_settings()?;
     Ok(Arc::new(TokenPlan {
@@ -62,20 +59,13 @@ impl Plan for TokenPlan {
             }
             let amount = U256::from(self.amount);
             let probe = transfer_call(keys::receiver(p.seed, u64::MAX), amount);
-            let gas = crate::setup::estimate_gas(
-                p.client,
-                p.url,
-                p.senders[0],
-                TxKind::Call(token),
-                probe,
-            )
-            .await?;
+            let gas_limit = p.gas_limit(TxKind::Call(token), probe).await?;
             Ok(Arc::new(Token {
                 seed: p.seed.to_owned(),
                 token,
                 amount,
                 minted,
-                gas_limit: (gas as f64 * GAS_MARGIN) as u64,
+                gas_limit,
                 hot: p.hot,
             }) as Arc<dyn Workload>)
         })

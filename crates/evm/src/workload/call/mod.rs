@@ -43,9 +43,6 @@ pub(super) const KIND: Kind = Kind {
     check,
 };
 
-/// Room above the gas the first call measured when prepared.
-const GAS_MARGIN: f64 = 1.25;
-
 /// `[workload.call]`, as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -371,21 +368,12 @@ impl Plan for CallPlan {
             };
             if self.gas_limit.is_none() {
                 let first = workload.build(0);
-                let gas = crate::setup::estimate_gas(
-                    p.client,
-                    p.url,
-                    p.senders[0],
-                    first.to,
-                    first.input,
-                )
-                .await
-                .map_err(|e| {
+                workload.gas_limit = p.gas_limit(first.to, first.input).await.map_err(|e| {
                     EvmError::Workload(format!(
                         "the first call of {} cannot be estimated (give gas_limit to send it anyway): {e}",
                         self.call.function.signature()
                     ))
                 })?;
-                workload.gas_limit = (gas as f64 * GAS_MARGIN) as u64;
             }
             Ok(Arc::new(workload) as Arc<dyn Workload>)
         })
