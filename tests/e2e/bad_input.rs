@@ -182,7 +182,7 @@ fn an_unknown_workload_or_its_unknown_settings_are_located() {
         &["run", path],
         2,
         &[&format!(
-            "{path}:3:8: workload.kind: evm offers no `teleport` workload; it offers transfer, token, call, storage, deploy"
+            "{path}:3:8: workload.kind: evm offers no `teleport` workload; it offers transfer, token, call, storage, deploy, swap"
         )],
     );
     // A kind one chain of the scenario offers and the other does not.

@@ -260,3 +260,78 @@ levels = ["included"]
         r.fees.compute_per_tx.p50, r.workload.description
     );
 }
+
+/// `swap` against one pool for all (hot) and a pool per sender (disjoint):
+/// the run's verification replays the constant-product arithmetic over the
+/// pools' Swap events and finds the reserves and the senders' balances on
+/// chain equal to it, to the unit; and no token was made or lost: what the
+/// pools and senders hold on chain adds up to what was minted to them.
+#[test]
+fn swaps_move_reserves_and_balances_by_the_constant_product() {
+    let _one_validator = support::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let anvil = own_anvil(tmp.path());
+    let file = scenario(
+        tmp.path(),
+        "s.toml",
+        r#"
+name = "e2e-swap"
+[accounts]
+count = 8
+[workload]
+kind = "swap"
+writes = "both"
+[workload.swap]
+amount = 1000000000000000
+liquidity = 1000
+[load]
+rate = 40
+count = 120
+warmup = "0s"
+[evm]
+levels = ["included"]
+"#,
+    );
+    let (hot, disjoint) =
+        support::run_both_modes(&file, Some(anvil.rpc_url()), &tmp.path().join("out"), 120);
+    let (amount, liquidity, held) = (10u128.pow(15), 1000u128, 10u128.pow(24));
+    for (r, pools) in [(&hot, 1u128), (&disjoint, 8)] {
+        let checks = &r.verification.as_ref().unwrap().checks;
+        let check = |name: &str| {
+            let c = checks.iter().find(|c| c.name == name);
+            c.unwrap_or_else(|| panic!("no {name} check in {checks:?}"))
+        };
+        assert_eq!(check("swaps").chain, "120");
+        let pair = |s: &str| -> [u128; 2] {
+            let (a, b) = s.split_once(", b ").unwrap();
+            [
+                a.trim_start_matches("a ").parse().unwrap(),
+                b.parse().unwrap(),
+            ]
+        };
+        let reserves = pair(&check("pool reserves").chain);
+        let senders = pair(&check("sender tokens").chain);
+        for t in 0..2 {
+            assert_eq!(
+                reserves[t] + senders[t],
+                pools * amount * liquidity + 8 * held,
+                "token {t} conserved"
+            );
+        }
+        assert_ne!(reserves, [pools * amount * liquidity; 2], "the pools moved");
+        println!(
+            "{}: reserves {reserves:?}, {}",
+            r.scenario["workload"]["writes"], r.workload.description
+        );
+    }
+    let (h, d) = (
+        hot.levels[0].latency_us.p50,
+        disjoint.levels[0].latency_us.p50,
+    );
+    println!(
+        "swap gas p50: hot {}, disjoint {}; included p50 hot {h} µs, disjoint {d} µs (ratio {:.2})",
+        hot.fees.compute_per_tx.p50,
+        disjoint.fees.compute_per_tx.p50,
+        h as f64 / d as f64
+    );
+}

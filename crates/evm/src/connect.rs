@@ -75,7 +75,6 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
             hot: cfg.hot.as_deref().map(hot_receiver),
         })
         .await?;
-    let token = workload.token_check();
     let (balances, nonces) = account_state(&client, u, &addresses).await?;
 
     let base_fee = Arc::new(AtomicU64::new(
@@ -175,7 +174,7 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
                 .map(|(a, (b, n))| (*a, *b, *n))
                 .collect(),
             scanned,
-            token,
+            workload: workload.clone(),
         })),
         senders: records,
         chain_id: chain_id.to_string(),

@@ -106,6 +106,18 @@ impl Deployer {
         to: TxKind,
         input: Bytes,
     ) -> Result<TransactionReceipt, EvmError> {
+        let hash = self.send(client, url, to, input).await?;
+        receipt(client, url, hash).await
+    }
+
+    /// Signs and sends `input` to `to`, not waiting for it.
+    async fn send(
+        &self,
+        client: &RpcClient,
+        url: &str,
+        to: TxKind,
+        input: Bytes,
+    ) -> Result<B256, EvmError> {
         let gas = estimate_gas(client, url, self.address(), to, input.clone()).await?;
         let base_fee = u128::from(
             latest_base_fee(client)
@@ -130,31 +142,62 @@ impl Deployer {
         let raw: Bytes = TxEnvelope::from(tx.into_signed(signature))
             .encoded_2718()
             .into();
-        let hash: B256 = client
+        client
             .request("eth_sendRawTransaction", (raw,))
             .await
-            .map_err(rpc("eth_sendRawTransaction", url))?;
-        let deadline = Instant::now() + INCLUSION_TIMEOUT;
-        loop {
-            let receipt: Option<TransactionReceipt> = client
-                .request("eth_getTransactionReceipt", (hash,))
-                .await
-                .map_err(rpc("eth_getTransactionReceipt", url))?;
-            match receipt {
-                Some(r) if r.status() => return Ok(r),
-                Some(_) => {
-                    return Err(EvmError::Workload(format!(
-                        "setup transaction {hash} reverted"
-                    )))
-                }
-                None if Instant::now() > deadline => {
-                    return Err(EvmError::Workload(format!(
-                        "setup transaction {hash} was not included within {} s",
-                        INCLUSION_TIMEOUT.as_secs()
-                    )))
-                }
-                None => tokio::time::sleep(RECEIPT_POLL).await,
+            .map_err(rpc("eth_sendRawTransaction", url))
+    }
+}
+
+/// One setup transaction: who sends it, where to, with what input.
+pub(crate) type SetupTx<'a> = (&'a Deployer, TxKind, Bytes);
+
+/// Sends every transaction of `txs` first, then waits for all their
+/// receipts: a block's wait for the lot, where one at a time waits a block
+/// each. Transactions of one sender go in the order given; none of `txs`
+/// may depend on another landing first.
+pub(crate) async fn execute_all(
+    client: &RpcClient,
+    url: &str,
+    txs: Vec<SetupTx<'_>>,
+) -> Result<Vec<TransactionReceipt>, EvmError> {
+    let mut hashes = Vec::with_capacity(txs.len());
+    for (from, to, input) in txs {
+        hashes.push(from.send(client, url, to, input).await?);
+    }
+    let mut receipts = Vec::with_capacity(hashes.len());
+    for hash in hashes {
+        receipts.push(receipt(client, url, hash).await?);
+    }
+    Ok(receipts)
+}
+
+/// Waits for setup transaction `hash`'s receipt; an error unless it succeeded.
+async fn receipt(
+    client: &RpcClient,
+    url: &str,
+    hash: B256,
+) -> Result<TransactionReceipt, EvmError> {
+    let deadline = Instant::now() + INCLUSION_TIMEOUT;
+    loop {
+        let receipt: Option<TransactionReceipt> = client
+            .request("eth_getTransactionReceipt", (hash,))
+            .await
+            .map_err(rpc("eth_getTransactionReceipt", url))?;
+        match receipt {
+            Some(r) if r.status() => return Ok(r),
+            Some(_) => {
+                return Err(EvmError::Workload(format!(
+                    "setup transaction {hash} reverted"
+                )))
             }
+            None if Instant::now() > deadline => {
+                return Err(EvmError::Workload(format!(
+                    "setup transaction {hash} was not included within {} s",
+                    INCLUSION_TIMEOUT.as_secs()
+                )))
+            }
+            None => tokio::time::sleep(RECEIPT_POLL).await,
         }
     }
 }

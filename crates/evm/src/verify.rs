@@ -2,11 +2,11 @@
 
 use crate::{
     submitter::classify,
-    workload::{balance_of_call, TokenCheck},
+    workload::{Effects, Workload},
 };
 use alloy::{
     eips::BlockNumberOrTag,
-    primitives::{Address, U256, U64},
+    primitives::{Address, Bytes, U256, U64},
     rpc::client::RpcClient,
 };
 use chainmeter_core::{
@@ -31,8 +31,9 @@ pub(crate) struct EvmVerifier {
     /// Address, balance and nonce before the run.
     pub(crate) senders: Vec<(Address, U256, u64)>,
     pub(crate) scanned: Arc<AtomicU64>,
-    /// For the token workload: the senders' token balances are checked too.
-    pub(crate) token: Option<TokenCheck>,
+    /// The workload, whose own effects (token balances, pool reserves) are
+    /// checked beside the nonces and fees.
+    pub(crate) workload: Arc<dyn Workload>,
 }
 
 impl Verifier for EvmVerifier {
@@ -40,7 +41,7 @@ impl Verifier for EvmVerifier {
         let client = self.client.clone();
         let senders = self.senders.clone();
         let block = self.scanned.load(Ordering::Acquire);
-        let token = self.token;
+        let workload = self.workload.clone();
         Box::pin(async move {
             // No block read yet (a run over before its first head): block 0
             // predates the funding, so the latest state stands in.
@@ -49,7 +50,7 @@ impl Verifier for EvmVerifier {
             } else {
                 BlockNumberOrTag::Number(block)
             };
-            let (mut nonces, mut spent, mut moved) = (0u64, U256::ZERO, U256::ZERO);
+            let (mut nonces, mut spent) = (0u64, U256::ZERO);
             for chunk in senders.chunks(PER_BATCH) {
                 let err = |e| {
                     VerifyError::call(
@@ -66,26 +67,14 @@ impl Verifier for EvmVerifier {
                     let balance = batch
                         .add_call::<_, U256>("eth_getBalance", &(address, at))
                         .map_err(err)?;
-                    let tokens = token
-                        .map(|t| {
-                            let call = json!({"to": t.token, "data": balance_of_call(*address)});
-                            batch.add_call::<_, U256>("eth_call", &(call, at))
-                        })
-                        .transpose()
-                        .map_err(err)?;
-                    waiters.push((nonce, balance, tokens));
+                    waiters.push((nonce, balance));
                 }
                 batch.send().await.map_err(err)?;
-                for ((_, before, nonce_before), (nonce, balance, tokens)) in
-                    chunk.iter().zip(waiters)
-                {
+                for ((_, before, nonce_before), (nonce, balance)) in chunk.iter().zip(waiters) {
                     let nonce = nonce.await.map_err(err)?.to::<u64>();
                     let balance = balance.await.map_err(err)?;
                     nonces += nonce.saturating_sub(*nonce_before);
                     spent += before.saturating_sub(balance);
-                    if let (Some(tokens), Some(t)) = (tokens, token) {
-                        moved += t.minted.saturating_sub(tokens.await.map_err(err)?);
-                    }
                 }
             }
             let value = U256::from(claimed.value_per_tx) * U256::from(claimed.landed_ok);
@@ -109,14 +98,17 @@ impl Verifier for EvmVerifier {
                         .into(),
                 },
             ];
-            if let Some(t) = token {
-                checks.push(Check {
-                    name: "tokens".into(),
-                    recorded: (t.amount * U256::from(claimed.landed_ok)).to_string(),
-                    chain: moved.to_string(),
-                    how: format!("senders' balanceOf decrease at token {}", t.token),
-                });
-            }
+            let addresses: Vec<Address> = senders.iter().map(|s| s.0).collect();
+            checks.extend(
+                workload
+                    .effects(Effects {
+                        client: &client,
+                        at,
+                        senders: &addresses,
+                        claimed: &claimed,
+                    })
+                    .await?,
+            );
             Ok(Verification {
                 method: if block == 0 {
                     "senders' nonces and balances at the latest block (the tracker had read none)"
@@ -132,4 +124,32 @@ impl Verifier for EvmVerifier {
             })
         })
     }
+}
+
+/// The `eth_call`s `calls` (contract, input) at block `at`, each answering
+/// one word, in batches.
+pub(crate) async fn call_words(
+    client: &RpcClient,
+    at: BlockNumberOrTag,
+    calls: &[(Address, Bytes)],
+) -> Result<Vec<U256>, VerifyError> {
+    let mut words = Vec::with_capacity(calls.len());
+    for chunk in calls.chunks(PER_BATCH) {
+        let err = |e| VerifyError::call(format!("eth_call at {at}"), classify(e).message);
+        let mut batch = client.new_batch();
+        let mut waiters = Vec::with_capacity(chunk.len());
+        for (to, input) in chunk {
+            let call = json!({"to": to, "data": input});
+            waiters.push(
+                batch
+                    .add_call::<_, U256>("eth_call", &(call, at))
+                    .map_err(err)?,
+            );
+        }
+        batch.send().await.map_err(err)?;
+        for w in waiters {
+            words.push(w.await.map_err(err)?);
+        }
+    }
+    Ok(words)
 }

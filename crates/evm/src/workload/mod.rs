@@ -7,15 +7,21 @@
 mod call;
 mod deploy;
 mod storage;
+mod swap;
 mod token;
 mod transfer;
 
 use crate::{error::EvmError, setup::Deployer};
 use alloy::{
+    eips::BlockNumberOrTag,
     primitives::{keccak256, Address, Bytes, TxKind, U256},
     rpc::client::RpcClient,
 };
-use chainmeter_core::scenario::{ScenarioError, Section};
+use chainmeter_core::{
+    chain::{Claimed, VerifyError},
+    result::Check,
+    scenario::{ScenarioError, Section},
+};
 use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
 /// Every EVM workload: the name a scenario gives it, and the check of its settings.
@@ -25,6 +31,7 @@ pub(crate) const KINDS: &[Kind] = &[
     call::KIND,
     storage::KIND,
     deploy::KIND,
+    swap::KIND,
 ];
 
 /// Gas of a plain value transfer.
@@ -133,20 +140,27 @@ pub(crate) trait Workload: Send + Sync + fmt::Debug {
         U256::ZERO
     }
 
-    /// Token balances the verifier checks after the run, if any.
-    fn token_check(&self) -> Option<TokenCheck> {
-        None
+    /// Checks of what the run did to the workload's own state (token
+    /// balances, pool reserves), read from the chain after the run, beside
+    /// the senders' nonces and fees that every workload has checked.
+    fn effects<'a>(&'a self, _: Effects<'a>) -> Checking<'a> {
+        Box::pin(async { Ok(Vec::new()) })
     }
 }
 
-/// The token workload's figures: what every sender held after minting, and
-/// what each successful transaction moves.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct TokenCheck {
-    pub(crate) token: Address,
-    pub(crate) minted: U256,
-    pub(crate) amount: U256,
+/// What checking a workload's effects is given.
+#[derive(Debug)]
+pub(crate) struct Effects<'a> {
+    pub(crate) client: &'a RpcClient,
+    /// The block the checks read at: the last the tracker scanned.
+    pub(crate) at: BlockNumberOrTag,
+    pub(crate) senders: &'a [Address],
+    pub(crate) claimed: &'a Claimed,
 }
+
+/// A future of a workload's checks.
+pub(crate) type Checking<'a> =
+    Pin<Box<dyn Future<Output = Result<Vec<Check>, VerifyError>> + Send + 'a>>;
 
 /// The receiver of transaction `seq`: the hot one for all, else its own.
 pub(crate) fn receiver(seed: &str, seq: u64, hot: Option<Address>) -> Address {

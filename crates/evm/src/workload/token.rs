@@ -3,12 +3,15 @@
 //! its own token and mints to every sender before the clock starts.
 
 use super::{
-    receiver, receivers, selector, transfer_call, word_address, Call, Kind, Plan, Prepare,
-    Preparing, TokenCheck, Workload,
+    balance_of_call, receiver, receivers, selector, transfer_call, word_address, Call, Checking,
+    Effects, Kind, Plan, Prepare, Preparing, Workload,
 };
-use crate::{error::EvmError, keys};
+use crate::{error::EvmError, keys, verify::call_words};
 use alloy::primitives::{Address, Bytes, TxKind, U256};
-use chainmeter_core::scenario::{ScenarioError, Section};
+use chainmeter_core::{
+    result::Check,
+    scenario::{ScenarioError, Section},
+};
 use std::sync::Arc;
 
 pub(super) const KIND: Kind = Kind {
@@ -17,12 +20,12 @@ pub(super) const KIND: Kind = Kind {
 };
 
 /// chainmeter's ERC-20, compiled by `scripts/compile-contracts.sh`.
-const TOKEN_BYTECODE: &str = include_str!("../../contracts/Token.bin");
+pub(super) const TOKEN_BYTECODE: &str = include_str!("../../contracts/Token.bin");
 /// Token units minted to every sender: far more than any run moves.
-const TOKENS_PER_SENDER: u128 = 10u128.pow(30);
+pub(super) const TOKENS_PER_SENDER: u128 = 10u128.pow(30);
 /// Senders minted to per `mintEach` transaction: ~25k gas each keeps one
 /// call well inside a 30M-gas block.
-const MINTED_PER_TX: usize = 400;
+pub(super) const MINTED_PER_TX: usize = 400;
 fn check(section: &Section<'_>) -> Result<Arc<dyn Plan>, ScenarioError> {
     section.no_workload_settings()?;
     Ok(Arc::new(TokenPlan {
@@ -107,17 +110,30 @@ impl Workload for Token {
         )
     }
 
-    fn token_check(&self) -> Option<TokenCheck> {
-        Some(TokenCheck {
-            token: self.token,
-            minted: self.minted,
-            amount: self.amount,
+    /// The senders' token balances fell by what the successful transfers moved.
+    fn effects<'a>(&'a self, e: Effects<'a>) -> Checking<'a> {
+        Box::pin(async move {
+            let calls: Vec<_> = e
+                .senders
+                .iter()
+                .map(|s| (self.token, balance_of_call(*s)))
+                .collect();
+            let held = call_words(e.client, e.at, &calls).await?;
+            let moved = held
+                .iter()
+                .fold(U256::ZERO, |sum, h| sum + self.minted.saturating_sub(*h));
+            Ok(vec![Check {
+                name: "tokens".into(),
+                recorded: (self.amount * U256::from(e.claimed.landed_ok)).to_string(),
+                chain: moved.to_string(),
+                how: format!("senders' balanceOf decrease at token {}", self.token),
+            }])
         })
     }
 }
 
 /// `mintEach(address[],uint256)`, ABI-encoded.
-fn mint_each_call(to: &[Address], amount: U256) -> Bytes {
+pub(super) fn mint_each_call(to: &[Address], amount: U256) -> Bytes {
     let mut v = Vec::with_capacity(4 + 32 * (3 + to.len()));
     v.extend_from_slice(&selector("mintEach(address[],uint256)"));
     // Head: the array's offset (two words of head), then the amount.
@@ -157,7 +173,6 @@ mod tests {
             transfer_call(keys::receiver("s", 3), U256::from(5))
         );
         assert_eq!(t.value(), U256::ZERO);
-        assert_eq!(t.token_check().unwrap().amount, U256::from(5));
         assert_eq!(
             t.describe(),
             "token, 5 token units per transaction, each to a receiver of its own (disjoint writes)"
