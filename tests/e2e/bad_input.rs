@@ -199,6 +199,33 @@ fn an_unknown_workload_or_its_unknown_settings_are_located() {
             "{path}:3:8: workload.kind: solana offers no `storage` workload; it offers transfer, token"
         )],
     );
+    // A mix whose shares do not sum to 1, and a mix on a chain that runs none.
+    let shares = scenario(
+        tmp.path(),
+        "shares.toml",
+        "name = \"x\"\n[[workload.mix]]\nkind = \"transfer\"\nshare = 0.6\n[[workload.mix]]\nkind = \"token\"\nshare = 0.3\n[load]\nrate = 1\ncount = 1\n[evm]\n",
+    );
+    let path = shares.to_str().unwrap();
+    fails_with(
+        &["run", path],
+        2,
+        &[&format!(
+            "{path}:2:1: workload.mix: the shares sum to 0.8999999999999999 (0.6 + 0.3); they must sum to 1"
+        )],
+    );
+    let solana_mix = scenario(
+        tmp.path(),
+        "solana-mix.toml",
+        "name = \"x\"\n[[workload.mix]]\nkind = \"transfer\"\nshare = 1.0\n[load]\nrate = 1\ncount = 1\n[solana]\n",
+    );
+    let path = solana_mix.to_str().unwrap();
+    fails_with(
+        &["run", path],
+        2,
+        &[&format!(
+            "{path}:3:8: workload.mix: solana runs no traffic mix yet"
+        )],
+    );
     let settings = scenario(
         tmp.path(),
         "settings.toml",

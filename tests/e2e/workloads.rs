@@ -335,3 +335,138 @@ levels = ["included"]
         h as f64 / d as f64
     );
 }
+
+/// A traffic mix of transfer 60%, token 30% and swap 10%: every entry's
+/// counts add up to the whole's, each entry's share of the sends lies
+/// within sampling error of its share, every entry is verified against the
+/// chain (its landed count by where its transactions went, and its own
+/// effects), and the test counts the entries' transactions on chain itself,
+/// by their input, and finds the entries' landed counts.
+#[test]
+fn a_mix_reports_and_verifies_every_entry() {
+    let _one_validator = support::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let anvil = own_anvil(tmp.path());
+    let url = anvil.rpc_url().to_owned();
+    let file = scenario(
+        tmp.path(),
+        "s.toml",
+        r#"
+name = "e2e-mix"
+[accounts]
+count = 8
+[[workload.mix]]
+kind = "transfer"
+share = 0.6
+[[workload.mix]]
+kind = "token"
+share = 0.3
+[[workload.mix]]
+kind = "swap"
+share = 0.1
+[workload.swap]
+liquidity = 1000
+[load]
+rate = 60
+count = 400
+warmup = "0s"
+[evm]
+levels = ["included"]
+"#,
+    );
+    let out = tmp.path().join("out");
+    let start = quantity(&rpc(&url, "eth_blockNumber", json!([]))) as u64;
+    let r = support::run_ok(&file, Some(&url), &out);
+    assert_eq!(r.workload.kind, "mix");
+    let kinds: Vec<&str> = r.mix.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["transfer", "token", "swap"]);
+    let sum =
+        |f: fn(&chainmeter_core::result::MixEntryResult) -> u64| r.mix.iter().map(f).sum::<u64>();
+    assert_eq!(sum(|e| e.outcomes.sent), r.outcomes.sent);
+    assert_eq!(sum(|e| e.outcomes.landed_ok), r.outcomes.landed_ok);
+    assert_eq!(sum(|e| e.fees.per_tx.count), r.fees.per_tx.count);
+    assert_eq!(
+        sum(|e| e.levels[0].latency_us.count),
+        r.levels[0].latency_us.count
+    );
+    let n = r.outcomes.sent as f64;
+    let checks = &r.verification.as_ref().unwrap().checks;
+    for e in &r.mix {
+        let got = e.outcomes.sent as f64 / n;
+        let sd = (e.share * (1.0 - e.share) / n).sqrt();
+        assert!(
+            (got - e.share).abs() < 4.0 * sd,
+            "{}: {got} of {}",
+            e.kind,
+            e.share
+        );
+        let own: Vec<_> = checks
+            .iter()
+            .filter(|c| c.entry.as_deref() == Some(e.kind.as_str()))
+            .collect();
+        assert!(
+            own.iter().any(|c| c.name == "landed"),
+            "{}: {own:?}",
+            e.kind
+        );
+        assert!(own.iter().all(|c| c.chain == c.recorded), "{own:?}");
+    }
+    // The chain's own count, by input: a transfer carries none, a token
+    // transfer calls transfer(address,uint256) (0xa9059cbb), a swap the rest
+    // but approve(address,uint256) (0x095ea7b3), made before the clock.
+    let senders: Vec<String> = r.senders.iter().map(|s| s.address.to_lowercase()).collect();
+    let head = quantity(&rpc(&url, "eth_blockNumber", json!([]))) as u64;
+    let mut counted = [0u64; 3];
+    for b in start + 1..=head {
+        let block = rpc(
+            &url,
+            "eth_getBlockByNumber",
+            json!([format!("0x{b:x}"), true]),
+        );
+        for tx in block["transactions"].as_array().into_iter().flatten() {
+            let from = tx["from"].as_str().unwrap().to_lowercase();
+            if !senders.contains(&from) {
+                continue;
+            }
+            let input = tx["input"].as_str().unwrap();
+            // The senders' approvals of their pool are the swap's setup.
+            if input.starts_with("0x095ea7b3") {
+                continue;
+            }
+            counted[match input {
+                "0x" => 0,
+                i if i.starts_with("0xa9059cbb") => 1,
+                _ => 2,
+            }] += 1;
+        }
+    }
+    let landed: Vec<u64> = r
+        .mix
+        .iter()
+        .map(|e| e.outcomes.landed_ok + e.outcomes.landed_failed)
+        .collect();
+    assert_eq!(
+        counted.to_vec(),
+        landed,
+        "each entry's transactions on chain"
+    );
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(summary.contains("**Traffic mix**"), "{summary}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("swap included"),
+        "the HTML draws each entry's curve"
+    );
+    for e in &r.mix {
+        println!(
+            "{}: {} sent, {} landed, included p50 {} µs p99 {} µs, gas p50 {}, fee mean {:.0} wei",
+            e.kind,
+            e.outcomes.sent,
+            e.outcomes.landed_ok,
+            e.levels[0].latency_us.p50,
+            e.levels[0].latency_us.p99,
+            e.fees.compute_per_tx.p50,
+            e.fees.mean
+        );
+    }
+}

@@ -4,14 +4,15 @@
 //! depends on the rate and the latency, not on the length of the run.
 
 use crate::metrics::LiveMetrics;
+use crate::workload::Mix;
 use crate::{
-    chain::{ChainEvent, TxSeq},
+    chain::{ChainEvent, EntryClaim, TxSeq},
     histogram::{new_histogram, record, StoredHistogram},
     level::Level,
     outcome::{Outcome, OutcomeCounts, Reject, RejectClass, UnknownReason},
     result::{
-        peak_rate, BucketLatency, ChainView, FeeBucket, Fees, LevelLatency, SecondCounts,
-        Throughput, WarmupFees,
+        peak_rate, BucketLatency, ChainView, EntryLatency, FeeBucket, Fees, LevelLatency,
+        MixEntryResult, SecondCounts, Throughput, WarmupFees,
     },
 };
 use hdrhistogram::Histogram;
@@ -50,6 +51,24 @@ struct InFlight {
     unsure: Option<(Instant, RejectClass)>,
     /// Its fee-market bucket, if the run has bids.
     bucket: Option<usize>,
+    /// Its traffic-mix entry, if the run mixes workloads.
+    entry: Option<usize>,
+}
+
+/// One traffic-mix entry's figures: the whole run's, for its transactions
+/// alone (outcomes of all of them, warm-up included, as the whole's;
+/// latency and fees of the measured window's).
+#[derive(Debug, Clone)]
+struct Entry {
+    outcomes: OutcomeCounts,
+    /// Latency to each recorded level, in `recorded`'s order.
+    latency: Vec<Histogram<u64>>,
+    fee: Histogram<u64>,
+    fee_total: u128,
+    fee_range: Option<(u128, u128)>,
+    compute: Histogram<u64>,
+    warmup_landed: u64,
+    warmup_fee_total: u128,
 }
 
 /// One fee-market bucket's figures (measured window only).
@@ -102,6 +121,9 @@ pub struct Recorder {
     poll_interval: Histogram<u64>,
     /// Fee-market buckets, when the run has bids.
     buckets: Vec<Bucket>,
+    /// The traffic mix and its entries' figures, when the run mixes workloads.
+    mix: Option<Arc<Mix>>,
+    entries: Vec<Entry>,
     timeline: Vec<SecondCounts>,
     warmup_sent: u64,
     measured_sent: u64,
@@ -202,6 +224,8 @@ impl Recorder {
             warmup_fee_total: 0,
             poll_interval: new_histogram(),
             buckets: Vec::new(),
+            mix: None,
+            entries: Vec::new(),
             timeline: Vec::new(),
             warmup_sent: 0,
             measured_sent: 0,
@@ -242,6 +266,42 @@ impl Recorder {
         self
     }
 
+    /// Reports every figure per entry of `mix` too, beside the whole.
+    pub fn with_mix(mut self, mix: Option<Arc<Mix>>) -> Self {
+        let levels = self.recorded.len();
+        let n = mix.as_ref().map_or(0, |m| m.entries().len());
+        self.entries = (0..n)
+            .map(|_| Entry {
+                outcomes: OutcomeCounts::default(),
+                latency: (0..levels).map(|_| new_histogram()).collect(),
+                fee: new_histogram(),
+                fee_total: 0,
+                fee_range: None,
+                compute: new_histogram(),
+                warmup_landed: 0,
+                warmup_fee_total: 0,
+            })
+            .collect();
+        self.mix = mix;
+        self
+    }
+
+    /// Counts `outcome` for the whole run and for its mix entry.
+    fn count(&mut self, entry: Option<usize>, outcome: Outcome) {
+        self.outcomes.add(outcome);
+        if let Some(e) = entry {
+            self.entries[e].outcomes.add(outcome);
+        }
+    }
+
+    /// Keeps `message` as an example of `class`, for the whole run and its entry.
+    fn example(&mut self, entry: Option<usize>, class: &str, message: &str) {
+        self.outcomes.add_example(class, message);
+        if let Some(e) = entry {
+            self.entries[e].outcomes.add_example(class, message);
+        }
+    }
+
     /// Counts every fact this recorder records into `metrics` too.
     pub fn with_metrics(mut self, metrics: Option<Arc<LiveMetrics>>) -> Self {
         self.metrics = metrics;
@@ -264,6 +324,7 @@ impl Recorder {
         if let Some(b) = bucket {
             self.buckets[b].sent += 1;
         }
+        let entry = self.mix.as_ref().map(|m| m.entry(seq));
         self.inflight.insert(
             seq,
             InFlight {
@@ -274,6 +335,7 @@ impl Recorder {
                 landed: None,
                 unsure: None,
                 bucket,
+                entry,
             },
         );
     }
@@ -308,20 +370,19 @@ impl Recorder {
         if tx.reached != 0 || tx.landed.is_some() {
             return;
         }
+        let entry = tx.entry;
         if reject.may_land() {
             tx.unsure = Some((at, reject.class));
-            self.outcomes
-                .add_example(reject.class.as_str(), &reject.message);
+            self.example(entry, reject.class.as_str(), &reject.message);
             return;
         }
         self.inflight.remove(&seq);
         self.second(at).rejected += 1;
-        self.outcomes.add(Outcome::Rejected(reject.class));
+        self.count(entry, Outcome::Rejected(reject.class));
         if let Some(m) = &self.metrics {
             m.rejected(reject.class);
         }
-        self.outcomes
-            .add_example(reject.class.as_str(), &reject.message);
+        self.example(entry, reject.class.as_str(), &reject.message);
     }
 
     /// Applies a tracker event. Events for transactions no longer in flight
@@ -346,10 +407,21 @@ impl Recorder {
                 if let Some(m) = &self.metrics {
                     m.landed(success);
                 }
+                let entry = tx.entry.map(|e| &mut self.entries[e]);
                 if tx.warmup {
                     self.warmup_landed += 1;
                     self.warmup_fee_total += fee;
+                    if let Some(e) = entry {
+                        e.warmup_landed += 1;
+                        e.warmup_fee_total += fee;
+                    }
                 } else {
+                    if let Some(e) = entry {
+                        record(&mut e.fee, u64::try_from(fee).unwrap_or(u64::MAX));
+                        e.fee_total += fee;
+                        e.fee_range = Some(widen(e.fee_range, fee));
+                        record(&mut e.compute, compute);
+                    }
                     self.measured_landed += 1;
                     record(&mut self.fee, u64::try_from(fee).unwrap_or(u64::MAX));
                     self.fee_total += fee;
@@ -362,13 +434,15 @@ impl Recorder {
                         b.fee_range = Some(widen(b.fee_range, fee));
                     }
                 }
-                if let Some(e) = error {
-                    self.outcomes.add_example("landed_failed", e);
+                if let Some(message) = error {
+                    let entry = self.inflight.get(&seq).and_then(|tx| tx.entry);
+                    self.example(entry, "landed_failed", message);
                 }
                 self.complete_if_done(seq);
             }
             ChainEvent::Expired { seq } => {
                 if let Some(tx) = self.inflight.get(&seq) {
+                    let entry = tx.entry;
                     if tx.landed.is_none() && tx.reached == 0 {
                         // A send that failed, may have reached the node and
                         // never landed was the send's failure: rejected for
@@ -376,14 +450,14 @@ impl Recorder {
                         if let Some((at, class)) = tx.unsure {
                             self.inflight.remove(&seq);
                             self.second(at).rejected += 1;
-                            self.outcomes.add(Outcome::Rejected(class));
+                            self.count(entry, Outcome::Rejected(class));
                             if let Some(m) = &self.metrics {
                                 m.rejected(class);
                             }
                             return;
                         }
                         self.inflight.remove(&seq);
-                        self.outcomes.add(Outcome::Expired);
+                        self.count(entry, Outcome::Expired);
                         if let Some(m) = &self.metrics {
                             m.expired();
                         }
@@ -418,7 +492,8 @@ impl Recorder {
             return;
         }
         tx.reached |= bit;
-        let (sched, send, warmup, bucket) = (tx.sched, tx.send, tx.warmup, tx.bucket);
+        let (sched, send, warmup, bucket, entry) =
+            (tx.sched, tx.send, tx.warmup, tx.bucket, tx.entry);
         if index == 0 {
             self.second(at).landed += 1;
             *self.arrivals.entry(at).or_default() += 1;
@@ -440,7 +515,15 @@ impl Recorder {
                     record(&mut b.last, latency);
                 }
             }
-            if let Some(h) = self.recorded.iter_mut().find(|h| h.level == level) {
+            if let Some((i, h)) = self
+                .recorded
+                .iter_mut()
+                .enumerate()
+                .find(|(_, h)| h.level == level)
+            {
+                if let Some(e) = entry {
+                    record(&mut self.entries[e].latency[i], latency);
+                }
                 if let Some(m) = &self.metrics {
                     m.reached(level, Duration::from_micros(latency));
                 }
@@ -465,12 +548,16 @@ impl Recorder {
         if tx.reached & (1 << self.last_recorded) == 0 {
             return;
         }
+        let entry = tx.entry;
         self.inflight.remove(&seq);
-        self.outcomes.add(if success {
-            Outcome::LandedOk
-        } else {
-            Outcome::LandedFailed
-        });
+        self.count(
+            entry,
+            if success {
+                Outcome::LandedOk
+            } else {
+                Outcome::LandedFailed
+            },
+        );
     }
 
     /// Ends the measured window at `end` (offset from the start), once known.
@@ -533,7 +620,7 @@ impl Recorder {
                     m.rejected(class);
                 }
             }
-            self.outcomes.add(outcome);
+            self.count(tx.entry, outcome);
         }
         missing
     }
@@ -715,6 +802,65 @@ impl Recorder {
                     })
                     .collect(),
                 dry_senders: 0,
+            })
+            .collect()
+    }
+
+    /// Every traffic-mix entry's figures, in the mix's order (empty
+    /// without a mix); fees in `unit`, without prices.
+    pub fn mix_entries(&self, unit: &str) -> Vec<MixEntryResult> {
+        let Some(mix) = &self.mix else {
+            return Vec::new();
+        };
+        mix.entries()
+            .iter()
+            .zip(&self.entries)
+            .map(|(m, e)| MixEntryResult {
+                kind: m.kind.as_str().to_owned(),
+                share: m.share,
+                outcomes: e.outcomes.clone(),
+                levels: self
+                    .recorded
+                    .iter()
+                    .zip(&e.latency)
+                    .map(|(h, latency)| EntryLatency {
+                        level: h.level,
+                        latency_us: StoredHistogram::from_histogram(latency),
+                    })
+                    .collect(),
+                fees: Fees {
+                    unit: unit.to_owned(),
+                    per_tx: StoredHistogram::from_histogram(&e.fee),
+                    total: e.fee_total.to_string(),
+                    min: e.fee_range.map_or(0, |r| r.0).to_string(),
+                    max: e.fee_range.map_or(0, |r| r.1).to_string(),
+                    mean: if e.fee.is_empty() {
+                        0.0
+                    } else {
+                        e.fee_total as f64 / e.fee.len() as f64
+                    },
+                    compute_per_tx: StoredHistogram::from_histogram(&e.compute),
+                    price: None,
+                    mean_usd: None,
+                    total_usd: None,
+                    warmup: Some(WarmupFees {
+                        landed: e.warmup_landed,
+                        total: e.warmup_fee_total.to_string(),
+                    }),
+                },
+            })
+            .collect()
+    }
+
+    /// What every traffic-mix entry claims for the chain to check, warm-up
+    /// included as the whole's claim (empty without a mix).
+    pub fn entry_claims(&self) -> Vec<EntryClaim> {
+        self.entries
+            .iter()
+            .map(|e| EntryClaim {
+                landed_ok: e.outcomes.landed_ok,
+                landed_failed: e.outcomes.landed_failed,
+                fee_total: e.fee_total + e.warmup_fee_total,
             })
             .collect()
     }
@@ -1209,5 +1355,85 @@ mod tests {
         assert_eq!(missing.get(&FINALIZED), Some(&2));
         assert_eq!(missing.get(&INCLUDED), None);
         assert_eq!(r.outcomes().landed_ok, 3);
+    }
+
+    #[test]
+    fn a_mix_entry_counts_its_own_transactions_and_they_add_up_to_the_whole() {
+        use crate::workload::{MixEntry, WorkloadName};
+        let mix = Mix::new(
+            vec![
+                MixEntry::new(WorkloadName::new("transfer"), 0.5, 0..0),
+                MixEntry::new(WorkloadName::new("token"), 0.5, 0..0),
+            ],
+            7,
+        );
+        let (r, t0) = recorder(&[INCLUDED, FINALIZED]);
+        let mut r = r.with_mix(Some(Arc::new(mix.clone())));
+        let n = 40;
+        for seq in 0..n {
+            r.planned(seq, t0, seq < 4, None);
+            r.sent(seq, t0);
+        }
+        // Every fifth is rejected, one expires, one fails on chain; the rest land.
+        for seq in 0..n {
+            match seq {
+                s if s % 5 == 0 => r.rejected(s, t0, &Reject::new(RejectClass::Node, "refused")),
+                7 => r.apply(&ChainEvent::Expired { seq: 7 }),
+                9 => {
+                    for level in [INCLUDED, FINALIZED] {
+                        r.apply(&ChainEvent::Reached {
+                            seq: 9,
+                            level,
+                            at: t0 + ms(30),
+                        });
+                    }
+                    r.apply(&ChainEvent::Landed {
+                        seq: 9,
+                        success: false,
+                        fee: 5,
+                        compute: 5,
+                        error: Some("reverted".into()),
+                    });
+                }
+                s => land(&mut r, s, t0 + ms(10 + s), &[INCLUDED, FINALIZED]),
+            }
+        }
+        r.close(Closing::Drained);
+        let entries = r.mix_entries("wei");
+        assert_eq!(entries.len(), 2);
+        let whole = r.outcomes();
+        let sum =
+            |f: fn(&OutcomeCounts) -> u64| entries.iter().map(|e| f(&e.outcomes)).sum::<u64>();
+        assert_eq!(sum(|o| o.sent), whole.sent);
+        assert_eq!(sum(|o| o.landed_ok), whole.landed_ok);
+        assert_eq!(sum(|o| o.landed_failed), 1);
+        assert_eq!(sum(|o| o.rejected), whole.rejected);
+        assert_eq!(sum(|o| o.expired), 1);
+        // Each entry holds exactly the transactions the draw gave it.
+        for (i, e) in entries.iter().enumerate() {
+            let mine = (0..n).filter(|&s| mix.entry(s) == i).count() as u64;
+            assert_eq!(e.outcomes.sent, mine, "{}", e.kind);
+            assert!(e.outcomes.is_consistent());
+        }
+        let failed = &entries[mix.entry(9)];
+        assert_eq!(
+            failed.outcomes.error_examples["landed_failed"],
+            ["reverted"]
+        );
+        // Latency and fees are the measured window's, as the whole's.
+        let measured = |e: &MixEntryResult| e.levels[1].latency_us.count;
+        assert_eq!(
+            entries.iter().map(measured).sum::<u64>(),
+            r.levels()[1].latency_us.count
+        );
+        assert_eq!(
+            entries.iter().map(|e| e.fees.per_tx.count).sum::<u64>(),
+            r.fees("wei").per_tx.count
+        );
+        let claims = r.entry_claims();
+        assert_eq!(
+            claims.iter().map(|c| c.fee_total).sum::<u128>(),
+            r.fee_total_with_warmup()
+        );
     }
 }

@@ -23,6 +23,7 @@ use crate::{
     search::KneeBound,
     spec::ChainSpec,
     usage::{self, ProcessUsage},
+    workload::Mix,
 };
 use hdrhistogram::serialization::{
     interval_log::{IntervalLogWriter, IntervalLogWriterBuilder, Tag},
@@ -71,6 +72,9 @@ pub struct RunPlan {
     pub verify: bool,
     /// The fee market's bids, when the scenario sets them.
     pub bids: Option<Bids>,
+    /// The traffic mix, when the scenario runs one: the recorder reports
+    /// every figure per entry.
+    pub mix: Option<Arc<Mix>>,
     /// Senders: transaction `seq` is sent by sender `seq % senders`.
     pub senders: u32,
     /// The local validator's process, whose CPU the result reports beside the harness's.
@@ -363,6 +367,7 @@ impl<'p, S: Submitter> Running<'p, S> {
             (plan.load.warmup, Duration::MAX),
         )
         .with_buckets(&buckets)
+        .with_mix(plan.mix.clone())
         .with_metrics(plan.metrics.clone());
         Self {
             session,
@@ -613,6 +618,7 @@ impl<'p, S: Submitter> Running<'p, S> {
             landed_failed: outcomes.landed_failed,
             fee_total: self.recorder.fee_total_with_warmup(),
             value_per_tx: self.session.value_per_tx,
+            entries: self.recorder.entry_claims(),
         };
         let limit = verify_timeout(claimed.landed_ok + claimed.landed_failed);
         tokio::select! {
@@ -759,18 +765,30 @@ impl Finished {
             .then(|| ProbesSending::of(&self.stages))
             .flatten();
         let unit = &chain.fee_unit;
-        let mut fees: Fees = r.fees(&unit.unit);
-        if let Some(prices) = &scenario.prices {
-            if let Some(usd) = prices.usd_per_coin(unit) {
-                let per_unit = usd / unit.units_per_coin();
-                fees.mean_usd = Some(fees.mean * per_unit);
-                fees.total_usd = Some(r.fee_total() as f64 * per_unit);
-                fees.price = Some(Price {
-                    usd_per_coin: usd,
-                    source: prices.source.clone(),
-                });
+        let priced = |mut fees: Fees, total: u128| {
+            if let Some(prices) = &scenario.prices {
+                if let Some(usd) = prices.usd_per_coin(unit) {
+                    let per_unit = usd / unit.units_per_coin();
+                    fees.mean_usd = Some(fees.mean * per_unit);
+                    fees.total_usd = Some(total as f64 * per_unit);
+                    fees.price = Some(Price {
+                        usd_per_coin: usd,
+                        source: prices.source.clone(),
+                    });
+                }
             }
-        }
+            fees
+        };
+        let fees = priced(r.fees(&unit.unit), r.fee_total());
+        let mix = r
+            .mix_entries(&unit.unit)
+            .into_iter()
+            .map(|mut e| {
+                let total = e.fees.total.parse().unwrap_or(0);
+                e.fees = priced(e.fees, total);
+                e
+            })
+            .collect();
         RunResult {
             schema_version: SCHEMA_VERSION,
             chain: chain.name.to_owned(),
@@ -837,6 +855,7 @@ impl Finished {
             repeats: Vec::new(),
             harness: self.usage,
             senders: self.senders,
+            mix,
             fee_buckets: dry_by_bucket(r.fee_buckets(), scenario, self.verification.as_ref()),
             verification: self.verification,
             submitter: self
@@ -1040,7 +1059,7 @@ mod tests {
 
     impl Verifier for Agreeing {
         fn verify(&self, claimed: Claimed) -> BoxFuture<Result<Verification, VerifyError>> {
-            *self.0.lock().unwrap() = Some(claimed);
+            *self.0.lock().unwrap() = Some(claimed.clone());
             Box::pin(async move {
                 Ok(Verification {
                     method: "fake".into(),
@@ -1049,6 +1068,7 @@ mod tests {
                         recorded: (claimed.landed_ok).to_string(),
                         chain: (claimed.landed_ok).to_string(),
                         how: "fake".into(),
+                        entry: None,
                     }],
                     error: None,
                     dry_senders: Vec::new(),
@@ -1113,6 +1133,7 @@ mod tests {
             drain: Duration::from_millis(drain_ms),
             verify: true,
             bids: None,
+            mix: None,
             senders: 1,
             node_pid: None,
             metrics: None,
@@ -1142,7 +1163,7 @@ mod tests {
         // Warm-up: 10 sends, landed and paid for, outside the fee figures.
         assert_eq!(r.sent_counts(), (10, 20));
         assert_eq!(r.fees("wei").per_tx.count, 20);
-        let c = claimed.lock().unwrap().expect("verified");
+        let c = claimed.lock().unwrap().clone().expect("verified");
         assert_eq!((c.landed_ok, c.fee_total, c.value_per_tx), (30, 30_000, 7));
         assert!(finished.verification.unwrap().passed());
         // No empty, zero-length interval at the start of the interval log.

@@ -143,6 +143,7 @@ mod tests {
             seed: "seed".into(),
             shared_seed: "seed".into(),
             workload: WorkloadName::transfer(),
+            mix: None,
             value: 1,
             writes: Writes::Disjoint,
             bids: None,

@@ -1,7 +1,8 @@
 //! Errors of the EVM side.
 
-use alloy::transports::TransportError;
+use alloy::transports::{RpcError, TransportError};
 use chainmeter_core::chain::Stop;
+use chainmeter_core::outcome::{Reject, RejectClass};
 use std::time::Duration;
 
 /// Why an EVM session could not be set up.
@@ -112,6 +113,15 @@ impl TrackerError {
     pub fn stop(&self) -> Stop {
         Stop::tracker(self, self.is_node_gone())
     }
+}
+
+/// Sorts a send error into its class by the error's type, never by its text.
+pub(crate) fn classify(e: TransportError) -> Reject {
+    let class = match &e {
+        RpcError::Transport(_) => RejectClass::Transport,
+        _ => RejectClass::Node,
+    };
+    Reject::new(class, e.to_string())
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod connect;
 mod error;
 mod keys;
 mod nonces;
+mod reads;
 mod setup;
 pub mod spec;
 mod submitter;

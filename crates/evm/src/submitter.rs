@@ -1,6 +1,6 @@
 //! Signs EIP-1559 transfers locally and sends them raw, in JSON-RPC batches.
 
-use crate::{nonces::NonceBooks, workload::Workload};
+use crate::{error::classify, nonces::NonceBooks, workload::Workload};
 use alloy::{
     consensus::{SignableTransaction, TxEip1559, TxEnvelope},
     eips::eip2718::Encodable2718,
@@ -8,7 +8,6 @@ use alloy::{
     primitives::{Bytes, B256},
     rpc::client::RpcClient,
     signers::local::PrivateKeySigner,
-    transports::{RpcError, TransportError},
 };
 use chainmeter_core::{
     bids::Bids,
@@ -212,13 +211,4 @@ async fn send_raw(client: &RpcClient, batch: Vec<Bytes>) -> Vec<Result<(), Rejec
         });
     }
     results
-}
-
-/// Sorts a send error into its class by the error's type, never by its text.
-pub(crate) fn classify(e: TransportError) -> Reject {
-    let class = match &e {
-        RpcError::Transport(_) => RejectClass::Transport,
-        _ => RejectClass::Node,
-    };
-    Reject::new(class, e.to_string())
 }

@@ -7,9 +7,9 @@
 //! [`Finality`] for how they are stamped).
 
 use crate::{
+    error::classify,
     error::TrackerError,
     spec::{FINALIZED, INCLUDED, SAFE},
-    submitter::classify,
 };
 use alloy::{
     eips::BlockNumberOrTag,

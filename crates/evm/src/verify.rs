@@ -1,26 +1,23 @@
 //! The run's figures read back from the chain: nonces and balances.
 
 use crate::{
-    submitter::classify,
+    error::classify,
+    reads::PER_BATCH,
     workload::{Effects, Workload},
 };
 use alloy::{
     eips::BlockNumberOrTag,
-    primitives::{Address, Bytes, U256, U64},
+    primitives::{Address, U256, U64},
     rpc::client::RpcClient,
 };
 use chainmeter_core::{
     chain::{BoxFuture, Claimed, Verifier, VerifyError},
     result::{Check, Verification},
 };
-use serde_json::json;
 use std::sync::{
     atomic::{AtomicU64, Ordering},
     Arc,
 };
-
-/// Calls per JSON-RPC batch: a few hundred keeps each request small.
-const PER_BATCH: usize = 500;
 
 /// Checks landed count and fees against the senders' nonces and balances,
 /// read as of the last block the tracker scanned: transactions that land
@@ -77,7 +74,7 @@ impl Verifier for EvmVerifier {
                     spent += before.saturating_sub(balance);
                 }
             }
-            let value = U256::from(claimed.value_per_tx) * U256::from(claimed.landed_ok);
+            let value = workload.moved(&claimed);
             let fees = if spent >= value {
                 (spent - value).to_string()
             } else {
@@ -89,6 +86,7 @@ impl Verifier for EvmVerifier {
                     recorded: (claimed.landed_ok + claimed.landed_failed).to_string(),
                     chain: nonces.to_string(),
                     how: "sum of the senders' nonce increases".into(),
+                    entry: None,
                 },
                 Check {
                     name: "fees".into(),
@@ -96,6 +94,7 @@ impl Verifier for EvmVerifier {
                     chain: fees,
                     how: "senders' balance decrease minus the value of the successful transfers"
                         .into(),
+                    entry: None,
                 },
             ];
             let addresses: Vec<Address> = senders.iter().map(|s| s.0).collect();
@@ -124,32 +123,4 @@ impl Verifier for EvmVerifier {
             })
         })
     }
-}
-
-/// The `eth_call`s `calls` (contract, input) at block `at`, each answering
-/// one word, in batches.
-pub(crate) async fn call_words(
-    client: &RpcClient,
-    at: BlockNumberOrTag,
-    calls: &[(Address, Bytes)],
-) -> Result<Vec<U256>, VerifyError> {
-    let mut words = Vec::with_capacity(calls.len());
-    for chunk in calls.chunks(PER_BATCH) {
-        let err = |e| VerifyError::call(format!("eth_call at {at}"), classify(e).message);
-        let mut batch = client.new_batch();
-        let mut waiters = Vec::with_capacity(chunk.len());
-        for (to, input) in chunk {
-            let call = json!({"to": to, "data": input});
-            waiters.push(
-                batch
-                    .add_call::<_, U256>("eth_call", &(call, at))
-                    .map_err(err)?,
-            );
-        }
-        batch.send().await.map_err(err)?;
-        for w in waiters {
-            words.push(w.await.map_err(err)?);
-        }
-    }
-    Ok(words)
 }

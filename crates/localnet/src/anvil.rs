@@ -67,8 +67,12 @@ fn kept_states(block_time: Duration) -> u32 {
     let blocks = KEPT_STATE_SPAN.as_secs_f64() / block_time.as_secs_f64().max(1e-3);
     (blocks.ceil() as u32).clamp(4, 256)
 }
-/// Blocks whose transactions and receipts anvil keeps in memory.
-const KEPT_BLOCKS: u32 = 64;
+/// Blocks whose transactions and receipts anvil keeps in memory: the
+/// verification of a mix and of swaps reads the run's blocks back after the
+/// drain, which with `finalized` recorded ends 64 blocks after the last
+/// send; 256 covers a run of three minutes at 1 s blocks beside that, at
+/// a few hundred bytes per transaction kept.
+const KEPT_BLOCKS: u32 = 256;
 
 /// Starts anvil on a free loopback port, logging to `<log_dir>/anvil.log`, and
 /// waits until it answers JSON-RPC.
@@ -91,7 +95,8 @@ pub async fn start_anvil(
         // memory by default: 24 GB (and the OOM killer) 9 minutes into a
         // 500 tx/s run with a new account per transfer. The run reads state
         // and receipts only near the head (the tracker a block or two
-        // behind, verification at the last block scanned). Even 8 states
+        // behind, verification at the last block scanned, and the blocks of
+        // the run for a mix's and swaps' checks). Even 8 states
         // grow with the accounts created (2.4 GB after 2 min 45 s at 500
         // tx/s); with one receiver anvil stays near 0.2 GB.
         .args([

@@ -15,7 +15,7 @@ use chainmeter_core::{
     plugin::{Connect, LocalNode},
     result::{NodeInfo, RunResult, RunStatus},
     runner::{self, RunPlan},
-    scenario::{Profile, Scenario, Target, Writes},
+    scenario::{seed_number, Profile, Scenario, Target, Writes},
 };
 use std::{future::Future, path::Path, sync::Arc};
 
@@ -189,6 +189,7 @@ impl Drive<'_> {
             drain: target.drain(scenario.load.drain_timeout),
             verify: options.verify,
             bids: scenario.bids.clone(),
+            mix: scenario.mix.clone().map(Arc::new),
             senders: scenario.accounts.get(),
             node_pid: node.map(|n| n.pid),
             metrics: options.served.as_ref().map(|served| {
@@ -362,11 +363,4 @@ fn describe(profile: &Profile) -> String {
             s.to.per_second()
         ),
     }
-}
-
-/// A schedule seed from the scenario's text seed (FNV-1a: stable across builds).
-fn seed_number(seed: &str) -> u64 {
-    seed.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }

@@ -211,6 +211,7 @@ impl Verifier for Counting {
                     recorded: claimed.landed_ok.to_string(),
                     chain: on_chain.to_string(),
                     how: "fake".into(),
+                    entry: None,
                 }],
                 error: None,
                 dry_senders: Vec::new(),

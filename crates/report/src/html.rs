@@ -114,6 +114,18 @@ fn run_body(r: &RunResult, intervals: &[IntervalPoint]) -> String {
     }
     s.push_str("<h2>Latency by percentile</h2><p>From the intended send time; the percentile axis is logarithmic, as HdrHistogram plots are read, and so is the latency axis, so that a fast level and a slow one both read.</p>");
     s.push_str(&latency_chart(r));
+    if !r.mix.is_empty() {
+        let level = r
+            .levels
+            .first()
+            .map_or_else(String::new, |l| l.level.to_string());
+        let _ = write!(
+            s,
+            "<h2>Traffic mix</h2><p>Each entry's latency to {level} by percentile, from the intended send time, beside its share, outcomes, fees and what the chain proved of it.</p>"
+        );
+        s.push_str(&mix_chart(r));
+        s.push_str(&view::mix_table(r).html());
+    }
     if !intervals.is_empty() {
         s.push_str("<h2>Latency over time</h2><p>Each second's p50 (solid) and p99 (dashed) per level, from the interval log (latency.hlog).</p>");
         s.push_str(&latency_over_time(intervals));
@@ -363,9 +375,28 @@ fn latency_chart(r: &RunResult) -> String {
     )
 }
 
+/// Each mix entry's latency curve to the weakest recorded level.
+fn mix_chart(r: &RunResult) -> String {
+    percentile_chart(
+        r.mix
+            .iter()
+            .filter_map(|e| {
+                let l = e.levels.first()?;
+                let h = l.latency_us.decode().ok().filter(|h| !h.is_empty())?;
+                Some(percentile_curve(format!("{} {}", e.kind, l.level), &h))
+            })
+            .collect(),
+    )
+}
+
 /// A level's latency by percentile, in ms; `None` when nothing reached it.
 fn percentile_series(name: String, l: &chainmeter_result::run::LevelLatency) -> Option<Series> {
     let h = l.latency_us.decode().ok().filter(|h| !h.is_empty())?;
+    Some(percentile_curve(name, &h))
+}
+
+/// Latency `h` by percentile, in ms.
+fn percentile_curve(name: String, h: &hdrhistogram::Histogram<u64>) -> Series {
     let points = PERCENTILES
         .iter()
         .map(|&p| {
@@ -374,7 +405,7 @@ fn percentile_series(name: String, l: &chainmeter_result::run::LevelLatency) -> 
             (x, (h.value_at_percentile(p) as f64 / 1e3).max(0.001))
         })
         .collect();
-    Some(Series::line(name, points))
+    Series::line(name, points)
 }
 
 /// Latency curves on the HdrHistogram percentile axis, latency logarithmic.

@@ -88,6 +88,13 @@ pub fn run_summary(r: &RunResult) -> String {
 
     let _ = writeln!(s, "Workload: {}.\n", view::workload(r));
     s.push_str(&latency_table(r).markdown());
+    if !r.mix.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n**Traffic mix**, each entry on its own (its counts add up to the whole's; latency and fees of the measured window):\n\n{}",
+            view::mix_table(r).markdown()
+        );
+    }
     let lag = &r.load.send_lag_us;
     let _ = writeln!(
         s,

@@ -8,8 +8,8 @@
 use chainmeter_result::{
     histogram::{HistogramDecodeError, StoredHistogram},
     run::{
-        peak_rate, Check, FeeBucket, Fees, LevelLatency, Merged, MergedInput, RunResult, RunStatus,
-        SecondCounts, StepResult, Verification, WarmupFees,
+        peak_rate, Check, FeeBucket, Fees, LevelLatency, Merged, MergedInput, MixEntryResult,
+        RunResult, RunStatus, SecondCounts, StepResult, Verification, WarmupFees,
     },
     FeeUnit,
 };
@@ -278,6 +278,19 @@ pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
             merge_bucket(path, mine, theirs)?;
         }
 
+        if out.mix.len() != r.mix.len()
+            || out
+                .mix
+                .iter()
+                .zip(&r.mix)
+                .any(|(a, b)| a.kind != b.kind || a.share != b.share)
+        {
+            return Err(mismatch("they mix workloads differently".into()));
+        }
+        for (mine, theirs) in out.mix.iter_mut().zip(&r.mix) {
+            merge_entry(path, mine, theirs, &out.fee_unit)?;
+        }
+
         out.outcomes.merge(&r.outcomes);
         for (name, n) in &r.submitter {
             *out.submitter.entry(name.clone()).or_default() += n;
@@ -526,6 +539,20 @@ fn merge_step(
 
 /// Adds `theirs` to `mine`, one fee-market bucket of the same bid. The
 /// exact fees of a bucket where nothing landed say nothing.
+/// Adds mix entry `theirs` to `mine`: outcomes, latency and fees.
+fn merge_entry(
+    path: &str,
+    mine: &mut MixEntryResult,
+    theirs: &MixEntryResult,
+    unit: &FeeUnit,
+) -> Result<(), MergeError> {
+    mine.outcomes.merge(&theirs.outcomes);
+    for (m, t) in mine.levels.iter_mut().zip(&theirs.levels) {
+        m.latency_us = add(path, &m.latency_us, &t.latency_us)?;
+    }
+    merge_fees(path, &mut mine.fees, &theirs.fees, unit)
+}
+
 fn merge_bucket(path: &str, mine: &mut FeeBucket, theirs: &FeeBucket) -> Result<(), MergeError> {
     let fee = |b: &FeeBucket, s: &str| (b.landed > 0).then(|| s.parse::<u128>().unwrap_or(0));
     let pick = |a: Option<u128>, b: Option<u128>, f: fn(u128, u128) -> u128| match (a, b) {

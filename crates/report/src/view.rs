@@ -218,6 +218,97 @@ pub fn fee_market_table(r: &RunResult) -> Table {
     Table { header, rows }
 }
 
+/// A traffic mix's entries beside one another: their share planned and
+/// sent, outcomes, latency to the weakest and strongest level, fee and gas
+/// (or compute units) per transaction, and what the chain proved of each.
+pub fn mix_table(r: &RunResult) -> Table {
+    let names: Vec<String> = r.levels.iter().map(|l| l.level.to_string()).collect();
+    let shown: Vec<usize> = match names.len() {
+        0 => Vec::new(),
+        1 => vec![0],
+        n => vec![0, n - 1],
+    };
+    let mut header = vec![
+        "entry".to_owned(),
+        "share (planned)".to_owned(),
+        "sent".to_owned(),
+        "landed ok".to_owned(),
+        "failed".to_owned(),
+    ];
+    header.extend(shown.iter().map(|&i| format!("{} p50 / p99", names[i])));
+    header.extend([
+        "fee per transaction, mean".to_owned(),
+        "gas / compute units, p50".to_owned(),
+        "verified".to_owned(),
+    ]);
+    let sent: u64 = r.mix.iter().map(|e| e.outcomes.sent).sum();
+    let rows = r
+        .mix
+        .iter()
+        .map(|e| {
+            let o = &e.outcomes;
+            let pct = |n: u64, of: u64| {
+                if of > 0 {
+                    100.0 * n as f64 / of as f64
+                } else {
+                    0.0
+                }
+            };
+            let mut row = vec![
+                e.kind.clone(),
+                format!("{:.1}% ({:.1}%)", pct(o.sent, sent), 100.0 * e.share),
+                o.sent.to_string(),
+                format!("{} ({:.1}%)", o.landed_ok, pct(o.landed_ok, o.sent)),
+                (o.landed_failed + o.rejected + o.expired + o.unknown).to_string(),
+            ];
+            row.extend(shown.iter().map(|&i| match e.levels.get(i) {
+                Some(l) if l.latency_us.count > 0 => format!(
+                    "{} / {}",
+                    micros(l.latency_us.p50),
+                    micros(l.latency_us.p99)
+                ),
+                _ => "none reached it".to_owned(),
+            }));
+            row.push(if e.fees.per_tx.count > 0 {
+                r.fee_unit.format(e.fees.mean)
+            } else {
+                "none landed".to_owned()
+            });
+            row.push(e.fees.compute_per_tx.p50.to_string());
+            row.push(entry_verified(r, &e.kind));
+            row
+        })
+        .collect();
+    Table { header, rows }
+}
+
+/// What the chain proved of mix entry `kind`: its checks, or why none.
+fn entry_verified(r: &RunResult, kind: &str) -> String {
+    let Some(v) = &r.verification else {
+        return "not checked".to_owned();
+    };
+    let checks: Vec<_> = v
+        .checks
+        .iter()
+        .filter(|c| c.entry.as_deref() == Some(kind))
+        .collect();
+    if checks.is_empty() {
+        return "no check of its own".to_owned();
+    }
+    let failed: Vec<&str> = checks
+        .iter()
+        .filter(|c| c.chain != c.recorded)
+        .map(|c| c.name.as_str())
+        .collect();
+    match failed.is_empty() {
+        true => {
+            let names: Vec<&str> = checks.iter().map(|c| c.name.as_str()).collect();
+            format!("yes: {}", names.join(", "))
+        }
+        false => format!("NO: {} differ", failed.join(", ")),
+    }
+}
+
 /// What a fee-market bid is on `r`'s chain.
 pub fn bid_unit(r: &RunResult) -> &str {
     &r.fee_unit.bid

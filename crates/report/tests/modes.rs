@@ -32,6 +32,7 @@ fn verification(landed: u64, chain: u64) -> Verification {
             recorded: landed.to_string(),
             chain: chain.to_string(),
             how: "nonces".into(),
+            entry: None,
         }],
         error: None,
         dry_senders: Vec::new(),

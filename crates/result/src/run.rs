@@ -126,12 +126,42 @@ pub struct RunResult {
     /// the measured window's transactions only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fee_buckets: Vec<FeeBucket>,
+    /// A traffic mix's entries, each with its figures as the whole run's
+    /// (`workload.kind` is then `mix`); their counts add up to the whole's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mix: Vec<MixEntryResult>,
     /// Each step or probe on its own, for `steps` and `saturate` profiles.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<StepResult>,
     /// A saturation search's knee, when a probe held.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub knee: Option<Knee>,
+}
+
+/// One entry of a traffic mix: its transactions' figures, counted as the
+/// whole run's are (outcomes of every transaction, warm-up included;
+/// latency and fees of the measured window's).
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct MixEntryResult {
+    /// The entry's workload.
+    pub kind: String,
+    /// The share of the transactions the scenario gave it.
+    pub share: f64,
+    /// Where its transactions ended up.
+    pub outcomes: OutcomeCounts,
+    /// Per recorded level, weakest first: latency from the intended send time.
+    pub levels: Vec<EntryLatency>,
+    /// What the chain charged its transactions, and their gas or compute units.
+    pub fees: Fees,
+}
+
+/// A mix entry's latency to one level.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct EntryLatency {
+    /// The level.
+    pub level: Level,
+    /// `t_L - t_sched`, microseconds.
+    pub latency_us: StoredHistogram,
 }
 
 /// The transactions that bid within one range, and what it bought them.
@@ -218,7 +248,11 @@ impl Verification {
             .iter()
             .map(|c| {
                 let op = if c.chain == c.recorded { "=" } else { "≠" };
-                format!("{} {} {op} {}", c.name, c.recorded, c.chain)
+                let name = match &c.entry {
+                    Some(entry) => format!("{entry} {}", c.name),
+                    None => c.name.clone(),
+                };
+                format!("{name} {} {op} {}", c.recorded, c.chain)
             })
             .collect::<Vec<_>>()
             .join(", ");
@@ -246,6 +280,10 @@ pub struct Check {
     pub chain: String,
     /// How the chain's figure was derived.
     pub how: String,
+    /// The traffic-mix entry (its workload) the check is of; none when it
+    /// is of the whole run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<String>,
 }
 
 /// A sender account as it was before the run's first transaction.

@@ -78,6 +78,7 @@ impl Verifier for SolanaVerifier {
                     recorded: (u128::from(t.amount) * u128::from(claimed.landed_ok)).to_string(),
                     chain: tokens_moved(&http, &url, t).await?.to_string(),
                     how: "decrease of the payers' source token accounts".into(),
+                    entry: None,
                 }),
                 None => None,
             };
@@ -94,6 +95,7 @@ impl Verifier for SolanaVerifier {
                             "landed signatures (of {}) the node holds a status for",
                             kept
                         ),
+                        entry: None,
                     },
                     Check {
                         name: "fees".into(),
@@ -102,6 +104,7 @@ impl Verifier for SolanaVerifier {
                         how: "payers' balance decrease minus the lamports the successful \
                               transfers moved"
                             .into(),
+                        entry: None,
                     },
                 ],
                 error: None,

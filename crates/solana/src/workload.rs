@@ -43,6 +43,7 @@ pub(crate) enum Kind {
 pub(crate) fn check(
     section: &chainmeter_core::scenario::Section<'_>,
 ) -> Result<Kind, chainmeter_core::scenario::ScenarioError> {
+    section.no_mix()?;
     let kind = match section.workload().as_str() {
         "transfer" => Kind::Transfer,
         "token" => Kind::Token,

@@ -16,7 +16,7 @@ mod verifier;
 pub use event::{ChainEvent, Stop};
 pub use session::{FundingProgress, Session, TaskSet};
 pub use submitter::{AnySigned, AnySubmitter, Submitter};
-pub use verifier::{Claimed, Verifier, VerifyError};
+pub use verifier::{Claimed, EntryClaim, Verifier, VerifyError};
 
 use std::{future::Future, pin::Pin};
 

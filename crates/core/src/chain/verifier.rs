@@ -6,7 +6,7 @@ use crate::result::Verification;
 /// What a run recorded, for a [`Verifier`] to check against the chain. Every
 /// landed transaction counts, warm-up included: the chain does not know
 /// which were measured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claimed {
     /// Landed and executed successfully.
     pub landed_ok: u64,
@@ -16,6 +16,34 @@ pub struct Claimed {
     pub fee_total: u128,
     /// Value each successful transaction moved from its sender, smallest unit.
     pub value_per_tx: u128,
+    /// With a traffic mix: each entry's own claim, in the mix's order; the
+    /// chain checks each entry's effects against its own.
+    pub entries: Vec<EntryClaim>,
+}
+
+/// What one traffic-mix entry's transactions claim, warm-up included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EntryClaim {
+    /// Landed and executed successfully.
+    pub landed_ok: u64,
+    /// Landed, failed in execution.
+    pub landed_failed: u64,
+    /// Sum of their fees, smallest unit.
+    pub fee_total: u128,
+}
+
+impl EntryClaim {
+    /// The whole claim with this entry's counts in place of the run's:
+    /// what an entry's workload checks its effects against.
+    pub fn as_claimed(&self, value_per_tx: u128) -> Claimed {
+        Claimed {
+            landed_ok: self.landed_ok,
+            landed_failed: self.landed_failed,
+            fee_total: self.fee_total,
+            value_per_tx,
+            entries: Vec::new(),
+        }
+    }
 }
 
 /// Re-derives a run's figures from chain state after the drain.

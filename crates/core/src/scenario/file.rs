@@ -117,6 +117,22 @@ pub struct WorkloadFile {
     /// from a list or a range; outcomes and latency are reported per bid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bids: Option<Spanned<BidsFile>>,
+    /// A traffic mix in place of one `kind`: each `[[workload.mix]]` entry
+    /// a workload and its `share` of the transactions (shares sum to 1).
+    /// Every transaction is one entry's, drawn from the seed; each entry's
+    /// settings are its kind's table, `[workload.<kind>]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mix: Option<Spanned<Vec<MixEntryFile>>>,
+}
+
+/// One `[[workload.mix]]` entry.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MixEntryFile {
+    /// The workload, by name.
+    pub kind: Spanned<WorkloadName>,
+    /// Its share of the transactions, above 0 and at most 1.
+    pub share: Spanned<f64>,
 }
 
 /// Which accounts a workload's transactions write.
@@ -166,6 +182,7 @@ impl Default for WorkloadFile {
             value: default_value(),
             writes: None,
             bids: None,
+            mix: None,
         }
     }
 }

@@ -15,6 +15,7 @@ mod validate;
 pub use crate::section::{Location, Overrides, ScenarioError, Section};
 pub use file::*;
 pub use model::*;
+pub use validate::seed_number;
 
 use crate::{chain::plugin::Chain, section::location::toml_error};
 use std::path::Path;
@@ -111,14 +112,22 @@ mod tests {
             &FAKE
         }
         fn target(&self, section: &Section<'_>) -> Result<Arc<dyn ChainTarget>, ScenarioError> {
-            let offered = ["transfer", "token"];
-            if !offered.contains(&section.workload().as_str()) {
-                return Err(section.unknown_workload(&offered));
-            }
-            if section.workload().as_str() == "token" {
-                let t: Option<TokenSettings> = section.workload_settings()?;
-                if let Some(d) = t.and_then(|t| t.decimals).filter(|d| *d.get_ref() > 18) {
-                    return Err(section.error(d.span(), "", "at most 18 decimals"));
+            let entries: Vec<Section<'_>> = match section.mix() {
+                Some(m) => (0..m.entries().len())
+                    .filter_map(|i| section.entry(i))
+                    .collect(),
+                None => vec![section.clone()],
+            };
+            for section in &entries {
+                let offered = ["transfer", "token"];
+                if !offered.contains(&section.workload().as_str()) {
+                    return Err(section.unknown_workload(&offered));
+                }
+                if section.workload().as_str() == "token" {
+                    let t: Option<TokenSettings> = section.workload_settings()?;
+                    if let Some(d) = t.and_then(|t| t.decimals).filter(|d| *d.get_ref() > 18) {
+                        return Err(section.error(d.span(), "", "at most 18 decimals"));
+                    }
                 }
             }
             let mut f: FakeFile = section.parse()?;
@@ -402,6 +411,65 @@ duration = "10s"
         assert_eq!(s.workload.as_str(), "token");
         // The kind's settings are in the scenario as run.
         assert_eq!(s.as_run["workload"]["token"]["decimals"], 6);
+    }
+
+    #[test]
+    fn a_mix_is_checked_entry_by_entry_with_its_places() {
+        let text = |mix: &str| {
+            format!("name = \"t\"\n[workload]\nvalue = 2\n{mix}[workload.token]\ndecimals = 6\n[load]\nrate = 1\ncount = 1\n[fake]\n")
+        };
+        let two = "[[workload.mix]]\nkind = \"transfer\"\nshare = 0.7\n[[workload.mix]]\nkind = \"token\"\nshare = 0.3\n";
+        let s = ok(&text(two), &Overrides::default());
+        assert_eq!(s.workload.as_str(), "mix");
+        let m = s.mix.as_ref().unwrap();
+        let kinds: Vec<_> = m
+            .entries()
+            .iter()
+            .map(|e| (e.kind.as_str(), e.share))
+            .collect();
+        assert_eq!(kinds, [("transfer", 0.7), ("token", 0.3)]);
+        assert_eq!(s.as_run["workload"]["kind"], "mix");
+        assert_eq!(s.as_run["workload"]["token"]["decimals"], 6);
+        assert_eq!(s.as_run["workload"]["mix"][1]["share"], 0.3);
+
+        let e = err(&text("[[workload.mix]]\nkind = \"transfer\"\nshare = 0.7\n[[workload.mix]]\nkind = \"token\"\nshare = 0.2\n"));
+        assert!(
+            e.contains("workload.mix: the shares sum to 0.8999999999999999 (0.7 + 0.2); they must sum to 1"),
+            "{e}"
+        );
+        assert!(e.starts_with("s.toml:4:"), "{e}");
+        let e = err(&text("[[workload.mix]]\nkind = \"token\"\nshare = 0.7\n[[workload.mix]]\nkind = \"swap\"\nshare = 0.3\n"));
+        assert!(
+            e.starts_with("s.toml:8:8: workload.kind: fake offers no `swap` workload; it offers transfer, token"),
+            "{e}"
+        );
+        let e = err(&text("[[workload.mix]]\nkind = \"transfer\"\nshare = 0.7\n[[workload.mix]]\nkind = \"transfer\"\nshare = 0.3\n"));
+        assert!(
+            e.starts_with("s.toml:8:8: workload.mix[1].kind: `transfer` is entry 0's too"),
+            "{e}"
+        );
+        let e = err(&text(
+            "[[workload.mix]]\nkind = \"transfer\"\nshare = 1.5\n",
+        ));
+        assert!(
+            e.starts_with(
+                "s.toml:6:9: workload.mix[0].share: 1.5: a share is above 0 and at most 1"
+            ),
+            "{e}"
+        );
+        let e = err("name = \"t\"\n[workload]\nkind = \"token\"\n[[workload.mix]]\nkind = \"transfer\"\nshare = 1.0\n[load]\nrate = 1\ncount = 1\n[fake]\n");
+        assert!(
+            e.starts_with("s.toml:3:8: workload.kind: `token` beside [[workload.mix]]"),
+            "{e}"
+        );
+        // A settings table of a kind the mix does not run.
+        let e = err("name = \"t\"\n[[workload.mix]]\nkind = \"transfer\"\nshare = 1.0\n[workload.token]\ndecimals = 6\n[load]\nrate = 1\ncount = 1\n[fake]\n");
+        assert!(
+            e.contains(
+                "workload.token: settings of the `token` workload, but its mix runs transfer"
+            ),
+            "{e}"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ use crate::{
     chain::plugin::{Attach, ChainTarget},
     level::Level,
     spec::{ChainSpec, FeeUnit},
+    workload::Mix,
 };
 use std::{collections::BTreeMap, num::NonZeroU32, path::PathBuf, sync::Arc, time::Duration};
 
@@ -31,8 +32,10 @@ pub struct Scenario {
     /// Seed of what every shard of a run shares (the hot receiver): the
     /// scenario's seed, which sharding leaves whole.
     pub shared_seed: String,
-    /// What each transaction does.
+    /// What each transaction does: a workload's name, or [`Mix::NAME`].
     pub workload: WorkloadName,
+    /// The traffic mix, when the scenario runs one.
+    pub mix: Option<Mix>,
     /// Value per transfer in the chain's smallest unit.
     pub value: u64,
     /// Which accounts the transactions write.

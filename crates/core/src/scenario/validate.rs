@@ -12,6 +12,7 @@ use crate::{
         location::{locate, toml_error, Location},
         table_keys, top_level_keys, value_at,
     },
+    workload::{Mix, MixEntry, WorkloadName},
 };
 use std::{num::NonZeroU32, ops::Range};
 
@@ -32,17 +33,21 @@ pub(super) struct Validator<'a> {
 }
 
 /// What `[workload]` holds besides a kind's own settings table.
-const WORKLOAD_KEYS: [&str; 4] = ["kind", "value", "writes", "bids"];
+const WORKLOAD_KEYS: [&str; 5] = ["kind", "value", "writes", "bids", "mix"];
+
+/// How far a mix's shares may sum from 1: room for decimals such as 0.1.
+const SHARE_SLACK: f64 = 1e-9;
 
 impl Validator<'_> {
-    /// Refuses a key of `[workload]` that is neither shared nor the chosen
-    /// kind's settings table; returns that table as written, if there is one.
+    /// Refuses a key of `[workload]` that is neither shared nor the
+    /// settings table of a kind the scenario runs (its kind, or its mix's);
+    /// returns those tables as written.
     fn workload_settings(
         &self,
         file: &ScenarioFile,
-    ) -> Result<Option<serde_json::Value>, ScenarioError> {
+        kinds: &[&str],
+    ) -> Result<Vec<(String, serde_json::Value)>, ScenarioError> {
         let toml_err = |e: toml::de::Error| toml_error(self.text, self.source, &e);
-        let kind = file.workload.kind.get_ref().as_str();
         for (key, is_table) in table_keys(self.text, "workload").map_err(toml_err)? {
             let name = key.get_ref();
             if WORKLOAD_KEYS.contains(&name.as_str()) {
@@ -59,16 +64,92 @@ impl Validator<'_> {
                     ),
                 ));
             }
-            if name != kind {
+            if !kinds.contains(&name.as_str()) {
+                let runs = match &file.workload.mix {
+                    Some(_) => format!("its mix runs {}", kinds.join(", ")),
+                    None => format!("the scenario runs `{}` (workload.kind)", kinds.join(", ")),
+                };
                 return Err(self.error(
                     key.span(),
                     &field,
-                    format!("settings of the `{name}` workload, but the scenario runs `{kind}` (workload.kind)"),
+                    format!("settings of the `{name}` workload, but {runs}"),
                 ));
             }
         }
-        let table = value_at(self.text, &["workload", kind]).map_err(toml_err)?;
-        Ok(table.map(|t| serde_json::to_value(t).expect("TOML converts to JSON")))
+        let mut tables = Vec::new();
+        for kind in kinds {
+            if let Some(t) = value_at(self.text, &["workload", kind]).map_err(toml_err)? {
+                tables.push((
+                    (*kind).to_owned(),
+                    serde_json::to_value(t).expect("TOML converts to JSON"),
+                ));
+            }
+        }
+        Ok(tables)
+    }
+
+    /// `[[workload.mix]]`, checked: entries of distinct kinds, none a mix,
+    /// each share above 0 and at most 1, the shares summing to 1.
+    fn mix(&self, file: &ScenarioFile, seed: u64) -> Result<Option<Mix>, ScenarioError> {
+        let Some(mix) = &file.workload.mix else {
+            return Ok(None);
+        };
+        let kind = &file.workload.kind;
+        if kind.span().end > 0 && kind.get_ref().as_str() != Mix::NAME {
+            return Err(self.error(
+                kind.span(),
+                "workload.kind",
+                format!(
+                    "`{}` beside [[workload.mix]]: a mix names its workloads in its entries; leave kind out (or write \"{}\")",
+                    kind.get_ref(),
+                    Mix::NAME
+                ),
+            ));
+        }
+        if mix.get_ref().is_empty() {
+            return Err(self.error(mix.span(), "workload.mix", "has no entries"));
+        }
+        let mut entries: Vec<MixEntry> = Vec::new();
+        for (i, e) in mix.get_ref().iter().enumerate() {
+            let field = format!("workload.mix[{i}]");
+            let name = e.kind.get_ref();
+            if name.as_str() == Mix::NAME {
+                return Err(self.error(
+                    e.kind.span(),
+                    &format!("{field}.kind"),
+                    "a mix cannot hold a mix",
+                ));
+            }
+            if let Some(j) = entries.iter().position(|x| &x.kind == name) {
+                return Err(self.error(
+                    e.kind.span(),
+                    &format!("{field}.kind"),
+                    format!("`{name}` is entry {j}'s too; give each workload one entry, with its whole share"),
+                ));
+            }
+            let share = *e.share.get_ref();
+            if !(share.is_finite() && share > 0.0 && share <= 1.0) {
+                return Err(self.error(
+                    e.share.span(),
+                    &format!("{field}.share"),
+                    format!("{share}: a share is above 0 and at most 1"),
+                ));
+            }
+            entries.push(MixEntry::new(name.clone(), share, e.kind.span()));
+        }
+        let sum: f64 = entries.iter().map(|e| e.share).sum();
+        if (sum - 1.0).abs() > SHARE_SLACK {
+            let shares: Vec<String> = entries.iter().map(|e| e.share.to_string()).collect();
+            return Err(self.error(
+                mix.span(),
+                "workload.mix",
+                format!(
+                    "the shares sum to {sum} ({}); they must sum to 1",
+                    shares.join(" + ")
+                ),
+            ));
+        }
+        Ok(Some(Mix::new(entries, seed)))
     }
 
     pub(super) fn error(
@@ -178,7 +259,16 @@ impl Validator<'_> {
             ));
         }
 
-        let settings = self.workload_settings(&file)?;
+        let mix = self.mix(&file, seed_number(&file.accounts.seed))?;
+        let workload = match &mix {
+            Some(_) => WorkloadName::new(Mix::NAME),
+            None => file.workload.kind.get_ref().clone(),
+        };
+        let kinds: Vec<&str> = match &mix {
+            Some(m) => m.entries().iter().map(|e| e.kind.as_str()).collect(),
+            None => vec![workload.as_str()],
+        };
+        let settings = self.workload_settings(&file, &kinds)?;
         let bids = match &file.workload.bids {
             None => None,
             Some(b) => Some(
@@ -198,9 +288,10 @@ impl Validator<'_> {
                 span,
                 overrides: url_given.then_some(ov),
                 bids: bids.is_some(),
-                workload: file.workload.kind.get_ref(),
+                workload: &workload,
                 workload_span: file.workload.kind.span(),
                 value: file.workload.value,
+                mix: mix.as_ref(),
             };
             let target = chain.target(&section)?;
             sections.insert(chain.spec().name.to_owned(), target.as_run());
@@ -287,8 +378,9 @@ impl Validator<'_> {
 
         let writes = *file.workload.writes.get_or_insert(Writes::Disjoint);
         let mut as_run = serde_json::to_value(&file).expect("scenario serializes to JSON");
-        if let Some(settings) = settings {
-            as_run["workload"][file.workload.kind.get_ref().as_str()] = settings;
+        as_run["workload"]["kind"] = workload.as_str().into();
+        for (kind, table) in settings {
+            as_run["workload"][kind] = table;
         }
         if let Some(run) = as_run.as_object_mut() {
             run.extend(sections);
@@ -299,7 +391,8 @@ impl Validator<'_> {
             accounts,
             seed: file.accounts.seed.clone(),
             shared_seed: file.accounts.seed.clone(),
-            workload: file.workload.kind.get_ref().clone(),
+            workload,
+            mix,
             value: file.workload.value,
             writes,
             bids,
@@ -309,4 +402,11 @@ impl Validator<'_> {
             as_run,
         })
     }
+}
+
+/// A number from the scenario's text seed (FNV-1a: stable across builds).
+pub fn seed_number(seed: &str) -> u64 {
+    seed.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }

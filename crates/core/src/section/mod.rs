@@ -10,7 +10,11 @@ pub(crate) mod location;
 
 pub use location::{Location, ScenarioError};
 
-use crate::{level::Level, spec::ChainSpec, workload::WorkloadName};
+use crate::{
+    level::Level,
+    spec::ChainSpec,
+    workload::{Mix, WorkloadName},
+};
 use location::{field_at, locate, toml_error};
 use serde::{
     de::{DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visitor},
@@ -46,7 +50,7 @@ pub struct Overrides {
 
 /// One chain's section of a scenario file, handed to its crate's
 /// `Chain::target` (in `plugin`, which imports this module, not the other way).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Section<'a> {
     pub(crate) spec: &'static ChainSpec,
     pub(crate) text: &'a str,
@@ -64,9 +68,12 @@ pub struct Section<'a> {
     pub(crate) workload_span: Range<usize>,
     /// `workload.value`.
     pub(crate) value: u64,
+    /// The traffic mix, when `[[workload.mix]]` is given (the workload is
+    /// then [`Mix::NAME`]).
+    pub(crate) mix: Option<&'a Mix>,
 }
 
-impl Section<'_> {
+impl<'a> Section<'a> {
     /// The chain whose section this is.
     pub fn spec(&self) -> &'static ChainSpec {
         self.spec
@@ -85,6 +92,44 @@ impl Section<'_> {
     /// The workload the scenario runs (`workload.kind`).
     pub fn workload(&self) -> &WorkloadName {
         self.workload
+    }
+
+    /// The traffic mix, when the scenario runs one: the chain checks each
+    /// entry's workload through [`entry`](Self::entry).
+    pub fn mix(&self) -> Option<&'a Mix> {
+        self.mix
+    }
+
+    /// This section as mix entry `i`'s: its workload is the entry's kind,
+    /// named where the entry names it, with the kind's own settings table.
+    pub fn entry(&self, i: usize) -> Option<Section<'a>> {
+        let entry = self.mix?.entries().get(i)?;
+        Some(Section {
+            workload: &entry.kind,
+            workload_span: entry.span.clone(),
+            mix: None,
+            ..self.clone()
+        })
+    }
+
+    /// The error for a traffic mix on a chain that runs none.
+    pub fn no_mix(&self) -> Result<(), ScenarioError> {
+        let Some(mix) = self.mix else { return Ok(()) };
+        Err(ScenarioError::Invalid {
+            location: locate(
+                self.text,
+                self.source,
+                mix.entries()
+                    .first()
+                    .map(|e| e.span.clone())
+                    .filter(|s| s.end > 0),
+            ),
+            field: "workload.mix".to_owned(),
+            message: format!(
+                "{} runs no traffic mix yet; run each of its workloads on its own",
+                self.spec.name
+            ),
+        })
     }
 
     /// `workload.value`: what each transaction moves, in the chain's

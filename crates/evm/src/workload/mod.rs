@@ -6,6 +6,7 @@
 
 mod call;
 mod deploy;
+mod mix;
 mod storage;
 mod swap;
 mod token;
@@ -48,9 +49,12 @@ pub(crate) struct Kind {
     pub(crate) check: fn(&Section<'_>) -> Result<Arc<dyn Plan>, ScenarioError>,
 }
 
-/// The scenario's workload, checked; a kind the EVM lacks is an error
-/// naming those it has.
+/// The scenario's workload, checked (a mix entry by entry); a kind the EVM
+/// lacks is an error naming those it has.
 pub(crate) fn check(section: &Section<'_>) -> Result<Arc<dyn Plan>, ScenarioError> {
+    if let Some(m) = section.mix() {
+        return mix::check(section, m);
+    }
     let name = section.workload().as_str();
     match KINDS.iter().find(|k| k.name == name) {
         Some(kind) => (kind.check)(section),
@@ -68,7 +72,7 @@ pub(crate) struct Call {
 }
 
 /// What preparing a workload on the node is given.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Prepare<'a> {
     pub(crate) client: &'a RpcClient,
     pub(crate) url: &'a str,
@@ -95,6 +99,21 @@ impl Prepare<'_> {
         let gas =
             crate::setup::estimate_gas(self.client, self.url, self.senders[0], to, input).await?;
         Ok((gas as f64 * GAS_MARGIN) as u64)
+    }
+
+    /// The node's latest block: the last before the run's first transaction,
+    /// when read at the end of the preparation.
+    pub(crate) async fn block_number(&self) -> Result<u64, EvmError> {
+        let n: alloy::primitives::U64 =
+            self.client
+                .request("eth_blockNumber", ())
+                .await
+                .map_err(|source| EvmError::Rpc {
+                    call: "eth_blockNumber",
+                    url: self.url.to_owned(),
+                    source,
+                })?;
+        Ok(n.to::<u64>())
     }
 
     /// Creates the contract `what` from `deployer` with `code` (creation
@@ -138,6 +157,21 @@ pub(crate) trait Workload: Send + Sync + fmt::Debug {
     /// Native value a successful transaction moves from its sender.
     fn value(&self) -> U256 {
         U256::ZERO
+    }
+
+    /// Native value the successful transactions `claimed` moved from the
+    /// senders, for the check of their fees.
+    fn moved(&self, claimed: &Claimed) -> U256 {
+        self.value() * U256::from(claimed.landed_ok)
+    }
+
+    /// Whether a transaction to `to` with `input` is one of this
+    /// workload's: how a mix tells its entries' transactions apart on
+    /// chain. By default, those that go where transaction 0 goes and call
+    /// what it calls (its first four bytes of input).
+    fn is_own(&self, to: Option<Address>, input: &[u8]) -> bool {
+        let call = self.build(0);
+        to == call.to.to().copied() && input.get(..4) == call.input.get(..4)
     }
 
     /// Checks of what the run did to the workload's own state (token

@@ -25,12 +25,12 @@ use super::{
 };
 use crate::{
     error::EvmError,
+    reads::call_words,
     setup::{execute_all, Deployer, SetupTx},
-    verify::call_words,
 };
 use alloy::{
     eips::BlockNumberOrTag,
-    primitives::{hex, keccak256, Address, Bytes, TxKind, B256, U256, U64},
+    primitives::{hex, keccak256, Address, Bytes, TxKind, B256, U256},
     rpc::types::TransactionReceipt,
 };
 use chainmeter_core::{
@@ -179,15 +179,7 @@ impl Plan for SwapPlan {
             }
             execute_all(p.client, p.url, txs).await?;
 
-            let start: U64 = p
-                .client
-                .request("eth_blockNumber", ())
-                .await
-                .map_err(|source| EvmError::Rpc {
-                    call: "eth_blockNumber",
-                    url: p.url.to_owned(),
-                    source,
-                })?;
+            let start = p.block_number().await?;
             let gas_limit = p
                 .gas_limit(TxKind::Call(pools[0]), swap_call(true, amount))
                 .await?;
@@ -198,7 +190,7 @@ impl Plan for SwapPlan {
                 amount,
                 reserve,
                 held,
-                start: start.to::<u64>(),
+                start,
                 gas_limit,
             }) as Arc<dyn Workload>)
         })
@@ -256,6 +248,10 @@ impl Workload for Swap {
         )
     }
 
+    fn is_own(&self, to: Option<Address>, _: &[u8]) -> bool {
+        to.is_some_and(|to| self.pools.contains(&to))
+    }
+
     fn effects<'a>(&'a self, e: Effects<'a>) -> Checking<'a> {
         Box::pin(async move {
             let swaps = self.swaps(&e).await?;
@@ -293,6 +289,7 @@ impl Workload for Swap {
                     recorded: e.claimed.landed_ok.to_string(),
                     chain: swaps.len().to_string(),
                     how: format!("Swap events of {pools} after block {}", self.start),
+                    entry: None,
                 },
                 Check {
                     name: "swap outputs".into(),
@@ -304,12 +301,14 @@ impl Workload for Swap {
                     how: "sum of the Swap events' amountOut, beside the constant-product \
                           arithmetic replayed over them in chain order"
                         .into(),
+                    entry: None,
                 },
                 Check {
                     name: "pool reserves".into(),
                     recorded: pair(replay.reserves()),
                     chain: pair(pair_sums(reserves)),
                     how: format!("sum of reserveA and reserveB of {pools}"),
+                    entry: None,
                 },
                 Check {
                     name: "sender tokens".into(),
@@ -319,6 +318,7 @@ impl Workload for Swap {
                         "sum of the senders' balanceOf at tokens {} and {}",
                         self.tokens[0], self.tokens[1]
                     ),
+                    entry: None,
                 },
             ])
         })
@@ -342,6 +342,7 @@ struct RawLog {
 impl Swap {
     /// The pools' Swap events from the setup's end to block `e.block`, in chain order.
     async fn swaps(&self, e: &Effects<'_>) -> Result<Vec<Swapped>, VerifyError> {
+        crate::reads::first_blocks_kept(e.client, self.start, e.at).await?;
         let topic = keccak256("Swap(address,bool,uint256,uint256)");
         let filter = json!({
             "fromBlock": BlockNumberOrTag::Number(self.start + 1),
@@ -350,13 +351,11 @@ impl Swap {
             "topics": [B256::from(topic)],
         });
         let what = format!("eth_getLogs of the pools' Swap events to {}", e.at);
-        let logs: Vec<RawLog> =
-            e.client
-                .request("eth_getLogs", (filter,))
-                .await
-                .map_err(|err| {
-                    VerifyError::call(what.clone(), crate::submitter::classify(err).message)
-                })?;
+        let logs: Vec<RawLog> = e
+            .client
+            .request("eth_getLogs", (filter,))
+            .await
+            .map_err(|err| VerifyError::call(what.clone(), crate::error::classify(err).message))?;
         logs.into_iter()
             .map(|l| {
                 // Data: aToB, amountIn, amountOut, a word each.

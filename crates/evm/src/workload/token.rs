@@ -6,7 +6,7 @@ use super::{
     balance_of_call, receiver, receivers, selector, transfer_call, word_address, Call, Checking,
     Effects, Kind, Plan, Prepare, Preparing, Workload,
 };
-use crate::{error::EvmError, keys, verify::call_words};
+use crate::{error::EvmError, keys, reads::call_words};
 use alloy::primitives::{Address, Bytes, TxKind, U256};
 use chainmeter_core::{
     result::Check,
@@ -127,6 +127,7 @@ impl Workload for Token {
                 recorded: (self.amount * U256::from(e.claimed.landed_ok)).to_string(),
                 chain: moved.to_string(),
                 how: format!("senders' balanceOf decrease at token {}", self.token),
+                entry: None,
             }])
         })
     }

@@ -69,6 +69,12 @@ impl Workload for Transfer {
     fn value(&self) -> U256 {
         self.value
     }
+
+    /// A receiver is new for every transaction: a transfer is a call with
+    /// no input.
+    fn is_own(&self, to: Option<Address>, input: &[u8]) -> bool {
+        to.is_some() && input.is_empty()
+    }
 }
 
 #[cfg(test)]

@@ -427,6 +427,11 @@ impl Workload for Contract {
     fn value(&self) -> U256 {
         self.value
     }
+
+    fn is_own(&self, to: Option<Address>, input: &[u8]) -> bool {
+        to.is_some_and(|to| self.contracts.contains(&to))
+            && input.get(..4) == Some(&self.call.function.selector()[..])
+    }
 }
 
 #[cfg(test)]
