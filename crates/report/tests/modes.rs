@@ -365,3 +365,49 @@ fn shards_of_any_chain_merge_whatever_url_each_attached_by() {
     b.scenario["cosmos"]["depth"] = 4.into();
     assert!(merge(&[("a.json".into(), a), ("b.json".into(), b)]).is_err());
 }
+
+/// Two generators of one mix merge entry by entry: every entry's counts,
+/// latency samples and fees add, the entries still add up to the whole,
+/// and the summary's mix table says what the chain proved of each. Mixes
+/// of different shares do not merge.
+#[test]
+fn a_merged_mix_adds_up_entry_by_entry() {
+    let a = fixture("evm-mix.json");
+    let mut b = a.clone();
+    b.started_at = later(&a, 1);
+    for s in &mut b.senders {
+        s.address.push_str("-b");
+    }
+    let m = merge(&[("a.json".into(), a.clone()), ("b.json".into(), b.clone())]).unwrap();
+    assert_eq!(m.mix.len(), 3);
+    for (merged, one) in m.mix.iter().zip(&a.mix) {
+        assert_eq!(merged.outcomes.sent, 2 * one.outcomes.sent, "{}", one.kind);
+        assert_eq!(
+            merged.levels[0].latency_us.count,
+            2 * one.levels[0].latency_us.count
+        );
+        let total =
+            |e: &chainmeter_result::run::MixEntryResult| e.fees.total.parse::<u128>().unwrap();
+        assert_eq!(total(merged), 2 * total(one));
+    }
+    let sent: u64 = m.mix.iter().map(|e| e.outcomes.sent).sum();
+    assert_eq!(sent, m.outcomes.sent, "the entries add up to the whole");
+    let summary = markdown::run_summary(&a);
+    assert!(summary.contains("**Traffic mix**"), "{summary}");
+    assert!(
+        summary.contains("| token | 30.5% (30.0%) | 610 | 610 (100.0%) | 0 |"),
+        "{summary}"
+    );
+    assert!(summary.contains("yes: landed, tokens"), "{summary}");
+    assert!(
+        summary.contains("token landed 610 = 610"),
+        "the verification names the entry"
+    );
+
+    b.mix[0].share = 0.5;
+    let e = merge(&[("a.json".into(), a), ("b.json".into(), b)]).unwrap_err();
+    assert!(
+        e.to_string().contains("they mix workloads differently"),
+        "{e}"
+    );
+}
