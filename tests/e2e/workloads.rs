@@ -8,8 +8,9 @@ use crate::{
 use serde_json::json;
 
 /// Not one of chainmeter's contracts, nor the shipped example's: a ledger
-/// that refuses every entry whose number ends in 7 and any past its cap,
-/// keeping a count per account.
+/// that refuses every entry whose number ends in 7 (with a reason string)
+/// or is 13 (with a custom error) and any past its cap, keeping a count
+/// per account.
 const LEDGER: &str = r#"
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
@@ -17,10 +18,12 @@ contract Ledger {
     uint256 public entries;
     uint256 public cap;
     mapping(address => uint256) public perAccount;
+    error Unlucky(uint256 n, address account);
     constructor(uint256 c) { cap = c; }
     function raiseCap(uint256 c) external { cap = c; }
     function record(uint256 n, address account) external {
         if (n % 10 == 7) revert("sevens are refused");
+        if (n == 13) revert Unlucky(n, account);
         require(entries < cap, "over the cap");
         entries += 1;
         perAccount[account] += 1;
@@ -39,8 +42,9 @@ fn call(url: &str, to: &str, data: String) -> u128 {
 /// `call`: deploy (constructor cap 5), a setup call that raises the cap to
 /// 1,000 (without it 5 entries would count), 100 calls with the sequence
 /// number and the sender as arguments. The contract's own count equals the
-/// landed calls, each sender's count its own, and the tenth that revert
-/// are `landed_failed` with the contract's reason.
+/// landed calls, each sender's count its own, and the eleven that revert
+/// are `landed_failed` with the contract's reason: its string, or its
+/// custom error decoded by the ABI.
 #[test]
 fn a_users_own_contract_is_deployed_set_up_and_called() {
     let _one_validator = support::serial();
@@ -79,7 +83,7 @@ levels = ["included"]
     );
     let r = support::run_ok(&file, Some(&url), &tmp.path().join("out"));
     let o = &r.outcomes;
-    assert_eq!((o.landed_ok, o.landed_failed), (90, 10), "{o:?}");
+    assert_eq!((o.landed_ok, o.landed_failed), (89, 11), "{o:?}");
     let reasons = o
         .error_examples
         .values()
@@ -89,6 +93,11 @@ levels = ["included"]
     assert!(
         reasons.iter().any(|e| e.contains("sevens are refused")),
         "{reasons:?}"
+    );
+    let unlucky = format!("execution reverted: Unlucky(13, {})", r.senders[1].address);
+    assert!(
+        reasons.iter().any(|e| e == &unlucky),
+        "{unlucky} in {reasons:?}"
     );
     assert!(
         r.workload
@@ -110,7 +119,10 @@ levels = ["included"]
         &contract,
         format!("0x{}{:0>64}", selector("perAccount(address)"), s0),
     );
-    let expected = (0..100u64).step_by(4).filter(|s| s % 10 != 7).count() as u128;
+    let expected = (0..100u64)
+        .step_by(4)
+        .filter(|s| s % 10 != 7 && *s != 13)
+        .count() as u128;
     assert_eq!(mine, expected, "sender 0's own tally");
 }
 

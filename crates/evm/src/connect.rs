@@ -130,6 +130,7 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
             scanned: scanned.clone(),
             reasons_left: crate::tracker::REASONS_READ,
             no_block_timeout: target.no_block_timeout,
+            workload: workload.clone(),
         }
         .run(),
     ));

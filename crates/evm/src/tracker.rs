@@ -7,9 +7,9 @@
 //! [`Finality`] for how they are stamped).
 
 use crate::{
-    error::classify,
-    error::TrackerError,
+    error::{classify, TrackerError},
     spec::{FINALIZED, INCLUDED, SAFE},
+    workload::Workload,
 };
 use alloy::{
     eips::BlockNumberOrTag,
@@ -171,6 +171,8 @@ pub(crate) struct Tracker {
     /// No new block for this long (or ten block intervals, if longer) with
     /// transactions pending: the node stopped producing blocks.
     pub(crate) no_block_timeout: Duration,
+    /// The workload, which may know what a revert's data means.
+    pub(crate) workload: Arc<dyn Workload>,
 }
 
 impl Tracker {
@@ -339,10 +341,15 @@ impl Tracker {
             .request("eth_call", (call, BlockNumberOrTag::Number(number)))
             .await;
         let e = replay.err()?;
-        Some(
-            e.as_error_resp()
-                .map_or_else(|| e.to_string(), |p| p.message.to_string()),
-        )
+        let payload = e.as_error_resp();
+        let decoded = payload
+            .and_then(|p| p.as_revert_data())
+            .and_then(|data| self.workload.revert_reason(&data));
+        Some(match (decoded, payload) {
+            (Some(reason), _) => format!("execution reverted: {reason}"),
+            (None, Some(p)) => p.message.to_string(),
+            (None, None) => e.to_string(),
+        })
     }
 
     async fn read_tags(&self) -> Result<TagRead, TrackerError> {

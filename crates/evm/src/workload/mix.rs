@@ -172,6 +172,10 @@ impl Workload for Mixed {
         self.entries.iter().any(|w| w.is_own(to, input))
     }
 
+    fn revert_reason(&self, data: &[u8]) -> Option<String> {
+        self.entries.iter().find_map(|w| w.revert_reason(data))
+    }
+
     fn effects<'a>(&'a self, e: Effects<'a>) -> Checking<'a> {
         Box::pin(async move {
             let (landed, unowned) = self.landed(&e).await?;

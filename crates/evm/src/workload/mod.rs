@@ -165,6 +165,13 @@ pub(crate) trait Workload: Send + Sync + fmt::Debug {
         self.value() * U256::from(claimed.landed_ok)
     }
 
+    /// What a revert's data (`data`, from replaying it) means in the
+    /// workload's own terms, e.g. a custom error of the user's ABI; `None`
+    /// leaves the node's words.
+    fn revert_reason(&self, _data: &[u8]) -> Option<String> {
+        None
+    }
+
     /// Whether a transaction to `to` with `input` is one of this
     /// workload's: how a mix tells its entries' transactions apart on
     /// chain. By default, those that go where transaction 0 goes and call

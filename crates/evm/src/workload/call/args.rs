@@ -202,6 +202,27 @@ pub(crate) fn literal(value: &toml::Value, ty: &DynSolType) -> Result<DynSolValu
     }
 }
 
+/// A decoded value as Solidity would write it: numbers in decimal,
+/// addresses checksummed, strings quoted, bytes in hex.
+pub(super) fn show(v: &DynSolValue) -> String {
+    match v {
+        DynSolValue::Bool(b) => b.to_string(),
+        DynSolValue::Int(i, _) => i.to_string(),
+        DynSolValue::Uint(u, _) => u.to_string(),
+        DynSolValue::Address(a) => a.to_checksum(None),
+        DynSolValue::String(s) => format!("{s:?}"),
+        DynSolValue::Bytes(b) => format!("0x{}", alloy::primitives::hex::encode(b)),
+        DynSolValue::FixedBytes(w, n) => format!("0x{}", alloy::primitives::hex::encode(&w[..*n])),
+        DynSolValue::Array(vs) | DynSolValue::FixedArray(vs) => {
+            format!("[{}]", vs.iter().map(show).collect::<Vec<_>>().join(", "))
+        }
+        DynSolValue::Tuple(vs) => {
+            format!("({})", vs.iter().map(show).collect::<Vec<_>>().join(", "))
+        }
+        other => format!("{other:?}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -128,6 +128,8 @@ struct CallPlan {
     value: U256,
     gas_limit: Option<u64>,
     setup: Vec<(Invocation, From)>,
+    /// The ABI's custom errors, to read a revert's data by.
+    errors: Vec<alloy::json_abi::Error>,
 }
 
 fn check(section: &Section<'_>) -> Result<Arc<dyn Plan>, ScenarioError> {
@@ -298,7 +300,9 @@ fn check(section: &Section<'_>) -> Result<Arc<dyn Plan>, ScenarioError> {
     if let Some(g) = f.gas_limit.as_ref().filter(|g| *g.get_ref() < 21_000) {
         return Err(err(g.span(), "gas_limit", "must be at least 21000".into()));
     }
+    let errors = a.abi.errors().cloned().collect();
     Ok(Arc::new(CallPlan {
+        errors,
         name: a.name,
         bytecode: a.bytecode,
         constructor,
@@ -365,6 +369,7 @@ impl Plan for CallPlan {
                 call: self.call.clone(),
                 value: self.value,
                 gas_limit: self.gas_limit.unwrap_or(0),
+                errors: self.errors.clone(),
             };
             if self.gas_limit.is_none() {
                 let first = workload.build(0);
@@ -391,6 +396,8 @@ struct Contract {
     call: Invocation,
     value: U256,
     gas_limit: u64,
+    /// The ABI's custom errors.
+    errors: Vec<alloy::json_abi::Error>,
 }
 
 impl Workload for Contract {
@@ -426,6 +433,15 @@ impl Workload for Contract {
 
     fn value(&self) -> U256 {
         self.value
+    }
+
+    /// A custom error of the ABI, with its arguments: `Unlucky(13, 0x…)`.
+    fn revert_reason(&self, data: &[u8]) -> Option<String> {
+        let (selector, rest) = (data.get(..4)?, &data[4..]);
+        let error = self.errors.iter().find(|e| e.selector() == selector)?;
+        let values = error.abi_decode_input(rest).ok()?;
+        let shown: Vec<String> = values.iter().map(args::show).collect();
+        Some(format!("{}({})", error.name, shown.join(", ")))
     }
 
     fn is_own(&self, to: Option<Address>, input: &[u8]) -> bool {
@@ -503,7 +519,23 @@ mod tests {
             },
             value: U256::ZERO,
             gas_limit: 60_000,
+            errors: vec![serde_json::from_str(
+                r#"{"type":"error","name":"Unlucky","inputs":[{"name":"n","type":"uint256"},{"name":"who","type":"address"}]}"#,
+            )
+            .unwrap()],
         };
+        // A revert's data read by the ABI's custom errors; other data is left alone.
+        let data = c.errors[0]
+            .abi_encode_input(&[
+                DynSolValue::Uint(U256::from(13), 256),
+                DynSolValue::Address(senders[0]),
+            ])
+            .unwrap();
+        assert_eq!(
+            c.revert_reason(&data).as_deref(),
+            Some("Unlucky(13, 0x0101010101010101010101010101010101010101)")
+        );
+        assert_eq!(c.revert_reason(&[0x08, 0xc3, 0x79, 0xa0, 0]), None);
         let call = c.build(3);
         assert_eq!(call.to, TxKind::Call(Address::repeat_byte(9)));
         let expected = function
