@@ -928,6 +928,7 @@ impl Recorder {
             txs_per_block: StoredHistogram::from_histogram(&txs),
             compute_per_block: StoredHistogram::from_histogram(&compute),
             blocks: count,
+            block_limit: None,
         }
     }
 }

@@ -14,9 +14,9 @@ use crate::{
     pacer::{Observed, Pacer, Stage},
     recorder::{Closing, Progress, Recorder},
     result::{
-        ClosedLoopSummary, Environment, FeeBucket, Fees, HarnessUsage, Knee, LoadSummary, Price,
-        RunResult, RunStatus, SenderRecord, StepResult, Throughput, Tracking, ValidatorUsage,
-        Verification, WorkloadSummary, SCHEMA_VERSION,
+        ChainView, ClosedLoopSummary, Environment, FeeBucket, Fees, HarnessUsage, Knee,
+        LoadSummary, Price, RunResult, RunStatus, SenderRecord, StepResult, Throughput, Tracking,
+        ValidatorUsage, Verification, WorkloadSummary, SCHEMA_VERSION,
     },
     scenario::{Load, Profile, Scenario, ShapeKind},
     schedule::Planned,
@@ -119,6 +119,8 @@ pub struct Finished {
     pub senders: Vec<SenderRecord>,
     /// Value each transfer carried, smallest unit.
     pub value_per_tx: u128,
+    /// The most gas or compute units a block may hold, when the chain said.
+    pub block_limit: Option<u64>,
     /// What each transaction did, in words.
     pub workload: String,
     /// The figures read back from the chain, when the run was verified.
@@ -563,6 +565,7 @@ impl<'p, S: Submitter> Running<'p, S> {
             submitter: s.submitter.counters(),
             senders: s.senders.clone(),
             value_per_tx: s.value_per_tx,
+            block_limit: s.block_limit,
             workload: s.workload.clone(),
             verification: None,
             ended_at: OffsetDateTime::now_utc(),
@@ -659,6 +662,7 @@ impl<'p, S: Submitter> Running<'p, S> {
             submitter: self.session.submitter.counters(),
             senders: self.session.senders,
             value_per_tx: self.session.value_per_tx,
+            block_limit: self.session.block_limit,
             workload: self.session.workload,
             verification,
             ended_at: OffsetDateTime::now_utc(),
@@ -847,7 +851,10 @@ impl Finished {
             },
             fees,
             outcomes: r.outcomes().clone(),
-            chain_view: r.chain_view(),
+            chain_view: ChainView {
+                block_limit: self.block_limit,
+                ..r.chain_view()
+            },
             tracking: self.tracking,
             sending: self.sending,
             shard: None,
@@ -1110,6 +1117,7 @@ mod tests {
             node_version: "fake".into(),
             value_per_tx: 7,
             workload: "fake".into(),
+            block_limit: None,
             verifier,
             tasks: TaskSet::default(),
         }

@@ -4,7 +4,7 @@ use crate::{
     error::EvmError,
     keys,
     nonces::NonceBooks,
-    setup::{latest_base_fee, set_balances, timed},
+    setup::{latest_head, set_balances, timed},
     submitter::{EvmSubmitter, Sender},
     target::EvmTarget,
     tracker::{Finality, Tracker, METHOD},
@@ -77,9 +77,8 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
         .await?;
     let (balances, nonces) = account_state(&client, u, &addresses).await?;
 
-    let base_fee = Arc::new(AtomicU64::new(
-        timed("eth_getBlockByNumber", u, latest_base_fee(&client)).await?,
-    ));
+    let (base_fee, block_limit) = timed("eth_getBlockByNumber", u, latest_head(&client)).await?;
+    let base_fee = Arc::new(AtomicU64::new(base_fee));
 
     let ws_error = |source| EvmError::Subscribe {
         url: cfg.ws_url.clone(),
@@ -182,6 +181,7 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
         node_version,
         value_per_tx: workload.value().to::<u128>(),
         workload: workload.describe(),
+        block_limit,
         tasks,
     })
 }

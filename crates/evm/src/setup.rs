@@ -38,6 +38,8 @@ pub(crate) struct Deployer {
 struct HeadFee {
     #[serde(rename = "baseFeePerGas")]
     base_fee_per_gas: Option<U64>,
+    #[serde(rename = "gasLimit")]
+    gas_limit: Option<U64>,
 }
 
 fn rpc<'a>(call: &'static str, url: &'a str) -> impl Fn(TransportError) -> EvmError + 'a {
@@ -224,12 +226,21 @@ pub(crate) async fn estimate_gas(
 
 /// The base fee of the latest block (0 where the chain has none).
 pub(crate) async fn latest_base_fee(client: &RpcClient) -> Result<u64, TransportError> {
+    Ok(latest_head(client).await?.0)
+}
+
+/// The latest block's base fee and gas limit (0 and `None` where the
+/// node gives none).
+pub(crate) async fn latest_head(client: &RpcClient) -> Result<(u64, Option<u64>), TransportError> {
     let head: Option<HeadFee> = client
         .request("eth_getBlockByNumber", (BlockNumberOrTag::Latest, false))
         .await?;
-    Ok(head
-        .and_then(|h| h.base_fee_per_gas)
-        .map_or(0, |b| b.to::<u64>()))
+    Ok((
+        head.as_ref()
+            .and_then(|h| h.base_fee_per_gas)
+            .map_or(0, |b| b.to::<u64>()),
+        head.and_then(|h| h.gas_limit).map(|g| g.to::<u64>()),
+    ))
 }
 
 /// Balance every sender is set to on anvil: far more than any run spends, so

@@ -134,6 +134,7 @@ impl ChainTarget for FakeTarget {
                 node_version: "fake 1".into(),
                 value_per_tx: 1,
                 workload: "fake, one per transaction".into(),
+                block_limit: None,
                 verifier: Some(Box::new(Counting { sent, miscount })),
                 tasks: TaskSet::default(),
             }

@@ -4,7 +4,7 @@
 //! the other.
 
 use crate::{format::micros, table::Table};
-use chainmeter_result::run::RunResult;
+use chainmeter_result::run::{RunResult, StepResult};
 
 /// A stretch of a line's text, emphasised or not.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -390,12 +390,33 @@ pub fn knee_line(r: &RunResult) -> Option<Line> {
     Some(Line::lead(
         format!("{head}: {} offered", k.rate_words()),
         format!(
-            "; landed {:.0} tx/s{probe}, {}; objective: {}; {} probes in {:.0} s.",
+            "; landed {:.0} tx/s{probe}, {}; objective: {}; {} probes in {:.0} s.{}",
             k.landed_per_s,
             levels.join(", "),
             k.objective,
             k.probes,
-            k.search_s
+            k.search_s,
+            block_bound(r, &r.steps[k.step])
+                .map(|b| format!(" {b}"))
+                .unwrap_or_default()
         ),
+    ))
+}
+
+/// The rate the chain's block limit allows at `step`'s gas (or compute
+/// units) per transaction: `limit / mean per transaction` a block, over the
+/// blocks' interval; `None` when the chain gave no limit or nothing landed.
+pub fn block_bound(r: &RunResult, step: &StepResult) -> Option<String> {
+    let limit = r.chain_view.block_limit?;
+    let per_tx = step.fees.compute_per_tx.mean;
+    let interval_s = r.chain_view.block_interval_us.p50 as f64 / 1e6;
+    if per_tx <= 0.0 || interval_s <= 0.0 {
+        return None;
+    }
+    let per_block = (limit as f64 / per_tx).floor();
+    Some(format!(
+        "The block limit bounds it at {:.0} tx/s: {limit} per block / {per_tx:.0} gas or compute units per transaction (their mean at the knee) = {per_block:.0} a block, every {}.",
+        per_block / interval_s,
+        micros(r.chain_view.block_interval_us.p50)
     ))
 }

@@ -411,3 +411,26 @@ fn a_merged_mix_adds_up_entry_by_entry() {
         "{e}"
     );
 }
+
+/// A knee beside the bound the chain's block limit sets at the knee's gas
+/// per transaction; none without a limit.
+#[test]
+fn the_knee_is_reported_beside_the_block_limits_bound() {
+    let mut r = search_that_ran_out(None);
+    r.knee.as_mut().unwrap().at_least = false;
+    assert!(!view::knee_line(&r)
+        .unwrap()
+        .markdown()
+        .contains("block limit"));
+    r.chain_view.block_limit = Some(30_000_000);
+    let gas = r.steps[0].fees.compute_per_tx.mean;
+    let interval_s = r.chain_view.block_interval_us.p50 as f64 / 1e6;
+    let line = view::knee_line(&r).unwrap().markdown();
+    let bound = (30e6 / gas).floor() / interval_s;
+    assert!(
+        line.contains(&format!(
+            "The block limit bounds it at {bound:.0} tx/s: 30000000 per block"
+        )),
+        "{line}"
+    );
+}

@@ -742,6 +742,11 @@ pub struct ChainView {
     /// Blocks/slots of the measured window observed (warm-up's and the
     /// drain's left out).
     pub blocks: u64,
+    /// The most gas or compute units one block may hold, as the node said:
+    /// with the gas a transaction uses, the bound on the rate a chain can
+    /// land.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_limit: Option<u64>,
 }
 
 /// How level timestamps were obtained.

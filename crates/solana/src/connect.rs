@@ -303,6 +303,8 @@ pub async fn connect(
         events: events_rx,
         tracking,
         sending,
+        // The runtime's block compute-unit limit is not read from the node yet.
+        block_limit: None,
         verifier: Some(Box::new(SolanaVerifier {
             http,
             url: cfg.rpc_url.clone(),

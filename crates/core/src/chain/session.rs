@@ -52,6 +52,9 @@ pub struct Session<S> {
     /// What each transaction does, in words, for the result
     /// (`token, 5 token units per transaction, each to …`).
     pub workload: String,
+    /// The most gas (EVM) or compute units (Solana) one block may hold,
+    /// as the node said when the session began: what bounds the knee.
+    pub block_limit: Option<u64>,
     /// Checks the run's figures against the chain after the drain.
     pub verifier: Option<Box<dyn Verifier>>,
     /// Background tasks (tracker, refreshers); aborted when the session drops.
@@ -91,6 +94,7 @@ impl<S: Submitter> Session<S> {
             node_version: self.node_version,
             value_per_tx: self.value_per_tx,
             workload: self.workload,
+            block_limit: self.block_limit,
             verifier: self.verifier,
             tasks: self.tasks,
         }
