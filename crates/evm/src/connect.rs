@@ -134,6 +134,8 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
         .run(),
     ));
 
+    let books = Arc::new(NonceBooks::new(addresses.clone(), &nonces));
+    tasks.push(tokio::spawn(books.clone().watch(client.clone())));
     let senders = signers
         .into_iter()
         .map(|signer| Sender { signer })
@@ -157,7 +159,7 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
             bids: cfg.bids.clone(),
             base_fee,
             registrar,
-            nonces: Arc::new(NonceBooks::new(addresses.clone(), &nonces)),
+            nonces: books,
         },
         events: events_rx,
         tracking: Tracking {

@@ -36,6 +36,11 @@ use std::{
 /// Signed nonces a book remembers the hash of, per sender: the queue behind
 /// a hole is seconds of that sender's sends, far fewer than this.
 const REMEMBERED: usize = 2048;
+/// How often every sender's pending count is read, to find a sender
+/// stuck behind a dropped transaction: one batch of a call per sender;
+/// a stuck sender is found within two of these, inside a search probe's
+/// warm-up.
+const WATCH_EVERY: Duration = Duration::from_secs(2);
 /// Hashes looked up in one read, per sender.
 const LOOKUPS: usize = 512;
 /// How long a read may take.
@@ -140,6 +145,8 @@ pub(crate) struct NonceCounts {
     pub(crate) dropped: AtomicU64,
     /// Node counts ahead of the book (something else sent from the key).
     pub(crate) advanced: AtomicU64,
+    /// Senders found stuck: their node count still between two watches.
+    pub(crate) stalls: AtomicU64,
 }
 
 /// Every sender's book, shared by signing and by the send futures that
@@ -198,6 +205,32 @@ impl NonceBooks {
         }
     }
 
+    /// Watches for holes no failed send tells of: every [`WATCH_EVERY`],
+    /// reads every sender's pending count; a sender whose count has not
+    /// moved since the last read while it signed beyond it is stuck behind
+    /// a transaction the node dropped after accepting it (anvil does, far
+    /// above its gas bound, with no error), and is resynced: the nonce the
+    /// node no longer holds becomes a hole its next signature fills.
+    pub(crate) async fn watch(self: std::sync::Arc<Self>, client: RpcClient) {
+        let all: Vec<usize> = (0..self.addresses.len()).collect();
+        let mut last: Vec<Option<u64>> = vec![None; all.len()];
+        loop {
+            tokio::time::sleep(WATCH_EVERY).await;
+            let Some(counts) = self.pending_counts(&client, &all).await else {
+                continue;
+            };
+            let next: Vec<u64> = all.iter().map(|&i| self.book(i).next).collect();
+            let stuck = stuck(&last, &counts, &next);
+            last = counts;
+            if !stuck.is_empty() {
+                self.counts
+                    .stalls
+                    .fetch_add(stuck.len() as u64, Ordering::Relaxed);
+                self.resync(&client, stuck).await;
+            }
+        }
+    }
+
     /// One read of `senders`: true when some held nonces above their
     /// pending count (queued, or gone).
     async fn read(&self, client: &RpcClient, senders: &[usize]) -> bool {
@@ -249,6 +282,18 @@ impl NonceBooks {
                 .collect(),
         )
     }
+}
+
+/// The senders whose node count is the same in two reads (`last`, then
+/// `now`; `None` where a read had no answer) and below the next nonce
+/// their book would sign (`next`): signed beyond, and nothing moved.
+fn stuck(last: &[Option<u64>], now: &[Option<u64>], next: &[u64]) -> Vec<usize> {
+    (0..now.len())
+        .filter(|&i| {
+            let count = now[i];
+            count.is_some() && count == last[i] && count.is_some_and(|c| next[i] > c)
+        })
+        .collect()
 }
 
 /// `method` with each of `params`, in one batch: each answer, `None` where
@@ -360,6 +405,16 @@ mod tests {
         assert_eq!(book.node_count(0), vec![(0, hash(0))], "2 and 3 in flight");
         assert_eq!(book.node_count(12), vec![]);
         assert_eq!(book.take().nonce, 12);
+    }
+
+    #[test]
+    fn a_sender_is_stuck_when_its_count_holds_below_what_it_signed() {
+        let last = [Some(24), Some(10), None, Some(7), Some(5)];
+        let now = [Some(24), Some(11), Some(3), Some(7), None];
+        let next = [300, 40, 9, 7, 9];
+        // 0: held at 24 below 300. 1: moved. 2: no count before. 3: held,
+        // but signed nothing beyond. 4: no answer now.
+        assert_eq!(stuck(&last, &now, &next), [0]);
     }
 
     #[test]

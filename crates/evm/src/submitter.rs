@@ -180,6 +180,7 @@ impl Submitter for EvmSubmitter {
             ("nonce_holes_refilled", c.refilled.load(Ordering::Relaxed)),
             ("nonce_dropped_by_node", c.dropped.load(Ordering::Relaxed)),
             ("nonce_advanced_by_node", c.advanced.load(Ordering::Relaxed)),
+            ("nonce_stalls_found", c.stalls.load(Ordering::Relaxed)),
         ]
     }
 }
