@@ -103,9 +103,18 @@ fn metrics_scraped_mid_run_move_and_agree_with_the_result() {
         r.outcomes.sent,
         r.outcomes.landed_ok
     );
-    // Every send is done long before the drain ends: those agree exactly.
-    assert_eq!(n("offered_total"), r.outcomes.sent);
-    assert_eq!(n("sent_total"), r.outcomes.sent);
+    // Every send is done well before the drain ends, so the last scrape
+    // mostly has them all; on a machine loaded by the rest of the suite a
+    // scrape can be answered late (once: 598 of 600), so they agree to
+    // within the sends of a moment, and never exceed the result's.
+    for name in ["offered_total", "sent_total"] {
+        let scraped = n(name);
+        assert!(
+            scraped <= r.outcomes.sent && r.outcomes.sent - scraped <= 10,
+            "last scrape {name} {scraped}, result sent {}",
+            r.outcomes.sent
+        );
+    }
     // The last block can land between the last scrape and the exit (the
     // verification and the report take tens of milliseconds): landings
     // agree to within that block, at most a second of sends.
