@@ -63,12 +63,76 @@ struct Entry {
     outcomes: OutcomeCounts,
     /// Latency to each recorded level, in `recorded`'s order.
     latency: Vec<Histogram<u64>>,
+    charged: Charged,
+}
+
+/// What the chain charged landed transactions: the measured window's fees
+/// and compute, and the warm-up's apart. The whole run keeps one, and so
+/// does each traffic-mix entry.
+#[derive(Debug, Clone)]
+struct Charged {
     fee: Histogram<u64>,
     fee_total: u128,
+    /// Exact smallest and largest fee: the histogram only keeps 3 digits.
     fee_range: Option<(u128, u128)>,
     compute: Histogram<u64>,
     warmup_landed: u64,
     warmup_fee_total: u128,
+}
+
+impl Charged {
+    fn new() -> Self {
+        Self {
+            fee: new_histogram(),
+            fee_total: 0,
+            fee_range: None,
+            compute: new_histogram(),
+            warmup_landed: 0,
+            warmup_fee_total: 0,
+        }
+    }
+
+    /// A landed transaction charged `fee` for `compute`, in the warm-up or not.
+    fn landed(&mut self, warmup: bool, fee: u128, compute: u64) {
+        if warmup {
+            self.warmup_landed += 1;
+            self.warmup_fee_total += fee;
+        } else {
+            record(&mut self.fee, u64::try_from(fee).unwrap_or(u64::MAX));
+            self.fee_total += fee;
+            self.fee_range = Some(widen(self.fee_range, fee));
+            record(&mut self.compute, compute);
+        }
+    }
+
+    /// Every landed transaction's fees, warm-up included.
+    fn total_with_warmup(&self) -> u128 {
+        self.fee_total + self.warmup_fee_total
+    }
+
+    /// Fee figures in `unit` (without prices; the caller adds them).
+    fn fees(&self, unit: &str) -> Fees {
+        Fees {
+            unit: unit.to_owned(),
+            per_tx: StoredHistogram::from_histogram(&self.fee),
+            total: self.fee_total.to_string(),
+            min: self.fee_range.map_or(0, |r| r.0).to_string(),
+            max: self.fee_range.map_or(0, |r| r.1).to_string(),
+            mean: if self.fee.is_empty() {
+                0.0
+            } else {
+                self.fee_total as f64 / self.fee.len() as f64
+            },
+            compute_per_tx: StoredHistogram::from_histogram(&self.compute),
+            price: None,
+            mean_usd: None,
+            total_usd: None,
+            warmup: Some(WarmupFees {
+                landed: self.warmup_landed,
+                total: self.warmup_fee_total.to_string(),
+            }),
+        }
+    }
 }
 
 /// One fee-market bucket's figures (measured window only).
@@ -106,17 +170,10 @@ pub struct Recorder {
     inflight: HashMap<TxSeq, InFlight>,
     outcomes: OutcomeCounts,
     send_lag: Histogram<u64>,
-    /// Fees and compute of the measured window's landed transactions.
-    fee: Histogram<u64>,
-    fee_total: u128,
-    /// Exact smallest and largest fee: the histogram only keeps 3 digits.
-    fee_range: Option<(u128, u128)>,
-    compute: Histogram<u64>,
-    /// Landed warm-up transactions and their fees, kept apart.
+    /// Fees and compute of the landed transactions, the warm-up's apart.
+    charged: Charged,
     /// Measured transactions that landed (the warm-up's are apart).
     measured_landed: u64,
-    warmup_landed: u64,
-    warmup_fee_total: u128,
     /// Time between a polling tracker's polls.
     poll_interval: Histogram<u64>,
     /// Fee-market buckets, when the run has bids.
@@ -215,13 +272,8 @@ impl Recorder {
             inflight: HashMap::new(),
             outcomes: OutcomeCounts::default(),
             send_lag: new_histogram(),
-            fee: new_histogram(),
-            fee_total: 0,
-            fee_range: None,
-            compute: new_histogram(),
-            warmup_landed: 0,
+            charged: Charged::new(),
             measured_landed: 0,
-            warmup_fee_total: 0,
             poll_interval: new_histogram(),
             buckets: Vec::new(),
             mix: None,
@@ -274,12 +326,7 @@ impl Recorder {
             .map(|_| Entry {
                 outcomes: OutcomeCounts::default(),
                 latency: (0..levels).map(|_| new_histogram()).collect(),
-                fee: new_histogram(),
-                fee_total: 0,
-                fee_range: None,
-                compute: new_histogram(),
-                warmup_landed: 0,
-                warmup_fee_total: 0,
+                charged: Charged::new(),
             })
             .collect();
         self.mix = mix;
@@ -407,26 +454,12 @@ impl Recorder {
                 if let Some(m) = &self.metrics {
                     m.landed(success);
                 }
-                let entry = tx.entry.map(|e| &mut self.entries[e]);
-                if tx.warmup {
-                    self.warmup_landed += 1;
-                    self.warmup_fee_total += fee;
-                    if let Some(e) = entry {
-                        e.warmup_landed += 1;
-                        e.warmup_fee_total += fee;
-                    }
-                } else {
-                    if let Some(e) = entry {
-                        record(&mut e.fee, u64::try_from(fee).unwrap_or(u64::MAX));
-                        e.fee_total += fee;
-                        e.fee_range = Some(widen(e.fee_range, fee));
-                        record(&mut e.compute, compute);
-                    }
+                self.charged.landed(tx.warmup, fee, compute);
+                if let Some(e) = tx.entry {
+                    self.entries[e].charged.landed(tx.warmup, fee, compute);
+                }
+                if !tx.warmup {
                     self.measured_landed += 1;
-                    record(&mut self.fee, u64::try_from(fee).unwrap_or(u64::MAX));
-                    self.fee_total += fee;
-                    self.fee_range = Some(widen(self.fee_range, fee));
-                    record(&mut self.compute, compute);
                     if let Some(b) = tx.bucket {
                         let b = &mut self.buckets[b];
                         b.landed += 1;
@@ -743,37 +776,18 @@ impl Recorder {
 
     /// Fee figures (without prices; the caller adds them).
     pub fn fees(&self, unit: &str) -> Fees {
-        Fees {
-            unit: unit.to_owned(),
-            per_tx: StoredHistogram::from_histogram(&self.fee),
-            total: self.fee_total.to_string(),
-            min: self.fee_range.map_or(0, |r| r.0).to_string(),
-            max: self.fee_range.map_or(0, |r| r.1).to_string(),
-            mean: if self.fee.is_empty() {
-                0.0
-            } else {
-                self.fee_total as f64 / self.fee.len() as f64
-            },
-            compute_per_tx: StoredHistogram::from_histogram(&self.compute),
-            price: None,
-            mean_usd: None,
-            total_usd: None,
-            warmup: Some(WarmupFees {
-                landed: self.warmup_landed,
-                total: self.warmup_fee_total.to_string(),
-            }),
-        }
+        self.charged.fees(unit)
     }
 
     /// The sum of fees of the measured window's landed transactions, smallest unit.
     pub fn fee_total(&self) -> u128 {
-        self.fee_total
+        self.charged.fee_total
     }
 
     /// The sum of fees of every landed transaction, warm-up included: what
     /// the senders paid.
     pub fn fee_total_with_warmup(&self) -> u128 {
-        self.fee_total + self.warmup_fee_total
+        self.charged.total_with_warmup()
     }
 
     /// The fee market's buckets (empty without bids).
@@ -828,26 +842,7 @@ impl Recorder {
                         latency_us: StoredHistogram::from_histogram(latency),
                     })
                     .collect(),
-                fees: Fees {
-                    unit: unit.to_owned(),
-                    per_tx: StoredHistogram::from_histogram(&e.fee),
-                    total: e.fee_total.to_string(),
-                    min: e.fee_range.map_or(0, |r| r.0).to_string(),
-                    max: e.fee_range.map_or(0, |r| r.1).to_string(),
-                    mean: if e.fee.is_empty() {
-                        0.0
-                    } else {
-                        e.fee_total as f64 / e.fee.len() as f64
-                    },
-                    compute_per_tx: StoredHistogram::from_histogram(&e.compute),
-                    price: None,
-                    mean_usd: None,
-                    total_usd: None,
-                    warmup: Some(WarmupFees {
-                        landed: e.warmup_landed,
-                        total: e.warmup_fee_total.to_string(),
-                    }),
-                },
+                fees: e.charged.fees(unit),
             })
             .collect()
     }
@@ -860,7 +855,7 @@ impl Recorder {
             .map(|e| EntryClaim {
                 landed_ok: e.outcomes.landed_ok,
                 landed_failed: e.outcomes.landed_failed,
-                fee_total: e.fee_total + e.warmup_fee_total,
+                fee_total: e.charged.total_with_warmup(),
             })
             .collect()
     }

@@ -289,10 +289,7 @@ impl NonceBooks {
 /// their book would sign (`next`): signed beyond, and nothing moved.
 fn stuck(last: &[Option<u64>], now: &[Option<u64>], next: &[u64]) -> Vec<usize> {
     (0..now.len())
-        .filter(|&i| {
-            let count = now[i];
-            count.is_some() && count == last[i] && count.is_some_and(|c| next[i] > c)
-        })
+        .filter(|&i| now[i].is_some_and(|c| last[i] == Some(c) && next[i] > c))
         .collect()
 }
 
