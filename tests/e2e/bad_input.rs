@@ -240,3 +240,37 @@ fn an_unknown_workload_or_its_unknown_settings_are_located() {
         )],
     );
 }
+
+/// Settings that cannot take effect are refused, never silently dropped or
+/// clamped: a value on a workload that moves none, a Solana compute-unit
+/// limit above the runtime's maximum.
+#[test]
+fn settings_that_cannot_take_effect_are_located_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let deploy = scenario(
+        tmp.path(),
+        "deploy.toml",
+        "name = \"x\"\n[workload]\nkind = \"deploy\"\nvalue = 5\n[load]\nrate = 1\ncount = 1\n[evm]\n",
+    );
+    let path = deploy.to_str().unwrap();
+    fails_with(
+        &["run", path],
+        2,
+        &[&format!(
+            "{path}:4:9: workload.value: deploy moves no value (each transaction creates a contract and sends no wei): value = 5 would be dropped"
+        )],
+    );
+    let limit = scenario(
+        tmp.path(),
+        "limit.toml",
+        "name = \"x\"\n[load]\nrate = 1\ncount = 1\n[solana]\ncompute_unit_limit = 5000000\n",
+    );
+    let path = limit.to_str().unwrap();
+    fails_with(
+        &["run", path],
+        2,
+        &[&format!(
+            "{path}:6:22: solana.compute_unit_limit: 5000000 is above the runtime's maximum of 1400000 units a transaction"
+        )],
+    );
+}

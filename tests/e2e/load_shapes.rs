@@ -62,7 +62,7 @@ fn assert_knee_near(r: &RunResult, bound: f64) {
     for s in &r.steps {
         let v = s.verdict.as_ref().expect("every probe is judged");
         eprintln!(
-            "{}: sent {} landed {} ({:.0}/s), {}",
+            "{}: sent {} landed {} ({:.0?}/s), {}",
             s.label, s.sent, s.landed, s.landed_per_s, v.reason
         );
         assert_eq!(s.kind, StageKind::Probe);
@@ -72,7 +72,7 @@ fn assert_knee_near(r: &RunResult, bound: f64) {
     }
     assert!(r.steps[knee.step].verdict.as_ref().unwrap().held);
     eprintln!(
-        "knee {:.0} tx/s (landed {:.0}/s), bound {bound:.0} tx/s, {} probes in {:.0} s",
+        "knee {:.0} tx/s (landed {:.0?}/s), bound {bound:.0} tx/s, {} probes in {:.0} s",
         knee.rate_per_s, knee.landed_per_s, knee.probes, knee.search_s
     );
     assert!(

@@ -298,7 +298,7 @@ levels = ["processed", "confirmed"]
     }
     let conf = |r: &chainmeter_core::result::RunResult| r.level(CONFIRMED).unwrap().latency_us.p50;
     println!(
-        "landed TPS hot {:.1}, disjoint {:.1}; confirmed p50 hot {} µs, disjoint {} µs",
+        "landed TPS hot {:.1?}, disjoint {:.1?}; confirmed p50 hot {} µs, disjoint {} µs",
         hot.throughput.landed_mean_per_s,
         disjoint.throughput.landed_mean_per_s,
         conf(&hot),

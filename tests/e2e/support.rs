@@ -416,6 +416,19 @@ pub(crate) fn run_both_modes(
 }
 
 /// `chainmeter run FILE --out OUT_DIR -q [--url URL]`.
+/// `chainmeter run FILE --url URL --out DIR`, with its notes and warnings
+/// on stderr and its summary on stdout.
+pub(crate) fn run_attached(file: &Path, url: &str, out_dir: &Path) -> Output {
+    chainmeter(&[
+        "run",
+        file.to_str().unwrap(),
+        "--url",
+        url,
+        "--out",
+        out_dir.to_str().unwrap(),
+    ])
+}
+
 fn run_quietly(file: &Path, url: Option<&str>, out_dir: &Path) -> Output {
     let mut args = vec![
         "run",

@@ -10,7 +10,8 @@ use serde_json::json;
 /// Not one of chainmeter's contracts, nor the shipped example's: a ledger
 /// that refuses every entry whose number ends in 7 (with a reason string)
 /// or is 13 (with a custom error) and any past its cap, keeping a count
-/// per account.
+/// per account; `fill(n)` writes n slots, so its gas grows with n; `tag`
+/// takes a uint8, `total` is a view.
 const LEDGER: &str = r#"
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
@@ -28,6 +29,12 @@ contract Ledger {
         entries += 1;
         perAccount[account] += 1;
     }
+    mapping(uint256 => uint256) public filled;
+    function fill(uint256 n) external {
+        for (uint256 i = 0; i < n; i++) { filled[i] += 1; }
+    }
+    function tag(uint8 t) external { entries += t; }
+    function total() external view returns (uint256) { return entries; }
 }
 "#;
 
@@ -169,13 +176,32 @@ fn a_call_that_does_not_fit_the_abi_is_a_located_error() {
             "function = \"record(uint256,address)\"\nargs = [{ seq = true }, { seq = true }]",
             "argument 2 of record(uint256,address): seq gives an integer, but the parameter is address",
         ),
+        // What can only revert is refused too: value to a function that
+        // is not payable, a generator past its type's width.
+        (
+            "function = \"tag(uint8)\"\nargs = [1]\nvalue = 1000",
+            "workload.call.value: tag(uint8) is not payable: every call sending 1000 wei would revert",
+        ),
+        (
+            "function = \"tag(uint8)\"\nargs = [{ seq = true }]\n[load]\nrate = 100\ncount = 300\nwarmup = \"0s\"",
+            "workload.call.args: argument 1 of tag(uint8): seq reaches 299 over the run's 300 planned transactions (warm-up included), past uint8's maximum 255",
+        ),
+        (
+            "function = \"tag(uint8)\"\nargs = [{ range = [0, 300] }]",
+            "workload.call.args: argument 1 of tag(uint8): 300 is not a uint8",
+        ),
     ];
     for (settings, wanted) in cases {
+        let load = if settings.contains("[load]") {
+            ""
+        } else {
+            "[load]\nrate = 1\ncount = 1\n"
+        };
         let file = scenario(
             tmp.path(),
             "bad.toml",
             &format!(
-                "name = \"x\"\n[workload]\nkind = \"call\"\n[workload.call]\nartifact = \"{name}\"\nconstructor = [5]\n{settings}\n[load]\nrate = 1\ncount = 1\n[evm]\n"
+                "name = \"x\"\n[workload]\nkind = \"call\"\n[workload.call]\nartifact = \"{name}\"\nconstructor = [5]\n{settings}\n{load}[evm]\n"
             ),
         );
         let out = chainmeter(&["run", file.to_str().unwrap()]);
@@ -188,6 +214,45 @@ fn a_call_that_does_not_fit_the_abi_is_a_located_error() {
         pids_named("anvil").len(),
         anvils,
         "no validator was started"
+    );
+}
+
+/// A call whose cost grows with its generated argument (`fill(n)` writes
+/// n slots, n drawn from 1 to 40) lands whole: the default gas limit is the
+/// largest estimate over calls spread across the run, not the first
+/// call's. A view function runs, with a warning that it changes no state.
+#[test]
+fn a_call_whose_cost_grows_with_its_argument_runs_out_of_no_gas() {
+    let _one_validator = support::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let artifact = solc(tmp.path(), "Ledger", LEDGER);
+    let name = artifact.file_name().unwrap().to_str().unwrap().to_owned();
+    let anvil = own_anvil(tmp.path());
+    let url = anvil.rpc_url().to_owned();
+    let text = |function: &str, args: &str, count: u32| {
+        format!(
+            "name = \"e2e-fill\"\n[accounts]\ncount = 4\nseed = \"e2e-fill\"\n[workload]\nkind = \"call\"\n[workload.call]\nartifact = \"{name}\"\nconstructor = [5]\nfunction = \"{function}\"\nargs = [{args}]\n[load]\nrate = 20\ncount = {count}\nwarmup = \"0s\"\n[evm]\nlevels = [\"included\"]\n"
+        )
+    };
+    let file = scenario(
+        tmp.path(),
+        "fill.toml",
+        &text("fill(uint256)", "{ range = [1, 40] }", 60),
+    );
+    let r = support::run_ok(&file, Some(&url), &tmp.path().join("fill"));
+    let o = &r.outcomes;
+    assert_eq!((o.landed_ok, o.landed_failed), (60, 0), "{o:?}");
+    // The run reached both ends of its range: its gas spread is real.
+    let gas = &r.fees.compute_per_tx;
+    assert!(gas.max > 3 * gas.min, "gas from {} to {}", gas.min, gas.max);
+
+    let file = scenario(tmp.path(), "view.toml", &text("total()", "", 5));
+    let out = support::run_attached(&file, &url, &tmp.path().join("view"));
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("warning: Ledger.total() is view: it changes no state"),
+        "{err}"
     );
 }
 

@@ -30,7 +30,8 @@ pub(crate) struct CompareArgs {
     allow_mismatch: bool,
     /// Fail (exit code 1) when the candidate breaks this rule, e.g.
     /// `confirmed.p99>+10%`, `tps<-5%`, `fee>100` (absolute, in the metric's
-    /// unit). Repeatable. Metrics: tps, tps_peak, success, <level>.p50,
+    /// unit). Repeatable. Metrics: tps, tps_peak, success, failed (the
+    /// share of sent that landed but failed on chain, %), <level>.p50,
     /// <level>.p99, fee, block_time.p50, cpu_per_tx.
     #[arg(long = "fail-if", value_name = "RULE")]
     fail_if: Vec<String>,
@@ -229,7 +230,40 @@ pub(crate) fn merge(args: MergeArgs) -> Result<(), Failure> {
     for (p, r) in &inputs {
         warn_partial(Path::new(p), r);
     }
-    let merged = merging::merge(&inputs).map_err(bad)?;
+    // A repeated run's repeats merge repeat by repeat, each from the result
+    // `run --repeat` wrote beside it (`repeat-<k>/result.json`).
+    let repeats = inputs
+        .iter()
+        .map(|(_, r)| r.repeats.len())
+        .max()
+        .unwrap_or(0);
+    let merged = if repeats == 0 {
+        merging::merge(&inputs)
+    } else {
+        let of_repeat = |k: usize| -> Result<Vec<(String, RunResult)>, Failure> {
+            args.results
+                .iter()
+                .map(|p| {
+                    let file = p
+                        .parent()
+                        .unwrap_or(Path::new("."))
+                        .join(format!("repeat-{k}"))
+                        .join("result.json");
+                    if !file.exists() {
+                        return Err(bad(anyhow!(
+                            "{} holds {repeats} repeats, and {} is missing: a repeated run merges repeat by repeat, from each repeat's own result",
+                            p.display(),
+                            file.display()
+                        )));
+                    }
+                    read(&file).map(|r| (file.display().to_string(), r))
+                })
+                .collect()
+        };
+        let of_repeats = (1..=repeats).map(of_repeat).collect::<Result<Vec<_>, _>>()?;
+        merging::merge_repeated(&inputs, &of_repeats)
+    }
+    .map_err(bad)?;
     let json = serde_json::to_string_pretty(&merged).expect("a result serializes");
     write(&args.out, &json)?;
     eprintln!(

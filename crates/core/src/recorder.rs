@@ -11,8 +11,8 @@ use crate::{
     level::Level,
     outcome::{Outcome, OutcomeCounts, Reject, RejectClass, UnknownReason},
     result::{
-        peak_rate, BucketLatency, ChainView, EntryLatency, FeeBucket, Fees, LevelLatency,
-        MixEntryResult, SecondCounts, Throughput, WarmupFees,
+        BucketLatency, ChainView, EntryLatency, FeeBucket, Fees, LevelLatency, MixEntryResult,
+        SecondCounts, Throughput, WarmupFees,
     },
 };
 use hdrhistogram::Histogram;
@@ -742,31 +742,21 @@ impl Recorder {
             .collect()
     }
 
-    /// Throughput over the measured window and the per-second timeline.
+    /// Throughput over the measured window and the per-second timeline:
+    /// the landed rates over the window's whole block intervals, landings
+    /// counted by when they landed, whichever transaction they belong to.
     pub fn throughput(&self) -> Throughput {
         let (from, to) = self.window;
         let window_s = (to - from).as_secs_f64().max(1e-9);
-        let (first, last) = (from.as_secs_f64(), to.as_secs_f64());
-        // Whole seconds inside the window, for the mean; landings are counted
-        // by when they landed, whichever transaction they belong to.
-        let inside = |s: &&SecondCounts| s.t_s as f64 >= first && (s.t_s + 1) as f64 <= last;
-        let landed_in_window: u64 = self.timeline.iter().filter(inside).map(|s| s.landed).sum();
-        let whole_seconds = self.timeline.iter().filter(inside).count();
-        let arrivals: Vec<[u64; 2]> = self
+        let arrivals = self
             .arrivals
             .iter()
             .map(|(at, &n)| [self.offset_us(*at), n])
             .collect();
+        let window_us = (from.as_micros() as u64, to.as_micros() as u64);
         Throughput {
-            landed_mean_per_s: if whole_seconds > 0 {
-                landed_in_window as f64 / whole_seconds as f64
-            } else {
-                0.0
-            },
-            landed_peak_1s: peak_rate(&arrivals, (from.as_micros() as u64, to.as_micros() as u64)),
-            offered_mean_per_s: self.measured_sent as f64 / window_s,
             timeline: self.timeline.clone(),
-            arrivals,
+            ..Throughput::over(arrivals, &[window_us], self.measured_sent as f64 / window_s)
         }
     }
 
@@ -1093,7 +1083,7 @@ mod tests {
     }
 
     #[test]
-    fn throughput_counts_landings_in_whole_seconds_of_the_window() {
+    fn throughput_counts_landings_in_whole_block_intervals_of_the_window() {
         let (mut r, t0) = recorder(&[INCLUDED]);
         for seq in 0..30u64 {
             let at = t0 + ms(seq * 100);
@@ -1102,12 +1092,9 @@ mod tests {
             land(&mut r, seq, at + ms(50), &[INCLUDED]);
         }
         let t = r.throughput();
-        assert!(
-            (t.landed_peak_1s - 10.0).abs() < 1e-9,
-            "{}",
-            t.landed_peak_1s
-        );
-        assert!((t.landed_mean_per_s - 10.0).abs() < 1e-9);
+        let (mean, peak) = (t.landed_mean_per_s.unwrap(), t.landed_peak_1s.unwrap());
+        assert!((peak - 10.0).abs() < 1e-9, "{peak}");
+        assert!((mean - 10.0).abs() < 1e-9, "{mean}");
         assert!((t.offered_mean_per_s - 10.0).abs() < 1e-9);
         assert_eq!(t.timeline.len(), 3);
     }
@@ -1164,11 +1151,8 @@ mod tests {
         let t = r.throughput();
         let best_bin = t.timeline.iter().map(|s| s.landed).max().unwrap();
         assert_eq!(best_bin, 400, "the binning artefact the peak must not show");
-        assert!(
-            (190.0..=210.0).contains(&t.landed_peak_1s),
-            "{}",
-            t.landed_peak_1s
-        );
+        let peak = t.landed_peak_1s.unwrap();
+        assert!((190.0..=210.0).contains(&peak), "{peak}");
         assert_eq!(t.arrivals.len(), 10);
     }
 

@@ -106,6 +106,8 @@ impl Mix {
     }
 }
 
+pub use chainmeter_result::run::share_percent;
+
 #[cfg(test)]
 mod tests {
     use super::*;

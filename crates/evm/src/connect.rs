@@ -184,6 +184,7 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
         value_per_tx: workload.value().to::<u128>(),
         workload: workload.describe(),
         block_limit,
+        warnings: workload.warnings(),
         tasks,
     })
 }

@@ -120,6 +120,7 @@ impl Verifier for EvmVerifier {
                 checks,
                 error: None,
                 dry_senders: Vec::new(),
+                unverified: Vec::new(),
             })
         })
     }

@@ -199,6 +199,9 @@ impl Drive<'_> {
             }),
         };
         console.note(&format!("timing: {}", session.tracking.method));
+        for w in &session.warnings {
+            console.note(&format!("warning: {w}"));
+        }
         console.sending(planned);
         let abort = async {
             tokio::select! {

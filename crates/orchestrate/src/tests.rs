@@ -135,6 +135,7 @@ impl ChainTarget for FakeTarget {
                 value_per_tx: 1,
                 workload: "fake, one per transaction".into(),
                 block_limit: None,
+                warnings: Vec::new(),
                 verifier: Some(Box::new(Counting { sent, miscount })),
                 tasks: TaskSet::default(),
             }
@@ -216,6 +217,7 @@ impl Verifier for Counting {
                 }],
                 error: None,
                 dry_senders: Vec::new(),
+                unverified: Vec::new(),
             })
         })
     }

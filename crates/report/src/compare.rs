@@ -142,10 +142,10 @@ pub fn chain_table(results: &[RunResult]) -> Table {
             format!("{:.0} tx/s ({})", r.load.rate_per_s, r.load.shape)
         }),
         row("landed TPS, mean", &|r| {
-            format!("{:.1}", r.throughput.landed_mean_per_s)
+            crate::view::rate(r.throughput.landed_mean_per_s)
         }),
         row("landed TPS, best (whole blocks, >= 1 s)", &|r| {
-            format!("{:.1}", r.throughput.landed_peak_1s)
+            crate::view::rate(r.throughput.landed_peak_1s)
         }),
         row("block / slot time, p50", &|r| {
             micros(r.chain_view.block_interval_us.p50)
@@ -194,12 +194,15 @@ pub fn contention_table(hot: &RunResult, disjoint: &RunResult) -> Table {
     let mut rows = vec![
         vec![
             "landed TPS, mean".to_owned(),
-            format!("{:.1}", hot.throughput.landed_mean_per_s),
-            format!("{:.1}", disjoint.throughput.landed_mean_per_s),
-            ratio(
+            crate::view::rate(hot.throughput.landed_mean_per_s),
+            crate::view::rate(disjoint.throughput.landed_mean_per_s),
+            match (
                 hot.throughput.landed_mean_per_s,
                 disjoint.throughput.landed_mean_per_s,
-            ),
+            ) {
+                (Some(h), Some(d)) => ratio(h, d),
+                _ => "n/a".to_owned(),
+            },
         ],
         vec![
             "success rate".to_owned(),

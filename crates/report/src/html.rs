@@ -73,6 +73,9 @@ fn run_body(r: &RunResult, intervals: &[IntervalPoint]) -> String {
             );
         }
     }
+    if let Some(failed) = view::failed_line(r) {
+        let _ = write!(s, "<p class=\"aborted\">{}</p>", escape(&failed.text()));
+    }
     if let Some(v) = &r.verification {
         let class = if v.passed() { "verified" } else { "aborted" };
         let _ = write!(s, "<p class=\"{class}\">{}</p>", escape(&v.line()));
@@ -86,11 +89,10 @@ fn run_body(r: &RunResult, intervals: &[IntervalPoint]) -> String {
     s.push_str(&view::latency_table(r).html());
     let _ = write!(
         s,
-        "<p>Offered {:.1} tx/s ({}); landed {:.1} tx/s mean, {:.1} tx/s best (whole blocks spanning at least 1 s). Fee {} per transaction, {} {} in total.</p>",
+        "<p>Offered {:.1} tx/s ({}); {}. Fee {} per transaction, {} {} in total.</p>",
         r.load.rate_per_s,
         escape(&r.load.shape),
-        r.throughput.landed_mean_per_s,
-        r.throughput.landed_peak_1s,
+        escape(&view::landed_words(r)),
         r.fee_unit.format(r.fees.mean),
         escape(&r.fees.total),
         escape(&r.fees.unit)
@@ -484,7 +486,7 @@ fn knee_charts(r: &RunResult) -> String {
     let x_max = nice_max(
         steps
             .iter()
-            .map(|s| s.offered_per_s.max(s.landed_per_s))
+            .map(|s| s.offered_per_s.max(s.landed_per_s.unwrap_or(0.0)))
             .fold(0.0, f64::max),
     );
     let marks: Vec<(f64, String)> = r
@@ -504,7 +506,7 @@ fn knee_charts(r: &RunResult) -> String {
         "landed",
         steps
             .iter()
-            .map(|s| (s.offered_per_s, s.landed_per_s))
+            .filter_map(|s| Some((s.offered_per_s, s.landed_per_s?)))
             .collect(),
     );
     landed.dots = true;

@@ -51,6 +51,9 @@ pub fn run_summary(r: &RunResult) -> String {
             let _ = writeln!(s, "{}\n", view::running_line(r).markdown());
         }
     }
+    if let Some(failed) = view::failed_line(r) {
+        let _ = writeln!(s, "{}\n", failed.markdown());
+    }
     if let Some(v) = &r.verification {
         let _ = writeln!(s, "**{}.**\n", v.line());
     }
@@ -107,8 +110,9 @@ pub fn run_summary(r: &RunResult) -> String {
     let t = &r.throughput;
     let _ = writeln!(
         s,
-        "\n**Throughput:** landed {:.1} tx/s mean, {:.1} tx/s best (whole blocks spanning at least 1 s), offered {:.1} tx/s.",
-        t.landed_mean_per_s, t.landed_peak_1s, t.offered_mean_per_s
+        "\n**Throughput:** {}, offered {:.1} tx/s.",
+        view::landed_words(r),
+        t.offered_mean_per_s
     );
 
     let o = &r.outcomes;

@@ -7,8 +7,9 @@
 
 use chainmeter_result::{
     histogram::{HistogramDecodeError, StoredHistogram},
+    rate::landed_rate,
     run::{
-        peak_rate, Check, FeeBucket, Fees, LevelLatency, Merged, MergedInput, MixEntryResult,
+        Check, FeeBucket, Fees, LevelLatency, Merged, MergedInput, MixEntryResult, Repeat,
         RunResult, RunStatus, SecondCounts, StepResult, Verification, WarmupFees,
     },
     FeeUnit,
@@ -40,6 +41,17 @@ pub enum MergeError {
         /// The error.
         #[source]
         source: HistogramDecodeError,
+    },
+    /// An input holds repeats, whose figures merge only from each repeat's
+    /// own result (`merge_repeated`).
+    #[error("{path} holds {count} repeats: they merge only repeat by repeat, from each repeat's own result ({hint})")]
+    Repeats {
+        /// The input.
+        path: String,
+        /// Its repeats.
+        count: usize,
+        /// What was missing or differed.
+        hint: String,
     },
     /// A start time is not RFC 3339.
     #[error("{path}: started_at {value:?} is not an RFC 3339 time")]
@@ -134,8 +146,73 @@ fn check_shards(inputs: &[(String, RunResult)]) -> Result<(), MergeError> {
     Ok(())
 }
 
-/// Merges `inputs` (path, result) into one result.
+/// Merges `inputs` (path, result) into one result. Inputs that hold
+/// repeats are refused: their figures merge repeat by repeat
+/// ([`merge_repeated`]), and keeping one input's would pass its figures off
+/// as the whole's.
 pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
+    if let Some((path, r)) = inputs.iter().find(|(_, r)| !r.repeats.is_empty()) {
+        return Err(MergeError::Repeats {
+            path: path.clone(),
+            count: r.repeats.len(),
+            hint: "give each repeat's results".into(),
+        });
+    }
+    merge_runs(inputs)
+}
+
+/// Merges `inputs` that hold repeats: `repeats[k]` are the results of repeat
+/// k+1 of every input, in the inputs' order. Each repeat index is merged
+/// across the inputs, and the merged result carries the merged repeats'
+/// headlines, statuses and verifications.
+pub fn merge_repeated(
+    inputs: &[(String, RunResult)],
+    repeats: &[Vec<(String, RunResult)>],
+) -> Result<RunResult, MergeError> {
+    for (i, (path, r)) in inputs.iter().enumerate() {
+        let refuse = |hint: String| MergeError::Repeats {
+            path: path.clone(),
+            count: r.repeats.len(),
+            hint,
+        };
+        if r.repeats.len() != repeats.len() {
+            return Err(refuse(format!(
+                "the inputs hold {} repeats each, not {}",
+                repeats.len(),
+                r.repeats.len()
+            )));
+        }
+        for (k, (rep, of_k)) in r.repeats.iter().zip(repeats).enumerate() {
+            let Some((rpath, run)) = of_k.get(i) else {
+                return Err(refuse(format!("repeat {} has no result of it", k + 1)));
+            };
+            if run.started_at != rep.started_at {
+                return Err(refuse(format!(
+                    "{rpath} started at {}, its repeat {} at {}: not that repeat's result",
+                    run.started_at,
+                    k + 1,
+                    rep.started_at
+                )));
+            }
+        }
+    }
+    let bare: Vec<(String, RunResult)> = inputs
+        .iter()
+        .map(|(p, r)| {
+            let mut r = r.clone();
+            r.repeats.clear();
+            (p.clone(), r)
+        })
+        .collect();
+    let mut out = merge_runs(&bare)?;
+    out.repeats = repeats
+        .iter()
+        .map(|of_k| merge_runs(of_k).map(|m| Repeat::headline(&m)))
+        .collect::<Result<_, _>>()?;
+    Ok(out)
+}
+
+fn merge_runs(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
     let [(first_path, first), rest @ ..] = inputs else {
         return Err(MergeError::TooFew);
     };
@@ -164,6 +241,13 @@ pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
     };
     let first_offset = offset(first_path, first)?;
     widen(first_offset, first);
+    // Each step's merged window, ms from t0: the earliest start to the
+    // latest end of that step in any input.
+    let mut step_windows: Vec<(u64, u64)> = first
+        .steps
+        .iter()
+        .map(|st| step_window(st, first_offset))
+        .collect();
     out.throughput.timeline = shifted(&first.throughput.timeline, first_offset);
     out.throughput.arrivals = shifted_arrivals(&first.throughput.arrivals, first_offset);
     // Times compare as times: offsets and fractions make strings misorder.
@@ -262,8 +346,10 @@ pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
         {
             return Err(mismatch("their steps differ".into()));
         }
-        for (mine, theirs) in out.steps.iter_mut().zip(&r.steps) {
+        for ((mine, theirs), w) in out.steps.iter_mut().zip(&r.steps).zip(&mut step_windows) {
             merge_step(path, mine, theirs, &out.fee_unit)?;
+            let (from, to) = step_window(theirs, their_offset);
+            *w = (w.0.min(from), w.1.max(to));
         }
         if out.fee_buckets.len() != r.fee_buckets.len()
             || out
@@ -304,47 +390,52 @@ pub fn merge(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
     }
     // Each input verified its own senders: the merge keeps what each proved,
     // and a failure of any is the merged result's.
-    out.verification = merged_verification(&merged_inputs).map(|v| Verification {
+    out.verification = Some(Verification {
         dry_senders: dry,
-        ..v
+        ..merged_verification(&merged_inputs)
     });
     out.shard = None;
     out.load.warmup_s = window.0 as f64 / 1e3;
     out.load.window_s = window.1.saturating_sub(window.0) as f64 / 1e3;
-    // Means over the merged window, from the merged timeline: shards that
-    // ran at different times do not add up to one rate.
-    let inside = |s: &&SecondCounts| s.t_s * 1000 >= window.0 && (s.t_s + 1) * 1000 <= window.1;
-    let whole_seconds = out.throughput.timeline.iter().filter(inside).count();
-    let landed: u64 = out
-        .throughput
-        .timeline
-        .iter()
-        .filter(inside)
-        .map(|s| s.landed)
-        .sum();
-    out.throughput.landed_mean_per_s = if whole_seconds > 0 {
-        landed as f64 / whole_seconds as f64
-    } else {
-        0.0
-    };
     out.throughput.offered_mean_per_s = out.load.measured_sent as f64 / out.load.window_s.max(1e-9);
     out.load.rate_per_s = out.throughput.offered_mean_per_s;
     out.throughput.arrivals.sort_unstable();
+    // Rates over the merged window's whole block intervals, by the rule of
+    // a single run's, from the merged arrivals: shards that ran at
+    // different times do not add up to one rate.
     let with_arrivals = inputs.iter().all(|(_, r)| {
         !r.throughput.arrivals.is_empty() || r.throughput.timeline.iter().all(|s| s.landed == 0)
     });
-    out.throughput.landed_peak_1s = if with_arrivals {
-        peak_rate(&out.throughput.arrivals, (window.0 * 1000, window.1 * 1000))
+    let us = |(from, to): (u64, u64)| (from * 1000, to * 1000);
+    if with_arrivals {
+        let arrivals = &out.throughput.arrivals;
+        let rate = landed_rate(arrivals, &[us(window)]);
+        for (st, &w) in out.steps.iter_mut().zip(&step_windows) {
+            st.landed_per_s = landed_rate(arrivals, &[us(w)]).ok().map(|r| r.mean_per_s);
+        }
+        out.throughput.set_landed(rate);
     } else {
-        // Inputs from before schema 5 hold no arrivals: the best whole second.
-        out.throughput
+        // Inputs from before schema 5 hold no arrivals: the merged
+        // timeline's whole seconds, as those files counted.
+        let inside = |s: &&SecondCounts| s.t_s * 1000 >= window.0 && (s.t_s + 1) * 1000 <= window.1;
+        let seconds: Vec<u64> = out
+            .throughput
             .timeline
             .iter()
             .filter(inside)
             .map(|s| s.landed)
-            .max()
-            .unwrap_or(0) as f64
-    };
+            .collect();
+        out.throughput.landed_mean_per_s = (!seconds.is_empty())
+            .then(|| seconds.iter().sum::<u64>() as f64 / seconds.len() as f64);
+        out.throughput.landed_peak_1s = seconds.iter().max().map(|&m| m as f64);
+        for st in &mut out.steps {
+            st.landed_per_s = None;
+        }
+    }
+    for (st, &(from, to)) in out.steps.iter_mut().zip(&step_windows) {
+        st.window_s = [from as f64 / 1e3, to as f64 / 1e3];
+        st.offered_per_s = st.sent as f64 / (to.saturating_sub(from) as f64 / 1e3).max(1e-9);
+    }
     let overlap = merged_inputs
         .iter()
         .map(|i| i.window_s[1])
@@ -432,15 +523,20 @@ fn dry_senders(r: &RunResult, offset: usize) -> Vec<u32> {
 
 /// The inputs' verifications as one: every input's checks, each named for
 /// its input; an input that could not read the chain is the merged
-/// result's error. `None` when an input was not verified.
-fn merged_verification(inputs: &[MergedInput]) -> Option<Verification> {
+/// result's error, and one that holds no verification makes the merged
+/// result unverified (never absent: a gate would read absent as fit).
+fn merged_verification(inputs: &[MergedInput]) -> Verification {
     let mut checks = Vec::new();
     let mut errors = Vec::new();
+    let mut unverified = Vec::new();
     for i in inputs {
-        let v = i.verification.as_ref()?;
         let who = i
             .shard
             .map_or_else(|| i.path.clone(), |s| format!("shard {s}"));
+        let Some(v) = i.verification.as_ref() else {
+            unverified.push(who);
+            continue;
+        };
         checks.extend(v.checks.iter().map(|c| Check {
             name: format!("{} ({who})", c.name),
             ..c.clone()
@@ -448,8 +544,9 @@ fn merged_verification(inputs: &[MergedInput]) -> Option<Verification> {
         if let Some(e) = &v.error {
             errors.push(format!("{who}: {e}"));
         }
+        unverified.extend(v.unverified.iter().map(|u| format!("{u} ({who})")));
     }
-    Some(Verification {
+    Verification {
         method: format!(
             "each of the {} merged inputs verified against the chain",
             inputs.len()
@@ -457,7 +554,14 @@ fn merged_verification(inputs: &[MergedInput]) -> Option<Verification> {
         checks,
         error: (!errors.is_empty()).then(|| errors.join("; ")),
         dry_senders: Vec::new(),
-    })
+        unverified,
+    }
+}
+
+/// `step`'s window moved `by_ms` later, ms.
+fn step_window(step: &StepResult, by_ms: u64) -> (u64, u64) {
+    let ms = |s: f64| by_ms + (s * 1e3).max(0.0) as u64;
+    (ms(step.window_s[0]), ms(step.window_s[1]))
 }
 
 /// `arrivals` moved `by_ms` later.
@@ -517,7 +621,8 @@ fn merge_fees(
 }
 
 /// Adds `theirs` to `mine`, the same step of two generators: counts and
-/// rates add, histograms add.
+/// target rates add, histograms add (its offered and landed rates are
+/// taken over the merged window afterwards).
 fn merge_step(
     path: &str,
     mine: &mut StepResult,
@@ -526,9 +631,7 @@ fn merge_step(
 ) -> Result<(), MergeError> {
     mine.rate_per_s += theirs.rate_per_s;
     mine.sent += theirs.sent;
-    mine.offered_per_s += theirs.offered_per_s;
     mine.landed += theirs.landed;
-    mine.landed_per_s += theirs.landed_per_s;
     for (m, t) in mine.levels.iter_mut().zip(&theirs.levels) {
         m.latency_us = add(path, &m.latency_us, &t.latency_us)?;
         m.service_latency_us = add(path, &m.service_latency_us, &t.service_latency_us)?;

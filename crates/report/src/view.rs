@@ -4,7 +4,10 @@
 //! the other.
 
 use crate::{format::micros, table::Table};
-use chainmeter_result::run::{RunResult, StepResult};
+use chainmeter_result::{
+    headline::failed_pct,
+    run::{share_percent, RunResult, StepResult},
+};
 
 /// A stretch of a line's text, emphasised or not.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,7 +114,7 @@ pub fn steps_table(r: &RunResult) -> Table {
                 st.sent.to_string(),
                 format!("{:.1}", st.offered_per_s),
                 st.landed.to_string(),
-                format!("{:.1}", st.landed_per_s),
+                rate(st.landed_per_s),
             ];
             let lat = |i: usize| {
                 st.levels.get(i).map_or_else(
@@ -142,6 +145,56 @@ pub fn steps_table(r: &RunResult) -> Table {
         })
         .collect();
     Table { header, rows }
+}
+
+/// Said at the top of a run's pages when most of what landed failed on
+/// chain (reverted, or an instruction error): its latency and throughput
+/// are of failures, and the harness's mistakes show up this way too.
+pub fn failed_line(r: &RunResult) -> Option<Line> {
+    let o = &r.outcomes;
+    (o.landed_failed > o.landed_ok).then(|| {
+        let example = o
+            .error_examples
+            .values()
+            .flatten()
+            .next()
+            .map(|e| format!(" First: {e}."))
+            .unwrap_or_default();
+        Line::lead(
+            "Most transactions failed on chain:",
+            format!(
+                " {} of the {} that landed failed ({:.1}% of sent), {} succeeded; the figures below are mostly of failures.{example}",
+                o.landed_failed,
+                o.landed(),
+                failed_pct(r),
+                o.landed_ok
+            ),
+        )
+    })
+}
+
+/// A landed rate, or `-` where its window held too few blocks for one.
+pub fn rate(per_s: Option<f64>) -> String {
+    per_s.map_or_else(|| "-".to_owned(), |r| format!("{r:.1}"))
+}
+
+/// What the run landed, as a rate over whole block intervals, or (where
+/// its window held too few blocks for one) as a count and the window.
+pub fn landed_words(r: &RunResult) -> String {
+    let t = &r.throughput;
+    match (t.landed_mean_per_s, t.landed_peak_1s, &t.no_rate) {
+        (Some(mean), Some(peak), _) => format!(
+            "landed {mean:.1} tx/s mean, {peak:.1} tx/s best (over whole block intervals; the best run of them spanning at least 1 s)"
+        ),
+        (_, _, why) => format!(
+            "landed {} of {} sent in a {:.2} s window ({})",
+            r.outcomes.landed_ok + r.outcomes.landed_failed,
+            r.outcomes.sent,
+            r.load.window_s,
+            why.as_ref()
+                .map_or_else(|| "no rate".to_owned(), ToString::to_string)
+        ),
+    }
 }
 
 /// The fee market, bucket by bucket: what each bid bought, from the fee
@@ -233,7 +286,10 @@ pub fn mix_table(r: &RunResult) -> Table {
         "share (planned)".to_owned(),
         "sent".to_owned(),
         "landed ok".to_owned(),
-        "failed".to_owned(),
+        "landed failed".to_owned(),
+        "rejected".to_owned(),
+        "expired".to_owned(),
+        "unknown".to_owned(),
     ];
     header.extend(shown.iter().map(|&i| format!("{} p50 / p99", names[i])));
     header.extend([
@@ -256,10 +312,13 @@ pub fn mix_table(r: &RunResult) -> Table {
             };
             let mut row = vec![
                 e.kind.clone(),
-                format!("{:.1}% ({:.1}%)", pct(o.sent, sent), 100.0 * e.share),
+                format!("{:.1}% ({}%)", pct(o.sent, sent), share_percent(e.share)),
                 o.sent.to_string(),
                 format!("{} ({:.1}%)", o.landed_ok, pct(o.landed_ok, o.sent)),
-                (o.landed_failed + o.rejected + o.expired + o.unknown).to_string(),
+                o.landed_failed.to_string(),
+                o.rejected.to_string(),
+                o.expired.to_string(),
+                o.unknown.to_string(),
             ];
             row.extend(shown.iter().map(|&i| match e.levels.get(i) {
                 Some(l) if l.latency_us.count > 0 => format!(
@@ -282,30 +341,52 @@ pub fn mix_table(r: &RunResult) -> Table {
     Table { header, rows }
 }
 
-/// What the chain proved of mix entry `kind`: its checks, or why none.
+/// What the chain proved of mix entry `kind`: its own checks and the whole
+/// run's (an entry is verified only when both hold), or why not.
 fn entry_verified(r: &RunResult, kind: &str) -> String {
     let Some(v) = &r.verification else {
         return "not checked".to_owned();
     };
-    let checks: Vec<_> = v
+    if let Some(e) = &v.error {
+        return format!("NO: cannot read the chain: {e}");
+    }
+    if !v.unverified.is_empty() {
+        return format!("NO: {} unverified", v.unverified.join(", "));
+    }
+    let own: Vec<_> = v
         .checks
         .iter()
         .filter(|c| c.entry.as_deref() == Some(kind))
         .collect();
-    if checks.is_empty() {
+    if own.is_empty() {
         return "no check of its own".to_owned();
     }
-    let failed: Vec<&str> = checks
+    let failed: Vec<&str> = own
         .iter()
         .filter(|c| c.chain != c.recorded)
         .map(|c| c.name.as_str())
         .collect();
-    match failed.is_empty() {
-        true => {
-            let names: Vec<&str> = checks.iter().map(|c| c.name.as_str()).collect();
-            format!("yes: {}", names.join(", "))
+    let whole: Vec<String> = v
+        .checks
+        .iter()
+        .filter(|c| c.entry.is_none() && c.chain != c.recorded)
+        .map(|c| format!("the run's {}", c.name))
+        .collect();
+    match (failed.is_empty(), whole.is_empty()) {
+        (true, true) => {
+            let names: Vec<&str> = own.iter().map(|c| c.name.as_str()).collect();
+            format!("yes: {} (and the whole run's)", names.join(", "))
         }
-        false => format!("NO: {} differ", failed.join(", ")),
+        (true, false) => format!("NO: {} differ", whole.join(", ")),
+        (false, _) => format!(
+            "NO: {} differ",
+            failed
+                .iter()
+                .map(|s| s.to_string())
+                .chain(whole)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -390,8 +471,11 @@ pub fn knee_line(r: &RunResult) -> Option<Line> {
     Some(Line::lead(
         format!("{head}: {} offered", k.rate_words()),
         format!(
-            "; landed {:.0} tx/s{probe}, {}; objective: {}; {} probes in {:.0} s.{}",
-            k.landed_per_s,
+            "; landed {}{probe}, {}; objective: {}; {} probes in {:.0} s.{}",
+            k.landed_per_s.map_or_else(
+                || "too few blocks for a rate".to_owned(),
+                |l| format!("{l:.0} tx/s")
+            ),
             levels.join(", "),
             k.objective,
             k.probes,

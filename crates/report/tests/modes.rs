@@ -9,7 +9,11 @@ use chainmeter_result::{
 };
 mod common;
 
-use chainmeter_report::{compare, gate, markdown, merge::merge, view};
+use chainmeter_report::{
+    compare, gate, markdown,
+    merge::{merge, merge_repeated},
+    view,
+};
 use common::fixture;
 use std::collections::BTreeMap;
 use time::{format_description::well_known::Rfc3339, Duration, OffsetDateTime};
@@ -36,6 +40,7 @@ fn verification(landed: u64, chain: u64) -> Verification {
         }],
         error: None,
         dry_senders: Vec::new(),
+        unverified: Vec::new(),
     }
 }
 
@@ -47,7 +52,7 @@ fn search_that_ran_out(broke: Option<f64>) -> RunResult {
     r.knee = Some(Knee {
         step: 0,
         rate_per_s: 759.0,
-        landed_per_s: 758.0,
+        landed_per_s: Some(758.0),
         at_least: broke.is_none(),
         broke_per_s: broke,
         objective: "landed >= 99%".into(),
@@ -221,9 +226,9 @@ fn shard_at(i: u32, offset_s: i64) -> (String, RunResult) {
     r.throughput.arrivals = (0..60)
         .map(|t| [t * 1_000_000 + 500_000 + u64::from(i) * 1_000, 1_000])
         .collect();
-    r.throughput.landed_mean_per_s = 1_000.0;
+    r.throughput.landed_mean_per_s = Some(1_000.0);
     r.throughput.offered_mean_per_s = 1_000.0;
-    r.throughput.landed_peak_1s = 1_000.0;
+    r.throughput.landed_peak_1s = Some(1_000.0);
     (format!("shard-{i}.json"), r)
 }
 
@@ -235,19 +240,15 @@ fn merged_throughput_is_over_the_merged_window_with_its_overlap_said() {
         "{}",
         m.load.window_s
     );
-    assert!(
-        (m.throughput.landed_mean_per_s - 1_500.0).abs() < 1e-6,
-        "{}",
-        m.throughput.landed_mean_per_s
-    );
+    // Over whole block intervals: the first block closes an interval that
+    // began before the window, so 179,000 over 119.002 s.
+    let mean = m.throughput.landed_mean_per_s.unwrap();
+    assert!((mean - 179_000.0 / 119.002).abs() < 1e-6, "{mean}");
     assert!((m.throughput.offered_mean_per_s - 1_500.0).abs() < 1e-6);
     assert!((m.load.rate_per_s - 1_500.0).abs() < 1e-6);
     // Two shards at once at most: the best is 2,000, never more.
-    assert!(
-        (m.throughput.landed_peak_1s - 2_000.0).abs() < 1e-6,
-        "{}",
-        m.throughput.landed_peak_1s
-    );
+    let peak = m.throughput.landed_peak_1s.unwrap();
+    assert!((peak - 2_000.0).abs() < 1e-6, "{peak}");
     let merged = m.merged.as_ref().unwrap();
     assert_eq!(merged.overlap_s, 0.0, "no moment had all three sending");
     let line = view::merged_line(&m).unwrap().markdown();
@@ -257,8 +258,8 @@ fn merged_throughput_is_over_the_merged_window_with_its_overlap_said() {
     );
     // Side by side, all the way: their windows overlap wholly.
     let m = merge(&[shard_at(0, 0), shard_at(1, 0), shard_at(2, 0)]).unwrap();
-    assert!((m.throughput.landed_mean_per_s - 3_000.0).abs() < 1e-6);
-    assert!((m.throughput.landed_peak_1s - 3_000.0).abs() < 1e-6);
+    assert!((m.throughput.landed_mean_per_s.unwrap() - 3_000.0).abs() < 1e-6);
+    assert!((m.throughput.landed_peak_1s.unwrap() - 3_000.0).abs() < 1e-6);
     assert!((m.merged.unwrap().overlap_s - 60.0).abs() < 1e-9);
 }
 
@@ -394,11 +395,15 @@ fn a_merged_mix_adds_up_entry_by_entry() {
     assert_eq!(sent, m.outcomes.sent, "the entries add up to the whole");
     let summary = markdown::run_summary(&a);
     assert!(summary.contains("**Traffic mix**"), "{summary}");
+    // Shares as given; landed failed, rejected, expired and unknown apart.
     assert!(
-        summary.contains("| token | 30.5% (30.0%) | 610 | 610 (100.0%) | 0 |"),
+        summary.contains("| token | 30.5% (30%) | 610 | 610 (100.0%) | 0 | 0 | 0 | 0 |"),
         "{summary}"
     );
-    assert!(summary.contains("yes: landed, tokens"), "{summary}");
+    assert!(
+        summary.contains("yes: landed, tokens (and the whole run's)"),
+        "{summary}"
+    );
     assert!(
         summary.contains("token landed 610 = 610"),
         "the verification names the entry"
@@ -433,4 +438,133 @@ fn the_knee_is_reported_beside_the_block_limits_bound() {
         )),
         "{line}"
     );
+}
+
+/// A mix entry is verified only when its own checks and the whole run's
+/// hold: a whole-run fee check that fails leaves no entry "yes".
+#[test]
+fn a_failed_whole_run_check_leaves_no_mix_entry_verified() {
+    let mut r = fixture("evm-mix.json");
+    let v = r.verification.as_mut().unwrap();
+    let fees = v
+        .checks
+        .iter_mut()
+        .find(|c| c.entry.is_none() && c.name == "fees")
+        .expect("a whole-run fee check");
+    fees.chain = format!("{}1", fees.chain);
+    let table = view::mix_table(&r).markdown();
+    assert!(!table.contains("yes"), "{table}");
+    assert_eq!(
+        table.matches("NO: the run's fees differ").count(),
+        3,
+        "{table}"
+    );
+}
+
+/// One input without a verification makes the merged result unverified:
+/// never absent, which a gate would read as fit.
+#[test]
+fn a_merge_with_an_unverified_input_is_unverified_and_unfit() {
+    let mut a = fixture("evm-a.json");
+    let mut b = fixture("evm-b.json");
+    a.verification = Some(verification(300, 300));
+    b.verification = None;
+    let m = merge(&[("a.json".into(), a.clone()), ("b.json".into(), b)]).unwrap();
+    let v = m.verification.as_ref().expect("never absent");
+    assert!(!v.passed());
+    assert_eq!(v.unverified, ["b.json"]);
+    assert!(v.line().starts_with("UNVERIFIED: b.json"), "{}", v.line());
+    let unfit = compare::unfit_candidate(&a, &m);
+    assert!(
+        unfit
+            .iter()
+            .any(|u| u.contains("failed its verification: UNVERIFIED")),
+        "{unfit:?}"
+    );
+}
+
+/// Repeats merge repeat by repeat, from each repeat's own results; the
+/// inputs alone (whose repeats hold headlines only) are refused.
+#[test]
+fn repeats_of_shards_merge_repeat_by_repeat() {
+    // Two shards side by side, each repeated twice; repeat 2 ran 30 s later.
+    let repeat = |i: u32, k: i64| {
+        let (p, mut r) = shard_at(i, 100 * k);
+        r.shard = Some(Shard::new(i, 2).unwrap());
+        (format!("repeat-{k}/{p}"), r)
+    };
+    let runs: Vec<Vec<(String, RunResult)>> = (1..=2)
+        .map(|k| (0..2).map(|i| repeat(i, k)).collect())
+        .collect();
+    let inputs: Vec<(String, RunResult)> = (0..2)
+        .map(|i| {
+            let (_, mut top) = runs[1][i].clone();
+            top.repeats = runs
+                .iter()
+                .map(|of_k| Repeat::headline(&of_k[i].1))
+                .collect();
+            (format!("shard-{i}/result.json"), top)
+        })
+        .collect();
+    let e = merge(&inputs).unwrap_err().to_string();
+    assert!(
+        e.contains("holds 2 repeats: they merge only repeat by repeat"),
+        "{e}"
+    );
+
+    let m = merge_repeated(&inputs, &runs).unwrap();
+    assert_eq!(m.repeats.len(), 2);
+    for (k, rep) in m.repeats.iter().enumerate() {
+        // Both shards at 1,000 tx/s at once: the repeat's rate is 2,000,
+        // not one shard's 1,000.
+        let tps = rep.metrics["tps"];
+        assert!((tps - 2_000.0).abs() < 40.0, "repeat {}: {tps}", k + 1);
+        assert_eq!(rep.started_at, runs[k][0].1.started_at);
+    }
+    // A repeat's result that is not that repeat is refused.
+    let mut swapped = runs.clone();
+    swapped.swap(0, 1);
+    let e = merge_repeated(&inputs, &swapped).unwrap_err().to_string();
+    assert!(e.contains("not that repeat's result"), "{e}");
+}
+
+/// Steps of shards that ran at different times keep their rates: each is
+/// taken over the merged step's window, as the whole run's is.
+#[test]
+fn merged_steps_of_staggered_shards_keep_their_rates() {
+    let step = |r: &RunResult| chainmeter_result::run::StepResult {
+        kind: chainmeter_result::run::StageKind::Step,
+        label: "step 1: 1000 tx/s".into(),
+        rate_per_s: 1_000.0,
+        window_s: [0.0, 60.0],
+        sent: 60_000,
+        offered_per_s: 1_000.0,
+        landed: 60_000,
+        landed_per_s: Some(1_000.0),
+        levels: r.levels.clone(),
+        outcomes: r.outcomes.clone(),
+        fees: r.fees.clone(),
+        verdict: None,
+    };
+    let shards: Vec<(String, RunResult)> = [0, 60]
+        .iter()
+        .enumerate()
+        .map(|(i, &offset)| {
+            let (p, mut r) = shard_at(i as u32, offset);
+            r.shard = Some(Shard::new(i as u32, 2).unwrap());
+            r.steps = vec![step(&r)];
+            (p, r)
+        })
+        .collect();
+    let m = merge(&shards).unwrap();
+    let st = &m.steps[0];
+    // 60 s apart: the merged step spans 120 s at 1,000 tx/s, not 2,000.
+    assert_eq!(st.window_s, [0.0, 120.0]);
+    assert!(
+        (st.offered_per_s - 1_000.0).abs() < 1e-6,
+        "{}",
+        st.offered_per_s
+    );
+    let landed = st.landed_per_s.unwrap();
+    assert!((landed - 1_000.0).abs() < 10.0, "{landed}");
 }

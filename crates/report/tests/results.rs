@@ -76,7 +76,7 @@ fn compare_refuses_mismatched_workloads() {
 fn candidate_regressions_are_listed() {
     let a = fixture("evm-a.json");
     let mut b = fixture("evm-b.json");
-    b.throughput.landed_mean_per_s = a.throughput.landed_mean_per_s * 0.5;
+    b.throughput.landed_mean_per_s = a.throughput.landed_mean_per_s.map(|t| t * 0.5);
     let deltas = compare::deltas(&a, &b);
     let t = [
         compare::Threshold::parse("tps<-5%").unwrap(),
@@ -176,12 +176,12 @@ fn merged_timelines_align_to_the_millisecond_and_the_peak_stays_in_the_window() 
         .throughput
         .timeline
         .iter()
-        .filter(|s| s.landed as f64 == m.throughput.landed_peak_1s)
+        .filter(|s| Some(s.landed as f64) == m.throughput.landed_peak_1s)
         .map(|s| s.t_s as f64)
         .collect();
     assert!(
         peak_seconds.iter().any(|&t| t >= from && t + 1.0 <= to),
-        "peak {} at {peak_seconds:?} outside {from}..{to}",
+        "peak {:?} at {peak_seconds:?} outside {from}..{to}",
         m.throughput.landed_peak_1s
     );
 }
@@ -215,6 +215,7 @@ fn the_fee_market_is_tabled_and_charted_without_empty_buckets() {
         checks: Vec::new(),
         error: None,
         dry_senders: vec![7, 11],
+        unverified: Vec::new(),
     });
     let md = markdown::run_summary(&r);
     assert!(

@@ -34,21 +34,17 @@ pub fn headline(r: &RunResult) -> Vec<Metric> {
         value,
         better,
     };
-    let mut v = vec![
-        m(
-            "tps".into(),
-            "tx/s",
-            r.throughput.landed_mean_per_s,
-            Better::Bigger,
-        ),
-        m(
-            "tps_peak".into(),
-            "tx/s",
-            r.throughput.landed_peak_1s,
-            Better::Bigger,
-        ),
-        m("success".into(), "%", success_pct(r), Better::Bigger),
-    ];
+    // A window too short for a rate has none: no figure, rather than a 0
+    // that a gate would read as a collapse.
+    let mut v: Vec<Metric> = [
+        ("tps", r.throughput.landed_mean_per_s),
+        ("tps_peak", r.throughput.landed_peak_1s),
+    ]
+    .into_iter()
+    .filter_map(|(name, rate)| Some(m(name.into(), "tx/s", rate?, Better::Bigger)))
+    .collect();
+    v.push(m("success".into(), "%", success_pct(r), Better::Bigger));
+    v.push(m("failed".into(), "%", failed_pct(r), Better::Smaller));
     // A lower bound or a bracket is no knee: gating on it would read a
     // search that ran out of probes as a change of capacity.
     if let Some(k) = r.knee.as_ref().filter(|k| k.is_found()) {
@@ -87,6 +83,16 @@ pub fn headline(r: &RunResult) -> Vec<Metric> {
         Better::Smaller,
     ));
     v
+}
+
+/// Landed but failed on chain (reverted, or an instruction error), percent
+/// of sent (0 when nothing was sent).
+pub fn failed_pct(r: &RunResult) -> f64 {
+    if r.outcomes.sent == 0 {
+        0.0
+    } else {
+        100.0 * r.outcomes.landed_failed as f64 / r.outcomes.sent as f64
+    }
 }
 
 /// Landed successfully, percent of sent (0 when nothing was sent).

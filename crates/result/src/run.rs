@@ -4,7 +4,12 @@
 //! unit, and totals, which can exceed 2^53, are decimal strings.
 
 use crate::{
-    histogram::StoredHistogram, level::Level, outcome::OutcomeCounts, shard::Shard, unit::FeeUnit,
+    histogram::StoredHistogram,
+    level::Level,
+    outcome::OutcomeCounts,
+    rate::{landed_rate, BlockRate, NoRate},
+    shard::Shard,
+    unit::FeeUnit,
 };
 use serde::{Deserialize, Serialize};
 use std::{collections::BTreeMap, path::Path};
@@ -32,7 +37,12 @@ use std::{collections::BTreeMap, path::Path};
 ///   `merged`; `knee.at_least` / `knee.broke_per_s`; `repeats` carry each
 ///   repeat's status and verification; `verification.dry_senders`. Version
 ///   4 files read as they are: their peak is the old count.
-pub const SCHEMA_VERSION: u32 = 5;
+/// - 6: every landed rate (`throughput`, each step's, the knee's) is taken
+///   over whole block intervals, and is null where the window holds too
+///   few blocks for one, `throughput.no_rate` saying why; a search's
+///   run-level rate counts what landed while its probes were sending.
+///   Older files read as they are: their means are over whole seconds.
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// The result file's JSON Schema, generated from these types (draft
 /// 2020-12); `schemas/result.schema.json` is it, and a test keeps the two
@@ -219,6 +229,11 @@ pub struct Verification {
     /// sent late may have failed for that, not on the chain's merits.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dry_senders: Vec<u32>,
+    /// Parts of the run that were never verified (a merged result's inputs
+    /// that hold no verification): the whole is then unverified, which no
+    /// gate reads as fit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unverified: Vec<String>,
 }
 
 impl Verification {
@@ -229,12 +244,16 @@ impl Verification {
             checks: Vec::new(),
             error: Some(error),
             dry_senders: Vec::new(),
+            unverified: Vec::new(),
         }
     }
 
-    /// True when the chain was read and every figure matched.
+    /// True when the chain was read for every part of the run and every
+    /// figure matched.
     pub fn passed(&self) -> bool {
-        self.error.is_none() && self.checks.iter().all(|c| c.chain == c.recorded)
+        self.error.is_none()
+            && self.unverified.is_empty()
+            && self.checks.iter().all(|c| c.chain == c.recorded)
     }
 
     /// One line for the summary: `verified against the chain: landed N = N, fees X = X`,
@@ -242,6 +261,12 @@ impl Verification {
     pub fn line(&self) -> String {
         if let Some(e) = &self.error {
             return format!("not verified: cannot read the chain: {e}");
+        }
+        if !self.unverified.is_empty() {
+            return format!(
+                "UNVERIFIED: {} recorded no verification against the chain",
+                self.unverified.join(", ")
+            );
         }
         let figures = self
             .checks
@@ -521,10 +546,12 @@ pub struct StepResult {
     pub sent: u64,
     /// See `sent`.
     pub offered_per_s: f64,
-    /// Of them, landed; and the landings inside the window per second.
+    /// Of them, landed.
     pub landed: u64,
-    /// See `landed`.
-    pub landed_per_s: f64,
+    /// What the chain landed while it was sending: its window's whole block
+    /// intervals, as the run's mean is taken. Null when the window holds
+    /// fewer than two block arrivals.
+    pub landed_per_s: Option<f64>,
     /// Latency per level, of its measured transactions.
     pub levels: Vec<LevelLatency>,
     /// Where its transactions (a probe's warm-up included) ended up.
@@ -544,8 +571,8 @@ pub struct Knee {
     pub step: usize,
     /// Its offered rate, transactions per second.
     pub rate_per_s: f64,
-    /// Its landed throughput.
-    pub landed_per_s: f64,
+    /// Its landed throughput (its step's `landed_per_s`).
+    pub landed_per_s: Option<f64>,
     /// No probe broke (the highest rate allowed held, or the probes ran out
     /// while rising): the knee is at least `rate_per_s`.
     pub at_least: bool,
@@ -599,73 +626,71 @@ pub struct LevelLatency {
 /// Landed throughput.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Throughput {
-    /// Mean landed transactions per second over the measured window.
-    pub landed_mean_per_s: f64,
+    /// Mean landed transactions per second over the measured window: the
+    /// landings of the whole block (slot) intervals whose blocks arrived in
+    /// the window, over the time those intervals span (see
+    /// [`crate::rate::landed_rate`]); for a search, over its probes'
+    /// windows alone. Null when the window holds fewer than two block
+    /// arrivals (`no_rate` says so). Files before schema 6 hold landings in
+    /// the window's whole wall-clock seconds over their count.
+    pub landed_mean_per_s: Option<f64>,
     /// The best landed rate of the measured window, transactions per
     /// second: over the shortest run of whole blocks (slots) that spans at
-    /// least a second, the best such run's landings over its span (see
-    /// [`peak_rate`]). Not a count in a wall-clock second: two block
-    /// arrivals in one second would read as twice the chain's rate. Files
-    /// before schema 5 hold the best whole second's count.
-    pub landed_peak_1s: f64,
+    /// least a second, the best such run's landings over its span (the
+    /// mean, when the window's blocks span less). Not a count in a
+    /// wall-clock second: two block arrivals in one second would read as
+    /// twice the chain's rate. Null with `landed_mean_per_s`. Files before
+    /// schema 5 hold the best whole second's count.
+    pub landed_peak_1s: Option<f64>,
+    /// Why the window has no landed rate, when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_rate: Option<NoRate>,
     /// Mean offered (intended) transactions per second over the window.
     pub offered_mean_per_s: f64,
     /// One entry per second from the start of the run (warm-up and drain included).
     pub timeline: Vec<SecondCounts>,
     /// Every instant at which the chain showed landings (a block's or
     /// slot's arrival), as `[microseconds from the start of the run,
-    /// transactions that landed then]`, in time order; what the peak is
+    /// transactions that landed then]`, in time order; what the rates are
     /// computed from, and recomputed from when results merge.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub arrivals: Vec<[u64; 2]>,
 }
 
-/// Landing instants closer than this are one block's: the generators of a
-/// merged run stamp one block a few milliseconds apart, and blocks and slots
-/// come hundreds of milliseconds apart or more.
-pub const SAME_BLOCK_US: u64 = 50_000;
+impl Throughput {
+    /// Sets the landed rates from what [`crate::rate::landed_rate`] found.
+    pub fn set_landed(&mut self, rate: Result<BlockRate, NoRate>) {
+        (self.landed_mean_per_s, self.landed_peak_1s, self.no_rate) = match rate {
+            Ok(r) => (Some(r.mean_per_s), Some(r.peak_per_s), None),
+            Err(why) => (None, None, Some(why)),
+        };
+    }
 
-/// The best landed rate over `arrivals` (`[t_us, landed]`, any order) whose
-/// instants fall in `window_us`: for each arrival, the shortest run of the
-/// arrivals after it that ends at least a second later, its landings over
-/// that span; the best of those. It is stable under jitter: a chain landing
-/// 200 per 1 s block reads 200, whichever wall-clock seconds its blocks fall
-/// in. With less than a second between the first and last arrival, their
-/// landings over one second.
-pub fn peak_rate(arrivals: &[[u64; 2]], window_us: (u64, u64)) -> f64 {
-    let mut sorted: Vec<[u64; 2]> = arrivals
-        .iter()
-        .filter(|a| (window_us.0..=window_us.1).contains(&a[0]))
-        .copied()
-        .collect();
-    sorted.sort_unstable();
-    let mut blocks: Vec<(u64, u64)> = Vec::new();
-    for [t, n] in sorted {
-        match blocks.last_mut() {
-            Some((first, count)) if t - *first < SAME_BLOCK_US => *count += n,
-            _ => blocks.push((t, n)),
-        }
+    /// The landed rates of `arrivals` over `windows_us`, with the rest empty
+    /// but for `offered_mean_per_s`.
+    pub fn over(
+        arrivals: Vec<[u64; 2]>,
+        windows_us: &[(u64, u64)],
+        offered_mean_per_s: f64,
+    ) -> Self {
+        let mut t = Self {
+            landed_mean_per_s: None,
+            landed_peak_1s: None,
+            no_rate: None,
+            offered_mean_per_s,
+            timeline: Vec::new(),
+            arrivals,
+        };
+        t.set_landed(landed_rate(&t.arrivals, windows_us));
+        t
     }
-    let mut prefix = Vec::with_capacity(blocks.len() + 1);
-    prefix.push(0u64);
-    for &(_, n) in &blocks {
-        prefix.push(prefix.last().copied().unwrap_or(0) + n);
-    }
-    let mut best: Option<f64> = None;
-    let mut j = 0;
-    for i in 0..blocks.len() {
-        j = j.max(i + 1);
-        while j < blocks.len() && blocks[j].0 - blocks[i].0 < 1_000_000 {
-            j += 1;
-        }
-        if j == blocks.len() {
-            break;
-        }
-        let span_s = (blocks[j].0 - blocks[i].0) as f64 / 1e6;
-        let rate = (prefix[j + 1] - prefix[i + 1]) as f64 / span_s;
-        best = Some(best.map_or(rate, |b: f64| b.max(rate)));
-    }
-    best.unwrap_or_else(|| prefix.last().copied().unwrap_or(0) as f64)
+}
+
+/// A traffic-mix share (0 to 1) as the percent a scenario means by it:
+/// `0.07` is `7`, not `7.000000000000001` (the float product's last bit).
+pub fn share_percent(share: f64) -> String {
+    let pct = (share * 100.0 * 1e9).round() / 1e9;
+    format!("{pct}")
 }
 
 /// Counts for one second of the run.
@@ -1099,23 +1124,11 @@ mod schema_tests {
     }
 
     #[test]
-    fn the_peak_is_taken_over_whole_blocks_spanning_a_second() {
-        // Slots every 400 ms with 2,000 each: 5,000 tx/s.
-        let slots: Vec<[u64; 2]> = (0..20).map(|i| [i * 400_000, 2_000]).collect();
-        let peak = peak_rate(&slots, (0, u64::MAX));
-        assert!((peak - 5_000.0).abs() < 1e-6, "{peak}");
-        // Two generators stamping the same 1 s blocks 3 ms apart: one block each.
-        let mut two: Vec<[u64; 2]> = (0..10).map(|i| [i * 1_000_000, 100]).collect();
-        two.extend((0..10).map(|i| [i * 1_000_000 + 3_000, 100]));
-        let peak = peak_rate(&two, (0, u64::MAX));
-        assert!((peak - 200.0).abs() < 1e-6, "{peak}");
-        // A burst is a burst: one block of 1,000 between blocks of 100.
-        let mut burst: Vec<[u64; 2]> = (0..10).map(|i| [i * 1_000_000, 100]).collect();
-        burst[5][1] = 1_000;
-        assert!((peak_rate(&burst, (0, u64::MAX)) - 1_000.0).abs() < 1e-6);
-        // Only the window's arrivals count; under a second of them, their sum.
-        assert_eq!(peak_rate(&slots, (0, 500_000)), 4_000.0);
-        assert_eq!(peak_rate(&[], (0, 1)), 0.0);
+    fn shares_print_as_given() {
+        assert_eq!(share_percent(0.07), "7");
+        assert_eq!(share_percent(0.6), "60");
+        assert_eq!(share_percent(0.125), "12.5");
+        assert_eq!(share_percent(1.0 / 3.0), "33.333333333");
     }
 
     /// `schemas/result.schema.json` is what these types generate; after a

@@ -305,6 +305,7 @@ pub async fn connect(
         sending,
         // The runtime's block compute-unit limit is not read from the node yet.
         block_limit: None,
+        warnings: Vec::new(),
         verifier: Some(Box::new(SolanaVerifier {
             http,
             url: cfg.rpc_url.clone(),

@@ -16,6 +16,10 @@ use serde::{Deserialize, Serialize};
 use std::{path::PathBuf, sync::Arc, time::Duration};
 use toml::Spanned;
 
+/// The most compute units a transaction may ask for: the runtime clamps a
+/// larger `SetComputeUnitLimit` to this (agave's `MAX_COMPUTE_UNIT_LIMIT`).
+pub(crate) const MAX_COMPUTE_UNIT_LIMIT: u32 = 1_400_000;
+
 /// Solana, as the binary lists it.
 #[derive(Debug, Clone, Copy)]
 pub struct Solana;
@@ -168,6 +172,20 @@ impl Chain for Solana {
         };
         if let Some(limit) = f.compute_unit_limit.as_ref().filter(|l| *l.get_ref() == 0) {
             return Err(section.error(limit.span(), "compute_unit_limit", "must be at least 1"));
+        }
+        if let Some(limit) = f
+            .compute_unit_limit
+            .as_ref()
+            .filter(|l| *l.get_ref() > MAX_COMPUTE_UNIT_LIMIT)
+        {
+            return Err(section.error(
+                limit.span(),
+                "compute_unit_limit",
+                format!(
+                    "{} is above the runtime's maximum of {MAX_COMPUTE_UNIT_LIMIT} units a transaction: the runtime would clamp it, and the result would record a limit that never applied",
+                    limit.get_ref()
+                ),
+            ));
         }
         let send = *f.send.get_or_insert(SendPath::Rpc);
         if let Some(identity) = &f.tpu_identity {

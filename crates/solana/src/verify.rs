@@ -109,6 +109,7 @@ impl Verifier for SolanaVerifier {
                 ],
                 error: None,
                 dry_senders,
+                unverified: Vec::new(),
             };
             verification.checks.extend(token_check);
             Ok(verification)

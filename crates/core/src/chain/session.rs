@@ -55,6 +55,9 @@ pub struct Session<S> {
     /// The most gas (EVM) or compute units (Solana) one block may hold,
     /// as the node said when the session began: what bounds the knee.
     pub block_limit: Option<u64>,
+    /// What the user should know before the clock starts (a call that
+    /// changes no state), each shown as a warning.
+    pub warnings: Vec<String>,
     /// Checks the run's figures against the chain after the drain.
     pub verifier: Option<Box<dyn Verifier>>,
     /// Background tasks (tracker, refreshers); aborted when the session drops.
@@ -95,6 +98,7 @@ impl<S: Submitter> Session<S> {
             value_per_tx: self.value_per_tx,
             workload: self.workload,
             block_limit: self.block_limit,
+            warnings: self.warnings,
             verifier: self.verifier,
             tasks: self.tasks,
         }

@@ -171,6 +171,39 @@ impl Profile {
     }
 }
 
+impl Load {
+    /// How many transactions the run is planned to send, warm-up included:
+    /// the sequence numbers it reaches are below this. Exact for a count;
+    /// for a duration, the rate's expectation over it (a Poisson run may
+    /// send a few more); `None` for a closed loop over a duration, whose
+    /// pace the chain sets.
+    pub fn planned_sends(&self) -> Option<u64> {
+        let over = |rate: Rate, d: Duration| (rate.per_second() * d.as_secs_f64()).ceil() as u64;
+        let warmup = over(self.profile.starting_rate(), self.warmup);
+        let measured = match &self.profile {
+            Profile::Constant {
+                end: End::Count(n), ..
+            }
+            | Profile::Closed {
+                end: End::Count(n), ..
+            } => *n,
+            Profile::Constant {
+                rate,
+                end: End::After(d),
+            } => over(*rate, *d),
+            Profile::Ramp { from, to, over: d } => {
+                ((from.per_second() + to.per_second()) / 2.0 * d.as_secs_f64()).ceil() as u64
+            }
+            Profile::Steps { rates, step } => rates.iter().map(|&r| over(r, *step)).sum(),
+            Profile::Saturate(s) => u64::from(s.max_probes) * over(s.to, s.probe + s.probe_warmup),
+            Profile::Closed {
+                end: End::After(_), ..
+            } => return None,
+        };
+        Some(warmup + measured)
+    }
+}
+
 /// How a saturation search goes, and what a probe must meet.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Saturate {

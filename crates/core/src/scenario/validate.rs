@@ -291,7 +291,9 @@ impl Validator<'_> {
                 workload: &workload,
                 workload_span: file.workload.kind.span(),
                 value: file.workload.value,
+                planned_sends: load.planned_sends(),
                 mix: mix.as_ref(),
+                in_mix: false,
             };
             let target = chain.target(&section)?;
             sections.insert(chain.spec().name.to_owned(), target.as_run());

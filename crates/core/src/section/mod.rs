@@ -68,9 +68,14 @@ pub struct Section<'a> {
     pub(crate) workload_span: Range<usize>,
     /// `workload.value`.
     pub(crate) value: u64,
+    /// How many transactions the run plans to send, warm-up included
+    /// (`Load::planned_sends`); `None` when the chain sets the pace.
+    pub(crate) planned_sends: Option<u64>,
     /// The traffic mix, when `[[workload.mix]]` is given (the workload is
     /// then [`Mix::NAME`]).
     pub(crate) mix: Option<&'a Mix>,
+    /// This section is a mix entry's ([`Section::entry`]).
+    pub(crate) in_mix: bool,
 }
 
 impl<'a> Section<'a> {
@@ -108,6 +113,7 @@ impl<'a> Section<'a> {
             workload: &entry.kind,
             workload_span: entry.span.clone(),
             mix: None,
+            in_mix: true,
             ..self.clone()
         })
     }
@@ -132,10 +138,41 @@ impl<'a> Section<'a> {
         })
     }
 
+    /// How many transactions the run plans to send, warm-up included: the
+    /// sequence numbers a workload sees stay below it. `None` for a closed
+    /// loop over a duration, whose pace the chain sets.
+    pub fn planned_sends(&self) -> Option<u64> {
+        self.planned_sends
+    }
+
     /// `workload.value`: what each transaction moves, in the chain's
     /// smallest unit or in token units, as the workload reads it.
     pub fn workload_value(&self) -> u64 {
         self.value
+    }
+
+    /// Refuses a `workload.value` above 0 for a workload that moves none
+    /// (`why` says what it does instead): the value would be dropped
+    /// silently. In a mix the value is the other entries'.
+    pub fn no_value(&self, why: &str) -> Result<(), ScenarioError> {
+        if self.in_mix {
+            return Ok(());
+        }
+        let given = Pick::<Spanned<u64>>::at(&["workload", "value"])
+            .deserialize(toml::Deserializer::new(self.text))
+            .map_err(|e| toml_error(self.text, self.source, &e))?;
+        match given.filter(|v| *v.get_ref() > 0) {
+            Some(v) => Err(ScenarioError::Invalid {
+                location: locate(self.text, self.source, Some(v.span())),
+                field: "workload.value".to_owned(),
+                message: format!(
+                    "{} moves no value ({why}): value = {} would be dropped",
+                    self.workload,
+                    v.get_ref()
+                ),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Parses the workload's own settings, `[workload.<kind>]`, into the

@@ -17,6 +17,7 @@ pub(super) const KIND: Kind = Kind {
 const SMALL_BYTECODE: &str = include_str!("../../contracts/Small.bin");
 fn check(section: &Section<'_>) -> Result<Arc<dyn Plan>, ScenarioError> {
     section.no_workload_settings()?;
+    section.no_value("each transaction creates a contract and sends no wei")?;
     Ok(Arc::new(DeployPlan))
 }
 

@@ -8,16 +8,19 @@ use super::{Call, Checking, Effects, Plan, Prepare, Preparing, Workload};
 use crate::error::classify;
 use alloy::{
     eips::BlockNumberOrTag,
-    primitives::{Address, Bytes, U256},
+    primitives::{Address, Bytes, B256, U256},
 };
 use chainmeter_core::{
     chain::{Claimed, VerifyError},
     result::Check,
     scenario::{ScenarioError, Section},
-    workload::Mix,
+    workload::{share_percent, Mix},
 };
 use serde::Deserialize;
-use std::{collections::HashSet, sync::Arc};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Arc, Mutex},
+};
 
 /// Blocks per JSON-RPC batch when counting the entries' transactions.
 const BLOCKS_PER_BATCH: u64 = 100;
@@ -52,6 +55,7 @@ impl Plan for MixPlan {
                 mix: self.mix.clone(),
                 entries,
                 start,
+                ordinals: Ordinals::new(p.senders.len() as u64),
             }) as Arc<dyn Workload>)
         })
     }
@@ -63,13 +67,65 @@ struct Mixed {
     entries: Vec<Arc<dyn Workload>>,
     /// The last block before the run's first transaction.
     start: u64,
+    /// Which of its sender's transactions of its entry each one is.
+    ordinals: Ordinals,
+}
+
+/// Tells a transaction which of its sender's transactions of its entry it
+/// is (`build_nth`): a swap alternates direction per sender in a mix as it
+/// does alone. Sender `s` sends `s, s + n, s + 2n, ...`; each sender's count
+/// is kept at the last sequence number asked, so sends in order cost one
+/// step each, and an earlier one (a nonce signed again) is counted afresh.
+#[derive(Debug)]
+struct Ordinals {
+    senders: u64,
+    /// Per sender: the next of its rounds not yet counted, and how many of
+    /// its transactions of each entry came before that round.
+    cursors: Mutex<HashMap<u64, (u64, Vec<u64>)>>,
+}
+
+impl Ordinals {
+    fn new(senders: u64) -> Self {
+        Self {
+            senders: senders.max(1),
+            cursors: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// How many of `seq`'s sender's transactions before `seq` are of its
+    /// entry.
+    fn nth(&self, mix: &Mix, seq: u64) -> u64 {
+        let (sender, round) = (seq % self.senders, seq / self.senders);
+        let entry = mix.entry(seq);
+        let mut cursors = self.cursors.lock().unwrap_or_else(|e| e.into_inner());
+        let cursor = cursors
+            .entry(sender)
+            .or_insert_with(|| (0, vec![0; mix.entries().len()]));
+        if cursor.0 > round {
+            *cursor = (0, vec![0; mix.entries().len()]);
+        }
+        while cursor.0 < round {
+            cursor.1[mix.entry(cursor.0 * self.senders + sender)] += 1;
+            cursor.0 += 1;
+        }
+        cursor.1[entry]
+    }
+}
+
+/// What the chain shows of one entry's transactions (or of those no entry
+/// owns): how many landed, and the fees they paid (`gasUsed ×
+/// effectiveGasPrice` of each one's receipt).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct OnChain {
+    landed: u64,
+    fees: u128,
 }
 
 impl Mixed {
     /// Each entry's transactions from the senders in blocks after `start`
-    /// up to `at`, told apart by where they went; the last count is of
-    /// those no entry owns.
-    async fn landed(&self, e: &Effects<'_>) -> Result<(Vec<u64>, u64), VerifyError> {
+    /// up to `at`, told apart by where they went, with their fees from the
+    /// blocks' receipts; the last is of those no entry owns.
+    async fn landed(&self, e: &Effects<'_>) -> Result<(Vec<OnChain>, OnChain), VerifyError> {
         let to = match e.at {
             BlockNumberOrTag::Number(n) => n,
             _ => {
@@ -82,7 +138,7 @@ impl Mixed {
             }
         };
         let senders: HashSet<Address> = e.senders.iter().copied().collect();
-        let mut counts = vec![0u64; self.entries.len() + 1];
+        let mut counts = vec![OnChain::default(); self.entries.len() + 1];
         let mut from = self.start + 1;
         while from <= to {
             let last = (from + BLOCKS_PER_BATCH - 1).min(to);
@@ -91,19 +147,38 @@ impl Mixed {
             let mut batch = e.client.new_batch();
             let waiters = (from..=last)
                 .map(|n| {
-                    batch.add_call::<_, Option<BlockTxs>>(
+                    let block = batch.add_call::<_, Option<BlockTxs>>(
                         "eth_getBlockByNumber",
                         &(BlockNumberOrTag::Number(n), true),
-                    )
+                    )?;
+                    let receipts = batch.add_call::<_, Option<Vec<FeeReceipt>>>(
+                        "eth_getBlockReceipts",
+                        &(BlockNumberOrTag::Number(n),),
+                    )?;
+                    Ok((block, receipts))
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(err)?;
             batch.send().await.map_err(err)?;
-            for (n, waiter) in (from..=last).zip(waiters) {
-                let block = waiter
+            for (n, (block, receipts)) in (from..=last).zip(waiters) {
+                let block = block
                     .await
                     .map_err(err)?
                     .ok_or_else(|| VerifyError::answer(what.clone(), format!("no block {n}")))?;
+                let fees: HashMap<B256, u128> = receipts
+                    .await
+                    .map_err(err)?
+                    .ok_or_else(|| {
+                        VerifyError::answer(what.clone(), format!("no receipts of block {n}"))
+                    })?
+                    .into_iter()
+                    .map(|r| {
+                        (
+                            r.transaction_hash,
+                            r.gas_used.to::<u128>() * r.effective_gas_price.to::<u128>(),
+                        )
+                    })
+                    .collect();
                 crate::reads::history_kept(
                     n,
                     block.gas_used.to::<u64>(),
@@ -119,14 +194,30 @@ impl Mixed {
                         .iter()
                         .position(|w| w.is_own(tx.to, &tx.input))
                         .unwrap_or(self.entries.len());
-                    counts[owner] += 1;
+                    let fee = fees.get(&tx.hash).copied().ok_or_else(|| {
+                        VerifyError::answer(
+                            what.clone(),
+                            format!("block {n} holds {} but no receipt of it", tx.hash),
+                        )
+                    })?;
+                    counts[owner].landed += 1;
+                    counts[owner].fees += fee;
                 }
             }
             from = last + 1;
         }
-        let unowned = counts.pop().unwrap_or(0);
+        let unowned = counts.pop().unwrap_or_default();
         Ok((counts, unowned))
     }
+}
+
+/// A receipt, as much of it as a fee needs.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FeeReceipt {
+    transaction_hash: B256,
+    gas_used: alloy::primitives::U64,
+    effective_gas_price: alloy::primitives::U128,
 }
 
 /// A block's transactions, as much of them as the count needs.
@@ -139,6 +230,7 @@ struct BlockTxs {
 
 #[derive(Debug, Deserialize)]
 struct TxTo {
+    hash: B256,
     from: Address,
     to: Option<Address>,
     input: Bytes,
@@ -146,7 +238,8 @@ struct TxTo {
 
 impl Workload for Mixed {
     fn build(&self, seq: u64) -> Call {
-        self.entries[self.mix.entry(seq)].build(seq)
+        let nth = self.ordinals.nth(&self.mix, seq);
+        self.entries[self.mix.entry(seq)].build_nth(seq, nth)
     }
 
     fn describe(&self) -> String {
@@ -155,7 +248,7 @@ impl Workload for Mixed {
             .entries()
             .iter()
             .zip(&self.entries)
-            .map(|(m, w)| format!("{}% {}", m.share * 100.0, w.describe()))
+            .map(|(m, w)| format!("{}% {}", share_percent(m.share), w.describe()))
             .collect();
         format!("mix of {}", entries.join("; "))
     }
@@ -186,11 +279,21 @@ impl Workload for Mixed {
                 checks.push(Check {
                     name: "landed".into(),
                     recorded: (claim.landed_ok + claim.landed_failed).to_string(),
-                    chain: landed[i].to_string(),
+                    chain: landed[i].landed.to_string(),
                     how: format!(
                         "the senders' transactions in blocks {} to {} that are {}'s, by where they went",
                         self.start + 1,
                         e.at,
+                        m.kind
+                    ),
+                    entry: entry.clone(),
+                });
+                checks.push(Check {
+                    name: "fees".into(),
+                    recorded: claim.fee_total.to_string(),
+                    chain: landed[i].fees.to_string(),
+                    how: format!(
+                        "gasUsed x effectiveGasPrice of the receipts of {}'s transactions in those blocks",
                         m.kind
                     ),
                     entry: entry.clone(),
@@ -209,11 +312,11 @@ impl Workload for Mixed {
                     ..c
                 }));
             }
-            if unowned > 0 {
+            if unowned.landed > 0 {
                 checks.push(Check {
                     name: "unowned".into(),
                     recorded: "0".into(),
-                    chain: unowned.to_string(),
+                    chain: unowned.landed.to_string(),
                     how: "the senders' transactions no entry of the mix sends".into(),
                     entry: None,
                 });
@@ -265,6 +368,7 @@ mod tests {
                 Arc::new(Called(Address::repeat_byte(0xcc))),
             ],
             start: 0,
+            ordinals: Ordinals::new(4),
         }
     }
 
@@ -276,7 +380,7 @@ mod tests {
             let entry = m.mix.entry(seq);
             counts[entry] += 1;
             let call = m.build(seq);
-            assert_eq!(call, m.entries[entry].build(seq), "seq {seq}");
+            assert_eq!(call.to, m.entries[entry].build(seq).to, "seq {seq}");
             // What the verification counts on chain: where the transaction went.
             let owner = m
                 .entries
@@ -312,5 +416,23 @@ mod tests {
             ],
         };
         assert_eq!(m.moved(&claimed), U256::from(30));
+    }
+
+    #[test]
+    fn each_sender_counts_its_own_transactions_of_each_entry() {
+        let m = mixed();
+        // Sender 1 of 4 sends 1, 5, 9, ...: its nth of an entry is how many
+        // of those before it are that entry's, asked in order or not.
+        let own = |seq: u64| {
+            (0..seq / 4)
+                .map(|r| r * 4 + 1)
+                .filter(|&q| m.mix.entry(q) == m.mix.entry(seq))
+                .count() as u64
+        };
+        for seq in (1..400).step_by(4) {
+            assert_eq!(m.ordinals.nth(&m.mix, seq), own(seq), "seq {seq}");
+        }
+        assert_eq!(m.ordinals.nth(&m.mix, 41), own(41), "an earlier one, again");
+        assert_eq!(m.ordinals.nth(&m.mix, 397), own(397));
     }
 }

@@ -96,8 +96,17 @@ impl Prepare<'_> {
     /// The gas limit of a transaction like this one from the first sender:
     /// what the node estimates now, with [`GAS_MARGIN`] of room.
     pub(crate) async fn gas_limit(&self, to: TxKind, input: Bytes) -> Result<u64, EvmError> {
-        let gas =
-            crate::setup::estimate_gas(self.client, self.url, self.senders[0], to, input).await?;
+        self.gas_limit_from(self.senders[0], to, input).await
+    }
+
+    /// [`gas_limit`](Self::gas_limit) of a transaction from `from`.
+    pub(crate) async fn gas_limit_from(
+        &self,
+        from: Address,
+        to: TxKind,
+        input: Bytes,
+    ) -> Result<u64, EvmError> {
+        let gas = crate::setup::estimate_gas(self.client, self.url, from, to, input).await?;
         Ok((gas as f64 * GAS_MARGIN) as u64)
     }
 
@@ -151,8 +160,21 @@ pub(crate) trait Workload: Send + Sync + fmt::Debug {
     /// Transaction `seq`'s call.
     fn build(&self, seq: u64) -> Call;
 
+    /// Transaction `seq`'s call when it is the `nth` (from 0) of its
+    /// sender's transactions of this workload: in a traffic mix a sender's
+    /// own transactions are not every `senders`-th sequence number. By
+    /// default the same as alone.
+    fn build_nth(&self, seq: u64, _nth: u64) -> Call {
+        self.build(seq)
+    }
+
     /// What each transaction does, in words, for the result.
     fn describe(&self) -> String;
+
+    /// What the user should know before the clock starts, each a warning.
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
 
     /// Native value a successful transaction moves from its sender.
     fn value(&self) -> U256 {

@@ -42,6 +42,7 @@ struct StorageFile {
 }
 
 fn check(section: &Section<'_>) -> Result<Arc<dyn Plan>, ScenarioError> {
+    section.no_value("each transaction writes storage and sends no wei")?;
     let f: Option<StorageFile> = section.workload_settings()?;
     let (slots, loops) = f.map_or((None, None), |f| (f.slots, f.loops));
     let bounded = |v: Option<Spanned<u64>>, field: &str, default: u64, lo: u64, hi: u64| match v {

@@ -72,6 +72,7 @@ struct SwapFile {
 }
 
 fn check(section: &Section<'_>) -> Result<Arc<dyn Plan>, ScenarioError> {
+    section.no_value("each transaction swaps [workload.swap] amount and sends no wei")?;
     let f: Option<SwapFile> = section.workload_settings()?;
     let (amount, liquidity) = f.map_or((None, None), |f| (f.amount, f.liquidity));
     let bounded = |v: Option<Spanned<u64>>, field: &str, default: u64, lo: u64, hi: u64| match v {
@@ -217,17 +218,23 @@ struct Swap {
 
 impl Swap {
     /// The pool transaction `seq`'s sender swaps against, and its direction
-    /// (a for b on its even-numbered swaps).
-    fn route(&self, seq: u64) -> (Address, bool) {
+    /// when it is the sender's `nth` swap (a for b on its even-numbered
+    /// swaps).
+    fn route(&self, seq: u64, nth: u64) -> (Address, bool) {
         let sender = seq % self.senders;
         let pool = self.pools[(sender % self.pools.len() as u64) as usize];
-        (pool, (seq / self.senders).is_multiple_of(2))
+        (pool, nth.is_multiple_of(2))
     }
 }
 
 impl Workload for Swap {
     fn build(&self, seq: u64) -> Call {
-        let (pool, a_to_b) = self.route(seq);
+        // Alone, a sender's swaps are every `senders`-th transaction.
+        self.build_nth(seq, seq / self.senders)
+    }
+
+    fn build_nth(&self, seq: u64, nth: u64) -> Call {
+        let (pool, a_to_b) = self.route(seq, nth);
         Call {
             to: TxKind::Call(pool),
             value: U256::ZERO,
@@ -470,7 +477,11 @@ mod tests {
     fn each_sender_alternates_direction_against_its_pool() {
         let hot = swap(1);
         let disjoint = swap(2);
-        let route = |s: &Swap| (0..4).map(|q| s.route(q)).collect::<Vec<_>>();
+        let route = |s: &Swap| {
+            (0..4)
+                .map(|q| s.route(q, q / s.senders))
+                .collect::<Vec<_>>()
+        };
         let (p0, p1) = (disjoint.pools[0], disjoint.pools[1]);
         assert_eq!(
             route(&disjoint),

@@ -29,7 +29,7 @@ use super::{Call, Kind, Plan, Prepare, Preparing, Workload};
 use crate::{error::EvmError, setup::Deployer};
 use alloy::{
     dyn_abi::{DynSolType, DynSolValue, JsonAbiExt, Specifier},
-    json_abi::Function,
+    json_abi::{Function, StateMutability},
     primitives::{Address, Bytes, TxKind, U256},
 };
 use args::{Arg, Draw};
@@ -60,9 +60,10 @@ struct CallFile {
     function: Spanned<String>,
     /// Its arguments.
     args: Option<Spanned<Vec<toml::Value>>>,
-    /// Wei sent with each call (default 0).
-    value: Option<u64>,
-    /// The gas limit of each call; default: `eth_estimateGas` of the first, plus 25%.
+    /// Wei sent with each call (default 0); only to a payable function.
+    value: Option<Spanned<u64>>,
+    /// The gas limit of each call; default: the largest `eth_estimateGas`
+    /// over a sample of the run's calls, plus 25%.
     gas_limit: Option<Spanned<u64>>,
     /// Calls made before the clock starts.
     setup: Option<Vec<SetupFile>>,
@@ -118,6 +119,31 @@ impl Invocation {
     }
 }
 
+impl Invocation {
+    /// Refuses a `seq` argument whose type cannot hold the run's last
+    /// sequence number: from there on every call would revert in the ABI
+    /// decoder, booked as the contract's failures.
+    fn fits_sequence(&self, sends: u64) -> Result<(), String> {
+        let last = sends.saturating_sub(1);
+        for (i, (arg, ty)) in self.args.iter().zip(&self.types).enumerate() {
+            let max = match (arg, ty) {
+                (Arg::Seq, DynSolType::Uint(bits)) if *bits < 64 => (1u64 << bits) - 1,
+                (Arg::Seq, DynSolType::Int(bits)) if *bits <= 64 => (1u64 << (bits - 1)) - 1,
+                _ => continue,
+            };
+            if last > max {
+                return Err(format!(
+                    "argument {} of {}: seq reaches {last} over the run's {sends} planned transactions (warm-up included), past {}'s maximum {max}",
+                    i + 1,
+                    self.function.signature(),
+                    ty.sol_type_name()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug)]
 struct CallPlan {
     name: String,
@@ -130,10 +156,18 @@ struct CallPlan {
     setup: Vec<(Invocation, From)>,
     /// The ABI's custom errors, to read a revert's data by.
     errors: Vec<alloy::json_abi::Error>,
+    /// The run's planned transactions, to sample the gas estimate over.
+    planned_sends: Option<u64>,
 }
+
+/// Calls whose gas is estimated for the default gas limit, spread over the
+/// run's sequence: a call whose cost grows with a generated argument is
+/// estimated at its costlier values, not only at the first.
+const GAS_SAMPLE: u64 = 16;
 
 fn check(section: &Section<'_>) -> Result<Arc<dyn Plan>, ScenarioError> {
     let err = |span: Range<usize>, field: &str, m: String| section.workload_error(span, field, m);
+    section.no_value("a call sends [workload.call] value")?;
     let f: CallFile = section.workload_settings()?.ok_or_else(|| {
         section.unknown_settings(
             "kind = \"call\" needs [workload.call]: artifact and function at least",
@@ -235,6 +269,24 @@ fn check(section: &Section<'_>) -> Result<Arc<dyn Plan>, ScenarioError> {
         })
     };
     let call = invocation(function(&f.function, "function")?, &f.args, "args")?;
+    if let Some(v) = f.value.as_ref().filter(|v| *v.get_ref() > 0) {
+        if call.function.state_mutability != StateMutability::Payable {
+            return Err(err(
+                v.span(),
+                "value",
+                format!(
+                    "{} is not payable: every call sending {} wei would revert",
+                    call.function.signature(),
+                    v.get_ref()
+                ),
+            ));
+        }
+    }
+    if let Some(sends) = section.planned_sends() {
+        let span = f.args.as_ref().map_or(0..0, Spanned::span);
+        call.fits_sequence(sends)
+            .map_err(|m| err(span, "args", m))?;
+    }
     let constructor = match (&a.abi.constructor, &f.constructor) {
         (None, None) => Vec::new(),
         (None, Some(given)) if given.get_ref().is_empty() => Vec::new(),
@@ -308,9 +360,10 @@ fn check(section: &Section<'_>) -> Result<Arc<dyn Plan>, ScenarioError> {
         constructor,
         deploy: f.deploy.unwrap_or(Deploy::Once),
         call,
-        value: U256::from(f.value.unwrap_or(0)),
+        value: U256::from(f.value.map_or(0, |v| *v.get_ref())),
         gas_limit: f.gas_limit.map(|g| *g.get_ref()),
         setup,
+        planned_sends: section.planned_sends(),
     }))
 }
 
@@ -372,13 +425,31 @@ impl Plan for CallPlan {
                 errors: self.errors.clone(),
             };
             if self.gas_limit.is_none() {
-                let first = workload.build(0);
-                workload.gas_limit = p.gas_limit(first.to, first.input).await.map_err(|e| {
-                    EvmError::Workload(format!(
-                        "the first call of {} cannot be estimated (give gas_limit to send it anyway): {e}",
+                // The largest estimate over calls spread across the run,
+                // each from its own sender. A call the node says reverts
+                // would revert whatever its gas (the contract refusing it):
+                // it bounds nothing, unless every sampled call does.
+                let span = self.planned_sends.unwrap_or(GAS_SAMPLE).max(1);
+                let mut seqs: Vec<u64> = (0..GAS_SAMPLE).map(|k| k * span / GAS_SAMPLE).collect();
+                seqs.push(span - 1);
+                seqs.dedup();
+                let mut refused = None;
+                for seq in seqs {
+                    let call = workload.build(seq);
+                    let from = workload.senders[(seq % workload.senders.len() as u64) as usize];
+                    match p.gas_limit_from(from, call.to, call.input).await {
+                        Ok(gas) => workload.gas_limit = workload.gas_limit.max(gas),
+                        Err(e) => {
+                            refused.get_or_insert((seq, e));
+                        }
+                    }
+                }
+                if let (0, Some((seq, e))) = (workload.gas_limit, refused) {
+                    return Err(EvmError::Workload(format!(
+                        "no sampled call of {} can be estimated (give gas_limit to send them anyway); call {seq}: {e}",
                         self.call.function.signature()
-                    ))
-                })?;
+                    )));
+                }
             }
             Ok(Arc::new(workload) as Arc<dyn Workload>)
         })
@@ -433,6 +504,19 @@ impl Workload for Contract {
 
     fn value(&self) -> U256 {
         self.value
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        let f = &self.call.function;
+        match f.state_mutability {
+            StateMutability::View | StateMutability::Pure => vec![format!(
+                "{}.{} is {}: it changes no state, so each transaction only pays for running it",
+                self.name,
+                f.signature(),
+                f.state_mutability.as_str().unwrap_or("view")
+            )],
+            _ => Vec::new(),
+        }
     }
 
     /// A custom error of the ABI, with its arguments: `Unlucky(13, 0x…)`.
