@@ -27,6 +27,7 @@ pub mod search;
 pub mod section;
 pub mod shard;
 pub mod spec;
+pub mod summary;
 pub mod usage;
 pub mod workload;
 

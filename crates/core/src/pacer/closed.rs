@@ -1,7 +1,7 @@
 //! A closed loop: a fixed number of transactions in flight, each followed by
 //! the next once it is done with.
 
-use super::{Feedback, Observed, Plans};
+use super::{ClosedLoopSummary, Feedback, Observed, Plans, ProfileFigures};
 use crate::{chain::TxSeq, level::Level, scenario::End, schedule::Planned};
 use std::{collections::HashSet, time::Duration};
 
@@ -12,6 +12,8 @@ pub(crate) struct Slots {
     pub(crate) concurrency: u32,
     /// The level at which a transaction is done with.
     pub(crate) watch: Level,
+    /// The level the scenario named (`None`: the weakest recorded, `watch`).
+    pub(crate) wait_for: Option<Level>,
     /// When it ends.
     pub(crate) end: End,
     /// The warm-up before the measured window.
@@ -113,5 +115,15 @@ impl Feedback for ClosedLoop {
 
     fn open(&self) -> bool {
         !self.done
+    }
+
+    fn figures(&self, _plans: &Plans) -> ProfileFigures {
+        ProfileFigures {
+            closed_loop: Some(ClosedLoopSummary {
+                concurrency: self.slots.concurrency,
+                wait_for: self.slots.wait_for,
+            }),
+            ..ProfileFigures::default()
+        }
     }
 }

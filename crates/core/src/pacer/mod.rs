@@ -20,7 +20,7 @@ use crate::{
     schedule::{Planned, Schedule, Segment, SegmentEnd},
     search::{KneeBound, Verdict},
 };
-pub use chainmeter_result::run::StageKind;
+pub use chainmeter_result::run::{ClosedLoopSummary, StageKind};
 use std::{collections::VecDeque, fmt, time::Duration};
 
 /// A step or a probe: a stretch of the run reported on its own.
@@ -85,6 +85,26 @@ pub trait StageFigures: fmt::Debug {
     fn latency_at(&self, level: Level, q: f64) -> Option<u64>;
 }
 
+/// What a load profile gives the result beside what every run records:
+/// the summary reads these and matches no profile by name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProfileFigures {
+    /// The offered rate the profile holds to (a constant rate); `None`: the
+    /// measured window's mean.
+    pub rate: Option<f64>,
+    /// The run sends in its stages' windows alone (a search, with settles
+    /// between its probes that send nothing): its run-level rates are over
+    /// those windows.
+    pub stages_only: bool,
+    /// What a stage must meet, in words (a search's objective).
+    pub objective: Option<String>,
+    /// A closed loop: its concurrency and the level it waits for.
+    pub closed_loop: Option<ClosedLoopSummary>,
+    /// A search's answer: the index of the highest probe that held, and
+    /// what the probes establish about the knee.
+    pub knee: Option<(usize, KneeBound)>,
+}
+
 /// A profile that adapts the load to what the runner observes.
 pub(crate) trait Feedback: fmt::Debug + Send {
     /// Acts on `observed`, at `now` from the run's start, planning into `plans`.
@@ -93,10 +113,10 @@ pub(crate) trait Feedback: fmt::Debug + Send {
     /// More sends may still be planned, though none is now.
     fn open(&self) -> bool;
 
-    /// A search's answer: the index of the highest probe that held, and
-    /// what the probes establish about the knee.
-    fn knee(&self, _plans: &Plans) -> Option<(usize, KneeBound)> {
-        None
+    /// What the profile gives the result (see [`ProfileFigures`]); nothing
+    /// beyond what every run records by default.
+    fn figures(&self, _plans: &Plans) -> ProfileFigures {
+        ProfileFigures::default()
     }
 }
 
@@ -150,6 +170,8 @@ pub struct Pacer {
     /// A constant rate ending after a count: the window ends one interval
     /// after the last send.
     count_interval: Option<Duration>,
+    /// The rate a constant profile holds to.
+    constant: Option<f64>,
 }
 
 impl Pacer {
@@ -168,6 +190,7 @@ impl Pacer {
             feedback: None,
             window: (load.warmup, None),
             count_interval: None,
+            constant: None,
         };
         if let Profile::Closed {
             concurrency,
@@ -183,6 +206,7 @@ impl Pacer {
                 closed::Slots {
                     concurrency: *concurrency,
                     watch: wait_for.unwrap_or(watch),
+                    wait_for: *wait_for,
                     end: *end,
                     warmup: load.warmup,
                     patience,
@@ -214,6 +238,7 @@ impl Pacer {
         match &load.profile {
             Profile::Constant { rate, end } => {
                 let r = rate.per_second();
+                p.constant = Some(r);
                 match end {
                     End::After(d) => {
                         p.plans.schedule.push(plain(SegmentEnd::After(*d), r, r));
@@ -321,11 +346,19 @@ impl Pacer {
         (self.window.0, end.max(self.window.0))
     }
 
-    /// A saturation search's answer: the index of the highest probe that
-    /// held, and what the probes establish about the knee; `None` for other
-    /// profiles or when no probe held.
-    pub fn knee(&self) -> Option<(usize, KneeBound)> {
-        self.feedback.as_ref()?.knee(&self.plans)
+    /// What the profile gives the result: its feedback's figures (a
+    /// search's knee and objective, a closed loop's concurrency), and a
+    /// constant rate.
+    pub fn figures(&self) -> ProfileFigures {
+        let figures = self
+            .feedback
+            .as_ref()
+            .map(|f| f.figures(&self.plans))
+            .unwrap_or_default();
+        ProfileFigures {
+            rate: figures.rate.or(self.constant),
+            ..figures
+        }
     }
 }
 
@@ -507,7 +540,7 @@ mod tests {
         // 100 held, 200 broke: bisect at 150.
         assert_eq!(p.stages()[2].rate, 150.0);
         assert_eq!(
-            p.knee(),
+            p.figures().knee,
             Some((0, KneeBound::Between { broke_per_s: 200.0 }))
         );
     }

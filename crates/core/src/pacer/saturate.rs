@@ -1,7 +1,7 @@
 //! A saturation search: probes at rising rates, each judged once its
 //! transactions settled, until the highest rate that holds is bracketed.
 
-use super::{Feedback, Observed, Plans, StageKind};
+use super::{Feedback, Observed, Plans, ProfileFigures, StageKind};
 use crate::{
     level::Level,
     scenario::Saturate,
@@ -61,6 +61,32 @@ impl SaturationSearch {
     }
 }
 
+impl SaturationSearch {
+    fn knee(&self, plans: &Plans) -> Option<(usize, KneeBound)> {
+        let rate = self.search.knee()?;
+        let index = plans
+            .stages
+            .iter()
+            .position(|s| s.rate == rate && s.verdict.as_ref().is_some_and(|v| v.held))?;
+        Some((index, self.search.bound()?))
+    }
+
+    /// `landed >= 99% and included p99 <= 2 s`.
+    fn objective(&self) -> String {
+        let o = &self.saturate.objective;
+        let level = o.level.map_or_else(
+            || "the weakest recorded level's".to_owned(),
+            |l| l.as_str().to_owned(),
+        );
+        format!(
+            "landed >= {}% and {level} p{} <= {} s",
+            o.landed * 100.0,
+            o.percentile,
+            o.latency.as_secs_f64()
+        )
+    }
+}
+
 impl Feedback for SaturationSearch {
     /// Judges the awaited probe once it settled and, unless the search is
     /// over, plans the next probe from `now`.
@@ -90,12 +116,15 @@ impl Feedback for SaturationSearch {
         false
     }
 
-    fn knee(&self, plans: &Plans) -> Option<(usize, KneeBound)> {
-        let rate = self.search.knee()?;
-        let index = plans
-            .stages
-            .iter()
-            .position(|s| s.rate == rate && s.verdict.as_ref().is_some_and(|v| v.held))?;
-        Some((index, self.search.bound()?))
+    /// The knee (the highest probe that held, and what the probes
+    /// establish about it), the objective in words, and rates over the
+    /// probes' windows alone.
+    fn figures(&self, plans: &Plans) -> ProfileFigures {
+        ProfileFigures {
+            stages_only: true,
+            objective: Some(self.objective()),
+            knee: self.knee(plans),
+            ..ProfileFigures::default()
+        }
     }
 }

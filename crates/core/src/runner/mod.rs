@@ -5,31 +5,29 @@
 //! never sleeps its lateness away: a send that is late goes out at once, and
 //! its lateness is part of its latency, measured from the intended time.
 
+mod meter;
+mod stages;
+
+pub use crate::summary::Finished;
 use crate::{
     bids::Bids,
-    chain::{ChainEvent, Claimed, Session, Stop, Submitter, TxSeq},
+    chain::{ChainEvent, Claimed, Session, Stop, Submitter},
     level::Level,
     metrics::LiveMetrics,
     outcome::{Reject, RejectClass},
-    pacer::{Observed, Pacer, Stage},
+    pacer::{Observed, Pacer},
     recorder::{Closing, Progress, Recorder},
-    result::{
-        ChainView, ClosedLoopSummary, Environment, FeeBucket, Fees, HarnessUsage, Knee,
-        LoadSummary, Price, RunResult, RunStatus, SenderRecord, StepResult, Throughput, Tracking,
-        ValidatorUsage, Verification, WorkloadSummary, SCHEMA_VERSION,
-    },
-    scenario::{Load, Profile, Scenario, ShapeKind},
-    schedule::Planned,
-    search::KneeBound,
-    spec::ChainSpec,
+    result::{HarnessUsage, RunStatus, Tracking, Verification},
+    scenario::Load,
     usage::{self, ProcessUsage},
     workload::Mix,
 };
-use chainmeter_result::rate::landed_rate;
 use hdrhistogram::serialization::{
     interval_log::{IntervalLogWriter, IntervalLogWriterBuilder, Tag},
     V2DeflateSerializer,
 };
+use meter::SendingMeter;
+use stages::{BatchDone, StageRecorders};
 use std::time::SystemTime;
 use std::{
     future::Future,
@@ -97,129 +95,6 @@ pub fn clock() -> Instant {
 /// than two minutes to verify on Solana).
 fn verify_timeout(landed: u64) -> Duration {
     Duration::from_secs(120) + Duration::from_millis(landed)
-}
-
-/// A finished (or aborted) run, ready to be turned into a result.
-#[derive(Debug)]
-pub struct Finished {
-    /// Everything recorded.
-    pub recorder: Recorder,
-    /// Completed or aborted, and why.
-    pub status: RunStatus,
-    /// The harness's CPU and memory during the run.
-    pub usage: HarnessUsage,
-    /// Wall-clock start.
-    pub started_at: OffsetDateTime,
-    /// Wall-clock end.
-    pub ended_at: OffsetDateTime,
-    /// How the tracker timed levels.
-    pub tracking: Tracking,
-    /// How transactions were sent.
-    pub sending: String,
-    /// The senders before the run.
-    pub senders: Vec<SenderRecord>,
-    /// Value each transfer carried, smallest unit.
-    pub value_per_tx: u128,
-    /// The most gas or compute units a block may hold, when the chain said.
-    pub block_limit: Option<u64>,
-    /// What each transaction did, in words.
-    pub workload: String,
-    /// The figures read back from the chain, when the run was verified.
-    pub verification: Option<Verification>,
-    /// What the submitter counted besides outcomes.
-    pub submitter: Vec<(&'static str, u64)>,
-    /// Each step or probe, with what was recorded of it alone.
-    pub stages: Vec<(Stage, Recorder)>,
-    /// A search's answer: the index of the highest probe that held, and
-    /// what the probes establish about the knee.
-    pub knee: Option<(usize, KneeBound)>,
-}
-
-struct BatchDone {
-    seqs: Vec<(TxSeq, Option<u32>)>,
-    at: Instant,
-    results: Vec<Result<(), Reject>>,
-}
-
-impl BatchDone {
-    /// Records the batch's failed sends; the others are already counted as sent.
-    fn record(self, recorder: &mut Recorder, stages: &mut StageRecorders) {
-        for ((seq, stage), result) in self.seqs.into_iter().zip(self.results) {
-            if let Err(reject) = result {
-                stages.rejected(recorder, seq, stage, self.at, &reject);
-            }
-        }
-    }
-}
-
-/// Each step's or probe's own recorder, beside the run's. What a
-/// transaction goes through is recorded in both by one call here, so that
-/// no transaction reaches one and not the other.
-struct StageRecorders {
-    recorders: Vec<Recorder>,
-    chain_levels: &'static [Level],
-    levels: Vec<Level>,
-    buckets: Vec<(u64, u64)>,
-    start: Instant,
-}
-
-impl StageRecorders {
-    /// The recorder of stage `index`, created when its first send is planned.
-    fn get(&mut self, index: u32, pacer: &Pacer) -> &mut Recorder {
-        while self.recorders.len() <= index as usize {
-            let stage = &pacer.stages()[self.recorders.len()];
-            self.recorders.push(
-                Recorder::new(self.chain_levels, &self.levels, self.start, stage.window)
-                    .with_buckets(&self.buckets),
-            );
-        }
-        &mut self.recorders[index as usize]
-    }
-
-    /// `p` is about to be signed and sent (see [`Recorder::planned`]).
-    fn planned(&mut self, run: &mut Recorder, p: &Planned, bucket: Option<usize>, pacer: &Pacer) {
-        let sched = self.start + p.at;
-        run.planned(p.seq, sched, p.warmup, bucket);
-        if let Some(stage) = p.stage {
-            self.get(stage, pacer)
-                .planned(p.seq, sched, p.warmup, bucket);
-        }
-    }
-
-    /// See [`Recorder::sent`]; `stage` is the transaction's, whose recorder exists since it was planned.
-    fn sent(&mut self, run: &mut Recorder, seq: TxSeq, stage: Option<u32>, at: Instant) {
-        run.sent(seq, at);
-        if let Some(r) = stage.and_then(|s| self.recorders.get_mut(s as usize)) {
-            r.sent(seq, at);
-        }
-    }
-
-    /// See [`Recorder::rejected`].
-    fn rejected(
-        &mut self,
-        run: &mut Recorder,
-        seq: TxSeq,
-        stage: Option<u32>,
-        at: Instant,
-        reject: &Reject,
-    ) {
-        run.rejected(seq, at, reject);
-        if let Some(r) = stage.and_then(|s| self.recorders.get_mut(s as usize)) {
-            r.rejected(seq, at, reject);
-        }
-    }
-
-    /// Applies a tracker event to the run and to the stages it may concern:
-    /// those with transactions in flight, and the latest (blocks while it sends).
-    fn apply(&mut self, run: &mut Recorder, event: &ChainEvent) {
-        run.apply(event);
-        let last = self.recorders.len().saturating_sub(1);
-        for (i, r) in self.recorders.iter_mut().enumerate() {
-            if i == last || r.in_flight() > 0 {
-                r.apply(event);
-            }
-        }
-    }
 }
 
 /// Writes each level's latency since `from` (offsets from the run's start)
@@ -550,35 +425,57 @@ impl<'p, S: Submitter> Running<'p, S> {
             return None;
         }
         self.last_checkpoint = Some(now);
+        let usage = self.meter.figures(
+            self.recorder.outcomes().sent,
+            &self.usage_before,
+            after,
+            self.peak_rss_by_minute.clone(),
+        );
+        let stages = self
+            .stages
+            .recorders
+            .iter()
+            .map(|r| r.snapshot(now))
+            .collect();
+        Some(self.snapshot(
+            self.recorder.snapshot(now),
+            stages,
+            RunStatus::Running,
+            usage,
+            self.session.tracking.clone(),
+            None,
+        ))
+    }
+
+    /// The run as `recorder` and the stages' `stages` have it, with what
+    /// the session and the pacer say: a partial result's and the last's.
+    fn snapshot(
+        &self,
+        recorder: Recorder,
+        stages: Vec<Recorder>,
+        status: RunStatus,
+        usage: HarnessUsage,
+        tracking: Tracking,
+        verification: Option<Verification>,
+    ) -> Finished {
         let s = &self.session;
-        Some(Finished {
-            usage: self.meter.figures(
-                self.recorder.outcomes().sent,
-                &self.usage_before,
-                after,
-                self.peak_rss_by_minute.clone(),
-            ),
-            recorder: self.recorder.snapshot(now),
-            status: RunStatus::Running,
+        Finished {
+            recorder,
+            status,
+            usage,
             started_at: self.started_at,
-            tracking: s.tracking.clone(),
+            ended_at: OffsetDateTime::now_utc(),
+            tracking,
             sending: s.sending.clone(),
             submitter: s.submitter.counters(),
             senders: s.senders.clone(),
             value_per_tx: s.value_per_tx,
             block_limit: s.block_limit,
             workload: s.workload.clone(),
-            verification: None,
-            ended_at: OffsetDateTime::now_utc(),
-            knee: self.pacer.knee(),
-            stages: self
-                .pacer
-                .stages()
-                .iter()
-                .cloned()
-                .zip(self.stages.recorders.iter().map(|r| r.snapshot(now)))
-                .collect(),
-        })
+            verification,
+            profile: self.pacer.figures(),
+            stages: self.pacer.stages().iter().cloned().zip(stages).collect(),
+        }
     }
 
     /// Closes the recorders on the loop's `status`: a drained run with
@@ -640,7 +537,7 @@ impl<'p, S: Submitter> Running<'p, S> {
     /// What the run measured, once it is over.
     fn finish(mut self, status: RunStatus, verification: Option<Verification>) -> Finished {
         let usage_after = ProcessUsage::now();
-        let mut tracking = self.session.tracking;
+        let mut tracking = self.session.tracking.clone();
         if let Some(achieved) = self.recorder.poll_interval() {
             tracking.resolution_us = achieved.p99;
             tracking.achieved_interval_us = Some(achieved);
@@ -648,353 +545,26 @@ impl<'p, S: Submitter> Running<'p, S> {
         // A run stopped while sending: its last stretch ends now.
         let node_cpu = self.plan.node_pid.and_then(usage::cpu_of);
         self.meter.mark(usage_after.cpu, node_cpu, clock());
-        Finished {
-            usage: self.meter.figures(
-                self.recorder.outcomes().sent,
-                &self.usage_before,
-                usage_after,
-                self.peak_rss_by_minute,
+        let usage = self.meter.figures(
+            self.recorder.outcomes().sent,
+            &self.usage_before,
+            usage_after,
+            std::mem::take(&mut self.peak_rss_by_minute),
+        );
+        // The recorders move into the result; an empty one stands in, since
+        // the snapshot reads the session and the pacer through `self`.
+        let recorder = std::mem::replace(
+            &mut self.recorder,
+            Recorder::new(
+                self.plan.chain_levels,
+                &self.plan.levels,
+                self.start,
+                (Duration::ZERO, Duration::ZERO),
             ),
-            recorder: self.recorder,
-            status,
-            started_at: self.started_at,
-            tracking,
-            sending: self.session.sending,
-            submitter: self.session.submitter.counters(),
-            senders: self.session.senders,
-            value_per_tx: self.session.value_per_tx,
-            block_limit: self.session.block_limit,
-            workload: self.session.workload,
-            verification,
-            ended_at: OffsetDateTime::now_utc(),
-            knee: self.pacer.knee(),
-            stages: self
-                .pacer
-                .stages()
-                .iter()
-                .cloned()
-                .zip(self.stages.recorders)
-                .collect(),
-        }
+        );
+        let stages = std::mem::take(&mut self.stages.recorders);
+        self.snapshot(recorder, stages, status, usage, tracking, verification)
     }
-}
-
-/// The harness's and the validator's CPU, and the wall time, over the
-/// stretches in which the run sent: marked every second and at the last
-/// send of each probe and of the run, a stretch counts if a send was made
-/// in it. A search's settles between probes send nothing and stay out, so
-/// its cores and CPU per transaction are the probes' own.
-#[derive(Debug, Clone, Copy)]
-struct SendingMeter {
-    last: (Duration, Option<Duration>, Instant),
-    sent_since: bool,
-    cpu: Duration,
-    node_cpu: Option<Duration>,
-    wall: Duration,
-}
-
-impl SendingMeter {
-    fn new(cpu: Duration, node_cpu: Option<Duration>, start: Instant) -> Self {
-        Self {
-            last: (cpu, node_cpu, start),
-            sent_since: false,
-            cpu: Duration::ZERO,
-            node_cpu: node_cpu.map(|_| Duration::ZERO),
-            wall: Duration::ZERO,
-        }
-    }
-
-    fn sent(&mut self) {
-        self.sent_since = true;
-    }
-
-    /// Ends the stretch since the last mark at `now`.
-    fn mark(&mut self, cpu: Duration, node_cpu: Option<Duration>, now: Instant) {
-        let (last_cpu, last_node, last_at) =
-            std::mem::replace(&mut self.last, (cpu, node_cpu, now));
-        if !std::mem::take(&mut self.sent_since) {
-            return;
-        }
-        self.cpu += cpu.saturating_sub(last_cpu);
-        self.wall += now.saturating_duration_since(last_at);
-        self.node_cpu = match (self.node_cpu, node_cpu, last_node) {
-            (Some(total), Some(now), Some(then)) => Some(total + now.saturating_sub(then)),
-            _ => None,
-        };
-    }
-
-    /// The harness's figures for `sent` transactions, `after` the usage now.
-    fn figures(
-        &self,
-        sent: u64,
-        before: &ProcessUsage,
-        after: ProcessUsage,
-        peak_rss_by_minute: Vec<u64>,
-    ) -> HarnessUsage {
-        let cpu_us = (after.cpu.saturating_sub(before.cpu)).as_micros() as u64;
-        let per_tx = |cpu: Duration| {
-            if sent > 0 {
-                cpu.as_micros() as f64 / sent as f64
-            } else {
-                0.0
-            }
-        };
-        let wall = self.wall.as_secs_f64().max(1e-3);
-        HarnessUsage {
-            cpu_us,
-            cpu_us_per_tx: per_tx(Duration::from_micros(cpu_us)),
-            sending_cpu_us_per_tx: per_tx(self.cpu),
-            max_rss_bytes: after.max_rss_bytes,
-            peak_rss_by_minute,
-            cores_while_sending: self.cpu.as_secs_f64() / wall,
-            validator: self.node_cpu.map(|cpu| ValidatorUsage {
-                cpu_us_per_tx: per_tx(cpu),
-                cores_while_sending: cpu.as_secs_f64() / wall,
-            }),
-        }
-    }
-}
-
-impl Finished {
-    /// The result file of this run of `scenario` against a `chain`.
-    pub fn into_result(
-        self,
-        scenario: &Scenario,
-        chain: &ChainSpec,
-        environment: Environment,
-    ) -> RunResult {
-        let r = &self.recorder;
-        let (warmup_sent, measured_sent) = r.sent_counts();
-        let (from, to) = r.window();
-        let probing = matches!(scenario.load.profile, Profile::Saturate(_))
-            .then(|| ProbesSending::of(&self.stages))
-            .flatten();
-        let throughput = r.throughput();
-        // A step's or probe's rate is the chain's while it was sending, by
-        // the rule of the run's own.
-        let stage_landed = |stage: &Stage| {
-            landed_rate(&throughput.arrivals, &[window_us(stage.window)])
-                .ok()
-                .map(|r| r.mean_per_s)
-        };
-        let unit = &chain.fee_unit;
-        let priced = |mut fees: Fees, total: u128| {
-            if let Some(prices) = &scenario.prices {
-                if let Some(usd) = prices.usd_per_coin(unit) {
-                    let per_unit = usd / unit.units_per_coin();
-                    fees.mean_usd = Some(fees.mean * per_unit);
-                    fees.total_usd = Some(total as f64 * per_unit);
-                    fees.price = Some(Price {
-                        usd_per_coin: usd,
-                        source: prices.source.clone(),
-                    });
-                }
-            }
-            fees
-        };
-        let fees = priced(r.fees(&unit.unit), r.fee_total());
-        let mix = r
-            .mix_entries(&unit.unit)
-            .into_iter()
-            .map(|mut e| {
-                let total = e.fees.total.parse().unwrap_or(0);
-                e.fees = priced(e.fees, total);
-                e
-            })
-            .collect();
-        RunResult {
-            schema_version: SCHEMA_VERSION,
-            chain: chain.name.to_owned(),
-            fee_unit: unit.clone(),
-            scenario_name: scenario.name.clone(),
-            scenario: scenario.as_run.clone(),
-            environment,
-            started_at: rfc3339(self.started_at),
-            ended_at: rfc3339(self.ended_at),
-            status: self.status,
-            load: LoadSummary {
-                shape: match scenario.load.shape {
-                    ShapeKind::Constant => "constant",
-                    ShapeKind::Poisson => "poisson",
-                }
-                .to_owned(),
-                profile: scenario.load.profile.name().to_owned(),
-                rate_per_s: match (&scenario.load.profile, &probing) {
-                    (Profile::Constant { rate, .. }, _) => rate.per_second(),
-                    (_, Some(p)) => p.offered_per_s,
-                    _ => measured_sent as f64 / to.saturating_sub(from).as_secs_f64().max(1e-9),
-                },
-                warmup_s: from.as_secs_f64(),
-                window_s: to.saturating_sub(from).as_secs_f64(),
-                warmup_sent,
-                measured_sent,
-                value_per_tx: self.value_per_tx.to_string(),
-                send_lag_us: r.send_lag(),
-                closed_loop: match &scenario.load.profile {
-                    Profile::Closed {
-                        concurrency,
-                        wait_for,
-                        ..
-                    } => Some(ClosedLoopSummary {
-                        concurrency: *concurrency,
-                        wait_for: *wait_for,
-                    }),
-                    _ => None,
-                },
-            },
-            workload: WorkloadSummary {
-                kind: scenario.workload.as_str().to_owned(),
-                value: scenario.value,
-                writes: scenario.writes.as_str().to_owned(),
-                accounts: scenario.accounts.get(),
-                description: self.workload,
-            },
-            levels: r.levels(),
-            throughput: match &probing {
-                Some(p) => {
-                    let landed = landed_rate(&throughput.arrivals, &p.windows_us);
-                    let mut t = Throughput {
-                        offered_mean_per_s: p.offered_per_s,
-                        ..throughput.clone()
-                    };
-                    t.set_landed(landed);
-                    t
-                }
-                None => throughput.clone(),
-            },
-            fees,
-            outcomes: r.outcomes().clone(),
-            chain_view: ChainView {
-                block_limit: self.block_limit,
-                ..r.chain_view()
-            },
-            tracking: self.tracking,
-            sending: self.sending,
-            shard: None,
-            merged: None,
-            repeats: Vec::new(),
-            harness: self.usage,
-            senders: self.senders,
-            mix,
-            fee_buckets: dry_by_bucket(r.fee_buckets(), scenario, self.verification.as_ref()),
-            verification: self.verification,
-            submitter: self
-                .submitter
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
-            knee: self.knee.map(|(step, bound)| {
-                let (stage, _) = &self.stages[step];
-                Knee {
-                    step,
-                    rate_per_s: stage.rate,
-                    landed_per_s: stage_landed(stage),
-                    at_least: bound == KneeBound::AtLeast,
-                    broke_per_s: match bound {
-                        KneeBound::Between { broke_per_s } => Some(broke_per_s),
-                        _ => None,
-                    },
-                    objective: objective_line(scenario),
-                    probes: self.stages.len(),
-                    search_s: self
-                        .stages
-                        .last()
-                        .map_or(0.0, |(s, _)| s.window.1.saturating_sub(from).as_secs_f64()),
-                }
-            }),
-            steps: self
-                .stages
-                .iter()
-                .enumerate()
-                .map(|(i, (stage, r))| {
-                    let window = stage.window.1.saturating_sub(stage.window.0).as_secs_f64();
-                    let sent = r.sent_counts().1;
-                    StepResult {
-                        kind: stage.kind,
-                        label: stage.label(i),
-                        rate_per_s: stage.rate,
-                        window_s: [stage.window.0.as_secs_f64(), stage.window.1.as_secs_f64()],
-                        sent,
-                        offered_per_s: sent as f64 / window.max(1e-9),
-                        landed: r.measured_landed(),
-                        landed_per_s: stage_landed(stage),
-                        levels: r.levels(),
-                        outcomes: r.outcomes().clone(),
-                        fees: r.fees(&unit.unit),
-                        verdict: stage.verdict.clone(),
-                    }
-                })
-                .collect(),
-        }
-    }
-}
-
-/// `buckets` with the count of their senders that ran out of funds.
-fn dry_by_bucket(
-    mut buckets: Vec<FeeBucket>,
-    scenario: &Scenario,
-    verification: Option<&Verification>,
-) -> Vec<FeeBucket> {
-    if let (Some(bids), Some(v)) = (&scenario.bids, verification) {
-        for &sender in &v.dry_senders {
-            if let Some(b) = buckets.get_mut(bids.for_sender(u64::from(sender)).1) {
-                b.dry_senders += 1;
-            }
-        }
-    }
-    buckets
-}
-
-/// A search's rates over its probes' measured windows alone: the settles
-/// between probes send nothing, and would dilute a mean over the whole run.
-/// Landed is what the chain landed while the probes were sending (their
-/// windows' whole block intervals), never a probe's backlog that landed
-/// during a settle.
-#[derive(Debug, Clone)]
-struct ProbesSending {
-    offered_per_s: f64,
-    windows_us: Vec<(u64, u64)>,
-}
-
-impl ProbesSending {
-    fn of(stages: &[(Stage, Recorder)]) -> Option<Self> {
-        let (mut window, mut sent) = (0.0, 0.0);
-        for (stage, r) in stages {
-            window += stage.window.1.saturating_sub(stage.window.0).as_secs_f64();
-            sent += r.sent_counts().1 as f64;
-        }
-        (window > 0.0).then(|| Self {
-            offered_per_s: sent / window,
-            windows_us: stages.iter().map(|(s, _)| window_us(s.window)).collect(),
-        })
-    }
-}
-
-fn window_us((from, to): (Duration, Duration)) -> (u64, u64) {
-    (from.as_micros() as u64, to.as_micros() as u64)
-}
-
-/// `landed >= 99% and included p99 <= 2 s`, for a search's result.
-fn objective_line(scenario: &Scenario) -> String {
-    let Profile::Saturate(s) = &scenario.load.profile else {
-        return String::new();
-    };
-    let o = &s.objective;
-    let level = o.level.map_or_else(
-        || "the weakest recorded level's".to_owned(),
-        |l| l.as_str().to_owned(),
-    );
-    format!(
-        "landed >= {}% and {level} p{} <= {} s",
-        o.landed * 100.0,
-        o.percentile,
-        o.latency.as_secs_f64()
-    )
-}
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| t.to_string())
 }
 
 #[cfg(test)]
@@ -1003,11 +573,13 @@ mod tests {
     //! soon as it is sent.
     use super::*;
     use crate::{
-        chain::{BoxFuture, TaskSet, Verifier, VerifyError},
+        chain::{BoxFuture, TaskSet, TxSeq, Verifier, VerifyError},
         result::Check,
-        scenario::Rate,
+        scenario::{Profile, Rate, ShapeKind},
+        summary::ProbesSending,
         testing::{CHAIN, INCLUDED, SAFE},
     };
+    use chainmeter_result::rate::landed_rate;
     use std::sync::{Arc, Mutex};
 
     /// A chain whose send calls take `send_time`, and that shows each
@@ -1478,34 +1050,5 @@ mod tests {
         // landings into blocks leaves out part of each window's first one.
         assert!((landed.mean_per_s - 150.0).abs() < 4.5, "{landed:?}");
         assert!(whole.offered_mean_per_s < 130.0, "{whole:?}");
-    }
-
-    #[test]
-    fn the_sending_meter_counts_only_stretches_with_sends() {
-        let t0 = Instant::now();
-        let s = Duration::from_secs;
-        let mut m = SendingMeter::new(s(10), Some(s(100)), t0);
-        // 1 s sending: 0.5 s of harness CPU, 1 s of the validator's.
-        m.sent();
-        m.mark(Duration::from_millis(10_500), Some(s(101)), t0 + s(1));
-        // 3 s of settling: CPU, but no sends.
-        m.mark(s(12), Some(s(104)), t0 + s(4));
-        // 1 s sending again.
-        m.sent();
-        m.mark(Duration::from_millis(12_500), Some(s(105)), t0 + s(5));
-        let before = ProcessUsage {
-            cpu: s(10),
-            max_rss_bytes: 0,
-        };
-        let after = ProcessUsage {
-            cpu: s(13),
-            max_rss_bytes: 0,
-        };
-        let u = m.figures(1_000, &before, after, Vec::new());
-        assert!((u.cores_while_sending - 0.5).abs() < 1e-9, "{u:?}");
-        assert!((u.sending_cpu_us_per_tx - 1_000.0).abs() < 1e-6, "{u:?}");
-        assert!((u.cpu_us_per_tx - 3_000.0).abs() < 1e-6, "{u:?}");
-        let v = u.validator.unwrap();
-        assert!((v.cores_while_sending - 1.0).abs() < 1e-9, "{v:?}");
     }
 }
