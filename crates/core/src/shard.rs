@@ -9,10 +9,7 @@
 //! shards ever share an account or a nonce. A saturation search is one
 //! process's: each shard would search on its own.
 
-use crate::{
-    scenario::{End, Profile, Rate, Scenario, Writes},
-    workload::WorkloadName,
-};
+use crate::scenario::{End, Profile, Rate, Scenario, Writes};
 pub use chainmeter_result::shard::{Shard, ShardError};
 use std::num::NonZeroU32;
 
@@ -41,10 +38,11 @@ impl Split for Shard {
                     ),
                 )
             })?;
-        // Only a native transfer needs nothing prepared: every other workload
-        // deploys or creates its own state in each shard, whose hot account
-        // would then be the shard's own, not the run's.
-        if scenario.workload != WorkloadName::transfer() && scenario.writes != Writes::Disjoint {
+        // A workload that prepares its own state in each shard (a token, a
+        // contract) would write a hot account of each shard's, not the run's.
+        if scenario.writes != Writes::Disjoint
+            && !scenario.targets.iter().all(|t| t.chain.hot_across_shards())
+        {
             return Err(unsplittable(
                 self,
                 format!(
@@ -132,8 +130,48 @@ fn unsplittable(shard: Shard, reason: impl Into<String>) -> ShardError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{Load, ShapeKind};
-    use std::time::Duration;
+    use crate::{
+        chain::{
+            plugin::{Attach, ChainError, ChainTarget, Connect, LocalNode},
+            AnySubmitter, BoxFuture, Session,
+        },
+        scenario::{Load, ShapeKind, Target},
+        spec::ChainSpec,
+        workload::WorkloadName,
+        Level,
+    };
+    use std::{path::PathBuf, sync::Arc, time::Duration};
+
+    /// A chain whose workload can write a hot account across shards, or not.
+    #[derive(Debug)]
+    struct Prepares(bool);
+
+    impl ChainTarget for Prepares {
+        fn spec(&self) -> &'static ChainSpec {
+            unreachable!("sharding reads no spec")
+        }
+        fn levels(&self) -> &[Level] {
+            &[]
+        }
+        fn attach(&self) -> Option<&Attach> {
+            None
+        }
+        fn default_drain(&self) -> Duration {
+            Duration::ZERO
+        }
+        fn as_run(&self) -> serde_json::Value {
+            serde_json::Value::Null
+        }
+        fn start_local(&self, _: PathBuf) -> BoxFuture<Result<LocalNode, ChainError>> {
+            unreachable!("sharding starts no node")
+        }
+        fn connect(&self, _: Connect) -> BoxFuture<Result<Session<AnySubmitter>, ChainError>> {
+            unreachable!("sharding connects to nothing")
+        }
+        fn hot_across_shards(&self) -> bool {
+            !self.0
+        }
+    }
 
     fn constant(rate: f64, end: End, accounts: u32) -> Scenario {
         Scenario {
@@ -205,8 +243,19 @@ mod tests {
         assert!(s.seed.ends_with("/shard-0-of-3"), "{}", s.seed);
         assert_eq!(s.shared_seed, "seed", "every shard writes one hot receiver");
 
+        // A workload that prepares its own state cannot write one hot
+        // account across shards; one that prepares nothing can.
+        let mut s = constant(300.0, End::Count(1000), 32);
+        s.writes = Writes::Hot;
+        s.targets = vec![Target {
+            chain: Arc::new(Prepares(false)),
+        }];
+        Shard::new(0, 3).unwrap().apply(&mut s).unwrap();
         let mut s = constant(300.0, End::Count(1000), 32);
         (s.workload, s.writes) = (WorkloadName::new("token"), Writes::Hot);
+        s.targets = vec![Target {
+            chain: Arc::new(Prepares(true)),
+        }];
         let e = Shard::new(0, 3).unwrap().apply(&mut s).unwrap_err();
         assert!(
             e.to_string()

@@ -204,6 +204,10 @@ impl ChainTarget for EvmTarget {
         let target = self.clone();
         Box::pin(async move { Ok(connect(&c, &target).await?.erase()) })
     }
+
+    fn hot_across_shards(&self) -> bool {
+        self.workload.hot_across_shards()
+    }
 }
 
 #[cfg(test)]

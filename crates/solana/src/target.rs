@@ -292,6 +292,12 @@ impl ChainTarget for SolanaTarget {
         let target = self.clone();
         Box::pin(async move { Ok(connect(&c, &target).await?.erase()) })
     }
+
+    /// A transfer prepares nothing: its hot receiver is the run's in every
+    /// shard; a token run creates its mint and accounts per shard.
+    fn hot_across_shards(&self) -> bool {
+        self.workload == crate::workload::Kind::Transfer
+    }
 }
 
 #[cfg(test)]

@@ -51,6 +51,14 @@ pub trait ChainTarget: Send + Sync + fmt::Debug {
 
     /// Funds the senders, prepares the workload and starts tracking.
     fn connect(&self, connect: Connect) -> BoxFuture<Result<Session<AnySubmitter>, ChainError>>;
+
+    /// Its workload can write one hot account across shards (`--shard`):
+    /// it prepares nothing, so the hot account, derived from the run's
+    /// shared seed, is the same in every shard. By default not: a workload
+    /// that deploys or creates its state would give each shard its own.
+    fn hot_across_shards(&self) -> bool {
+        false
+    }
 }
 
 pub use crate::section::Attach;

@@ -152,6 +152,13 @@ pub(crate) type Preparing<'a> =
 pub(crate) trait Plan: Send + Sync + fmt::Debug {
     /// Deploys, mints, measures: what its transactions need.
     fn prepare<'a>(&'a self, p: Prepare<'a>) -> Preparing<'a>;
+
+    /// It prepares no state of its own, so its hot account (derived from
+    /// the run's shared seed) is one across shards (see
+    /// `ChainTarget::hot_across_shards`).
+    fn hot_across_shards(&self) -> bool {
+        false
+    }
 }
 
 /// A prepared workload: builds each transaction's call on the send path,

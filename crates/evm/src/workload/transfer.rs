@@ -34,6 +34,11 @@ impl Plan for TransferPlan {
         };
         Box::pin(async move { Ok(Arc::new(workload) as Arc<dyn Workload>) })
     }
+
+    /// Nothing to prepare: the hot receiver is the run's, in every shard.
+    fn hot_across_shards(&self) -> bool {
+        true
+    }
 }
 
 /// Native value to a new receiver per transaction.
