@@ -83,6 +83,20 @@ fn run_body(r: &RunResult, intervals: &[IntervalPoint]) -> String {
     if let Some(merged) = view::merged_line(r) {
         let _ = write!(s, "<p>{}</p>", escape(&merged.text()));
     }
+    for warning in view::warnings(r) {
+        let _ = write!(s, "<p class=\"aborted\">Warning: {}</p>", escape(&warning));
+    }
+    if let Some(closed) = view::closed_loop_line(r) {
+        let _ = write!(s, "<p>{}</p>", escape(&closed.text()));
+    }
+    if let Some((intro, table)) = view::repeats_table(r) {
+        let _ = write!(
+            s,
+            "<h2>Repeats</h2><p>{}</p>{}",
+            escape(&intro),
+            table.html()
+        );
+    }
 
     s.push_str("<h2>Summary</h2>");
     let _ = write!(s, "<p>Workload: {}.</p>", escape(&view::workload(r)));
@@ -164,6 +178,20 @@ fn run_body(r: &RunResult, intervals: &[IntervalPoint]) -> String {
             s,
             "<tr><td>rejected: {}</td><td>{n}</td></tr>",
             class.as_str()
+        );
+    }
+    for (reason, n) in &o.unknown_by_reason {
+        let _ = write!(
+            s,
+            "<tr><td>unknown: {}</td><td>{n}</td></tr>",
+            escape(reason)
+        );
+    }
+    for (name, n) in r.submitter.iter().filter(|(_, n)| **n > 0) {
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{n}</td></tr>",
+            escape(&name.replace('_', " "))
         );
     }
     s.push_str("</table>");

@@ -7,24 +7,6 @@ use crate::{
 use chainmeter_result::run::{RunResult, RunStatus};
 use std::fmt::Write;
 
-/// What a closed loop was, since its rate is the chain's, not the load's.
-pub fn closed_loop_line(r: &RunResult) -> Option<String> {
-    let closed = r.load.closed_loop.as_ref()?;
-    let wait_for = closed.wait_for.map_or_else(
-        || {
-            r.levels
-                .first()
-                .map_or("the first level".to_owned(), |l| l.level.to_string())
-        },
-        |l| l.to_string(),
-    );
-    Some(format!(
-        "**Closed loop:** {} transactions in flight, each followed by the next once it reached {wait_for}; the chain's pace set the rate ({:.1} tx/s sent), so it is no offered rate.",
-        closed.concurrency,
-        r.load.rate_per_s
-    ))
-}
-
 /// Renders `r` as Markdown.
 pub fn run_summary(r: &RunResult) -> String {
     let mut s = String::new();
@@ -63,11 +45,11 @@ pub fn run_summary(r: &RunResult) -> String {
     if let Some(knee) = view::knee_line(r).map(|l| l.markdown()) {
         let _ = writeln!(s, "{knee}\n");
     }
-    if let Some(closed) = closed_loop_line(r) {
-        let _ = writeln!(s, "{closed}\n");
+    if let Some(closed) = view::closed_loop_line(r) {
+        let _ = writeln!(s, "{}\n", closed.markdown());
     }
-    if let Some(repeats) = repeats_table(r) {
-        let _ = writeln!(s, "{repeats}");
+    if let Some((intro, table)) = view::repeats_table(r) {
+        let _ = writeln!(s, "{intro}\n\n{}", table.markdown());
     }
     let _ = writeln!(
         s,
@@ -121,19 +103,8 @@ pub fn run_summary(r: &RunResult) -> String {
         "\n**Outcomes:** {} sent = {} landed ok + {} landed failed + {} rejected + {} expired + {} unknown.",
         o.sent, o.landed_ok, o.landed_failed, o.rejected, o.expired, o.unknown
     );
-    for (class, n) in &o.rejected_by_class {
-        let _ = writeln!(s, "- rejected ({}): {n}", class.as_str());
-    }
-    for (reason, n) in &o.unknown_by_reason {
-        let _ = writeln!(s, "- unknown ({reason}): {n}");
-    }
-    for (name, n) in r.submitter.iter().filter(|(_, n)| **n > 0) {
-        let _ = writeln!(s, "- {}: {n}", name.replace('_', " "));
-    }
-    for (class, examples) in &o.error_examples {
-        for e in examples {
-            let _ = writeln!(s, "- e.g. {class}: {}", e.replace('\n', " "));
-        }
+    for note in view::outcome_notes(r) {
+        let _ = writeln!(s, "- {note}");
     }
 
     let f = &r.fees;
@@ -205,70 +176,10 @@ pub fn run_summary(r: &RunResult) -> String {
             format!(" Sending: {}.", r.sending)
         }
     );
-    if let Some(warning) = harness_warning(r) {
-        let _ = writeln!(s, "\n**Warning:** {warning}");
-    }
-    if let Some(warning) = dry_warning(r) {
+    for warning in view::warnings(r) {
         let _ = writeln!(s, "\n**Warning:** {warning}");
     }
     s
-}
-
-/// A warning when senders ran out of funds during the run.
-pub fn dry_warning(r: &RunResult) -> Option<String> {
-    let dry = r.verification.as_ref().map_or(0, |v| v.dry_senders.len());
-    (dry > 0).then(|| {
-        format!(
-            "{dry} of the run's {} senders ran out of funds: what they sent last may have \
-             failed for that, so their landed share is their funding's, not the chain's{}.",
-            r.senders.len().max(dry),
-            if r.fee_buckets.is_empty() {
-                ""
-            } else {
-                " or the fee market's"
-            }
-        )
-    })
-}
-
-/// Each repeat's headline metrics (`--repeat`), their mean and relative
-/// spread (standard deviation over mean): what a noise-aware gate reads.
-fn repeats_table(r: &RunResult) -> Option<String> {
-    let first = r.repeats.first()?;
-    let mut out = format!(
-        "Repeated {} times; the figures below are the last repeat's. Each repeat's headline metrics:\n\n| metric |",
-        r.repeats.len()
-    );
-    for k in 1..=r.repeats.len() {
-        let _ = write!(out, " {k} |");
-    }
-    out.push_str(" mean | spread |\n|---|");
-    out.push_str(&"---:|".repeat(r.repeats.len() + 2));
-    out.push('\n');
-    for name in first.metrics.keys() {
-        let each = r.repeat_values(name);
-        let values: Vec<f64> = each.iter().flatten().copied().collect();
-        let n = values.len() as f64;
-        let mean = crate::stats::mean(&values);
-        let sd =
-            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
-        let _ = write!(out, "| {name} |");
-        for v in &each {
-            match v {
-                Some(v) => {
-                    let _ = write!(out, " {v:.3} |");
-                }
-                None => out.push_str(" - |"),
-            }
-        }
-        let spread = if mean != 0.0 {
-            format!("{:.1}%", 100.0 * sd / mean.abs())
-        } else {
-            "-".to_owned()
-        };
-        let _ = writeln!(out, " {mean:.3} | {spread} |");
-    }
-    Some(out)
 }
 
 /// How the peak RSS grew from the third minute to the last, for runs of
@@ -284,24 +195,6 @@ fn memory_growth(by_minute: &[u64]) -> Option<String> {
         by_minute.len(),
         last as f64 / at_3.max(1) as f64
     ))
-}
-
-/// Share of the machine's cores above which the harness may be what limits
-/// a run: the validator it measures shares the machine.
-pub const HARNESS_SHARE_WARNING: f64 = 0.25;
-
-/// A warning when the harness kept more than [`HARNESS_SHARE_WARNING`] of
-/// the machine busy while sending.
-pub fn harness_warning(r: &RunResult) -> Option<String> {
-    let cores = r.environment.cores.max(1) as f64;
-    let used = r.harness.cores_while_sending;
-    (used > HARNESS_SHARE_WARNING * cores).then(|| {
-        format!(
-            "the harness kept {used:.2} of this machine's {cores:.0} cores busy while sending, more than {:.0}%: \
-             the harness, not the chain, may have limited this run.",
-            HARNESS_SHARE_WARNING * 100.0
-        )
-    })
 }
 
 #[cfg(test)]

@@ -173,6 +173,140 @@ pub fn failed_line(r: &RunResult) -> Option<Line> {
     })
 }
 
+/// What a closed loop was, since its rate is the chain's, not the load's.
+pub fn closed_loop_line(r: &RunResult) -> Option<Line> {
+    let closed = r.load.closed_loop.as_ref()?;
+    let wait_for = closed.wait_for.map_or_else(
+        || {
+            r.levels
+                .first()
+                .map_or("the first level".to_owned(), |l| l.level.to_string())
+        },
+        |l| l.to_string(),
+    );
+    Some(Line::lead(
+        "Closed loop:",
+        format!(
+            " {} transactions in flight, each followed by the next once it reached {wait_for}; the chain's pace set the rate ({:.1} tx/s sent), so it is no offered rate.",
+            closed.concurrency, r.load.rate_per_s
+        ),
+    ))
+}
+
+/// Each repeat's headline metrics (`--repeat`), their mean and relative
+/// spread (standard deviation over mean): what a noise-aware gate reads;
+/// with the sentence that says the page's other figures are the last
+/// repeat's.
+pub fn repeats_table(r: &RunResult) -> Option<(String, Table)> {
+    let first = r.repeats.first()?;
+    let intro = format!(
+        "Repeated {} times; the figures below are the last repeat's. Each repeat's headline metrics:",
+        r.repeats.len()
+    );
+    let mut header = vec!["metric".to_owned()];
+    header.extend((1..=r.repeats.len()).map(|k| k.to_string()));
+    header.extend(["mean".to_owned(), "spread".to_owned()]);
+    let rows = first
+        .metrics
+        .keys()
+        .map(|name| {
+            let each = r.repeat_values(name);
+            let values: Vec<f64> = each.iter().flatten().copied().collect();
+            let n = values.len() as f64;
+            let mean = crate::stats::mean(&values);
+            let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0))
+                .sqrt();
+            let mut row = vec![name.clone()];
+            row.extend(
+                each.iter()
+                    .map(|v| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.3}"))),
+            );
+            row.push(format!("{mean:.3}"));
+            row.push(if mean != 0.0 {
+                format!("{:.1}%", 100.0 * sd / mean.abs())
+            } else {
+                "-".to_owned()
+            });
+            row
+        })
+        .collect();
+    Some((intro, Table { header, rows }))
+}
+
+/// What the outcome counts do not say alone: rejections by class, unknowns
+/// by reason, the submitter's counters, and example errors.
+pub fn outcome_notes(r: &RunResult) -> Vec<String> {
+    let o = &r.outcomes;
+    let mut notes: Vec<String> = o
+        .rejected_by_class
+        .iter()
+        .map(|(class, n)| format!("rejected ({}): {n}", class.as_str()))
+        .collect();
+    notes.extend(
+        o.unknown_by_reason
+            .iter()
+            .map(|(reason, n)| format!("unknown ({reason}): {n}")),
+    );
+    notes.extend(
+        r.submitter
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(name, n)| format!("{}: {n}", name.replace('_', " "))),
+    );
+    for (class, examples) in &o.error_examples {
+        notes.extend(
+            examples
+                .iter()
+                .map(|e| format!("e.g. {class}: {}", e.replace('\n', " "))),
+        );
+    }
+    notes
+}
+
+/// The warnings a reader must see beside the figures: the harness may
+/// have limited the run, senders ran out of funds.
+pub fn warnings(r: &RunResult) -> Vec<String> {
+    [harness_warning(r), dry_warning(r)]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// A warning when senders ran out of funds during the run.
+fn dry_warning(r: &RunResult) -> Option<String> {
+    let dry = r.verification.as_ref().map_or(0, |v| v.dry_senders.len());
+    (dry > 0).then(|| {
+        format!(
+            "{dry} of the run's {} senders ran out of funds: what they sent last may have \
+             failed for that, so their landed share is their funding's, not the chain's{}.",
+            r.senders.len().max(dry),
+            if r.fee_buckets.is_empty() {
+                ""
+            } else {
+                " or the fee market's"
+            }
+        )
+    })
+}
+
+/// Share of the machine's cores above which the harness may be what limits
+/// a run: the validator it measures shares the machine.
+pub const HARNESS_SHARE_WARNING: f64 = 0.25;
+
+/// A warning when the harness kept more than [`HARNESS_SHARE_WARNING`] of
+/// the machine busy while sending.
+fn harness_warning(r: &RunResult) -> Option<String> {
+    let cores = r.environment.cores.max(1) as f64;
+    let used = r.harness.cores_while_sending;
+    (used > HARNESS_SHARE_WARNING * cores).then(|| {
+        format!(
+            "the harness kept {used:.2} of this machine's {cores:.0} cores busy while sending, more than {:.0}%: \
+             the harness, not the chain, may have limited this run.",
+            HARNESS_SHARE_WARNING * 100.0
+        )
+    })
+}
+
 /// A landed rate, or `-` where its window held too few blocks for one.
 pub fn rate(per_s: Option<f64>) -> String {
     per_s.map_or_else(|| "-".to_owned(), |r| format!("{r:.1}"))

@@ -568,3 +568,37 @@ fn merged_steps_of_staggered_shards_keep_their_rates() {
     let landed = st.landed_per_s.unwrap();
     assert!((landed - 1_000.0).abs() < 10.0, "{landed}");
 }
+
+/// One page, rendered twice: every caveat a reader must see is in the
+/// Markdown summary and in the HTML page alike (repeats and "the last
+/// repeat's", a closed loop, senders that ran dry, a harness that may
+/// have limited the run, unknowns by reason, the submitter's counters).
+#[test]
+fn every_caveat_is_on_both_pages() {
+    let mut r = fixture("evm-mix.json");
+    r.repeats = (0..3).map(|_| Repeat::headline(&r)).collect();
+    r.load.closed_loop = Some(chainmeter_result::run::ClosedLoopSummary {
+        concurrency: 8,
+        wait_for: None,
+    });
+    r.verification.as_mut().unwrap().dry_senders = vec![1, 2];
+    r.harness.cores_while_sending = r.environment.cores as f64;
+    r.outcomes
+        .unknown_by_reason
+        .insert("not seen by the end of the drain".into(), 3);
+    r.submitter.insert("nonce_stalls_found".into(), 2);
+    let markdown = markdown::run_summary(&r);
+    let html = chainmeter_report::html::run_page(&r, &[]);
+    for caveat in [
+        "Repeated 3 times; the figures below are the last repeat's.",
+        "8 transactions in flight, each followed by the next",
+        "2 of the run's",
+        "ran out of funds",
+        "the harness kept",
+        "not seen by the end of the drain",
+        "nonce stalls found",
+    ] {
+        assert!(markdown.contains(caveat), "Markdown lacks {caveat:?}");
+        assert!(html.contains(caveat), "HTML lacks {caveat:?}");
+    }
+}
