@@ -1,9 +1,9 @@
 //! EVM runs against a real anvil.
 
 use crate::support::{self, pids_named, quantity, result, rpc, scenario, stderr};
-use chainmeter_core::result::{RunStatus, StopKind};
 use chainmeter_evm::spec::{FINALIZED, INCLUDED, SAFE};
 use chainmeter_localnet::{locate, start_anvil, AnvilOptions, ANVIL};
+use chainmeter_result::run::{RunStatus, StopKind};
 use serde_json::json;
 use std::time::Duration;
 

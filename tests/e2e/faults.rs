@@ -8,8 +8,9 @@ use crate::{
     solana::own_validator,
     support::{self, pids_named, scenario, stderr},
 };
-use chainmeter_core::{outcome::RejectClass, result::RunResult};
+use chainmeter_core::outcome::RejectClass;
 use chainmeter_evm::spec::INCLUDED;
+use chainmeter_result::run::RunResult;
 use std::time::Duration;
 
 /// 2,000 transfers at 100 tx/s against an anvil the test stops (SIGSTOP)
@@ -122,7 +123,7 @@ levels = ["processed", "confirmed"]
 /// What a run whose sends a proxy refused for a while must show: each
 /// refusal `rejected` as the node's, with the proxy's message, everything
 /// else landed (before the window and after it), verified on the chain.
-fn assert_refusals_counted(r: &chainmeter_core::result::RunResult, refused: u64, log: &str) {
+fn assert_refusals_counted(r: &chainmeter_result::run::RunResult, refused: u64, log: &str) {
     support::assert_consistent(r);
     assert!(refused > 0, "the window fell outside the run: {log}");
     assert_eq!(r.outcomes.rejected, refused, "{:?}", r.outcomes);

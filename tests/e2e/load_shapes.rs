@@ -3,7 +3,8 @@
 //! run, and a ramp that offers its profile second by second.
 
 use crate::support;
-use chainmeter_core::{pacer::StageKind, result::RunResult};
+use chainmeter_core::pacer::StageKind;
+use chainmeter_result::run::RunResult;
 
 /// anvil's gas per block in these tests (its default) and its block time.
 const GAS_LIMIT: f64 = 30_000_000.0;
@@ -133,7 +134,7 @@ block_time = "1s"
     );
     assert_eq!(r.steps.len(), 3);
     let sum =
-        |f: fn(&chainmeter_core::result::StepResult) -> u64| r.steps.iter().map(f).sum::<u64>();
+        |f: fn(&chainmeter_result::run::StepResult) -> u64| r.steps.iter().map(f).sum::<u64>();
     assert_eq!(sum(|s| s.sent), r.load.measured_sent);
     assert_eq!(sum(|s| s.landed), r.fees.per_tx.count);
     assert_eq!(

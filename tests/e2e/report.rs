@@ -232,6 +232,6 @@ fn compare_gates_on_thresholds_and_merge_adds() {
     let out = chainmeter(&["merge", a, b, "--out", merged.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     crate::support::assert_matches_schema(&merged);
-    let m = chainmeter_core::result::RunResult::read(&merged).unwrap();
+    let m = chainmeter_result::run::RunResult::read(&merged).unwrap();
     assert_eq!(m.outcomes.sent, 600);
 }

@@ -8,10 +8,10 @@ use crate::{
 };
 use chainmeter_core::{
     plugin::Chain,
-    result::RunResult,
     scenario::{self as scenarios, Overrides},
     shard::{Shard, Split},
 };
+use chainmeter_result::run::RunResult;
 use serde_json::json;
 use std::{collections::HashSet, process::Command};
 
@@ -132,7 +132,7 @@ fn three_shards_against_one_anvil_merge_into_the_chains_own_counts() {
     for (name, pick) in [
         (
             "p50",
-            (|h: &chainmeter_core::histogram::StoredHistogram| h.p50) as fn(&_) -> u64,
+            (|h: &chainmeter_result::histogram::StoredHistogram| h.p50) as fn(&_) -> u64,
         ),
         ("p90", |h| h.p90),
         ("p99", |h| h.p99),

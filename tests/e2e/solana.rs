@@ -296,7 +296,7 @@ levels = ["processed", "confirmed"]
     for r in [&hot, &disjoint] {
         assert_eq!((r.fees.min.as_str(), r.fees.max.as_str()), ("5000", "5000"));
     }
-    let conf = |r: &chainmeter_core::result::RunResult| r.level(CONFIRMED).unwrap().latency_us.p50;
+    let conf = |r: &chainmeter_result::run::RunResult| r.level(CONFIRMED).unwrap().latency_us.p50;
     println!(
         "landed TPS hot {:.1?}, disjoint {:.1?}; confirmed p50 hot {} µs, disjoint {} µs",
         hot.throughput.landed_mean_per_s,

@@ -1,6 +1,6 @@
 //! Helpers shared by the end-to-end tests.
 
-use chainmeter_core::result::RunResult;
+use chainmeter_result::run::RunResult;
 use serde_json::Value;
 use std::{
     path::{Path, PathBuf},
@@ -274,7 +274,7 @@ impl Drop for Running {
 /// the run stops with a clear error, exit code 1, and a result whose open
 /// transactions are `unknown`.
 pub(crate) fn kill_validator_mid_run(scenario_text: &str, validator: &str) {
-    use chainmeter_core::result::{RunStatus, StopKind};
+    use chainmeter_result::run::{RunStatus, StopKind};
     let _one_validator = serial();
     let tmp = tempfile::tempdir().unwrap();
     let file = scenario(tmp.path(), "s.toml", scenario_text);
@@ -356,7 +356,7 @@ pub(crate) fn run_ok(file: &Path, url: Option<&str>, out_dir: &Path) -> RunResul
     let out = run_quietly(file, url, out_dir);
     assert!(out.status.success(), "chainmeter failed: {}", stderr(&out));
     let r = result(out_dir);
-    assert_eq!(r.status, chainmeter_core::result::RunStatus::Completed);
+    assert_eq!(r.status, chainmeter_result::run::RunStatus::Completed);
     assert_consistent(&r);
     // Every run checks itself against the chain, and says so.
     let v = r.verification.as_ref().expect("the run was verified");

@@ -458,7 +458,7 @@ levels = ["included"]
     let kinds: Vec<&str> = r.mix.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds, ["transfer", "token", "swap"]);
     let sum =
-        |f: fn(&chainmeter_core::result::MixEntryResult) -> u64| r.mix.iter().map(f).sum::<u64>();
+        |f: fn(&chainmeter_result::run::MixEntryResult) -> u64| r.mix.iter().map(f).sum::<u64>();
     assert_eq!(sum(|e| e.outcomes.sent), r.outcomes.sent);
     assert_eq!(sum(|e| e.outcomes.landed_ok), r.outcomes.landed_ok);
     assert_eq!(sum(|e| e.fees.per_tx.count), r.fees.per_tx.count);

@@ -2,8 +2,8 @@
 
 use crate::failure::Failure;
 use anyhow::{anyhow, Context};
-use chainmeter_core::result::RunResult;
 use chainmeter_report::{compare, gate, html, markdown, merge as merging};
+use chainmeter_result::run::RunResult;
 use clap::Args;
 use std::path::{Path, PathBuf};
 

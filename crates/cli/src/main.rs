@@ -78,7 +78,7 @@ fn main() -> ExitCode {
             Command::Compare(args) => analyze::compare(args),
             Command::Merge(args) => analyze::merge(args),
             Command::Schema => {
-                let schema = chainmeter_core::result::json_schema();
+                let schema = chainmeter_result::run::json_schema();
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&schema).expect("a schema serializes")

@@ -7,11 +7,11 @@ use chainmeter_core::{
     chain::{BoxFuture, FundingProgress, Stop},
     metrics::{self, Served},
     recorder::Progress,
-    result::StopKind,
     scenario::{self, HumanDuration, Overrides},
     shard::{Shard, Split},
 };
 use chainmeter_orchestrate::{exit, Build, Console, Options};
+use chainmeter_result::run::StopKind;
 use clap::Args;
 use std::{
     cell::RefCell,

@@ -2,13 +2,13 @@
 //!
 //! Data flows one way: a [`scenario`] file becomes a [`schedule`] of sends;
 //! the [`runner`] hands them to a chain's [`chain::Submitter`] and feeds what
-//! the chain's tracker sees into the [`recorder`], which becomes a
-//! [`result::RunResult`]. This crate knows no chain: each chain's crate
-//! describes itself through [`plugin::Chain`].
+//! the chain's tracker sees into the [`recorder`], whose figures [`summary`]
+//! makes a `chainmeter_result::run::RunResult`. This crate knows no chain:
+//! each chain's crate describes itself through [`plugin::Chain`].
 //!
 //! It must never import a chain crate, `chainmeter-localnet` or
 //! `chainmeter-report`; the result file's types are `chainmeter-result`'s,
-//! re-exported here under their old paths. Inside, modules import only
+//! and every crate imports them from there. Inside, modules import only
 //! from below them (`docs/ARCHITECTURE.md` gives the layers;
 //! `tests/layers.rs` keeps them free of circles).
 
@@ -34,8 +34,6 @@ pub mod workload;
 #[cfg(test)]
 mod testing;
 
-// The result model is its own crate; its modules keep their paths here.
 pub use chain::plugin;
-pub use chainmeter_result::{histogram, level, rng, run as result};
-pub use level::Level;
+pub use chainmeter_result::Level;
 pub use spec::{ChainSpec, FeeUnit};

@@ -7,10 +7,12 @@ use crate::metrics::LiveMetrics;
 use crate::workload::Mix;
 use crate::{
     chain::{ChainEvent, EntryClaim, TxSeq},
-    histogram::{new_histogram, record, StoredHistogram},
-    level::Level,
     outcome::{Outcome, OutcomeCounts, Reject, RejectClass, UnknownReason},
-    result::{
+};
+use chainmeter_result::level::Level;
+use chainmeter_result::{
+    histogram::{new_histogram, record, StoredHistogram},
+    run::{
         BucketLatency, ChainView, EntryLatency, FeeBucket, Fees, LevelLatency, MixEntryResult,
         SecondCounts, Throughput, WarmupFees,
     },

@@ -11,8 +11,8 @@
 //! offsets with the time now and, when it is late, sends at once and lets
 //! the lateness show in the latency (no coordinated omission).
 
-use crate::rng::SplitMix64;
 use crate::scenario::ShapeKind;
+use chainmeter_result::rng::SplitMix64;
 use std::{collections::VecDeque, time::Duration};
 
 /// One planned send.

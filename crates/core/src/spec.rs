@@ -1,6 +1,6 @@
 //! What core knows of a chain: what its crate tells it in a [`ChainSpec`].
 
-use crate::level::Level;
+use chainmeter_result::level::Level;
 pub use chainmeter_result::FeeUnit;
 
 /// A chain's name, levels and fee unit, declared by its crate.

@@ -5,16 +5,16 @@
 use crate::{
     pacer::{ProfileFigures, Stage},
     recorder::Recorder,
-    result::{
-        ChainView, Environment, FeeBucket, Fees, HarnessUsage, Knee, LoadSummary, Price, RunResult,
-        RunStatus, SenderRecord, StepResult, Throughput, Tracking, Verification, WorkloadSummary,
-        SCHEMA_VERSION,
-    },
     scenario::{Scenario, ShapeKind},
     search::KneeBound,
     spec::ChainSpec,
 };
 use chainmeter_result::rate::landed_rate;
+use chainmeter_result::run::{
+    ChainView, Environment, FeeBucket, Fees, HarnessUsage, Knee, LoadSummary, Price, RunResult,
+    RunStatus, SenderRecord, StepResult, Throughput, Tracking, Verification, WorkloadSummary,
+    SCHEMA_VERSION,
+};
 use std::time::Duration;
 use time::OffsetDateTime;
 

@@ -1,6 +1,6 @@
 //! Levels shaped like a real chain's, for core's own tests.
 
-use crate::level::Level;
+use chainmeter_result::level::Level;
 
 pub(crate) const INCLUDED: Level = Level::new("included");
 pub(crate) const SAFE: Level = Level::new("safe");

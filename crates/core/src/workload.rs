@@ -97,8 +97,10 @@ impl Mix {
 
     /// The entry transaction `seq` belongs to.
     pub fn entry(&self, seq: u64) -> usize {
-        let draw = crate::rng::SplitMix64::new(self.seed ^ seq.wrapping_mul(0xD6E8_FEB8_6659_FD93))
-            .next_u64();
+        let draw = chainmeter_result::rng::SplitMix64::new(
+            self.seed ^ seq.wrapping_mul(0xD6E8_FEB8_6659_FD93),
+        )
+        .next_u64();
         self.bounds
             .iter()
             .position(|&b| draw < b)

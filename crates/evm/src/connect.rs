@@ -20,8 +20,8 @@ use alloy::{
 use chainmeter_core::{
     chain::{FundingProgress, Session, TaskSet},
     plugin::Connect,
-    result::{SenderRecord, Tracking},
 };
+use chainmeter_result::run::{SenderRecord, Tracking};
 use futures::StreamExt;
 use std::{
     sync::{atomic::AtomicU64, Arc},

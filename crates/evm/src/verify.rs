@@ -10,10 +10,8 @@ use alloy::{
     primitives::{Address, U256, U64},
     rpc::client::RpcClient,
 };
-use chainmeter_core::{
-    chain::{BoxFuture, Claimed, Verifier, VerifyError},
-    result::{Check, Verification},
-};
+use chainmeter_core::chain::{BoxFuture, Claimed, Verifier, VerifyError};
+use chainmeter_result::run::{Check, Verification};
 use std::sync::{
     atomic::{AtomicU64, Ordering},
     Arc,

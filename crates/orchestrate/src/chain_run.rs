@@ -13,10 +13,10 @@ use chainmeter_core::{
     metrics::LiveMetrics,
     pacer::planned_sends,
     plugin::{Connect, LocalNode},
-    result::{NodeInfo, RunResult, RunStatus},
     runner::{self, RunPlan},
     scenario::{seed_number, Profile, Scenario, Target, Writes},
 };
+use chainmeter_result::run::{NodeInfo, RunResult, RunStatus};
 use std::{future::Future, path::Path, sync::Arc};
 
 /// What one run came to: the result it wrote, if it got that far, and

@@ -1,6 +1,6 @@
 //! What machine and build a run happened on.
 
-use chainmeter_core::result::{Environment, NodeInfo};
+use chainmeter_result::run::{Environment, NodeInfo};
 
 /// Which chainmeter ran: the binary knows its own version and revision.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,8 @@
 //! How a scenario's runs can fail, with predicates for what a caller decides.
 
 use crate::{exit, plan::PlanError};
-use chainmeter_core::{plugin::ChainError, result::StopKind};
+use chainmeter_core::plugin::ChainError;
+use chainmeter_result::run::StopKind;
 use std::path::PathBuf;
 
 /// Why running a scenario did not succeed. Where a run got far enough to

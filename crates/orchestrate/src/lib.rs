@@ -40,10 +40,10 @@ use chain_run::Attempt;
 use chainmeter_core::{
     chain::{BoxFuture, Stop},
     metrics::Served,
-    result::{Repeat, RunResult},
     scenario::{Scenario, Writes},
     shard::Shard,
 };
+use chainmeter_result::run::{Repeat, RunResult};
 use std::{num::NonZeroU32, path::PathBuf, sync::Arc};
 
 /// Makes the future that resolves when the run must stop (Ctrl-C,

@@ -2,11 +2,9 @@
 //! put several runs side by side.
 
 use crate::{console::Console, error::Error};
-use chainmeter_core::{
-    result::RunResult,
-    scenario::{Scenario, Writes},
-};
+use chainmeter_core::scenario::{Scenario, Writes};
 use chainmeter_report::{compare, html, interval, markdown, table::Table};
+use chainmeter_result::run::RunResult;
 use std::path::{Path, PathBuf};
 
 /// Writes `result` as `<dir>/result.json`, whole or not at all: written to a

@@ -7,14 +7,14 @@ use chainmeter_core::{
         AnySubmitter, ChainEvent, Claimed, Session, Submitter, TaskSet, TxSeq, Verifier,
         VerifyError,
     },
-    level::Level,
     outcome::Reject,
     plugin::{ChainError, ChainTarget, Connect, LocalNode, NodeProcess},
-    result::{Check, RunStatus, StopKind, Tracking, Verification},
     scenario::{self, Overrides, Section},
     section::ScenarioError,
     spec::{ChainSpec, FeeUnit},
 };
+use chainmeter_result::level::Level;
+use chainmeter_result::run::{Check, RunStatus, StopKind, Tracking, Verification};
 use std::{
     borrow::Cow,
     cell::RefCell,

@@ -15,8 +15,8 @@ use crate::{
 use chainmeter_core::{
     chain::{FundingProgress, Session, TaskSet},
     plugin::Connect,
-    result::{SenderRecord, Tracking},
 };
+use chainmeter_result::run::{SenderRecord, Tracking};
 use futures::StreamExt;
 use serde_json::json;
 use solana_client::{

@@ -119,7 +119,7 @@ impl TrackerError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chainmeter_core::result::StopKind;
+    use chainmeter_result::run::StopKind;
 
     #[test]
     fn a_tracker_stop_is_node_gone_only_when_the_node_went_away() {

@@ -7,10 +7,8 @@ use crate::{
     workload::{TokenCheck, AMOUNT_OFFSET},
 };
 use base64::{engine::general_purpose::STANDARD, Engine};
-use chainmeter_core::{
-    chain::{BoxFuture, Claimed, Verifier, VerifyError},
-    result::{Check, Verification},
-};
+use chainmeter_core::chain::{BoxFuture, Claimed, Verifier, VerifyError};
+use chainmeter_result::run::{Check, Verification};
 use serde_json::{json, Value};
 use solana_sdk::{pubkey::Pubkey, signature::Signature};
 use std::time::Duration;

@@ -1,7 +1,8 @@
 //! What a chain's tracker tells the runner, and what stops a run.
 
 use super::TxSeq;
-use crate::{level::Level, result::StopKind};
+use chainmeter_result::level::Level;
+use chainmeter_result::run::StopKind;
 use std::time::Instant;
 
 /// What a chain's tracker observed.

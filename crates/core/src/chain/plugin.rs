@@ -9,10 +9,10 @@
 use crate::{
     bids::Bids,
     chain::{AnySubmitter, BoxFuture, FundingProgress, Session},
-    level::Level,
     section::{ScenarioError, Section},
     spec::ChainSpec,
 };
+use chainmeter_result::level::Level;
 use std::{fmt, path::PathBuf, sync::Arc, time::Duration};
 
 /// An error a chain crate reports: its own error type, boxed.

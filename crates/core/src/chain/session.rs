@@ -1,7 +1,7 @@
 //! A prepared chain: what a chain crate hands the runner.
 
 use super::{verifier::Verifier, AnySubmitter, ChainEvent, Submitter};
-use crate::result::{SenderRecord, Tracking};
+use chainmeter_result::run::{SenderRecord, Tracking};
 use tokio::{sync::mpsc, task::JoinHandle};
 
 /// Told how far funding the senders has come: (funded, of how many). Long

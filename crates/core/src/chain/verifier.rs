@@ -1,7 +1,7 @@
 //! Re-reading the chain after the drain, to check a run's own figures.
 
 use super::{plugin::ChainError, BoxFuture};
-use crate::result::Verification;
+use chainmeter_result::run::Verification;
 
 /// What a run recorded, for a [`Verifier`] to check against the chain. Every
 /// landed transaction counts, warm-up included: the chain does not know

@@ -2,7 +2,8 @@
 //! the next once it is done with.
 
 use super::{ClosedLoopSummary, Feedback, Observed, Plans, ProfileFigures};
-use crate::{chain::TxSeq, level::Level, scenario::End, schedule::Planned};
+use crate::{chain::TxSeq, scenario::End, schedule::Planned};
+use chainmeter_result::level::Level;
 use std::{collections::HashSet, time::Duration};
 
 /// What a closed loop is asked for.

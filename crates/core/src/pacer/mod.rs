@@ -15,11 +15,11 @@ mod saturate;
 
 use crate::{
     chain::TxSeq,
-    level::Level,
     scenario::{End, Load, Profile, ShapeKind},
     schedule::{Planned, Schedule, Segment, SegmentEnd},
     search::{KneeBound, Verdict},
 };
+use chainmeter_result::level::Level;
 pub use chainmeter_result::run::{ClosedLoopSummary, StageKind};
 use std::{collections::VecDeque, fmt, time::Duration};
 

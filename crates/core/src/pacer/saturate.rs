@@ -3,11 +3,11 @@
 
 use super::{Feedback, Observed, Plans, ProfileFigures, StageKind};
 use crate::{
-    level::Level,
     scenario::Saturate,
     schedule::{Segment, SegmentEnd},
     search::{KneeBound, ProbeFigures, Search},
 };
+use chainmeter_result::level::Level;
 use std::time::Duration;
 
 /// The search and the probe it waits on.

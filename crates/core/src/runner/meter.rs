@@ -1,9 +1,7 @@
 //! The harness's and the validator's CPU while the run sends.
 
-use crate::{
-    result::{HarnessUsage, ValidatorUsage},
-    usage::ProcessUsage,
-};
+use crate::usage::ProcessUsage;
+use chainmeter_result::run::{HarnessUsage, ValidatorUsage};
 use std::time::{Duration, Instant};
 
 /// The harness's and the validator's CPU, and the wall time, over the

@@ -12,16 +12,16 @@ pub use crate::summary::Finished;
 use crate::{
     bids::Bids,
     chain::{ChainEvent, Claimed, Session, Stop, Submitter},
-    level::Level,
     metrics::LiveMetrics,
     outcome::{Reject, RejectClass},
     pacer::{Observed, Pacer},
     recorder::{Closing, Progress, Recorder},
-    result::{HarnessUsage, RunStatus, Tracking, Verification},
     scenario::Load,
     usage::{self, ProcessUsage},
     workload::Mix,
 };
+use chainmeter_result::level::Level;
+use chainmeter_result::run::{HarnessUsage, RunStatus, Tracking, Verification};
 use hdrhistogram::serialization::{
     interval_log::{IntervalLogWriter, IntervalLogWriterBuilder, Tag},
     V2DeflateSerializer,
@@ -574,12 +574,12 @@ mod tests {
     use super::*;
     use crate::{
         chain::{BoxFuture, TaskSet, TxSeq, Verifier, VerifyError},
-        result::Check,
         scenario::{Profile, Rate, ShapeKind},
         summary::ProbesSending,
         testing::{CHAIN, INCLUDED, SAFE},
     };
     use chainmeter_result::rate::landed_rate;
+    use chainmeter_result::run::Check;
     use std::sync::{Arc, Mutex};
 
     /// A chain whose send calls take `send_time`, and that shows each

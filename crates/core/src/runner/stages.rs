@@ -3,12 +3,12 @@
 
 use crate::{
     chain::{ChainEvent, TxSeq},
-    level::Level,
     outcome::Reject,
     pacer::Pacer,
     recorder::Recorder,
     schedule::Planned,
 };
+use chainmeter_result::level::Level;
 use std::time::Instant;
 
 pub(super) struct BatchDone {

@@ -1,7 +1,8 @@
 //! The scenario file as written: TOML mirrored exactly, unknown fields
 //! refused, every value kept with its place in the file.
 
-use crate::{bids::BidsFile, level::Level};
+use crate::bids::BidsFile;
+use chainmeter_result::level::Level;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::time::Duration;
 use toml::Spanned;

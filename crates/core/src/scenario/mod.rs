@@ -62,9 +62,9 @@ mod tests {
         bids::Bids,
         chain::plugin::{Attach, ChainError, ChainTarget, Connect, LocalNode},
         chain::{AnySubmitter, BoxFuture, Session},
-        level::Level,
         spec::{ChainSpec, FeeUnit},
     };
+    use chainmeter_result::level::Level;
     use serde::Deserialize;
     use std::{borrow::Cow, sync::Arc, time::Duration};
 

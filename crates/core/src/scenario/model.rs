@@ -4,10 +4,10 @@ use super::{ShapeKind, WorkloadName, Writes};
 use crate::{
     bids::Bids,
     chain::plugin::{Attach, ChainTarget},
-    level::Level,
     spec::{ChainSpec, FeeUnit},
     workload::Mix,
 };
+use chainmeter_result::level::Level;
 use std::{collections::BTreeMap, num::NonZeroU32, path::PathBuf, sync::Arc, time::Duration};
 
 // ---------------------------------------------------------------------------

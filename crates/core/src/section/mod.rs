@@ -11,10 +11,10 @@ pub(crate) mod location;
 pub use location::{Location, ScenarioError};
 
 use crate::{
-    level::Level,
     spec::ChainSpec,
     workload::{Mix, WorkloadName},
 };
+use chainmeter_result::level::Level;
 use location::{field_at, locate, toml_error};
 use serde::{
     de::{DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visitor},

@@ -12,10 +12,10 @@ use alloy::{
 };
 use chainmeter_core::{
     chain::{Claimed, VerifyError},
-    result::Check,
     scenario::{ScenarioError, Section},
     workload::{share_percent, Mix},
 };
+use chainmeter_result::run::Check;
 use serde::Deserialize;
 use std::{
     collections::{HashMap, HashSet},

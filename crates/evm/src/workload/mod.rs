@@ -20,9 +20,9 @@ use alloy::{
 };
 use chainmeter_core::{
     chain::{Claimed, VerifyError},
-    result::Check,
     scenario::{ScenarioError, Section},
 };
+use chainmeter_result::run::Check;
 use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
 /// Every EVM workload: the name a scenario gives it, and the check of its settings.

@@ -35,9 +35,9 @@ use alloy::{
 };
 use chainmeter_core::{
     chain::VerifyError,
-    result::Check,
     scenario::{ScenarioError, Section},
 };
+use chainmeter_result::run::Check;
 use serde::Deserialize;
 use serde_json::json;
 use std::{collections::HashMap, sync::Arc};

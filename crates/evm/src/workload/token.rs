@@ -8,10 +8,8 @@ use super::{
 };
 use crate::{error::EvmError, keys, reads::call_words};
 use alloy::primitives::{Address, Bytes, TxKind, U256};
-use chainmeter_core::{
-    result::Check,
-    scenario::{ScenarioError, Section},
-};
+use chainmeter_core::scenario::{ScenarioError, Section};
+use chainmeter_result::run::Check;
 use std::sync::Arc;
 
 pub(super) const KIND: Kind = Kind {
