@@ -133,6 +133,28 @@ block_time = "1s"
     );
     assert!(out_dir.join("anvil.log").exists());
     assert!(out_dir.join("summary.md").exists());
+    // What ran, by name and version as the node says, and never where its
+    // binary lies in any page.
+    let client = r
+        .environment
+        .node
+        .client
+        .as_ref()
+        .expect("the node's client");
+    assert_eq!(client.name, "anvil", "{client:?}");
+    assert!(
+        client.version.starts_with(|c: char| c.is_ascii_digit()),
+        "{client:?}"
+    );
+    let binary = r.environment.node.binary.clone().expect("started here");
+    for page in ["summary.md", "report.html"] {
+        let text = std::fs::read_to_string(out_dir.join(page)).unwrap();
+        assert!(!text.contains(&binary), "{page} shows {binary}");
+        assert!(
+            text.contains(&format!("anvil {}", client.version)),
+            "{page}"
+        );
+    }
     assert_eq!(r.outcomes.landed_ok, r.outcomes.sent, "{:?}", r.outcomes);
     let inc = &r.level(INCLUDED).unwrap().latency_us;
     assert_eq!(inc.count, 1000);

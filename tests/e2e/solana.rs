@@ -113,6 +113,19 @@ drain_timeout = "60s"
     // pins the landed count to what the chain charged.
     assert_eq!((r.fees.min.as_str(), r.fees.max.as_str()), ("5000", "5000"));
     assert_eq!(fee_total, 5_000 * u128::from(r.outcomes.landed()));
+    // What ran, as the node says: getVersion read by name and version.
+    let client = r
+        .environment
+        .node
+        .client
+        .as_ref()
+        .expect("the node's client");
+    assert_eq!(
+        (client.name.as_str(), client.version.as_str()),
+        ("solana-core", "4.2.2"),
+        "{client:?}"
+    );
+    assert!(client.detail.starts_with("feature set "), "{client:?}");
     drop(validator);
 }
 

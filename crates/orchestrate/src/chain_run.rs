@@ -16,7 +16,7 @@ use chainmeter_core::{
     runner::{self, RunPlan},
     scenario::{seed_number, Profile, Scenario, Target, Writes},
 };
-use chainmeter_result::run::{NodeInfo, RunResult, RunStatus};
+use chainmeter_result::run::{Client, NodeInfo, RunResult, RunStatus};
 use std::{future::Future, path::Path, sync::Arc};
 
 /// What one run came to: the result it wrote, if it got that far, and
@@ -164,6 +164,8 @@ impl Drive<'_> {
                 .map_or_else(|| session.node_version.clone(), |n| n.version.clone()),
             rpc_url: self.rpc_url.to_owned(),
             chain_id: session.chain_id.clone(),
+            // What the node itself says it runs, started here or not.
+            client: Client::parse(&session.node_version),
         }
     }
 

@@ -129,7 +129,7 @@ pub fn chain_table(results: &[RunResult]) -> Table {
     header.extend(
         results
             .iter()
-            .map(|r| format!("{} ({})", r.chain, r.environment.node.version)),
+            .map(|r| format!("{} ({})", r.chain, r.environment.node.name())),
     );
     let row = |name: &str, f: &dyn Fn(&RunResult) -> String| {
         std::iter::once(name.to_owned())

@@ -45,7 +45,7 @@ fn run_body(r: &RunResult, intervals: &[IntervalPoint]) -> String {
     let _ = write!(
         s,
         "<p>{} · {}</p>",
-        escape(&r.environment.node.version),
+        escape(&r.environment.node.name()),
         escape(&r.started_at)
     );
     match &r.status {
@@ -217,10 +217,13 @@ fn run_body(r: &RunResult, intervals: &[IntervalPoint]) -> String {
                 e.git_revision.as_deref().unwrap_or("unknown revision")
             ),
         ),
-        ("node", e.node.version.clone()),
+        ("node", e.node.name()),
         (
             "node binary",
-            e.node.binary.clone().unwrap_or_else(|| "attached".into()),
+            e.node.binary_name().map_or_else(
+                || "attached".to_owned(),
+                |b| format!("{b}, started by chainmeter"),
+            ),
         ),
         ("chain id / genesis", e.node.chain_id.clone()),
         (

@@ -14,7 +14,9 @@ pub fn run_summary(r: &RunResult) -> String {
     let _ = writeln!(
         s,
         "## chainmeter: `{}` on {} ({})\n",
-        r.scenario_name, r.chain, node.version
+        r.scenario_name,
+        r.chain,
+        node.name()
     );
     match &r.status {
         RunStatus::Completed => {}

@@ -80,7 +80,10 @@ pub async fn connect(
     let node_version = rpc
         .get_version()
         .await
-        .map(|v| format!("solana-core {}", v.solana_core))
+        .map(|v| match v.feature_set {
+            Some(f) => format!("solana-core {} (feature set {f})", v.solana_core),
+            None => format!("solana-core {}", v.solana_core),
+        })
         .unwrap_or_else(|_| "unknown".into());
 
     let payers: Vec<Keypair> = (0..cfg.accounts)

@@ -32,6 +32,109 @@ pub struct NodeInfo {
     pub rpc_url: String,
     /// Chain id (EVM) or genesis hash (Solana).
     pub chain_id: String,
+    /// What the node says it runs (`web3_clientVersion`, Solana's
+    /// `getVersion`), read by name and version; absent in older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<Client>,
+}
+
+impl NodeInfo {
+    /// The node by name and version, for pages: `anvil 1.7.1`,
+    /// `HardhatNetwork 2.29.1`, `solana-core 4.2.2`; files before the
+    /// client was recorded give the version line they hold.
+    pub fn name(&self) -> String {
+        match &self.client {
+            Some(c) => c.to_string(),
+            None => self.version.clone(),
+        }
+    }
+
+    /// The binary chainmeter started, by its file name alone: a page never
+    /// shows where it was installed.
+    pub fn binary_name(&self) -> Option<&str> {
+        let b = self.binary.as_deref()?;
+        Some(b.rsplit(['/', '\\']).next().unwrap_or(b))
+    }
+}
+
+/// A node's client and its version, as the node reports them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Client {
+    /// The client: `anvil`, `Geth`, `reth`, `HardhatNetwork`, `solana-core`.
+    pub name: String,
+    /// Its version, without a leading `v`: `1.7.1`.
+    pub version: String,
+    /// What else the node said (`@nomicfoundation/edr/0.3.8`, a platform,
+    /// Solana's feature set), when anything.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+impl Client {
+    /// Reads a client version string: `web3_clientVersion`'s
+    /// `name/version/...` (`anvil/v1.7.1`, `Geth/v1.13.14-stable/linux-amd64/go1.21.6`,
+    /// `HardhatNetwork/2.29.1/@nomicfoundation/edr/0.3.8`) or `name version
+    /// (detail)` (`solana-core 4.2.2 (feature set 3640012085)`). `None` for
+    /// what reads as neither.
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        let (name, rest) = match s.split_once('/') {
+            Some(split) => split,
+            None => s.split_once(' ')?,
+        };
+        let (version, detail) = match rest.split_once(['/', ' ']) {
+            Some((v, d)) => (v, d.trim().trim_start_matches('(').trim_end_matches(')')),
+            None => (rest, ""),
+        };
+        let version = version.trim().trim_start_matches('v');
+        (!name.is_empty() && version.starts_with(|c: char| c.is_ascii_digit())).then(|| Self {
+            name: name.to_owned(),
+            version: version.to_owned(),
+            detail: detail.to_owned(),
+        })
+    }
+}
+
+impl std::fmt::Display for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.name, self.version)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_versions_read_by_name_and_version() {
+        let c = |s: &str| Client::parse(s).map(|c| (c.name, c.version, c.detail));
+        let own = |a: &str, b: &str, d: &str| Some((a.to_owned(), b.to_owned(), d.to_owned()));
+        assert_eq!(c("anvil/v1.7.1"), own("anvil", "1.7.1", ""));
+        assert_eq!(
+            c("HardhatNetwork/2.29.1/@nomicfoundation/edr/0.3.8"),
+            own("HardhatNetwork", "2.29.1", "@nomicfoundation/edr/0.3.8")
+        );
+        assert_eq!(
+            c("Geth/v1.13.14-stable-2bd6bd01/linux-amd64/go1.21.6"),
+            own("Geth", "1.13.14-stable-2bd6bd01", "linux-amd64/go1.21.6")
+        );
+        assert_eq!(
+            c("solana-core 4.2.2 (feature set 3640012085)"),
+            own("solana-core", "4.2.2", "feature set 3640012085")
+        );
+        assert_eq!(c("unknown"), None);
+        assert_eq!(c("anvil Version: 1.7.1"), None);
+        let node = NodeInfo {
+            binary: Some("/root/.cache/chainmeter/bin/anvil".into()),
+            version: "anvil Version: 1.7.1".into(),
+            client: Client::parse("anvil/v1.7.1"),
+            ..NodeInfo::default()
+        };
+        assert_eq!(
+            (node.name().as_str(), node.binary_name()),
+            ("anvil 1.7.1", Some("anvil"))
+        );
+    }
 }
 
 /// What the harness spent.
