@@ -14,12 +14,7 @@ use std::{
 
 /// Circles that are there today, each as its modules in order from the
 /// least; the issue that removes them says where they go.
-const KNOWN: &[(&str, &[&str])] = &[
-    // A chain crate's target (its section, checked) and connect (its
-    // session, prepared) name each other.
-    ("evm", &["connect", "target"]),
-    ("solana", &["connect", "target"]),
-];
+const KNOWN: &[(&str, &[&str])] = &[];
 
 /// Each module of the crate at `src` and the modules of it that it uses.
 fn uses(src: &Path) -> BTreeMap<String, BTreeSet<String>> {

@@ -1,19 +1,14 @@
 //! The `[evm]` section of a scenario file, checked into a [`ChainTarget`]:
 //! anvil's options or the node to attach to, and how to prepare a run.
 
-use crate::{
-    connect::connect,
-    spec::{FINALIZED, SAFE, SPEC},
-    workload::Plan,
-};
+use crate::{spec::SPEC, workload::Plan};
 use chainmeter_core::{
-    chain::{AnySubmitter, BoxFuture, Session},
-    plugin::{Attach, Chain, ChainError, ChainTarget, Connect, LocalNode},
+    plugin::{Attach, Chain, ChainTarget},
     scenario::{HumanDuration, ScenarioError, Section},
     ChainSpec, Level,
 };
 use serde::{Deserialize, Serialize};
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 use toml::Spanned;
 
 /// The EVM, as the binary lists it.
@@ -77,11 +72,11 @@ pub struct EvmTarget {
     pub no_block_timeout: Duration,
     /// What each transaction does, checked.
     pub(crate) workload: Arc<dyn Plan>,
-    as_run: serde_json::Value,
+    pub(crate) as_run: serde_json::Value,
 }
 
 /// Added to every derived drain: the last receipts and tag reads.
-const DRAIN_SLACK: Duration = Duration::from_secs(10);
+pub(crate) const DRAIN_SLACK: Duration = Duration::from_secs(10);
 
 impl Chain for Evm {
     fn spec(&self) -> &'static ChainSpec {
@@ -148,65 +143,6 @@ impl Chain for Evm {
             workload,
             as_run: serde_json::to_value(&f).expect("the [evm] section serializes"),
         }))
-    }
-}
-
-impl ChainTarget for EvmTarget {
-    fn spec(&self) -> &'static ChainSpec {
-        &SPEC
-    }
-
-    fn levels(&self) -> &[Level] {
-        &self.levels
-    }
-
-    fn attach(&self) -> Option<&Attach> {
-        self.endpoint.as_ref().ok()
-    }
-
-    /// (blocks to the level + 2) x block time x 1.25 + 10 s, where included
-    /// is 0 blocks, safe one epoch and finalized two (anvil's tags); an
-    /// attached node is assumed to have 1 s blocks and 32-slot epochs.
-    /// Default anvil, finalized: (64 + 2) x 1 s x 1.25 + 10 s = 92.5 s.
-    fn default_drain(&self) -> Duration {
-        let (block_time, epoch) = match &self.endpoint {
-            Err(anvil) => (anvil.block_time, anvil.slots_in_an_epoch),
-            Ok(_) => (Duration::from_secs(1), 32),
-        };
-        let blocks = match self.levels.last() {
-            Some(&l) if l == FINALIZED => 2 * epoch,
-            Some(&l) if l == SAFE => epoch,
-            _ => 0,
-        } + 2;
-        block_time.mul_f64(blocks as f64 * 1.25) + DRAIN_SLACK
-    }
-
-    fn as_run(&self) -> serde_json::Value {
-        self.as_run.clone()
-    }
-
-    fn start_local(&self, dir: PathBuf) -> BoxFuture<Result<LocalNode, ChainError>> {
-        let options = self.endpoint.clone().err();
-        Box::pin(async move {
-            let anvil = options.ok_or("the [evm] section attaches to a node")?;
-            let binary = chainmeter_localnet::locate(&chainmeter_localnet::ANVIL)?;
-            let opts = chainmeter_localnet::AnvilOptions {
-                block_time: anvil.block_time,
-                slots_in_an_epoch: anvil.slots_in_an_epoch,
-                gas_limit: anvil.gas_limit,
-            };
-            let node = chainmeter_localnet::start_anvil(&binary, &opts, &dir).await?;
-            Ok(node.into_local())
-        })
-    }
-
-    fn connect(&self, c: Connect) -> BoxFuture<Result<Session<AnySubmitter>, ChainError>> {
-        let target = self.clone();
-        Box::pin(async move { Ok(connect(&c, &target).await?.erase()) })
-    }
-
-    fn hot_across_shards(&self) -> bool {
-        self.workload.hot_across_shards()
     }
 }
 

@@ -2,13 +2,9 @@
 //! [`ChainTarget`]: solana-test-validator's options or the node to attach
 //! to, how to send, and how to prepare a run.
 
-use crate::{
-    connect::connect,
-    spec::{FINALIZED, SPEC},
-};
+use crate::spec::SPEC;
 use chainmeter_core::{
-    chain::{AnySubmitter, BoxFuture, Session},
-    plugin::{Attach, Chain, ChainError, ChainTarget, Connect, LocalNode},
+    plugin::{Attach, Chain, ChainTarget},
     scenario::{ScenarioError, Section},
     ChainSpec, Level,
 };
@@ -127,20 +123,20 @@ pub struct SolanaTarget {
     pub(crate) workload: crate::workload::Kind,
     /// `workload.value`: lamports, or token units.
     pub(crate) value: u64,
-    as_run: serde_json::Value,
+    pub(crate) as_run: serde_json::Value,
 }
 
 /// Blocks a blockhash stays valid for (`MAX_PROCESSING_AGE`), plus the one
 /// that proves it passed.
-const BLOCKHASH_BLOCKS: u32 = 152;
+pub(crate) const BLOCKHASH_BLOCKS: u32 = 152;
 /// Slots the root trails the confirmed slot by on one validator (measured: 31-32).
-const ROOT_LAG_SLOTS: u32 = 32;
+pub(crate) const ROOT_LAG_SLOTS: u32 = 32;
 /// solana-test-validator's tick rate: 64 ticks make its 0.4 s slot.
-const TICKS_PER_SECOND: f64 = 160.0;
+pub(crate) const TICKS_PER_SECOND: f64 = 160.0;
 /// Slots run slower under load than idle (measured 0.5-0.6 s against 0.4 s).
-const LOAD_SLOWDOWN: f64 = 1.5;
+pub(crate) const LOAD_SLOWDOWN: f64 = 1.5;
 /// Added to every derived drain: the last block fetches and root notifications.
-const DRAIN_SLACK: Duration = Duration::from_secs(10);
+pub(crate) const DRAIN_SLACK: Duration = Duration::from_secs(10);
 
 impl Chain for Solana {
     fn spec(&self) -> &'static ChainSpec {
@@ -237,69 +233,6 @@ fn ws_from_rpc(scheme: &str, rest: &str) -> Option<String> {
     ))
 }
 
-impl ChainTarget for SolanaTarget {
-    fn spec(&self) -> &'static ChainSpec {
-        &SPEC
-    }
-
-    fn levels(&self) -> &[Level] {
-        &self.levels
-    }
-
-    fn attach(&self) -> Option<&Attach> {
-        self.endpoint.as_ref().ok()
-    }
-
-    /// max(152 blocks of blockhash validity, 32 slots of root lag if
-    /// finalized is recorded) x slot time x 1.5 + 10 s, so that what never
-    /// landed is provably `expired` rather than `unknown`; slot time is
-    /// ticks per slot / 160 (0.4 s by default, also assumed for an attached
-    /// cluster): 101.2 s.
-    fn default_drain(&self) -> Duration {
-        let ticks = match &self.endpoint {
-            Err(v) => v.ticks_per_slot.unwrap_or(64),
-            Ok(_) => 64,
-        };
-        let slot = Duration::from_secs_f64(ticks as f64 / TICKS_PER_SECOND);
-        let slots = if self.levels.last() == Some(&FINALIZED) {
-            BLOCKHASH_BLOCKS.max(ROOT_LAG_SLOTS)
-        } else {
-            BLOCKHASH_BLOCKS
-        };
-        slot.mul_f64(f64::from(slots) * LOAD_SLOWDOWN) + DRAIN_SLACK
-    }
-
-    fn as_run(&self) -> serde_json::Value {
-        self.as_run.clone()
-    }
-
-    fn start_local(&self, dir: PathBuf) -> BoxFuture<Result<LocalNode, ChainError>> {
-        let options = self.endpoint.clone().err();
-        Box::pin(async move {
-            let v = options.ok_or("the [solana] section attaches to a cluster")?;
-            let binary = chainmeter_localnet::locate(&chainmeter_localnet::SOLANA_TEST_VALIDATOR)?;
-            let opts = chainmeter_localnet::SolanaOptions {
-                ticks_per_slot: v.ticks_per_slot,
-                slots_per_epoch: v.slots_per_epoch,
-            };
-            let node =
-                chainmeter_localnet::start_solana_test_validator(&binary, &opts, &dir).await?;
-            Ok(node.into_local())
-        })
-    }
-
-    fn connect(&self, c: Connect) -> BoxFuture<Result<Session<AnySubmitter>, ChainError>> {
-        let target = self.clone();
-        Box::pin(async move { Ok(connect(&c, &target).await?.erase()) })
-    }
-
-    /// A transfer prepares nothing: its hot receiver is the run's in every
-    /// shard; a token run creates its mint and accounts per shard.
-    fn hot_across_shards(&self) -> bool {
-        self.workload == crate::workload::Kind::Transfer
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,6 +296,9 @@ mod tests {
         assert!(e.contains("solana.send"), "{e}");
         assert_eq!(parse("").unwrap().as_run["solana"]["send"], "rpc");
         let s = parse("levels = [\"finalized\", \"processed\"]\n").unwrap();
-        assert_eq!(s.targets[0].levels(), [crate::spec::PROCESSED, FINALIZED]);
+        assert_eq!(
+            s.targets[0].levels(),
+            [crate::spec::PROCESSED, crate::spec::FINALIZED]
+        );
     }
 }

@@ -1,0 +1,82 @@
+//! How core drives Solana: [`ChainTarget`] for the checked `[solana]`
+//! section, starting solana-test-validator or attaching, and connecting a
+//! session. Apart from `target` (the section) so that `connect`, which
+//! prepares a session from the section, and the section itself do not name
+//! each other.
+
+use crate::{
+    connect::connect,
+    spec::{FINALIZED, SPEC},
+    target::{
+        SolanaTarget, BLOCKHASH_BLOCKS, DRAIN_SLACK, LOAD_SLOWDOWN, ROOT_LAG_SLOTS,
+        TICKS_PER_SECOND,
+    },
+};
+use chainmeter_core::{
+    chain::{AnySubmitter, BoxFuture, Session},
+    plugin::{Attach, ChainError, ChainTarget, Connect, LocalNode},
+    ChainSpec, Level,
+};
+use std::{path::PathBuf, time::Duration};
+impl ChainTarget for SolanaTarget {
+    fn spec(&self) -> &'static ChainSpec {
+        &SPEC
+    }
+
+    fn levels(&self) -> &[Level] {
+        &self.levels
+    }
+
+    fn attach(&self) -> Option<&Attach> {
+        self.endpoint.as_ref().ok()
+    }
+
+    /// max(152 blocks of blockhash validity, 32 slots of root lag if
+    /// finalized is recorded) x slot time x 1.5 + 10 s, so that what never
+    /// landed is provably `expired` rather than `unknown`; slot time is
+    /// ticks per slot / 160 (0.4 s by default, also assumed for an attached
+    /// cluster): 101.2 s.
+    fn default_drain(&self) -> Duration {
+        let ticks = match &self.endpoint {
+            Err(v) => v.ticks_per_slot.unwrap_or(64),
+            Ok(_) => 64,
+        };
+        let slot = Duration::from_secs_f64(ticks as f64 / TICKS_PER_SECOND);
+        let slots = if self.levels.last() == Some(&FINALIZED) {
+            BLOCKHASH_BLOCKS.max(ROOT_LAG_SLOTS)
+        } else {
+            BLOCKHASH_BLOCKS
+        };
+        slot.mul_f64(f64::from(slots) * LOAD_SLOWDOWN) + DRAIN_SLACK
+    }
+
+    fn as_run(&self) -> serde_json::Value {
+        self.as_run.clone()
+    }
+
+    fn start_local(&self, dir: PathBuf) -> BoxFuture<Result<LocalNode, ChainError>> {
+        let options = self.endpoint.clone().err();
+        Box::pin(async move {
+            let v = options.ok_or("the [solana] section attaches to a cluster")?;
+            let binary = chainmeter_localnet::locate(&chainmeter_localnet::SOLANA_TEST_VALIDATOR)?;
+            let opts = chainmeter_localnet::SolanaOptions {
+                ticks_per_slot: v.ticks_per_slot,
+                slots_per_epoch: v.slots_per_epoch,
+            };
+            let node =
+                chainmeter_localnet::start_solana_test_validator(&binary, &opts, &dir).await?;
+            Ok(node.into_local())
+        })
+    }
+
+    fn connect(&self, c: Connect) -> BoxFuture<Result<Session<AnySubmitter>, ChainError>> {
+        let target = self.clone();
+        Box::pin(async move { Ok(connect(&c, &target).await?.erase()) })
+    }
+
+    /// A transfer prepares nothing: its hot receiver is the run's in every
+    /// shard; a token run creates its mint and accounts per shard.
+    fn hot_across_shards(&self) -> bool {
+        self.workload == crate::workload::Kind::Transfer
+    }
+}
