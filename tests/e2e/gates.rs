@@ -106,3 +106,60 @@ fn a_single_run_comparison_judges_figures_as_before() {
     assert!(!text.contains("bootstrap"), "{text}");
     assert!(stderr(&out).contains("included.p50"), "{}", stderr(&out));
 }
+
+/// A merge with an input that holds no verification is unverified, and a
+/// gate fails it whatever its figures; a repeated run merges only from its
+/// repeats' own results. Result files only: no validator.
+#[test]
+fn an_unverified_merge_fails_the_gate_and_repeats_need_their_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture = support::repo_root().join("crates/report/tests/fixtures/evm-mix.json");
+    let mut a: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+    let mut b = a.clone();
+    b["started_at"] = "2026-12-02T17:00:01Z".into();
+    for s in b["senders"].as_array_mut().unwrap() {
+        s["address"] = format!("{}-b", s["address"].as_str().unwrap()).into();
+    }
+    b.as_object_mut().unwrap().remove("verification");
+    let write = |name: &str, v: &serde_json::Value| {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, serde_json::to_string(v).unwrap()).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let (pa, pb, merged) = (
+        write("a.json", &a),
+        write("b.json", &b),
+        tmp.path().join("m.json"),
+    );
+    let out = chainmeter(&["merge", &pa, &pb, "--out", merged.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&merged).unwrap()).unwrap();
+    assert_eq!(m["verification"]["unverified"], serde_json::json!([pb]));
+    let gate = chainmeter(&[
+        "compare",
+        &pa,
+        merged.to_str().unwrap(),
+        "--fail-if",
+        "success<-50%",
+    ]);
+    let text = format!("{}{}", String::from_utf8_lossy(&gate.stdout), stderr(&gate));
+    assert_eq!(gate.status.code(), Some(1), "{text}");
+    assert!(text.contains("UNVERIFIED"), "{text}");
+
+    // Repeats without their repeat-<k>/result.json beside them: refused.
+    a["repeats"] = serde_json::json!([
+        {"started_at": "2026-12-02T17:00:00Z", "metrics": {"tps": 1.0}},
+        {"started_at": "2026-12-02T17:01:00Z", "metrics": {"tps": 1.0}}
+    ]);
+    let pa = write("a.json", &a);
+    let out = chainmeter(&["merge", &pa, &pb, "--out", merged.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("holds 2 repeats, and")
+            && stderr(&out).contains("repeat-1/result.json is missing"),
+        "{}",
+        stderr(&out)
+    );
+}

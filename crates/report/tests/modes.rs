@@ -602,3 +602,43 @@ fn every_caveat_is_on_both_pages() {
         assert!(html.contains(caveat), "HTML lacks {caveat:?}");
     }
 }
+
+/// A merge takes its rates by the single run's rule over the merged
+/// arrivals: two shards started 0.4 s apart watching the same 1 s blocks
+/// (100 of each shard's in every block) read 200 within 0.5%; two bursts
+/// whose windows hold no two blocks have no rate, with the reason.
+#[test]
+fn merged_rates_follow_the_block_rule_or_say_there_is_none() {
+    let shard = |i: u32, start_ms: u64, window_s: f64, blocks: &[u64]| {
+        let mut r = fixture("evm-a.json");
+        r.started_at = (OffsetDateTime::parse(&r.started_at, &Rfc3339).unwrap()
+            + Duration::milliseconds(start_ms as i64))
+        .format(&Rfc3339)
+        .unwrap();
+        r.shard = Some(Shard::new(i, 2).unwrap());
+        for s in &mut r.senders {
+            s.address.push_str(&format!("-{i}"));
+        }
+        r.load.warmup_s = 0.0;
+        r.load.window_s = window_s;
+        // The chain's blocks, at 0.98 s past each second of the first
+        // shard's clock, seen from this shard's start.
+        r.throughput.arrivals = blocks
+            .iter()
+            .map(|&b| [b * 1_000_000 + 980_000 - start_ms * 1_000, 100])
+            .collect();
+        (format!("shard-{i}.json"), r)
+    };
+    let blocks: Vec<u64> = (0..16).collect();
+    let m = merge(&[
+        shard(0, 0, 15.0, &blocks),
+        shard(1, 400, 15.0, &blocks[1..]),
+    ])
+    .unwrap();
+    let mean = m.throughput.landed_mean_per_s.unwrap();
+    assert!((mean - 200.0).abs() <= 1.0, "{mean}");
+    let m = merge(&[shard(0, 0, 0.5, &[1]), shard(1, 400, 0.5, &[1])]).unwrap();
+    assert_eq!(m.throughput.landed_mean_per_s, None);
+    let why = m.throughput.no_rate.as_ref().expect("the reason");
+    assert!(why.blocks < 2, "{why:?}");
+}
