@@ -108,8 +108,6 @@ impl Mix {
     }
 }
 
-pub use chainmeter_result::run::share_percent;
-
 #[cfg(test)]
 mod tests {
     use super::*;

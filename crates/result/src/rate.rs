@@ -60,8 +60,15 @@ impl std::fmt::Display for NoRate {
 /// the landings of every window's whole block intervals over the time they
 /// span together; the peak, the best window's.
 pub fn landed_rate(arrivals: &[[u64; 2]], windows_us: &[(u64, u64)]) -> Result<BlockRate, NoRate> {
-    let mut sorted = arrivals.to_vec();
-    sorted.sort_unstable();
+    // A run's arrivals come in time order; a merge's are sorted once. Sort
+    // only what is not, rather than copy every stage's every call.
+    let sorted: std::borrow::Cow<'_, [[u64; 2]]> = if arrivals.is_sorted() {
+        arrivals.into()
+    } else {
+        let mut own = arrivals.to_vec();
+        own.sort_unstable();
+        own.into()
+    };
     let (mut landed, mut span_us, mut peak) = (0u64, 0u64, None::<f64>);
     let (mut blocks_seen, mut landed_seen, mut window_us) = (0u64, 0u64, 0u64);
     for &(from, to) in windows_us {

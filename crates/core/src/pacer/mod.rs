@@ -367,9 +367,6 @@ impl Pacer {
 /// beyond its spread (1.5x + 1,000); for a search, every probe at the
 /// highest rate.
 pub fn planned_sends(load: &Load) -> (Option<u64>, u64) {
-    let start = load.profile.starting_rate().per_second();
-    let mut sends = start * load.warmup.as_secs_f64();
-    let mut exact = load.shape == ShapeKind::Constant;
     if let Profile::Closed {
         end, concurrency, ..
     } = &load.profile
@@ -384,25 +381,11 @@ pub fn planned_sends(load: &Load) -> (Option<u64>, u64) {
         };
         return (None, bound.ceil() as u64 + 1_000);
     }
-    match &load.profile {
-        Profile::Constant { rate, end } => match end {
-            End::After(d) => sends += rate.per_second() * d.as_secs_f64(),
-            End::Count(n) => sends += *n as f64,
-        },
-        Profile::Ramp { from, to, over } => {
-            sends += (from.per_second() + to.per_second()) / 2.0 * over.as_secs_f64();
-        }
-        Profile::Steps { rates, step } => {
-            sends += rates.iter().map(|r| r.per_second()).sum::<f64>() * step.as_secs_f64();
-        }
-        Profile::Saturate(s) => {
-            exact = false;
-            sends += f64::from(s.max_probes)
-                * s.to.per_second()
-                * (s.probe + s.probe_warmup).as_secs_f64();
-        }
-        Profile::Closed { .. } => unreachable!("a closed loop returned above"),
-    }
+    let sends = load
+        .expected_sends()
+        .expect("only a closed loop has no expectation");
+    let search = matches!(load.profile, Profile::Saturate(_));
+    let exact = load.shape == ShapeKind::Constant && !search;
     match (exact, &load.profile) {
         // Each segment's count rounds up on its own.
         (true, _) => {

@@ -172,33 +172,29 @@ impl Profile {
 }
 
 impl Load {
-    /// How many transactions the run is planned to send, warm-up included:
-    /// the sequence numbers it reaches are below this. Exact for a count;
-    /// for a duration, the rate's expectation over it (a Poisson run may
-    /// send a few more); `None` for a closed loop over a duration, whose
-    /// pace the chain sets.
-    pub fn planned_sends(&self) -> Option<u64> {
-        let over = |rate: Rate, d: Duration| (rate.per_second() * d.as_secs_f64()).ceil() as u64;
-        let warmup = over(self.profile.starting_rate(), self.warmup);
+    /// How many transactions the profile's rates send over the warm-up and
+    /// the window, as an expectation (exact for constant arrivals but for
+    /// each segment's rounding; a search as if every probe ran at its
+    /// highest rate); `None` for a closed loop, whose pace the chain sets.
+    pub fn expected_sends(&self) -> Option<f64> {
+        let warmup = self.profile.starting_rate().per_second() * self.warmup.as_secs_f64();
         let measured = match &self.profile {
-            Profile::Constant {
-                end: End::Count(n), ..
+            Profile::Constant { rate, end } => match end {
+                End::After(d) => rate.per_second() * d.as_secs_f64(),
+                End::Count(n) => *n as f64,
+            },
+            Profile::Ramp { from, to, over } => {
+                (from.per_second() + to.per_second()) / 2.0 * over.as_secs_f64()
             }
-            | Profile::Closed {
-                end: End::Count(n), ..
-            } => *n,
-            Profile::Constant {
-                rate,
-                end: End::After(d),
-            } => over(*rate, *d),
-            Profile::Ramp { from, to, over: d } => {
-                ((from.per_second() + to.per_second()) / 2.0 * d.as_secs_f64()).ceil() as u64
+            Profile::Steps { rates, step } => {
+                rates.iter().map(|r| r.per_second()).sum::<f64>() * step.as_secs_f64()
             }
-            Profile::Steps { rates, step } => rates.iter().map(|&r| over(r, *step)).sum(),
-            Profile::Saturate(s) => u64::from(s.max_probes) * over(s.to, s.probe + s.probe_warmup),
-            Profile::Closed {
-                end: End::After(_), ..
-            } => return None,
+            Profile::Saturate(s) => {
+                f64::from(s.max_probes)
+                    * s.to.per_second()
+                    * (s.probe + s.probe_warmup).as_secs_f64()
+            }
+            Profile::Closed { .. } => return None,
         };
         Some(warmup + measured)
     }

@@ -291,7 +291,7 @@ impl Validator<'_> {
                 workload: &workload,
                 workload_span: file.workload.kind.span(),
                 value: file.workload.value,
-                planned_sends: load.planned_sends(),
+                planned_sends: load.expected_sends().map(|n| n.ceil() as u64),
                 mix: mix.as_ref(),
                 in_mix: false,
             };

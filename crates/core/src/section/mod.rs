@@ -69,7 +69,7 @@ pub struct Section<'a> {
     /// `workload.value`.
     pub(crate) value: u64,
     /// How many transactions the run plans to send, warm-up included
-    /// (`Load::planned_sends`); `None` when the chain sets the pace.
+    /// (`Load::expected_sends`); `None` when the chain sets the pace.
     pub(crate) planned_sends: Option<u64>,
     /// The traffic mix, when `[[workload.mix]]` is given (the workload is
     /// then [`Mix::NAME`]).
@@ -139,8 +139,8 @@ impl<'a> Section<'a> {
     }
 
     /// How many transactions the run plans to send, warm-up included: the
-    /// sequence numbers a workload sees stay below it. `None` for a closed
-    /// loop over a duration, whose pace the chain sets.
+    /// sequence numbers a workload sees stay below it (for Poisson arrivals,
+    /// about). `None` for a closed loop, whose pace the chain sets.
     pub fn planned_sends(&self) -> Option<u64> {
         self.planned_sends
     }

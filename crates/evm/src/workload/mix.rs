@@ -13,9 +13,9 @@ use alloy::{
 use chainmeter_core::{
     chain::{Claimed, VerifyError},
     scenario::{ScenarioError, Section},
-    workload::{share_percent, Mix},
+    workload::Mix,
 };
-use chainmeter_result::run::Check;
+use chainmeter_result::run::{share_percent, Check};
 use serde::Deserialize;
 use std::{
     collections::{HashMap, HashSet},

@@ -117,9 +117,7 @@ impl Invocation {
             .unwrap_or_default()
             .into()
     }
-}
 
-impl Invocation {
     /// Refuses a `seq` argument whose type cannot hold the run's last
     /// sequence number: from there on every call would revert in the ABI
     /// decoder, booked as the contract's failures.
