@@ -1,5 +1,6 @@
 //! Errors of the EVM side.
 
+use alloy::primitives::B256;
 use alloy::transports::{RpcError, TransportError};
 use chainmeter_core::chain::Stop;
 use chainmeter_core::outcome::{Reject, RejectClass};
@@ -47,8 +48,8 @@ pub enum EvmError {
         chain_id: u64,
     },
     /// Senders could not be funded.
-    #[error("cannot fund senders: {0}")]
-    Funding(String),
+    #[error("cannot fund senders")]
+    Funding(#[from] FundingError),
     /// A key derived from the seed is not a valid secp256k1 key (astronomically unlikely).
     #[error("sender key {index} derived from the seed is invalid; choose another seed")]
     Key {
@@ -56,8 +57,8 @@ pub enum EvmError {
         index: u32,
     },
     /// The workload could not be prepared (deploying, minting, measuring gas).
-    #[error("cannot prepare the workload: {0}")]
-    Workload(String),
+    #[error("cannot prepare the workload")]
+    Workload(#[from] PrepareError),
     /// A URL could not be parsed.
     #[error("invalid URL {url:?}: {reason}")]
     Url {
@@ -65,6 +66,75 @@ pub enum EvmError {
         url: String,
         /// Why.
         reason: String,
+    },
+}
+
+/// Why senders could not be funded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FundingError {
+    /// The node refused `anvil_setBalance`.
+    #[error(
+        "anvil_setBalance failed; chainmeter funds senders with anvil's cheat code, \
+         so attach only to anvil (or a node that has anvil_setBalance)"
+    )]
+    SetBalance {
+        /// The node's answer.
+        #[source]
+        source: TransportError,
+    },
+}
+
+/// Why a workload could not be prepared before the clock starts.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PrepareError {
+    /// A contract's bytecode compiled into chainmeter is not hex.
+    #[error("{contract}'s bytecode is not hex")]
+    Bytecode {
+        /// The contract.
+        contract: &'static str,
+        /// The decoder's error.
+        #[source]
+        source: alloy::primitives::hex::FromHexError,
+    },
+    /// A deployment's receipt names no contract address.
+    #[error("the deployment of {contract} names no contract address")]
+    NoAddress {
+        /// The contract.
+        contract: String,
+    },
+    /// A setup transaction could not be signed.
+    #[error("cannot sign a setup transaction")]
+    Sign {
+        /// The signer's error.
+        #[source]
+        source: alloy::signers::Error,
+    },
+    /// A setup transaction was included and reverted.
+    #[error("setup transaction {hash} reverted")]
+    Reverted {
+        /// Its hash.
+        hash: B256,
+    },
+    /// A setup transaction was not included in time.
+    #[error("setup transaction {hash} was not included within {} s", patience.as_secs())]
+    NotIncluded {
+        /// Its hash.
+        hash: B256,
+        /// How long it was waited for.
+        patience: Duration,
+    },
+    /// Every sampled call of a `call` workload failed its gas estimate.
+    #[error("no sampled call of {function} can be estimated (give gas_limit to send them anyway); call {seq}")]
+    NoEstimate {
+        /// The function's signature.
+        function: String,
+        /// The first sampled call refused.
+        seq: u64,
+        /// Why it was refused.
+        #[source]
+        source: Box<EvmError>,
     },
 }
 
@@ -128,6 +198,24 @@ pub(crate) fn classify(e: TransportError) -> Reject {
 mod tests {
     use super::*;
     use chainmeter_result::run::StopKind;
+
+    #[test]
+    fn a_prepare_error_reads_as_one_line_with_its_cause() {
+        let e = EvmError::from(PrepareError::NoEstimate {
+            function: "bump(uint256)".into(),
+            seq: 3,
+            source: Box::new(EvmError::from(PrepareError::Reverted { hash: B256::ZERO })),
+        });
+        assert_eq!(
+            chainmeter_core::chain::chained(&e),
+            format!(
+                "cannot prepare the workload: no sampled call of bump(uint256) can be estimated \
+                 (give gas_limit to send them anyway); call 3: cannot prepare the workload: \
+                 setup transaction {} reverted",
+                B256::ZERO
+            )
+        );
+    }
 
     #[test]
     fn a_tracker_stop_is_node_gone_only_when_the_node_went_away() {

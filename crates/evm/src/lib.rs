@@ -21,6 +21,6 @@ mod verify;
 mod workload;
 
 pub use connect::connect;
-pub use error::{EvmError, TrackerError};
+pub use error::{EvmError, FundingError, PrepareError, TrackerError};
 pub use submitter::{EvmSubmitter, SignedTx};
 pub use target::{AnvilOptions, Evm, EvmFile, EvmTarget};

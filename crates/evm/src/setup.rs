@@ -1,7 +1,10 @@
 //! Transactions sent while preparing a run (deploying, minting), one at a
 //! time and waited for: none of this is measured.
 
-use crate::{error::EvmError, keys};
+use crate::{
+    error::{EvmError, FundingError, PrepareError},
+    keys,
+};
 use alloy::{
     consensus::{SignableTransaction, TxEip1559, TxEnvelope},
     eips::{eip2718::Encodable2718, BlockNumberOrTag},
@@ -140,7 +143,7 @@ impl Deployer {
         let signature = self
             .signer
             .sign_transaction_sync(&mut tx)
-            .map_err(|e| EvmError::Workload(format!("cannot sign a setup transaction: {e}")))?;
+            .map_err(|source| PrepareError::Sign { source })?;
         let raw: Bytes = TxEnvelope::from(tx.into_signed(signature))
             .encoded_2718()
             .into();
@@ -188,16 +191,13 @@ async fn receipt(
             .map_err(rpc("eth_getTransactionReceipt", url))?;
         match receipt {
             Some(r) if r.status() => return Ok(r),
-            Some(_) => {
-                return Err(EvmError::Workload(format!(
-                    "setup transaction {hash} reverted"
-                )))
-            }
+            Some(_) => return Err(PrepareError::Reverted { hash }.into()),
             None if Instant::now() > deadline => {
-                return Err(EvmError::Workload(format!(
-                    "setup transaction {hash} was not included within {} s",
-                    INCLUSION_TIMEOUT.as_secs()
-                )))
+                return Err(PrepareError::NotIncluded {
+                    hash,
+                    patience: INCLUSION_TIMEOUT,
+                }
+                .into())
             }
             None => tokio::time::sleep(RECEIPT_POLL).await,
         }
@@ -290,12 +290,8 @@ pub(crate) async fn set_balances(
     }
     timed("anvil_setBalance", url, batch.send()).await?;
     for w in waiters {
-        w.await.map_err(|e| {
-            EvmError::Funding(format!(
-                "anvil_setBalance failed ({e}); chainmeter funds senders with anvil's cheat code, \
-                 so attach only to anvil (or a node that has anvil_setBalance)"
-            ))
-        })?;
+        w.await
+            .map_err(|source| FundingError::SetBalance { source })?;
     }
     Ok(())
 }

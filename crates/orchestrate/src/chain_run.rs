@@ -9,7 +9,7 @@ use crate::{
     Options,
 };
 use chainmeter_core::{
-    chain::{AnySubmitter, Session, Stop},
+    chain::{chained, AnySubmitter, Session, Stop},
     metrics::LiveMetrics,
     pacer::planned_sends,
     plugin::{Connect, LocalNode},
@@ -319,17 +319,6 @@ fn verdict(result: &RunResult, path: std::path::PathBuf) -> Option<Error> {
             verdict: v.line(),
             result: path,
         })
-}
-
-/// An error with its causes, `: `-separated.
-pub(crate) fn chained(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(&format!(": {s}"));
-        source = s.source();
-    }
-    text
 }
 
 /// The profile in words: `at 500 tx/s`, `in 3 steps of 20 s: 500, 1000, 1500 tx/s`.

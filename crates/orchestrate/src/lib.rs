@@ -156,7 +156,7 @@ pub async fn run(
                         console.note(&format!(
                             "error: {chain} {} run: {}",
                             planned.writes.unwrap_or(scenario.writes).as_str(),
-                            chain_run::chained(&e)
+                            chainmeter_core::chain::chained(&e)
                         ));
                     }
                     failures.push((chain, e));

@@ -1,7 +1,7 @@
 //! Setting up a Solana session: checks, readiness, funding, blockhashes, tracker.
 
 use crate::{
-    error::SolanaError,
+    error::{FundingError, SlotsClosed, SolanaError, WaitError},
     keys,
     landed::LandedSignatures,
     poller::{Poller, POLL_INTERVAL},
@@ -13,14 +13,17 @@ use crate::{
     workload::{describe, prepare_token, Budget, Kind, Workload},
 };
 use chainmeter_core::{
-    chain::{FundingProgress, Session, TaskSet},
+    chain::{chained, FundingProgress, Session, TaskSet},
     plugin::Connect,
 };
 use chainmeter_result::run::{SenderRecord, Tracking};
 use futures::StreamExt;
 use serde_json::json;
 use solana_client::{
-    nonblocking::{pubsub_client::PubsubClient, rpc_client::RpcClient},
+    nonblocking::{
+        pubsub_client::{PubsubClient, PubsubClientError},
+        rpc_client::RpcClient,
+    },
     rpc_response::SlotUpdate,
 };
 use solana_commitment_config::CommitmentConfig;
@@ -51,10 +54,10 @@ fn rpc_err<'a>(
     call: &'static str,
     url: &'a str,
 ) -> impl Fn(solana_client::client_error::ClientError) -> SolanaError + 'a {
-    move |e| SolanaError::Rpc {
+    move |source| SolanaError::Rpc {
         call,
         url: url.to_owned(),
-        message: e.to_string(),
+        source,
     }
 }
 
@@ -181,14 +184,14 @@ pub async fn connect(
 
     let http = reqwest::Client::new();
     let (registrar, registered) = chainmeter_core::open_set::open_set();
-    let landed = LandedSignatures::new().map_err(|e| SolanaError::Scratch(e.to_string()))?;
+    let landed = LandedSignatures::new().map_err(SolanaError::Scratch)?;
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let slots = if target.tracking == SolanaTracking::Poll {
-        Err("polling asked for: solana.tracking = \"poll\"".to_owned())
+        Err(WhyPoll::Asked)
     } else {
         subscribe_slots(&cfg.ws_url, &mut tasks)
             .await
-            .map_err(|e| format!("no slot notifications: {e}"))
+            .map_err(WhyPoll::NoSlots)
     };
     let tracking = match slots {
         Ok(updates) => {
@@ -258,10 +261,9 @@ pub async fn connect(
     let route = match target.send {
         SendPath::Rpc => Route::Rpc {
             http: http.clone(),
-            url: reqwest::Url::parse(&cfg.rpc_url).map_err(|e| SolanaError::Rpc {
-                call: "parsing the RPC URL",
+            url: reqwest::Url::parse(&cfg.rpc_url).map_err(|e| SolanaError::Url {
                 url: cfg.rpc_url.clone(),
-                message: e.to_string(),
+                source: e.into(),
             })?,
             config: send_config.to_string(),
         },
@@ -335,27 +337,39 @@ pub async fn connect(
     Ok(session)
 }
 
+/// Why a run tracks by polling signature statuses rather than by slot
+/// notifications; the result's tracking method says it.
+#[derive(Debug, thiserror::Error)]
+enum WhyPoll {
+    /// The scenario asked for it.
+    #[error("polling asked for: solana.tracking = \"poll\"")]
+    Asked,
+    /// The node's slot notifications could not be subscribed to.
+    #[error("no slot notifications: {}", chained(.0))]
+    NoSlots(SolanaError),
+}
+
 /// Subscribes to slot updates and roots, and stamps each event the moment it
 /// arrives, in a task of its own.
 async fn subscribe_slots(
     ws_url: &str,
     tasks: &mut TaskSet,
-) -> Result<mpsc::UnboundedReceiver<Result<(SlotEvent, Instant), String>>, SolanaError> {
+) -> Result<mpsc::UnboundedReceiver<Result<(SlotEvent, Instant), SlotsClosed>>, SolanaError> {
     let pubsub = PubsubClient::new(ws_url)
         .await
         .map_err(|e| SolanaError::Subscribe {
             what: "the PubSub endpoint",
             url: ws_url.to_owned(),
-            message: e.to_string(),
+            source: e.into(),
         })?;
     let (updates_tx, updates_rx) = mpsc::unbounded_channel();
     let closed_url = ws_url.to_owned();
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
     tasks.push(tokio::spawn(async move {
         let subscribed = async {
-            let slots = pubsub.slot_updates_subscribe().await.map_err(|e| ("slotsUpdatesSubscribe", e.to_string()))?;
-            let roots = pubsub.root_subscribe().await.map_err(|e| ("rootSubscribe", e.to_string()))?;
-            Ok::<_, (&'static str, String)>((slots.0, roots.0))
+            let slots = pubsub.slot_updates_subscribe().await.map_err(|e| ("slotsUpdatesSubscribe", e))?;
+            let roots = pubsub.root_subscribe().await.map_err(|e| ("rootSubscribe", e))?;
+            Ok::<_, (&'static str, PubsubClientError)>((slots.0, roots.0))
         }
         .await;
         let (mut slots, mut roots) = match subscribed {
@@ -386,22 +400,22 @@ async fn subscribe_slots(
                 return;
             }
         }
-        let _ = updates_tx.send(Err(format!("the node closed the slot subscriptions at {closed_url}")));
+        let _ = updates_tx.send(Err(SlotsClosed { url: closed_url }));
     }));
     match ready_rx.await {
         Ok(Ok(())) => {}
-        Ok(Err((what, message))) => {
+        Ok(Err((what, e))) => {
             return Err(SolanaError::Subscribe {
                 what,
                 url: ws_url.to_owned(),
-                message,
+                source: e.into(),
             })
         }
-        Err(_) => {
+        Err(e) => {
             return Err(SolanaError::Subscribe {
                 what: "slots",
                 url: ws_url.to_owned(),
-                message: "task ended".into(),
+                source: e.into(),
             })
         }
     }
@@ -463,20 +477,15 @@ async fn top_up(
 ) -> Result<(), SolanaError> {
     let funder_balance = balances(rpc, url, &[funder.pubkey()]).await?[0];
     if funder_balance < needed {
-        rpc.request_airdrop(&funder.pubkey(), needed - funder_balance).await.map_err(|e| {
-            SolanaError::Funding(format!(
-                "requestAirdrop of {} lamports failed ({e}); chainmeter funds payers from the node's faucet, \
-                 so attach only to a validator with one (solana-test-validator has)",
-                needed - funder_balance
-            ))
-        })?;
+        let lamports = needed - funder_balance;
+        rpc.request_airdrop(&funder.pubkey(), lamports)
+            .await
+            .map_err(|source| FundingError::Airdrop { lamports, source })?;
         wait_until(FUNDING_TIMEOUT, || async {
             Ok(balances(rpc, url, &[funder.pubkey()]).await?[0] >= needed)
         })
         .await
-        .map_err(|e| {
-            SolanaError::Funding(format!("the airdrop to the funder did not arrive: {e}"))
-        })?;
+        .map_err(FundingError::AirdropLate)?;
     }
     Ok(())
 }
@@ -516,7 +525,7 @@ async fn fund(
         let tx = Transaction::new_signed_with_payer(&ixs, Some(&funder.pubkey()), &[funder], hash);
         rpc.send_transaction(&tx)
             .await
-            .map_err(|e| SolanaError::Funding(format!("funding transfer failed: {e}")))?;
+            .map_err(FundingError::Transfer)?;
         // Sent, not yet landed: the wait below confirms them all.
         progress.report(
             ((i + 1) * TRANSFERS_PER_FUNDING_TX).min(short.len()) as u64,
@@ -531,10 +540,10 @@ async fn fund(
             .all(|(&b, &want)| b >= want))
     })
     .await
-    .map_err(|e| SolanaError::Funding(format!("payers were not funded: {e}")))
+    .map_err(|e| FundingError::NotFunded(e).into())
 }
 
-async fn wait_until<F, Fut>(timeout: Duration, mut check: F) -> Result<(), String>
+async fn wait_until<F, Fut>(timeout: Duration, mut check: F) -> Result<(), WaitError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<bool, SolanaError>>,
@@ -546,8 +555,8 @@ where
             Ok(false) if Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(200)).await
             }
-            Ok(false) => return Err(format!("not done after {} s", timeout.as_secs())),
-            Err(e) => return Err(e.to_string()),
+            Ok(false) => return Err(WaitError::Timeout { patience: timeout }),
+            Err(e) => return Err(WaitError::Check(Box::new(e))),
         }
     }
 }

@@ -1,31 +1,44 @@
 //! Errors of the Solana side.
 
 use chainmeter_core::chain::Stop;
-use std::time::Duration;
+use solana_client::{client_error::ClientError, nonblocking::tpu_client::TpuSenderError};
+use solana_sdk::transaction::TransactionError;
+use std::{path::PathBuf, time::Duration};
 
 /// Why a Solana session could not be set up.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SolanaError {
     /// A JSON-RPC call failed.
-    #[error("{call} at {url}: {message}")]
+    #[error("{call} at {url}")]
     Rpc {
         /// What was being done.
         call: &'static str,
         /// The node's URL.
         url: String,
         /// The client's error.
-        message: String,
+        #[source]
+        source: ClientError,
+    },
+    /// The node's RPC URL is not a URL.
+    #[error("invalid RPC URL {url:?}")]
+    Url {
+        /// The URL.
+        url: String,
+        /// The parser's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The WebSocket subscriptions could not be opened.
-    #[error("cannot subscribe to {what} at {url}: {message}")]
+    #[error("cannot subscribe to {what} at {url}")]
     Subscribe {
         /// Which subscription.
         what: &'static str,
         /// The WebSocket URL.
         url: String,
         /// The client's error.
-        message: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The cluster is Solana mainnet-beta and the run was not explicitly allowed on it.
     #[error("genesis hash {genesis} is Solana mainnet-beta; chainmeter sends real transactions and refuses unless --allow-mainnet is given")]
@@ -40,14 +53,137 @@ pub enum SolanaError {
         seconds: u64,
     },
     /// The temporary file that keeps landed signatures for the verifier could not be made.
-    #[error("cannot create a temporary file for landed signatures (is TMPDIR writable?): {0}")]
-    Scratch(String),
+    #[error("cannot create a temporary file for landed signatures (is TMPDIR writable?)")]
+    Scratch(#[source] std::io::Error),
     /// The TPU client could not be set up.
-    #[error("TPU/QUIC sending: {0}")]
-    Tpu(String),
-    /// Payers could not be funded.
-    #[error("cannot fund payers: {0}")]
-    Funding(String),
+    #[error("TPU/QUIC sending")]
+    Tpu(#[from] TpuError),
+    /// Payers could not be funded, or the workload's accounts not prepared.
+    #[error("cannot fund payers")]
+    Funding(#[from] FundingError),
+}
+
+/// Why sending to the TPU could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TpuError {
+    /// The identity the connection presents could not be read.
+    #[error("cannot read the TPU identity {}: {why}", path.display())]
+    Identity {
+        /// The keypair file.
+        path: PathBuf,
+        /// The reader's error, as text: its type is not `Send`.
+        why: String,
+    },
+    /// The client made a connection cache of another protocol.
+    #[error("the connection cache is not QUIC")]
+    NotQuic,
+    /// The client could not find or follow the leaders.
+    #[error("cannot follow the leaders at {url}")]
+    Leaders {
+        /// The RPC URL.
+        url: String,
+        /// The client's error.
+        #[source]
+        source: TpuSenderError,
+    },
+}
+
+/// Why payers (or the accounts a workload needs) could not be funded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FundingError {
+    /// The node refused the airdrop.
+    #[error(
+        "requestAirdrop of {lamports} lamports failed; chainmeter funds payers from the node's faucet, \
+         so attach only to a validator with one (solana-test-validator has)"
+    )]
+    Airdrop {
+        /// How much was asked for.
+        lamports: u64,
+        /// The client's error.
+        #[source]
+        source: ClientError,
+    },
+    /// The airdrop to the funder did not arrive.
+    #[error("the airdrop to the funder did not arrive")]
+    AirdropLate(#[source] WaitError),
+    /// A funding transfer was refused.
+    #[error("funding transfer failed")]
+    Transfer(#[source] ClientError),
+    /// Funding transfers were sent but the payers' balances did not reach their targets.
+    #[error("payers were not funded")]
+    NotFunded(#[source] WaitError),
+    /// A step of preparing a workload's accounts (the token's mint and
+    /// accounts) failed.
+    #[error("preparing the workload's accounts at {url}: {step}")]
+    Prepare {
+        /// The node's URL.
+        url: String,
+        /// The step that failed.
+        step: &'static str,
+        /// The error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A setup transaction landed and failed.
+    #[error("setup transaction {signature} failed")]
+    SetupFailed {
+        /// Its signature.
+        signature: String,
+        /// The chain's error.
+        #[source]
+        source: TransactionError,
+    },
+    /// Setup transactions were not confirmed in time.
+    #[error("{open} setup transactions not confirmed after {} s", patience.as_secs())]
+    SetupUnconfirmed {
+        /// How many were still open.
+        open: usize,
+        /// How long they were waited for.
+        patience: Duration,
+    },
+}
+
+/// Why waiting for the chain to reach a state ended without it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WaitError {
+    /// It was not reached in time.
+    #[error("not done after {} s", patience.as_secs())]
+    Timeout {
+        /// How long it was waited for.
+        patience: Duration,
+    },
+    /// Reading the state failed.
+    #[error(transparent)]
+    Check(Box<SolanaError>),
+}
+
+/// The node closed the slot subscriptions.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the node closed the slot subscriptions at {url}")]
+pub struct SlotsClosed {
+    /// The WebSocket URL.
+    pub url: String,
+}
+
+/// Why the landed-signature log could not be written or read back.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LandedError {
+    /// Appending to the temporary file failed; every later append was dropped.
+    #[error("writing landed signatures to a temporary file")]
+    Write(#[source] std::sync::Arc<std::io::Error>),
+    /// Flushing the buffer before reading failed.
+    #[error("flushing landed signatures")]
+    Flush(#[source] std::io::Error),
+    /// The file could not be opened a second time for reading.
+    #[error("reopening landed signatures")]
+    Reopen(#[source] std::io::Error),
+    /// Reading back failed.
+    #[error("reading landed signatures back")]
+    Read(#[source] std::io::Error),
 }
 
 /// Why a Solana tracker stopped: the run cannot be timed any further.
@@ -69,11 +205,8 @@ pub enum TrackerError {
         why: String,
     },
     /// The node closed the slot subscriptions.
-    #[error("{reason}")]
-    SubscriptionClosed {
-        /// What was seen.
-        reason: String,
-    },
+    #[error(transparent)]
+    SubscriptionClosed(SlotsClosed),
     /// The slot subscription's stream ended.
     #[error("the slot subscription ended")]
     SubscriptionEnded,
@@ -103,7 +236,7 @@ impl TrackerError {
     pub fn is_node_gone(&self) -> bool {
         matches!(
             self,
-            Self::SubscriptionClosed { .. }
+            Self::SubscriptionClosed(_)
                 | Self::SubscriptionEnded
                 | Self::NoSlots { .. }
                 | Self::Stalled { .. }
@@ -120,6 +253,25 @@ impl TrackerError {
 mod tests {
     use super::*;
     use chainmeter_result::run::StopKind;
+
+    #[test]
+    fn a_funding_error_keeps_its_causes() {
+        let e = SolanaError::from(FundingError::NotFunded(WaitError::Timeout {
+            patience: Duration::from_secs(60),
+        }));
+        assert_eq!(
+            chainmeter_core::chain::chained(&e),
+            "cannot fund payers: payers were not funded: not done after 60 s"
+        );
+        let closed = TrackerError::SubscriptionClosed(SlotsClosed {
+            url: "ws://127.0.0.1:8900".into(),
+        });
+        assert!(closed.is_node_gone());
+        assert_eq!(
+            closed.to_string(),
+            "the node closed the slot subscriptions at ws://127.0.0.1:8900"
+        );
+    }
 
     #[test]
     fn a_tracker_stop_is_node_gone_only_when_the_node_went_away() {

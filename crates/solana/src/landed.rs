@@ -8,6 +8,7 @@
 //! unnamed temporary file instead (gone when the process ends, however it
 //! ends), written through a buffer, and are read back in chunks.
 
+use crate::error::LandedError;
 use solana_sdk::signature::Signature;
 use std::{
     fs::File,
@@ -29,7 +30,7 @@ struct Log {
     count: u64,
     /// The first write error: the verifier reports it instead of a count
     /// short of what landed.
-    error: Option<String>,
+    error: Option<Arc<io::Error>>,
 }
 
 impl LandedSignatures {
@@ -51,9 +52,7 @@ impl LandedSignatures {
         }
         for s in signatures {
             if let Err(e) = log.file.write_all(s.as_ref()) {
-                log.error = Some(format!(
-                    "writing landed signatures to a temporary file: {e}"
-                ));
+                log.error = Some(Arc::new(e));
                 return;
             }
             log.count += 1;
@@ -66,19 +65,17 @@ impl LandedSignatures {
     }
 
     /// A reader of everything appended so far, in order.
-    pub(crate) fn reader(&self) -> Result<LandedReader, String> {
+    pub(crate) fn reader(&self) -> Result<LandedReader, LandedError> {
         let mut log = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(e) = &log.error {
-            return Err(e.clone());
+            return Err(LandedError::Write(e.clone()));
         }
-        log.file
-            .flush()
-            .map_err(|e| format!("flushing landed signatures: {e}"))?;
+        log.file.flush().map_err(LandedError::Flush)?;
         let file = log
             .file
             .get_ref()
             .try_clone()
-            .map_err(|e| format!("reopening landed signatures: {e}"))?;
+            .map_err(LandedError::Reopen)?;
         Ok(LandedReader {
             file,
             next: 0,
@@ -98,12 +95,12 @@ pub(crate) struct LandedReader {
 
 impl LandedReader {
     /// The next at most `n` signatures; empty at the end.
-    pub(crate) fn next_chunk(&mut self, n: usize) -> Result<Vec<Signature>, String> {
+    pub(crate) fn next_chunk(&mut self, n: usize) -> Result<Vec<Signature>, LandedError> {
         let take = (self.count - self.next).min(n as u64) as usize;
         let mut bytes = vec![0u8; take * SIGNATURE_BYTES];
         self.file
             .read_exact_at(&mut bytes, self.next * SIGNATURE_BYTES as u64)
-            .map_err(|e| format!("reading landed signatures back: {e}"))?;
+            .map_err(LandedError::Read)?;
         self.next += take as u64;
         Ok(bytes
             .chunks_exact(SIGNATURE_BYTES)

@@ -24,6 +24,8 @@ mod verify;
 mod workload;
 
 pub use connect::connect;
-pub use error::{SolanaError, TrackerError};
+pub use error::{
+    FundingError, LandedError, SlotsClosed, SolanaError, TpuError, TrackerError, WaitError,
+};
 pub use submitter::{rpc_send_body, SignedTransfer, SolanaSubmitter};
 pub use target::{SendPath, Solana, SolanaFile, SolanaTarget, SolanaTracking, ValidatorOptions};

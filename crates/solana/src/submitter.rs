@@ -137,8 +137,8 @@ impl Submitter for SolanaSubmitter {
                         // The client writes a batch's streams one by one and
                         // stops at the first that fails: those before it
                         // reached the TPU, and which they were it cannot say.
-                        Err(message) => {
-                            vec![Err(Reject::unsure(RejectClass::Transport, message)); n]
+                        Err(e) => {
+                            vec![Err(Reject::unsure(RejectClass::Transport, e.to_string())); n]
                         }
                     };
                     (signatures, results)

@@ -11,13 +11,13 @@
 //! `sent`, and what the validator then drops never lands and is proved
 //! `expired` by the tracker, as for any send.
 
-use crate::error::SolanaError;
+use crate::error::{SolanaError, TpuError};
 use solana_client::{
     connection_cache::ConnectionCache, nonblocking::rpc_client::RpcClient,
     nonblocking::tpu_client::TpuClient, tpu_client::TpuClientConfig,
 };
 use solana_quic_client::{QuicConfig, QuicConnectionManager, QuicPool};
-use solana_sdk::signer::Signer;
+use solana_sdk::{signer::Signer, transport::TransportError};
 use solana_streamer::streamer::StakedNodes;
 use std::{
     collections::HashMap,
@@ -69,11 +69,9 @@ impl TpuSender {
     ) -> Result<Self, SolanaError> {
         let keypair = identity
             .map(|path| {
-                solana_sdk::signature::read_keypair_file(path).map_err(|e| {
-                    SolanaError::Tpu(format!(
-                        "cannot read the TPU identity {}: {e}",
-                        path.display()
-                    ))
+                solana_sdk::signature::read_keypair_file(path).map_err(|e| TpuError::Identity {
+                    path: path.to_owned(),
+                    why: e.to_string(),
                 })
             })
             .transpose()?;
@@ -99,7 +97,7 @@ impl TpuSender {
             staked.as_ref().map(|(nodes, key)| (nodes, key)),
         );
         let ConnectionCache::Quic(cache) = cache else {
-            return Err(SolanaError::Tpu("the connection cache is not QUIC".into()));
+            return Err(TpuError::NotQuic.into());
         };
         let rpc = Arc::new(RpcClient::new(rpc_url.to_owned()));
         // The client follows no slots when given no WebSocket URL.
@@ -110,8 +108,9 @@ impl TpuSender {
         let client =
             TpuClient::new_with_connection_cache(rpc, ws_url, TpuClientConfig::default(), cache)
                 .await
-                .map_err(|e| {
-                    SolanaError::Tpu(format!("cannot follow the leaders at {rpc_url}: {e}"))
+                .map_err(|source| TpuError::Leaders {
+                    url: rpc_url.to_owned(),
+                    source,
                 })?;
         Ok(Self {
             client,
@@ -120,10 +119,7 @@ impl TpuSender {
     }
 
     /// Sends wire transactions to the leaders; an error when no leader took them.
-    pub(crate) async fn send(&self, wires: Vec<Vec<u8>>) -> Result<(), String> {
-        self.client
-            .try_send_wire_transaction_batch(wires)
-            .await
-            .map_err(|e| e.to_string())
+    pub(crate) async fn send(&self, wires: Vec<Vec<u8>>) -> Result<(), TransportError> {
+        self.client.try_send_wire_transaction_batch(wires).await
     }
 }

@@ -8,6 +8,7 @@
 //! transaction its slot's event times. Transactions never wait on a poll, so
 //! the timestamps are as exact as the events; `blockTime` is never used.
 
+use crate::error::SlotsClosed;
 use crate::{
     error::TrackerError,
     landed::LandedSignatures,
@@ -109,7 +110,7 @@ impl Heights {
 pub(crate) struct Tracker {
     pub(crate) http: reqwest::Client,
     pub(crate) url: String,
-    pub(crate) updates: mpsc::UnboundedReceiver<Result<(SlotEvent, Instant), String>>,
+    pub(crate) updates: mpsc::UnboundedReceiver<Result<(SlotEvent, Instant), SlotsClosed>>,
     pub(crate) events: mpsc::UnboundedSender<ChainEvent>,
     /// Sent and not yet found in a block.
     open: OpenSet,
@@ -131,7 +132,7 @@ impl Tracker {
     pub(crate) fn new(
         http: reqwest::Client,
         url: String,
-        updates: mpsc::UnboundedReceiver<Result<(SlotEvent, Instant), String>>,
+        updates: mpsc::UnboundedReceiver<Result<(SlotEvent, Instant), SlotsClosed>>,
         events: mpsc::UnboundedSender<ChainEvent>,
         open: OpenSet,
         landed: LandedSignatures,
@@ -170,7 +171,7 @@ impl Tracker {
                     self.on_event(event, at);
                     continue;
                 }
-                Ok(Err(reason)) => return self.fatal(TrackerError::SubscriptionClosed { reason }),
+                Ok(Err(closed)) => return self.fatal(TrackerError::SubscriptionClosed(closed)),
                 Err(mpsc::error::TryRecvError::Disconnected) => {
                     return self.fatal(TrackerError::SubscriptionEnded);
                 }
@@ -191,7 +192,7 @@ impl Tracker {
             tokio::select! {
                 update = self.updates.recv() => match update {
                     Some(Ok((event, at))) => self.on_event(event, at),
-                    Some(Err(reason)) => return self.fatal(TrackerError::SubscriptionClosed { reason }),
+                    Some(Err(closed)) => return self.fatal(TrackerError::SubscriptionClosed(closed)),
                     None => return self.fatal(TrackerError::SubscriptionEnded),
                 },
                 _ = tokio::time::sleep_until(wake.into()) => {

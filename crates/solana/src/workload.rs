@@ -4,7 +4,10 @@
 //! `prepare_token` (mint, token accounts) runs before the clock starts;
 //! `instruction` is called once per transaction on the send path.
 
-use crate::{error::SolanaError, keys};
+use crate::{
+    error::{FundingError, SolanaError},
+    keys,
+};
 use chainmeter_core::bids::Bids;
 use solana_client::nonblocking::rpc_client::RpcClient;
 use solana_commitment_config::CommitmentConfig;
@@ -232,11 +235,6 @@ pub(crate) async fn prepare_token(
     amount: u64,
     hot: bool,
 ) -> Result<(Workload, TokenCheck), SolanaError> {
-    let fail = |what: &str, e: &dyn std::fmt::Display| {
-        SolanaError::Funding(format!(
-            "preparing the token workload at {url}: {what}: {e}"
-        ))
-    };
     let program = spl_token_interface::id();
     let base = funder.pubkey();
     // Accounts are derived from the funder with seeds of this run, so that a
@@ -250,13 +248,13 @@ pub(crate) async fn prepare_token(
     let derived = |tag: &str| -> Result<(String, Pubkey), SolanaError> {
         let s = format!("{tag}{run}");
         let key = Pubkey::create_with_seed(&base, &s, &program)
-            .map_err(|e| fail("deriving an account", &e))?;
+            .map_err(prepare_step(url, "deriving an account"))?;
         Ok((s, key))
     };
     let rent = |len| async move {
         rpc.get_minimum_balance_for_rent_exemption(len as usize)
             .await
-            .map_err(|e| fail("getMinimumBalanceForRentExemption", &e))
+            .map_err(prepare_step(url, "getMinimumBalanceForRentExemption"))
     };
     let (mint_rent, account_rent) = (rent(MINT_LEN).await?, rent(ACCOUNT_LEN).await?);
     let create = |seed: &str, key: &Pubkey, lamports: u64, space: u64| {
@@ -264,7 +262,8 @@ pub(crate) async fn prepare_token(
             &base, key, &base, seed, lamports, space, &program,
         )
     };
-    let token_ix = |r: Result<Instruction, _>| r.map_err(|e| fail("building an instruction", &e));
+    let token_ix =
+        |r: Result<Instruction, _>| r.map_err(prepare_step(url, "building an instruction"));
 
     let (mint_seed, mint) = derived("m")?;
     let mut batches = vec![vec![
@@ -306,8 +305,8 @@ pub(crate) async fn prepare_token(
     }
     // The mint first, then every payer's accounts at once.
     let (first, rest) = batches.split_first().expect("the mint's batch");
-    confirm_all(rpc, funder, std::slice::from_ref(first), &fail).await?;
-    confirm_all(rpc, funder, rest, &fail).await?;
+    confirm_all(rpc, url, funder, std::slice::from_ref(first)).await?;
+    confirm_all(rpc, url, funder, rest).await?;
     Ok((
         Workload::Token {
             sources: sources.clone(),
@@ -327,21 +326,21 @@ pub(crate) async fn prepare_token(
 /// `funder`, and waits until all are confirmed without error.
 async fn confirm_all(
     rpc: &RpcClient,
+    url: &str,
     funder: &Keypair,
     batches: &[Vec<Instruction>],
-    fail: &impl Fn(&str, &dyn std::fmt::Display) -> SolanaError,
 ) -> Result<(), SolanaError> {
     let hash = rpc
         .get_latest_blockhash()
         .await
-        .map_err(|e| fail("getLatestBlockhash", &e))?;
+        .map_err(prepare_step(url, "getLatestBlockhash"))?;
     let mut signatures: Vec<Signature> = Vec::with_capacity(batches.len());
     for ixs in batches {
         let tx = Transaction::new_signed_with_payer(ixs, Some(&funder.pubkey()), &[funder], hash);
         signatures.push(
             rpc.send_transaction(&tx)
                 .await
-                .map_err(|e| fail("sending a setup transaction", &e))?,
+                .map_err(prepare_step(url, "sending a setup transaction"))?,
         );
     }
     let deadline = Instant::now() + PREPARE_TIMEOUT;
@@ -352,13 +351,17 @@ async fn confirm_all(
             let statuses = rpc
                 .get_signature_statuses(chunk)
                 .await
-                .map_err(|e| fail("getSignatureStatuses", &e))?
+                .map_err(prepare_step(url, "getSignatureStatuses"))?
                 .value;
             for (sig, status) in chunk.iter().zip(statuses) {
                 match status {
                     Some(s) if s.satisfies_commitment(CommitmentConfig::confirmed()) => {
-                        if let Some(err) = s.err {
-                            return Err(fail(&format!("setup transaction {sig} failed"), &err));
+                        if let Some(source) = s.err {
+                            return Err(FundingError::SetupFailed {
+                                signature: sig.to_string(),
+                                source,
+                            }
+                            .into());
                         }
                     }
                     _ => still.push(*sig),
@@ -368,19 +371,34 @@ async fn confirm_all(
         open = still;
         if !open.is_empty() {
             if Instant::now() > deadline {
-                return Err(fail(
-                    "waiting for setup transactions",
-                    &format!(
-                        "{} not confirmed after {} s",
-                        open.len(),
-                        PREPARE_TIMEOUT.as_secs()
-                    ),
-                ));
+                return Err(FundingError::SetupUnconfirmed {
+                    open: open.len(),
+                    patience: PREPARE_TIMEOUT,
+                }
+                .into());
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
     Ok(())
+}
+
+/// The error of a preparation step at `url` that failed with its cause.
+fn prepare_step<'a, E>(
+    url: &'a str,
+    step: &'static str,
+) -> impl FnOnce(E) -> SolanaError + use<'a, E>
+where
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    move |e| {
+        FundingError::Prepare {
+            url: url.to_owned(),
+            step,
+            source: e.into(),
+        }
+        .into()
+    }
 }
 
 #[cfg(test)]

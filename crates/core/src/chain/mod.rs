@@ -25,3 +25,16 @@ pub type TxSeq = u64;
 
 /// A boxed future, as object-safe traits return them.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// An error with its causes, `: `-separated: how a chain's typed errors,
+/// each naming only its own step, read as one line in a message or a result.
+pub fn chained(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}

@@ -109,13 +109,6 @@ impl VerifyError {
 
     /// The error with its causes, `: `-separated, as the result records it.
     pub fn chained(&self) -> String {
-        let mut text = self.to_string();
-        let mut source = std::error::Error::source(self);
-        while let Some(s) = source {
-            text.push_str(": ");
-            text.push_str(&s.to_string());
-            source = s.source();
-        }
-        text
+        super::chained(self)
     }
 }

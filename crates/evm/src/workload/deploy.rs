@@ -3,7 +3,7 @@
 //! contract creation.
 
 use super::{Call, Kind, Plan, Prepare, Preparing, Workload};
-use crate::error::EvmError;
+use crate::error::PrepareError;
 use alloy::primitives::{Bytes, TxKind, U256};
 use chainmeter_core::scenario::{ScenarioError, Section};
 use std::sync::Arc;
@@ -35,10 +35,8 @@ impl Plan for DeployPlan {
     }
 }
 
-fn code() -> Result<Bytes, EvmError> {
-    Ok(alloy::primitives::hex::decode(SMALL_BYTECODE.trim())
-        .map_err(|e| EvmError::Workload(format!("Small's bytecode is not hex: {e}")))?
-        .into())
+fn code() -> Result<Bytes, PrepareError> {
+    Ok(super::bytecode(SMALL_BYTECODE, "Small")?.into())
 }
 
 /// A creation of `Small` per transaction.

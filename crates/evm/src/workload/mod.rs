@@ -12,7 +12,10 @@ mod swap;
 mod token;
 mod transfer;
 
-use crate::{error::EvmError, setup::Deployer};
+use crate::{
+    error::{EvmError, PrepareError},
+    setup::Deployer,
+};
 use alloy::{
     eips::BlockNumberOrTag,
     primitives::{keccak256, Address, Bytes, TxKind, U256},
@@ -131,17 +134,23 @@ impl Prepare<'_> {
         &self,
         deployer: &Deployer,
         code: Bytes,
-        what: &str,
+        contract: &str,
     ) -> Result<Address, EvmError> {
         let receipt = deployer
             .execute(self.client, self.url, TxKind::Create, code)
             .await?;
-        receipt.contract_address.ok_or_else(|| {
-            EvmError::Workload(format!(
-                "the deployment of {what} names no contract address"
-            ))
-        })
+        Ok(receipt
+            .contract_address
+            .ok_or_else(|| PrepareError::NoAddress {
+                contract: contract.to_owned(),
+            })?)
     }
+}
+
+/// A contract's bytecode compiled into chainmeter, decoded.
+pub(crate) fn bytecode(hex_code: &str, contract: &'static str) -> Result<Vec<u8>, PrepareError> {
+    alloy::primitives::hex::decode(hex_code.trim())
+        .map_err(|source| PrepareError::Bytecode { contract, source })
 }
 
 /// A future borrowing what it was given.

@@ -13,7 +13,6 @@
 //! ```
 
 use super::{selector, Call, Kind, Plan, Prepare, Preparing, Workload};
-use crate::error::EvmError;
 use alloy::primitives::{Address, Bytes, TxKind, U256};
 use chainmeter_core::scenario::{ScenarioError, Section};
 use serde::Deserialize;
@@ -69,9 +68,7 @@ impl Plan for StoragePlan {
     fn prepare<'a>(&'a self, p: Prepare<'a>) -> Preparing<'a> {
         Box::pin(async move {
             let deployer = p.deployer().await?;
-            let code: Bytes = alloy::primitives::hex::decode(STORAGE_BYTECODE.trim())
-                .map_err(|e| EvmError::Workload(format!("Storage's bytecode is not hex: {e}")))?
-                .into();
+            let code: Bytes = super::bytecode(STORAGE_BYTECODE, "Storage")?.into();
             let contract = p.create(&deployer, code, "Storage").await?;
             let mut w = Storage {
                 contract,

@@ -20,17 +20,17 @@
 //! ```
 
 use super::{
-    balance_of_call, selector, token, word_address, Call, Checking, Effects, Kind, Plan, Prepare,
-    Preparing, Workload,
+    balance_of_call, bytecode, selector, token, word_address, Call, Checking, Effects, Kind, Plan,
+    Prepare, Preparing, Workload,
 };
 use crate::{
-    error::EvmError,
+    error::PrepareError,
     reads::call_words,
     setup::{execute_all, Deployer, SetupTx},
 };
 use alloy::{
     eips::BlockNumberOrTag,
-    primitives::{hex, keccak256, Address, Bytes, TxKind, B256, U256},
+    primitives::{keccak256, Address, Bytes, TxKind, B256, U256},
     rpc::types::TransactionReceipt,
 };
 use chainmeter_core::{
@@ -100,19 +100,15 @@ struct SwapPlan {
     liquidity: u64,
 }
 
-fn bytecode(hex_code: &str, what: &str) -> Result<Vec<u8>, EvmError> {
-    hex::decode(hex_code.trim())
-        .map_err(|e| EvmError::Workload(format!("{what}'s bytecode is not hex: {e}")))
-}
-
-fn created(receipts: &[TransactionReceipt], what: &str) -> Result<Vec<Address>, EvmError> {
+fn created(
+    receipts: &[TransactionReceipt],
+    contract: &'static str,
+) -> Result<Vec<Address>, PrepareError> {
     receipts
         .iter()
         .map(|r| {
-            r.contract_address.ok_or_else(|| {
-                EvmError::Workload(format!(
-                    "the deployment of {what} names no contract address"
-                ))
+            r.contract_address.ok_or_else(|| PrepareError::NoAddress {
+                contract: contract.to_owned(),
             })
         })
         .collect()

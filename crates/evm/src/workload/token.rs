@@ -6,7 +6,7 @@ use super::{
     balance_of_call, receiver, receivers, selector, transfer_call, word_address, Call, Checking,
     Effects, Kind, Plan, Prepare, Preparing, Workload,
 };
-use crate::{error::EvmError, keys, reads::call_words};
+use crate::{keys, reads::call_words};
 use alloy::primitives::{Address, Bytes, TxKind, U256};
 use chainmeter_core::scenario::{ScenarioError, Section};
 use chainmeter_result::run::Check;
@@ -43,9 +43,7 @@ impl Plan for TokenPlan {
     fn prepare<'a>(&'a self, p: Prepare<'a>) -> Preparing<'a> {
         Box::pin(async move {
             let deployer = p.deployer().await?;
-            let code: Bytes = alloy::primitives::hex::decode(TOKEN_BYTECODE.trim())
-                .map_err(|e| EvmError::Workload(format!("the token's bytecode is not hex: {e}")))?
-                .into();
+            let code: Bytes = super::bytecode(TOKEN_BYTECODE, "the token")?.into();
             let token = p.create(&deployer, code, "the token").await?;
             let minted = U256::from(TOKENS_PER_SENDER);
             for chunk in p.senders.chunks(MINTED_PER_TX) {

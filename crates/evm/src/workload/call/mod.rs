@@ -26,7 +26,7 @@ mod args;
 mod artifact;
 
 use super::{Call, Kind, Plan, Prepare, Preparing, Workload};
-use crate::{error::EvmError, setup::Deployer};
+use crate::{error::PrepareError, setup::Deployer};
 use alloy::{
     dyn_abi::{DynSolType, DynSolValue, JsonAbiExt, Specifier},
     json_abi::{Function, StateMutability},
@@ -443,10 +443,12 @@ impl Plan for CallPlan {
                     }
                 }
                 if let (0, Some((seq, e))) = (workload.gas_limit, refused) {
-                    return Err(EvmError::Workload(format!(
-                        "no sampled call of {} can be estimated (give gas_limit to send them anyway); call {seq}: {e}",
-                        self.call.function.signature()
-                    )));
+                    return Err(PrepareError::NoEstimate {
+                        function: self.call.function.signature(),
+                        seq,
+                        source: Box::new(e),
+                    }
+                    .into());
                 }
             }
             Ok(Arc::new(workload) as Arc<dyn Workload>)
