@@ -31,15 +31,10 @@ pub(crate) fn own_anvil(dir: &std::path::Path) -> chainmeter_localnet::Node {
 /// senders' balance decrease minus the value sent, to the wei.
 #[test]
 fn transfers_land_and_fees_match_the_chain() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let anvil = own_anvil(tmp.path());
-    let url = anvil.rpc_url().to_owned();
-    let file = scenario(
-        tmp.path(),
-        "s.toml",
-        &format!(
-            r#"
+    let f = support::Fixture::anvil();
+    let url = f.url();
+    let r = f.run(&format!(
+        r#"
 name = "e2e-evm-fees"
 [accounts]
 count = 8
@@ -53,9 +48,7 @@ drain_timeout = "30s"
 [evm]
 levels = ["included", "safe", "finalized"]
 "#
-        ),
-    );
-    let r = support::run_ok(&file, Some(&url), &tmp.path().join("out"));
+    ));
     assert_eq!(r.outcomes.sent, 200);
     assert_eq!(r.outcomes.landed_ok, 200, "outcomes: {:?}", r.outcomes);
     for level in [INCLUDED, SAFE, FINALIZED] {
@@ -76,11 +69,11 @@ levels = ["included", "safe", "finalized"]
     let mut balance_decrease = 0u128;
     for s in &r.senders {
         let nonce = quantity(&rpc(
-            &url,
+            url,
             "eth_getTransactionCount",
             json!([s.address, "latest"]),
         ));
-        let balance = quantity(&rpc(&url, "eth_getBalance", json!([s.address, "latest"])));
+        let balance = quantity(&rpc(url, "eth_getBalance", json!([s.address, "latest"])));
         nonce_increase += nonce - u128::from(s.nonce_before.unwrap());
         balance_decrease += s.balance_before.parse::<u128>().unwrap() - balance;
     }
@@ -97,7 +90,6 @@ levels = ["included", "safe", "finalized"]
     );
     assert!(fee_total > 0);
     assert_eq!(r.fees.per_tx.count, 200);
-    drop(anvil);
 }
 
 /// With 1 s blocks, inclusion latency from the intended send time is at most
@@ -105,11 +97,10 @@ levels = ["included", "safe", "finalized"]
 /// run starts its own anvil, which must be gone when it exits.
 #[test]
 fn inclusion_latency_has_the_shape_of_the_block_time() {
-    let _one_validator = support::serial();
+    let f = support::Fixture::bare();
     let anvils_before = pids_named("anvil").len();
-    let tmp = tempfile::tempdir().unwrap();
     let file = scenario(
-        tmp.path(),
+        f.path(),
         "s.toml",
         r#"
 name = "e2e-evm-latency"
@@ -123,7 +114,7 @@ levels = ["included"]
 block_time = "1s"
 "#,
     );
-    let out_dir = tmp.path().join("out");
+    let out_dir = f.out();
     let r = support::run_ok(&file, None, &out_dir);
     assert!(r.environment.node.started_locally);
     assert!(
@@ -200,20 +191,18 @@ block_time = "1s"
 /// "0.0 tx/s".
 #[test]
 fn landed_throughput_is_over_whole_block_intervals() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let anvil = own_anvil(tmp.path());
-    let url = anvil.rpc_url().to_owned();
+    let f = support::Fixture::anvil();
+    let url = f.url();
     let run = |name: &str, load: &str| {
         let file = scenario(
-            tmp.path(),
+            f.path(),
             &format!("{name}.toml"),
             &format!(
                 "name = \"e2e-{name}\"\n[accounts]\ncount = 16\nseed = \"e2e-{name}\"\n[load]\n{load}\n[evm]\nlevels = [\"included\"]\n"
             ),
         );
-        let out_dir = tmp.path().join(name);
-        let out = support::run_attached(&file, &url, &out_dir);
+        let out_dir = f.path().join(name);
+        let out = support::run_attached(&file, url, &out_dir);
         assert!(out.status.success(), "{}", stderr(&out));
         (
             result(&out_dir),
@@ -298,15 +287,14 @@ fn signal_a_run(
 }
 
 fn a_signal_stops_the_run(signal: i32, exit_code: i32, says: &str) {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
+    let f = support::Fixture::bare();
     let (code, err, anvil) = signal_a_run(
-        tmp.path(),
+        f.path(),
         "name = \"e2e-ctrl-c\"\n[load]\nrate = 100\nduration = \"60s\"\n[evm]\n",
         Duration::from_secs(3),
         signal,
     );
-    let out_dir = tmp.path().join("out");
+    let out_dir = f.out();
     assert_eq!(code, Some(exit_code), "{err}");
     assert!(err.contains(says), "{err}");
     let r = result(&out_dir);
@@ -341,20 +329,18 @@ fn a_signal_stops_the_run(signal: i32, exit_code: i32, says: &str) {
 /// nothing is counted as sent to a node that was gone.
 #[test]
 fn a_dead_attached_node_is_seen_at_once() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let anvil = own_anvil(tmp.path());
+    let f = support::Fixture::anvil();
     let file = scenario(
-        tmp.path(),
+        f.path(),
         "s.toml",
         "name = \"e2e-dead-node\"\n[load]\nrate = 100\nduration = \"60s\"\n[evm]\nlevels = [\"included\"]\n",
     );
-    let out_dir = tmp.path().join("out");
+    let out_dir = f.out();
     let mut run = support::Running::start(&[
         "run",
         file.to_str().unwrap(),
         "--url",
-        anvil.rpc_url(),
+        f.url(),
         "--out",
         out_dir.to_str().unwrap(),
         "-q",
@@ -363,7 +349,7 @@ fn a_dead_attached_node_is_seen_at_once() {
     std::thread::sleep(Duration::from_secs(8));
     let killed = std::time::Instant::now();
     // SAFETY: signalling the anvil this test started.
-    unsafe { libc::kill(anvil.pid() as i32, libc::SIGKILL) };
+    unsafe { libc::kill(f.node().pid() as i32, libc::SIGKILL) };
     let (code, err) = run.finish(Duration::from_secs(30));
     let took = killed.elapsed();
     assert_eq!(code, Some(1), "{err}");
@@ -393,16 +379,15 @@ fn a_dead_attached_node_is_seen_at_once() {
 /// it as a candidate.
 #[test]
 fn a_killed_chainmeter_leaves_a_partial_result_and_its_interval_log() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
+    let f = support::Fixture::bare();
     let (code, _, anvil) = signal_a_run(
-        tmp.path(),
+        f.path(),
         "name = \"e2e-sigkill\"\n[load]\nrate = 100\nduration = \"60s\"\n[evm]\nblock_time = \"1s\"\n",
         Duration::from_secs(8),
         libc::SIGKILL,
     );
     assert_eq!(code, None, "killed by a signal");
-    let out_dir = tmp.path().join("out");
+    let out_dir = f.out();
     let path = out_dir.join("result.json");
     support::assert_matches_schema(&path);
     let r = result(&out_dir);
@@ -452,12 +437,10 @@ fn a_killed_chainmeter_leaves_a_partial_result_and_its_interval_log() {
 /// sender waits behind the gap until the drain ends.
 #[test]
 fn a_sender_refused_for_a_moment_resyncs_its_nonce_and_lands_again() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let anvil = own_anvil(tmp.path());
-    let url = anvil.rpc_url().to_owned();
+    let f = support::Fixture::anvil();
+    let url = f.url();
     let file = scenario(
-        tmp.path(),
+        f.path(),
         "s.toml",
         r#"
 name = "e2e-evm-nonce-gap"
@@ -472,14 +455,14 @@ drain_timeout = "15s"
 levels = ["included"]
 "#,
     );
-    let out_dir = tmp.path().join("out");
+    let out_dir = f.out();
     let mut run = support::Running::start(&[
         "run",
         file.to_str().unwrap(),
         "--out",
         out_dir.to_str().unwrap(),
         "--url",
-        &url,
+        url,
         "-q",
     ]);
     run.wait_for_line("sending", Duration::from_secs(60));
@@ -487,21 +470,21 @@ levels = ["included"]
     // Right after a block, so that nothing of the sender is mined between
     // reading its balance and setting it.
     let block = |u: &str| quantity(&rpc(u, "eth_blockNumber", json!([])));
-    let now = block(&url);
-    while block(&url) == now {
+    let now = block(url);
+    while block(url) == now {
         std::thread::sleep(Duration::from_millis(5));
     }
-    let head = rpc(&url, "eth_getBlockByNumber", json!(["latest", true]));
+    let head = rpc(url, "eth_getBlockByNumber", json!(["latest", true]));
     let sender = head["transactions"][0]["from"]
         .as_str()
         .expect("the run's transactions are in the block")
         .to_owned();
-    let balance = rpc(&url, "eth_getBalance", json!([sender, "latest"]));
-    rpc(&url, "anvil_setBalance", json!([sender, "0x0"]));
+    let balance = rpc(url, "eth_getBalance", json!([sender, "latest"]));
+    rpc(url, "anvil_setBalance", json!([sender, "0x0"]));
     std::thread::sleep(Duration::from_millis(1500));
-    rpc(&url, "anvil_setBalance", json!([sender, balance]));
+    rpc(url, "anvil_setBalance", json!([sender, balance]));
     let nonce_at_restore = quantity(&rpc(
-        &url,
+        url,
         "eth_getTransactionCount",
         json!([sender, "latest"]),
     ));
@@ -528,7 +511,7 @@ levels = ["included"]
         r.submitter
     );
     let final_nonce = quantity(&rpc(
-        &url,
+        url,
         "eth_getTransactionCount",
         json!([sender, "latest"]),
     ));
@@ -538,7 +521,6 @@ levels = ["included"]
     );
     let v = r.verification.as_ref().expect("verified");
     assert!(v.passed(), "{}", v.line());
-    drop(anvil);
 }
 
 /// A node that answers `null` to a block's receipts at first (not yet
@@ -548,13 +530,10 @@ levels = ["included"]
 /// every transaction would be missed.
 #[test]
 fn null_receipts_are_retried_never_taken_for_an_empty_block() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let anvil = own_anvil(tmp.path());
-    let proxy =
-        crate::proxy::FaultProxy::start(anvil.rpc_url(), crate::proxy::Fault::NullFirstReceipts);
+    let f = support::Fixture::anvil();
+    let proxy = crate::proxy::FaultProxy::start(f.url(), crate::proxy::Fault::NullFirstReceipts);
     let file = scenario(
-        tmp.path(),
+        f.path(),
         "s.toml",
         r#"
 name = "e2e-evm-null-receipts"
@@ -572,15 +551,15 @@ levels = ["included"]
         "run",
         file.to_str().unwrap(),
         "--out",
-        tmp.path().join("out").to_str().unwrap(),
+        f.out().to_str().unwrap(),
         "--url",
         &proxy.url,
         "--ws-url",
-        anvil.ws_url(),
+        f.node().ws_url(),
         "-q",
     ]);
     assert!(out.status.success(), "{}", support::stderr(&out));
-    let r = result(&tmp.path().join("out"));
+    let r = result(&f.out());
     support::assert_consistent(&r);
     assert_eq!(r.outcomes.landed_ok, 150, "{:?}", r.outcomes);
     let nulls = *proxy.injected.lock().unwrap();
@@ -594,13 +573,9 @@ levels = ["included"]
 /// the receipts' (an ERC-20 transfer to a new holder, not 21,000).
 #[test]
 fn token_transfers_move_exactly_what_landed() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let anvil = own_anvil(tmp.path());
-    let url = anvil.rpc_url().to_owned();
-    let file = scenario(
-        tmp.path(),
-        "s.toml",
+    let f = support::Fixture::anvil();
+    let url = f.url();
+    let r = f.run(
         r#"
 name = "e2e-evm-token"
 [accounts]
@@ -616,7 +591,6 @@ count = 200
 levels = ["included"]
 "#,
     );
-    let r = support::run_ok(&file, Some(&url), &tmp.path().join("out"));
     assert_eq!(r.outcomes.landed_ok, 200, "{:?}", r.outcomes);
     let v = r.verification.as_ref().unwrap();
     let tokens = v.check("tokens").expect("a token check");
@@ -628,11 +602,11 @@ levels = ["included"]
     for s in &r.senders {
         let data = format!("0x70a08231{:0>64}", s.address.trim_start_matches("0x"));
         held += quantity(&rpc(
-            &url,
+            url,
             "eth_call",
             json!([{"to": token, "data": data}, "latest"]),
         ));
-        let balance = quantity(&rpc(&url, "eth_getBalance", json!([s.address, "latest"])));
+        let balance = quantity(&rpc(url, "eth_getBalance", json!([s.address, "latest"])));
         eth_spent += s.balance_before.parse::<u128>().unwrap() - balance;
     }
     let minted = 10u128.pow(30) * 8;
@@ -659,11 +633,9 @@ levels = ["included"]
 /// less gas per transaction.
 #[test]
 fn hot_and_disjoint_token_writes_are_reported_together() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let anvil = own_anvil(tmp.path());
+    let f = support::Fixture::anvil();
     let file = scenario(
-        tmp.path(),
+        f.path(),
         "s.toml",
         r#"
 name = "e2e-evm-contention"
@@ -679,8 +651,7 @@ count = 100
 levels = ["included"]
 "#,
     );
-    let (hot, disjoint) =
-        support::run_both_modes(&file, Some(anvil.rpc_url()), &tmp.path().join("out"), 100);
+    let (hot, disjoint) = support::run_both_modes(&file, Some(f.url()), &f.out(), 100);
     let (h, d) = (
         hot.fees.compute_per_tx.p50,
         disjoint.fees.compute_per_tx.p50,
@@ -700,12 +671,8 @@ levels = ["included"]
 /// least gas x tip, rising with the tip.
 #[test]
 fn fee_market_buckets_add_up_and_follow_the_tip() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let anvil = own_anvil(tmp.path());
-    let file = scenario(
-        tmp.path(),
-        "s.toml",
+    let f = support::Fixture::anvil();
+    let r = f.run(
         r#"
 name = "e2e-evm-fee-market"
 [accounts]
@@ -719,7 +686,6 @@ count = 300
 levels = ["included"]
 "#,
     );
-    let r = support::run_ok(&file, Some(anvil.rpc_url()), &tmp.path().join("out"));
     support::assert_buckets_add_up(&r, 3);
     let b = &r.fee_buckets;
     for bucket in b {

@@ -3,9 +3,7 @@
 //! lose nothing it could know, and leave no validator behind.
 
 use crate::{
-    evm::own_anvil,
     proxy::{Fault, FaultProxy, WsFaultProxy},
-    solana::own_validator,
     support::{self, pids_named, scenario, stderr},
 };
 use chainmeter_core::outcome::RejectClass;
@@ -18,11 +16,9 @@ use std::time::Duration;
 /// the latency shows the stall.
 #[test]
 fn a_stalled_validator_shows_in_latency_and_nothing_is_lost() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let anvil = own_anvil(tmp.path());
+    let f = support::Fixture::anvil();
     let file = scenario(
-        tmp.path(),
+        f.path(),
         "s.toml",
         r#"
 name = "e2e-stall"
@@ -36,18 +32,18 @@ drain_timeout = "30s"
 levels = ["included"]
 "#,
     );
-    let out_dir = tmp.path().join("out");
+    let out_dir = f.out();
     let mut run = support::Running::start(&[
         "run",
         file.to_str().unwrap(),
         "--url",
-        anvil.rpc_url(),
+        f.url(),
         "--out",
         out_dir.to_str().unwrap(),
     ]);
     run.wait_for_line("sending", Duration::from_secs(60));
     std::thread::sleep(Duration::from_secs(6));
-    let pid = anvil.pid() as i32;
+    let pid = f.node().pid() as i32;
     // SAFETY: signalling the anvil this test started.
     unsafe { libc::kill(pid, libc::SIGSTOP) };
     std::thread::sleep(Duration::from_secs(5));
@@ -76,11 +72,9 @@ levels = ["included"]
 /// and lands what came after.
 #[test]
 fn a_node_refusing_sends_for_a_while_is_counted_and_the_run_goes_on() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let validator = own_validator(tmp.path());
+    let f = support::Fixture::validator();
     let file = scenario(
-        tmp.path(),
+        f.path(),
         "s.toml",
         r#"
 name = "e2e-refused"
@@ -95,20 +89,20 @@ levels = ["processed", "confirmed"]
     );
     // Its window counts from its start, just before the run's: after funding.
     let proxy = FaultProxy::start(
-        validator.rpc_url(),
+        f.url(),
         Fault::RefuseSends {
             from: Duration::from_secs(12),
             to: Duration::from_secs(14),
         },
     );
-    let out_dir = tmp.path().join("out");
+    let out_dir = f.out();
     let run = support::Running::start(&[
         "run",
         file.to_str().unwrap(),
         "--url",
         &proxy.url,
         "--ws-url",
-        validator.ws_url(),
+        f.node().ws_url(),
         "--out",
         out_dir.to_str().unwrap(),
     ]);
@@ -161,11 +155,9 @@ fn assert_refusals_counted(r: &chainmeter_result::run::RunResult, refused: u64, 
 /// everything else lands: the chain's nonces say so.
 #[test]
 fn an_evm_node_refusing_sends_for_a_while_is_counted_and_the_run_goes_on() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let anvil = own_anvil(tmp.path());
+    let f = support::Fixture::anvil();
     let file = scenario(
-        tmp.path(),
+        f.path(),
         "s.toml",
         r#"
 name = "e2e-evm-refused"
@@ -181,11 +173,11 @@ block_time = "1s"
     );
     // Funding takes a few blocks: the window falls in the measured window.
     let proxy = WsFaultProxy::start(
-        anvil.ws_url(),
+        f.node().ws_url(),
         Duration::from_secs(7),
         Duration::from_secs(9),
     );
-    let (r, refused, log) = run_through(&proxy, anvil.rpc_url(), &file, tmp.path());
+    let (r, refused, log) = run_through(&proxy, f.url(), &file, f.path());
     assert_refusals_counted(&r, refused, &log);
     // Refusals had their senders' nonces read again: one read per sender
     // at a time, so refusals of a sender that come while its read is under
@@ -203,11 +195,10 @@ block_time = "1s"
 /// passed off as whole, and the validator chainmeter started is stopped.
 #[test]
 fn a_full_disk_is_a_clear_error_and_leaves_no_half_result() {
-    let _one_validator = support::serial();
+    let f = support::Fixture::bare();
     let anvils_before = pids_named("anvil").len();
-    let tmp = tempfile::tempdir().unwrap();
     let file = scenario(
-        tmp.path(),
+        f.path(),
         "s.toml",
         r#"
 name = "e2e-full-disk"
@@ -218,7 +209,7 @@ count = 50
 levels = ["included"]
 "#,
     );
-    let out_dir = tmp.path().join("out");
+    let out_dir = f.out();
     std::fs::create_dir_all(&out_dir).unwrap();
     std::os::unix::fs::symlink("/dev/full", out_dir.join(".result.json.tmp")).unwrap();
     let out = support::chainmeter(&[
@@ -246,11 +237,10 @@ levels = ["included"]
 /// run started is gone.
 #[test]
 fn a_second_ctrl_c_exits_at_once_and_the_validator_is_stopped() {
-    let _one_validator = support::serial();
+    let f = support::Fixture::bare();
     let anvils_before = pids_named("anvil").len();
-    let tmp = tempfile::tempdir().unwrap();
     let file = scenario(
-        tmp.path(),
+        f.path(),
         "s.toml",
         r#"
 name = "e2e-ctrl-c-twice"
@@ -261,7 +251,7 @@ duration = "60s"
 block_time = "1s"
 "#,
     );
-    let out_dir = tmp.path().join("out");
+    let out_dir = f.out();
     let mut run = support::Running::start(&[
         "run",
         file.to_str().unwrap(),
@@ -297,11 +287,9 @@ block_time = "1s"
 /// lands, verified against the chain's nonces and balances.
 #[test]
 fn a_refused_send_among_queued_ones_is_refilled_without_reusing_their_nonces() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let anvil = own_anvil(tmp.path());
+    let f = support::Fixture::anvil();
     let file = scenario(
-        tmp.path(),
+        f.path(),
         "s.toml",
         r#"
 name = "e2e-evm-holes"
@@ -317,8 +305,8 @@ levels = ["included"]
     );
     // At most 30 refusals, all well before the sender's last signature: a
     // hole left after it has nothing to fill it (see the README).
-    let proxy = WsFaultProxy::every(anvil.ws_url(), 40, Duration::from_secs(2), 30);
-    let (r, refused, log) = run_through(&proxy, anvil.rpc_url(), &file, tmp.path());
+    let proxy = WsFaultProxy::every(f.node().ws_url(), 40, Duration::from_secs(2), 30);
+    let (r, refused, log) = run_through(&proxy, f.url(), &file, f.path());
     assert!(refused > 0);
     assert_eq!(
         r.outcomes.rejected, refused,

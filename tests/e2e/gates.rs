@@ -39,9 +39,8 @@ fn repeated(dir: &std::path::Path, name: &str, block_time: &str) -> std::path::P
 /// the output says by which method and with which interval.
 #[test]
 fn repeated_runs_gate_on_a_confidence_interval() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let base = repeated(tmp.path(), "base", "1s");
+    let f = support::Fixture::bare();
+    let base = repeated(f.path(), "base", "1s");
     let r = result(&base);
     assert_eq!(r.repeats.len(), 3);
     assert!(r
@@ -51,8 +50,8 @@ fn repeated_runs_gate_on_a_confidence_interval() {
     for k in 1..=3 {
         assert!(base.join(format!("repeat-{k}/result.json")).is_file());
     }
-    let base2 = repeated(tmp.path(), "base2", "1s");
-    let slow = repeated(tmp.path(), "slow", "2s");
+    let base2 = repeated(f.path(), "base2", "1s");
+    let slow = repeated(f.path(), "slow", "2s");
 
     let gate = |candidate: &std::path::Path| {
         chainmeter(&[
@@ -85,11 +84,10 @@ fn repeated_runs_gate_on_a_confidence_interval() {
 /// interval is claimed.
 #[test]
 fn a_single_run_comparison_judges_figures_as_before() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
+    let f = support::Fixture::bare();
     let run = |name: &str, block_time: &str| {
-        let file = gate_scenario(tmp.path(), name, block_time);
-        let out = tmp.path().join(name);
+        let file = gate_scenario(f.path(), name, block_time);
+        let out = f.path().join(name);
         support::run_ok(&file, None, &out);
         out.join("result.json")
     };

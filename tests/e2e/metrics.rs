@@ -34,19 +34,18 @@ fn scrape(addr: &str) -> Option<String> {
 /// landed = its landed but for the last block, which can land after it.
 #[test]
 fn metrics_scraped_mid_run_move_and_agree_with_the_result() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
+    let f = support::Fixture::bare();
     let addr = {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().to_string()
     };
     let file = scenario(
-        tmp.path(),
+        f.path(),
         "s.toml",
         "name = \"e2e-metrics\"\n[load]\nrate = 100\nduration = \"6s\"\n\
          [evm]\nlevels = [\"included\"]\n",
     );
-    let out = tmp.path().join("out");
+    let out = f.out();
     let mut run = Running::start(&[
         "run",
         file.to_str().unwrap(),

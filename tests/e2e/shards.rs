@@ -2,10 +2,7 @@
 //! one validator at once, and their results merged; the Kubernetes
 //! manifests that run them on a cluster.
 
-use crate::{
-    evm::own_anvil,
-    support::{self, binary, quantity, repo_root, result, rpc, scenario, stderr},
-};
+use crate::support::{self, binary, quantity, repo_root, result, rpc, scenario, stderr};
 use chainmeter_core::{
     plugin::Chain,
     scenario::{self as scenarios, Overrides},
@@ -25,12 +22,10 @@ const VALUE_WEI: u128 = 1_000;
 /// offers the whole 300 tx/s in each second all three were sending.
 #[test]
 fn three_shards_against_one_anvil_merge_into_the_chains_own_counts() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let anvil = own_anvil(tmp.path());
-    let url = anvil.rpc_url().to_owned();
+    let f = support::Fixture::anvil();
+    let url = f.url();
     let file = scenario(
-        tmp.path(),
+        f.path(),
         "s.toml",
         &format!(
             "name = \"e2e-shards\"\n[accounts]\ncount = 12\n[workload]\nvalue = {VALUE_WEI}\n\
@@ -39,7 +34,7 @@ fn three_shards_against_one_anvil_merge_into_the_chains_own_counts() {
         ),
     );
     let dirs: Vec<_> = (0..3)
-        .map(|i| tmp.path().join(format!("shard-{i}")))
+        .map(|i| f.path().join(format!("shard-{i}")))
         .collect();
     let children: Vec<_> = dirs
         .iter()
@@ -47,7 +42,7 @@ fn three_shards_against_one_anvil_merge_into_the_chains_own_counts() {
         .map(|(i, dir)| {
             Command::new(binary())
                 .args(["run".as_ref(), file.as_os_str()])
-                .args(["--url", &url, "--shard", &format!("{i}/3"), "-q", "--out"])
+                .args(["--url", url, "--shard", &format!("{i}/3"), "-q", "--out"])
                 .arg(dir)
                 .current_dir(repo_root())
                 .stdout(std::process::Stdio::null())
@@ -76,7 +71,7 @@ fn three_shards_against_one_anvil_merge_into_the_chains_own_counts() {
         .collect();
     assert_eq!(addresses.len(), 12, "no sender is shared between shards");
 
-    let merged_path = tmp.path().join("merged.json");
+    let merged_path = f.path().join("merged.json");
     let mut merge = Command::new(binary());
     merge.arg("merge").current_dir(repo_root());
     for d in &dirs {
@@ -92,11 +87,11 @@ fn three_shards_against_one_anvil_merge_into_the_chains_own_counts() {
     let (mut nonces, mut spent) = (0u128, 0u128);
     for s in &m.senders {
         let nonce = quantity(&rpc(
-            &url,
+            url,
             "eth_getTransactionCount",
             json!([s.address, "latest"]),
         ));
-        let balance = quantity(&rpc(&url, "eth_getBalance", json!([s.address, "latest"])));
+        let balance = quantity(&rpc(url, "eth_getBalance", json!([s.address, "latest"])));
         nonces += nonce - u128::from(s.nonce_before.unwrap());
         spent += s.balance_before.parse::<u128>().unwrap() - balance;
     }
@@ -171,7 +166,6 @@ fn three_shards_against_one_anvil_merge_into_the_chains_own_counts() {
     println!("shard starts {starts:?} s after the first; merged offered per full second {full:?}");
     assert!(full.len() >= 5, "{full:?}");
     assert!(full.iter().all(|&n| (297..=303).contains(&n)), "{full:?}");
-    drop(anvil);
 }
 
 /// Seconds from RFC 3339 time `t0` to `t`.

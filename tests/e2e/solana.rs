@@ -30,13 +30,9 @@ pub(crate) fn own_validator(dir: &std::path::Path) -> chainmeter_localnet::Node 
 /// confirmed by about 32 slots.
 #[test]
 fn transfers_land_and_fees_match_the_chain() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let validator = own_validator(tmp.path());
-    let url = validator.rpc_url().to_owned();
-    let file = scenario(
-        tmp.path(),
-        "s.toml",
+    let f = support::Fixture::validator();
+    let url = f.url();
+    let r = f.run(
         r#"
 name = "e2e-solana-fees"
 [accounts]
@@ -49,7 +45,6 @@ drain_timeout = "60s"
 [solana]
 "#,
     );
-    let r = support::run_ok(&file, Some(&url), &tmp.path().join("out"));
     assert_eq!(r.outcomes.sent, 200);
     assert_eq!(r.outcomes.landed_ok, 200, "outcomes: {:?}", r.outcomes);
     let levels: Vec<_> = [PROCESSED, CONFIRMED, FINALIZED]
@@ -95,7 +90,7 @@ drain_timeout = "60s"
     let mut decrease = 0u128;
     for s in &r.senders {
         let now = rpc(
-            &url,
+            url,
             "getBalance",
             json!([s.address, {"commitment": "confirmed"}]),
         )["value"]
@@ -126,7 +121,6 @@ drain_timeout = "60s"
         "{client:?}"
     );
     assert!(client.detail.starts_with("feature set "), "{client:?}");
-    drop(validator);
 }
 
 /// Killing the validator in the middle of a run: a clear error, a result with
@@ -150,14 +144,13 @@ duration = "120s"
 /// every level in order, and the result says how it was timed.
 #[test]
 fn polled_levels_when_slot_events_are_not_used() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
+    let f = support::Fixture::bare();
     let file = scenario(
-        tmp.path(),
+        f.path(),
         "s.toml",
         "name = \"e2e-solana-poll\"\n[load]\nrate = 50\ncount = 100\n[solana]\ntracking = \"poll\"\n",
     );
-    let out_dir = tmp.path().join("out");
+    let out_dir = f.out();
     let r = support::run_ok(&file, None, &out_dir);
     assert_eq!(r.outcomes.landed_ok, 100, "{:?}", r.outcomes);
     assert!(
@@ -225,13 +218,9 @@ fn transfers_sent_to_the_tpu_over_quic_all_land() {
 /// exactly the fees (the funder, not the payers, paid for the setup).
 #[test]
 fn token_transfers_move_exactly_what_landed() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let validator = own_validator(tmp.path());
-    let url = validator.rpc_url().to_owned();
-    let file = scenario(
-        tmp.path(),
-        "s.toml",
+    let f = support::Fixture::validator();
+    let url = f.url();
+    let r = f.run(
         r#"
 name = "e2e-solana-token"
 [accounts]
@@ -247,14 +236,13 @@ count = 200
 levels = ["processed", "confirmed"]
 "#,
     );
-    let r = support::run_ok(&file, Some(&url), &tmp.path().join("out"));
     assert_eq!(r.outcomes.landed_ok, 200, "{:?}", r.outcomes);
     let v = r.verification.as_ref().unwrap();
     assert_eq!(v.check("tokens").expect("a token check").chain, "600");
     let mut decrease = 0u128;
     for s in &r.senders {
         let now = rpc(
-            &url,
+            url,
             "getBalance",
             json!([s.address, {"commitment": "confirmed"}]),
         )["value"]
@@ -273,7 +261,6 @@ levels = ["processed", "confirmed"]
         cu.p50, cu.max
     );
     assert!(cu.p50 > 150, "compute units from the chain: {}", cu.p50);
-    drop(validator);
 }
 
 /// Contention on Solana: SOL transfers all to one receiver (hot: one
@@ -285,10 +272,9 @@ levels = ["processed", "confirmed"]
 /// a benchmark, not a test.
 #[test]
 fn hot_and_disjoint_writes_are_reported_together() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
+    let f = support::Fixture::bare();
     let file = scenario(
-        tmp.path(),
+        f.path(),
         "s.toml",
         r#"
 name = "e2e-solana-contention"
@@ -303,7 +289,7 @@ count = 200
 levels = ["processed", "confirmed"]
 "#,
     );
-    let (hot, disjoint) = support::run_both_modes(&file, None, &tmp.path().join("out"), 200);
+    let (hot, disjoint) = support::run_both_modes(&file, None, &f.out(), 200);
     // Without a priority price, contention costs no fee: 5,000 lamports a
     // signature either way.
     for r in [&hot, &disjoint] {
@@ -325,11 +311,8 @@ levels = ["processed", "confirmed"]
 /// add up to what landed.
 #[test]
 fn fee_market_buckets_are_charged_exactly_their_price() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let file = scenario(
-        tmp.path(),
-        "s.toml",
+    let f = support::Fixture::bare();
+    let r = f.run(
         r#"
 name = "e2e-solana-fee-market"
 [accounts]
@@ -344,7 +327,6 @@ levels = ["processed", "confirmed"]
 compute_unit_limit = 1000
 "#,
     );
-    let r = support::run_ok(&file, None, &tmp.path().join("out"));
     support::assert_buckets_add_up(&r, 3);
     let b = &r.fee_buckets;
     for bucket in b {

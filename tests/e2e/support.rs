@@ -372,10 +372,7 @@ pub(crate) fn run_ok(file: &Path, url: Option<&str>, out_dir: &Path) -> RunResul
 /// Runs scenario `text` with the local validator it names, one validator at
 /// a time, and returns its checked result (see [`run_ok`]).
 pub(crate) fn run_text(text: &str) -> RunResult {
-    let _one_validator = serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let file = scenario(tmp.path(), "s.toml", text);
-    run_ok(&file, None, &tmp.path().join("out"))
+    Fixture::bare().run(text)
 }
 
 /// Outcomes add up to what the load says was sent; `is_consistent` alone
@@ -494,4 +491,71 @@ pub(crate) fn solc(dir: &Path, name: &str, source: &str) -> PathBuf {
         .expect("node runs");
     assert!(status.success(), "solc failed on {name}.sol");
     out
+}
+
+/// One end-to-end test's ground, in one call: the one-validator lock, a
+/// directory of its own, and the node it started, if any. Fields drop in
+/// order: the node stops before its directory goes and the lock is let go.
+pub(crate) struct Fixture {
+    node: Option<chainmeter_localnet::Node>,
+    dir: tempfile::TempDir,
+    _one_validator: MutexGuard<'static, ()>,
+}
+
+impl Fixture {
+    /// The lock and a directory; the run starts its own validator.
+    pub(crate) fn bare() -> Self {
+        let one_validator = serial();
+        Self {
+            node: None,
+            dir: tempfile::tempdir().expect("a temporary directory"),
+            _one_validator: one_validator,
+        }
+    }
+
+    /// With an anvil of the test's own (1 s blocks, 2-slot epochs).
+    pub(crate) fn anvil() -> Self {
+        let mut f = Self::bare();
+        f.node = Some(crate::evm::own_anvil(f.path()));
+        f
+    }
+
+    /// With a solana-test-validator of the test's own.
+    pub(crate) fn validator() -> Self {
+        let mut f = Self::bare();
+        f.node = Some(crate::solana::own_validator(f.path()));
+        f
+    }
+
+    /// The test's directory.
+    pub(crate) fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The node the test started.
+    pub(crate) fn node(&self) -> &chainmeter_localnet::Node {
+        self.node.as_ref().expect("the fixture started a node")
+    }
+
+    /// The RPC URL of the node the test started.
+    pub(crate) fn url(&self) -> &str {
+        self.node().rpc_url()
+    }
+
+    /// Writes scenario `text` to `<dir>/s.toml`.
+    pub(crate) fn scenario(&self, text: &str) -> PathBuf {
+        scenario(self.path(), "s.toml", text)
+    }
+
+    /// `<dir>/out`, where [`Fixture::run`] writes.
+    pub(crate) fn out(&self) -> PathBuf {
+        self.path().join("out")
+    }
+
+    /// Runs scenario `text` into `<dir>/out` (against the test's node, if
+    /// it started one) and returns the checked result (see [`run_ok`]).
+    pub(crate) fn run(&self, text: &str) -> RunResult {
+        let file = self.scenario(text);
+        run_ok(&file, self.node.as_ref().map(|n| n.rpc_url()), &self.out())
+    }
 }

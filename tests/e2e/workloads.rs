@@ -1,10 +1,7 @@
 //! Workloads a chain offers by name, with the user's own contract: real
 //! anvil, a contract compiled here that chainmeter's code has never seen.
 
-use crate::{
-    evm::own_anvil,
-    support::{self, chainmeter, pids_named, quantity, rpc, scenario, solc, stderr},
-};
+use crate::support::{self, chainmeter, pids_named, quantity, rpc, scenario, solc, stderr};
 use serde_json::json;
 
 /// Not one of chainmeter's contracts, nor the shipped example's: a ledger
@@ -54,16 +51,11 @@ fn call(url: &str, to: &str, data: String) -> u128 {
 /// custom error decoded by the ABI.
 #[test]
 fn a_users_own_contract_is_deployed_set_up_and_called() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let artifact = solc(tmp.path(), "Ledger", LEDGER);
-    let anvil = own_anvil(tmp.path());
-    let url = anvil.rpc_url().to_owned();
-    let file = scenario(
-        tmp.path(),
-        "s.toml",
-        &format!(
-            r#"
+    let f = support::Fixture::anvil();
+    let artifact = solc(f.path(), "Ledger", LEDGER);
+    let url = f.url();
+    let r = f.run(&format!(
+        r#"
 name = "e2e-call"
 [accounts]
 count = 4
@@ -85,10 +77,8 @@ warmup = "0s"
 [evm]
 levels = ["included"]
 "#,
-            artifact.file_name().unwrap().to_str().unwrap()
-        ),
-    );
-    let r = support::run_ok(&file, Some(&url), &tmp.path().join("out"));
+        artifact.file_name().unwrap().to_str().unwrap()
+    ));
     let o = &r.outcomes;
     assert_eq!((o.landed_ok, o.landed_failed), (89, 11), "{o:?}");
     let reasons = o
@@ -116,13 +106,13 @@ levels = ["included"]
 
     // The chain's own count, read here: the contract is the one a setup
     // call raised the cap of, and it counted every landed call.
-    let contract = contract_address(&url);
-    let count = call(&url, &contract, format!("0x{}", selector("entries()")));
+    let contract = contract_address(url);
+    let count = call(url, &contract, format!("0x{}", selector("entries()")));
     assert_eq!(count, u128::from(o.landed_ok), "entries() = landed");
     // Sender 0 sent seqs 0, 4, 8, …, 96; those ending in 7 reverted.
     let s0 = r.senders[0].address.trim_start_matches("0x").to_lowercase();
     let mine = call(
-        &url,
+        url,
         &contract,
         format!("0x{}{:0>64}", selector("perAccount(address)"), s0),
     );
@@ -158,9 +148,8 @@ fn selector(signature: &str) -> String {
 /// exit 2, before any validator starts.
 #[test]
 fn a_call_that_does_not_fit_the_abi_is_a_located_error() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let artifact = solc(tmp.path(), "Ledger", LEDGER);
+    let f = support::Fixture::bare();
+    let artifact = solc(f.path(), "Ledger", LEDGER);
     let name = artifact.file_name().unwrap().to_str().unwrap().to_owned();
     let anvils = pids_named("anvil").len();
     let cases = [
@@ -198,7 +187,7 @@ fn a_call_that_does_not_fit_the_abi_is_a_located_error() {
             "[load]\nrate = 1\ncount = 1\n"
         };
         let file = scenario(
-            tmp.path(),
+            f.path(),
             "bad.toml",
             &format!(
                 "name = \"x\"\n[workload]\nkind = \"call\"\n[workload.call]\nartifact = \"{name}\"\nconstructor = [5]\n{settings}\n{load}[evm]\n"
@@ -223,31 +212,29 @@ fn a_call_that_does_not_fit_the_abi_is_a_located_error() {
 /// call's. A view function runs, with a warning that it changes no state.
 #[test]
 fn a_call_whose_cost_grows_with_its_argument_runs_out_of_no_gas() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let artifact = solc(tmp.path(), "Ledger", LEDGER);
+    let f = support::Fixture::anvil();
+    let artifact = solc(f.path(), "Ledger", LEDGER);
     let name = artifact.file_name().unwrap().to_str().unwrap().to_owned();
-    let anvil = own_anvil(tmp.path());
-    let url = anvil.rpc_url().to_owned();
+    let url = f.url();
     let text = |function: &str, args: &str, count: u32| {
         format!(
             "name = \"e2e-fill\"\n[accounts]\ncount = 4\nseed = \"e2e-fill\"\n[workload]\nkind = \"call\"\n[workload.call]\nartifact = \"{name}\"\nconstructor = [5]\nfunction = \"{function}\"\nargs = [{args}]\n[load]\nrate = 20\ncount = {count}\nwarmup = \"0s\"\n[evm]\nlevels = [\"included\"]\n"
         )
     };
     let file = scenario(
-        tmp.path(),
+        f.path(),
         "fill.toml",
         &text("fill(uint256)", "{ range = [1, 40] }", 60),
     );
-    let r = support::run_ok(&file, Some(&url), &tmp.path().join("fill"));
+    let r = support::run_ok(&file, Some(url), &f.path().join("fill"));
     let o = &r.outcomes;
     assert_eq!((o.landed_ok, o.landed_failed), (60, 0), "{o:?}");
     // The run reached both ends of its range: its gas spread is real.
     let gas = &r.fees.compute_per_tx;
     assert!(gas.max > 3 * gas.min, "gas from {} to {}", gas.min, gas.max);
 
-    let file = scenario(tmp.path(), "view.toml", &text("total()", "", 5));
-    let out = support::run_attached(&file, &url, &tmp.path().join("view"));
+    let file = scenario(f.path(), "view.toml", &text("total()", "", 5));
+    let out = support::run_attached(&file, url, &f.path().join("view"));
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
     assert!(
@@ -296,13 +283,9 @@ levels = ["included"]
 /// receipts say.
 #[test]
 fn every_deploy_transaction_creates_a_contract() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let anvil = own_anvil(tmp.path());
-    let url = anvil.rpc_url().to_owned();
-    let file = scenario(
-        tmp.path(),
-        "s.toml",
+    let f = support::Fixture::anvil();
+    let url = f.url();
+    let r = f.run(
         r#"
 name = "e2e-deploy"
 [accounts]
@@ -317,12 +300,11 @@ warmup = "0s"
 levels = ["included"]
 "#,
     );
-    let r = support::run_ok(&file, Some(&url), &tmp.path().join("out"));
     assert_eq!(r.outcomes.landed_ok, 50, "{:?}", r.outcomes);
-    let head = quantity(&rpc(&url, "eth_blockNumber", json!([]))) as u64;
+    let head = quantity(&rpc(url, "eth_blockNumber", json!([]))) as u64;
     let created: usize = (0..=head)
         .map(|n| {
-            let receipts = rpc(&url, "eth_getBlockReceipts", json!([format!("0x{n:x}")]));
+            let receipts = rpc(url, "eth_getBlockReceipts", json!([format!("0x{n:x}")]));
             receipts
                 .as_array()
                 .into_iter()
@@ -345,11 +327,9 @@ levels = ["included"]
 /// pools and senders hold on chain adds up to what was minted to them.
 #[test]
 fn swaps_move_reserves_and_balances_by_the_constant_product() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let anvil = own_anvil(tmp.path());
+    let f = support::Fixture::anvil();
     let file = scenario(
-        tmp.path(),
+        f.path(),
         "s.toml",
         r#"
 name = "e2e-swap"
@@ -369,8 +349,7 @@ warmup = "0s"
 levels = ["included"]
 "#,
     );
-    let (hot, disjoint) =
-        support::run_both_modes(&file, Some(anvil.rpc_url()), &tmp.path().join("out"), 120);
+    let (hot, disjoint) = support::run_both_modes(&file, Some(f.url()), &f.out(), 120);
     let (amount, liquidity, held) = (10u128.pow(15), 1000u128, 10u128.pow(24));
     for (r, pools) in [(&hot, 1u128), (&disjoint, 8)] {
         let checks = &r.verification.as_ref().unwrap().checks;
@@ -421,12 +400,10 @@ levels = ["included"]
 /// by their input, and finds the entries' landed counts.
 #[test]
 fn a_mix_reports_and_verifies_every_entry() {
-    let _one_validator = support::serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let anvil = own_anvil(tmp.path());
-    let url = anvil.rpc_url().to_owned();
+    let f = support::Fixture::anvil();
+    let url = f.url();
     let file = scenario(
-        tmp.path(),
+        f.path(),
         "s.toml",
         r#"
 name = "e2e-mix"
@@ -451,9 +428,9 @@ warmup = "0s"
 levels = ["included"]
 "#,
     );
-    let out = tmp.path().join("out");
-    let start = quantity(&rpc(&url, "eth_blockNumber", json!([]))) as u64;
-    let r = support::run_ok(&file, Some(&url), &out);
+    let out = f.out();
+    let start = quantity(&rpc(url, "eth_blockNumber", json!([]))) as u64;
+    let r = support::run_ok(&file, Some(url), &out);
     assert_eq!(r.workload.kind, "mix");
     let kinds: Vec<&str> = r.mix.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds, ["transfer", "token", "swap"]);
@@ -492,11 +469,11 @@ levels = ["included"]
     // transfer calls transfer(address,uint256) (0xa9059cbb), a swap the rest
     // but approve(address,uint256) (0x095ea7b3), made before the clock.
     let senders: Vec<String> = r.senders.iter().map(|s| s.address.to_lowercase()).collect();
-    let head = quantity(&rpc(&url, "eth_blockNumber", json!([]))) as u64;
+    let head = quantity(&rpc(url, "eth_blockNumber", json!([]))) as u64;
     let mut counted = [0u64; 3];
     for b in start + 1..=head {
         let block = rpc(
-            &url,
+            url,
             "eth_getBlockByNumber",
             json!([format!("0x{b:x}"), true]),
         );
