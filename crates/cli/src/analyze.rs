@@ -2,7 +2,7 @@
 
 use crate::failure::Failure;
 use anyhow::{anyhow, Context};
-use chainmeter_report::{compare, gate, html, markdown, merge as merging};
+use chainmeter_report::{compare, comparison::Comparison, html, markdown, merge as merging};
 use chainmeter_result::run::RunResult;
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -103,121 +103,46 @@ pub(crate) fn report(args: ReportArgs) -> Result<(), Failure> {
 }
 
 pub(crate) fn compare(args: CompareArgs) -> Result<(), Failure> {
-    let results = args
+    let inputs = args
         .results
         .iter()
-        .map(|p| read(p))
+        .map(|p| read(p).map(|r| (p.display().to_string(), r)))
         .collect::<Result<Vec<_>, _>>()?;
-    if !args.allow_mismatch {
-        compare::check_same_workload(&results).map_err(bad)?;
-    }
-    let thresholds = args
+    let rules = args
         .fail_if
         .iter()
         .map(|t| compare::Threshold::parse(t))
         .collect::<Result<Vec<_>, _>>()
         .map_err(bad)?;
-    let same_chain = results.iter().all(|r| r.chain == results[0].chain);
-    let baseline_vs_candidate = same_chain && results.len() == 2;
-    if !baseline_vs_candidate && (!thresholds.is_empty() || args.bench_json.is_some()) {
-        return Err(bad(anyhow!("--fail-if and --bench-json compare a baseline with a candidate: give two results of one chain")));
+    let comparison = Comparison::build(&inputs, &rules, args.allow_mismatch).map_err(bad)?;
+    if let Some(prefix) = &args.bench_json {
+        if !comparison.is_pair() {
+            return Err(bad(compare::CompareError::NotAPair));
+        }
+        let (smaller, bigger) = compare::benchmark_entries(&inputs[1].1);
+        for (suffix, entries) in [("smaller", smaller), ("bigger", bigger)] {
+            let path = PathBuf::from(format!("{}-{suffix}.json", prefix.display()));
+            write(
+                &path,
+                &serde_json::to_string_pretty(&entries).expect("entries serialize"),
+            )?;
+            eprintln!("benchmark data: {}", path.display());
+        }
     }
-    let mut gate_text = String::new();
-    let (title, intro, table, regressions) = if baseline_vs_candidate {
-        let deltas = compare::deltas(&results[0], &results[1]);
-        let (knee_failures, thresholds) =
-            compare::knee_rules(&results[0], &results[1], &thresholds);
-        let mut regressions = if gate::repeated(&results[0], &results[1]) {
-            // Repeated runs: each rule judged by a confidence interval.
-            let gates = gate::gates(&results[0], &results[1], &thresholds).map_err(bad)?;
-            if !gates.is_empty() {
-                gate_text = format!(
-                    "\n\n**Gate** ({}):\n\n{}",
-                    gate::METHOD,
-                    gates
-                        .iter()
-                        .map(|g| format!("- {}", g.line()))
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                );
-            }
-            gates
-                .iter()
-                .filter(|g| {
-                    matches!(
-                        g.verdict,
-                        gate::Verdict::Breaks | gate::Verdict::Undecidable
-                    )
-                })
-                .map(gate::Gate::line)
-                .collect()
-        } else {
-            compare::regressions(&deltas, &thresholds).map_err(bad)?
-        };
-        if !thresholds.is_empty() || !knee_failures.is_empty() {
-            // Before any figure: a candidate that cannot stand for a run fails the gate.
-            let mut unfit = compare::unfit_candidate(&results[0], &results[1]);
-            if gate::repeated(&results[0], &results[1]) {
-                unfit.extend(compare::unfit_repeats(&results[0], &results[1]));
-            }
-            unfit.extend(knee_failures);
-            unfit.append(&mut regressions);
-            regressions = unfit;
-        }
-        if let Some(prefix) = &args.bench_json {
-            let (smaller, bigger) = compare::benchmark_entries(&results[1]);
-            for (suffix, entries) in [("smaller", smaller), ("bigger", bigger)] {
-                let path = PathBuf::from(format!("{}-{suffix}.json", prefix.display()));
-                write(
-                    &path,
-                    &serde_json::to_string_pretty(&entries).expect("entries serialize"),
-                )?;
-                eprintln!("benchmark data: {}", path.display());
-            }
-        }
-        let intro = format!(
-            "baseline: {} ({}), candidate: {} ({})",
-            args.results[0].display(),
-            chainmeter_report::view::workload(&results[0]),
-            args.results[1].display(),
-            chainmeter_report::view::workload(&results[1]),
-        );
-        let title = format!("chainmeter: {} baseline vs candidate", results[0].chain);
-        (title, intro, compare::delta_table(&deltas), regressions)
-    } else {
-        let intro = args
-            .results
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
-        (
-            "chainmeter: chains side by side".to_owned(),
-            intro,
-            compare::chain_table(&results),
-            Vec::new(),
-        )
-    };
-    let text = format!("## {title}\n\n{intro}\n\n{}{gate_text}", table.markdown());
+    let text = comparison.markdown();
     println!("{text}");
     if let Some(out) = &args.out {
         write(out, &text)?;
     }
     if let Some(out) = &args.html {
-        let body = format!(
-            "<p>{}</p>{}{}",
-            html::escape(&intro),
-            table.html(),
-            html::comparison_charts(&results)
-        );
-        write(out, &html::document(&title, &body))?;
+        write(out, &comparison.html())?;
     }
-    if regressions.is_empty() {
+    if comparison.passed() {
         return Ok(());
     }
     Err(Failure::run_failed(anyhow!(
         "the candidate regressed:\n- {}",
-        regressions.join("\n- ")
+        comparison.failures.join("\n- ")
     )))
 }
 

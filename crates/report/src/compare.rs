@@ -58,6 +58,10 @@ pub enum CompareError {
     /// The workloads differ.
     #[error("the runs did not run the same workload ({0}); pass --allow-mismatch to compare them anyway")]
     Mismatch(String),
+    /// Rules were given for results that are not a baseline and a
+    /// candidate of one chain.
+    #[error("--fail-if and --bench-json compare a baseline with a candidate: give two results of one chain")]
+    NotAPair,
     /// A threshold could not be read.
     #[error("--fail-if {given:?}: {reason}")]
     Threshold {

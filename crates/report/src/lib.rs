@@ -3,8 +3,10 @@
 //!
 //! - [`markdown::run_summary`]: one run as Markdown; [`html::run_page`]: as a
 //!   self-contained HTML page with SVG charts;
-//! - [`compare`]: chain vs chain tables, baseline vs candidate deltas,
-//!   regression thresholds, and github-action-benchmark JSON;
+//! - [`comparison::Comparison`]: a comparison built once, its Markdown and
+//!   HTML pages and its gate's verdict, from [`compare`]'s chain vs chain
+//!   tables, baseline vs candidate deltas, regression thresholds and
+//!   github-action-benchmark JSON, and [`gate`]'s intervals;
 //! - [`merge`]: results of several generator processes as one.
 //!
 //! It must never import `chainmeter-core`, a chain crate or an async
@@ -20,6 +22,7 @@
 
 mod chart;
 pub mod compare;
+pub mod comparison;
 mod escape;
 pub mod format;
 pub mod gate;

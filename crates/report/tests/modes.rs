@@ -10,7 +10,9 @@ use chainmeter_result::{
 mod common;
 
 use chainmeter_report::{
-    compare, gate, markdown,
+    compare,
+    comparison::Comparison,
+    gate, markdown,
     merge::{merge, merge_repeated},
     view,
 };
@@ -121,6 +123,64 @@ fn repeated(r: &RunResult, values: &[(f64, u64)]) -> RunResult {
         })
         .collect();
     out
+}
+
+/// A comparison is built once: its gate's lines in both pages, its failures
+/// the verdict; rules refused for anything but a baseline and a candidate.
+#[test]
+fn a_comparison_carries_its_gate_to_both_pages_and_gives_the_verdict() {
+    let r = fixture("evm-a.json");
+    let baseline = repeated(&r, &[(100.0, 300), (101.0, 300), (99.0, 300)]);
+    let slower = repeated(&r, &[(80.0, 300), (81.0, 300), (79.0, 300)]);
+    let rule = compare::Threshold::parse("tps<-5%").unwrap();
+    let named = |b: &RunResult, c: &RunResult| {
+        vec![
+            ("base.json".to_owned(), b.clone()),
+            ("cand.json".to_owned(), c.clone()),
+        ]
+    };
+    let c = Comparison::build(
+        &named(&baseline, &slower),
+        std::slice::from_ref(&rule),
+        false,
+    )
+    .unwrap();
+    assert!(c.is_pair() && !c.passed(), "{:?}", c.failures);
+    assert!(
+        c.failures.iter().any(|f| f.contains("tps")),
+        "{:?}",
+        c.failures
+    );
+    let (md, html) = (c.markdown(), c.html());
+    assert!(md.contains("**Gate** ("), "{md}");
+    assert!(md.contains("baseline: base.json ("), "{md}");
+    for line in c.failures.iter() {
+        assert!(md.contains(line.as_str()), "{line} in {md}");
+        assert!(
+            html.contains(&line.replace('<', "&lt;").replace('>', "&gt;")),
+            "{line} in the HTML page"
+        );
+    }
+    let same = Comparison::build(
+        &named(&baseline, &baseline),
+        std::slice::from_ref(&rule),
+        false,
+    )
+    .unwrap();
+    assert!(same.passed(), "{:?}", same.failures);
+    // Three results stand side by side, and take no rules.
+    let three = vec![
+        ("a".to_owned(), r.clone()),
+        ("b".to_owned(), r.clone()),
+        ("c".to_owned(), r.clone()),
+    ];
+    assert!(matches!(
+        Comparison::build(&three, &[rule], false),
+        Err(compare::CompareError::NotAPair)
+    ));
+    let side = Comparison::build(&three, &[], false).unwrap();
+    assert!(!side.is_pair() && side.passed());
+    assert_eq!(side.intro, "a, b, c");
 }
 
 #[test]
