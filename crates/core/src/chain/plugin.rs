@@ -27,30 +27,50 @@ pub trait Chain: Sync {
     fn target(&self, section: &Section<'_>) -> Result<Arc<dyn ChainTarget>, ScenarioError>;
 }
 
+/// How long a run waits after its last send when neither the scenario nor
+/// the chain says ([`ChainTarget::default_drain`]).
+pub const DEFAULT_DRAIN: Duration = Duration::from_secs(60);
+
 /// One chain's checked scenario section: where the chain is and how to drive it.
+///
+/// Three methods are required (what it is, where its node is, how to
+/// connect); the rest have defaults for a chain with nothing to say: every
+/// level of its spec, a 60 s drain, an empty section as run, no local node.
 pub trait ChainTarget: Send + Sync + fmt::Debug {
     /// The chain it targets.
     fn spec(&self) -> &'static ChainSpec;
 
-    /// Levels to record, weakest first, never empty.
-    fn levels(&self) -> &[Level];
-
     /// The node to attach to; `None` when chainmeter starts a local one.
     fn attach(&self) -> Option<&Attach>;
+
+    /// Funds the senders, prepares the workload and starts tracking.
+    fn connect(&self, connect: Connect) -> BoxFuture<Result<Session<AnySubmitter>, ChainError>>;
+
+    /// Levels to record, weakest first, never empty. By default all of the
+    /// chain's.
+    fn levels(&self) -> &[Level] {
+        self.spec().levels
+    }
 
     /// How long to wait after the last send when the scenario does not say:
     /// long enough for a transaction sent last to reach the strongest level
     /// recorded on a loaded chain, and for what never lands to be seen not to.
-    fn default_drain(&self) -> Duration;
+    fn default_drain(&self) -> Duration {
+        DEFAULT_DRAIN
+    }
 
     /// The section as run, defaults filled in, for the result's scenario.
-    fn as_run(&self) -> serde_json::Value;
+    /// By default an empty section: a chain without settings.
+    fn as_run(&self) -> serde_json::Value {
+        serde_json::Value::Object(serde_json::Map::new())
+    }
 
     /// Starts the local node, logging into `dir`; it stops when dropped.
-    fn start_local(&self, dir: PathBuf) -> BoxFuture<Result<LocalNode, ChainError>>;
-
-    /// Funds the senders, prepares the workload and starts tracking.
-    fn connect(&self, connect: Connect) -> BoxFuture<Result<Session<AnySubmitter>, ChainError>>;
+    /// By default there is none: the chain only attaches (`--url`).
+    fn start_local(&self, _dir: PathBuf) -> BoxFuture<Result<LocalNode, ChainError>> {
+        let chain = self.spec().name;
+        Box::pin(async move { Err(NoLocalNode { chain }.into()) })
+    }
 
     /// Its workload can write one hot account across shards (`--shard`):
     /// it prepares nothing, so the hot account, derived from the run's
@@ -62,6 +82,14 @@ pub trait ChainTarget: Send + Sync + fmt::Debug {
 }
 
 pub use crate::section::Attach;
+
+/// A chain that cannot start a node of its own was asked to.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("chainmeter cannot start a {chain} node: give the node's URL (--url or [{chain}] url)")]
+pub struct NoLocalNode {
+    /// The chain.
+    pub chain: &'static str,
+}
 
 /// What every chain's preparation is given besides its own section.
 #[derive(Debug, Clone)]
@@ -125,4 +153,54 @@ impl LocalNode {
 pub trait NodeProcess: Send + Sync + fmt::Debug {
     /// Resolves when the process exits, with how.
     fn exited(&self) -> BoxFuture<String>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chainmeter_result::unit::FeeUnit;
+    use std::borrow::Cow::Borrowed;
+
+    static SPEC: ChainSpec = ChainSpec {
+        name: "bare",
+        levels: &[Level::new("seen"), Level::new("final")],
+        fee_unit: FeeUnit {
+            unit: Borrowed("units"),
+            coin: Borrowed("COIN"),
+            decimals: 0,
+            small: Borrowed("units"),
+            small_decimals: 0,
+            bid: Borrowed("units"),
+        },
+    };
+
+    /// A chain with nothing to say beyond what it is and where its node is.
+    #[derive(Debug)]
+    struct Bare;
+
+    impl ChainTarget for Bare {
+        fn spec(&self) -> &'static ChainSpec {
+            &SPEC
+        }
+        fn attach(&self) -> Option<&Attach> {
+            None
+        }
+        fn connect(&self, _: Connect) -> BoxFuture<Result<Session<AnySubmitter>, ChainError>> {
+            unreachable!("not connected in this test")
+        }
+    }
+
+    #[test]
+    fn a_chain_with_nothing_to_say_gets_the_defaults() {
+        let bare = Bare;
+        assert_eq!(bare.levels(), SPEC.levels);
+        assert_eq!(bare.default_drain(), DEFAULT_DRAIN);
+        assert_eq!(bare.as_run(), serde_json::json!({}));
+        assert!(!bare.hot_across_shards());
+        let started = futures::executor::block_on(bare.start_local(PathBuf::from("/tmp")));
+        assert_eq!(
+            started.err().map(|e| e.to_string()).as_deref(),
+            Some("chainmeter cannot start a bare node: give the node's URL (--url or [bare] url)")
+        );
+    }
 }
