@@ -62,15 +62,16 @@ impl Finished {
         chain: &ChainSpec,
         environment: Environment,
     ) -> RunResult {
-        let r = &self.recorder;
-        let (warmup_sent, measured_sent) = r.sent_counts();
-        let (from, to) = r.window();
+        let unit = &chain.fee_unit;
+        let fig = self.recorder.figures(&unit.unit);
+        let (warmup_sent, measured_sent) = (fig.warmup_sent, fig.measured_sent);
+        let (from, to) = fig.window;
         let profile = &self.profile;
         let probing = profile
             .stages_only
             .then(|| ProbesSending::of(&self.stages))
             .flatten();
-        let throughput = r.throughput();
+        let throughput = &fig.throughput;
         // A step's or probe's rate is the chain's while it was sending, by
         // the rule of the run's own.
         let stage_landed = |stage: &Stage| {
@@ -78,7 +79,6 @@ impl Finished {
                 .ok()
                 .map(|r| r.mean_per_s)
         };
-        let unit = &chain.fee_unit;
         let priced = |mut fees: Fees, total: u128| {
             if let Some(prices) = &scenario.prices {
                 if let Some(usd) = prices.usd_per_coin(unit) {
@@ -93,9 +93,9 @@ impl Finished {
             }
             fees
         };
-        let fees = priced(r.fees(&unit.unit), r.fee_total());
-        let mix = r
-            .mix_entries(&unit.unit)
+        let fees = priced(fig.fees, fig.fee_total);
+        let mix = fig
+            .mix
             .into_iter()
             .map(|mut e| {
                 let total = e.fees.total.parse().unwrap_or(0);
@@ -130,7 +130,7 @@ impl Finished {
                 warmup_sent,
                 measured_sent,
                 value_per_tx: self.value_per_tx.to_string(),
-                send_lag_us: r.send_lag(),
+                send_lag_us: fig.send_lag,
                 closed_loop: profile.closed_loop.clone(),
             },
             workload: WorkloadSummary {
@@ -140,7 +140,7 @@ impl Finished {
                 accounts: scenario.accounts.get(),
                 description: self.workload,
             },
-            levels: r.levels(),
+            levels: fig.levels,
             throughput: match &probing {
                 Some(p) => {
                     let landed = landed_rate(&throughput.arrivals, &p.windows_us);
@@ -154,12 +154,20 @@ impl Finished {
                 None => throughput.clone(),
             },
             fees,
-            outcomes: r.outcomes().clone(),
+            outcomes: fig.outcomes,
             chain_view: ChainView {
                 block_limit: self.block_limit,
-                ..r.chain_view()
+                ..fig.chain_view
             },
-            tracking: self.tracking,
+            tracking: match fig.poll_interval {
+                // A polling tracker's levels are as fine as the interval it achieved.
+                Some(achieved) => Tracking {
+                    resolution_us: achieved.p99,
+                    achieved_interval_us: Some(achieved),
+                    ..self.tracking
+                },
+                None => self.tracking,
+            },
             sending: self.sending,
             shard: None,
             merged: None,
@@ -167,7 +175,7 @@ impl Finished {
             harness: self.usage,
             senders: self.senders,
             mix,
-            fee_buckets: dry_by_bucket(r.fee_buckets(), scenario, self.verification.as_ref()),
+            fee_buckets: dry_by_bucket(fig.fee_buckets, scenario, self.verification.as_ref()),
             verification: self.verification,
             submitter: self
                 .submitter
@@ -199,7 +207,8 @@ impl Finished {
                 .enumerate()
                 .map(|(i, (stage, r))| {
                     let window = stage.window.1.saturating_sub(stage.window.0).as_secs_f64();
-                    let sent = r.sent_counts().1;
+                    let r = r.figures(&unit.unit);
+                    let sent = r.measured_sent;
                     StepResult {
                         kind: stage.kind,
                         label: stage.label(i),
@@ -207,11 +216,11 @@ impl Finished {
                         window_s: [stage.window.0.as_secs_f64(), stage.window.1.as_secs_f64()],
                         sent,
                         offered_per_s: sent as f64 / window.max(1e-9),
-                        landed: r.measured_landed(),
+                        landed: r.measured_landed,
                         landed_per_s: stage_landed(stage),
-                        levels: r.levels(),
-                        outcomes: r.outcomes().clone(),
-                        fees: r.fees(&unit.unit),
+                        levels: r.levels,
+                        outcomes: r.outcomes,
+                        fees: r.fees,
                         verdict: stage.verdict.clone(),
                     }
                 })

@@ -513,13 +513,13 @@ impl<'p, S: Submitter> Running<'p, S> {
             .verifier
             .as_ref()
             .filter(|_| self.plan.verify && !aborted)?;
-        let outcomes = self.recorder.outcomes();
+        let (landed_ok, landed_failed, fee_total, entries) = self.recorder.claims();
         let claimed = Claimed {
-            landed_ok: outcomes.landed_ok,
-            landed_failed: outcomes.landed_failed,
-            fee_total: self.recorder.fee_total_with_warmup(),
+            landed_ok,
+            landed_failed,
+            fee_total,
             value_per_tx: self.session.value_per_tx,
-            entries: self.recorder.entry_claims(),
+            entries,
         };
         let limit = verify_timeout(claimed.landed_ok + claimed.landed_failed);
         tokio::select! {
@@ -537,11 +537,7 @@ impl<'p, S: Submitter> Running<'p, S> {
     /// What the run measured, once it is over.
     fn finish(mut self, status: RunStatus, verification: Option<Verification>) -> Finished {
         let usage_after = ProcessUsage::now();
-        let mut tracking = self.session.tracking.clone();
-        if let Some(achieved) = self.recorder.poll_interval() {
-            tracking.resolution_us = achieved.p99;
-            tracking.achieved_interval_us = Some(achieved);
-        }
+        let tracking = self.session.tracking.clone();
         // A run stopped while sending: its last stretch ends now.
         let node_cpu = self.plan.node_pid.and_then(usage::cpu_of);
         self.meter.mark(usage_after.cpu, node_cpu, clock());
@@ -758,10 +754,10 @@ mod tests {
         // 20 sends at 100 tx/s span 200 ms, not the 190 ms to the last send.
         let (from, to) = r.window();
         assert_eq!(to - from, Duration::from_millis(200));
-        assert!((r.throughput().offered_mean_per_s - 100.0).abs() < 1e-6);
+        assert!((r.figures("wei").throughput.offered_mean_per_s - 100.0).abs() < 1e-6);
         // Warm-up: 10 sends, landed and paid for, outside the fee figures.
         assert_eq!(r.sent_counts(), (10, 20));
-        assert_eq!(r.fees("wei").per_tx.count, 20);
+        assert_eq!(r.figures("wei").fees.per_tx.count, 20);
         let c = claimed.lock().unwrap().clone().expect("verified");
         assert_eq!((c.landed_ok, c.fee_total, c.value_per_tx), (30, 30_000, 7));
         assert!(finished.verification.unwrap().passed());
@@ -838,7 +834,7 @@ mod tests {
         // 100 sends at 10 tx/s: 10 s of schedule, in no time at all.
         let finished = slow_run(500, 0, 5_000).await;
         assert_eq!(finished.status, RunStatus::Completed);
-        let l = &finished.recorder.levels()[0].latency_us;
+        let l = &finished.recorder.figures("wei").levels[0].latency_us;
         assert_eq!(l.count, 100);
         assert!((499_000..=501_000).contains(&l.min), "{l:?}");
         assert!((499_000..=501_000).contains(&l.max), "{l:?}");
@@ -855,7 +851,7 @@ mod tests {
             partial.push((
                 f.status.clone(),
                 f.recorder.outcomes().clone(),
-                f.recorder.throughput(),
+                f.recorder.figures("wei").throughput,
             ))
         })
         .await;
@@ -890,9 +886,9 @@ mod tests {
         // the intended time, not in service latency from the send.
         let finished = slow_run(500, 10_000, 30_000).await;
         assert_eq!(finished.status, RunStatus::Completed);
-        let lag = finished.recorder.send_lag();
+        let lag = finished.recorder.figures("wei").send_lag;
         assert!((3_590_000..=3_610_000).contains(&lag.max), "{lag:?}");
-        let levels = finished.recorder.levels();
+        let levels = finished.recorder.figures("wei").levels;
         let (latency, service) = (&levels[0].latency_us, &levels[0].service_latency_us);
         assert_eq!(latency.count, 100);
         assert!(
@@ -921,7 +917,7 @@ mod tests {
         let sent = f.recorder.outcomes().sent;
         assert!((76..=84).contains(&sent), "{sent}");
         let (mut offered, mut landed) = (0, 0);
-        for second in f.recorder.throughput().timeline {
+        for second in f.recorder.figures("wei").throughput.timeline {
             offered += second.offered;
             landed += second.landed;
             assert!(
@@ -971,7 +967,7 @@ mod tests {
             ..FakeChain::default()
         };
         let f = closed_loop(chain, rx).await;
-        let l = &f.recorder.levels()[0].latency_us;
+        let l = &f.recorder.figures("wei").levels[0].latency_us;
         assert!(l.count >= 16, "{l:?}");
         assert!((99_000..=101_000).contains(&l.max), "{l:?}");
         // Each slot turns over every 400 ms: 2 s / 0.4 s × 4 slots.
@@ -1041,7 +1037,7 @@ mod tests {
         )
         .await;
         assert_eq!(f.stages.len(), 2);
-        let whole = f.recorder.throughput();
+        let whole = f.recorder.figures("wei").throughput;
         let probes = ProbesSending::of(&f.stages).unwrap();
         // 200 over 2 s and 400 over 2 s: 150 tx/s while sending.
         assert!((probes.offered_per_s - 150.0).abs() < 1.0, "{probes:?}");

@@ -3,21 +3,25 @@
 //! It keeps a record only while a transaction is in flight, so its memory
 //! depends on the rate and the latency, not on the length of the run.
 
+mod chain_view;
+mod fees;
+mod mix;
+
 use crate::metrics::LiveMetrics;
 use crate::workload::Mix;
 use crate::{
     chain::{ChainEvent, EntryClaim, TxSeq},
     outcome::{Outcome, OutcomeCounts, Reject, RejectClass, UnknownReason},
 };
+use chain_view::ChainRecord;
 use chainmeter_result::level::Level;
 use chainmeter_result::{
     histogram::{new_histogram, record, StoredHistogram},
-    run::{
-        BucketLatency, ChainView, EntryLatency, FeeBucket, Fees, LevelLatency, MixEntryResult,
-        SecondCounts, Throughput, WarmupFees,
-    },
+    run::{ChainView, FeeBucket, Fees, LevelLatency, MixEntryResult, SecondCounts, Throughput},
 };
+use fees::{Charged, Edge, FeeMarket};
 use hdrhistogram::Histogram;
+use mix::MixRecord;
 use std::{
     collections::{BTreeMap, HashMap},
     sync::Arc,
@@ -57,100 +61,6 @@ struct InFlight {
     entry: Option<usize>,
 }
 
-/// One traffic-mix entry's figures: the whole run's, for its transactions
-/// alone (outcomes of all of them, warm-up included, as the whole's;
-/// latency and fees of the measured window's).
-#[derive(Debug, Clone)]
-struct Entry {
-    outcomes: OutcomeCounts,
-    /// Latency to each recorded level, in `recorded`'s order.
-    latency: Vec<Histogram<u64>>,
-    charged: Charged,
-}
-
-/// What the chain charged landed transactions: the measured window's fees
-/// and compute, and the warm-up's apart. The whole run keeps one, and so
-/// does each traffic-mix entry.
-#[derive(Debug, Clone)]
-struct Charged {
-    fee: Histogram<u64>,
-    fee_total: u128,
-    /// Exact smallest and largest fee: the histogram only keeps 3 digits.
-    fee_range: Option<(u128, u128)>,
-    compute: Histogram<u64>,
-    warmup_landed: u64,
-    warmup_fee_total: u128,
-}
-
-impl Charged {
-    fn new() -> Self {
-        Self {
-            fee: new_histogram(),
-            fee_total: 0,
-            fee_range: None,
-            compute: new_histogram(),
-            warmup_landed: 0,
-            warmup_fee_total: 0,
-        }
-    }
-
-    /// A landed transaction charged `fee` for `compute`, in the warm-up or not.
-    fn landed(&mut self, warmup: bool, fee: u128, compute: u64) {
-        if warmup {
-            self.warmup_landed += 1;
-            self.warmup_fee_total += fee;
-        } else {
-            record(&mut self.fee, u64::try_from(fee).unwrap_or(u64::MAX));
-            self.fee_total += fee;
-            self.fee_range = Some(widen(self.fee_range, fee));
-            record(&mut self.compute, compute);
-        }
-    }
-
-    /// Every landed transaction's fees, warm-up included.
-    fn total_with_warmup(&self) -> u128 {
-        self.fee_total + self.warmup_fee_total
-    }
-
-    /// Fee figures in `unit` (without prices; the caller adds them).
-    fn fees(&self, unit: &str) -> Fees {
-        Fees {
-            unit: unit.to_owned(),
-            per_tx: StoredHistogram::from_histogram(&self.fee),
-            total: self.fee_total.to_string(),
-            min: self.fee_range.map_or(0, |r| r.0).to_string(),
-            max: self.fee_range.map_or(0, |r| r.1).to_string(),
-            mean: if self.fee.is_empty() {
-                0.0
-            } else {
-                self.fee_total as f64 / self.fee.len() as f64
-            },
-            compute_per_tx: StoredHistogram::from_histogram(&self.compute),
-            price: None,
-            mean_usd: None,
-            total_usd: None,
-            warmup: Some(WarmupFees {
-                landed: self.warmup_landed,
-                total: self.warmup_fee_total.to_string(),
-            }),
-        }
-    }
-}
-
-/// One fee-market bucket's figures (measured window only).
-#[derive(Debug, Clone)]
-struct Bucket {
-    bid: (u64, u64),
-    sent: u64,
-    landed: u64,
-    fee_total: u128,
-    fee_range: Option<(u128, u128)>,
-    /// Latency to the weakest recorded level, and to the strongest when it
-    /// is another level.
-    first: Histogram<u64>,
-    last: Histogram<u64>,
-}
-
 #[derive(Debug, Clone)]
 struct LevelHistograms {
     level: Level,
@@ -179,30 +89,15 @@ pub struct Recorder {
     /// Time between a polling tracker's polls.
     poll_interval: Histogram<u64>,
     /// Fee-market buckets, when the run has bids.
-    buckets: Vec<Bucket>,
-    /// The traffic mix and its entries' figures, when the run mixes workloads.
-    mix: Option<Arc<Mix>>,
-    entries: Vec<Entry>,
-    timeline: Vec<SecondCounts>,
+    fee_market: FeeMarket,
+    /// The traffic mix's entries, when the run mixes workloads.
+    mix: MixRecord,
+    /// Blocks, landings and each second's counts, as the chain showed them.
+    chain: ChainRecord,
     warmup_sent: u64,
     measured_sent: u64,
-    /// Every block or slot seen, in the order seen: the chain's view is
-    /// drawn from those of the measured window once it is known.
-    blocks: Vec<SeenBlock>,
-    /// Landings at the first level by the instant the chain showed them.
-    arrivals: BTreeMap<Instant, u64>,
-    /// The latest instant a measured transaction first landed.
-    last_measured_landing: Option<Instant>,
     /// Live metrics, counted as the facts are recorded.
     metrics: Option<Arc<LiveMetrics>>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct SeenBlock {
-    number: u64,
-    at: Option<Instant>,
-    txs: Option<u64>,
-    compute: Option<u64>,
 }
 
 /// A snapshot for the progress line.
@@ -277,61 +172,29 @@ impl Recorder {
             charged: Charged::new(),
             measured_landed: 0,
             poll_interval: new_histogram(),
-            buckets: Vec::new(),
-            mix: None,
-            entries: Vec::new(),
-            timeline: Vec::new(),
+            fee_market: FeeMarket::default(),
+            mix: MixRecord::default(),
+            chain: ChainRecord::new(start),
             warmup_sent: 0,
             measured_sent: 0,
             metrics: None,
-            blocks: Vec::new(),
-            arrivals: BTreeMap::new(),
-            last_measured_landing: None,
         }
     }
 
     fn second(&mut self, at: Instant) -> &mut SecondCounts {
-        let t = at.saturating_duration_since(self.start).as_secs();
-        while self.timeline.len() as u64 <= t {
-            let t_s = self.timeline.len() as u64;
-            self.timeline.push(SecondCounts {
-                t_s,
-                ..Default::default()
-            });
-        }
-        &mut self.timeline[t as usize]
+        self.chain.second(at)
     }
 
     /// Reports outcomes and latency per fee-market bucket; `bids` holds
     /// each bucket's lowest and highest bid, in bucket order.
     pub fn with_buckets(mut self, bids: &[(u64, u64)]) -> Self {
-        self.buckets = bids
-            .iter()
-            .map(|&bid| Bucket {
-                bid,
-                sent: 0,
-                landed: 0,
-                fee_total: 0,
-                fee_range: None,
-                first: new_histogram(),
-                last: new_histogram(),
-            })
-            .collect();
+        self.fee_market = FeeMarket::new(bids);
         self
     }
 
     /// Reports every figure per entry of `mix` too, beside the whole.
     pub fn with_mix(mut self, mix: Option<Arc<Mix>>) -> Self {
-        let levels = self.recorded.len();
-        let n = mix.as_ref().map_or(0, |m| m.entries().len());
-        self.entries = (0..n)
-            .map(|_| Entry {
-                outcomes: OutcomeCounts::default(),
-                latency: (0..levels).map(|_| new_histogram()).collect(),
-                charged: Charged::new(),
-            })
-            .collect();
-        self.mix = mix;
+        self.mix = MixRecord::new(mix, self.recorded.len());
         self
     }
 
@@ -339,7 +202,7 @@ impl Recorder {
     fn count(&mut self, entry: Option<usize>, outcome: Outcome) {
         self.outcomes.add(outcome);
         if let Some(e) = entry {
-            self.entries[e].outcomes.add(outcome);
+            self.mix.count(e, outcome);
         }
     }
 
@@ -347,7 +210,7 @@ impl Recorder {
     fn example(&mut self, entry: Option<usize>, class: &str, message: &str) {
         self.outcomes.add_example(class, message);
         if let Some(e) = entry {
-            self.entries[e].outcomes.add_example(class, message);
+            self.mix.example(e, class, message);
         }
     }
 
@@ -369,11 +232,8 @@ impl Recorder {
         } else {
             self.measured_sent += 1;
         }
-        let bucket = bucket.filter(|&b| b < self.buckets.len() && !warmup);
-        if let Some(b) = bucket {
-            self.buckets[b].sent += 1;
-        }
-        let entry = self.mix.as_ref().map(|m| m.entry(seq));
+        let bucket = self.fee_market.planned(bucket, warmup);
+        let entry = self.mix.entry_of(seq);
         self.inflight.insert(
             seq,
             InFlight {
@@ -458,15 +318,12 @@ impl Recorder {
                 }
                 self.charged.landed(tx.warmup, fee, compute);
                 if let Some(e) = tx.entry {
-                    self.entries[e].charged.landed(tx.warmup, fee, compute);
+                    self.mix.landed(e, tx.warmup, fee, compute);
                 }
                 if !tx.warmup {
                     self.measured_landed += 1;
                     if let Some(b) = tx.bucket {
-                        let b = &mut self.buckets[b];
-                        b.landed += 1;
-                        b.fee_total += fee;
-                        b.fee_range = Some(widen(b.fee_range, fee));
+                        self.fee_market.landed(b, fee);
                     }
                 }
                 if let Some(message) = error {
@@ -504,12 +361,7 @@ impl Recorder {
                 number,
                 txs,
                 compute,
-            } => self.blocks.push(SeenBlock {
-                number,
-                at,
-                txs,
-                compute,
-            }),
+            } => self.chain.block(number, at, txs, compute),
             ChainEvent::PollInterval(d) => record(&mut self.poll_interval, d.as_micros() as u64),
             ChainEvent::Fatal(_) => {}
         }
@@ -530,24 +382,16 @@ impl Recorder {
         let (sched, send, warmup, bucket, entry) =
             (tx.sched, tx.send, tx.warmup, tx.bucket, tx.entry);
         if index == 0 {
-            self.second(at).landed += 1;
-            *self.arrivals.entry(at).or_default() += 1;
-            if !warmup {
-                self.last_measured_landing = Some(
-                    self.last_measured_landing
-                        .map_or(at, |last: Instant| last.max(at)),
-                );
-            }
+            self.chain.landed(at, warmup);
         }
         if !warmup {
             let latency = at.saturating_duration_since(sched).as_micros() as u64;
             if let Some(b) = bucket {
-                let b = &mut self.buckets[b];
                 let (first, last) = (self.recorded.first(), self.recorded.last());
                 if first.is_some_and(|h| h.level == level) {
-                    record(&mut b.first, latency);
+                    self.fee_market.reached(b, Edge::First, latency);
                 } else if last.is_some_and(|h| h.level == level) {
-                    record(&mut b.last, latency);
+                    self.fee_market.reached(b, Edge::Last, latency);
                 }
             }
             if let Some((i, h)) = self
@@ -557,7 +401,7 @@ impl Recorder {
                 .find(|(_, h)| h.level == level)
             {
                 if let Some(e) = entry {
-                    record(&mut self.entries[e].latency[i], latency);
+                    self.mix.reached(e, i, latency);
                 }
                 if let Some(m) = &self.metrics {
                     m.reached(level, Duration::from_micros(latency));
@@ -676,10 +520,7 @@ impl Recorder {
     /// A snapshot for the progress line.
     pub fn progress(&self, now: Instant) -> Progress {
         let elapsed = now.saturating_duration_since(self.start);
-        let last = elapsed
-            .as_secs()
-            .checked_sub(1)
-            .and_then(|s| self.timeline.get(s as usize));
+        let last = self.chain.last_second(elapsed);
         Progress {
             elapsed,
             sent: self.warmup_sent + self.measured_sent,
@@ -727,202 +568,84 @@ impl Recorder {
         (self.warmup_sent, self.measured_sent)
     }
 
-    /// Send lag histogram (`t_send - t_sched`), microseconds.
-    pub fn send_lag(&self) -> StoredHistogram {
-        StoredHistogram::from_histogram(&self.send_lag)
+    /// What the run claims for the chain to check: the whole run's landed
+    /// counts and every landed transaction's fees, warm-up included (what
+    /// the senders paid), and each mix entry's.
+    pub fn claims(&self) -> (u64, u64, u128, Vec<EntryClaim>) {
+        (
+            self.outcomes.landed_ok,
+            self.outcomes.landed_failed,
+            self.charged.total_with_warmup(),
+            self.mix.claims(),
+        )
     }
 
-    /// Per-level latency histograms, weakest level first.
-    pub fn levels(&self) -> Vec<LevelLatency> {
-        self.recorded
-            .iter()
-            .map(|h| LevelLatency {
-                level: h.level,
-                latency_us: StoredHistogram::from_histogram(&h.latency),
-                service_latency_us: StoredHistogram::from_histogram(&h.service),
-            })
-            .collect()
-    }
-
-    /// Throughput over the measured window and the per-second timeline:
-    /// the landed rates over the window's whole block intervals, landings
-    /// counted by when they landed, whichever transaction they belong to.
-    pub fn throughput(&self) -> Throughput {
-        let (from, to) = self.window;
-        let window_s = (to - from).as_secs_f64().max(1e-9);
-        let arrivals = self
-            .arrivals
-            .iter()
-            .map(|(at, &n)| [self.offset_us(*at), n])
-            .collect();
-        let window_us = (from.as_micros() as u64, to.as_micros() as u64);
-        Throughput {
-            timeline: self.timeline.clone(),
-            ..Throughput::over(arrivals, &[window_us], self.measured_sent as f64 / window_s)
-        }
-    }
-
-    fn offset_us(&self, at: Instant) -> u64 {
-        at.saturating_duration_since(self.start).as_micros() as u64
-    }
-
-    /// Fee figures (without prices; the caller adds them).
-    pub fn fees(&self, unit: &str) -> Fees {
-        self.charged.fees(unit)
-    }
-
-    /// The sum of fees of the measured window's landed transactions, smallest unit.
-    pub fn fee_total(&self) -> u128 {
-        self.charged.fee_total
-    }
-
-    /// The sum of fees of every landed transaction, warm-up included: what
-    /// the senders paid.
-    pub fn fee_total_with_warmup(&self) -> u128 {
-        self.charged.total_with_warmup()
-    }
-
-    /// The fee market's buckets (empty without bids).
-    pub fn fee_buckets(&self) -> Vec<FeeBucket> {
-        let (Some(first), Some(last)) = (self.recorded.first(), self.recorded.last()) else {
-            return Vec::new();
-        };
-        self.buckets
-            .iter()
-            .map(|b| FeeBucket {
-                bid: [b.bid.0, b.bid.1],
-                sent: b.sent,
-                landed: b.landed,
-                fee_min: b.fee_range.map_or(0, |r| r.0).to_string(),
-                fee_max: b.fee_range.map_or(0, |r| r.1).to_string(),
-                fee_mean: if b.landed > 0 {
-                    b.fee_total as f64 / b.landed as f64
-                } else {
-                    0.0
-                },
-                levels: std::iter::once((first.level, &b.first))
-                    .chain((last.level != first.level).then_some((last.level, &b.last)))
-                    .map(|(level, h)| BucketLatency {
-                        level,
-                        latency_us: StoredHistogram::from_histogram(h),
-                    })
-                    .collect(),
-                dry_senders: 0,
-            })
-            .collect()
-    }
-
-    /// Every traffic-mix entry's figures, in the mix's order (empty
-    /// without a mix); fees in `unit`, without prices.
-    pub fn mix_entries(&self, unit: &str) -> Vec<MixEntryResult> {
-        let Some(mix) = &self.mix else {
-            return Vec::new();
-        };
-        mix.entries()
-            .iter()
-            .zip(&self.entries)
-            .map(|(m, e)| MixEntryResult {
-                kind: m.kind.as_str().to_owned(),
-                share: m.share,
-                outcomes: e.outcomes.clone(),
-                levels: self
-                    .recorded
-                    .iter()
-                    .zip(&e.latency)
-                    .map(|(h, latency)| EntryLatency {
-                        level: h.level,
-                        latency_us: StoredHistogram::from_histogram(latency),
-                    })
-                    .collect(),
-                fees: e.charged.fees(unit),
-            })
-            .collect()
-    }
-
-    /// What every traffic-mix entry claims for the chain to check, warm-up
-    /// included as the whole's claim (empty without a mix).
-    pub fn entry_claims(&self) -> Vec<EntryClaim> {
-        self.entries
-            .iter()
-            .map(|e| EntryClaim {
-                landed_ok: e.outcomes.landed_ok,
-                landed_failed: e.outcomes.landed_failed,
-                fee_total: e.charged.total_with_warmup(),
-            })
-            .collect()
-    }
-
-    /// The interval a polling tracker achieved, if it reported one.
-    pub fn poll_interval(&self) -> Option<StoredHistogram> {
-        (!self.poll_interval.is_empty())
-            .then(|| StoredHistogram::from_histogram(&self.poll_interval))
-    }
-
-    /// Block/slot figures of the measured window: the blocks from the first
-    /// that arrived in it to the last that arrived by the end of the window
-    /// or the last landing of a measured transaction, whichever is later.
-    /// The warm-up's blocks and the drain's empty ones (waiting for the
-    /// strongest level) stay out. A block back-filled without an arrival
-    /// stamp counts when its number lies among the window's.
-    pub fn chain_view(&self) -> ChainView {
-        let (from, to) = self.window;
-        let from = self.start + from;
-        let to = (self.start + to).max(self.last_measured_landing.unwrap_or(self.start));
-        let stamped = || {
-            self.blocks
+    /// Everything this recorder measured, as the result holds it; fees in
+    /// `unit`, without prices.
+    pub fn figures(&self, unit: &str) -> Figures {
+        let levels: Vec<Level> = self.recorded.iter().map(|h| h.level).collect();
+        Figures {
+            window: self.window,
+            warmup_sent: self.warmup_sent,
+            measured_sent: self.measured_sent,
+            measured_landed: self.measured_landed,
+            outcomes: self.outcomes.clone(),
+            send_lag: StoredHistogram::from_histogram(&self.send_lag),
+            levels: self
+                .recorded
                 .iter()
-                .filter(|b| b.at.is_some_and(|at| at >= from && at <= to))
-                .map(|b| b.number)
-        };
-        let (lo, hi) = (stamped().min(), stamped().max());
-        let (mut interval, mut txs, mut compute) =
-            (new_histogram(), new_histogram(), new_histogram());
-        let mut count = 0;
-        let mut last: Option<SeenBlock> = None;
-        if let (Some(lo), Some(hi)) = (lo, hi) {
-            for b in self.blocks.iter().filter(|b| (lo..=hi).contains(&b.number)) {
-                count += 1;
-                // Only consecutive blocks, both stamped on their own arrival,
-                // give an interval: a gap means missed notifications, and a
-                // back-filled block has no arrival of its own.
-                if let (
-                    Some(SeenBlock {
-                        number: prev,
-                        at: Some(prev_at),
-                        ..
-                    }),
-                    Some(at),
-                ) = (last, b.at)
-                {
-                    if b.number == prev + 1 {
-                        record(
-                            &mut interval,
-                            at.saturating_duration_since(prev_at).as_micros() as u64,
-                        );
-                    }
-                }
-                last = Some(*b);
-                if let Some(t) = b.txs {
-                    record(&mut txs, t);
-                }
-                if let Some(c) = b.compute {
-                    record(&mut compute, c);
-                }
-            }
-        }
-        ChainView {
-            block_interval_us: StoredHistogram::from_histogram(&interval),
-            txs_per_block: StoredHistogram::from_histogram(&txs),
-            compute_per_block: StoredHistogram::from_histogram(&compute),
-            blocks: count,
-            block_limit: None,
+                .map(|h| LevelLatency {
+                    level: h.level,
+                    latency_us: StoredHistogram::from_histogram(&h.latency),
+                    service_latency_us: StoredHistogram::from_histogram(&h.service),
+                })
+                .collect(),
+            throughput: self.chain.throughput(self.window, self.measured_sent),
+            fee_total: self.charged.fee_total,
+            fees: self.charged.fees(unit),
+            fee_buckets: match (levels.first(), levels.last()) {
+                (Some(&first), Some(&last)) => self.fee_market.figures(first, last),
+                _ => Vec::new(),
+            },
+            mix: self.mix.figures(&levels, unit),
+            poll_interval: (!self.poll_interval.is_empty())
+                .then(|| StoredHistogram::from_histogram(&self.poll_interval)),
+            chain_view: self.chain.chain_view(self.window),
         }
     }
 }
 
-/// `range` widened to hold `fee`.
-fn widen(range: Option<(u128, u128)>, fee: u128) -> (u128, u128) {
-    range.map_or((fee, fee), |(lo, hi)| (lo.min(fee), hi.max(fee)))
+/// Everything a recorder measured, as the result holds it: its one output.
+#[derive(Debug, Clone)]
+pub struct Figures {
+    /// The measured window, as offsets from the start of the run.
+    pub window: (Duration, Duration),
+    /// Transactions sent in the warm-up.
+    pub warmup_sent: u64,
+    /// Transactions sent in the measured window.
+    pub measured_sent: u64,
+    /// Measured transactions that landed.
+    pub measured_landed: u64,
+    /// Every transaction's outcome.
+    pub outcomes: OutcomeCounts,
+    /// Send lag (`t_send - t_sched`), microseconds.
+    pub send_lag: StoredHistogram,
+    /// Latency to each recorded level, weakest first.
+    pub levels: Vec<LevelLatency>,
+    /// Throughput over the measured window, and the per-second timeline.
+    pub throughput: Throughput,
+    /// The sum of fees of the measured window's landed transactions, smallest unit.
+    pub fee_total: u128,
+    /// Fee figures, without prices.
+    pub fees: Fees,
+    /// The fee market's buckets (empty without bids).
+    pub fee_buckets: Vec<FeeBucket>,
+    /// Every traffic-mix entry's figures (empty without a mix).
+    pub mix: Vec<MixEntryResult>,
+    /// The interval a polling tracker achieved, if it reported one.
+    pub poll_interval: Option<StoredHistogram>,
+    /// The chain's blocks or slots over the measured window.
+    pub chain_view: ChainView,
 }
 
 #[cfg(test)]
@@ -961,7 +684,7 @@ mod tests {
         r.planned(0, t0, false, None);
         r.sent(0, t0 + ms(100)); // late by 100 ms
         land(&mut r, 0, t0 + ms(600), CHAIN);
-        let levels = r.levels();
+        let levels = r.figures("wei").levels;
         let inc = &levels[0];
         assert_eq!(inc.level, INCLUDED);
         assert!(
@@ -971,9 +694,9 @@ mod tests {
         );
         assert!((inc.service_latency_us.p50 as i64 - 500_000).abs() < 500);
         assert!(
-            (r.send_lag().max as i64 - 100_000).abs() < 100,
+            (r.figures("wei").send_lag.max as i64 - 100_000).abs() < 100,
             "{}",
-            r.send_lag().max
+            r.figures("wei").send_lag.max
         );
         assert_eq!(r.in_flight(), 0);
         assert_eq!(r.outcomes().landed_ok, 1);
@@ -985,13 +708,13 @@ mod tests {
         r.planned(0, t0 + ms(1), false, None);
         r.sent(0, t0); // coalesced with a send 1 ms earlier
         land(&mut r, 0, t0 + ms(600), CHAIN);
-        let inc = &r.levels()[0];
+        let inc = &r.figures("wei").levels[0];
         assert!(
             (inc.latency_us.p50 as i64 - 600_000).abs() < 600,
             "{}",
             inc.latency_us.p50
         );
-        assert_eq!(r.send_lag().max, 0);
+        assert_eq!(r.figures("wei").send_lag.max, 0);
     }
 
     #[test]
@@ -1007,7 +730,7 @@ mod tests {
             at: t0 + ms(20),
         });
         assert_eq!(r.in_flight(), 0);
-        assert_eq!(r.levels().len(), 2);
+        assert_eq!(r.figures("wei").levels.len(), 2);
     }
 
     #[test]
@@ -1016,7 +739,7 @@ mod tests {
         r.planned(0, t0, true, None);
         r.sent(0, t0);
         land(&mut r, 0, t0 + ms(10), &[INCLUDED]);
-        assert_eq!(r.levels()[0].latency_us.count, 0);
+        assert_eq!(r.figures("wei").levels[0].latency_us.count, 0);
         assert_eq!(r.outcomes().landed_ok, 1);
         assert_eq!(r.sent_counts(), (1, 0));
     }
@@ -1065,7 +788,7 @@ mod tests {
         );
         assert_eq!(o.unknown_by_reason[UnknownReason::FeeNotRead.as_str()], 1);
         assert!(o.is_consistent());
-        assert_eq!(r.fee_total(), 21_007);
+        assert_eq!(r.figures("wei").fee_total, 21_007);
         // Seq 4 landed (fee read) without any level event.
         assert_eq!(missing.get(&INCLUDED), Some(&1));
     }
@@ -1093,7 +816,7 @@ mod tests {
             r.sent(seq, at);
             land(&mut r, seq, at + ms(50), &[INCLUDED]);
         }
-        let t = r.throughput();
+        let t = r.figures("wei").throughput;
         let (mean, peak) = (t.landed_mean_per_s.unwrap(), t.landed_peak_1s.unwrap());
         assert!((peak - 10.0).abs() < 1e-9, "{peak}");
         assert!((mean - 10.0).abs() < 1e-9, "{mean}");
@@ -1122,7 +845,7 @@ mod tests {
                 compute: Some(63_000),
             });
         }
-        let v = r.chain_view();
+        let v = r.figures("wei").chain_view;
         assert_eq!(v.blocks, 6);
         assert_eq!(v.block_interval_us.count, 2);
         assert!(
@@ -1150,7 +873,7 @@ mod tests {
                 seq += 1;
             }
         }
-        let t = r.throughput();
+        let t = r.figures("wei").throughput;
         let best_bin = t.timeline.iter().map(|s| s.landed).max().unwrap();
         assert_eq!(best_bin, 400, "the binning artefact the peak must not show");
         let peak = t.landed_peak_1s.unwrap();
@@ -1179,7 +902,7 @@ mod tests {
                 land(&mut r, 0, at, &[INCLUDED]);
             }
         }
-        let v = r.chain_view();
+        let v = r.figures("wei").chain_view;
         assert_eq!(v.blocks, 5, "blocks 2 to 6");
         assert_eq!(v.txs_per_block.p50, 100, "{:?}", v.txs_per_block);
         assert_eq!(v.txs_per_block.min, 100);
@@ -1194,14 +917,17 @@ mod tests {
             r.sent(seq, t0);
             land(&mut r, seq, t0 + ms(10), &[INCLUDED]);
         }
-        let fees = r.fees("wei");
+        let fees = r.figures("wei").fees;
         assert_eq!(fees.per_tx.count, 1, "measured landed only");
         assert_eq!(fees.compute_per_tx.count, 1);
         assert_eq!(fees.total, "21000");
-        assert_eq!(r.levels()[0].latency_us.count, fees.per_tx.count);
+        assert_eq!(
+            r.figures("wei").levels[0].latency_us.count,
+            fees.per_tx.count
+        );
         let warmup = fees.warmup.unwrap();
         assert_eq!((warmup.landed, warmup.total.as_str()), (2, "42000"));
-        assert_eq!(r.fee_total_with_warmup(), 63_000);
+        assert_eq!(r.claims().2, 63_000);
     }
 
     #[test]
@@ -1248,7 +974,13 @@ mod tests {
         let o = r.outcomes();
         assert_eq!((o.landed_ok, o.rejected), (1, 1), "{o:?}");
         assert_eq!(o.rejected_by_class.get(&RejectClass::Timeout), Some(&1));
-        let rejected: u64 = r.throughput().timeline.iter().map(|s| s.rejected).sum();
+        let rejected: u64 = r
+            .figures("wei")
+            .throughput
+            .timeline
+            .iter()
+            .map(|s| s.rejected)
+            .sum();
         assert_eq!(rejected, 1, "in the timeline, at the second it gave up");
         assert!(o.is_consistent());
     }
@@ -1290,7 +1022,7 @@ mod tests {
         let o = r.outcomes();
         assert_eq!((o.landed_ok, o.rejected, o.expired), (2, 2, 0), "{o:?}");
         assert_eq!(o.rejected_by_class.get(&RejectClass::Transport), Some(&2));
-        assert_eq!(r.fees("lamports").per_tx.count, 2);
+        assert_eq!(r.figures("lamports").fees.per_tx.count, 2);
         assert!(o.is_consistent());
     }
 
@@ -1306,7 +1038,7 @@ mod tests {
             r.sent(seq, t0);
             land(&mut r, seq, t0 + ms(10), &[INCLUDED, FINALIZED]);
         }
-        let b = r.fee_buckets();
+        let b = r.figures("wei").fee_buckets;
         assert_eq!((b[0].sent, b[0].landed), (1, 1));
         assert_eq!((b[1].sent, b[1].landed), (2, 1));
         assert_eq!(b[1].fee_min, "21000");
@@ -1315,7 +1047,7 @@ mod tests {
         assert_eq!(b[1].levels[1].latency_us.count, 1);
         assert_eq!(
             b.iter().map(|b| b.landed).sum::<u64>(),
-            r.fees("wei").per_tx.count,
+            r.figures("wei").fees.per_tx.count,
             "the buckets add up to the measured landed"
         );
     }
@@ -1381,7 +1113,7 @@ mod tests {
             }
         }
         r.close(Closing::Drained);
-        let entries = r.mix_entries("wei");
+        let entries = r.figures("wei").mix;
         assert_eq!(entries.len(), 2);
         let whole = r.outcomes();
         let sum =
@@ -1406,16 +1138,16 @@ mod tests {
         let measured = |e: &MixEntryResult| e.levels[1].latency_us.count;
         assert_eq!(
             entries.iter().map(measured).sum::<u64>(),
-            r.levels()[1].latency_us.count
+            r.figures("wei").levels[1].latency_us.count
         );
         assert_eq!(
             entries.iter().map(|e| e.fees.per_tx.count).sum::<u64>(),
-            r.fees("wei").per_tx.count
+            r.figures("wei").fees.per_tx.count
         );
-        let claims = r.entry_claims();
+        let claims = r.claims().3;
         assert_eq!(
             claims.iter().map(|c| c.fee_total).sum::<u128>(),
-            r.fee_total_with_warmup()
+            r.claims().2
         );
     }
 }
