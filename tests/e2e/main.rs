@@ -8,6 +8,7 @@
 mod bad_input;
 mod evm;
 mod faults;
+mod funding;
 mod gates;
 mod load_shapes;
 mod metrics;

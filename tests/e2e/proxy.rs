@@ -23,6 +23,9 @@ pub(crate) enum Fault {
     /// WebSocket: [`WsFaultProxy`]) between these offsets from the proxy's
     /// start.
     RefuseSends { from: Duration, to: Duration },
+    /// "Method not found" to every cheat code (`anvil_*`, `hardhat_*`,
+    /// `requestAirdrop`), as a geth, reth or cluster node answers.
+    NoCheatCodes,
 }
 
 /// The proxy; it stops accepting when dropped with the test's process.
@@ -130,6 +133,10 @@ async fn answer(call: &Value, shared: &Shared) -> Value {
             let now = shared.started.elapsed();
             (method == "sendTransaction" && now >= from && now < to).then(|| refusal(&id))
         }
+        Fault::NoCheatCodes => (method.starts_with("anvil_")
+            || method.starts_with("hardhat_")
+            || method == "requestAirdrop")
+            .then(|| json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": format!("the method {method} does not exist/is not available")}})),
     };
     if let Some(answer) = injected {
         *shared.injected.lock().unwrap() += 1;

@@ -11,16 +11,15 @@ const VALIDATOR: &str = "solana-test-validator";
 
 /// A validator the test owns, so that the chain can be questioned after a
 /// run attached to it.
-pub(crate) fn own_validator(dir: &std::path::Path) -> chainmeter_localnet::Node {
+pub(crate) fn own_validator_with(
+    dir: &std::path::Path,
+    options: &SolanaOptions,
+) -> chainmeter_localnet::Node {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let binary =
         locate(&SOLANA_TEST_VALIDATOR).expect("scripts/install-solana-test-validator.sh has run");
-    rt.block_on(start_solana_test_validator(
-        &binary,
-        &SolanaOptions::default(),
-        dir,
-    ))
-    .expect("solana-test-validator starts")
+    rt.block_on(start_solana_test_validator(&binary, options, dir))
+        .expect("solana-test-validator starts")
 }
 
 /// 200 transfers at a constant rate against a validator the test owns, so that

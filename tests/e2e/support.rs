@@ -522,8 +522,13 @@ impl Fixture {
 
     /// With a solana-test-validator of the test's own.
     pub(crate) fn validator() -> Self {
+        Self::validator_with(&chainmeter_localnet::SolanaOptions::default())
+    }
+
+    /// With a solana-test-validator of the test's own, started with `options`.
+    pub(crate) fn validator_with(options: &chainmeter_localnet::SolanaOptions) -> Self {
         let mut f = Self::bare();
-        f.node = Some(crate::solana::own_validator(f.path()));
+        f.node = Some(crate::solana::own_validator_with(f.path(), options));
         f
     }
 

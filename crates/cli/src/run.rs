@@ -5,6 +5,7 @@ use crate::{chains::CHAINS, failure::Failure, progress::ProgressLine};
 use anyhow::{anyhow, Context};
 use chainmeter_core::{
     chain::{BoxFuture, FundingProgress, Stop},
+    funder::{FunderKey, FUNDER_KEY_ENV},
     metrics::{self, Served},
     recorder::Progress,
     scenario::{self, HumanDuration, Overrides},
@@ -52,6 +53,14 @@ pub(crate) struct RunArgs {
     /// Allow a run against a public mainnet (refused by default: chainmeter spends real money there).
     #[arg(long)]
     allow_mainnet: bool,
+    /// Fund the senders by transfers from the key in FILE (EVM: the private
+    /// key in hex; Solana: a keypair file as solana-keygen writes it) instead
+    /// of cheat codes (anvil_setBalance, airdrops), which a node you run may
+    /// not offer. The file must be readable by its owner alone (chmod 600);
+    /// the key is never printed or written. [env: CHAINMETER_FUNDER_KEY
+    /// names the file]
+    #[arg(long, value_name = "FILE")]
+    funder_key: Option<PathBuf>,
     /// Skip the check of the run's figures against the chain after the drain
     /// (landed count from nonces / signature statuses, fees from balances).
     /// Without it, a mismatch makes the run exit 1.
@@ -106,6 +115,13 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
             .apply(&mut scenario)
             .map_err(|e| Failure::bad_input(anyhow!("--shard {shard}: {e}")))?;
     }
+    let funder = args
+        .funder_key
+        .clone()
+        .or_else(|| std::env::var_os(FUNDER_KEY_ENV).map(PathBuf::from))
+        .map(|path| FunderKey::read(&path))
+        .transpose()
+        .map_err(Failure::bad_input)?;
     let served: Option<Served> = match args.metrics {
         Some(addr) => {
             let listener = tokio::net::TcpListener::bind(addr)
@@ -132,6 +148,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
         repeat: args.repeat,
         verify: !args.no_verify,
         allow_mainnet: args.allow_mainnet,
+        funder,
         shard: args.shard,
         served,
         stop: Arc::new(|| -> BoxFuture<Stop> { Box::pin(stop_signal()) }),

@@ -14,6 +14,7 @@
 
 pub mod bids;
 pub mod chain;
+pub mod funder;
 pub mod metrics;
 pub mod open_set;
 pub mod outcome;

@@ -11,9 +11,9 @@ use crate::{
 };
 use chainmeter_result::rate::landed_rate;
 use chainmeter_result::run::{
-    ChainView, Environment, FeeBucket, Fees, HarnessUsage, Knee, LoadSummary, Price, RunResult,
-    RunStatus, SenderRecord, StepResult, Throughput, Tracking, Verification, WorkloadSummary,
-    SCHEMA_VERSION,
+    ChainView, Environment, FeeBucket, Fees, Funding, HarnessUsage, Knee, LoadSummary, Price,
+    RunResult, RunStatus, SenderRecord, StepResult, Throughput, Tracking, Verification,
+    WorkloadSummary, SCHEMA_VERSION,
 };
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -37,6 +37,8 @@ pub struct Finished {
     pub sending: String,
     /// The senders before the run.
     pub senders: Vec<SenderRecord>,
+    /// How they were funded.
+    pub funding: Option<Funding>,
     /// Value each transfer carried, smallest unit.
     pub value_per_tx: u128,
     /// The most gas or compute units a block may hold, when the chain said.
@@ -174,6 +176,7 @@ impl Finished {
             repeats: Vec::new(),
             harness: self.usage,
             senders: self.senders,
+            funding: self.funding,
             mix,
             fee_buckets: dry_by_bucket(fig.fee_buckets, scenario, self.verification.as_ref()),
             verification: self.verification,

@@ -2,14 +2,15 @@
 
 use crate::{
     error::EvmError,
+    funding::Funds,
     keys,
     nonces::NonceBooks,
-    setup::{latest_head, set_balances, timed},
-    submitter::{EvmSubmitter, Sender},
+    setup::{latest_head, timed},
+    submitter::{EvmSubmitter, Sender, MAX_FEE_BASE_FEES},
     target::EvmTarget,
     tracker::{Finality, Tracker, METHOD},
     verify::EvmVerifier,
-    workload::{hot_receiver, Prepare},
+    workload::{hot_receiver, Prepare, Workload},
 };
 use alloy::{
     eips::BlockNumberOrTag,
@@ -18,7 +19,7 @@ use alloy::{
     rpc::client::{ClientBuilder, RpcClient},
 };
 use chainmeter_core::{
-    chain::{FundingProgress, Session, TaskSet},
+    chain::{Session, TaskSet},
     plugin::Connect,
 };
 use chainmeter_result::run::{SenderRecord, Tracking};
@@ -63,7 +64,21 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
         .map(|i| keys::sender(&cfg.seed, i).ok_or(EvmError::Key { index: i }))
         .collect::<Result<Vec<_>, _>>()?;
     let addresses: Vec<Address> = signers.iter().map(|s| s.address()).collect();
-    fund(&client, u, &addresses, &cfg.funding_progress).await?;
+    let funds = Funds::new(
+        &client,
+        u,
+        chain_id,
+        cfg.funder.as_ref(),
+        cfg.started_locally,
+    )
+    .await?;
+    let progress = Some(&cfg.funding_progress);
+    if !funds.is_key() {
+        // A cheat code costs nothing: every sender gets plenty before the
+        // workload is prepared (which may estimate calls from them).
+        let plenty: Vec<_> = addresses.iter().map(|&a| (a, U256::ZERO)).collect();
+        funds.give(&plenty, progress).await?;
+    }
     let workload = target
         .workload
         .prepare(Prepare {
@@ -73,11 +88,18 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
             seed: &cfg.seed,
             senders: &addresses,
             hot: cfg.hot.as_deref().map(hot_receiver),
+            funds: &funds,
         })
         .await?;
+    let (base_fee, block_limit) = timed("eth_getBlockByNumber", u, latest_head(&client)).await?;
+    if funds.is_key() {
+        // A key gives what the plan may spend, once its transactions' gas is known.
+        let needs = sender_needs(&addresses, &*workload, cfg, target, base_fee);
+        funds.give(&needs, progress).await?;
+    }
+    let (funding, funder_check) = funds.record().await?;
     let (balances, nonces) = account_state(&client, u, &addresses).await?;
 
-    let (base_fee, block_limit) = timed("eth_getBlockByNumber", u, latest_head(&client)).await?;
     let base_fee = Arc::new(AtomicU64::new(base_fee));
 
     let ws_error = |source| EvmError::Subscribe {
@@ -177,8 +199,10 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
                 .collect(),
             scanned,
             workload: workload.clone(),
+            funder: funder_check,
         })),
         senders: records,
+        funding: Some(funding),
         chain_id: chain_id.to_string(),
         node_version,
         value_per_tx: workload.value().to::<u128>(),
@@ -189,24 +213,41 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
     })
 }
 
-/// Senders funded per batch of `anvil_setBalance` calls.
-const FUNDED_PER_BATCH: usize = 1_000;
-
-/// Sets every sender's balance with `anvil_setBalance`, in batches.
-async fn fund(
-    client: &RpcClient,
-    url: &str,
+/// What each sender may spend over the run, as a funder key gives it: its
+/// share of the planned transactions, each at its largest gas limit (over
+/// the first transactions of the run) and the highest fee the submitter
+/// bids at today's base fee ([`MAX_FEE_BASE_FEES`] base fees and the
+/// sender's tip), plus the value each moves. A node admits a transaction
+/// only if its sender can pay that much for it.
+fn sender_needs(
     addresses: &[Address],
-    progress: &FundingProgress,
-) -> Result<(), EvmError> {
-    let total = addresses.len() as u64;
-    let mut done = 0;
-    for chunk in addresses.chunks(FUNDED_PER_BATCH) {
-        set_balances(client, url, chunk).await?;
-        done += chunk.len() as u64;
-        progress.report(done, total);
-    }
-    Ok(())
+    workload: &dyn Workload,
+    cfg: &Connect,
+    target: &EvmTarget,
+    base_fee: u64,
+) -> Vec<(Address, U256)> {
+    let n = addresses.len() as u64;
+    let sends = cfg.planned.div_ceil(n.max(1)).max(1);
+    let gas = (0..cfg.planned.clamp(1, 64))
+        .map(|seq| workload.build(seq).gas_limit)
+        .max()
+        .unwrap_or(0);
+    addresses
+        .iter()
+        .enumerate()
+        .map(|(i, &a)| {
+            let tip = cfg
+                .bids
+                .as_ref()
+                .map_or(u128::from(target.priority_fee), |b| {
+                    u128::from(b.for_sender(i as u64).0)
+                });
+            let per_tx = U256::from(gas)
+                * U256::from(u128::from(base_fee) * MAX_FEE_BASE_FEES + tip)
+                + workload.value();
+            (a, per_tx * U256::from(sends))
+        })
+        .collect()
 }
 
 /// Balances and pending nonces of `addresses`, in one batch.

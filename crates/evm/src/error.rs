@@ -2,8 +2,8 @@
 
 use alloy::primitives::B256;
 use alloy::transports::{RpcError, TransportError};
-use chainmeter_core::chain::Stop;
 use chainmeter_core::outcome::{Reject, RejectClass};
+use chainmeter_core::{chain::Stop, funder::MalformedKey};
 use std::time::Duration;
 
 /// Why an EVM session could not be set up.
@@ -73,6 +73,35 @@ pub enum EvmError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FundingError {
+    /// The funder key's file does not hold an EVM key.
+    #[error(transparent)]
+    Malformed(MalformedKey),
+    /// An attached node refused `anvil_setBalance` and no funder key was given.
+    #[error(
+        "the node at {url} does not fund accounts by cheat code (anvil_setBalance); \
+         give --funder-key FILE, the key of a funded account, to fund the senders by transfers"
+    )]
+    NoCheatCode {
+        /// The node's URL.
+        url: String,
+        /// The node's answer.
+        #[source]
+        source: TransportError,
+    },
+    /// The funder holds less than the run needs.
+    #[error(
+        "the funder {funder} holds {held} wei, and funding this run needs {needed} wei \
+         (what the senders may spend at the current base fee, and the transfers' fees): \
+         fund it, or run fewer or cheaper transactions"
+    )]
+    TooPoor {
+        /// The funder's address.
+        funder: String,
+        /// What funding needs, wei.
+        needed: String,
+        /// What it holds, wei.
+        held: String,
+    },
     /// The node refused `anvil_setBalance`.
     #[error(
         "anvil_setBalance failed; chainmeter funds senders with anvil's cheat code, \

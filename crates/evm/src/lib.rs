@@ -9,6 +9,7 @@
 mod chain_target;
 mod connect;
 mod error;
+mod funding;
 mod keys;
 mod nonces;
 mod reads;

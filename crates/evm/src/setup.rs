@@ -78,6 +78,16 @@ impl Deployer {
         Self::with(client, url, signer, chain_id).await
     }
 
+    /// The account of `signer` (a funder's key), with its nonce read from the node.
+    pub(crate) async fn from_signer(
+        client: &RpcClient,
+        url: &str,
+        signer: PrivateKeySigner,
+        chain_id: u64,
+    ) -> Result<Self, EvmError> {
+        Self::with(client, url, signer, chain_id).await
+    }
+
     async fn with(
         client: &RpcClient,
         url: &str,
@@ -129,7 +139,7 @@ impl Deployer {
                 .await
                 .map_err(rpc("eth_getBlockByNumber", url))?,
         );
-        let mut tx = TxEip1559 {
+        let tx = TxEip1559 {
             chain_id: self.chain_id,
             nonce: self.nonce.fetch_add(1, Ordering::Relaxed),
             gas_limit: gas * 5 / 4,
@@ -140,19 +150,78 @@ impl Deployer {
             access_list: Default::default(),
             input,
         };
-        let signature = self
-            .signer
-            .sign_transaction_sync(&mut tx)
-            .map_err(|source| PrepareError::Sign { source })?;
-        let raw: Bytes = TxEnvelope::from(tx.into_signed(signature))
-            .encoded_2718()
-            .into();
+        let raw = self.sign(tx)?;
         client
             .request("eth_sendRawTransaction", (raw,))
             .await
             .map_err(rpc("eth_sendRawTransaction", url))
     }
 }
+
+impl Deployer {
+    /// `tx` signed, in its wire form.
+    fn sign(&self, mut tx: TxEip1559) -> Result<Bytes, EvmError> {
+        let signature = self
+            .signer
+            .sign_transaction_sync(&mut tx)
+            .map_err(|source| PrepareError::Sign { source })?;
+        Ok(TxEnvelope::from(tx.into_signed(signature))
+            .encoded_2718()
+            .into())
+    }
+
+    /// The most a plain transfer from this account can cost in fees at
+    /// `base_fee`, wei: what [`transfer_all`](Self::transfer_all) bids.
+    pub(crate) fn transfer_fee_bound(&self, base_fee: u64) -> u128 {
+        u128::from(TRANSFER_GAS) * (u128::from(base_fee) * 2 + SETUP_TIP)
+    }
+
+    /// Transfers each `(to, value)` at once (one JSON-RPC batch), bidding
+    /// for `base_fee`, then waits for every receipt; an error unless all
+    /// succeeded.
+    pub(crate) async fn transfer_all(
+        &self,
+        client: &RpcClient,
+        url: &str,
+        transfers: &[(Address, U256)],
+        base_fee: u64,
+    ) -> Result<Vec<TransactionReceipt>, EvmError> {
+        let mut batch = client.new_batch();
+        let mut waiters = Vec::with_capacity(transfers.len());
+        for &(to, value) in transfers {
+            let tx = TxEip1559 {
+                chain_id: self.chain_id,
+                nonce: self.nonce.fetch_add(1, Ordering::Relaxed),
+                gas_limit: TRANSFER_GAS,
+                max_fee_per_gas: u128::from(base_fee) * 2 + SETUP_TIP,
+                max_priority_fee_per_gas: SETUP_TIP,
+                to: TxKind::Call(to),
+                value,
+                access_list: Default::default(),
+                input: Bytes::new(),
+            };
+            let raw = self.sign(tx)?;
+            waiters.push(
+                batch
+                    .add_call::<_, B256>("eth_sendRawTransaction", &(raw,))
+                    .map_err(rpc("eth_sendRawTransaction", url))?,
+            );
+        }
+        timed("eth_sendRawTransaction", url, batch.send()).await?;
+        let mut hashes = Vec::with_capacity(waiters.len());
+        for w in waiters {
+            hashes.push(w.await.map_err(rpc("eth_sendRawTransaction", url))?);
+        }
+        let mut receipts = Vec::with_capacity(hashes.len());
+        for hash in hashes {
+            receipts.push(receipt(client, url, hash).await?);
+        }
+        Ok(receipts)
+    }
+}
+
+/// Gas of a plain transfer of ether to an account without code.
+const TRANSFER_GAS: u64 = 21_000;
 
 /// One setup transaction: who sends it, where to, with what input.
 pub(crate) type SetupTx<'a> = (&'a Deployer, TxKind, Bytes);
@@ -245,7 +314,7 @@ pub(crate) async fn latest_head(client: &RpcClient) -> Result<(u64, Option<u64>)
 
 /// Balance every sender is set to on anvil: far more than any run spends, so
 /// funding never limits a run and the starting balance is known exactly.
-const FUNDING_WEI: u128 = 1_000_000 * 10u128.pow(18);
+pub(crate) const FUNDING_WEI: u128 = 1_000_000 * 10u128.pow(18);
 /// How long one setup call may take.
 const SETUP_TIMEOUT: Duration = Duration::from_secs(30);
 

@@ -33,7 +33,7 @@ pub(crate) type Registrar = chainmeter_core::open_set::Registrar<B256, TxSeq>;
 /// then becomes unmineable, and every later nonce of its sender with it, so
 /// one overloaded probe would spoil every probe after it. 20 is room for 25
 /// full blocks.
-const MAX_FEE_BASE_FEES: u128 = 20;
+pub(crate) const MAX_FEE_BASE_FEES: u128 = 20;
 
 /// How long a send call may take before it counts as a timeout.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);

@@ -29,6 +29,9 @@ pub(crate) struct EvmVerifier {
     /// The workload, whose own effects (token balances, pool reserves) are
     /// checked beside the nonces and fees.
     pub(crate) workload: Arc<dyn Workload>,
+    /// The funder's balance against its transfers, when a key funded the
+    /// run (checked when funding ended, reported with the run's checks).
+    pub(crate) funder: Option<Check>,
 }
 
 impl Verifier for EvmVerifier {
@@ -37,6 +40,7 @@ impl Verifier for EvmVerifier {
         let senders = self.senders.clone();
         let block = self.scanned.load(Ordering::Acquire);
         let workload = self.workload.clone();
+        let funder = self.funder.clone();
         Box::pin(async move {
             // No block read yet (a run over before its first head): block 0
             // predates the funding, so the latest state stands in.
@@ -106,6 +110,7 @@ impl Verifier for EvmVerifier {
                     })
                     .await?,
             );
+            checks.extend(funder);
             Ok(Verification {
                 method: if block == 0 {
                     "senders' nonces and balances at the latest block (the tracker had read none)"

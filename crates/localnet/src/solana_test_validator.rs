@@ -39,6 +39,8 @@ pub struct SolanaOptions {
     pub ticks_per_slot: Option<u64>,
     /// `--slots-per-epoch`.
     pub slots_per_epoch: Option<u64>,
+    /// `--mint`: the account genesis funds (base58), e.g. a funder key's.
+    pub mint: Option<String>,
 }
 
 /// How long solana-test-validator may take to answer and produce its first slot.
@@ -88,6 +90,9 @@ pub async fn start_solana_test_validator(
     }
     if let Some(s) = options.slots_per_epoch {
         cmd.args(["--slots-per-epoch", &s.to_string()]);
+    }
+    if let Some(mint) = &options.mint {
+        cmd.args(["--mint", mint]);
     }
     // Info-level logging costs the validator CPU and the disk gigabytes under load.
     if std::env::var_os("RUST_LOG").is_none() {

@@ -100,6 +100,8 @@ pub(crate) async fn run(
         allow_mainnet: options.allow_mainnet,
         funding_progress: console.funding(),
         node_dir: node.as_ref().and_then(|n| n.data_dir.clone()),
+        started_locally: node.is_some(),
+        funder: options.funder.clone(),
     };
     console.note(&format!(
         "preparing {} senders on {chain} at {rpc_url} (events: {ws_url})",

@@ -39,6 +39,7 @@ pub use plan::{Plan, PlanError, PlannedRun};
 use chain_run::Attempt;
 use chainmeter_core::{
     chain::{BoxFuture, Stop},
+    funder::FunderKey,
     metrics::Served,
     scenario::{Scenario, Writes},
     shard::Shard,
@@ -63,6 +64,8 @@ pub struct Options {
     pub verify: bool,
     /// Allow a run against a public mainnet.
     pub allow_mainnet: bool,
+    /// The key to fund senders from (`--funder-key`), instead of cheat codes.
+    pub funder: Option<FunderKey>,
     /// The generator this is, when the scenario was sharded.
     pub shard: Option<Shard>,
     /// Where live metrics are served, if they are.
@@ -79,6 +82,7 @@ impl std::fmt::Debug for Options {
             .field("repeat", &self.repeat)
             .field("verify", &self.verify)
             .field("allow_mainnet", &self.allow_mainnet)
+            .field("funder", &self.funder)
             .field("shard", &self.shard)
             .finish_non_exhaustive()
     }
@@ -93,6 +97,7 @@ impl Options {
             repeat: NonZeroU32::MIN,
             verify: true,
             allow_mainnet: false,
+            funder: None,
             shard: None,
             served: None,
             stop: Arc::new(|| Box::pin(std::future::pending())),

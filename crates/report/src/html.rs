@@ -80,6 +80,9 @@ fn run_body(r: &RunResult, intervals: &[IntervalPoint]) -> String {
         let class = if v.passed() { "verified" } else { "aborted" };
         let _ = write!(s, "<p class=\"{class}\">{}</p>", escape(&v.line()));
     }
+    if let Some(funded) = view::funding_line(r) {
+        let _ = write!(s, "<p>{}</p>", escape(&funded.text()));
+    }
     if let Some(merged) = view::merged_line(r) {
         let _ = write!(s, "<p>{}</p>", escape(&merged.text()));
     }

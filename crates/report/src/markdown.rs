@@ -41,6 +41,9 @@ pub fn run_summary(r: &RunResult) -> String {
     if let Some(v) = &r.verification {
         let _ = writeln!(s, "**{}.**\n", v.line());
     }
+    if let Some(funded) = view::funding_line(r) {
+        let _ = writeln!(s, "{}\n", funded.markdown());
+    }
     if let Some(merged) = view::merged_line(r).map(|l| l.markdown()) {
         let _ = writeln!(s, "{merged}\n");
     }

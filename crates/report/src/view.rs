@@ -568,6 +568,23 @@ pub fn merged_line(r: &RunResult) -> Option<Line> {
     ))
 }
 
+/// How the senders were funded, when a key funded them (a cheat code or a
+/// faucet is the default, and says nothing a reader must know).
+pub fn funding_line(r: &RunResult) -> Option<Line> {
+    let f = r.funding.as_ref().filter(|f| f.funder.is_some())?;
+    Some(Line::lead(
+        "Funded",
+        format!(
+            " by {} {}: {} in {} transactions, {:.1} s before the clock started.",
+            f.method,
+            f.funder.as_deref().unwrap_or_default(),
+            r.fee_unit.format(f.amount.parse().unwrap_or(0.0)),
+            f.transactions,
+            f.seconds
+        ),
+    ))
+}
+
 /// The search's answer in one sentence, or why there is none.
 pub fn knee_line(r: &RunResult) -> Option<Line> {
     if r.load.profile != "saturate" {

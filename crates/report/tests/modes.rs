@@ -647,6 +647,13 @@ fn every_caveat_is_on_both_pages() {
         .unknown_by_reason
         .insert("not seen by the end of the drain".into(), 3);
     r.submitter.insert("nonce_stalls_found".into(), 2);
+    r.funding = Some(chainmeter_result::run::Funding {
+        method: "transfers from a funder key".into(),
+        funder: Some("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266".into()),
+        amount: "44100000000000100".into(),
+        transactions: 4,
+        seconds: 1.0,
+    });
     let markdown = markdown::run_summary(&r);
     let html = chainmeter_report::html::run_page(&r, &[]);
     for caveat in [
@@ -657,6 +664,7 @@ fn every_caveat_is_on_both_pages() {
         "the harness kept",
         "not seen by the end of the drain",
         "nonce stalls found",
+        "by transfers from a funder key 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266: 0.044100 ETH in 4 transactions",
     ] {
         assert!(markdown.contains(caveat), "Markdown lacks {caveat:?}");
         assert!(html.contains(caveat), "HTML lacks {caveat:?}");

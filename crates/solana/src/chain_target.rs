@@ -62,6 +62,7 @@ impl ChainTarget for SolanaTarget {
             let opts = chainmeter_localnet::SolanaOptions {
                 ticks_per_slot: v.ticks_per_slot,
                 slots_per_epoch: v.slots_per_epoch,
+                mint: None,
             };
             let node =
                 chainmeter_localnet::start_solana_test_validator(&binary, &opts, &dir).await?;

@@ -16,7 +16,7 @@ use chainmeter_core::{
     chain::{chained, FundingProgress, Session, TaskSet},
     plugin::Connect,
 };
-use chainmeter_result::run::{SenderRecord, Tracking};
+use chainmeter_result::run::{Check, Funding, SenderRecord, Tracking};
 use futures::StreamExt;
 use serde_json::json;
 use solana_client::{
@@ -92,7 +92,14 @@ pub async fn connect(
     let payers: Vec<Keypair> = (0..cfg.accounts)
         .map(|i| keys::payer(&cfg.seed, i))
         .collect();
-    let funder = keys::funder(&cfg.seed);
+    // The user's funder key pays when given; else an account of the seed's,
+    // airdropped by the node's faucet.
+    let funder = match &cfg.funder {
+        Some(key) => solana_sdk::signature::read_keypair(&mut key.secret().as_bytes())
+            .map_err(|_| FundingError::Malformed(key.malformed("solana", KEY_FORMAT)))?,
+        None => keys::funder(&cfg.seed),
+    };
+    let by_key = cfg.funder.is_some();
     let mut budget = Budget {
         limit: target.compute_unit_limit,
         price: target.compute_unit_price,
@@ -121,19 +128,53 @@ pub async fn connect(
     // What one more transaction of each payer needs: its own fee and value,
     // with the payer left rent-exempt. Below it after the run, it ran dry.
     let one_more: Vec<u64> = fees.iter().map(|fee| fee + lamports + rent).collect();
+    // A faucet's lamports cost nothing, so its payers get a generous
+    // reserve; a key's are the user's, so its payers keep only what leaves
+    // them rent-exempt with a transaction to spare.
+    let reserve = if by_key {
+        rent + fees.iter().max().copied().unwrap_or(0)
+    } else {
+        PAYER_RESERVE
+    };
     let per_payer: Vec<u64> = fees
         .iter()
-        .map(|fee| sends.saturating_mul(lamports + fee).saturating_mul(2) + PAYER_RESERVE)
+        .map(|fee| sends.saturating_mul(lamports + fee).saturating_mul(2) + reserve)
         .collect();
-    fund(
+    let funding_started = Instant::now();
+    let funded = fund(
         &rpc,
         url,
         &funder,
+        by_key,
         &payers,
         &per_payer,
         &cfg.funding_progress,
     )
     .await?;
+    let funding = Funding {
+        method: if by_key {
+            "transfers from a funder key"
+        } else {
+            "requestAirdrop"
+        }
+        .to_owned(),
+        funder: by_key.then(|| funder.pubkey().to_string()),
+        amount: funded.given.to_string(),
+        transactions: funded.transactions,
+        seconds: funding_started.elapsed().as_secs_f64(),
+    };
+    let funder_check = by_key.then(|| Check {
+        name: "funder".into(),
+        recorded: (funded.given + funded.fees).to_string(),
+        chain: funded
+            .funder_before
+            .saturating_sub(funded.funder_after)
+            .to_string(),
+        how: "the funder's balance decrease over funding: what its transfers moved plus \
+              their fees (each funding transaction's fee for its message)"
+            .into(),
+        entry: None,
+    });
 
     let pubkeys: Vec<Pubkey> = payers.iter().map(Keypair::pubkey).collect();
     let (workload, token_check) = match target.workload {
@@ -149,7 +190,7 @@ pub async fn connect(
         Kind::Token => {
             // Two token accounts per payer and the mint, paid by the funder.
             let accounts_cost = (u64::from(cfg.accounts) * 2 + 1) * TOKEN_ACCOUNT_COST;
-            top_up(&rpc, url, &funder, accounts_cost + PAYER_RESERVE).await?;
+            top_up(&rpc, url, &funder, by_key, accounts_cost + PAYER_RESERVE).await?;
             let (workload, check) = prepare_token(
                 &rpc,
                 url,
@@ -326,8 +367,10 @@ pub async fn connect(
                 .collect(),
             landed,
             token: token_check,
+            funder: funder_check,
         })),
         senders: records,
+        funding: Some(funding),
         chain_id: genesis,
         node_version,
         value_per_tx: workload.lamports().into(),
@@ -468,14 +511,24 @@ async fn balances(rpc: &RpcClient, url: &str, keys: &[Pubkey]) -> Result<Vec<u64
     Ok(out)
 }
 
-/// Airdrops to the funder until it holds at least `needed` lamports.
+/// Airdrops to the funder until it holds at least `needed` lamports; a
+/// funder key (`by_key`) must hold them already.
 async fn top_up(
     rpc: &RpcClient,
     url: &str,
     funder: &Keypair,
+    by_key: bool,
     needed: u64,
 ) -> Result<(), SolanaError> {
     let funder_balance = balances(rpc, url, &[funder.pubkey()]).await?[0];
+    if by_key && funder_balance < needed {
+        return Err(FundingError::TooPoor {
+            funder: funder.pubkey().to_string(),
+            needed,
+            held: funder_balance,
+        }
+        .into());
+    }
     if funder_balance < needed {
         let lamports = needed - funder_balance;
         rpc.request_airdrop(&funder.pubkey(), lamports)
@@ -490,15 +543,31 @@ async fn top_up(
     Ok(())
 }
 
-/// Airdrops to the funder, then tops each payer up to its `per_payer` lamports.
+/// What funding the payers did.
+#[derive(Debug, Clone, Copy)]
+struct Funded {
+    /// Lamports moved to payers.
+    given: u64,
+    /// Funding transactions sent.
+    transactions: u64,
+    /// What they cost the funder in fees.
+    fees: u64,
+    /// The funder's balance before the first and after the last (confirmed).
+    funder_before: u64,
+    funder_after: u64,
+}
+
+/// Airdrops to the funder (or, for a funder key, checks it holds enough),
+/// then tops each payer up to its `per_payer` lamports.
 async fn fund(
     rpc: &RpcClient,
     url: &str,
     funder: &Keypair,
+    by_key: bool,
     payers: &[Keypair],
     per_payer: &[u64],
     progress: &FundingProgress,
-) -> Result<(), SolanaError> {
+) -> Result<Funded, SolanaError> {
     let pubkeys: Vec<Pubkey> = payers.iter().map(Keypair::pubkey).collect();
     let have = balances(rpc, url, &pubkeys).await?;
     let short: Vec<(Pubkey, u64)> = pubkeys
@@ -507,11 +576,24 @@ async fn fund(
         .filter(|(_, (&b, &want))| b < want)
         .map(|(p, (&b, &want))| (*p, want - b))
         .collect();
-    if short.is_empty() {
-        return Ok(());
+    let given: u64 = short.iter().map(|(_, n)| n).sum();
+    // Each funding transaction pays one signature's fee.
+    let fee_room = short.len().div_ceil(TRANSFERS_PER_FUNDING_TX) as u64 * 5_000;
+    let reserve = if by_key { fee_room } else { PAYER_RESERVE };
+    if !short.is_empty() {
+        top_up(rpc, url, funder, by_key, given + reserve).await?;
     }
-    let needed: u64 = short.iter().map(|(_, n)| n).sum::<u64>() + PAYER_RESERVE;
-    top_up(rpc, url, funder, needed).await?;
+    let funder_before = balances(rpc, url, &[funder.pubkey()]).await?[0];
+    let mut funded = Funded {
+        given,
+        transactions: 0,
+        fees: 0,
+        funder_before,
+        funder_after: funder_before,
+    };
+    if short.is_empty() {
+        return Ok(funded);
+    }
     let hash = rpc
         .get_latest_blockhash()
         .await
@@ -523,6 +605,11 @@ async fn fund(
             .map(|(to, n)| solana_system_interface::instruction::transfer(&funder.pubkey(), to, *n))
             .collect();
         let tx = Transaction::new_signed_with_payer(&ixs, Some(&funder.pubkey()), &[funder], hash);
+        funded.fees += rpc
+            .get_fee_for_message(&tx.message)
+            .await
+            .map_err(rpc_err("getFeeForMessage", url))?;
+        funded.transactions += 1;
         rpc.send_transaction(&tx)
             .await
             .map_err(FundingError::Transfer)?;
@@ -540,8 +627,13 @@ async fn fund(
             .all(|(&b, &want)| b >= want))
     })
     .await
-    .map_err(|e| FundingError::NotFunded(e).into())
+    .map_err(FundingError::NotFunded)?;
+    funded.funder_after = balances(rpc, url, &[funder.pubkey()]).await?[0];
+    Ok(funded)
 }
+
+/// The format of a funder key Solana reads.
+const KEY_FORMAT: &str = "a keypair file as solana-keygen writes it (a JSON array of 64 bytes)";
 
 async fn wait_until<F, Fut>(timeout: Duration, mut check: F) -> Result<(), WaitError>
 where

@@ -1,6 +1,6 @@
 //! Errors of the Solana side.
 
-use chainmeter_core::chain::Stop;
+use chainmeter_core::{chain::Stop, funder::MalformedKey};
 use solana_client::{client_error::ClientError, nonblocking::tpu_client::TpuSenderError};
 use solana_sdk::transaction::TransactionError;
 use std::{path::PathBuf, time::Duration};
@@ -93,10 +93,27 @@ pub enum TpuError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FundingError {
+    /// The funder key's file does not hold a Solana keypair.
+    #[error(transparent)]
+    Malformed(MalformedKey),
+    /// The funder key's account holds less than the run needs.
+    #[error(
+        "the funder {funder} holds {held} lamports, and funding this run needs {needed} \
+         (what the payers may spend, and the funding transactions' fees): fund it, \
+         or run fewer transactions"
+    )]
+    TooPoor {
+        /// The funder's public key.
+        funder: String,
+        /// What funding needs.
+        needed: u64,
+        /// What it holds.
+        held: u64,
+    },
     /// The node refused the airdrop.
     #[error(
-        "requestAirdrop of {lamports} lamports failed; chainmeter funds payers from the node's faucet, \
-         so attach only to a validator with one (solana-test-validator has)"
+        "requestAirdrop of {lamports} lamports failed: the node has no faucet; give \
+         --funder-key FILE, a funded keypair, to fund the payers by transfers"
     )]
     Airdrop {
         /// How much was asked for.

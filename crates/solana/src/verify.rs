@@ -42,12 +42,16 @@ pub(crate) struct SolanaVerifier {
     pub(crate) landed: LandedSignatures,
     /// For the token workload: the payers' token balances are checked too.
     pub(crate) token: Option<TokenCheck>,
+    /// The funder's balance against its transfers, when a key funded the
+    /// run (checked when funding ended, reported with the run's checks).
+    pub(crate) funder: Option<Check>,
 }
 
 impl Verifier for SolanaVerifier {
     fn verify(&self, claimed: Claimed) -> BoxFuture<Result<Verification, VerifyError>> {
         let (http, url, payers) = (self.http.clone(), self.url.clone(), self.payers.clone());
         let token = self.token.clone();
+        let funder = self.funder.clone();
         let signatures = self.landed.reader();
         let kept = self.landed.len();
         Box::pin(async move {
@@ -110,6 +114,7 @@ impl Verifier for SolanaVerifier {
                 unverified: Vec::new(),
             };
             verification.checks.extend(token_check);
+            verification.checks.extend(funder);
             Ok(verification)
         })
     }

@@ -9,6 +9,7 @@
 use crate::{
     bids::Bids,
     chain::{AnySubmitter, BoxFuture, FundingProgress, Session},
+    funder::FunderKey,
     section::{ScenarioError, Section},
     spec::ChainSpec,
 };
@@ -117,6 +118,12 @@ pub struct Connect {
     /// The local node's data directory, when chainmeter started the node
     /// and it has one ([`LocalNode::data_dir`]).
     pub node_dir: Option<PathBuf>,
+    /// chainmeter started the node: its cheat codes (anvil_setBalance, a
+    /// faucet) may fund the senders when no funder key is given.
+    pub started_locally: bool,
+    /// The key to fund the senders from, by transfers, when given: then no
+    /// cheat code is used.
+    pub funder: Option<FunderKey>,
 }
 
 /// A local node chainmeter started: where it listens, what it runs, and

@@ -1,7 +1,7 @@
 //! A prepared chain: what a chain crate hands the runner.
 
 use super::{verifier::Verifier, AnySubmitter, ChainEvent, Submitter};
-use chainmeter_result::run::{SenderRecord, Tracking};
+use chainmeter_result::run::{Funding, SenderRecord, Tracking};
 use tokio::{sync::mpsc, task::JoinHandle};
 
 /// Told how far funding the senders has come: (funded, of how many). Long
@@ -42,6 +42,8 @@ pub struct Session<S> {
     pub sending: String,
     /// The funded senders, before the first send.
     pub senders: Vec<SenderRecord>,
+    /// How they were funded.
+    pub funding: Option<Funding>,
     /// Chain id (EVM) or genesis hash (Solana).
     pub chain_id: String,
     /// What the node says it is (`web3_clientVersion`, `getVersion`).
@@ -93,6 +95,7 @@ impl<S: Submitter> Session<S> {
             tracking: self.tracking,
             sending: self.sending,
             senders: self.senders,
+            funding: self.funding,
             chain_id: self.chain_id,
             node_version: self.node_version,
             value_per_tx: self.value_per_tx,

@@ -14,6 +14,7 @@ mod transfer;
 
 use crate::{
     error::{EvmError, PrepareError},
+    funding::Funds,
     setup::Deployer,
 };
 use alloy::{
@@ -86,13 +87,15 @@ pub(crate) struct Prepare<'a> {
     pub(crate) senders: &'a [Address],
     /// The one receiver of every transaction, when writes are hot.
     pub(crate) hot: Option<Address>,
+    /// Where the deployer's funds come from.
+    pub(crate) funds: &'a Funds<'a>,
 }
 
 impl Prepare<'_> {
     /// A funded account to deploy and mint from, apart from the senders.
     pub(crate) async fn deployer(&self) -> Result<Deployer, EvmError> {
         let deployer = Deployer::new(self.client, self.url, self.seed, self.chain_id).await?;
-        crate::setup::set_balances(self.client, self.url, &[deployer.address()]).await?;
+        self.funds.give_deployer(deployer.address()).await?;
         Ok(deployer)
     }
 

@@ -135,6 +135,9 @@ pub struct RunResult {
     pub sending: String,
     /// What the harness itself spent.
     pub harness: HarnessUsage,
+    /// How the senders were funded (absent in files before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub funding: Option<Funding>,
     /// The sender accounts and their state before the first send, so that
     /// fees and landed counts can be checked against the chain afterwards.
     pub senders: Vec<SenderRecord>,

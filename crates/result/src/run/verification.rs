@@ -99,6 +99,25 @@ pub struct Check {
     pub entry: Option<String>,
 }
 
+/// How the senders were funded before the clock started.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Funding {
+    /// How: `anvil_setBalance` (a cheat code), `transfers from a funder key`,
+    /// `requestAirdrop`.
+    pub method: String,
+    /// The funder's address, when a key funded the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub funder: Option<String>,
+    /// What the senders (and any deployer) were given, smallest unit
+    /// (decimal string); for a cheat code, what their balances were set to
+    /// above what they held.
+    pub amount: String,
+    /// Funding transactions sent (none for a cheat code).
+    pub transactions: u64,
+    /// How long funding took, seconds.
+    pub seconds: f64,
+}
+
 /// A sender account as it was before the run's first transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SenderRecord {

@@ -1,0 +1,272 @@
+//! Funding from the user's key (`--funder-key`) on a node that offers no
+//! cheat code: a proxy before a real node refuses them, as a geth or reth
+//! devnet does.
+
+use crate::{
+    proxy::{Fault, FaultProxy},
+    support::{self, chainmeter, quantity, result, rpc, scenario, stderr},
+};
+use serde_json::json;
+use std::{os::unix::fs::PermissionsExt, path::Path};
+
+/// anvil's first development account, funded with 10,000 ETH at genesis.
+const DEV_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+const DEV_ADDRESS: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+/// A key of an account that holds nothing.
+const POOR_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690e";
+
+/// Writes `key` to `<dir>/<name>` with permission bits `mode`.
+fn key_file(dir: &Path, name: &str, key: &str, mode: u32) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("{key}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    path
+}
+
+/// Every file under `dir`, read as text where it is text.
+fn texts_under(dir: &Path) -> Vec<(std::path::PathBuf, String)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(texts_under(&path));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            out.push((path, String::from_utf8_lossy(&bytes).into_owned()));
+        }
+    }
+    out
+}
+
+const SCENARIO: &str = r#"
+name = "e2e-funder-key"
+[accounts]
+count = 6
+seed = "e2e-funder-key"
+[workload]
+value = 1000
+[load]
+rate = 40
+count = 120
+drain_timeout = "30s"
+[evm]
+levels = ["included"]
+"#;
+
+/// Attached through a proxy that refuses every cheat code, without a
+/// funder: a clear error naming --funder-key. With anvil's first dev key
+/// in a 0600 file: every transfer lands and is verified; the funder's
+/// balance fell by what the result says it sent plus its fees, to the wei;
+/// the senders hold exactly what they were given; and the key is nowhere
+/// in the output, on stdout or on stderr.
+#[test]
+fn an_attached_node_without_cheat_codes_is_funded_from_a_key() {
+    let f = support::Fixture::anvil();
+    let proxy = FaultProxy::start(f.url(), Fault::NoCheatCodes);
+    let file = f.scenario(SCENARIO);
+    let ws = f.node().ws_url().to_owned();
+    let run = |out: &Path, key: Option<&Path>| {
+        let mut args = vec![
+            "run",
+            file.to_str().unwrap(),
+            "--url",
+            &proxy.url,
+            "--ws-url",
+            &ws,
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ];
+        if let Some(key) = key {
+            args.extend(["--funder-key", key.to_str().unwrap()]);
+        }
+        chainmeter(&args)
+    };
+
+    let refused = run(&f.path().join("no-key"), None);
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    let err = stderr(&refused);
+    assert!(
+        err.contains("anvil_setBalance") && err.contains("--funder-key FILE"),
+        "{err}"
+    );
+
+    let key = key_file(f.path(), "funder.key", DEV_KEY, 0o600);
+    let before = quantity(&rpc(
+        f.url(),
+        "eth_getBalance",
+        json!([DEV_ADDRESS, "latest"]),
+    ));
+    let out_dir = f.out();
+    let out = run(&out_dir, Some(&key));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = result(&out_dir);
+    assert_eq!(r.outcomes.landed_ok, 120, "{:?}", r.outcomes);
+    let v = r.verification.as_ref().expect("verified");
+    assert!(v.passed(), "{}", v.line());
+    let funder = v.check("funder").expect("the funder's balance is checked");
+    let funding = r
+        .funding
+        .as_ref()
+        .expect("the result says how senders were funded");
+    assert_eq!(funding.method, "transfers from a funder key");
+    assert_eq!(
+        funding.funder.as_deref().map(str::to_lowercase),
+        Some(DEV_ADDRESS.to_lowercase())
+    );
+    assert_eq!(funding.transactions, 6);
+    // The chain's own word, read by the test: the funder fell by exactly
+    // what the verification says it sent plus its fees.
+    let after = quantity(&rpc(
+        f.url(),
+        "eth_getBalance",
+        json!([DEV_ADDRESS, "latest"]),
+    ));
+    assert_eq!((before - after).to_string(), funder.chain);
+    assert_eq!(funder.recorded, funder.chain);
+    // No cheat code: each sender holds what the key gave it, no more.
+    let given: u128 = r
+        .senders
+        .iter()
+        .map(|s| s.balance_before.parse::<u128>().unwrap())
+        .sum();
+    assert_eq!(given.to_string(), funding.amount);
+    assert!(
+        *proxy.injected.lock().unwrap() >= 1,
+        "the proxy refused the cheat code at least once"
+    );
+    let secret = DEV_KEY.trim_start_matches("0x");
+    for (path, text) in texts_under(&out_dir) {
+        assert!(!text.contains(secret), "the key is in {}", path.display());
+    }
+    for stream in [&out.stdout, &out.stderr] {
+        assert!(!String::from_utf8_lossy(stream).contains(secret));
+    }
+}
+
+/// Bad keys and a poor funder: clear errors naming the file or the
+/// amounts, never the key, and no node left running.
+#[test]
+fn bad_funder_keys_are_clear_errors_and_leave_nothing_running() {
+    let f = support::Fixture::bare();
+    let anvils_before = support::pids_named("anvil").len();
+    let file = scenario(f.path(), "s.toml", SCENARIO);
+    let run = |key: &Path| {
+        chainmeter(&[
+            "run",
+            file.to_str().unwrap(),
+            "--out",
+            f.path().join("out").to_str().unwrap(),
+            "-q",
+            "--funder-key",
+            key.to_str().unwrap(),
+        ])
+    };
+    let cases = [
+        (f.path().join("missing.key"), 2, "cannot read the file"),
+        (
+            key_file(f.path(), "open.key", DEV_KEY, 0o644),
+            2,
+            "chmod 600",
+        ),
+        (
+            key_file(f.path(), "bad.key", "not-a-key", 0o600),
+            1,
+            "not a key evm can read; expected a 32-byte private key in hex",
+        ),
+        (
+            key_file(f.path(), "poor.key", POOR_KEY, 0o600),
+            1,
+            "holds 0 wei, and funding this run needs",
+        ),
+    ];
+    for (key, code, says) in cases {
+        let out = run(&key);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(code), "{}: {err}", key.display());
+        assert!(err.contains(says), "{}: {err}", key.display());
+        for secret in [DEV_KEY, POOR_KEY] {
+            assert!(!err.contains(secret.trim_start_matches("0x")), "{err}");
+        }
+        assert_eq!(
+            support::pids_named("anvil").len(),
+            anvils_before,
+            "no anvil left running after {}",
+            key.display()
+        );
+    }
+}
+
+/// Solana without an airdrop: a validator whose genesis funds the test's
+/// keypair (`--mint`), attached through a proxy that refuses
+/// `requestAirdrop`. Payers are funded from the keypair by transfers, every
+/// transfer lands and is verified, and the funder's balance fell by what
+/// the result says it sent plus its fees, to the lamport.
+#[test]
+fn solana_payers_are_funded_from_a_keypair_without_an_airdrop() {
+    use solana_sdk::{signature::Keypair, signer::Signer};
+    let funder = Keypair::new();
+    let f = support::Fixture::validator_with(&chainmeter_localnet::SolanaOptions {
+        mint: Some(funder.pubkey().to_string()),
+        ..Default::default()
+    });
+    let bytes: Vec<u8> = funder.to_bytes().to_vec();
+    let key = key_file(
+        f.path(),
+        "funder.json",
+        &serde_json::to_string(&bytes).unwrap(),
+        0o600,
+    );
+    let proxy = FaultProxy::start(f.url(), Fault::NoCheatCodes);
+    let file = f.scenario(
+        r#"
+name = "e2e-solana-funder-key"
+[accounts]
+count = 4
+seed = "e2e-solana-funder-key"
+[load]
+rate = 40
+count = 80
+drain_timeout = "60s"
+[solana]
+"#,
+    );
+    let balance = || {
+        rpc(
+            f.url(),
+            "getBalance",
+            json!([funder.pubkey().to_string(), {"commitment": "confirmed"}]),
+        )["value"]
+            .as_u64()
+            .unwrap()
+    };
+    let before = balance();
+    let out_dir = f.out();
+    let out = chainmeter(&[
+        "run",
+        file.to_str().unwrap(),
+        "--url",
+        &proxy.url,
+        "--ws-url",
+        f.node().ws_url(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "-q",
+        "--funder-key",
+        key.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = result(&out_dir);
+    assert_eq!(r.outcomes.landed_ok, 80, "{:?}", r.outcomes);
+    let v = r.verification.as_ref().expect("verified");
+    assert!(v.passed(), "{}", v.line());
+    let checked = v.check("funder").expect("the funder's balance is checked");
+    let funding = r.funding.as_ref().expect("how payers were funded");
+    assert_eq!(funding.method, "transfers from a funder key");
+    assert_eq!(funding.funder, Some(funder.pubkey().to_string()));
+    assert_eq!((before - balance()).to_string(), checked.chain);
+    assert_eq!(checked.recorded, checked.chain);
+    let secret = serde_json::to_string(&bytes).unwrap();
+    for (path, text) in texts_under(&out_dir) {
+        assert!(!text.contains(&secret), "the key is in {}", path.display());
+    }
+}
