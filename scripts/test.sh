@@ -7,6 +7,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 echo "== installing validators (cached after the first time)" >&2
 scripts/install-anvil.sh >/dev/null
+# A second, independent EVM node for the tests (npm, Node 20).
+scripts/install-hardhat.sh >/dev/null
 # About 24 minutes on 2 cores the first time (cargo install); instant after.
 scripts/install-solana-test-validator.sh >/dev/null
 

@@ -270,3 +270,150 @@ drain_timeout = "60s"
         assert!(!text.contains(&secret), "the key is in {}", path.display());
     }
 }
+
+/// A Hardhat node the test owns (1 s blocks, no automine): killed when dropped.
+struct Hardhat {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Hardhat {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Hardhat {
+    /// Starts `hardhat node` (scripts/install-hardhat.sh's) in `dir` on a free
+    /// loopback port and waits until it answers.
+    fn start(dir: &Path) -> Self {
+        let out =
+            std::process::Command::new(support::repo_root().join("scripts/install-hardhat.sh"))
+                .output()
+                .expect("scripts/install-hardhat.sh runs");
+        assert!(out.status.success(), "{}", stderr(&out));
+        let cli = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+        // The project is the installation's directory (node_modules/hardhat/internal/cli/…).
+        let project = Path::new(&cli)
+            .ancestors()
+            .nth(5)
+            .expect("the installation's directory")
+            .to_owned();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = std::fs::File::create(dir.join("hardhat.log")).unwrap();
+        let child = std::process::Command::new("node")
+            .arg(&cli)
+            .args([
+                "node",
+                "--hostname",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+            ])
+            .current_dir(&project)
+            .env("HARDHAT_DISABLE_TELEMETRY_PROMPT", "true")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("node runs hardhat");
+        let node = Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        loop {
+            let answer = rt.block_on(chainmeter_localnet::rpc_call(
+                &node.url,
+                "web3_clientVersion",
+                json!([]),
+                std::time::Duration::from_secs(2),
+            ));
+            if answer.is_ok() {
+                return node;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "hardhat node did not answer within 90 s: see {}",
+                dir.join("hardhat.log").display()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(500));
+        }
+    }
+}
+
+/// A second, independent EVM node: Hardhat 2 (its EDR engine, no
+/// eth_getBlockReceipts, no anvil_setBalance). Funded from its first dev
+/// key, every transfer lands and is verified, the funder's balance to the
+/// wei; receipts are read one by one, and the node is named by its own
+/// client version.
+#[test]
+fn a_hardhat_node_is_funded_from_a_key_and_every_transfer_verified() {
+    let f = support::Fixture::bare();
+    let node = Hardhat::start(f.path());
+    let key = key_file(f.path(), "funder.key", DEV_KEY, 0o600);
+    let file = f.scenario(
+        r#"
+name = "e2e-hardhat"
+[accounts]
+count = 8
+seed = "e2e-hardhat"
+[workload]
+value = 1000
+[load]
+rate = 50
+count = 200
+drain_timeout = "30s"
+[evm]
+levels = ["included"]
+"#,
+    );
+    let out_dir = f.out();
+    let out = chainmeter(&[
+        "run",
+        file.to_str().unwrap(),
+        "--url",
+        &node.url,
+        "--out",
+        out_dir.to_str().unwrap(),
+        "-q",
+        "--funder-key",
+        key.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = result(&out_dir);
+    assert_eq!(r.outcomes.landed_ok, 200, "{:?}", r.outcomes);
+    let v = r.verification.as_ref().expect("verified");
+    assert!(v.passed(), "{}", v.line());
+    assert!(v.check("funder").is_some(), "{}", v.line());
+    let client = r
+        .environment
+        .node
+        .client
+        .as_ref()
+        .expect("the node's client");
+    assert_eq!(
+        (client.name.as_str(), client.version.as_str()),
+        ("HardhatNetwork", "2.29.1"),
+        "{client:?}"
+    );
+    assert!(
+        r.tracking.method.contains("eth_getTransactionReceipt"),
+        "{}",
+        r.tracking.method
+    );
+    let included = &r.levels[0].latency_us;
+    println!(
+        "hardhat, 50 tx/s on 1 s blocks: included p50 {} µs, p99 {} µs; landed {:?} tx/s",
+        included.p50, included.p99, r.throughput.landed_mean_per_s
+    );
+    assert!(included.p50 < 2_000_000, "{included:?}");
+}

@@ -8,7 +8,7 @@ use crate::{
     setup::{latest_head, timed},
     submitter::{EvmSubmitter, Sender, MAX_FEE_BASE_FEES},
     target::EvmTarget,
-    tracker::{Finality, Tracker, METHOD},
+    tracker::{Finality, ReceiptsBy, Tracker},
     verify::EvmVerifier,
     workload::{hot_receiver, Prepare, Workload},
 };
@@ -125,6 +125,7 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
         .ws(ws_connect())
         .await
         .map_err(ws_error)?;
+    let receipts_by = ReceiptsBy::probe(&client).await;
     let (heads_tx, heads_rx) = mpsc::unbounded_channel();
     let (registrar, open) = chainmeter_core::open_set::open_set();
     let scanned = Arc::new(AtomicU64::new(0));
@@ -152,6 +153,7 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
             reasons_left: crate::tracker::REASONS_READ,
             no_block_timeout: target.no_block_timeout,
             workload: workload.clone(),
+            receipts_by,
         }
         .run(),
     ));
@@ -185,7 +187,7 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
         },
         events: events_rx,
         tracking: Tracking {
-            method: METHOD.to_owned(),
+            method: receipts_by.method().to_owned(),
             resolution_us: 1_000,
             achieved_interval_us: None,
         },

@@ -173,6 +173,60 @@ pub(crate) struct Tracker {
     pub(crate) no_block_timeout: Duration,
     /// The workload, which may know what a revert's data means.
     pub(crate) workload: Arc<dyn Workload>,
+    /// How a block's receipts are read.
+    pub(crate) receipts_by: ReceiptsBy,
+}
+
+/// How the tracker reads a block's receipts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReceiptsBy {
+    /// `eth_getBlockReceipts`: one call a block (geth, reth, anvil).
+    Block,
+    /// The block's transaction hashes, then `eth_getTransactionReceipt` for
+    /// each in one batch: for nodes without `eth_getBlockReceipts`
+    /// (Hardhat's).
+    Transaction,
+}
+
+impl ReceiptsBy {
+    /// Asks the node whether it answers `eth_getBlockReceipts`: only a
+    /// method it says it does not have makes the tracker read receipts one
+    /// by one.
+    pub(crate) async fn probe(client: &RpcClient) -> Self {
+        let answer: Result<Option<serde_json::Value>, _> = client
+            .request("eth_getBlockReceipts", (BlockNumberOrTag::Latest,))
+            .await;
+        match answer {
+            Err(alloy::transports::RpcError::ErrorResp(e))
+                if e.code == -32601
+                    || e.message.contains("not supported")
+                    || e.message.contains("does not exist") =>
+            {
+                Self::Transaction
+            }
+            _ => Self::Block,
+        }
+    }
+
+    /// How it reads them, in words, for the result's tracking method.
+    pub(crate) fn method(self) -> &'static str {
+        match self {
+            Self::Block => METHOD,
+            Self::Transaction => METHOD_BY_TRANSACTION,
+        }
+    }
+}
+
+/// [`METHOD`] for a node without `eth_getBlockReceipts`.
+pub(crate) const METHOD_BY_TRANSACTION: &str = "newHeads over WebSocket, stamped on arrival; \
+    each block's transaction hashes (eth_getBlockByNumber), then eth_getTransactionReceipt for each \
+    in one batch (the node has no eth_getBlockReceipts; a missing answer is retried, never taken for \
+    an empty block); safe/finalized from the block tags, read with `latest` in one batch after each \
+    head and stamped at the arrival of the newest head that read reflects";
+
+#[derive(Debug, Deserialize)]
+struct BlockHashes {
+    transactions: Vec<B256>,
 }
 
 impl Tracker {
@@ -246,10 +300,14 @@ impl Tracker {
     async fn receipts(&self, number: u64) -> Result<Vec<TransactionReceipt>, TrackerError> {
         let give_up = Instant::now() + RECEIPTS_PATIENCE;
         loop {
-            let answer: Result<Option<Vec<TransactionReceipt>>, _> = self
-                .client
-                .request("eth_getBlockReceipts", (BlockNumberOrTag::Number(number),))
-                .await;
+            let answer = match self.receipts_by {
+                ReceiptsBy::Block => {
+                    self.client
+                        .request("eth_getBlockReceipts", (BlockNumberOrTag::Number(number),))
+                        .await
+                }
+                ReceiptsBy::Transaction => self.receipts_one_by_one(number).await,
+            };
             let why = match answer {
                 Ok(Some(receipts)) => return Ok(receipts),
                 Ok(None) => "the node answered null".to_owned(),
@@ -264,6 +322,47 @@ impl Tracker {
             }
             tokio::time::sleep(RECEIPTS_RETRY).await;
         }
+    }
+
+    /// Block `number`'s receipts read one by one, in one batch; `None`
+    /// while the node does not have the block or one of its receipts yet.
+    async fn receipts_one_by_one(
+        &self,
+        number: u64,
+    ) -> Result<Option<Vec<TransactionReceipt>>, alloy::transports::TransportError> {
+        let block: Option<BlockHashes> = self
+            .client
+            .request(
+                "eth_getBlockByNumber",
+                (BlockNumberOrTag::Number(number), false),
+            )
+            .await?;
+        let Some(block) = block else {
+            return Ok(None);
+        };
+        if block.transactions.is_empty() {
+            return Ok(Some(Vec::new()));
+        }
+        let mut batch = self.client.new_batch();
+        let waiters = block
+            .transactions
+            .iter()
+            .map(|hash| {
+                batch.add_call::<_, Option<TransactionReceipt>>(
+                    "eth_getTransactionReceipt",
+                    &(hash,),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        batch.send().await?;
+        let mut receipts = Vec::with_capacity(waiters.len());
+        for w in waiters {
+            match w.await? {
+                Some(r) => receipts.push(r),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(receipts))
     }
 
     async fn fetch_block(
