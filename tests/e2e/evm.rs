@@ -90,6 +90,22 @@ levels = ["included", "safe", "finalized"]
     );
     assert!(fee_total > 0);
     assert_eq!(r.fees.per_tx.count, 200);
+    // The chain's parameters, as the node reports them: the gas limit set
+    // on anvil's command line, its chain id.
+    match r.environment.node.parameters.as_ref().expect("parameters") {
+        chainmeter_result::run::ChainParameters::Evm {
+            chain_id,
+            block_gas_limit,
+            ..
+        } => {
+            assert_eq!(
+                u128::from(*chain_id),
+                quantity(&rpc(url, "eth_chainId", json!([])))
+            );
+            assert_eq!(*block_gas_limit, Some(30_000_000));
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 /// With 1 s blocks, inclusion latency from the intended send time is at most

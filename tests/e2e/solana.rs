@@ -120,6 +120,22 @@ drain_timeout = "60s"
         "{client:?}"
     );
     assert!(client.detail.starts_with("feature set "), "{client:?}");
+    // The chain's parameters, as the node reports them.
+    match r.environment.node.parameters.as_ref().expect("parameters") {
+        chainmeter_result::run::ChainParameters::Solana {
+            slot_ms,
+            slots_per_epoch,
+            fee_per_signature,
+        } => {
+            let schedule = rpc(url, "getEpochSchedule", json!([]));
+            assert_eq!(Some(*slots_per_epoch), schedule["slotsPerEpoch"].as_u64());
+            assert_eq!(*fee_per_signature, 5_000);
+            if let Some(ms) = slot_ms {
+                assert!((300.0..=700.0).contains(ms), "slot time {ms} ms");
+            }
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 /// Killing the validator in the middle of a run: a clear error, a result with

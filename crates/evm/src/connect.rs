@@ -22,7 +22,7 @@ use chainmeter_core::{
     chain::{Session, TaskSet},
     plugin::Connect,
 };
-use chainmeter_result::run::{SenderRecord, Tracking};
+use chainmeter_result::run::{ChainParameters, SenderRecord, Tracking};
 use futures::StreamExt;
 use std::{
     sync::{atomic::AtomicU64, Arc},
@@ -100,6 +100,11 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
     let (funding, funder_check) = funds.record().await?;
     let (balances, nonces) = account_state(&client, u, &addresses).await?;
 
+    let parameters = ChainParameters::Evm {
+        chain_id,
+        block_gas_limit: block_limit,
+        base_fee_wei: base_fee,
+    };
     let base_fee = Arc::new(AtomicU64::new(base_fee));
 
     let ws_error = |source| EvmError::Subscribe {
@@ -205,6 +210,7 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
         })),
         senders: records,
         funding: Some(funding),
+        parameters: Some(parameters),
         chain_id: chain_id.to_string(),
         node_version,
         value_per_tx: workload.value().to::<u128>(),

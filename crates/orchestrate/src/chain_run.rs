@@ -168,6 +168,7 @@ impl Drive<'_> {
             chain_id: session.chain_id.clone(),
             // What the node itself says it runs, started here or not.
             client: Client::parse(&session.node_version),
+            parameters: session.parameters.clone(),
         }
     }
 

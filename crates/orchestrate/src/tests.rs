@@ -131,6 +131,7 @@ impl ChainTarget for FakeTarget {
                 sending: "fake".into(),
                 senders: Vec::new(),
                 funding: None,
+                parameters: None,
                 chain_id: "fake".into(),
                 node_version: "fake 1".into(),
                 value_per_tx: 1,

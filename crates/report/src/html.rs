@@ -230,6 +230,13 @@ fn run_body(r: &RunResult, intervals: &[IntervalPoint]) -> String {
         ),
         ("chain id / genesis", e.node.chain_id.clone()),
         (
+            "chain parameters (as the node said)",
+            e.node
+                .parameters
+                .as_ref()
+                .map_or_else(|| "not recorded".to_owned(), view::parameters),
+        ),
+        (
             "machine",
             format!("{}, {} cores, {}", e.cpu_model, e.cores, e.os),
         ),

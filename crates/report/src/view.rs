@@ -568,6 +568,29 @@ pub fn merged_line(r: &RunResult) -> Option<Line> {
     ))
 }
 
+/// What the chain said of itself at connect, in words.
+pub fn parameters(p: &chainmeter_result::run::ChainParameters) -> String {
+    use chainmeter_result::run::ChainParameters;
+    match p {
+        ChainParameters::Evm {
+            chain_id,
+            block_gas_limit,
+            base_fee_wei,
+        } => format!(
+            "chain id {chain_id}, block gas limit {}, base fee {base_fee_wei} wei",
+            block_gas_limit.map_or_else(|| "not given".to_owned(), |g| g.to_string())
+        ),
+        ChainParameters::Solana {
+            slot_ms,
+            slots_per_epoch,
+            fee_per_signature,
+        } => format!(
+            "slot time {}, {slots_per_epoch} slots an epoch, {fee_per_signature} lamports a signature",
+            slot_ms.map_or_else(|| "not sampled yet".to_owned(), |ms| format!("{ms:.0} ms"))
+        ),
+    }
+}
+
 /// How the senders were funded, when a key funded them (a cheat code or a
 /// faucet is the default, and says nothing a reader must know).
 pub fn funding_line(r: &RunResult) -> Option<Line> {

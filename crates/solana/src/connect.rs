@@ -16,7 +16,7 @@ use chainmeter_core::{
     chain::{chained, FundingProgress, Session, TaskSet},
     plugin::Connect,
 };
-use chainmeter_result::run::{Check, Funding, SenderRecord, Tracking};
+use chainmeter_result::run::{ChainParameters, Check, Funding, SenderRecord, Tracking};
 use futures::StreamExt;
 use serde_json::json;
 use solana_client::{
@@ -121,6 +121,24 @@ pub async fn connect(
     // bucket's fee is a multiple of the bottom's, and a payer funded for
     // payer 0's fee ran dry and read as "the highest bid landed least".
     let base_fee = fee.saturating_sub(budget.priority_lamports(0));
+    let slots_per_epoch = rpc
+        .get_epoch_schedule()
+        .await
+        .map_err(rpc_err("getEpochSchedule", url))?
+        .slots_per_epoch;
+    // A node takes a sample a minute: a fresh validator has none yet.
+    let slot_ms = rpc
+        .get_recent_performance_samples(Some(10))
+        .await
+        .map_err(rpc_err("getRecentPerformanceSamples", url))?
+        .iter()
+        .filter(|s| s.num_slots > 0)
+        .map(|s| (u64::from(s.sample_period_secs) * 1_000, s.num_slots))
+        .fold(None, |acc: Option<(u64, u64)>, (ms, slots)| {
+            let (m, n) = acc.unwrap_or((0, 0));
+            Some((m + ms, n + slots))
+        })
+        .map(|(ms, slots)| ms as f64 / slots as f64);
     let sends = cfg.planned.div_ceil(u64::from(cfg.accounts));
     let fees: Vec<u64> = (0..payers.len())
         .map(|i| base_fee + budget.priority_lamports(i))
@@ -371,6 +389,11 @@ pub async fn connect(
         })),
         senders: records,
         funding: Some(funding),
+        parameters: Some(ChainParameters::Solana {
+            slot_ms,
+            slots_per_epoch,
+            fee_per_signature: base_fee,
+        }),
         chain_id: genesis,
         node_version,
         value_per_tx: workload.lamports().into(),

@@ -1,7 +1,7 @@
 //! A prepared chain: what a chain crate hands the runner.
 
 use super::{verifier::Verifier, AnySubmitter, ChainEvent, Submitter};
-use chainmeter_result::run::{Funding, SenderRecord, Tracking};
+use chainmeter_result::run::{ChainParameters, Funding, SenderRecord, Tracking};
 use tokio::{sync::mpsc, task::JoinHandle};
 
 /// Told how far funding the senders has come: (funded, of how many). Long
@@ -44,6 +44,8 @@ pub struct Session<S> {
     pub senders: Vec<SenderRecord>,
     /// How they were funded.
     pub funding: Option<Funding>,
+    /// What the chain said of itself at connect.
+    pub parameters: Option<ChainParameters>,
     /// Chain id (EVM) or genesis hash (Solana).
     pub chain_id: String,
     /// What the node says it is (`web3_clientVersion`, `getVersion`).
@@ -96,6 +98,7 @@ impl<S: Submitter> Session<S> {
             sending: self.sending,
             senders: self.senders,
             funding: self.funding,
+            parameters: self.parameters,
             chain_id: self.chain_id,
             node_version: self.node_version,
             value_per_tx: self.value_per_tx,

@@ -701,6 +701,7 @@ mod tests {
             sending: "fake".into(),
             senders: Vec::new(),
             funding: None,
+            parameters: None,
             chain_id: "fake".into(),
             node_version: "fake".into(),
             value_per_tx: 7,

@@ -36,6 +36,36 @@ pub struct NodeInfo {
     /// `getVersion`), read by name and version; absent in older files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client: Option<Client>,
+    /// What the chain said of itself when the run connected; absent in
+    /// older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<ChainParameters>,
+}
+
+/// What the chain said of itself when the run connected, read from the
+/// node rather than assumed from a local validator's defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(tag = "chain", rename_all = "snake_case")]
+pub enum ChainParameters {
+    /// An EVM chain.
+    Evm {
+        /// `eth_chainId`.
+        chain_id: u64,
+        /// The latest block's gas limit, when the node gives it.
+        block_gas_limit: Option<u64>,
+        /// The latest block's base fee, wei per gas (0 where the chain has none).
+        base_fee_wei: u64,
+    },
+    /// A Solana cluster.
+    Solana {
+        /// Mean slot time over the node's recent performance samples, ms;
+        /// absent while it has none (it takes one a minute).
+        slot_ms: Option<f64>,
+        /// Slots per epoch (`getEpochSchedule`).
+        slots_per_epoch: u64,
+        /// Lamports a one-signature message pays without a priority fee.
+        fee_per_signature: u64,
+    },
 }
 
 impl NodeInfo {
