@@ -144,7 +144,8 @@ fn an_attached_node_without_cheat_codes_is_funded_from_a_key() {
 }
 
 /// Bad keys and a poor funder: clear errors naming the file or the
-/// amounts, never the key, and no node left running.
+/// amounts, never the key, and no node left running; a key the chain
+/// cannot read is bad input (exit 2), found before any node starts.
 #[test]
 fn bad_funder_keys_are_clear_errors_and_leave_nothing_running() {
     let f = support::Fixture::bare();
@@ -170,7 +171,7 @@ fn bad_funder_keys_are_clear_errors_and_leave_nothing_running() {
         ),
         (
             key_file(f.path(), "bad.key", "not-a-key", 0o600),
-            1,
+            2,
             "not a key evm can read; expected a 32-byte private key in hex",
         ),
         (

@@ -10,6 +10,7 @@ use crate::{
 };
 use chainmeter_core::{
     chain::{AnySubmitter, BoxFuture, Session},
+    funder::{FunderKey, MalformedKey},
     plugin::{Attach, ChainError, ChainTarget, Connect, LocalNode},
     ChainSpec, Level,
 };
@@ -47,6 +48,10 @@ impl ChainTarget for EvmTarget {
 
     fn as_run(&self) -> serde_json::Value {
         self.as_run.clone()
+    }
+
+    fn check_funder(&self, key: &FunderKey) -> Result<(), MalformedKey> {
+        crate::funding::signer(key).map(drop)
     }
 
     fn start_local(&self, dir: PathBuf) -> BoxFuture<Result<LocalNode, ChainError>> {

@@ -17,7 +17,10 @@ use alloy::{
     rpc::client::RpcClient,
     signers::local::PrivateKeySigner,
 };
-use chainmeter_core::{chain::FundingProgress, funder::FunderKey};
+use chainmeter_core::{
+    chain::FundingProgress,
+    funder::{FunderKey, MalformedKey},
+};
 use chainmeter_result::run::{Check, Funding};
 use std::{
     sync::Mutex,
@@ -70,11 +73,11 @@ pub(crate) struct Funds<'a> {
 const KEY_FORMAT: &str = "a 32-byte private key in hex (0x optional), alone in the file";
 
 /// Reads an EVM private key from `key`'s file.
-fn signer(key: &FunderKey) -> Result<PrivateKeySigner, EvmError> {
+pub(crate) fn signer(key: &FunderKey) -> Result<PrivateKeySigner, MalformedKey> {
     key.secret()
         .trim_start_matches("0x")
         .parse::<PrivateKeySigner>()
-        .map_err(|_| FundingError::Malformed(key.malformed("evm", KEY_FORMAT)).into())
+        .map_err(|_| key.malformed("evm", KEY_FORMAT))
 }
 
 impl<'a> Funds<'a> {
@@ -89,7 +92,8 @@ impl<'a> Funds<'a> {
         let (source, funder_before) = match funder {
             None => (Source::CheatCode { started_locally }, U256::ZERO),
             Some(key) => {
-                let deployer = Deployer::from_signer(client, url, signer(key)?, chain_id).await?;
+                let signer = signer(key).map_err(FundingError::Malformed)?;
+                let deployer = Deployer::from_signer(client, url, signer, chain_id).await?;
                 let before = balance(client, url, deployer.address()).await?;
                 (Source::Key(deployer), before)
             }

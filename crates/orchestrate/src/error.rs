@@ -1,7 +1,7 @@
 //! How a scenario's runs can fail, with predicates for what a caller decides.
 
 use crate::{exit, plan::PlanError};
-use chainmeter_core::plugin::ChainError;
+use chainmeter_core::{funder::MalformedKey, plugin::ChainError};
 use chainmeter_result::run::StopKind;
 use std::path::PathBuf;
 
@@ -13,6 +13,9 @@ pub enum Error {
     /// The scenario and options make no plan.
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// The funder key's file holds no key the scenario's chain can read.
+    #[error(transparent)]
+    FunderKey(#[from] MalformedKey),
     /// The output directory cannot be made.
     #[error("cannot create the output directory {}", path.display())]
     OutputDir {
@@ -104,7 +107,10 @@ fn stopped(reason: &str, result: Option<&PathBuf>) -> String {
 impl Error {
     /// The scenario, its options or the output place cannot be used: nothing ran.
     pub fn is_bad_input(&self) -> bool {
-        matches!(self, Self::Plan(_) | Self::OutputDir { .. })
+        matches!(
+            self,
+            Self::Plan(_) | Self::OutputDir { .. } | Self::FunderKey(_)
+        )
     }
 
     /// The signal that stopped the run (interrupted or terminated), if one did.

@@ -117,6 +117,13 @@ pub async fn run(
     console: &dyn Console,
 ) -> Result<Vec<RunResult>, Error> {
     let plan = Plan::new(scenario, &options.out, options.repeat)?;
+    // A key no chain of the scenario can read is bad input, found before
+    // any node starts.
+    if let Some(key) = &options.funder {
+        for target in &scenario.targets {
+            target.chain.check_funder(key)?;
+        }
+    }
     std::fs::create_dir_all(&options.out).map_err(|source| Error::OutputDir {
         path: options.out.clone(),
         source,

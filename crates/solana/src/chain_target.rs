@@ -14,6 +14,7 @@ use crate::{
 };
 use chainmeter_core::{
     chain::{AnySubmitter, BoxFuture, Session},
+    funder::{FunderKey, MalformedKey},
     plugin::{Attach, ChainError, ChainTarget, Connect, LocalNode},
     ChainSpec, Level,
 };
@@ -52,6 +53,10 @@ impl ChainTarget for SolanaTarget {
 
     fn as_run(&self) -> serde_json::Value {
         self.as_run.clone()
+    }
+
+    fn check_funder(&self, key: &FunderKey) -> Result<(), MalformedKey> {
+        crate::connect::funder_keypair(key).map(drop)
     }
 
     fn start_local(&self, dir: PathBuf) -> BoxFuture<Result<LocalNode, ChainError>> {

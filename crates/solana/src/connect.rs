@@ -14,6 +14,7 @@ use crate::{
 };
 use chainmeter_core::{
     chain::{chained, FundingProgress, Session, TaskSet},
+    funder::{FunderKey, MalformedKey},
     plugin::Connect,
 };
 use chainmeter_result::run::{ChainParameters, Check, Funding, SenderRecord, Tracking};
@@ -95,8 +96,7 @@ pub async fn connect(
     // The user's funder key pays when given; else an account of the seed's,
     // airdropped by the node's faucet.
     let funder = match &cfg.funder {
-        Some(key) => solana_sdk::signature::read_keypair(&mut key.secret().as_bytes())
-            .map_err(|_| FundingError::Malformed(key.malformed("solana", KEY_FORMAT)))?,
+        Some(key) => funder_keypair(key).map_err(FundingError::Malformed)?,
         None => keys::funder(&cfg.seed),
     };
     let by_key = cfg.funder.is_some();
@@ -653,6 +653,12 @@ async fn fund(
     .map_err(FundingError::NotFunded)?;
     funded.funder_after = balances(rpc, url, &[funder.pubkey()]).await?[0];
     Ok(funded)
+}
+
+/// The keypair in a funder key's file.
+pub(crate) fn funder_keypair(key: &FunderKey) -> Result<Keypair, MalformedKey> {
+    solana_sdk::signature::read_keypair(&mut key.secret().as_bytes())
+        .map_err(|_| key.malformed("solana", KEY_FORMAT))
 }
 
 /// The format of a funder key Solana reads.

@@ -9,7 +9,7 @@
 use crate::{
     bids::Bids,
     chain::{AnySubmitter, BoxFuture, FundingProgress, Session},
-    funder::FunderKey,
+    funder::{FunderKey, MalformedKey},
     section::{ScenarioError, Section},
     spec::ChainSpec,
 };
@@ -71,6 +71,12 @@ pub trait ChainTarget: Send + Sync + fmt::Debug {
     fn start_local(&self, _dir: PathBuf) -> BoxFuture<Result<LocalNode, ChainError>> {
         let chain = self.spec().name;
         Box::pin(async move { Err(NoLocalNode { chain }.into()) })
+    }
+
+    /// Checks that `key` is a key this chain can fund from, before any
+    /// node starts. By default any key is: a chain that reads none.
+    fn check_funder(&self, _key: &FunderKey) -> Result<(), MalformedKey> {
+        Ok(())
     }
 
     /// Its workload can write one hot account across shards (`--shard`):
