@@ -103,10 +103,15 @@ pub(crate) fn report(args: ReportArgs) -> Result<(), Failure> {
 }
 
 pub(crate) fn compare(args: CompareArgs) -> Result<(), Failure> {
-    let inputs = args
+    let names: Vec<String> = args
         .results
         .iter()
-        .map(|p| read(p).map(|r| (p.display().to_string(), r)))
+        .map(|p| p.display().to_string())
+        .collect();
+    let results = args
+        .results
+        .iter()
+        .map(|p| read(p))
         .collect::<Result<Vec<_>, _>>()?;
     let rules = args
         .fail_if
@@ -114,12 +119,13 @@ pub(crate) fn compare(args: CompareArgs) -> Result<(), Failure> {
         .map(|t| compare::Threshold::parse(t))
         .collect::<Result<Vec<_>, _>>()
         .map_err(bad)?;
-    let comparison = Comparison::build(&inputs, &rules, args.allow_mismatch).map_err(bad)?;
+    let comparison =
+        Comparison::build(&names, &results, &rules, args.allow_mismatch).map_err(bad)?;
     if let Some(prefix) = &args.bench_json {
         if !comparison.is_pair() {
             return Err(bad(compare::CompareError::NotAPair));
         }
-        let (smaller, bigger) = compare::benchmark_entries(&inputs[1].1);
+        let (smaller, bigger) = compare::benchmark_entries(&results[1]);
         for (suffix, entries) in [("smaller", smaller), ("bigger", bigger)] {
             let path = PathBuf::from(format!("{}-{suffix}.json", prefix.display()));
             write(

@@ -31,6 +31,8 @@ use std::{
 /// (minting to 1,000 senders takes about 30 million).
 const DEPLOYER_GAS: u64 = 100_000_000;
 
+/// Accounts whose balance one batch of `anvil_setBalance` calls sets.
+const SET_BALANCES_PER_BATCH: usize = 1_000;
 /// Funding transfers sent before their receipts are awaited.
 const TRANSFERS_PER_ROUND: usize = 500;
 
@@ -125,7 +127,7 @@ impl<'a> Funds<'a> {
         let (amount, fees, transactions) = match &self.source {
             Source::CheatCode { started_locally } => {
                 let mut done = 0;
-                for chunk in accounts.chunks(1_000) {
+                for chunk in accounts.chunks(SET_BALANCES_PER_BATCH) {
                     let addresses: Vec<Address> = chunk.iter().map(|(a, _)| *a).collect();
                     set_balances(self.client, self.url, &addresses)
                         .await
@@ -202,7 +204,7 @@ impl<'a> Funds<'a> {
             Source::Key(funder) => {
                 let (base_fee, _) =
                     timed("eth_getBlockByNumber", self.url, latest_head(self.client)).await?;
-                U256::from(funder.transfer_fee_bound(base_fee)) * U256::from(DEPLOYER_GAS / 21_000)
+                U256::from(funder.fee_bound(DEPLOYER_GAS, base_fee))
             }
         };
         self.give(&[(deployer, amount)], None).await
@@ -230,7 +232,7 @@ impl<'a> Funds<'a> {
                     entry: None,
                 };
                 (
-                    "transfers from a funder key",
+                    Funding::BY_KEY,
                     Some(funder.address().to_string()),
                     Some(check),
                 )

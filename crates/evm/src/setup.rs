@@ -170,10 +170,16 @@ impl Deployer {
             .into())
     }
 
+    /// The most `gas` of this account's transactions can cost in fees at
+    /// `base_fee`, wei: what it bids (twice the base fee and its tip).
+    pub(crate) fn fee_bound(&self, gas: u64, base_fee: u64) -> u128 {
+        u128::from(gas) * (u128::from(base_fee) * 2 + SETUP_TIP)
+    }
+
     /// The most a plain transfer from this account can cost in fees at
     /// `base_fee`, wei: what [`transfer_all`](Self::transfer_all) bids.
     pub(crate) fn transfer_fee_bound(&self, base_fee: u64) -> u128 {
-        u128::from(TRANSFER_GAS) * (u128::from(base_fee) * 2 + SETUP_TIP)
+        self.fee_bound(TRANSFER_GAS, base_fee)
     }
 
     /// Transfers each `(to, value)` at once (one JSON-RPC batch), bidding

@@ -36,33 +36,29 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    /// Compares `inputs` (each with the name it was given by, e.g. its
+    /// Compares `results`, each named as given in `names` (e.g. its
     /// path), judging `rules` when they are a baseline and a candidate.
     /// Refuses different workloads unless `allow_mismatch`, and rules for
     /// anything but a baseline and a candidate.
     pub fn build(
-        inputs: &[(String, RunResult)],
+        names: &[String],
+        results: &[RunResult],
         rules: &[Threshold],
         allow_mismatch: bool,
     ) -> Result<Self, CompareError> {
-        let results: Vec<RunResult> = inputs.iter().map(|(_, r)| r.clone()).collect();
         if !allow_mismatch {
-            compare::check_same_workload(&results)?;
+            compare::check_same_workload(results)?;
         }
         let pair = results.len() == 2 && results[1].chain == results[0].chain;
-        let charts = html::comparison_charts(&results);
+        let charts = html::comparison_charts(results);
         if !pair {
             if !rules.is_empty() {
                 return Err(CompareError::NotAPair);
             }
             return Ok(Self {
                 title: "chainmeter: chains side by side".to_owned(),
-                intro: inputs
-                    .iter()
-                    .map(|(name, _)| name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                table: compare::chain_table(&results),
+                intro: names.join(", "),
+                table: compare::chain_table(results),
                 gates: Vec::new(),
                 charts,
                 pair,
@@ -104,9 +100,9 @@ impl Comparison {
             title: format!("chainmeter: {} baseline vs candidate", baseline.chain),
             intro: format!(
                 "baseline: {} ({}), candidate: {} ({})",
-                inputs[0].0,
+                names[0],
                 view::workload(baseline),
-                inputs[1].0,
+                names[1],
                 view::workload(candidate),
             ),
             table: compare::delta_table(&deltas),

@@ -133,14 +133,10 @@ fn a_comparison_carries_its_gate_to_both_pages_and_gives_the_verdict() {
     let baseline = repeated(&r, &[(100.0, 300), (101.0, 300), (99.0, 300)]);
     let slower = repeated(&r, &[(80.0, 300), (81.0, 300), (79.0, 300)]);
     let rule = compare::Threshold::parse("tps<-5%").unwrap();
-    let named = |b: &RunResult, c: &RunResult| {
-        vec![
-            ("base.json".to_owned(), b.clone()),
-            ("cand.json".to_owned(), c.clone()),
-        ]
-    };
+    let names = ["base.json".to_owned(), "cand.json".to_owned()];
     let c = Comparison::build(
-        &named(&baseline, &slower),
+        &names,
+        &[baseline.clone(), slower],
         std::slice::from_ref(&rule),
         false,
     )
@@ -162,23 +158,21 @@ fn a_comparison_carries_its_gate_to_both_pages_and_gives_the_verdict() {
         );
     }
     let same = Comparison::build(
-        &named(&baseline, &baseline),
+        &names,
+        &[baseline.clone(), baseline],
         std::slice::from_ref(&rule),
         false,
     )
     .unwrap();
     assert!(same.passed(), "{:?}", same.failures);
     // Three results stand side by side, and take no rules.
-    let three = vec![
-        ("a".to_owned(), r.clone()),
-        ("b".to_owned(), r.clone()),
-        ("c".to_owned(), r.clone()),
-    ];
+    let three = ["a".to_owned(), "b".to_owned(), "c".to_owned()];
+    let results = [r.clone(), r.clone(), r];
     assert!(matches!(
-        Comparison::build(&three, &[rule], false),
+        Comparison::build(&three, &results, &[rule], false),
         Err(compare::CompareError::NotAPair)
     ));
-    let side = Comparison::build(&three, &[], false).unwrap();
+    let side = Comparison::build(&three, &results, &[], false).unwrap();
     assert!(!side.is_pair() && side.passed());
     assert_eq!(side.intro, "a, b, c");
 }
@@ -648,7 +642,7 @@ fn every_caveat_is_on_both_pages() {
         .insert("not seen by the end of the drain".into(), 3);
     r.submitter.insert("nonce_stalls_found".into(), 2);
     r.funding = Some(chainmeter_result::run::Funding {
-        method: "transfers from a funder key".into(),
+        method: chainmeter_result::run::Funding::BY_KEY.into(),
         funder: Some("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266".into()),
         amount: "44100000000000100".into(),
         transactions: 4,

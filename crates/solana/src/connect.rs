@@ -133,12 +133,13 @@ pub async fn connect(
         .map_err(rpc_err("getRecentPerformanceSamples", url))?
         .iter()
         .filter(|s| s.num_slots > 0)
-        .map(|s| (u64::from(s.sample_period_secs) * 1_000, s.num_slots))
-        .fold(None, |acc: Option<(u64, u64)>, (ms, slots)| {
-            let (m, n) = acc.unwrap_or((0, 0));
-            Some((m + ms, n + slots))
-        })
-        .map(|(ms, slots)| ms as f64 / slots as f64);
+        .fold((0, 0), |(ms, slots), s| {
+            (
+                ms + u64::from(s.sample_period_secs) * 1_000,
+                slots + s.num_slots,
+            )
+        });
+    let slot_ms = (slot_ms.1 > 0).then(|| slot_ms.0 as f64 / slot_ms.1 as f64);
     let sends = cfg.planned.div_ceil(u64::from(cfg.accounts));
     let fees: Vec<u64> = (0..payers.len())
         .map(|i| base_fee + budget.priority_lamports(i))
@@ -171,7 +172,7 @@ pub async fn connect(
     .await?;
     let funding = Funding {
         method: if by_key {
-            "transfers from a funder key"
+            Funding::BY_KEY
         } else {
             "requestAirdrop"
         }

@@ -118,6 +118,11 @@ pub struct Funding {
     pub seconds: f64,
 }
 
+impl Funding {
+    /// The `method` of a run funded from the user's key, on every chain.
+    pub const BY_KEY: &'static str = "transfers from a funder key";
+}
+
 /// A sender account as it was before the run's first transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SenderRecord {
