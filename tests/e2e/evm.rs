@@ -185,6 +185,18 @@ block_time = "1s"
         "block interval p50 {} µs",
         interval.p50
     );
+    // Below capacity a transfer is in the next block, or the one after
+    // when it arrived as the next was being built.
+    let blocks = r
+        .level(INCLUDED)
+        .and_then(|l| l.block_delta.clone())
+        .expect("block deltas recorded");
+    println!(
+        "included block delta: min {} p50 {} max {}",
+        blocks.min, blocks.p50, blocks.max
+    );
+    assert_eq!(blocks.count, inc.count);
+    assert!(blocks.min >= 1 && blocks.max <= 2, "{blocks:?}");
     assert_eq!(
         pids_named("anvil").len(),
         anvils_before,

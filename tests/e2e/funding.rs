@@ -417,4 +417,11 @@ levels = ["included"]
         included.p50, included.p99, r.throughput.landed_mean_per_s
     );
     assert!(included.p50 < 2_000_000, "{included:?}");
+    let blocks = r.levels[0].block_delta.as_ref().expect("block deltas");
+    println!(
+        "hardhat included block delta: p50 {} p99 {} max {}",
+        blocks.p50, blocks.p99, blocks.max
+    );
+    assert_eq!(blocks.count, 200);
+    assert!(blocks.min >= 1 && blocks.max <= 3, "{blocks:?}");
 }

@@ -64,6 +64,29 @@ drain_timeout = "60s"
             "levels in order"
         );
     }
+    // Slots beside milliseconds: a transfer lands a slot or a few after the
+    // one frozen when it was sent, and each level takes at least as many.
+    let deltas: Vec<_> = [PROCESSED, CONFIRMED, FINALIZED]
+        .iter()
+        .map(|&l| {
+            r.level(l)
+                .and_then(|l| l.block_delta.clone())
+                .unwrap_or_else(|| panic!("{l}: slot deltas recorded"))
+        })
+        .collect();
+    println!(
+        "slot deltas: processed p50 {} p99 {} max {}; finalized p50 {}",
+        deltas[0].p50, deltas[0].p99, deltas[0].max, deltas[2].p50
+    );
+    assert!(deltas.iter().all(|d| d.count == 200), "{deltas:?}");
+    assert!(
+        deltas[0].min >= 1 && deltas[0].p99 <= 8,
+        "processed slot deltas {:?}",
+        deltas[0]
+    );
+    assert!(deltas[0].p50 <= deltas[1].p50 && deltas[1].p50 < deltas[2].p50);
+    let summary = std::fs::read_to_string(f.out().join("summary.md")).unwrap();
+    assert!(summary.contains("**In slots:** processed p50"), "{summary}");
     let gap_us = levels[2].p50 - levels[1].p50;
     let slot_us = r.chain_view.block_interval_us.p50;
     println!(

@@ -19,7 +19,7 @@ use alloy::{
     rpc::client::{ClientBuilder, RpcClient},
 };
 use chainmeter_core::{
-    chain::{Session, TaskSet},
+    chain::{ChainEvent, Session, TaskSet},
     plugin::Connect,
 };
 use chainmeter_result::run::{ChainParameters, SenderRecord, Tracking};
@@ -145,6 +145,19 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
             }
         }
     }));
+    // The head the first sends go out at, read after subscribing (a newer
+    // one comes as a notification): without it the sends before the next
+    // block would have no block delta.
+    let head: U64 = timed(
+        "eth_blockNumber",
+        u,
+        client.request_noparams("eth_blockNumber"),
+    )
+    .await?;
+    let _ = events_tx.send(ChainEvent::Head {
+        number: head.to(),
+        at: Instant::now(),
+    });
     tasks.push(tokio::spawn(
         Tracker {
             client: client.clone(),

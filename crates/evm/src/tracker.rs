@@ -271,7 +271,9 @@ impl Tracker {
             self.base_fee.store(base_fee, Ordering::Relaxed);
         }
         let number = header.number;
-        let mut out = Vec::new();
+        // Before the inclusions it stamps with the same `at`: they are in
+        // this head, or in a block before it whose notification we missed.
+        let mut out = vec![ChainEvent::Head { number, at }];
         self.finality.head(number, at, &mut out);
         self.emit(out);
         // Blocks whose head notification we missed are fetched too; their

@@ -104,6 +104,9 @@ fn run_body(r: &RunResult, intervals: &[IntervalPoint]) -> String {
     s.push_str("<h2>Summary</h2>");
     let _ = write!(s, "<p>Workload: {}.</p>", escape(&view::workload(r)));
     s.push_str(&view::latency_table(r).html());
+    if let Some(deltas) = view::block_delta_line(r) {
+        let _ = write!(s, "<p>{}</p>", escape(&deltas.text()));
+    }
     let _ = write!(
         s,
         "<p>Offered {:.1} tx/s ({}); {}. Fee {} per transaction, {} {} in total.</p>",

@@ -78,6 +78,9 @@ pub fn run_summary(r: &RunResult) -> String {
 
     let _ = writeln!(s, "Workload: {}.\n", view::workload(r));
     s.push_str(&latency_table(r).markdown());
+    if let Some(deltas) = view::block_delta_line(r) {
+        let _ = writeln!(s, "\n{}", deltas.markdown());
+    }
     if !r.mix.is_empty() {
         let _ = writeln!(
             s,

@@ -302,6 +302,11 @@ fn merge_runs(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
                     &mine.service_latency_us,
                     &theirs.service_latency_us,
                 )?,
+                // A delta of part of the runs would stand for all of them.
+                block_delta: match (&mine.block_delta, &theirs.block_delta) {
+                    (Some(m), Some(t)) => Some(add(path, m, t)?),
+                    _ => None,
+                },
             };
         }
         out.load.rate_per_s += r.load.rate_per_s;

@@ -591,6 +591,32 @@ pub fn parameters(p: &chainmeter_result::run::ChainParameters) -> String {
     }
 }
 
+/// Blocks or slots each level took, beside its milliseconds: the chain's
+/// head when the level was reached minus the head at the send.
+pub fn block_delta_line(r: &RunResult) -> Option<Line> {
+    let word = r.blocks_word();
+    let parts: Vec<String> = r
+        .levels
+        .iter()
+        .filter_map(|l| {
+            let d = l.block_delta.as_ref().filter(|d| d.count > 0)?;
+            Some(format!(
+                "{} p50 {}, p99 {}, max {}",
+                l.level, d.p50, d.p99, d.max
+            ))
+        })
+        .collect();
+    (!parts.is_empty()).then(|| {
+        Line::lead(
+            format!("In {word}:"),
+            format!(
+                " {} ({word} from the head at the send to the head at each level).",
+                parts.join("; ")
+            ),
+        )
+    })
+}
+
 /// How the senders were funded, when a key funded them (a cheat code or a
 /// faucet is the default, and says nothing a reader must know).
 pub fn funding_line(r: &RunResult) -> Option<Line> {

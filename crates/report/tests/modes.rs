@@ -704,3 +704,54 @@ fn merged_rates_follow_the_block_rule_or_say_there_is_none() {
     let why = m.throughput.no_rate.as_ref().expect("the reason");
     assert!(why.blocks < 2, "{why:?}");
 }
+
+/// Block deltas beside milliseconds: a line on both pages in the chain's
+/// own word, a row in a comparison, and added when shards merge.
+#[test]
+fn block_deltas_are_on_both_pages_in_compare_and_in_a_merge() {
+    let deltas = |values: &[u64]| {
+        let mut h = chainmeter_result::histogram::new_histogram();
+        for &v in values {
+            chainmeter_result::histogram::record(&mut h, v);
+        }
+        chainmeter_result::histogram::StoredHistogram::from_histogram(&h)
+    };
+    let mut a = fixture("evm-a.json");
+    a.levels[0].block_delta = Some(deltas(&[1, 1, 1, 2]));
+    let line = "In blocks: included p50 1, p99 2, max 2";
+    assert!(markdown::run_summary(&a).contains("**In blocks:** included p50 1"));
+    assert!(chainmeter_report::html::run_page(&a, &[]).contains(line));
+    let mut solana = a.clone();
+    solana.chain = "solana".into();
+    assert!(view::block_delta_line(&solana)
+        .unwrap()
+        .text()
+        .starts_with("In slots:"));
+
+    let mut b = a.clone();
+    b.levels[0].block_delta = Some(deltas(&[3, 3, 3, 4]));
+    let d = compare::deltas(&a, &b);
+    let p50 = d.iter().find(|d| d.name == "included.delta.p50").unwrap();
+    assert_eq!(
+        (p50.baseline, p50.candidate, p50.unit.as_str()),
+        (1.0, 3.0, "blocks")
+    );
+
+    let shard = |i: u32, r: &mut RunResult| {
+        r.shard = Some(Shard::new(i, 2).unwrap());
+        for s in &mut r.senders {
+            s.address.push_str(&format!("-{i}"));
+        }
+    };
+    shard(0, &mut a);
+    shard(1, &mut b);
+    let merged = merge(&[("a".into(), a.clone()), ("b".into(), b.clone())]).unwrap();
+    assert_eq!(
+        merged.levels[0].block_delta.as_ref().map(|d| d.count),
+        Some(8)
+    );
+    // A delta of only some of the shards would stand for all of them.
+    b.levels[0].block_delta = None;
+    let merged = merge(&[("a".into(), a), ("b".into(), b)]).unwrap();
+    assert!(merged.levels[0].block_delta.is_none());
+}

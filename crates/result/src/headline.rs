@@ -64,6 +64,21 @@ pub fn headline(r: &RunResult) -> Vec<Metric> {
             Better::Smaller,
         ));
     }
+    // Block deltas after every level's milliseconds: a file before them
+    // keeps its metrics in the order they had.
+    for l in &r.levels {
+        let Some(d) = l.block_delta.as_ref().filter(|d| d.count > 0) else {
+            continue;
+        };
+        for (q, value) in [("p50", d.p50), ("p99", d.p99)] {
+            v.push(m(
+                format!("{}.delta.{q}", l.level),
+                r.blocks_word(),
+                value as f64,
+                Better::Smaller,
+            ));
+        }
+    }
     v.push(m(
         "fee".into(),
         &r.fee_unit.unit,

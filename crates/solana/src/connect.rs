@@ -13,7 +13,7 @@ use crate::{
     workload::{describe, prepare_token, Budget, Kind, Workload},
 };
 use chainmeter_core::{
-    chain::{chained, FundingProgress, Session, TaskSet},
+    chain::{chained, ChainEvent, FundingProgress, Session, TaskSet},
     funder::{FunderKey, MalformedKey},
     plugin::Connect,
 };
@@ -262,6 +262,16 @@ pub async fn connect(
                 .get_block_height_with_commitment(CommitmentConfig::confirmed())
                 .await
                 .map_err(rpc_err("getBlockHeight", url))?;
+            // The head the first sends go out at, before the next slot is
+            // frozen: without it their slot deltas would be unknown.
+            let head = rpc
+                .get_slot_with_commitment(CommitmentConfig::processed())
+                .await
+                .map_err(rpc_err("getSlot", url))?;
+            let _ = events_tx.send(ChainEvent::Head {
+                number: head,
+                at: Instant::now(),
+            });
             tasks.push(tokio::spawn(
                 Tracker::new(
                     http.clone(),

@@ -214,7 +214,13 @@ impl Tracker {
         }
         match event {
             SlotEvent::Frozen(slot) => {
-                self.slots.entry(slot).or_default().frozen.get_or_insert(at);
+                let frozen = *self.slots.entry(slot).or_default().frozen.get_or_insert(at);
+                // The newest frozen slot is the head a payer's transaction
+                // was sent at, and the slot it landed in when it did.
+                let _ = self.events.send(ChainEvent::Head {
+                    number: slot,
+                    at: frozen,
+                });
             }
             SlotEvent::Confirmed(slot) => {
                 let times = self.slots.entry(slot).or_default();

@@ -50,6 +50,16 @@ pub enum ChainEvent {
         /// Gas / compute units it used, if known.
         compute: Option<u64>,
     },
+    /// The chain's head moved to block or slot `number`, learned at `at`:
+    /// the newest block (EVM) or frozen slot (Solana). A transaction's block
+    /// delta counts these from its send to each level; a tracker sends it
+    /// before the events it stamps with the same `at`.
+    Head {
+        /// Block number or slot.
+        number: u64,
+        /// When the harness learned of it.
+        at: Instant,
+    },
     /// A polling tracker completed a poll this long after the previous one:
     /// the resolution its timestamps actually had.
     PollInterval(std::time::Duration),

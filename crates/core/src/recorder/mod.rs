@@ -5,6 +5,7 @@
 
 mod chain_view;
 mod fees;
+mod heads;
 mod mix;
 
 use crate::metrics::LiveMetrics;
@@ -21,6 +22,7 @@ use chainmeter_result::{
 };
 use fees::{Charged, Edge, FeeMarket};
 use hdrhistogram::Histogram;
+use heads::Heads;
 use mix::MixRecord;
 use std::{
     collections::{BTreeMap, HashMap},
@@ -68,6 +70,8 @@ struct LevelHistograms {
     service: Histogram<u64>,
     /// Latency recorded since the last interval was taken (for the interval log).
     interval: Histogram<u64>,
+    /// Blocks or slots from the head at send to the head at this level.
+    blocks: Histogram<u64>,
 }
 
 /// Records one run against one chain.
@@ -94,6 +98,8 @@ pub struct Recorder {
     mix: MixRecord,
     /// Blocks, landings and each second's counts, as the chain showed them.
     chain: ChainRecord,
+    /// The chain's head over time, for block deltas.
+    heads: Heads,
     warmup_sent: u64,
     measured_sent: u64,
     /// Live metrics, counted as the facts are recorded.
@@ -151,6 +157,7 @@ impl Recorder {
                 latency: new_histogram(),
                 service: new_histogram(),
                 interval: new_histogram(),
+                blocks: new_histogram(),
             })
             .collect();
         let last = recorded
@@ -175,6 +182,7 @@ impl Recorder {
             fee_market: FeeMarket::default(),
             mix: MixRecord::default(),
             chain: ChainRecord::new(start),
+            heads: Heads::default(),
             warmup_sent: 0,
             measured_sent: 0,
             metrics: None,
@@ -362,6 +370,7 @@ impl Recorder {
                 txs,
                 compute,
             } => self.chain.block(number, at, txs, compute),
+            ChainEvent::Head { number, at } => self.heads.arrived(number, at),
             ChainEvent::PollInterval(d) => record(&mut self.poll_interval, d.as_micros() as u64),
             ChainEvent::Fatal(_) => {}
         }
@@ -413,6 +422,9 @@ impl Recorder {
                         &mut h.service,
                         at.saturating_duration_since(send).as_micros() as u64,
                     );
+                }
+                if let Some(blocks) = self.heads.delta(send.unwrap_or(sched), at) {
+                    record(&mut h.blocks, blocks);
                 }
             }
         }
@@ -598,6 +610,8 @@ impl Recorder {
                     level: h.level,
                     latency_us: StoredHistogram::from_histogram(&h.latency),
                     service_latency_us: StoredHistogram::from_histogram(&h.service),
+                    block_delta: (!h.blocks.is_empty())
+                        .then(|| StoredHistogram::from_histogram(&h.blocks)),
                 })
                 .collect(),
             throughput: self.chain.throughput(self.window, self.measured_sent),
@@ -700,6 +714,49 @@ mod tests {
         );
         assert_eq!(r.in_flight(), 0);
         assert_eq!(r.outcomes().landed_ok, 1);
+    }
+
+    #[test]
+    fn block_deltas_count_heads_from_the_send_to_each_level() {
+        let (mut r, t0) = recorder(CHAIN);
+        let head = |r: &mut Recorder, number, at| r.apply(&ChainEvent::Head { number, at });
+        // Sent before any head is known: no delta, only milliseconds.
+        r.planned(0, t0, false, None);
+        r.sent(0, t0);
+        head(&mut r, 100, t0 + ms(10));
+        r.planned(1, t0 + ms(20), false, None);
+        r.sent(1, t0 + ms(20));
+        head(&mut r, 101, t0 + ms(1000));
+        r.planned(2, t0 + ms(1500), false, None);
+        r.sent(2, t0 + ms(1500));
+        head(&mut r, 102, t0 + ms(2000));
+        for seq in [0, 1, 2] {
+            r.apply(&ChainEvent::Reached {
+                seq,
+                level: INCLUDED,
+                at: t0 + ms(2000),
+            });
+        }
+        head(&mut r, 110, t0 + ms(2500));
+        for seq in [0, 1, 2] {
+            land(&mut r, seq, t0 + ms(2500), &[SAFE, FINALIZED]);
+        }
+        let levels = r.figures("wei").levels;
+        let included = levels[0].block_delta.as_ref().expect("deltas recorded");
+        // Sent at head 100, included at 102; sent at 101, included at 102.
+        assert_eq!((included.count, included.min, included.max), (2, 1, 2));
+        let finalized = levels[2].block_delta.as_ref().expect("deltas recorded");
+        assert_eq!((finalized.min, finalized.max), (9, 10));
+        assert_eq!(levels[0].latency_us.count, 3);
+    }
+
+    #[test]
+    fn no_heads_no_block_deltas() {
+        let (mut r, t0) = recorder(CHAIN);
+        r.planned(0, t0, false, None);
+        r.sent(0, t0);
+        land(&mut r, 0, t0 + ms(600), CHAIN);
+        assert!(r.figures("wei").levels[0].block_delta.is_none());
     }
 
     #[test]

@@ -16,6 +16,14 @@ pub struct LevelLatency {
     pub latency_us: StoredHistogram,
     /// `t_L - t_send`, microseconds.
     pub service_latency_us: StoredHistogram,
+    /// Blocks (EVM) or slots (Solana) the transaction took to reach the
+    /// level: the chain's head when it reached the level minus the head
+    /// when it was sent (for the first level, the block it landed in minus
+    /// the head it was sent at). Unlike milliseconds, it compares chains
+    /// and nodes whose clocks and block times differ. Absent when the
+    /// tracker saw no heads (a polling tracker), and in files before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_delta: Option<StoredHistogram>,
 }
 
 /// Landed throughput.

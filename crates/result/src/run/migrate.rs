@@ -169,4 +169,13 @@ impl RunResult {
     pub fn level(&self, level: Level) -> Option<&LevelLatency> {
         self.levels.iter().find(|l| l.level == level)
     }
+
+    /// What this chain's blocks are called, plural: `slots` on Solana,
+    /// `blocks` elsewhere; the unit of a block delta.
+    pub fn blocks_word(&self) -> &'static str {
+        match self.chain.as_str() {
+            "solana" => "slots",
+            _ => "blocks",
+        }
+    }
 }
