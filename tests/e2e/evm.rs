@@ -93,9 +93,10 @@ levels = ["included", "safe", "finalized"]
     // The chain's parameters, as the node reports them: the gas limit set
     // on anvil's command line, its chain id.
     match r.environment.node.parameters.as_ref().expect("parameters") {
-        chainmeter_result::run::ChainParameters::Evm {
+        p @ chainmeter_result::run::ChainParameters::Evm {
             chain_id,
             block_gas_limit,
+            block_interval_ms,
             ..
         } => {
             assert_eq!(
@@ -103,6 +104,14 @@ levels = ["included", "safe", "finalized"]
                 quantity(&rpc(url, "eth_chainId", json!([])))
             );
             assert_eq!(*block_gas_limit, Some(30_000_000));
+            // 1 s blocks, by their timestamps.
+            if let Some(ms) = block_interval_ms {
+                assert!((500.0..=1_500.0).contains(ms), "{p:?}");
+            }
+            // anvil's tags trail latest (or still name genesis): never
+            // taken for levels it cannot tell apart.
+            assert_ne!(p.behind("safe"), Some(0), "{p:?}");
+            assert!(r.levels.iter().all(|l| !l.at_latest));
         }
         other => panic!("{other:?}"),
     }

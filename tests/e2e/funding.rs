@@ -372,9 +372,8 @@ value = 1000
 [load]
 rate = 50
 count = 200
-drain_timeout = "30s"
 [evm]
-levels = ["included"]
+levels = ["included", "safe", "finalized"]
 "#,
     );
     let out_dir = f.out();
@@ -424,4 +423,32 @@ levels = ["included"]
     );
     assert_eq!(blocks.count, 200);
     assert!(blocks.min >= 1 && blocks.max <= 3, "{blocks:?}");
+    // Hardhat names its latest block safe and finalized: measured, but
+    // labelled as not told apart, in the result and the summary.
+    let p = r.environment.node.parameters.as_ref().expect("parameters");
+    assert_eq!(
+        (p.behind("safe"), p.behind("finalized")),
+        (Some(0), Some(0)),
+        "{p:?}"
+    );
+    let labels: Vec<bool> = r.levels.iter().map(|l| l.at_latest).collect();
+    assert_eq!(labels, [false, true, true]);
+    let summary = std::fs::read_to_string(out_dir.join("summary.md")).unwrap();
+    assert!(
+        summary.contains("| finalized (= latest on this node) |"),
+        "{summary}"
+    );
+    // No drain given: (0 + 2) blocks of its 1 s (by its timestamps) x 1.25
+    // + 10 s, where anvil's two epochs would take 92.5 s.
+    println!("hardhat parameters {p:?}; drain {:?} s", r.load.drain_s);
+    let interval_s = p
+        .block_interval()
+        .expect("its blocks' interval")
+        .as_secs_f64();
+    assert!((0.9..=2.1).contains(&interval_s), "{p:?}");
+    assert_eq!(
+        r.load.drain_s,
+        Some(2.0 * interval_s * 1.25 + 10.0),
+        "{p:?}"
+    );
 }

@@ -149,7 +149,11 @@ drain_timeout = "60s"
             slot_ms,
             slots_per_epoch,
             fee_per_signature,
+            block_compute_limit,
         } => {
+            // solana-test-validator activates every feature gate at genesis,
+            // SIMD-0286's 100M included.
+            assert_eq!(*block_compute_limit, Some(100_000_000));
             let schedule = rpc(url, "getEpochSchedule", json!([]));
             assert_eq!(Some(*slots_per_epoch), schedule["slotsPerEpoch"].as_u64());
             assert_eq!(*fee_per_signature, 5_000);

@@ -156,7 +156,7 @@ mod tests {
         fn attach(&self) -> Option<&Attach> {
             None
         }
-        fn default_drain(&self) -> Duration {
+        fn default_drain(&self, _: Option<&chainmeter_result::run::ChainParameters>) -> Duration {
             Duration::ZERO
         }
         fn as_run(&self) -> serde_json::Value {

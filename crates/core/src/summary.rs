@@ -11,9 +11,9 @@ use crate::{
 };
 use chainmeter_result::rate::landed_rate;
 use chainmeter_result::run::{
-    ChainView, Environment, FeeBucket, Fees, Funding, HarnessUsage, Knee, LoadSummary, Price,
-    RunResult, RunStatus, SenderRecord, StepResult, Throughput, Tracking, Verification,
-    WorkloadSummary, SCHEMA_VERSION,
+    ChainParameters, ChainView, Environment, FeeBucket, Fees, Funding, HarnessUsage, Knee,
+    LevelLatency, LoadSummary, Price, RunResult, RunStatus, SenderRecord, StepResult, Throughput,
+    Tracking, Verification, WorkloadSummary, SCHEMA_VERSION,
 };
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -43,6 +43,8 @@ pub struct Finished {
     pub value_per_tx: u128,
     /// The most gas or compute units a block may hold, when the chain said.
     pub block_limit: Option<u64>,
+    /// How long the run waited after its last send.
+    pub drain: Duration,
     /// What each transaction did, in words.
     pub workload: String,
     /// The figures read back from the chain, when the run was verified.
@@ -56,6 +58,20 @@ pub struct Finished {
     pub profile: ProfileFigures,
 }
 
+/// `levels`, each marked if the node named its latest block for it when
+/// the run connected: measured, but not apart from inclusion.
+fn labelled(
+    mut levels: Vec<LevelLatency>,
+    parameters: Option<&ChainParameters>,
+) -> Vec<LevelLatency> {
+    if let Some(p) = parameters {
+        for l in levels.iter_mut() {
+            l.at_latest = p.behind(l.level.as_str()) == Some(0);
+        }
+    }
+    levels
+}
+
 impl Finished {
     /// The result file of this run of `scenario` against a `chain`.
     pub fn into_result(
@@ -66,6 +82,7 @@ impl Finished {
     ) -> RunResult {
         let unit = &chain.fee_unit;
         let fig = self.recorder.figures(&unit.unit);
+        let levels = labelled(fig.levels, environment.node.parameters.as_ref());
         let (warmup_sent, measured_sent) = (fig.warmup_sent, fig.measured_sent);
         let (from, to) = fig.window;
         let profile = &self.profile;
@@ -134,6 +151,7 @@ impl Finished {
                 value_per_tx: self.value_per_tx.to_string(),
                 send_lag_us: fig.send_lag,
                 closed_loop: profile.closed_loop.clone(),
+                drain_s: Some(self.drain.as_secs_f64()),
             },
             workload: WorkloadSummary {
                 kind: scenario.workload.as_str().to_owned(),
@@ -142,7 +160,7 @@ impl Finished {
                 accounts: scenario.accounts.get(),
                 description: self.workload,
             },
-            levels: fig.levels,
+            levels,
             throughput: match &probing {
                 Some(p) => {
                     let landed = landed_rate(&throughput.arrivals, &p.windows_us);

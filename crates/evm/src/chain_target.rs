@@ -14,6 +14,7 @@ use chainmeter_core::{
     plugin::{Attach, ChainError, ChainTarget, Connect, LocalNode},
     ChainSpec, Level,
 };
+use chainmeter_result::run::ChainParameters;
 use std::{path::PathBuf, time::Duration};
 
 impl ChainTarget for EvmTarget {
@@ -30,20 +31,32 @@ impl ChainTarget for EvmTarget {
     }
 
     /// (blocks to the level + 2) x block time x 1.25 + 10 s, where included
-    /// is 0 blocks, safe one epoch and finalized two (anvil's tags); an
-    /// attached node is assumed to have 1 s blocks and 32-slot epochs.
-    /// Default anvil, finalized: (64 + 2) x 1 s x 1.25 + 10 s = 92.5 s.
-    fn default_drain(&self) -> Duration {
-        let (block_time, epoch) = match &self.endpoint {
-            Err(anvil) => (anvil.block_time, anvil.slots_in_an_epoch),
-            Ok(_) => (Duration::from_secs(1), 32),
-        };
-        let blocks = match self.levels.last() {
-            Some(&l) if l == FINALIZED => 2 * epoch,
-            Some(&l) if l == SAFE => epoch,
+    /// is 0 blocks. A local anvil's are its own: its block time, safe one
+    /// epoch behind and finalized two (default, finalized: (64 + 2) x 1 s
+    /// x 1.25 + 10 s = 92.5 s). An attached node's are what it showed at
+    /// connect: its blocks' interval, and how far its tag trailed latest
+    /// (0 where it names latest, as Hardhat does); 1 s blocks and 32-block
+    /// epochs where it showed neither.
+    fn default_drain(&self, parameters: Option<&ChainParameters>) -> Duration {
+        let level = self.levels.last().copied();
+        let epochs = match level {
+            Some(l) if l == FINALIZED => 2,
+            Some(l) if l == SAFE => 1,
             _ => 0,
-        } + 2;
-        block_time.mul_f64(blocks as f64 * 1.25) + DRAIN_SLACK
+        };
+        let (block_time, behind) = match &self.endpoint {
+            Err(anvil) => (anvil.block_time, epochs * anvil.slots_in_an_epoch),
+            Ok(_) => (
+                parameters
+                    .and_then(ChainParameters::block_interval)
+                    .unwrap_or(Duration::from_secs(1)),
+                level
+                    .filter(|_| epochs > 0)
+                    .and_then(|l| parameters?.behind(l.as_str()))
+                    .unwrap_or(epochs * 32),
+            ),
+        };
+        block_time.mul_f64((behind + 2) as f64 * 1.25) + DRAIN_SLACK
     }
 
     fn as_run(&self) -> serde_json::Value {

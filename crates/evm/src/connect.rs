@@ -5,7 +5,7 @@ use crate::{
     funding::Funds,
     keys,
     nonces::NonceBooks,
-    setup::{latest_head, timed},
+    setup::{self, latest_head, timed},
     submitter::{EvmSubmitter, Sender, MAX_FEE_BASE_FEES},
     target::EvmTarget,
     tracker::{Finality, ReceiptsBy, Tracker},
@@ -100,10 +100,15 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
     let (funding, funder_check) = funds.record().await?;
     let (balances, nonces) = account_state(&client, u, &addresses).await?;
 
+    let tags = timed("eth_getBlockByNumber (tags)", u, setup::tags(&client)).await?;
     let parameters = ChainParameters::Evm {
         chain_id,
         block_gas_limit: block_limit,
         base_fee_wei: base_fee,
+        latest_block: tags.latest,
+        safe_block: tags.safe,
+        finalized_block: tags.finalized,
+        block_interval_ms: tags.interval_ms,
     };
     let base_fee = Arc::new(AtomicU64::new(base_fee));
 

@@ -318,6 +318,68 @@ pub(crate) async fn latest_head(client: &RpcClient) -> Result<(u64, Option<u64>)
     ))
 }
 
+/// Where the chain's block tags stood at connect, and how often it made blocks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Tags {
+    pub(crate) latest: u64,
+    pub(crate) safe: Option<u64>,
+    pub(crate) finalized: Option<u64>,
+    /// Mean interval over the last (up to) ten blocks' timestamps, ms.
+    pub(crate) interval_ms: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Stamp {
+    number: U64,
+    timestamp: U64,
+}
+
+/// Reads `latest`, `safe` and `finalized` in one batch, then the block ten
+/// before latest for the interval. A tag the node does not know (an error,
+/// or null) is absent, not an error: older nodes have neither.
+pub(crate) async fn tags(client: &RpcClient) -> Result<Tags, TransportError> {
+    let mut batch = client.new_batch();
+    let mut calls = Vec::new();
+    for tag in [
+        BlockNumberOrTag::Latest,
+        BlockNumberOrTag::Safe,
+        BlockNumberOrTag::Finalized,
+    ] {
+        calls.push(batch.add_call::<_, Option<Stamp>>("eth_getBlockByNumber", &(tag, false))?);
+    }
+    batch.send().await?;
+    let mut read = Vec::new();
+    for call in calls {
+        read.push(call.await.ok().flatten());
+    }
+    let latest = read[0].as_ref().map_or(0, |b| b.number.to::<u64>());
+    let back = latest.min(10);
+    let interval_ms = match (&read[0], back) {
+        (Some(head), 1..) => {
+            let earlier: Option<Stamp> = client
+                .request(
+                    "eth_getBlockByNumber",
+                    (BlockNumberOrTag::Number(latest - back), false),
+                )
+                .await?;
+            earlier.and_then(|e| {
+                let span = head
+                    .timestamp
+                    .to::<u64>()
+                    .checked_sub(e.timestamp.to::<u64>())?;
+                (span > 0).then(|| span as f64 * 1e3 / back as f64)
+            })
+        }
+        _ => None,
+    };
+    Ok(Tags {
+        latest,
+        safe: read[1].as_ref().map(|b| b.number.to::<u64>()),
+        finalized: read[2].as_ref().map(|b| b.number.to::<u64>()),
+        interval_ms,
+    })
+}
+
 /// Balance every sender is set to on anvil: far more than any run spends, so
 /// funding never limits a run and the starting balance is known exactly.
 pub(crate) const FUNDING_WEI: u128 = 1_000_000 * 10u128.pow(18);

@@ -170,10 +170,54 @@ mod tests {
         assert_eq!(s.as_run["evm"]["slots_in_an_epoch"], 32);
         assert_eq!(s.as_run["evm"]["gas_limit"], 30_000_000);
         // 2 s blocks, 32-slot epochs, finalized: (64 + 2) x 2 s x 1.25 + 10 s.
-        assert_eq!(t.drain(None), Duration::from_secs(175));
+        assert_eq!(t.drain(None, None), Duration::from_secs(175));
         let included = GOOD.replace("block_time", "levels = [\"included\"]\nblock_time");
         let s = parse(&included).unwrap();
-        assert_eq!(s.targets[0].drain(None), Duration::from_secs(15));
+        assert_eq!(s.targets[0].drain(None, None), Duration::from_secs(15));
+    }
+
+    /// An attached node's drain follows what it showed at connect: its
+    /// blocks' interval and how far its tag trails latest.
+    #[test]
+    fn an_attached_nodes_drain_comes_from_its_parameters() {
+        let s = parse(
+            "name = \"t\"\n[load]\nrate = 1\ncount = 1\n[evm]\nurl = \"http://127.0.0.1:8545\"\n",
+        )
+        .unwrap();
+        let t = &s.targets[0];
+        let node = |interval_ms, finalized| chainmeter_result::run::ChainParameters::Evm {
+            chain_id: 1,
+            block_gas_limit: None,
+            base_fee_wei: 0,
+            latest_block: 1_000,
+            safe_block: finalized,
+            finalized_block: finalized,
+            block_interval_ms: interval_ms,
+        };
+        // Nothing known: 1 s blocks, finalized two 32-block epochs behind.
+        assert_eq!(
+            t.drain(None, None),
+            Duration::from_secs_f64(66.0 * 1.25 + 10.0)
+        );
+        // Hardhat: finalized is latest; 2 s blocks: (0 + 2) x 2 s x 1.25 + 10 s.
+        let hardhat = node(Some(2_000.0), Some(1_000));
+        assert_eq!(hardhat.behind("finalized"), Some(0));
+        assert_eq!(t.drain(None, Some(&hardhat)), Duration::from_secs(15));
+        // 96 blocks behind at 500 ms: (96 + 2) x 0.5 s x 1.25 + 10 s.
+        let far = node(Some(500.0), Some(904));
+        assert_eq!(
+            t.drain(None, Some(&far)),
+            Duration::from_secs_f64(98.0 * 0.625 + 10.0)
+        );
+        // A tag still at genesis says nothing of the distance.
+        let young = node(None, Some(0));
+        assert_eq!(young.behind("finalized"), None);
+        assert_eq!(t.drain(None, Some(&young)), t.drain(None, None));
+        // A drain the scenario gives is the scenario's.
+        assert_eq!(
+            t.drain(Some(Duration::from_secs(3)), Some(&far)),
+            Duration::from_secs(3)
+        );
     }
 
     #[test]

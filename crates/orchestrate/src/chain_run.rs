@@ -191,7 +191,7 @@ impl Drive<'_> {
             chain_levels: target.spec().levels,
             levels: target.levels().to_vec(),
             seed: seed_number(&scenario.seed),
-            drain: target.drain(scenario.load.drain_timeout),
+            drain: target.drain(scenario.load.drain_timeout, session.parameters.as_ref()),
             verify: options.verify,
             bids: scenario.bids.clone(),
             mix: scenario.mix.clone().map(Arc::new),

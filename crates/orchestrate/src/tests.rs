@@ -91,7 +91,7 @@ impl ChainTarget for FakeTarget {
     fn attach(&self) -> Option<&chainmeter_core::plugin::Attach> {
         None
     }
-    fn default_drain(&self) -> Duration {
+    fn default_drain(&self, _: Option<&chainmeter_result::run::ChainParameters>) -> Duration {
         Duration::from_secs(2)
     }
     fn as_run(&self) -> serde_json::Value {

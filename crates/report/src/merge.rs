@@ -296,6 +296,7 @@ fn merge_runs(inputs: &[(String, RunResult)]) -> Result<RunResult, MergeError> {
         for (mine, theirs) in out.levels.iter_mut().zip(&r.levels) {
             *mine = LevelLatency {
                 level: mine.level,
+                at_latest: mine.at_latest || theirs.at_latest,
                 latency_us: add(path, &mine.latency_us, &theirs.latency_us)?,
                 service_latency_us: add(
                     path,

@@ -72,7 +72,12 @@ pub fn latency_table(r: &RunResult) -> Table {
         .iter()
         .map(|l| {
             let h = &l.latency_us;
-            let mut row = vec![l.level.to_string(), h.count.to_string()];
+            let name = match l.at_latest {
+                // Measured, but the node gives the level no distance of its own.
+                true => format!("{} (= latest on this node)", l.level),
+                false => l.level.to_string(),
+            };
+            let mut row = vec![name, h.count.to_string()];
             row.extend([h.p50, h.p90, h.p99, h.p999, h.max, h.mean as u64].map(micros));
             row
         })
@@ -571,22 +576,46 @@ pub fn merged_line(r: &RunResult) -> Option<Line> {
 /// What the chain said of itself at connect, in words.
 pub fn parameters(p: &chainmeter_result::run::ChainParameters) -> String {
     use chainmeter_result::run::ChainParameters;
+    use std::fmt::Write;
     match p {
         ChainParameters::Evm {
             chain_id,
             block_gas_limit,
             base_fee_wei,
-        } => format!(
-            "chain id {chain_id}, block gas limit {}, base fee {base_fee_wei} wei",
-            block_gas_limit.map_or_else(|| "not given".to_owned(), |g| g.to_string())
-        ),
+            block_interval_ms,
+            ..
+        } => {
+            let mut s = format!(
+                "chain id {chain_id}, block gas limit {}, base fee {base_fee_wei} wei",
+                block_gas_limit.map_or_else(|| "not given".to_owned(), |g| g.to_string())
+            );
+            if let Some(ms) = block_interval_ms {
+                let _ = write!(s, ", a block every {ms:.0} ms by their timestamps");
+            }
+            for tag in ["safe", "finalized"] {
+                match p.behind(tag) {
+                    Some(0) => {
+                        let _ = write!(s, ", {tag} = latest (not told apart)");
+                    }
+                    Some(n) => {
+                        let _ = write!(s, ", {tag} {n} blocks behind latest");
+                    }
+                    None => {}
+                }
+            }
+            s
+        }
         ChainParameters::Solana {
             slot_ms,
             slots_per_epoch,
             fee_per_signature,
+            block_compute_limit,
         } => format!(
-            "slot time {}, {slots_per_epoch} slots an epoch, {fee_per_signature} lamports a signature",
-            slot_ms.map_or_else(|| "not sampled yet".to_owned(), |ms| format!("{ms:.0} ms"))
+            "slot time {}, {slots_per_epoch} slots an epoch, {fee_per_signature} lamports a signature{}",
+            slot_ms.map_or_else(|| "not sampled yet".to_owned(), |ms| format!("{ms:.0} ms")),
+            block_compute_limit
+                .map(|l| format!(", {l} compute units a block"))
+                .unwrap_or_default()
         ),
     }
 }

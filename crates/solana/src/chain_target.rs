@@ -18,6 +18,7 @@ use chainmeter_core::{
     plugin::{Attach, ChainError, ChainTarget, Connect, LocalNode},
     ChainSpec, Level,
 };
+use chainmeter_result::run::ChainParameters;
 use std::{path::PathBuf, time::Duration};
 impl ChainTarget for SolanaTarget {
     fn spec(&self) -> &'static ChainSpec {
@@ -34,15 +35,19 @@ impl ChainTarget for SolanaTarget {
 
     /// max(152 blocks of blockhash validity, 32 slots of root lag if
     /// finalized is recorded) x slot time x 1.5 + 10 s, so that what never
-    /// landed is provably `expired` rather than `unknown`; slot time is
-    /// ticks per slot / 160 (0.4 s by default, also assumed for an attached
-    /// cluster): 101.2 s.
-    fn default_drain(&self) -> Duration {
-        let ticks = match &self.endpoint {
-            Err(v) => v.ticks_per_slot.unwrap_or(64),
-            Ok(_) => 64,
+    /// landed is provably `expired` rather than `unknown`. A local
+    /// validator's slot time is its ticks per slot / 160 (0.4 s by
+    /// default: 101.2 s); an attached cluster's is what its recent
+    /// performance samples showed at connect (0.4 s without any).
+    fn default_drain(&self, parameters: Option<&ChainParameters>) -> Duration {
+        let slot = match &self.endpoint {
+            Err(v) => {
+                Duration::from_secs_f64(v.ticks_per_slot.unwrap_or(64) as f64 / TICKS_PER_SECOND)
+            }
+            Ok(_) => parameters
+                .and_then(ChainParameters::block_interval)
+                .unwrap_or(Duration::from_secs_f64(64.0 / TICKS_PER_SECOND)),
         };
-        let slot = Duration::from_secs_f64(ticks as f64 / TICKS_PER_SECOND);
         let slots = if self.levels.last() == Some(&FINALIZED) {
             BLOCKHASH_BLOCKS.max(ROOT_LAG_SLOTS)
         } else {

@@ -253,7 +253,7 @@ mod tests {
     fn the_drain_outlasts_a_blockhash() {
         let s = parse("").unwrap();
         // 152 blocks of blockhash validity at 0.4 s, x 1.5, + 10 s.
-        let d = s.targets[0].drain(None).as_secs_f64();
+        let d = s.targets[0].drain(None, None).as_secs_f64();
         assert!((d - 101.2).abs() < 0.01, "{d}");
         assert_eq!(s.as_run["solana"]["tracking"], "events");
     }

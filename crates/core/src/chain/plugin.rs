@@ -13,7 +13,7 @@ use crate::{
     section::{ScenarioError, Section},
     spec::ChainSpec,
 };
-use chainmeter_result::level::Level;
+use chainmeter_result::{level::Level, run::ChainParameters};
 use std::{fmt, path::PathBuf, sync::Arc, time::Duration};
 
 /// An error a chain crate reports: its own error type, boxed.
@@ -55,8 +55,10 @@ pub trait ChainTarget: Send + Sync + fmt::Debug {
 
     /// How long to wait after the last send when the scenario does not say:
     /// long enough for a transaction sent last to reach the strongest level
-    /// recorded on a loaded chain, and for what never lands to be seen not to.
-    fn default_drain(&self) -> Duration {
+    /// recorded on a loaded chain, and for what never lands to be seen not
+    /// to; from what the chain said of itself at connect (`parameters`)
+    /// where the section does not fix it.
+    fn default_drain(&self, _parameters: Option<&ChainParameters>) -> Duration {
         DEFAULT_DRAIN
     }
 
@@ -207,7 +209,7 @@ mod tests {
     fn a_chain_with_nothing_to_say_gets_the_defaults() {
         let bare = Bare;
         assert_eq!(bare.levels(), SPEC.levels);
-        assert_eq!(bare.default_drain(), DEFAULT_DRAIN);
+        assert_eq!(bare.default_drain(None), DEFAULT_DRAIN);
         assert_eq!(bare.as_run(), serde_json::json!({}));
         assert!(!bare.hot_across_shards());
         let started = futures::executor::block_on(bare.start_local(PathBuf::from("/tmp")));

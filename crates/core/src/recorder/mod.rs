@@ -610,6 +610,7 @@ impl Recorder {
                     level: h.level,
                     latency_us: StoredHistogram::from_histogram(&h.latency),
                     service_latency_us: StoredHistogram::from_histogram(&h.service),
+                    at_latest: false,
                     block_delta: (!h.blocks.is_empty())
                         .then(|| StoredHistogram::from_histogram(&h.blocks)),
                 })

@@ -472,6 +472,7 @@ impl<'p, S: Submitter> Running<'p, S> {
             funding: s.funding.clone(),
             value_per_tx: s.value_per_tx,
             block_limit: s.block_limit,
+            drain: self.plan.drain,
             workload: s.workload.clone(),
             verification,
             profile: self.pacer.figures(),

@@ -153,7 +153,7 @@ mod tests {
         fn attach(&self) -> Option<&Attach> {
             self.attach.as_ref()
         }
-        fn default_drain(&self) -> Duration {
+        fn default_drain(&self, _: Option<&chainmeter_result::run::ChainParameters>) -> Duration {
             Duration::from_secs(9)
         }
         fn as_run(&self) -> serde_json::Value {
@@ -205,9 +205,9 @@ duration = "10s"
         assert_eq!(s.as_run["fake"]["levels"][1], "settled");
         assert!(s.as_run["load"].get("drain_timeout").is_none());
         assert_eq!(s.load.coalesce, Duration::from_millis(1));
-        assert_eq!(t.drain(s.load.drain_timeout), Duration::from_secs(9));
+        assert_eq!(t.drain(s.load.drain_timeout, None), Duration::from_secs(9));
         assert_eq!(
-            t.drain(Some(Duration::from_secs(3))),
+            t.drain(Some(Duration::from_secs(3)), None),
             Duration::from_secs(3)
         );
     }

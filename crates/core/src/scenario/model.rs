@@ -7,7 +7,7 @@ use crate::{
     spec::{ChainSpec, FeeUnit},
     workload::Mix,
 };
-use chainmeter_result::level::Level;
+use chainmeter_result::{level::Level, run::ChainParameters};
 use std::{collections::BTreeMap, num::NonZeroU32, path::PathBuf, sync::Arc, time::Duration};
 
 // ---------------------------------------------------------------------------
@@ -258,9 +258,10 @@ impl Target {
     }
 
     /// How long to wait after the last send: `given` by the scenario, else
-    /// what the chain derives ([`ChainTarget::default_drain`]).
-    pub fn drain(&self, given: Option<Duration>) -> Duration {
-        given.unwrap_or_else(|| self.chain.default_drain())
+    /// what the chain derives from its section and what it said of itself
+    /// at connect ([`ChainTarget::default_drain`]).
+    pub fn drain(&self, given: Option<Duration>, parameters: Option<&ChainParameters>) -> Duration {
+        given.unwrap_or_else(|| self.chain.default_drain(parameters))
     }
 }
 

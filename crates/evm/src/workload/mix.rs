@@ -364,6 +364,7 @@ mod tests {
                     seed: "s".into(),
                     value: U256::from(3),
                     hot: None,
+                    gas_limit: crate::workload::TRANSFER_GAS,
                 }),
                 Arc::new(Called(Address::repeat_byte(0xcc))),
             ],

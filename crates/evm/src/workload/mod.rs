@@ -39,7 +39,8 @@ pub(crate) const KINDS: &[Kind] = &[
     swap::KIND,
 ];
 
-/// Gas of a plain value transfer.
+/// Gas of a plain value transfer by Ethereum's rules (a run asks the node).
+#[cfg(test)]
 pub(crate) const TRANSFER_GAS: u64 = 21_000;
 /// Room above the gas a transaction measured when prepared.
 const GAS_MARGIN: f64 = 1.25;

@@ -1,7 +1,7 @@
 //! `transfer`: the native coin to a receiver that is new for every
 //! transaction (or, with hot writes, one receiver for all).
 
-use super::{receiver, receivers, Call, Kind, Plan, Prepare, Preparing, Workload, TRANSFER_GAS};
+use super::{receiver, receivers, Call, Kind, Plan, Prepare, Preparing, Workload};
 use crate::spec::SPEC;
 use alloy::primitives::{Address, Bytes, TxKind, U256};
 use chainmeter_core::scenario::{ScenarioError, Section};
@@ -26,13 +26,22 @@ struct TransferPlan {
 }
 
 impl Plan for TransferPlan {
+    /// Asks the node what a transfer costs: 21,000 gas by Ethereum's
+    /// rules, more on a chain that charges its own way. A transfer's gas
+    /// does not depend on its value, so none is sent with the question
+    /// (the senders may not be funded yet).
     fn prepare<'a>(&'a self, p: Prepare<'a>) -> Preparing<'a> {
-        let workload = Transfer {
-            seed: p.seed.to_owned(),
-            value: U256::from(self.value),
-            hot: p.hot,
-        };
-        Box::pin(async move { Ok(Arc::new(workload) as Arc<dyn Workload>) })
+        Box::pin(async move {
+            let to = TxKind::Call(receiver(p.seed, u64::MAX, p.hot));
+            let gas_limit =
+                crate::setup::estimate_gas(p.client, p.url, p.senders[0], to, Bytes::new()).await?;
+            Ok(Arc::new(Transfer {
+                seed: p.seed.to_owned(),
+                value: U256::from(self.value),
+                hot: p.hot,
+                gas_limit,
+            }) as Arc<dyn Workload>)
+        })
     }
 
     /// Nothing to prepare: the hot receiver is the run's, in every shard.
@@ -50,6 +59,8 @@ pub(crate) struct Transfer {
     pub(crate) value: U256,
     /// The one receiver of every transaction, when hot.
     pub(crate) hot: Option<Address>,
+    /// Gas each transfer may use: what the node estimated.
+    pub(crate) gas_limit: u64,
 }
 
 impl Workload for Transfer {
@@ -58,7 +69,7 @@ impl Workload for Transfer {
             to: TxKind::Call(receiver(&self.seed, seq, self.hot)),
             value: self.value,
             input: Bytes::new(),
-            gas_limit: TRANSFER_GAS,
+            gas_limit: self.gas_limit,
         }
     }
 
@@ -85,7 +96,7 @@ impl Workload for Transfer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workload::hot_receiver;
+    use crate::workload::{hot_receiver, TRANSFER_GAS};
 
     #[test]
     fn every_shard_of_a_hot_run_writes_one_receiver() {
@@ -93,12 +104,14 @@ mod tests {
             seed: format!("s/shard-{i}-of-2"),
             value: U256::from(1),
             hot: Some(hot_receiver("s")),
+            gas_limit: TRANSFER_GAS,
         };
         assert_eq!(shard(0).build(7).to, shard(1).build(3).to);
         let disjoint = |i: u32| Transfer {
             seed: format!("s/shard-{i}-of-2"),
             value: U256::from(1),
             hot: None,
+            gas_limit: TRANSFER_GAS,
         };
         assert_ne!(disjoint(0).build(7).to, disjoint(1).build(7).to);
         assert_eq!(disjoint(0).build(7).gas_limit, TRANSFER_GAS);

@@ -55,6 +55,20 @@ pub enum ChainParameters {
         block_gas_limit: Option<u64>,
         /// The latest block's base fee, wei per gas (0 where the chain has none).
         base_fee_wei: u64,
+        /// The `latest` block when the run connected (0 in files before it).
+        #[serde(default)]
+        latest_block: u64,
+        /// The block the `safe` tag named then; absent where the node has no such tag.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        safe_block: Option<u64>,
+        /// The block the `finalized` tag named then; absent where the node has none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        finalized_block: Option<u64>,
+        /// The mean interval between the last (up to) ten blocks, from their
+        /// timestamps (whole seconds, so a tenth of a second at best), ms;
+        /// absent on a chain of one block.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        block_interval_ms: Option<f64>,
     },
     /// A Solana cluster.
     Solana {
@@ -65,7 +79,47 @@ pub enum ChainParameters {
         slots_per_epoch: u64,
         /// Lamports a one-signature message pays without a priority fee.
         fee_per_signature: u64,
+        /// The compute units a block may hold, by the feature gates the
+        /// cluster has active; absent in files before it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        block_compute_limit: Option<u64>,
     },
+}
+
+impl ChainParameters {
+    /// Blocks the tag `level` (`safe`, `finalized`) trailed `latest` when the
+    /// run connected: `Some(0)` when the node names its latest block (it
+    /// does not tell that level apart from inclusion); `None` when it has
+    /// no such tag, or the tag still named genesis (the chain too young to
+    /// show the distance).
+    pub fn behind(&self, level: &str) -> Option<u64> {
+        let Self::Evm {
+            latest_block,
+            safe_block,
+            finalized_block,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        let tag = match level {
+            "safe" => (*safe_block)?,
+            "finalized" => (*finalized_block)?,
+            _ => return None,
+        };
+        (tag > 0).then(|| latest_block.saturating_sub(tag))
+    }
+
+    /// The time between blocks or slots the chain showed at connect.
+    pub fn block_interval(&self) -> Option<std::time::Duration> {
+        let ms = match self {
+            Self::Evm {
+                block_interval_ms, ..
+            } => *block_interval_ms,
+            Self::Solana { slot_ms, .. } => *slot_ms,
+        }?;
+        (ms > 0.0 && ms.is_finite()).then(|| std::time::Duration::from_secs_f64(ms / 1e3))
+    }
 }
 
 impl NodeInfo {

@@ -24,6 +24,12 @@ pub struct LevelLatency {
     /// tracker saw no heads (a polling tracker), and in files before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub block_delta: Option<StoredHistogram>,
+    /// The node named its latest block for this level's tag when the run
+    /// connected (Hardhat's `safe` and `finalized`): it does not tell the
+    /// level apart from inclusion, so its latency is inclusion's plus the
+    /// time to read the tag, no finality of its own.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub at_latest: bool,
 }
 
 /// Landed throughput.

@@ -30,6 +30,11 @@ pub struct LoadSummary {
     /// A closed loop's shape; absent for an open-loop profile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_loop: Option<ClosedLoopSummary>,
+    /// How long the run waited after its last send, seconds: the
+    /// scenario's `drain_timeout`, or what the chain derived from its
+    /// section and what the node showed at connect. Absent in files before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drain_s: Option<f64>,
 }
 
 /// A closed loop: transactions in flight at once, each followed by the next
