@@ -77,7 +77,7 @@ fn an_attached_node_without_cheat_codes_is_funded_from_a_key() {
             "-q",
         ];
         if let Some(key) = key {
-            args.extend(["--funder-key", key.to_str().unwrap()]);
+            args.extend(["--funder-key", key.to_str().unwrap(), "--sweep"]);
         }
         chainmeter(&args)
     };
@@ -115,14 +115,34 @@ fn an_attached_node_without_cheat_codes_is_funded_from_a_key() {
     );
     assert_eq!(funding.transactions, 6);
     // The chain's own word, read by the test: the funder fell by exactly
-    // what the verification says it sent plus its fees.
+    // what the verification says it sent plus its fees, and rose by what
+    // the sweep returned.
     let after = quantity(&rpc(
         f.url(),
         "eth_getBalance",
         json!([DEV_ADDRESS, "latest"]),
     ));
-    assert_eq!((before - after).to_string(), funder.chain);
     assert_eq!(funder.recorded, funder.chain);
+    let sweep = r.sweep.as_ref().expect("--sweep is in the result");
+    assert_eq!(sweep.error, None);
+    assert_eq!(sweep.transactions, 6, "one per sender");
+    let swept = v.check("sweep").expect("the sweep is checked");
+    assert_eq!(
+        (swept.recorded.as_str(), swept.chain.as_str()),
+        (sweep.amount.as_str(), sweep.amount.as_str())
+    );
+    let returned: u128 = sweep.amount.parse().unwrap();
+    let spent: u128 = funder.chain.parse().unwrap();
+    assert_eq!(before - after, spent - returned);
+    // Every sender is left with nothing.
+    for s in &r.senders {
+        let left = quantity(&rpc(
+            f.url(),
+            "eth_getBalance",
+            json!([s.address, "latest"]),
+        ));
+        assert_eq!(left, 0, "{} kept {left} wei", s.address);
+    }
     // No cheat code: each sender holds what the key gave it, no more.
     let given: u128 = r
         .senders
@@ -195,6 +215,21 @@ fn bad_funder_keys_are_clear_errors_and_leave_nothing_running() {
             key.display()
         );
     }
+    // --sweep returns funds to a funder key: without one it is bad input.
+    let out = chainmeter(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        f.path().join("out").to_str().unwrap(),
+        "-q",
+        "--sweep",
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--sweep") && err.contains("--funder-key FILE"),
+        "{err}"
+    );
 }
 
 /// Solana without an airdrop: a validator whose genesis funds the test's
@@ -254,6 +289,7 @@ drain_timeout = "60s"
         "-q",
         "--funder-key",
         key.to_str().unwrap(),
+        "--sweep",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let r = result(&out_dir);
@@ -264,8 +300,26 @@ drain_timeout = "60s"
     let funding = r.funding.as_ref().expect("how payers were funded");
     assert_eq!(funding.method, "transfers from a funder key");
     assert_eq!(funding.funder, Some(funder.pubkey().to_string()));
-    assert_eq!((before - balance()).to_string(), checked.chain);
     assert_eq!(checked.recorded, checked.chain);
+    // Swept back: every payer emptied, the funder up by exactly that.
+    let sweep = r.sweep.as_ref().expect("--sweep is in the result");
+    assert_eq!((sweep.error.as_deref(), sweep.transactions), (None, 4));
+    let swept = v.check("sweep").expect("the sweep is checked");
+    assert_eq!(swept.recorded, sweep.amount);
+    assert_eq!(swept.chain, sweep.amount);
+    let returned: u64 = sweep.amount.parse().unwrap();
+    let spent: u64 = checked.chain.parse().unwrap();
+    assert_eq!(before - balance(), spent - returned);
+    for s in &r.senders {
+        let left = rpc(
+            f.url(),
+            "getBalance",
+            json!([s.address, {"commitment": "confirmed"}]),
+        )["value"]
+            .as_u64()
+            .unwrap();
+        assert_eq!(left, 0, "{} kept {left} lamports", s.address);
+    }
     let secret = serde_json::to_string(&bytes).unwrap();
     for (path, text) in texts_under(&out_dir) {
         assert!(!text.contains(&secret), "the key is in {}", path.display());

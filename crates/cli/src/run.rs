@@ -61,6 +61,11 @@ pub(crate) struct RunArgs {
     /// names the file]
     #[arg(long, value_name = "FILE")]
     funder_key: Option<PathBuf>,
+    /// After the run, send each sender's leftover funds (less the transfer's
+    /// fee) back to the funder key's account, and check that its balance
+    /// rose by exactly that. Needs a funder key.
+    #[arg(long)]
+    sweep: bool,
     /// Skip the check of the run's figures against the chain after the drain
     /// (landed count from nonces / signature statuses, fees from balances).
     /// Without it, a mismatch makes the run exit 1.
@@ -122,6 +127,12 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
         .map(|path| FunderKey::read(&path))
         .transpose()
         .map_err(Failure::bad_input)?;
+    if args.sweep && funder.is_none() {
+        return Err(Failure::bad_input(anyhow!(
+            "--sweep returns the senders' funds to the funder key's account: give --funder-key FILE \
+             (or name the file in {FUNDER_KEY_ENV})"
+        )));
+    }
     let served: Option<Served> = match args.metrics {
         Some(addr) => {
             let listener = tokio::net::TcpListener::bind(addr)
@@ -149,6 +160,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
         verify: !args.no_verify,
         allow_mainnet: args.allow_mainnet,
         funder,
+        sweep: args.sweep,
         shard: args.shard,
         served,
         stop: Arc::new(|| -> BoxFuture<Stop> { Box::pin(stop_signal()) }),

@@ -12,8 +12,8 @@ use crate::{
 use chainmeter_result::rate::landed_rate;
 use chainmeter_result::run::{
     ChainParameters, ChainView, Environment, FeeBucket, Fees, Funding, HarnessUsage, Knee,
-    LevelLatency, LoadSummary, Price, RunResult, RunStatus, SenderRecord, StepResult, Throughput,
-    Tracking, Verification, WorkloadSummary, SCHEMA_VERSION,
+    LevelLatency, LoadSummary, Price, RunResult, RunStatus, SenderRecord, StepResult, Sweep,
+    Throughput, Tracking, Verification, WorkloadSummary, SCHEMA_VERSION,
 };
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -39,6 +39,8 @@ pub struct Finished {
     pub senders: Vec<SenderRecord>,
     /// How they were funded.
     pub funding: Option<Funding>,
+    /// The senders' leftover funds returned after the run, if asked.
+    pub sweep: Option<Sweep>,
     /// Value each transfer carried, smallest unit.
     pub value_per_tx: u128,
     /// The most gas or compute units a block may hold, when the chain said.
@@ -195,6 +197,7 @@ impl Finished {
             harness: self.usage,
             senders: self.senders,
             funding: self.funding,
+            sweep: self.sweep,
             mix,
             fee_buckets: dry_by_bucket(fig.fee_buckets, scenario, self.verification.as_ref()),
             verification: self.verification,

@@ -7,6 +7,7 @@ use crate::{
     nonces::NonceBooks,
     setup::{self, latest_head, timed},
     submitter::{EvmSubmitter, Sender, MAX_FEE_BASE_FEES},
+    sweep::EvmSweeper,
     target::EvmTarget,
     tracker::{Finality, ReceiptsBy, Tracker},
     verify::EvmVerifier,
@@ -64,6 +65,8 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
         .map(|i| keys::sender(&cfg.seed, i).ok_or(EvmError::Key { index: i }))
         .collect::<Result<Vec<_>, _>>()?;
     let addresses: Vec<Address> = signers.iter().map(|s| s.address()).collect();
+    // Kept to sign the sweep after the run; the submitter takes the originals.
+    let sweep_signers = cfg.sweep.then(|| signers.clone());
     let funds = Funds::new(
         &client,
         u,
@@ -98,6 +101,17 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
         funds.give(&needs, progress).await?;
     }
     let (funding, funder_check) = funds.record().await?;
+    let sweeper = match (sweep_signers, funds.funder()) {
+        (Some(senders), Some(funder)) => Some(Box::new(EvmSweeper {
+            client: client.clone(),
+            url: u.to_owned(),
+            chain_id,
+            senders,
+            funder,
+        })
+            as Box<dyn chainmeter_core::chain::Sweeper>),
+        _ => None,
+    };
     let (balances, nonces) = account_state(&client, u, &addresses).await?;
 
     let tags = timed("eth_getBlockByNumber (tags)", u, setup::tags(&client)).await?;
@@ -226,6 +240,7 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
             workload: workload.clone(),
             funder: funder_check,
         })),
+        sweeper,
         senders: records,
         funding: Some(funding),
         parameters: Some(parameters),
@@ -277,7 +292,7 @@ fn sender_needs(
 }
 
 /// Balances and pending nonces of `addresses`, in one batch.
-async fn account_state(
+pub(crate) async fn account_state(
     client: &RpcClient,
     url: &str,
     addresses: &[Address],

@@ -109,6 +109,14 @@ impl<'a> Funds<'a> {
         })
     }
 
+    /// The funder key's account, when a key funds the run.
+    pub(crate) fn funder(&self) -> Option<Address> {
+        match &self.source {
+            Source::Key(funder) => Some(funder.address()),
+            Source::CheatCode { .. } => None,
+        }
+    }
+
     /// Whether the funder's transfers cost what the accounts will spend:
     /// then the amounts given must be worked out from the run's plan.
     pub(crate) fn is_key(&self) -> bool {
@@ -252,7 +260,11 @@ impl<'a> Funds<'a> {
 }
 
 /// `address`'s balance at the latest block.
-async fn balance(client: &RpcClient, url: &str, address: Address) -> Result<U256, EvmError> {
+pub(crate) async fn balance(
+    client: &RpcClient,
+    url: &str,
+    address: Address,
+) -> Result<U256, EvmError> {
     timed(
         "eth_getBalance",
         url,

@@ -16,6 +16,7 @@ mod reads;
 mod setup;
 pub mod spec;
 mod submitter;
+mod sweep;
 mod target;
 mod tracker;
 mod verify;

@@ -45,7 +45,10 @@ struct HeadFee {
     gas_limit: Option<U64>,
 }
 
-fn rpc<'a>(call: &'static str, url: &'a str) -> impl Fn(TransportError) -> EvmError + 'a {
+pub(crate) fn rpc<'a>(
+    call: &'static str,
+    url: &'a str,
+) -> impl Fn(TransportError) -> EvmError + 'a {
     move |source| EvmError::Rpc {
         call,
         url: url.to_owned(),
@@ -159,6 +162,37 @@ impl Deployer {
 }
 
 impl Deployer {
+    /// `signer`'s account at `nonce`, known already (read in one batch for many).
+    pub(crate) fn at_nonce(signer: PrivateKeySigner, chain_id: u64, nonce: u64) -> Self {
+        Self {
+            signer,
+            chain_id,
+            nonce: AtomicU64::new(nonce),
+        }
+    }
+
+    /// A transfer of `value` to `to` bidding exactly `price` a gas (its fee
+    /// cap and its tip alike), signed: it costs 21,000 x `price`, to the
+    /// wei, whenever the base fee is at most `price`.
+    pub(crate) fn transfer_at(
+        &self,
+        to: Address,
+        value: U256,
+        price: u128,
+    ) -> Result<Bytes, EvmError> {
+        self.sign(TxEip1559 {
+            chain_id: self.chain_id,
+            nonce: self.nonce.fetch_add(1, Ordering::Relaxed),
+            gas_limit: TRANSFER_GAS,
+            max_fee_per_gas: price,
+            max_priority_fee_per_gas: price,
+            to: TxKind::Call(to),
+            value,
+            access_list: Default::default(),
+            input: Bytes::new(),
+        })
+    }
+
     /// `tx` signed, in its wire form.
     fn sign(&self, mut tx: TxEip1559) -> Result<Bytes, EvmError> {
         let signature = self
@@ -227,7 +261,7 @@ impl Deployer {
 }
 
 /// Gas of a plain transfer of ether to an account without code.
-const TRANSFER_GAS: u64 = 21_000;
+pub(crate) const TRANSFER_GAS: u64 = 21_000;
 
 /// One setup transaction: who sends it, where to, with what input.
 pub(crate) type SetupTx<'a> = (&'a Deployer, TxKind, Bytes);
@@ -253,7 +287,7 @@ pub(crate) async fn execute_all(
 }
 
 /// Waits for setup transaction `hash`'s receipt; an error unless it succeeded.
-async fn receipt(
+pub(crate) async fn receipt(
     client: &RpcClient,
     url: &str,
     hash: B256,

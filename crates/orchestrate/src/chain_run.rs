@@ -102,6 +102,7 @@ pub(crate) async fn run(
         node_dir: node.as_ref().and_then(|n| n.data_dir.clone()),
         started_locally: node.is_some(),
         funder: options.funder.clone(),
+        sweep: options.sweep,
     };
     console.note(&format!(
         "preparing {} senders on {chain} at {rpc_url} (events: {ws_url})",

@@ -66,6 +66,9 @@ pub struct Options {
     pub allow_mainnet: bool,
     /// The key to fund senders from (`--funder-key`), instead of cheat codes.
     pub funder: Option<FunderKey>,
+    /// Return the senders' leftover funds to the funder after each run
+    /// (`--sweep`; needs `funder`).
+    pub sweep: bool,
     /// The generator this is, when the scenario was sharded.
     pub shard: Option<Shard>,
     /// Where live metrics are served, if they are.
@@ -98,6 +101,7 @@ impl Options {
             verify: true,
             allow_mainnet: false,
             funder: None,
+            sweep: false,
             shard: None,
             served: None,
             stop: Arc::new(|| Box::pin(std::future::pending())),

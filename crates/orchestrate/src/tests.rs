@@ -139,6 +139,7 @@ impl ChainTarget for FakeTarget {
                 block_limit: None,
                 warnings: Vec::new(),
                 verifier: Some(Box::new(Counting { sent, miscount })),
+                sweeper: None,
                 tasks: TaskSet::default(),
             }
             .erase())

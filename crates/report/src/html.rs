@@ -83,6 +83,9 @@ fn run_body(r: &RunResult, intervals: &[IntervalPoint]) -> String {
     if let Some(funded) = view::funding_line(r) {
         let _ = write!(s, "<p>{}</p>", escape(&funded.text()));
     }
+    if let Some(swept) = view::sweep_line(r) {
+        let _ = write!(s, "<p>{}</p>", escape(&swept.text()));
+    }
     if let Some(merged) = view::merged_line(r) {
         let _ = write!(s, "<p>{}</p>", escape(&merged.text()));
     }

@@ -44,6 +44,9 @@ pub fn run_summary(r: &RunResult) -> String {
     if let Some(funded) = view::funding_line(r) {
         let _ = writeln!(s, "{}\n", funded.markdown());
     }
+    if let Some(swept) = view::sweep_line(r) {
+        let _ = writeln!(s, "{}\n", swept.markdown());
+    }
     if let Some(merged) = view::merged_line(r).map(|l| l.markdown()) {
         let _ = writeln!(s, "{merged}\n");
     }

@@ -663,6 +663,28 @@ pub fn funding_line(r: &RunResult) -> Option<Line> {
     ))
 }
 
+/// What `--sweep` returned to the funder after the run, or why it failed.
+pub fn sweep_line(r: &RunResult) -> Option<Line> {
+    let s = r.sweep.as_ref()?;
+    Some(match &s.error {
+        Some(e) => Line::lead(
+            "Sweep failed:",
+            format!(" {e}; funds may be left with the senders."),
+        ),
+        None => Line::lead(
+            "Swept",
+            format!(
+                " {} back to {} in {} transactions ({} in fees), {:.1} s after the run.",
+                r.fee_unit.format(s.amount.parse().unwrap_or(0.0)),
+                s.to,
+                s.transactions,
+                r.fee_unit.format(s.fees.parse().unwrap_or(0.0)),
+                s.seconds
+            ),
+        ),
+    })
+}
+
 /// The search's answer in one sentence, or why there is none.
 pub fn knee_line(r: &RunResult) -> Option<Line> {
     if r.load.profile != "saturate" {

@@ -648,6 +648,14 @@ fn every_caveat_is_on_both_pages() {
         transactions: 4,
         seconds: 1.0,
     });
+    r.sweep = Some(chainmeter_result::run::Sweep {
+        to: "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266".into(),
+        amount: "40000000000000000".into(),
+        transactions: 4,
+        fees: "84000000000000".into(),
+        seconds: 1.5,
+        error: None,
+    });
     let markdown = markdown::run_summary(&r);
     let html = chainmeter_report::html::run_page(&r, &[]);
     for caveat in [
@@ -659,6 +667,7 @@ fn every_caveat_is_on_both_pages() {
         "not seen by the end of the drain",
         "nonce stalls found",
         "by transfers from a funder key 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266: 0.044100 ETH in 4 transactions",
+        "back to 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 in 4 transactions",
     ] {
         assert!(markdown.contains(caveat), "Markdown lacks {caveat:?}");
         assert!(html.contains(caveat), "HTML lacks {caveat:?}");

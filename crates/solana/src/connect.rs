@@ -6,6 +6,7 @@ use crate::{
     landed::LandedSignatures,
     poller::{Poller, POLL_INTERVAL},
     submitter::{RecentBlockhash, Route, SolanaSubmitter},
+    sweep::SolanaSweeper,
     target::{SendPath, SolanaTarget, SolanaTracking},
     tpu::{SlotFollowing, TpuSender},
     tracker::{SlotEvent, Tracker},
@@ -51,7 +52,7 @@ const TOKEN_ACCOUNT_COST: u64 = 2_100_000;
 /// A lamport reserve per payer beyond what its transactions need.
 const PAYER_RESERVE: u64 = 1_000_000_000;
 
-fn rpc_err<'a>(
+pub(crate) fn rpc_err<'a>(
     call: &'static str,
     url: &'a str,
 ) -> impl Fn(solana_client::client_error::ClientError) -> SolanaError + 'a {
@@ -385,6 +386,15 @@ pub async fn connect(
         // consumed units alone would overstate the rate by several times.
         block_limit: None,
         warnings: Vec::new(),
+        sweeper: (cfg.sweep && by_key).then(|| {
+            Box::new(SolanaSweeper {
+                url: cfg.rpc_url.clone(),
+                seed: cfg.seed.clone(),
+                accounts: cfg.accounts,
+                funder: funder.pubkey(),
+                fee: base_fee,
+            }) as Box<dyn chainmeter_core::chain::Sweeper>
+        }),
         verifier: Some(Box::new(SolanaVerifier {
             http,
             url: cfg.rpc_url.clone(),
@@ -568,7 +578,11 @@ async fn block_compute_limit(rpc: &RpcClient, url: &str) -> Result<u64, SolanaEr
         .map_or(BLOCK_LIMIT_BEFORE, |(_, (_, limit))| limit))
 }
 
-async fn balances(rpc: &RpcClient, url: &str, keys: &[Pubkey]) -> Result<Vec<u64>, SolanaError> {
+pub(crate) async fn balances(
+    rpc: &RpcClient,
+    url: &str,
+    keys: &[Pubkey],
+) -> Result<Vec<u64>, SolanaError> {
     let mut out = Vec::with_capacity(keys.len());
     for chunk in keys.chunks(100) {
         let accounts = rpc
@@ -711,7 +725,7 @@ pub(crate) fn funder_keypair(key: &FunderKey) -> Result<Keypair, MalformedKey> {
 /// The format of a funder key Solana reads.
 const KEY_FORMAT: &str = "a keypair file as solana-keygen writes it (a JSON array of 64 bytes)";
 
-async fn wait_until<F, Fut>(timeout: Duration, mut check: F) -> Result<(), WaitError>
+pub(crate) async fn wait_until<F, Fut>(timeout: Duration, mut check: F) -> Result<(), WaitError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<bool, SolanaError>>,

@@ -128,6 +128,12 @@ pub enum FundingError {
     /// A funding transfer was refused.
     #[error("funding transfer failed")]
     Transfer(#[source] ClientError),
+    /// A sweep transfer back to the funder was refused.
+    #[error("sweep transfer failed")]
+    Sweep(#[source] ClientError),
+    /// Sweep transfers were sent but the payers were not emptied.
+    #[error("the payers' funds did not all come back")]
+    NotSwept(#[source] WaitError),
     /// Funding transfers were sent but the payers' balances did not reach their targets.
     #[error("payers were not funded")]
     NotFunded(#[source] WaitError),

@@ -17,6 +17,7 @@ mod poller;
 mod rpc;
 pub mod spec;
 mod submitter;
+mod sweep;
 mod target;
 mod tpu;
 mod tracker;

@@ -11,11 +11,13 @@ mod event;
 pub mod plugin;
 mod session;
 mod submitter;
+mod sweeper;
 mod verifier;
 
 pub use event::{ChainEvent, Stop};
 pub use session::{FundingProgress, Session, TaskSet};
 pub use submitter::{AnySigned, AnySubmitter, Submitter};
+pub use sweeper::{Returned, Sweeper, Swept};
 pub use verifier::{Claimed, EntryClaim, Verifier, VerifyError};
 
 use std::{future::Future, pin::Pin};

@@ -132,6 +132,9 @@ pub struct Connect {
     /// The key to fund the senders from, by transfers, when given: then no
     /// cheat code is used.
     pub funder: Option<FunderKey>,
+    /// Return the senders' leftover funds to the funder after the run
+    /// (`--sweep`; only with a funder key).
+    pub sweep: bool,
 }
 
 /// A local node chainmeter started: where it listens, what it runs, and

@@ -1,6 +1,6 @@
 //! A prepared chain: what a chain crate hands the runner.
 
-use super::{verifier::Verifier, AnySubmitter, ChainEvent, Submitter};
+use super::{verifier::Verifier, AnySubmitter, ChainEvent, Submitter, Sweeper};
 use chainmeter_result::run::{ChainParameters, Funding, SenderRecord, Tracking};
 use tokio::{sync::mpsc, task::JoinHandle};
 
@@ -64,6 +64,9 @@ pub struct Session<S> {
     pub warnings: Vec<String>,
     /// Checks the run's figures against the chain after the drain.
     pub verifier: Option<Box<dyn Verifier>>,
+    /// Returns the senders' leftover funds to the funder after the run,
+    /// when `--sweep` asked and a key funded it.
+    pub sweeper: Option<Box<dyn Sweeper>>,
     /// Background tasks (tracker, refreshers); aborted when the session drops.
     pub tasks: TaskSet,
 }
@@ -106,6 +109,7 @@ impl<S: Submitter> Session<S> {
             block_limit: self.block_limit,
             warnings: self.warnings,
             verifier: self.verifier,
+            sweeper: self.sweeper,
             tasks: self.tasks,
         }
     }

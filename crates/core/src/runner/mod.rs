@@ -11,7 +11,7 @@ mod stages;
 pub use crate::summary::Finished;
 use crate::{
     bids::Bids,
-    chain::{ChainEvent, Claimed, Session, Stop, Submitter},
+    chain::{chained, ChainEvent, Claimed, Session, Stop, Submitter},
     metrics::LiveMetrics,
     outcome::{Reject, RejectClass},
     pacer::{Observed, Pacer},
@@ -21,7 +21,7 @@ use crate::{
     workload::Mix,
 };
 use chainmeter_result::level::Level;
-use chainmeter_result::run::{HarnessUsage, RunStatus, Tracking, Verification};
+use chainmeter_result::run::{HarnessUsage, RunStatus, Sweep, Tracking, Verification};
 use hdrhistogram::serialization::{
     interval_log::{IntervalLogWriter, IntervalLogWriterBuilder, Tag},
     V2DeflateSerializer,
@@ -88,6 +88,10 @@ pub struct RunPlan {
 pub fn clock() -> Instant {
     tokio::time::Instant::now().into_std()
 }
+
+/// How long returning the senders' funds may take: a round of transfers
+/// and their landing, for thousands of senders on a slow chain.
+const SWEEP_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// How long a verification may take before it is given up: two minutes,
 /// and a millisecond more per landed transaction, since the chain is read
@@ -198,8 +202,11 @@ pub async fn run<S: Submitter, W: std::io::Write>(
     drop(hlog);
     let status = r.close(status);
     progress(&r.recorder.progress(clock()));
-    let verification = r.verify(&status, &mut abort).await;
-    r.finish(status, verification)
+    let mut verification = r.verify(&status, &mut abort).await;
+    let sweep = r.sweep(&status, &mut abort, &mut verification).await;
+    let mut finished = r.finish(status, verification);
+    finished.sweep = sweep;
+    finished
 }
 
 /// A run under way: what the send loop's arms act on.
@@ -470,6 +477,7 @@ impl<'p, S: Submitter> Running<'p, S> {
             submitter: s.submitter.counters(),
             senders: s.senders.clone(),
             funding: s.funding.clone(),
+            sweep: None,
             value_per_tx: s.value_per_tx,
             block_limit: s.block_limit,
             drain: self.plan.drain,
@@ -533,6 +541,43 @@ impl<'p, S: Submitter> Running<'p, S> {
                 )),
             }),
             stop = abort => Some(Verification::failed(format!("stopped: {}", stop.reason))),
+        }
+    }
+
+    /// Returns the senders' leftover funds to the funder, after the
+    /// verification has read their balances, unless the run was aborted:
+    /// the sweep's check joins the verification's.
+    async fn sweep(
+        &self,
+        status: &RunStatus,
+        abort: &mut (impl Future<Output = Stop> + Unpin),
+        verification: &mut Option<Verification>,
+    ) -> Option<Sweep> {
+        let sweeper = self
+            .session
+            .sweeper
+            .as_ref()
+            .filter(|_| !matches!(status, RunStatus::Aborted { .. }))?;
+        let failed = |error: String| Sweep {
+            to: String::new(),
+            amount: "0".into(),
+            transactions: 0,
+            fees: "0".into(),
+            seconds: 0.0,
+            error: Some(error),
+        };
+        tokio::select! {
+            swept = tokio::time::timeout(SWEEP_TIMEOUT, sweeper.sweep()) => Some(match swept {
+                Ok(Ok(swept)) => {
+                    if let Some(v) = verification.as_mut() {
+                        v.checks.push(swept.check);
+                    }
+                    swept.sweep
+                }
+                Ok(Err(e)) => failed(chained(&*e)),
+                Err(_) => failed(format!("the sweep did not finish within {SWEEP_TIMEOUT:?}")),
+            }),
+            stop = abort => Some(failed(format!("stopped: {}", stop.reason))),
         }
     }
 
@@ -710,6 +755,7 @@ mod tests {
             block_limit: None,
             warnings: Vec::new(),
             verifier,
+            sweeper: None,
             tasks: TaskSet::default(),
         }
     }

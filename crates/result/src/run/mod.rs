@@ -138,6 +138,10 @@ pub struct RunResult {
     /// How the senders were funded (absent in files before it was recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub funding: Option<Funding>,
+    /// The senders' leftover funds returned to the funder after the run
+    /// (`--sweep`); its check is among the verification's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<Sweep>,
     /// The sender accounts and their state before the first send, so that
     /// fees and landed counts can be checked against the chain afterwards.
     pub senders: Vec<SenderRecord>,

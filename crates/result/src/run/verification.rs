@@ -99,6 +99,24 @@ pub struct Check {
     pub entry: Option<String>,
 }
 
+/// The senders' leftover funds returned to the funder after the run (`--sweep`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Sweep {
+    /// The funder's address, where the funds went.
+    pub to: String,
+    /// What the senders' transfers returned, smallest unit (decimal string).
+    pub amount: String,
+    /// Transfers sent (one per sender with more than its fee left).
+    pub transactions: u64,
+    /// What the transfers cost the senders in fees, smallest unit (decimal string).
+    pub fees: String,
+    /// Seconds from the first transfer to the last landing.
+    pub seconds: f64,
+    /// Why the sweep failed, if it did (funds may be left with the senders).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
 /// How the senders were funded before the clock started.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Funding {
