@@ -5,7 +5,7 @@ use crate::{
     funding::Funds,
     keys,
     nonces::NonceBooks,
-    setup::{self, latest_head, timed},
+    setup::{self, account_state, latest_head, timed},
     submitter::{EvmSubmitter, Sender, MAX_FEE_BASE_FEES},
     sweep::EvmSweeper,
     target::EvmTarget,
@@ -14,7 +14,6 @@ use crate::{
     workload::{hot_receiver, Prepare, Workload},
 };
 use alloy::{
-    eips::BlockNumberOrTag,
     primitives::{Address, U256, U64},
     providers::{Provider, ProviderBuilder, WsConnect},
     rpc::client::{ClientBuilder, RpcClient},
@@ -289,42 +288,4 @@ fn sender_needs(
             (a, per_tx * U256::from(sends))
         })
         .collect()
-}
-
-/// Balances and pending nonces of `addresses`, in one batch.
-pub(crate) async fn account_state(
-    client: &RpcClient,
-    url: &str,
-    addresses: &[Address],
-) -> Result<(Vec<U256>, Vec<u64>), EvmError> {
-    let rpc = |source| EvmError::Rpc {
-        call: "eth_getBalance/eth_getTransactionCount",
-        url: url.to_owned(),
-        source,
-    };
-    let mut batch = client.new_batch();
-    let mut balances = Vec::new();
-    let mut nonces = Vec::new();
-    for a in addresses {
-        balances.push(
-            batch
-                .add_call::<_, U256>("eth_getBalance", &(a, BlockNumberOrTag::Pending))
-                .map_err(rpc)?,
-        );
-        nonces.push(
-            batch
-                .add_call::<_, U64>("eth_getTransactionCount", &(a, BlockNumberOrTag::Pending))
-                .map_err(rpc)?,
-        );
-    }
-    timed("eth_getBalance/eth_getTransactionCount", url, batch.send()).await?;
-    let mut b = Vec::new();
-    for w in balances {
-        b.push(w.await.map_err(rpc)?);
-    }
-    let mut n = Vec::new();
-    for w in nonces {
-        n.push(w.await.map_err(rpc)?.to::<u64>());
-    }
-    Ok((b, n))
 }

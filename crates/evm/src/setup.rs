@@ -466,3 +466,41 @@ pub(crate) async fn set_balances(
     }
     Ok(())
 }
+
+/// Balances and pending nonces of `addresses`, in one batch.
+pub(crate) async fn account_state(
+    client: &RpcClient,
+    url: &str,
+    addresses: &[Address],
+) -> Result<(Vec<U256>, Vec<u64>), EvmError> {
+    let rpc = |source| EvmError::Rpc {
+        call: "eth_getBalance/eth_getTransactionCount",
+        url: url.to_owned(),
+        source,
+    };
+    let mut batch = client.new_batch();
+    let mut balances = Vec::new();
+    let mut nonces = Vec::new();
+    for a in addresses {
+        balances.push(
+            batch
+                .add_call::<_, U256>("eth_getBalance", &(a, BlockNumberOrTag::Pending))
+                .map_err(rpc)?,
+        );
+        nonces.push(
+            batch
+                .add_call::<_, U64>("eth_getTransactionCount", &(a, BlockNumberOrTag::Pending))
+                .map_err(rpc)?,
+        );
+    }
+    timed("eth_getBalance/eth_getTransactionCount", url, batch.send()).await?;
+    let mut b = Vec::new();
+    for w in balances {
+        b.push(w.await.map_err(rpc)?);
+    }
+    let mut n = Vec::new();
+    for w in nonces {
+        n.push(w.await.map_err(rpc)?.to::<u64>());
+    }
+    Ok((b, n))
+}

@@ -6,10 +6,9 @@
 //! sender sends all it holds less that, and ends at zero.
 
 use crate::{
-    connect::account_state,
     error::EvmError,
     funding::balance,
-    setup::{latest_head, receipt, rpc, timed, Deployer, TRANSFER_GAS},
+    setup::{account_state, latest_head, receipt, rpc, timed, Deployer, TRANSFER_GAS},
 };
 use alloy::{
     primitives::{Address, B256, U256},

@@ -1,7 +1,8 @@
 //! Setting up a Solana session: checks, readiness, funding, blockhashes, tracker.
 
 use crate::{
-    error::{FundingError, SlotsClosed, SolanaError, WaitError},
+    calls::{balances, rpc_err, wait_until},
+    error::{FundingError, SlotsClosed, SolanaError},
     keys,
     landed::LandedSignatures,
     poller::{Poller, POLL_INTERVAL},
@@ -51,17 +52,6 @@ const TRANSFERS_PER_FUNDING_TX: usize = 16;
 const TOKEN_ACCOUNT_COST: u64 = 2_100_000;
 /// A lamport reserve per payer beyond what its transactions need.
 const PAYER_RESERVE: u64 = 1_000_000_000;
-
-pub(crate) fn rpc_err<'a>(
-    call: &'static str,
-    url: &'a str,
-) -> impl Fn(solana_client::client_error::ClientError) -> SolanaError + 'a {
-    move |source| SolanaError::Rpc {
-        call,
-        url: url.to_owned(),
-        source,
-    }
-}
 
 /// Connects, waits for a non-zero fee, funds the payers and starts the tracker.
 pub async fn connect(
@@ -578,23 +568,6 @@ async fn block_compute_limit(rpc: &RpcClient, url: &str) -> Result<u64, SolanaEr
         .map_or(BLOCK_LIMIT_BEFORE, |(_, (_, limit))| limit))
 }
 
-pub(crate) async fn balances(
-    rpc: &RpcClient,
-    url: &str,
-    keys: &[Pubkey],
-) -> Result<Vec<u64>, SolanaError> {
-    let mut out = Vec::with_capacity(keys.len());
-    for chunk in keys.chunks(100) {
-        let accounts = rpc
-            .get_multiple_accounts_with_commitment(chunk, CommitmentConfig::confirmed())
-            .await
-            .map_err(rpc_err("getMultipleAccounts", url))?
-            .value;
-        out.extend(accounts.into_iter().map(|a| a.map_or(0, |a| a.lamports)));
-    }
-    Ok(out)
-}
-
 /// Airdrops to the funder until it holds at least `needed` lamports; a
 /// funder key (`by_key`) must hold them already.
 async fn top_up(
@@ -724,24 +697,6 @@ pub(crate) fn funder_keypair(key: &FunderKey) -> Result<Keypair, MalformedKey> {
 
 /// The format of a funder key Solana reads.
 const KEY_FORMAT: &str = "a keypair file as solana-keygen writes it (a JSON array of 64 bytes)";
-
-pub(crate) async fn wait_until<F, Fut>(timeout: Duration, mut check: F) -> Result<(), WaitError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<bool, SolanaError>>,
-{
-    let deadline = Instant::now() + timeout;
-    loop {
-        match check().await {
-            Ok(true) => return Ok(()),
-            Ok(false) if Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(200)).await
-            }
-            Ok(false) => return Err(WaitError::Timeout { patience: timeout }),
-            Err(e) => return Err(WaitError::Check(Box::new(e))),
-        }
-    }
-}
 
 async fn refresh_blockhash(rpc: RpcClient, blockhash: RecentBlockhash) {
     loop {

@@ -5,7 +5,7 @@
 //! zero (a system account may; it is then gone).
 
 use crate::{
-    connect::{balances, rpc_err, wait_until},
+    calls::{balances, rpc_err, wait_until},
     error::{FundingError, SolanaError},
     keys,
 };
