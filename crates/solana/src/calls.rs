@@ -1,11 +1,14 @@
 //! The calls setting up and sweeping a run make of the cluster: payers'
 //! balances in batches, waiting for a condition, and their errors.
 
-use crate::error::{SolanaError, WaitError};
+use crate::error::{FundingError, SolanaError, WaitError};
 use solana_client::nonblocking::rpc_client::RpcClient;
 use solana_commitment_config::CommitmentConfig;
-use solana_sdk::pubkey::Pubkey;
+use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 use std::time::{Duration, Instant};
+
+/// How long an airdrop or a funding round may take to land.
+pub(crate) const FUNDING_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The error of `call` to the node at `url`.
 pub(crate) fn rpc_err<'a>(
@@ -55,4 +58,36 @@ where
             Err(e) => return Err(WaitError::Check(Box::new(e))),
         }
     }
+}
+
+/// Airdrops to the funder until it holds at least `needed` lamports; a
+/// funder key (`by_key`) must hold them already.
+pub(crate) async fn top_up(
+    rpc: &RpcClient,
+    url: &str,
+    funder: &Keypair,
+    by_key: bool,
+    needed: u64,
+) -> Result<(), SolanaError> {
+    let funder_balance = balances(rpc, url, &[funder.pubkey()]).await?[0];
+    if by_key && funder_balance < needed {
+        return Err(FundingError::TooPoor {
+            funder: funder.pubkey().to_string(),
+            needed,
+            held: funder_balance,
+        }
+        .into());
+    }
+    if funder_balance < needed {
+        let lamports = needed - funder_balance;
+        rpc.request_airdrop(&funder.pubkey(), lamports)
+            .await
+            .map_err(|source| FundingError::Airdrop { lamports, source })?;
+        wait_until(FUNDING_TIMEOUT, || async {
+            Ok(balances(rpc, url, &[funder.pubkey()]).await?[0] >= needed)
+        })
+        .await
+        .map_err(FundingError::AirdropLate)?;
+    }
+    Ok(())
 }

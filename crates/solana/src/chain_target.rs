@@ -88,6 +88,6 @@ impl ChainTarget for SolanaTarget {
     /// A transfer prepares nothing: its hot receiver is the run's in every
     /// shard; a token run creates its mint and accounts per shard.
     fn hot_across_shards(&self) -> bool {
-        self.workload == crate::workload::Kind::Transfer
+        self.workload.hot_across_shards()
     }
 }

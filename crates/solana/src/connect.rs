@@ -1,7 +1,8 @@
 //! Setting up a Solana session: checks, readiness, funding, blockhashes, tracker.
 
 use crate::{
-    calls::{balances, rpc_err, wait_until},
+    budget::Budget,
+    calls::{balances, rpc_err, top_up, wait_until, FUNDING_TIMEOUT},
     error::{FundingError, SlotsClosed, SolanaError},
     keys,
     landed::LandedSignatures,
@@ -12,7 +13,7 @@ use crate::{
     tpu::{SlotFollowing, TpuSender},
     tracker::{SlotEvent, Tracker},
     verify::{Payer, SolanaVerifier},
-    workload::{describe, prepare_token, Budget, Kind, Workload},
+    workload::Prepare,
 };
 use chainmeter_core::{
     chain::{chained, ChainEvent, FundingProgress, Session, TaskSet},
@@ -42,14 +43,10 @@ use tokio::sync::mpsc;
 /// Solana mainnet-beta's genesis hash.
 const MAINNET_GENESIS: &str = "5eykt4UsFv8P8NJdTREpY1vzqKqZKvdpKuc147dw2N9d";
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
-const FUNDING_TIMEOUT: Duration = Duration::from_secs(60);
 /// How often the blockhash is refreshed: about one slot.
 const BLOCKHASH_REFRESH: Duration = Duration::from_millis(400);
 /// Payers funded by one transaction.
 const TRANSFERS_PER_FUNDING_TX: usize = 16;
-/// What one token account costs its creator: rent for 165 bytes (2,039,280
-/// lamports) and a share of the transaction fee, rounded up.
-const TOKEN_ACCOUNT_COST: u64 = 2_100_000;
 /// A lamport reserve per payer beyond what its transactions need.
 const PAYER_RESERVE: u64 = 1_000_000_000;
 
@@ -104,10 +101,7 @@ pub async fn connect(
         .get_minimum_balance_for_rent_exemption(0)
         .await
         .map_err(rpc_err("getMinimumBalanceForRentExemption", url))?;
-    let lamports = match target.workload {
-        Kind::Transfer => target.value.max(rent),
-        Kind::Token => 0,
-    };
+    let lamports = target.workload.lamports(rent);
     // Each payer is funded for its own bid: with a fee market the top
     // bucket's fee is a multiple of the bottom's, and a payer funded for
     // payer 0's fee ran dry and read as "the highest bid landed least".
@@ -188,33 +182,19 @@ pub async fn connect(
     });
 
     let pubkeys: Vec<Pubkey> = payers.iter().map(Keypair::pubkey).collect();
-    let (workload, token_check) = match target.workload {
-        Kind::Transfer => (
-            Workload::Transfer {
-                seed: cfg.seed.clone(),
-                lamports,
-                // Every shard's: from the seed sharding leaves whole.
-                hot: cfg.hot.as_deref().map(|shared| keys::receiver(shared, 0)),
-            },
-            None,
-        ),
-        Kind::Token => {
-            // Two token accounts per payer and the mint, paid by the funder.
-            let accounts_cost = (u64::from(cfg.accounts) * 2 + 1) * TOKEN_ACCOUNT_COST;
-            top_up(&rpc, url, &funder, by_key, accounts_cost + PAYER_RESERVE).await?;
-            let (workload, check) = prepare_token(
-                &rpc,
-                url,
-                &funder,
-                &pubkeys,
-                &cfg.seed,
-                target.value,
-                cfg.hot.is_some(),
-            )
-            .await?;
-            (workload, Some(check))
-        }
-    };
+    let workload = target
+        .workload
+        .prepare(Prepare {
+            rpc: &rpc,
+            url,
+            funder: &funder,
+            by_key,
+            payers: &pubkeys,
+            seed: &cfg.seed,
+            hot: cfg.hot.as_deref(),
+            lamports,
+        })
+        .await?;
     budget.unique = workload.repeats();
     let balances = balances(&rpc, url, &pubkeys).await?;
     let records = pubkeys
@@ -399,7 +379,7 @@ pub async fn connect(
                 })
                 .collect(),
             landed,
-            token: token_check,
+            workload: workload.clone(),
             funder: funder_check,
         })),
         senders: records,
@@ -413,7 +393,7 @@ pub async fn connect(
         chain_id: genesis,
         node_version,
         value_per_tx: workload.lamports().into(),
-        workload: describe(target.workload, lamports, target.value, cfg.hot.is_some()),
+        workload: workload.describe(),
         tasks,
     };
     Ok(session)
@@ -566,38 +546,6 @@ async fn block_compute_limit(rpc: &RpcClient, url: &str) -> Result<u64, SolanaEr
         .zip(BLOCK_LIMIT_FEATURES)
         .find(|(a, _)| a.as_ref().is_some_and(|a| a.data.first() == Some(&1)))
         .map_or(BLOCK_LIMIT_BEFORE, |(_, (_, limit))| limit))
-}
-
-/// Airdrops to the funder until it holds at least `needed` lamports; a
-/// funder key (`by_key`) must hold them already.
-async fn top_up(
-    rpc: &RpcClient,
-    url: &str,
-    funder: &Keypair,
-    by_key: bool,
-    needed: u64,
-) -> Result<(), SolanaError> {
-    let funder_balance = balances(rpc, url, &[funder.pubkey()]).await?[0];
-    if by_key && funder_balance < needed {
-        return Err(FundingError::TooPoor {
-            funder: funder.pubkey().to_string(),
-            needed,
-            held: funder_balance,
-        }
-        .into());
-    }
-    if funder_balance < needed {
-        let lamports = needed - funder_balance;
-        rpc.request_airdrop(&funder.pubkey(), lamports)
-            .await
-            .map_err(|source| FundingError::Airdrop { lamports, source })?;
-        wait_until(FUNDING_TIMEOUT, || async {
-            Ok(balances(rpc, url, &[funder.pubkey()]).await?[0] >= needed)
-        })
-        .await
-        .map_err(FundingError::AirdropLate)?;
-    }
-    Ok(())
 }
 
 /// What funding the payers did.

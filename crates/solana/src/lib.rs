@@ -8,6 +8,7 @@
 //! It implements core's `plugin::Chain`; it must never import another chain
 //! crate, `chainmeter-report` or the binary.
 
+mod budget;
 mod calls;
 mod chain_target;
 mod connect;

@@ -1,7 +1,9 @@
 //! JSON-RPC batches over one HTTP client, for the hot paths that the
 //! solana-client `RpcClient` serves one call at a time.
 
+use chainmeter_core::chain::VerifyError;
 use serde_json::{json, Value};
+use solana_sdk::pubkey::Pubkey;
 use std::time::Duration;
 
 /// A batch that failed as a whole.
@@ -129,6 +131,58 @@ pub(crate) async fn post(
         };
     }
     Ok(results)
+}
+
+/// Accounts per `getMultipleAccounts` call.
+const ACCOUNTS_PER_CALL: usize = 100;
+/// How long one read of accounts may take.
+const ACCOUNTS_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `getMultipleAccounts` of `keys` at confirmed commitment, `length` bytes
+/// of data from `offset` (base64), one JSON object (or null) per key.
+pub(crate) async fn accounts(
+    http: &reqwest::Client,
+    url: &str,
+    keys: &[Pubkey],
+    offset: usize,
+    length: usize,
+) -> Result<Vec<Value>, VerifyError> {
+    let mut out = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(ACCOUNTS_PER_CALL) {
+        let names: Vec<String> = chunk.iter().map(Pubkey::to_string).collect();
+        let mut answer = call(
+            http,
+            url,
+            "getMultipleAccounts",
+            json!([names, {"commitment": "confirmed", "encoding": "base64",
+                "dataSlice": {"offset": offset, "length": length}}]),
+        )
+        .await?;
+        match answer.get_mut("value").map(Value::take) {
+            Some(Value::Array(a)) if a.len() == chunk.len() => out.extend(a),
+            _ => {
+                return Err(VerifyError::answer(
+                    "getMultipleAccounts",
+                    "unexpected answer",
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn call(
+    http: &reqwest::Client,
+    url: &str,
+    method: &'static str,
+    params: Value,
+) -> Result<Value, VerifyError> {
+    batch(http, url, [(method, params)], ACCOUNTS_TIMEOUT)
+        .await
+        .map_err(|e| VerifyError::call(method, format!("{e:?}")))?
+        .pop()
+        .ok_or_else(|| VerifyError::answer(method, "no answer"))?
+        .map_err(|e| VerifyError::call(method, e.to_string()))
 }
 
 #[cfg(test)]

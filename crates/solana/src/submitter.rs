@@ -2,9 +2,10 @@
 //! JSON-RPC batches, or over QUIC to the leader's TPU.
 
 use crate::{
+    budget::Budget,
     rpc::{self, BatchError, MAX_REQUEST_BYTES},
     tpu::TpuSender,
-    workload::{Budget, Workload},
+    workload::Workload,
 };
 use base64::{engine::general_purpose::STANDARD, Engine};
 use chainmeter_core::{
@@ -66,7 +67,7 @@ pub struct SolanaSubmitter {
     pub(crate) route: Route,
     pub(crate) payers: Vec<Keypair>,
     /// What each transaction does.
-    pub(crate) workload: Workload,
+    pub(crate) workload: std::sync::Arc<dyn Workload>,
     /// Compute-budget instructions put before every transaction.
     pub(crate) budget: Budget,
     pub(crate) blockhash: RecentBlockhash,

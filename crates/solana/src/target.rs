@@ -120,9 +120,7 @@ pub struct SolanaTarget {
     /// `send = "tpu"`: the staked identity's keypair file, when given.
     pub tpu_identity: Option<PathBuf>,
     /// What each transaction does.
-    pub(crate) workload: crate::workload::Kind,
-    /// `workload.value`: lamports, or token units.
-    pub(crate) value: u64,
+    pub(crate) workload: Arc<dyn crate::workload::Plan>,
     pub(crate) as_run: serde_json::Value,
 }
 
@@ -211,7 +209,6 @@ impl Chain for Solana {
             send,
             tpu_identity: f.tpu_identity.as_ref().map(|p| p.get_ref().clone()),
             workload,
-            value: section.workload_value(),
             as_run: serde_json::Value::Null,
         };
         Ok(Arc::new(SolanaTarget {

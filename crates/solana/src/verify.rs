@@ -3,10 +3,9 @@
 
 use crate::{
     landed::{LandedReader, LandedSignatures},
-    rpc,
-    workload::{TokenCheck, AMOUNT_OFFSET},
+    rpc::{self, accounts},
+    workload::{Effects, Workload},
 };
-use base64::{engine::general_purpose::STANDARD, Engine};
 use chainmeter_core::chain::{BoxFuture, Claimed, Verifier, VerifyError};
 use chainmeter_result::run::{Check, Verification};
 use serde_json::{json, Value};
@@ -17,8 +16,6 @@ use std::time::Duration;
 /// requests under the RPC server's body limit: one call of 256 is ~23 KiB).
 const PER_CALL: usize = 256;
 const CALLS_AT_ONCE: usize = 8;
-/// Accounts per `getMultipleAccounts` call.
-const ACCOUNTS_PER_CALL: usize = 100;
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A payer as the verifier reads it back.
@@ -40,8 +37,8 @@ pub(crate) struct SolanaVerifier {
     /// Payers, by sender index.
     pub(crate) payers: Vec<Payer>,
     pub(crate) landed: LandedSignatures,
-    /// For the token workload: the payers' token balances are checked too.
-    pub(crate) token: Option<TokenCheck>,
+    /// The workload, which checks its own effects (a token run's balances).
+    pub(crate) workload: std::sync::Arc<dyn Workload>,
     /// The funder's balance against its transfers, when a key funded the
     /// run (checked when funding ended, reported with the run's checks).
     pub(crate) funder: Option<Check>,
@@ -50,7 +47,7 @@ pub(crate) struct SolanaVerifier {
 impl Verifier for SolanaVerifier {
     fn verify(&self, claimed: Claimed) -> BoxFuture<Result<Verification, VerifyError>> {
         let (http, url, payers) = (self.http.clone(), self.url.clone(), self.payers.clone());
-        let token = self.token.clone();
+        let workload = self.workload.clone();
         let funder = self.funder.clone();
         let signatures = self.landed.reader();
         let kept = self.landed.len();
@@ -74,16 +71,13 @@ impl Verifier for SolanaVerifier {
             let value = i128::from(claimed.landed_ok as i64)
                 * i128::try_from(claimed.value_per_tx).unwrap_or(i128::MAX);
             let landed = claimed.landed_ok + claimed.landed_failed;
-            let token_check = match &token {
-                Some(t) => Some(Check {
-                    name: "tokens".into(),
-                    recorded: (u128::from(t.amount) * u128::from(claimed.landed_ok)).to_string(),
-                    chain: tokens_moved(&http, &url, t).await?.to_string(),
-                    how: "decrease of the payers' source token accounts".into(),
-                    entry: None,
-                }),
-                None => None,
-            };
+            let effects = workload
+                .effects(Effects {
+                    http: &http,
+                    url: &url,
+                    claimed: &claimed,
+                })
+                .await?;
             let mut verification = Verification {
                 method: "payers' balances at confirmed commitment after the drain; \
                          getSignatureStatuses (searchTransactionHistory) of every landed signature"
@@ -113,7 +107,7 @@ impl Verifier for SolanaVerifier {
                 dry_senders,
                 unverified: Vec::new(),
             };
-            verification.checks.extend(token_check);
+            verification.checks.extend(effects);
             verification.checks.extend(funder);
             Ok(verification)
         })
@@ -129,63 +123,6 @@ fn dry(payers: &[Payer], after: &[u64]) -> Vec<u32> {
         .filter(|(_, (p, &now))| now < p.one_more)
         .map(|(i, _)| i as u32)
         .collect()
-}
-
-/// `getMultipleAccounts` of `keys` at confirmed commitment, `length` bytes
-/// of data from `offset` (base64), one JSON object (or null) per key.
-async fn accounts(
-    http: &reqwest::Client,
-    url: &str,
-    keys: &[Pubkey],
-    offset: usize,
-    length: usize,
-) -> Result<Vec<Value>, VerifyError> {
-    let mut out = Vec::with_capacity(keys.len());
-    for chunk in keys.chunks(ACCOUNTS_PER_CALL) {
-        let names: Vec<String> = chunk.iter().map(Pubkey::to_string).collect();
-        let mut answer = call(
-            http,
-            url,
-            "getMultipleAccounts",
-            json!([names, {"commitment": "confirmed", "encoding": "base64",
-                "dataSlice": {"offset": offset, "length": length}}]),
-        )
-        .await?;
-        match answer.get_mut("value").map(Value::take) {
-            Some(Value::Array(a)) if a.len() == chunk.len() => out.extend(a),
-            _ => {
-                return Err(VerifyError::answer(
-                    "getMultipleAccounts",
-                    "unexpected answer",
-                ))
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Token units the payers' source accounts hold less than they were minted.
-async fn tokens_moved(
-    http: &reqwest::Client,
-    url: &str,
-    t: &TokenCheck,
-) -> Result<u128, VerifyError> {
-    let mut moved = 0u128;
-    for account in accounts(http, url, &t.sources, AMOUNT_OFFSET, 8).await? {
-        let data = account
-            .pointer("/data/0")
-            .and_then(Value::as_str)
-            .and_then(|b| STANDARD.decode(b).ok())
-            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
-            .ok_or_else(|| {
-                VerifyError::answer(
-                    "getMultipleAccounts",
-                    "a source token account is missing or not a token account",
-                )
-            })?;
-        moved += u128::from(t.minted.saturating_sub(u64::from_le_bytes(data)));
-    }
-    Ok(moved)
 }
 
 /// How many of the landed signatures the node holds a status for.
@@ -225,20 +162,6 @@ async fn landed_on_chain(
         }
     }
     Ok(found)
-}
-
-async fn call(
-    http: &reqwest::Client,
-    url: &str,
-    method: &'static str,
-    params: Value,
-) -> Result<Value, VerifyError> {
-    rpc::batch(http, url, [(method, params)], TIMEOUT)
-        .await
-        .map_err(|e| VerifyError::call(method, format!("{e:?}")))?
-        .pop()
-        .ok_or_else(|| VerifyError::answer(method, "no answer"))?
-        .map_err(|e| VerifyError::call(method, e.to_string()))
 }
 
 #[cfg(test)]
