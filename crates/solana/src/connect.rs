@@ -89,7 +89,7 @@ pub async fn connect(
     };
     let by_key = cfg.funder.is_some();
     let mut budget = Budget {
-        limit: target.compute_unit_limit,
+        limit: target.compute_unit_limit.or(target.workload.unit_limit()),
         price: target.compute_unit_price,
         bids: cfg.bids.clone(),
         unique: false,

@@ -6,6 +6,7 @@
 //! instruction on the send path (the submitter puts the compute budget
 //! before it, signs and sends) and may check its own effects after the run.
 
+mod memo;
 mod prepare;
 mod token;
 mod transfer;
@@ -21,7 +22,10 @@ use solana_sdk::{instruction::Instruction, pubkey::Pubkey, signature::Keypair};
 use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
 /// Every Solana workload, by the name a scenario gives it.
-pub(crate) const KINDS: &[Kind] = &[transfer::KIND, token::KIND];
+pub(crate) const KINDS: &[Kind] = &[transfer::KIND, token::KIND, memo::KIND];
+
+/// Solana's largest transaction on the wire (`PACKET_DATA_SIZE`).
+pub(crate) const MAX_TX_BYTES: usize = 1232;
 
 /// A workload Solana offers.
 #[derive(Debug, Clone, Copy)]
@@ -56,6 +60,13 @@ pub(crate) trait Plan: Send + Sync + fmt::Debug {
     /// rent-exempt minimum of an account without data.
     fn lamports(&self, _rent: u64) -> u64 {
         0
+    }
+
+    /// The compute-unit limit its transactions ask for when the scenario
+    /// sets none; `None` leaves the runtime's default of 200,000 per
+    /// instruction, which the scheduler reserves whatever a transaction uses.
+    fn unit_limit(&self) -> Option<u32> {
+        None
     }
 
     /// Whether its preparation makes nothing a shard would make again, so
@@ -124,6 +135,51 @@ pub(crate) struct Prepare<'a> {
     pub(crate) lamports: u64,
 }
 
+impl Prepare<'_> {
+    /// Fails unless `program` is an executable account on the cluster.
+    pub(crate) async fn deployed(&self, program: &Pubkey) -> Result<(), SolanaError> {
+        let account = self
+            .rpc
+            .get_account_with_commitment(program, self.rpc.commitment())
+            .await
+            .map_err(prepare::prepare_step(
+                self.url,
+                "reading the program's account",
+            ))?
+            .value;
+        let why = match account {
+            Some(a) if a.executable => return Ok(()),
+            Some(_) => format!("{program} is not an executable account"),
+            None => format!(
+                "no program {program} on the cluster: a validator chainmeter starts loads the \
+                 programs its workload names; when attaching, deploy it first"
+            ),
+        };
+        Err(prepare::prepare_step(
+            self.url,
+            "finding the workload's program",
+        )(why))
+    }
+}
+
+/// The serialized size of a transaction of `instructions` paid by `payer`:
+/// what a scenario's settings must keep under [`MAX_TX_BYTES`].
+pub(crate) fn tx_bytes(instructions: &[Instruction], payer: &Pubkey) -> usize {
+    let message = solana_sdk::message::Message::new(instructions, Some(payer));
+    let tx = solana_sdk::transaction::Transaction::new_unsigned(message);
+    bincode::serialized_size(&tx).map_or(usize::MAX, |n| n as usize)
+}
+
+/// The compute-budget instructions at their largest (a limit and a price),
+/// for the size checks.
+pub(crate) fn largest_budget() -> Vec<Instruction> {
+    use solana_compute_budget_interface::ComputeBudgetInstruction;
+    vec![
+        ComputeBudgetInstruction::set_compute_unit_limit(1),
+        ComputeBudgetInstruction::set_compute_unit_price(1),
+    ]
+}
+
 /// How a transaction's write target is chosen, in the words of the result.
 pub(crate) fn writes(hot: bool) -> &'static str {
     match hot {
@@ -142,5 +198,19 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), KINDS.len());
+    }
+
+    #[test]
+    fn a_transfer_is_well_under_the_packet_size() {
+        let payer = Pubkey::new_unique();
+        let mut ixs = largest_budget();
+        ixs.push(solana_system_interface::instruction::transfer(
+            &payer,
+            &Pubkey::new_unique(),
+            1,
+        ));
+        let n = tx_bytes(&ixs, &payer);
+        // 1 signature, 4 keys, 3 instructions: about 250 bytes.
+        assert!((200..300).contains(&n), "{n}");
     }
 }
