@@ -112,17 +112,7 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
         _ => None,
     };
     let (balances, nonces) = account_state(&client, u, &addresses).await?;
-
-    let tags = timed("eth_getBlockByNumber (tags)", u, setup::tags(&client)).await?;
-    let parameters = ChainParameters::Evm {
-        chain_id,
-        block_gas_limit: block_limit,
-        base_fee_wei: base_fee,
-        latest_block: tags.latest,
-        safe_block: tags.safe,
-        finalized_block: tags.finalized,
-        block_interval_ms: tags.interval_ms,
-    };
+    let base_fee_now = base_fee;
     let base_fee = Arc::new(AtomicU64::new(base_fee));
 
     let ws_error = |source| EvmError::Subscribe {
@@ -163,19 +153,23 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
             }
         }
     }));
-    // The head the first sends go out at, read after subscribing (a newer
-    // one comes as a notification): without it the sends before the next
-    // block would have no block delta.
-    let head: U64 = timed(
-        "eth_blockNumber",
-        u,
-        client.request_noparams("eth_blockNumber"),
-    )
-    .await?;
+    // Read after subscribing (a newer head comes as a notification): the
+    // latest block is also the head the first sends go out at, without
+    // which the sends before the next block would have no block delta.
+    let tags = timed("eth_getBlockByNumber (tags)", u, setup::tags(&client)).await?;
     let _ = events_tx.send(ChainEvent::Head {
-        number: head.to(),
+        number: tags.latest,
         at: Instant::now(),
     });
+    let parameters = ChainParameters::Evm {
+        chain_id,
+        block_gas_limit: block_limit,
+        base_fee_wei: base_fee_now,
+        latest_block: tags.latest,
+        safe_block: tags.safe,
+        finalized_block: tags.finalized,
+        block_interval_ms: tags.interval_ms,
+    };
     tasks.push(tokio::spawn(
         Tracker {
             client: client.clone(),

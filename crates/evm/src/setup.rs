@@ -226,8 +226,7 @@ impl Deployer {
         transfers: &[(Address, U256)],
         base_fee: u64,
     ) -> Result<Vec<TransactionReceipt>, EvmError> {
-        let mut batch = client.new_batch();
-        let mut waiters = Vec::with_capacity(transfers.len());
+        let mut raws = Vec::with_capacity(transfers.len());
         for &(to, value) in transfers {
             let tx = TxEip1559 {
                 chain_id: self.chain_id,
@@ -240,23 +239,9 @@ impl Deployer {
                 access_list: Default::default(),
                 input: Bytes::new(),
             };
-            let raw = self.sign(tx)?;
-            waiters.push(
-                batch
-                    .add_call::<_, B256>("eth_sendRawTransaction", &(raw,))
-                    .map_err(rpc("eth_sendRawTransaction", url))?,
-            );
+            raws.push(self.sign(tx)?);
         }
-        timed("eth_sendRawTransaction", url, batch.send()).await?;
-        let mut hashes = Vec::with_capacity(waiters.len());
-        for w in waiters {
-            hashes.push(w.await.map_err(rpc("eth_sendRawTransaction", url))?);
-        }
-        let mut receipts = Vec::with_capacity(hashes.len());
-        for hash in hashes {
-            receipts.push(receipt(client, url, hash).await?);
-        }
-        Ok(receipts)
+        send_all(client, url, raws).await
     }
 }
 
@@ -286,8 +271,36 @@ pub(crate) async fn execute_all(
     Ok(receipts)
 }
 
+/// Sends signed transactions `raws` in one JSON-RPC batch, then waits for
+/// every receipt; an error unless all succeeded.
+pub(crate) async fn send_all(
+    client: &RpcClient,
+    url: &str,
+    raws: Vec<Bytes>,
+) -> Result<Vec<TransactionReceipt>, EvmError> {
+    let mut batch = client.new_batch();
+    let mut waiters = Vec::with_capacity(raws.len());
+    for raw in raws {
+        waiters.push(
+            batch
+                .add_call::<_, B256>("eth_sendRawTransaction", &(raw,))
+                .map_err(rpc("eth_sendRawTransaction", url))?,
+        );
+    }
+    timed("eth_sendRawTransaction", url, batch.send()).await?;
+    let mut hashes = Vec::with_capacity(waiters.len());
+    for w in waiters {
+        hashes.push(w.await.map_err(rpc("eth_sendRawTransaction", url))?);
+    }
+    let mut receipts = Vec::with_capacity(hashes.len());
+    for hash in hashes {
+        receipts.push(receipt(client, url, hash).await?);
+    }
+    Ok(receipts)
+}
+
 /// Waits for setup transaction `hash`'s receipt; an error unless it succeeded.
-pub(crate) async fn receipt(
+async fn receipt(
     client: &RpcClient,
     url: &str,
     hash: B256,

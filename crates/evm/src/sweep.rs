@@ -8,10 +8,10 @@
 use crate::{
     error::EvmError,
     funding::balance,
-    setup::{account_state, latest_head, receipt, rpc, timed, Deployer, TRANSFER_GAS},
+    setup::{account_state, latest_head, send_all, timed, Deployer, TRANSFER_GAS},
 };
 use alloy::{
-    primitives::{Address, B256, U256},
+    primitives::{Address, U256},
     rpc::client::RpcClient,
     signers::local::PrivateKeySigner,
 };
@@ -67,34 +67,22 @@ async fn sweep(
     for chunk in senders.chunks(PER_BATCH) {
         let addresses: Vec<Address> = chunk.iter().map(PrivateKeySigner::address).collect();
         let (held, nonces) = account_state(client, url, &addresses).await?;
-        let mut batch = client.new_batch();
-        let mut waiters = Vec::new();
+        let mut raws = Vec::new();
         for (signer, (held, nonce)) in chunk.iter().zip(held.into_iter().zip(nonces)) {
             // Less than its fee left: nothing to return.
             let Some(value) = held.checked_sub(fee).filter(|v| !v.is_zero()) else {
                 continue;
             };
-            let raw = Deployer::at_nonce(signer.clone(), chain_id, nonce)
-                .transfer_at(funder, value, price)?;
-            waiters.push(
-                batch
-                    .add_call::<_, B256>("eth_sendRawTransaction", &(raw,))
-                    .map_err(rpc("eth_sendRawTransaction", url))?,
+            raws.push(
+                Deployer::at_nonce(signer.clone(), chain_id, nonce)
+                    .transfer_at(funder, value, price)?,
             );
             amount += value;
             fees += fee;
             transactions += 1;
         }
-        if waiters.is_empty() {
-            continue;
-        }
-        timed("eth_sendRawTransaction", url, batch.send()).await?;
-        let mut hashes = Vec::with_capacity(waiters.len());
-        for w in waiters {
-            hashes.push(w.await.map_err(rpc("eth_sendRawTransaction", url))?);
-        }
-        for hash in hashes {
-            receipt(client, url, hash).await?;
+        if !raws.is_empty() {
+            send_all(client, url, raws).await?;
         }
     }
     let funder_after = balance(client, url, funder).await?;

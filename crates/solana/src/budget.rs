@@ -37,14 +37,20 @@ impl Budget {
     /// lamports: its compute-unit price times the limit (the runtime's
     /// default for one instruction when none is asked), rounded up.
     pub(crate) fn priority_lamports(&self, payer: usize) -> u64 {
-        let price = match &self.bids {
-            Some(b) => Some(b.for_sender(payer as u64).0),
-            None => self.price,
-        };
+        let price = self.price_of(payer);
         let limit = u128::from(self.limit.unwrap_or(DEFAULT_UNIT_LIMIT));
         price.map_or(0, |p| {
             u64::try_from((u128::from(p) * limit).div_ceil(1_000_000)).unwrap_or(u64::MAX)
         })
+    }
+
+    /// The compute-unit price payer `payer` bids, micro-lamports: its bid
+    /// in the fee market, else the price asked.
+    fn price_of(&self, payer: usize) -> Option<u64> {
+        match &self.bids {
+            Some(b) => Some(b.for_sender(payer as u64).0),
+            None => self.price,
+        }
     }
 
     /// The budget instructions of transaction `seq`, sent by payer `payer`.
@@ -61,11 +67,7 @@ impl Budget {
         if let Some(limit) = limit {
             v.push(ComputeBudgetInstruction::set_compute_unit_limit(limit));
         }
-        let price = match &self.bids {
-            Some(b) => Some(b.for_sender(payer as u64).0),
-            None => self.price,
-        };
-        if let Some(price) = price {
+        if let Some(price) = self.price_of(payer) {
             v.push(ComputeBudgetInstruction::set_compute_unit_price(price));
         }
         v
