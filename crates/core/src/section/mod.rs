@@ -21,7 +21,7 @@ use serde::{
     Deserializer,
 };
 use std::time::Duration;
-use std::{fmt, marker::PhantomData, ops::Range};
+use std::{fmt, marker::PhantomData, ops::Range, sync::Arc};
 use toml::Spanned;
 
 /// A running node to attach to.
@@ -46,6 +46,32 @@ pub struct Overrides {
     pub duration: Option<Duration>,
     /// `--count`.
     pub count: Option<u64>,
+}
+
+/// A workload a chain offers, for its list of them: the name a scenario
+/// gives it (`workload.kind`) and the check of its settings, which gives
+/// the chain's own plan (`P`, its `dyn Plan`).
+pub struct WorkloadKind<P: ?Sized> {
+    /// Its name in `workload.kind`.
+    pub name: &'static str,
+    /// Checks its settings in the scenario, with their places.
+    pub check: fn(&Section<'_>) -> Result<Arc<P>, ScenarioError>,
+}
+
+impl<P: ?Sized> Clone for WorkloadKind<P> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<P: ?Sized> Copy for WorkloadKind<P> {}
+
+impl<P: ?Sized> fmt::Debug for WorkloadKind<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WorkloadKind")
+            .field("name", &self.name)
+            .finish()
+    }
 }
 
 /// One chain's section of a scenario file, handed to its crate's
@@ -227,6 +253,18 @@ impl<'a> Section<'a> {
         #[serde(deny_unknown_fields)]
         struct None {}
         self.workload_settings::<None>().map(drop)
+    }
+
+    /// The workload of `kinds` this section names, its settings checked by
+    /// that kind; a kind not among them is an error naming those there are.
+    pub fn pick_workload<P: ?Sized>(
+        &self,
+        kinds: &[WorkloadKind<P>],
+    ) -> Result<Arc<P>, ScenarioError> {
+        match kinds.iter().find(|k| k.name == self.workload.as_str()) {
+            Some(kind) => (kind.check)(self),
+            None => Err(self.unknown_workload(&kinds.iter().map(|k| k.name).collect::<Vec<_>>())),
+        }
     }
 
     /// The error for a workload this chain does not offer, naming those it does.

@@ -46,13 +46,7 @@ pub(crate) const TRANSFER_GAS: u64 = 21_000;
 const GAS_MARGIN: f64 = 1.25;
 
 /// A workload the EVM offers.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Kind {
-    /// Its name in `workload.kind`.
-    pub(crate) name: &'static str,
-    /// Checks its settings in the scenario, with their places.
-    pub(crate) check: fn(&Section<'_>) -> Result<Arc<dyn Plan>, ScenarioError>,
-}
+pub(crate) type Kind = chainmeter_core::section::WorkloadKind<dyn Plan>;
 
 /// The scenario's workload, checked (a mix entry by entry); a kind the EVM
 /// lacks is an error naming those it has.
@@ -60,11 +54,7 @@ pub(crate) fn check(section: &Section<'_>) -> Result<Arc<dyn Plan>, ScenarioErro
     if let Some(m) = section.mix() {
         return mix::check(section, m);
     }
-    let name = section.workload().as_str();
-    match KINDS.iter().find(|k| k.name == name) {
-        Some(kind) => (kind.check)(section),
-        None => Err(section.unknown_workload(&KINDS.iter().map(|k| k.name).collect::<Vec<_>>())),
-    }
+    section.pick_workload(KINDS)
 }
 
 /// One transaction's call: where it goes, what it carries, its gas limit.

@@ -28,23 +28,13 @@ pub(crate) const KINDS: &[Kind] = &[transfer::KIND, token::KIND, memo::KIND];
 pub(crate) const MAX_TX_BYTES: usize = 1232;
 
 /// A workload Solana offers.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Kind {
-    /// Its name in `workload.kind`.
-    pub(crate) name: &'static str,
-    /// Checks its settings in the scenario, with their places.
-    pub(crate) check: fn(&Section<'_>) -> Result<Arc<dyn Plan>, ScenarioError>,
-}
+pub(crate) type Kind = chainmeter_core::section::WorkloadKind<dyn Plan>;
 
 /// The scenario's workload, checked: a kind Solana lacks is an error
 /// naming those it has.
 pub(crate) fn check(section: &Section<'_>) -> Result<Arc<dyn Plan>, ScenarioError> {
     section.no_mix()?;
-    let name = section.workload().as_str();
-    match KINDS.iter().find(|k| k.name == name) {
-        Some(kind) => (kind.check)(section),
-        None => Err(section.unknown_workload(&KINDS.iter().map(|k| k.name).collect::<Vec<_>>())),
-    }
+    section.pick_workload(KINDS)
 }
 
 /// A future of a prepared workload, borrowing what it was given.
