@@ -26,6 +26,8 @@ fi
 
 echo "== checking that the shipped contract bytecode is the compiler's (solc from npm, offline)" >&2
 scripts/compile-contracts.sh --check
+echo "== checking that the shipped Solana programs are what their assembly gives (sbpf from crates.io)" >&2
+scripts/assemble-programs.sh --check
 
 echo "== checking format and lints" >&2
 cargo fmt --all --check

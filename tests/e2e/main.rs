@@ -17,5 +17,6 @@ mod report;
 mod schema;
 mod shards;
 mod solana;
+mod solana_programs;
 mod support;
 mod workloads;

@@ -8,6 +8,8 @@ use chainmeter_solana::spec::{CONFIRMED, FINALIZED, PROCESSED};
 use serde_json::json;
 
 const VALIDATOR: &str = "solana-test-validator";
+/// SPL Memo v3, which solana-test-validator holds at genesis.
+const MEMO: &str = "MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr";
 
 /// A validator the test owns, so that the chain can be questioned after a
 /// run attached to it.
@@ -424,6 +426,44 @@ levels = ["processed", "confirmed"]
         "{}",
         r.workload.description
     );
+    // The result's transaction size is the landed transactions' on the
+    // chain, and a smaller memo is smaller by its payload.
+    let wire_len = |memo_bytes: usize| {
+        let sizes: std::collections::BTreeSet<u64> =
+            crate::solana_programs::transactions_naming(f.url(), MEMO)
+                .iter()
+                .map(|tx| tx.wire.len() as u64)
+                .collect();
+        println!("memo of {memo_bytes} bytes: transactions of {sizes:?} bytes on the chain");
+        sizes
+    };
+    let at_512 = wire_len(512);
+    assert_eq!(at_512.len(), 1, "one size: {at_512:?}");
+    let size_512 = *at_512.first().unwrap();
+    assert_eq!(r.workload.tx_bytes, Some(size_512));
+    let small = f.run(
+        r#"
+name = "e2e-solana-memo-small"
+[accounts]
+count = 4
+[workload]
+kind = "memo"
+[workload.memo]
+bytes = 64
+[load]
+rate = 50
+count = 100
+drain_timeout = "60s"
+[solana]
+levels = ["processed", "confirmed"]
+"#,
+    );
+    assert_eq!(small.outcomes.landed_ok, 100, "{:?}", small.outcomes);
+    let both: Vec<u64> = wire_len(64).into_iter().collect();
+    // 448 bytes of payload less, and one byte of its length (a compact-u16
+    // takes two bytes from 128 up).
+    assert_eq!(both, [size_512 - 449, size_512], "both sizes on the chain");
+    assert_eq!(small.workload.tx_bytes, Some(both[0]));
 
     let too_big = scenario(
         f.path(),

@@ -45,6 +45,8 @@ pub struct Finished {
     pub value_per_tx: u128,
     /// The most gas or compute units a block may hold, when the chain said.
     pub block_limit: Option<u64>,
+    /// The size of one transaction on the wire, bytes, when the chain said.
+    pub tx_bytes: Option<u64>,
     /// How long the run waited after its last send.
     pub drain: Duration,
     /// What each transaction did, in words.
@@ -161,6 +163,7 @@ impl Finished {
                 writes: scenario.writes.as_str().to_owned(),
                 accounts: scenario.accounts.get(),
                 description: self.workload,
+                tx_bytes: self.tx_bytes,
             },
             levels,
             throughput: match &probing {

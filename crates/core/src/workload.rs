@@ -108,6 +108,24 @@ impl Mix {
     }
 }
 
+/// A uniform 64-bit draw for value `index` of transaction `seq`, from the
+/// scenario's text seed alone (FNV-1a, then a finalizer: stable across
+/// builds and machines): how a workload gives each transaction a value of
+/// its own (`range`, `pick`) that a second run repeats exactly.
+pub fn draw(seed: &str, seq: u64, index: u64) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in seed
+        .bytes()
+        .chain(seq.to_le_bytes())
+        .chain(index.to_le_bytes())
+    {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^ (h >> 33)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

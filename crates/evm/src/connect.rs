@@ -242,6 +242,7 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
         value_per_tx: workload.value().to::<u128>(),
         workload: workload.describe(),
         block_limit,
+        tx_bytes: None,
         warnings: workload.warnings(),
         tasks,
     })

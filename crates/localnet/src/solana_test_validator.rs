@@ -41,6 +41,9 @@ pub struct SolanaOptions {
     pub slots_per_epoch: Option<u64>,
     /// `--mint`: the account genesis funds (base58), e.g. a funder key's.
     pub mint: Option<String>,
+    /// `--bpf-program <id> <file>`: programs loaded at genesis, as (program
+    /// id in base58, ELF file).
+    pub programs: Vec<(String, PathBuf)>,
 }
 
 /// How long solana-test-validator may take to answer and produce its first slot.
@@ -93,6 +96,9 @@ pub async fn start_solana_test_validator(
     }
     if let Some(mint) = &options.mint {
         cmd.args(["--mint", mint]);
+    }
+    for (id, elf) in &options.programs {
+        cmd.args(["--bpf-program", id]).arg(elf);
     }
     // Info-level logging costs the validator CPU and the disk gigabytes under load.
     if std::env::var_os("RUST_LOG").is_none() {

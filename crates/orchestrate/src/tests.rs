@@ -137,6 +137,7 @@ impl ChainTarget for FakeTarget {
                 value_per_tx: 1,
                 workload: "fake, one per transaction".into(),
                 block_limit: None,
+                tx_bytes: None,
                 warnings: Vec::new(),
                 verifier: Some(Box::new(Counting { sent, miscount })),
                 sweeper: None,

@@ -534,9 +534,13 @@ pub fn bid_unit(r: &RunResult) -> &str {
     &r.fee_unit.bid
 }
 
-/// What each transaction did, as its chain described it.
+/// What each transaction did, as its chain described it, with its size on
+/// the wire when every transaction had one.
 pub fn workload(r: &RunResult) -> String {
-    r.workload.description.clone()
+    match r.workload.tx_bytes {
+        Some(n) => format!("{}; {n} bytes a transaction", r.workload.description),
+        None => r.workload.description.clone(),
+    }
 }
 
 /// What a partial result is: chainmeter wrote it while the run went, and

@@ -66,6 +66,12 @@ impl ChainTarget for SolanaTarget {
 
     fn start_local(&self, dir: PathBuf) -> BoxFuture<Result<LocalNode, ChainError>> {
         let options = self.endpoint.clone().err();
+        let programs = self
+            .workload
+            .programs()
+            .into_iter()
+            .map(|p| (p.id.to_string(), p.file))
+            .collect();
         Box::pin(async move {
             let v = options.ok_or("the [solana] section attaches to a cluster")?;
             let binary = chainmeter_localnet::locate(&chainmeter_localnet::SOLANA_TEST_VALIDATOR)?;
@@ -73,6 +79,7 @@ impl ChainTarget for SolanaTarget {
                 ticks_per_slot: v.ticks_per_slot,
                 slots_per_epoch: v.slots_per_epoch,
                 mint: None,
+                programs,
             };
             let node =
                 chainmeter_localnet::start_solana_test_validator(&binary, &opts, &dir).await?;

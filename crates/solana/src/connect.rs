@@ -13,7 +13,7 @@ use crate::{
     tpu::{SlotFollowing, TpuSender},
     tracker::{SlotEvent, Tracker},
     verify::{Payer, SolanaVerifier},
-    workload::Prepare,
+    workload::{tx_bytes, Prepare, Workload},
 };
 use chainmeter_core::{
     chain::{chained, ChainEvent, FundingProgress, Session, TaskSet},
@@ -49,6 +49,8 @@ const BLOCKHASH_REFRESH: Duration = Duration::from_millis(400);
 const TRANSFERS_PER_FUNDING_TX: usize = 16;
 /// A lamport reserve per payer beyond what its transactions need.
 const PAYER_RESERVE: u64 = 1_000_000_000;
+/// Transactions whose sizes say whether the workload's are of one size.
+const SIZE_SAMPLE: u64 = 64;
 
 /// Connects, waits for a non-zero fee, funds the payers and starts the tracker.
 pub async fn connect(
@@ -338,6 +340,7 @@ pub async fn connect(
             )
         ),
     };
+    let tx_bytes = one_size(workload.as_ref(), &budget, &pubkeys);
     let session = Session {
         submitter: SolanaSubmitter {
             route,
@@ -355,6 +358,7 @@ pub async fn connect(
         // loaded data besides the units it consumes, and a bound from the
         // consumed units alone would overstate the rate by several times.
         block_limit: None,
+        tx_bytes,
         warnings: Vec::new(),
         sweeper: (cfg.sweep && by_key).then(|| {
             Box::new(SolanaSweeper {
@@ -656,4 +660,18 @@ async fn refresh_blockhash(rpc: RpcClient, blockhash: RecentBlockhash) {
             *blockhash.write().unwrap_or_else(|e| e.into_inner()) = latest;
         }
     }
+}
+
+/// The size of the workload's transactions on the wire, bytes, when the
+/// first ones (by every payer, so through a mix's entries) are of one size.
+fn one_size(workload: &dyn Workload, budget: &Budget, payers: &[Pubkey]) -> Option<u64> {
+    let mut sizes = (0..SIZE_SAMPLE).map(|seq| {
+        let index = (seq % payers.len().max(1) as u64) as usize;
+        let payer = payers.get(index).copied().unwrap_or_default();
+        let mut ixs = budget.instructions(seq, index);
+        ixs.push(workload.instruction(seq, index, &payer));
+        tx_bytes(&ixs, &payer)
+    });
+    let first = sizes.next()?;
+    sizes.all(|n| n == first).then_some(first as u64)
 }

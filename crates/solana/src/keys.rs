@@ -27,6 +27,13 @@ pub(crate) fn receiver(seed: &str, seq: u64) -> Pubkey {
     Pubkey::new_from_array(derive("chainmeter/solana/receiver", seed, seq))
 }
 
+/// The id a program file is loaded at when its scenario names none: from
+/// the file's bytes, so the same program has the same id in every run and
+/// shard, and two programs never share one.
+pub(crate) fn program(elf: &[u8]) -> Pubkey {
+    Pubkey::new_from_array(hashv(&[b"chainmeter/solana/program", elf]).to_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,7 @@ use crate::{
 use base64::{engine::general_purpose::STANDARD, Engine};
 use chainmeter_core::chain::{ChainEvent, TxSeq};
 use serde::{de::IgnoredAny, Deserialize};
-use serde_json::{json, Value};
+use serde_json::{json, value::RawValue, Value};
 use solana_sdk::signature::Signature;
 use std::{
     collections::{BTreeMap, BTreeSet, VecDeque},
@@ -409,31 +409,57 @@ impl LandedTx {
 /// `getBlock` as far as the tracker reads it; serde skips everything else
 /// without building it, which matters for blocks of thousands of transactions.
 #[derive(Deserialize)]
-struct BlockAnswer {
-    result: Option<BlockBody>,
+struct BlockAnswer<'a> {
+    #[serde(borrow)]
+    result: Option<BlockBody<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct BlockBody {
+struct BlockBody<'a> {
     block_height: Option<u64>,
-    #[serde(default)]
-    transactions: Vec<BlockTx>,
+    #[serde(default, borrow)]
+    transactions: Vec<BlockTx<'a>>,
 }
 
 #[derive(Deserialize)]
-struct BlockTx {
-    /// `[base64 wire transaction, "base64"]`.
-    transaction: (String, IgnoredAny),
-    meta: Option<TxMeta>,
+struct BlockTx<'a> {
+    /// `[base64 wire transaction, "base64"]`: base64 has nothing to
+    /// unescape, so it is borrowed from the answer.
+    #[serde(borrow)]
+    transaction: (&'a str, IgnoredAny),
+    #[serde(borrow)]
+    meta: Option<TxMeta<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct TxMeta {
+struct TxMeta<'a> {
     fee: u64,
     compute_units_consumed: Option<u64>,
     err: Option<Value>,
+    /// Left unparsed unless the transaction failed: its program's last
+    /// words then say why.
+    #[serde(default, borrow)]
+    log_messages: Option<&'a RawValue>,
+}
+
+/// A failed transaction's error with its program's last log line: the last
+/// `Program log:` line when it wrote one (the program's own words), else
+/// the runtime's last.
+fn failure(err: &Value, logs: Option<&RawValue>) -> String {
+    let lines: Vec<String> = logs
+        .and_then(|l| serde_json::from_str(l.get()).ok())
+        .unwrap_or_default();
+    let last = lines
+        .iter()
+        .rev()
+        .find(|l| l.starts_with("Program log: "))
+        .or(lines.last());
+    match last {
+        Some(line) => format!("{err}: {line}"),
+        None => err.to_string(),
+    }
 }
 
 /// Fetches and parses the confirmed block of `slot`; `None` when the node
@@ -487,17 +513,18 @@ pub(crate) async fn fetch_block(
                 .and_then(|m| m.compute_units_consumed)
                 .unwrap_or(0);
             block.compute += compute;
-            let Some(signature) = first_signature(&tx.transaction.0) else {
+            let Some(signature) = first_signature(tx.transaction.0) else {
                 continue;
             };
             block.transactions.push(LandedTx {
                 signature,
                 fee: meta.as_ref().map_or(0, |m| m.fee),
                 compute,
-                error: meta
-                    .and_then(|m| m.err)
-                    .filter(|e| !e.is_null())
-                    .map(|e| e.to_string()),
+                error: meta.and_then(|m| {
+                    m.err
+                        .filter(|e| !e.is_null())
+                        .map(|e| failure(&e, m.log_messages))
+                }),
             });
         }
         Some(block)

@@ -59,6 +59,9 @@ pub struct Session<S> {
     /// The most gas (EVM) or compute units (Solana) one block may hold,
     /// as the node said when the session began: what bounds the knee.
     pub block_limit: Option<u64>,
+    /// The size of one transaction on the wire, bytes, when every
+    /// transaction of the workload has one size (Solana's do).
+    pub tx_bytes: Option<u64>,
     /// What the user should know before the clock starts (a call that
     /// changes no state), each shown as a warning.
     pub warnings: Vec<String>,
@@ -107,6 +110,7 @@ impl<S: Submitter> Session<S> {
             value_per_tx: self.value_per_tx,
             workload: self.workload,
             block_limit: self.block_limit,
+            tx_bytes: self.tx_bytes,
             warnings: self.warnings,
             verifier: self.verifier,
             sweeper: self.sweeper,

@@ -65,6 +65,10 @@ pub struct WorkloadSummary {
     /// (`token, 5 token units per transaction, each to …`).
     #[serde(default)]
     pub description: String,
+    /// The size of one transaction on the wire, bytes, where every
+    /// transaction of the workload has one size (Solana's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tx_bytes: Option<u64>,
 }
 
 /// A scenario's defaults: a transfer of 1, each to its own receiver, from 32 senders.
@@ -76,6 +80,7 @@ impl Default for WorkloadSummary {
             writes: "disjoint".into(),
             accounts: 32,
             description: String::new(),
+            tx_bytes: None,
         }
     }
 }

@@ -196,6 +196,7 @@ mod schema_tests {
                 writes: "hot".into(),
                 accounts: 8,
                 description: String::new(),
+                tx_bytes: None,
             }
         );
         let c: ClosedLoopSummary =

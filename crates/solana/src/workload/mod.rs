@@ -8,6 +8,7 @@
 
 mod memo;
 mod prepare;
+mod program;
 mod token;
 mod transfer;
 
@@ -19,10 +20,10 @@ use chainmeter_core::{
 use chainmeter_result::run::Check;
 use solana_client::nonblocking::rpc_client::RpcClient;
 use solana_sdk::{instruction::Instruction, pubkey::Pubkey, signature::Keypair};
-use std::{fmt, future::Future, pin::Pin, sync::Arc};
+use std::{fmt, future::Future, path::PathBuf, pin::Pin, sync::Arc};
 
 /// Every Solana workload, by the name a scenario gives it.
-pub(crate) const KINDS: &[Kind] = &[transfer::KIND, token::KIND, memo::KIND];
+pub(crate) const KINDS: &[Kind] = &[transfer::KIND, token::KIND, memo::KIND, program::KIND];
 
 /// Solana's largest transaction on the wire (`PACKET_DATA_SIZE`).
 pub(crate) const MAX_TX_BYTES: usize = 1232;
@@ -37,6 +38,14 @@ pub(crate) fn check(section: &Section<'_>) -> Result<Arc<dyn Plan>, ScenarioErro
     section.pick_workload(KINDS)
 }
 
+/// A program a validator chainmeter starts loads at genesis (`--bpf-program`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Loaded {
+    pub(crate) id: Pubkey,
+    /// Its ELF.
+    pub(crate) file: PathBuf,
+}
+
 /// A future of a prepared workload, borrowing what it was given.
 pub(crate) type Preparing<'a> =
     Pin<Box<dyn Future<Output = Result<Arc<dyn Workload>, SolanaError>> + Send + 'a>>;
@@ -45,6 +54,11 @@ pub(crate) type Preparing<'a> =
 pub(crate) trait Plan: Send + Sync + fmt::Debug {
     /// Creates and mints what its transactions need.
     fn prepare<'a>(&'a self, p: Prepare<'a>) -> Preparing<'a>;
+
+    /// The programs a validator chainmeter starts must load.
+    fn programs(&self) -> Vec<Loaded> {
+        Vec::new()
+    }
 
     /// Lamports a successful transaction moves from its payer, given the
     /// rent-exempt minimum of an account without data.

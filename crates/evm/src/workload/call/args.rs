@@ -140,21 +140,9 @@ fn as_word(v: &DynSolValue) -> U256 {
     }
 }
 
-/// A draw for argument `index` of transaction `draw.seq` (FNV-1a, then a
-/// finalizer: stable across builds and machines).
+/// A draw for argument `index` of transaction `draw.seq`.
 fn mix(draw: &Draw<'_>, index: usize) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in draw
-        .seed
-        .bytes()
-        .chain(draw.seq.to_le_bytes())
-        .chain((index as u64).to_le_bytes())
-    {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^ (h >> 33)
+    chainmeter_core::workload::draw(draw.seed, draw.seq, index as u64)
 }
 
 /// A literal TOML value as a value of `ty`.
