@@ -216,15 +216,13 @@ fn an_unknown_workload_or_its_unknown_settings_are_located() {
     let solana_mix = scenario(
         tmp.path(),
         "solana-mix.toml",
-        "name = \"x\"\n[[workload.mix]]\nkind = \"transfer\"\nshare = 1.0\n[load]\nrate = 1\ncount = 1\n[solana]\n",
+        "name = \"x\"\n[[workload.mix]]\nkind = \"transfer\"\nshare = 0.5\n[[workload.mix]]\nkind = \"swap\"\nshare = 0.5\n[load]\nrate = 1\ncount = 1\n[solana]\n",
     );
     let path = solana_mix.to_str().unwrap();
     fails_with(
         &["run", path],
         2,
-        &[&format!(
-            "{path}:3:8: workload.mix: solana runs no traffic mix yet"
-        )],
+        &[&format!("{path}:6:8: "), "solana offers no `swap` workload"],
     );
     let settings = scenario(
         tmp.path(),

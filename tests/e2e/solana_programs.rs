@@ -293,3 +293,81 @@ fn bad_program_settings_are_located_before_any_validator_starts() {
         "a validator was left running"
     );
 }
+
+/// A Solana traffic mix of transfer 50%, token 30% and 128-byte memos 20%:
+/// every entry's counts add up to the whole's, every entry is verified
+/// against the chain (its landed count from the node's statuses of its own
+/// signatures, the token's balances against its own claim), and the test
+/// counts the memo and token transfers on chain itself, by program and
+/// instruction, and finds the entries' landed counts.
+#[test]
+fn a_solana_mix_reports_and_verifies_every_entry() {
+    let f = support::Fixture::validator();
+    let url = f.url().to_owned();
+    let r = f.run(
+        r#"
+name = "e2e-solana-mix"
+[accounts]
+count = 8
+[[workload.mix]]
+kind = "transfer"
+share = 0.5
+[[workload.mix]]
+kind = "token"
+share = 0.3
+[[workload.mix]]
+kind = "memo"
+share = 0.2
+[workload.memo]
+bytes = 128
+[load]
+rate = 60
+count = 300
+warmup = "0s"
+drain_timeout = "60s"
+[solana]
+levels = ["processed", "confirmed"]
+"#,
+    );
+    assert_eq!(r.workload.kind, "mix");
+    let kinds: Vec<&str> = r.mix.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["transfer", "token", "memo"]);
+    support::assert_mix_adds_up_and_verifies(&r);
+    assert_eq!(r.outcomes.sent, 300);
+    assert_eq!(r.outcomes.landed_ok, 300, "{:?}", r.outcomes);
+    let checks = &r.verification.as_ref().unwrap().checks;
+    assert!(
+        checks
+            .iter()
+            .any(|c| c.name == "tokens" && c.entry.as_deref() == Some("token")),
+        "{checks:?}"
+    );
+    assert_eq!(
+        r.workload.tx_bytes, None,
+        "a mix's transactions differ in size"
+    );
+
+    // The chain's own count: memos by their program; token transfers by
+    // SPL Token's Transfer instruction (3), not the setup's.
+    let landed = |kind: &str| {
+        r.mix
+            .iter()
+            .find(|e| e.kind == kind)
+            .unwrap()
+            .outcomes
+            .landed_ok
+    };
+    let memo = Pubkey::from_str(MEMO_ID).unwrap();
+    let memos = transactions_naming(&url, MEMO_ID)
+        .iter()
+        .filter(|tx| !tx.data_for(&memo).is_empty())
+        .count() as u64;
+    assert_eq!(memos, landed("memo"));
+    let token_program = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
+    let token = Pubkey::from_str(token_program).unwrap();
+    let transfers = transactions_naming(&url, token_program)
+        .iter()
+        .filter(|tx| tx.data_for(&token).iter().any(|d| d.first() == Some(&3)))
+        .count() as u64;
+    assert_eq!(transfers, landed("token"));
+}

@@ -387,6 +387,34 @@ pub(crate) fn assert_consistent(r: &RunResult) {
     );
 }
 
+/// A mix's entries add up to the whole (sent, landed, fees, the first
+/// level's samples), and every entry has a landed check of its own and all
+/// its checks hold.
+pub(crate) fn assert_mix_adds_up_and_verifies(r: &RunResult) {
+    let sum =
+        |f: fn(&chainmeter_result::run::MixEntryResult) -> u64| r.mix.iter().map(f).sum::<u64>();
+    assert_eq!(sum(|e| e.outcomes.sent), r.outcomes.sent);
+    assert_eq!(sum(|e| e.outcomes.landed_ok), r.outcomes.landed_ok);
+    assert_eq!(sum(|e| e.fees.per_tx.count), r.fees.per_tx.count);
+    assert_eq!(
+        sum(|e| e.levels[0].latency_us.count),
+        r.levels[0].latency_us.count
+    );
+    let checks = &r.verification.as_ref().expect("verified").checks;
+    for e in &r.mix {
+        let own: Vec<_> = checks
+            .iter()
+            .filter(|c| c.entry.as_deref() == Some(e.kind.as_str()))
+            .collect();
+        assert!(
+            own.iter().any(|c| c.name == "landed"),
+            "{}: {own:?}",
+            e.kind
+        );
+        assert!(own.iter().all(|c| c.chain == c.recorded), "{own:?}");
+    }
+}
+
 /// Runs a scenario with `writes = "both"` (against `url` if given) and
 /// returns its hot and disjoint results, each checked: consistent, every
 /// one of `landed` transactions landed, verified, and labelled with its

@@ -67,6 +67,18 @@ impl Mix {
     /// The name of a mixed workload, as results give it.
     pub const NAME: &'static str = "mix";
 
+    /// The mix in words, each entry's share before what its workload says
+    /// of itself (`each`, in the mix's order): `mix of 60% transfer, …; 40% …`.
+    pub fn describe(&self, each: impl IntoIterator<Item = String>) -> String {
+        let entries: Vec<String> = self
+            .entries
+            .iter()
+            .zip(each)
+            .map(|(m, w)| format!("{}% {w}", chainmeter_result::run::share_percent(m.share)))
+            .collect();
+        format!("mix of {}", entries.join("; "))
+    }
+
     /// A mix of `entries`, whose shares the scenario's check has found
     /// positive and summing to 1, drawn with `seed`.
     pub fn new(entries: Vec<MixEntry>, seed: u64) -> Self {

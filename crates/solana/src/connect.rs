@@ -195,6 +195,7 @@ pub async fn connect(
             seed: &cfg.seed,
             hot: cfg.hot.as_deref(),
             lamports,
+            rent,
         })
         .await?;
     budget.unique = workload.repeats();

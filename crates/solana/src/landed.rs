@@ -2,13 +2,15 @@
 //! on disk rather than in memory.
 //!
 //! The verifier asks the node for the status of every landed signature
-//! after the run, so all of them must be kept; at 64 bytes each, a
-//! 30-minute run at 1,000 tx/s would hold 115 MB of them in memory and the
-//! harness's memory would grow with the run's length. They go to an
+//! after the run, so all of them must be kept; at 72 bytes each (with its
+//! sequence number, which tells a mix's entries apart), a 30-minute run at
+//! 1,000 tx/s would hold 130 MB of them in memory and the harness's memory
+//! would grow with the run's length. They go to an
 //! unnamed temporary file instead (gone when the process ends, however it
 //! ends), written through a buffer, and are read back in chunks.
 
 use crate::error::LandedError;
+use chainmeter_core::chain::TxSeq;
 use solana_sdk::signature::Signature;
 use std::{
     fs::File,
@@ -18,6 +20,9 @@ use std::{
 };
 
 const SIGNATURE_BYTES: usize = 64;
+/// A record: the signature, then the transaction's sequence number
+/// (little-endian), which tells a mix's entries apart.
+const RECORD_BYTES: usize = SIGNATURE_BYTES + 8;
 
 /// The landed signatures, shared by the tracker (which appends) and the
 /// verifier (which reads them back).
@@ -44,14 +49,18 @@ impl LandedSignatures {
         }))))
     }
 
-    /// Appends signatures.
-    pub(crate) fn extend(&self, signatures: impl IntoIterator<Item = Signature>) {
+    /// Appends signatures, each with its transaction's sequence number.
+    pub(crate) fn extend(&self, signatures: impl IntoIterator<Item = (Signature, TxSeq)>) {
         let mut log = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if log.error.is_some() {
             return;
         }
-        for s in signatures {
-            if let Err(e) = log.file.write_all(s.as_ref()) {
+        for (s, seq) in signatures {
+            let written = log
+                .file
+                .write_all(s.as_ref())
+                .and_then(|()| log.file.write_all(&seq.to_le_bytes()));
+            if let Err(e) = written {
                 log.error = Some(Arc::new(e));
                 return;
             }
@@ -94,17 +103,24 @@ pub(crate) struct LandedReader {
 }
 
 impl LandedReader {
-    /// The next at most `n` signatures; empty at the end.
-    pub(crate) fn next_chunk(&mut self, n: usize) -> Result<Vec<Signature>, LandedError> {
+    /// The next at most `n` signatures with their sequence numbers; empty
+    /// at the end.
+    pub(crate) fn next_chunk(&mut self, n: usize) -> Result<Vec<(Signature, TxSeq)>, LandedError> {
         let take = (self.count - self.next).min(n as u64) as usize;
-        let mut bytes = vec![0u8; take * SIGNATURE_BYTES];
+        let mut bytes = vec![0u8; take * RECORD_BYTES];
         self.file
-            .read_exact_at(&mut bytes, self.next * SIGNATURE_BYTES as u64)
+            .read_exact_at(&mut bytes, self.next * RECORD_BYTES as u64)
             .map_err(LandedError::Read)?;
         self.next += take as u64;
         Ok(bytes
-            .chunks_exact(SIGNATURE_BYTES)
-            .map(|b| Signature::from(<[u8; SIGNATURE_BYTES]>::try_from(b).expect("64 bytes")))
+            .chunks_exact(RECORD_BYTES)
+            .map(|b| {
+                let (sig, seq) = b.split_at(SIGNATURE_BYTES);
+                (
+                    Signature::from(<[u8; SIGNATURE_BYTES]>::try_from(sig).expect("64 bytes")),
+                    TxSeq::from_le_bytes(seq.try_into().expect("8 bytes")),
+                )
+            })
             .collect())
     }
 }
@@ -116,7 +132,7 @@ mod tests {
     #[test]
     fn signatures_come_back_in_order_in_chunks_while_more_are_appended() {
         let log = LandedSignatures::new().unwrap();
-        let sig = |i: u8| Signature::from([i; 64]);
+        let sig = |i: u8| (Signature::from([i; 64]), u64::from(i) * 1_000);
         log.extend((0..5).map(sig));
         let mut reader = log.reader().unwrap();
         log.extend([sig(5)]);

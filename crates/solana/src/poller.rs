@@ -277,7 +277,7 @@ impl Poller {
                 continue;
             }
             o.landed = true;
-            self.landed.extend([tx.signature]);
+            self.landed.extend([(tx.signature, o.seq)]);
             let _ = self.events.send(tx.landed(o.seq));
         }
     }

@@ -335,7 +335,8 @@ impl Tracker {
             compute: Some(block.compute),
         });
         if !ours.is_empty() {
-            self.landed.extend(ours.iter().map(|(_, tx)| tx.signature));
+            self.landed
+                .extend(ours.iter().map(|(seq, tx)| (tx.signature, *seq)));
         }
         for (seq, tx) in ours {
             let _ = self.events.send(ChainEvent::Reached {

@@ -9,7 +9,7 @@ use crate::{
 use chainmeter_core::chain::{BoxFuture, Claimed, Verifier, VerifyError};
 use chainmeter_result::run::{Check, Verification};
 use serde_json::{json, Value};
-use solana_sdk::{pubkey::Pubkey, signature::Signature};
+use solana_sdk::pubkey::Pubkey;
 use std::time::Duration;
 
 /// Signatures per `getSignatureStatuses` call, and calls sent at once (in
@@ -55,7 +55,14 @@ impl Verifier for SolanaVerifier {
             let signatures = signatures.map_err(|source| VerifyError::Record {
                 source: source.into(),
             })?;
-            let on_chain = landed_on_chain(&http, &url, signatures).await?;
+            let on_chain = landed_on_chain(
+                &http,
+                &url,
+                signatures,
+                workload.as_ref(),
+                claimed.entries.len(),
+            )
+            .await?;
             let keys: Vec<Pubkey> = payers.iter().map(|p| p.key).collect();
             let accounts = accounts(&http, &url, &keys, 0, 0).await?;
             let after: Vec<u64> = accounts
@@ -68,14 +75,14 @@ impl Verifier for SolanaVerifier {
                 .map(|(p, &now)| i128::from(p.before) - i128::from(now))
                 .sum();
             let dry_senders = dry(&payers, &after);
-            let value = i128::from(claimed.landed_ok as i64)
-                * i128::try_from(claimed.value_per_tx).unwrap_or(i128::MAX);
+            let value = i128::try_from(workload.moved(&claimed)).unwrap_or(i128::MAX);
             let landed = claimed.landed_ok + claimed.landed_failed;
             let effects = workload
                 .effects(Effects {
                     http: &http,
                     url: &url,
                     claimed: &claimed,
+                    landed: &on_chain.by_entry,
                 })
                 .await?;
             let mut verification = Verification {
@@ -86,7 +93,7 @@ impl Verifier for SolanaVerifier {
                     Check {
                         name: "landed".into(),
                         recorded: landed.to_string(),
-                        chain: on_chain.to_string(),
+                        chain: on_chain.total.to_string(),
                         how: format!(
                             "landed signatures (of {}) the node holds a status for",
                             kept
@@ -125,13 +132,27 @@ fn dry(payers: &[Payer], after: &[u64]) -> Vec<u32> {
         .collect()
 }
 
-/// How many of the landed signatures the node holds a status for.
+/// The landed signatures the node holds a status for: all of them, and (in
+/// a mix of `entries`) each entry's.
+#[derive(Debug, Default)]
+struct OnChain {
+    total: u64,
+    by_entry: Vec<u64>,
+}
+
+/// How many of the landed signatures the node holds a status for, in all
+/// and by the mix entry `workload` says each one's sequence number is of.
 async fn landed_on_chain(
     http: &reqwest::Client,
     url: &str,
     mut signatures: LandedReader,
-) -> Result<u64, VerifyError> {
-    let mut found = 0;
+    workload: &dyn Workload,
+    entries: usize,
+) -> Result<OnChain, VerifyError> {
+    let mut found = OnChain {
+        total: 0,
+        by_entry: vec![0; entries],
+    };
     loop {
         let read = signatures
             .next_chunk(PER_CALL * CALLS_AT_ONCE)
@@ -142,7 +163,7 @@ async fn landed_on_chain(
             break;
         }
         let calls = read.chunks(PER_CALL).map(|chunk| {
-            let sigs: Vec<String> = chunk.iter().map(Signature::to_string).collect();
+            let sigs: Vec<String> = chunk.iter().map(|(s, _)| s.to_string()).collect();
             (
                 "getSignatureStatuses",
                 json!([sigs, {"searchTransactionHistory": true}]),
@@ -151,14 +172,22 @@ async fn landed_on_chain(
         let answers = rpc::batches(http, url, calls, TIMEOUT)
             .await
             .map_err(|e| VerifyError::call("getSignatureStatuses", format!("{e:?}")))?;
-        for answer in answers {
+        for (answer, chunk) in answers.into_iter().zip(read.chunks(PER_CALL)) {
             let answer =
                 answer.map_err(|e| VerifyError::call("getSignatureStatuses", e.to_string()))?;
-            found += answer
+            let statuses = answer
                 .get("value")
                 .and_then(Value::as_array)
-                .map_or(0, |v| v.iter().filter(|s| !s.is_null()).count())
-                as u64;
+                .map_or(&[][..], Vec::as_slice);
+            for (status, (_, seq)) in statuses.iter().zip(chunk) {
+                if status.is_null() {
+                    continue;
+                }
+                found.total += 1;
+                if let Some(n) = workload.entry(*seq).and_then(|i| found.by_entry.get_mut(i)) {
+                    *n += 1;
+                }
+            }
         }
     }
     Ok(found)

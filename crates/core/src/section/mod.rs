@@ -131,6 +131,19 @@ impl<'a> Section<'a> {
         self.mix
     }
 
+    /// Every entry of the scenario's mix checked by `check` as the workload
+    /// it names, in the mix's order; empty without a mix.
+    pub fn mix_plans<P: ?Sized>(
+        &self,
+        check: impl Fn(&Section<'a>) -> Result<Arc<P>, ScenarioError>,
+    ) -> Result<Vec<Arc<P>>, ScenarioError> {
+        let n = self.mix.map_or(0, |m| m.entries().len());
+        (0..n)
+            .filter_map(|i| self.entry(i))
+            .map(|entry| check(&entry))
+            .collect()
+    }
+
     /// This section as mix entry `i`'s: its workload is the entry's kind,
     /// named where the entry names it, with the kind's own settings table.
     pub fn entry(&self, i: usize) -> Option<Section<'a>> {
@@ -141,26 +154,6 @@ impl<'a> Section<'a> {
             mix: None,
             in_mix: true,
             ..self.clone()
-        })
-    }
-
-    /// The error for a traffic mix on a chain that runs none.
-    pub fn no_mix(&self) -> Result<(), ScenarioError> {
-        let Some(mix) = self.mix else { return Ok(()) };
-        Err(ScenarioError::Invalid {
-            location: locate(
-                self.text,
-                self.source,
-                mix.entries()
-                    .first()
-                    .map(|e| e.span.clone())
-                    .filter(|s| s.end > 0),
-            ),
-            field: "workload.mix".to_owned(),
-            message: format!(
-                "{} runs no traffic mix yet; run each of its workloads on its own",
-                self.spec.name
-            ),
         })
     }
 

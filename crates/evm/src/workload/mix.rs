@@ -15,7 +15,7 @@ use chainmeter_core::{
     scenario::{ScenarioError, Section},
     workload::Mix,
 };
-use chainmeter_result::run::{share_percent, Check};
+use chainmeter_result::run::Check;
 use serde::Deserialize;
 use std::{
     collections::{HashMap, HashSet},
@@ -27,10 +27,7 @@ const BLOCKS_PER_BATCH: u64 = 100;
 
 /// Checks every entry as the workload it names.
 pub(super) fn check(section: &Section<'_>, mix: &Mix) -> Result<Arc<dyn Plan>, ScenarioError> {
-    let plans = (0..mix.entries().len())
-        .filter_map(|i| section.entry(i))
-        .map(|entry| super::check(&entry))
-        .collect::<Result<Vec<_>, _>>()?;
+    let plans = section.mix_plans(super::check)?;
     Ok(Arc::new(MixPlan {
         mix: mix.clone(),
         plans,
@@ -243,14 +240,7 @@ impl Workload for Mixed {
     }
 
     fn describe(&self) -> String {
-        let entries: Vec<String> = self
-            .mix
-            .entries()
-            .iter()
-            .zip(&self.entries)
-            .map(|(m, w)| format!("{}% {}", share_percent(m.share), w.describe()))
-            .collect();
-        format!("mix of {}", entries.join("; "))
+        self.mix.describe(self.entries.iter().map(|w| w.describe()))
     }
 
     fn moved(&self, claimed: &Claimed) -> U256 {

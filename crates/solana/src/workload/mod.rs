@@ -7,6 +7,7 @@
 //! before it, signs and sends) and may check its own effects after the run.
 
 mod memo;
+mod mix;
 mod prepare;
 mod program;
 mod token;
@@ -34,8 +35,10 @@ pub(crate) type Kind = chainmeter_core::section::WorkloadKind<dyn Plan>;
 /// The scenario's workload, checked: a kind Solana lacks is an error
 /// naming those it has.
 pub(crate) fn check(section: &Section<'_>) -> Result<Arc<dyn Plan>, ScenarioError> {
-    section.no_mix()?;
-    section.pick_workload(KINDS)
+    match section.mix() {
+        Some(m) => mix::check(section, m),
+        None => section.pick_workload(KINDS),
+    }
 }
 
 /// A program a validator chainmeter starts loads at genesis (`--bpf-program`).
@@ -100,6 +103,16 @@ pub(crate) trait Workload: Send + Sync + fmt::Debug {
         0
     }
 
+    /// Lamports the run's successful transactions moved from the payers.
+    fn moved(&self, claimed: &Claimed) -> u128 {
+        u128::from(claimed.landed_ok) * u128::from(self.lamports())
+    }
+
+    /// The traffic-mix entry transaction `seq` is of; `None` outside a mix.
+    fn entry(&self, _seq: u64) -> Option<usize> {
+        None
+    }
+
     /// Checks of what the run did to the workload's own state (token
     /// balances), read from the chain after the run, beside the landed
     /// signatures and the payers' fees every workload has checked.
@@ -114,6 +127,9 @@ pub(crate) struct Effects<'a> {
     pub(crate) http: &'a reqwest::Client,
     pub(crate) url: &'a str,
     pub(crate) claimed: &'a Claimed,
+    /// In a traffic mix: each entry's landed signatures the node holds a
+    /// status for, in the mix's order.
+    pub(crate) landed: &'a [u64],
 }
 
 /// A future of a workload's checks.
@@ -121,6 +137,7 @@ pub(crate) type Checking<'a> =
     Pin<Box<dyn Future<Output = Result<Vec<Check>, VerifyError>> + Send + 'a>>;
 
 /// What preparing a workload on the cluster is given.
+#[derive(Clone, Copy)]
 pub(crate) struct Prepare<'a> {
     pub(crate) rpc: &'a RpcClient,
     pub(crate) url: &'a str,
@@ -137,6 +154,8 @@ pub(crate) struct Prepare<'a> {
     pub(crate) hot: Option<&'a str>,
     /// What the workload's transfers move (its plan's `lamports`).
     pub(crate) lamports: u64,
+    /// The rent-exempt minimum of an account without data.
+    pub(crate) rent: u64,
 }
 
 impl Prepare<'_> {
