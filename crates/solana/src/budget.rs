@@ -12,14 +12,17 @@ const UNIQUE_SPAN: u32 = 10_000;
 
 /// The compute-budget instructions put before every transaction.
 ///
-/// A workload whose instruction repeats (the same payer sending the same
-/// token amount to the same account, or every payer one receiver) would
-/// sign identical transactions within one blockhash's life: one signature,
-/// and the node drops the copies as already processed. Such workloads get
-/// a compute-unit limit that differs per transaction (up to 10,000 below the
+/// A transaction whose instruction repeats (the same payer sending the same
+/// token amount to the same account, or every payer one receiver) would be
+/// signed identically within one blockhash's life: one signature, and the
+/// node drops the copies as already processed. Such a transaction gets a
+/// compute-unit limit that differs per transaction (up to 10,000 below the
 /// limit asked, or the runtime's default of 200,000), which makes every
 /// transaction distinct at the cost of one compute-budget instruction; its
-/// fee changes only with a priority price (price x limit).
+/// fee changes only with a priority price (price x limit). Whether it
+/// repeats is the workload's to say per transaction: in a mix, a memo's
+/// transactions (distinct by their payload) keep the full limit they need
+/// while a token entry's vary.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Budget {
     /// Compute-unit limit asked for.
@@ -28,8 +31,6 @@ pub(crate) struct Budget {
     pub(crate) price: Option<u64>,
     /// Per-transaction prices (the fee market), in place of `price`.
     pub(crate) bids: Option<Bids>,
-    /// Vary the limit per transaction.
-    pub(crate) unique: bool,
 }
 
 impl Budget {
@@ -53,10 +54,11 @@ impl Budget {
         }
     }
 
-    /// The budget instructions of transaction `seq`, sent by payer `payer`.
-    pub(crate) fn instructions(&self, seq: u64, payer: usize) -> Vec<Instruction> {
+    /// The budget instructions of transaction `seq`, sent by payer `payer`,
+    /// whose instruction `repeats` one it sent before.
+    pub(crate) fn instructions(&self, seq: u64, payer: usize, repeats: bool) -> Vec<Instruction> {
         use solana_compute_budget_interface::ComputeBudgetInstruction;
-        let limit = if self.unique {
+        let limit = if repeats {
             let base = self.limit.unwrap_or(DEFAULT_UNIT_LIMIT);
             let span = UNIQUE_SPAN.min(base / 2).max(1);
             Some(base - (seq % u64::from(span)) as u32)
@@ -84,7 +86,6 @@ mod tests {
             limit: Some(1_000),
             price: None,
             bids: Some(Bids::List(vec![1_000_000_000, 4_000_000_000])),
-            unique: false,
         };
         // 1e9 micro-lamports x 1,000 units = 1e6 lamports; the top bid, 4e6.
         assert_eq!(budget.priority_lamports(0), 1_000_000);
@@ -93,7 +94,6 @@ mod tests {
             limit: None,
             price: Some(3),
             bids: None,
-            unique: false,
         };
         // 3 x 200,000 / 1e6 = 0.6: rounded up to a lamport.
         assert_eq!(plain.priority_lamports(7), 1);
@@ -105,19 +105,23 @@ mod tests {
             limit: None,
             price: Some(1_000),
             bids: None,
-            unique: true,
         };
-        let (a, b) = (budget.instructions(0, 0), budget.instructions(1, 0));
+        let (a, b) = (
+            budget.instructions(0, 0, true),
+            budget.instructions(1, 0, true),
+        );
         assert_eq!(a.len(), 2);
         assert_ne!(a, b, "the same instructions twice");
-        assert_eq!(budget.instructions(0, 0), budget.instructions(10_000, 0));
-        let plain = Budget {
-            unique: false,
-            ..budget.clone()
-        };
-        assert_eq!(plain.instructions(0, 0), plain.instructions(1, 0));
         assert_eq!(
-            plain.instructions(0, 0).len(),
+            budget.instructions(0, 0, true),
+            budget.instructions(10_000, 0, true)
+        );
+        assert_eq!(
+            budget.instructions(0, 0, false),
+            budget.instructions(1, 0, false)
+        );
+        assert_eq!(
+            budget.instructions(0, 0, false).len(),
             1,
             "no limit asked, none set"
         );

@@ -90,13 +90,12 @@ pub async fn connect(
         None => keys::funder(&cfg.seed),
     };
     let by_key = cfg.funder.is_some();
-    let mut budget = Budget {
+    let budget = Budget {
         limit: target.compute_unit_limit.or(target.workload.unit_limit()),
         price: target.compute_unit_price,
         bids: cfg.bids.clone(),
-        unique: false,
     };
-    let fee = wait_for_fee(&rpc, url, &funder, &budget.instructions(0, 0)).await?;
+    let fee = wait_for_fee(&rpc, url, &funder, &budget.instructions(0, 0, false)).await?;
 
     // A new receiver must end up rent-exempt, or the transfer fails.
     let rent = rpc
@@ -198,7 +197,6 @@ pub async fn connect(
             rent,
         })
         .await?;
-    budget.unique = workload.repeats();
     let balances = balances(&rpc, url, &pubkeys).await?;
     let records = pubkeys
         .iter()
@@ -669,7 +667,7 @@ fn one_size(workload: &dyn Workload, budget: &Budget, payers: &[Pubkey]) -> Opti
     let mut sizes = (0..SIZE_SAMPLE).map(|seq| {
         let index = (seq % payers.len().max(1) as u64) as usize;
         let payer = payers.get(index).copied().unwrap_or_default();
-        let mut ixs = budget.instructions(seq, index);
+        let mut ixs = budget.instructions(seq, index, workload.repeats_at(seq));
         ixs.push(workload.instruction(seq, index, &payer));
         tx_bytes(&ixs, &payer)
     });

@@ -100,6 +100,10 @@ impl Workload for Mixed {
         self.entries.iter().any(|w| w.repeats())
     }
 
+    fn repeats_at(&self, seq: u64) -> bool {
+        self.entries[self.mix.entry(seq)].repeats()
+    }
+
     fn lamports(&self) -> u64 {
         self.entries.iter().map(|w| w.lamports()).max().unwrap_or(0)
     }
@@ -157,7 +161,7 @@ mod tests {
     use super::*;
     use chainmeter_core::{chain::EntryClaim, workload::WorkloadName};
 
-    /// An instruction to `program` moving `lamports`.
+    /// An instruction to `program` moving `lamports`; it repeats when it moves none.
     #[derive(Debug)]
     struct To(Pubkey, u64);
 
@@ -172,7 +176,7 @@ mod tests {
             self.1
         }
         fn repeats(&self) -> bool {
-            false
+            self.1 == 0
         }
     }
 
@@ -191,6 +195,9 @@ mod tests {
             let program = mixed.instruction(seq, 0, &Pubkey::new_unique()).program_id;
             let entry = mixed.entry(seq).unwrap();
             assert_eq!(program, [a, b][entry], "seq {seq}");
+            // Only the repeating entry's transactions need their compute
+            // limit varied: the others keep the full limit they ask.
+            assert_eq!(mixed.repeats_at(seq), entry == 1, "seq {seq}");
         }
         let claimed = Claimed {
             landed_ok: 30,
@@ -210,6 +217,6 @@ mod tests {
         };
         assert_eq!(mixed.moved(&claimed), 10_000, "the memos move nothing");
         assert!(mixed.describe().starts_with("mix of 50% to "));
-        assert!(!mixed.repeats());
+        assert!(mixed.repeats());
     }
 }

@@ -98,6 +98,12 @@ pub(crate) trait Workload: Send + Sync + fmt::Debug {
         true
     }
 
+    /// Whether transaction `seq`'s instruction repeats (see [`repeats`](Self::repeats)):
+    /// in a mix, its entry's say.
+    fn repeats_at(&self, _seq: u64) -> bool {
+        self.repeats()
+    }
+
     /// Lamports a successful transaction moves from its payer.
     fn lamports(&self) -> u64 {
         0
