@@ -6,6 +6,7 @@
 //! installed (`scripts/install-anvil.sh`).
 
 mod bad_input;
+mod command_line;
 mod evm;
 mod faults;
 mod funding;

@@ -3,6 +3,7 @@
 //! This binary only parses arguments and dispatches; each subcommand lives in
 //! its own module and calls the library crates.
 
+mod ab;
 mod analyze;
 mod chains;
 mod failure;
@@ -28,7 +29,7 @@ Every run checks its own figures against the chain after the drain (landed count
 nonces or signature statuses, fees from balances) unless --no-verify is given.\n\n\
 Exit codes: 0 success; 1 the run failed, was aborted, is incomplete (the drain ended before \
 every landed transaction reached every level) or failed its verification (what it measured is \
-still written); 2 bad input (scenario, flag or file); 130 interrupted by Ctrl-C; 143 terminated \
+still written); 2 bad input (scenario, flag or file); 3 `ab` could not decide a rule; 130 interrupted by Ctrl-C; 143 terminated \
 by SIGTERM (the result is written and the validator stopped, as for Ctrl-C)."
 )]
 struct Cli {
@@ -48,6 +49,10 @@ enum Command {
     /// Merge the results of several generator processes that drove the same
     /// chain with the same scenario.
     Merge(analyze::MergeArgs),
+    /// Run a scenario as A and as B (each its --set overrides), interleaved
+    /// A-B-B-A over K pairs, and judge B against A pair by pair: ab.json,
+    /// ab.md, ab.html; --fail-if gates (exit 1 broken, 3 undecided).
+    Ab(ab::AbArgs),
     /// Print the result file's JSON Schema (what schemas/result.schema.json holds).
     Schema,
 }
@@ -74,6 +79,7 @@ fn main() -> ExitCode {
     let outcome = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => run::run(args).await,
+            Command::Ab(args) => ab::ab(args).await,
             Command::Report(args) => analyze::report(args),
             Command::Compare(args) => analyze::compare(args),
             Command::Merge(args) => analyze::merge(args),

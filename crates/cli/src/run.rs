@@ -1,7 +1,11 @@
 //! `chainmeter run`: parses the arguments, loads the scenario, and hands it
 //! to the orchestration with a terminal to tell and the process's signals.
 
-use crate::{chains::CHAINS, failure::Failure, progress::ProgressLine};
+use crate::{
+    chains::CHAINS,
+    failure::Failure,
+    progress::{ProgressLine, ProgressMode},
+};
 use anyhow::{anyhow, Context};
 use chainmeter_core::{
     chain::{BoxFuture, FundingProgress, Stop},
@@ -12,7 +16,7 @@ use chainmeter_core::{
     shard::{Shard, Split},
 };
 use chainmeter_orchestrate::{exit, Build, Console, Options};
-use chainmeter_result::run::StopKind;
+use chainmeter_result::run::{RunResult, StopKind};
 use clap::Args;
 use std::{
     cell::RefCell,
@@ -50,6 +54,13 @@ pub(crate) struct RunArgs {
     /// Override the number of measured transactions.
     #[arg(long, value_name = "N")]
     count: Option<u64>,
+    /// Set any scenario key by its dotted path, as if the file wrote it
+    /// (repeatable; a later one wins): load.rate=2000, solana.send=tpu,
+    /// evm.block_time=2s, workload.kind=token, workload.storage.slots=8.
+    /// VALUE is TOML (2000, true, ["a"]) or else text. Checked as the file's
+    /// keys are, and recorded in the result's scenario.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<scenario::Setting>,
     /// Allow a run against a public mainnet (refused by default: chainmeter spends real money there).
     #[arg(long)]
     allow_mainnet: bool,
@@ -91,9 +102,16 @@ pub(crate) struct RunArgs {
     /// expired counters, in flight, latency per level, the current step.
     #[arg(long, value_name = "ADDR")]
     metrics: Option<std::net::SocketAddr>,
-    /// No progress line.
+    /// No progress line (unless --progress names one).
     #[arg(long, short)]
     quiet: bool,
+    /// How progress is shown on stderr: auto (the human line on a terminal,
+    /// nothing elsewhere), human, json (a JSON object a second with sent,
+    /// landed, failed, rejected, in flight and each level's p50/p99 so far,
+    /// then a final line with the run's headline; see
+    /// schemas/progress.schema.json), or none.
+    #[arg(long, value_name = "MODE", default_value = "auto")]
+    progress: ProgressMode,
 }
 
 /// `--repeat`: 1 to 100.
@@ -112,6 +130,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
         rate: args.rate,
         duration: args.duration.map(|d| d.0),
         count: args.count,
+        sets: args.sets.clone(),
     };
     let mut scenario =
         scenario::load(&args.scenario, &overrides, CHAINS).map_err(Failure::bad_input)?;
@@ -152,10 +171,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
             .out
             .clone()
             .unwrap_or_else(|| default_dir(&scenario.name)),
-        build: Build {
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            git_revision: option_env!("CHAINMETER_GIT_REVISION").map(str::to_owned),
-        },
+        build: build(),
         repeat: args.repeat,
         verify: !args.no_verify,
         allow_mainnet: args.allow_mainnet,
@@ -163,12 +179,9 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
         sweep: args.sweep,
         shard: args.shard,
         served,
-        stop: Arc::new(|| -> BoxFuture<Stop> { Box::pin(stop_signal()) }),
+        stop: stop_on_signal(),
     };
-    let terminal = Terminal {
-        quiet: args.quiet,
-        progress: RefCell::new(ProgressLine::new(args.quiet, None)),
-    };
+    let terminal = Terminal::new(args.quiet, args.progress);
     match chainmeter_orchestrate::run(&scenario, &options, &terminal).await {
         Ok(_) => Ok(()),
         Err(e) => Err(Failure {
@@ -178,11 +191,37 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
     }
 }
 
+/// Which chainmeter this is, for each result's environment.
+pub(crate) fn build() -> Build {
+    Build {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        git_revision: option_env!("CHAINMETER_GIT_REVISION").map(str::to_owned),
+    }
+}
+
+/// What stops a run early: Ctrl-C or SIGTERM.
+pub(crate) fn stop_on_signal() -> chainmeter_orchestrate::StopSource {
+    Arc::new(|| -> BoxFuture<Stop> { Box::pin(stop_signal()) })
+}
+
 /// Tells the user on stderr (reports on stdout) as the runs go.
 #[derive(Debug)]
-struct Terminal {
+pub(crate) struct Terminal {
     quiet: bool,
+    mode: ProgressMode,
     progress: RefCell<ProgressLine>,
+}
+
+impl Terminal {
+    /// Progress in `mode`, or none when `quiet` and not asked by name.
+    pub(crate) fn new(quiet: bool, mode: ProgressMode) -> Self {
+        let mode = mode.resolve(quiet);
+        Self {
+            quiet,
+            mode,
+            progress: RefCell::new(ProgressLine::new(mode, "", None)),
+        }
+    }
 }
 
 impl Console for Terminal {
@@ -194,8 +233,8 @@ impl Console for Terminal {
         println!("{markdown}");
     }
 
-    fn sending(&self, planned: Option<u64>) {
-        *self.progress.borrow_mut() = ProgressLine::new(self.quiet, planned);
+    fn sending(&self, chain: &str, planned: Option<u64>) {
+        *self.progress.borrow_mut() = ProgressLine::new(self.mode, chain, planned);
     }
 
     fn progress(&self, progress: &Progress) {
@@ -204,6 +243,10 @@ impl Console for Terminal {
 
     fn progress_done(&self) {
         self.progress.borrow_mut().finish();
+    }
+
+    fn result(&self, result: &RunResult, path: &std::path::Path) {
+        self.progress.borrow_mut().result(result, path);
     }
 
     fn funding(&self) -> FundingProgress {
@@ -215,7 +258,7 @@ impl Console for Terminal {
     }
 }
 
-fn default_dir(name: &str) -> PathBuf {
+pub(crate) fn default_dir(name: &str) -> PathBuf {
     let now = time::OffsetDateTime::now_utc();
     let stamp = format!(
         "{:04}{:02}{:02}T{:02}{:02}{:02}Z",

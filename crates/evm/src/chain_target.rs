@@ -71,7 +71,10 @@ impl ChainTarget for EvmTarget {
         let options = self.endpoint.clone().err();
         Box::pin(async move {
             let anvil = options.ok_or("the [evm] section attaches to a node")?;
-            let binary = chainmeter_localnet::locate(&chainmeter_localnet::ANVIL)?;
+            let binary = match anvil.binary {
+                Some(b) => b,
+                None => chainmeter_localnet::locate(&chainmeter_localnet::ANVIL)?,
+            };
             let opts = chainmeter_localnet::AnvilOptions {
                 block_time: anvil.block_time,
                 slots_in_an_epoch: anvil.slots_in_an_epoch,

@@ -8,7 +8,7 @@ use chainmeter_core::{
     ChainSpec, Level,
 };
 use serde::{Deserialize, Serialize};
-use std::{sync::Arc, time::Duration};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 use toml::Spanned;
 
 /// The EVM, as the binary lists it.
@@ -46,11 +46,17 @@ pub struct EvmFile {
     /// halt as latency instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_block_timeout: Option<Spanned<HumanDuration>>,
+    /// Local anvil: this anvil binary instead of the one found (`$ANVIL`,
+    /// `PATH`, the install script's), relative to the scenario file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binary: Option<Spanned<PathBuf>>,
 }
 
 /// anvil as chainmeter starts it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnvilOptions {
+    /// The binary, when the scenario names one.
+    pub binary: Option<PathBuf>,
     /// Time between blocks.
     pub block_time: Duration,
     /// Slots per epoch; safe trails one epoch, finalized two.
@@ -91,6 +97,7 @@ impl Chain for Evm {
         let attach = section.attach(&mut f.url, &mut f.ws_url, |scheme, rest| {
             Some(format!("{scheme}{rest}"))
         })?;
+        let binary = section.node_binary(f.binary.as_ref(), attach.is_some())?;
         let endpoint = match attach {
             Some(a) => Ok(a),
             None => {
@@ -121,6 +128,7 @@ impl Chain for Evm {
                     ));
                 }
                 Err(AnvilOptions {
+                    binary,
                     block_time: block_time.get_ref().0,
                     slots_in_an_epoch: *epoch.get_ref(),
                     gas_limit: *gas.get_ref(),

@@ -208,7 +208,7 @@ impl Drive<'_> {
         for w in &session.warnings {
             console.note(&format!("warning: {w}"));
         }
-        console.sending(planned);
+        console.sending(target.spec().name, planned);
         let abort = async {
             tokio::select! {
                 stop = (options.stop)() => stop,

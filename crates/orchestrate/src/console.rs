@@ -2,6 +2,7 @@
 //! orchestration and a terminal.
 
 use chainmeter_core::{chain::FundingProgress, recorder::Progress};
+use chainmeter_result::run::RunResult;
 
 /// Where the orchestration tells what it does. A terminal prints it; a test
 /// records it. Two methods are required; the rest default to saying nothing.
@@ -12,14 +13,17 @@ pub trait Console {
     /// A report to show whole (Markdown): a run's summary, a comparison.
     fn show(&self, markdown: &str);
 
-    /// A run begins sending, `planned` transactions if known up front.
-    fn sending(&self, _planned: Option<u64>) {}
+    /// A run on `chain` begins sending, `planned` transactions if known up front.
+    fn sending(&self, _chain: &str, _planned: Option<u64>) {}
 
     /// How the run goes, about once a second.
     fn progress(&self, _progress: &Progress) {}
 
     /// The run's sending and drain are over.
     fn progress_done(&self) {}
+
+    /// A run's result is written at `path` (completed, stopped or not).
+    fn result(&self, _result: &RunResult, _path: &std::path::Path) {}
 
     /// What funding the senders reports its progress to.
     fn funding(&self) -> FundingProgress {

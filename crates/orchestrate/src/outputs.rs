@@ -57,6 +57,7 @@ pub(crate) fn write_run(
         write(&dir.join("report.html"), html::run_page(result, &intervals))
     });
     let path = written?;
+    console.result(result, &path);
     summary?;
     Ok(path)
 }

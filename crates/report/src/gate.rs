@@ -30,7 +30,7 @@ pub const METHOD: &str = "bootstrap: each side's repeats resampled 10,000 times,
     the whole interval lies beyond it";
 
 /// A change and its confidence interval.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Interval {
     /// The change of the means themselves.
     pub estimate: f64,
@@ -220,13 +220,19 @@ pub fn change_interval(baseline: &[f64], candidate: &[f64], percent: bool) -> Op
         let sum: f64 = (0..v.len()).map(|_| v[rng.below(v.len())]).sum();
         sum / v.len() as f64
     };
-    let mut changes: Vec<f64> = (0..RESAMPLES)
+    let changes: Vec<f64> = (0..RESAMPLES)
         .filter_map(|_| {
             let b = resample(baseline);
             let c = resample(candidate);
             change(b, c)
         })
         .collect();
+    percentile_interval(estimate, changes)
+}
+
+/// `estimate` with the middle [`CONFIDENCE`] of the resampled `changes`;
+/// `None` without any.
+pub(crate) fn percentile_interval(estimate: f64, mut changes: Vec<f64>) -> Option<Interval> {
     if changes.is_empty() {
         return None;
     }

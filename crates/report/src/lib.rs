@@ -20,6 +20,7 @@
 //! # Ok::<(), chainmeter_result::run::ResultReadError>(())
 //! ```
 
+pub mod ab;
 mod chart;
 pub mod compare;
 pub mod comparison;

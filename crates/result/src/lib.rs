@@ -21,6 +21,7 @@ pub mod headline;
 pub mod histogram;
 pub mod level;
 pub mod outcome;
+pub mod progress;
 pub mod rate;
 pub mod rng;
 pub mod run;

@@ -74,7 +74,10 @@ impl ChainTarget for SolanaTarget {
             .collect();
         Box::pin(async move {
             let v = options.ok_or("the [solana] section attaches to a cluster")?;
-            let binary = chainmeter_localnet::locate(&chainmeter_localnet::SOLANA_TEST_VALIDATOR)?;
+            let binary = match v.binary {
+                Some(b) => b,
+                None => chainmeter_localnet::locate(&chainmeter_localnet::SOLANA_TEST_VALIDATOR)?,
+            };
             let opts = chainmeter_localnet::SolanaOptions {
                 ticks_per_slot: v.ticks_per_slot,
                 slots_per_epoch: v.slots_per_epoch,

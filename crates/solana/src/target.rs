@@ -67,6 +67,11 @@ pub struct SolanaFile {
     /// that validator's own identity, which holds all of its stake.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tpu_identity: Option<Spanned<PathBuf>>,
+    /// Local validator: this solana-test-validator binary instead of the
+    /// one found (`$SOLANA_TEST_VALIDATOR`, `PATH`, the install script's),
+    /// relative to the scenario file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binary: Option<Spanned<PathBuf>>,
 }
 
 /// How transactions reach the validator.
@@ -90,8 +95,10 @@ pub enum SolanaTracking {
 }
 
 /// solana-test-validator as chainmeter starts it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ValidatorOptions {
+    /// The binary, when the scenario names one.
+    pub binary: Option<PathBuf>,
     /// Ticks per slot.
     pub ticks_per_slot: Option<u64>,
     /// Slots per epoch.
@@ -147,6 +154,7 @@ impl Chain for Solana {
         section.no_price_with_bids("compute_unit_price", f.compute_unit_price.is_some())?;
         let levels = section.levels(&mut f.levels)?;
         let attach = section.attach(&mut f.url, &mut f.ws_url, ws_from_rpc)?;
+        let binary = section.node_binary(f.binary.as_ref(), attach.is_some())?;
         let endpoint = match attach {
             Some(a) => Ok(a),
             None => {
@@ -159,6 +167,7 @@ impl Chain for Solana {
                     }
                 }
                 Err(ValidatorOptions {
+                    binary,
                     ticks_per_slot: f.ticks_per_slot.as_ref().map(|v| *v.get_ref()),
                     slots_per_epoch: f.slots_per_epoch.as_ref().map(|v| *v.get_ref()),
                 })

@@ -119,8 +119,13 @@ pub struct Progress {
     pub landed_last_s: u64,
     /// Transactions not yet at their last level.
     pub in_flight: usize,
-    /// The weakest recorded level and its p50 and p99 so far, microseconds.
-    pub first_level: Option<(Level, u64, u64)>,
+    /// Each recorded level any transaction reached, weakest first, with
+    /// its p50 and p99 so far, microseconds.
+    pub levels: Vec<(Level, u64, u64)>,
+    /// Landed so far, failed or not.
+    pub landed: u64,
+    /// Landed and failed so far.
+    pub failed: u64,
     /// Rejected so far.
     pub rejected: u64,
     /// The step or probe being sent (`probe 3: 1125 tx/s`), if the profile has them.
@@ -539,9 +544,9 @@ impl Recorder {
             offered_last_s: last.map_or(0, |s| s.offered),
             landed_last_s: last.map_or(0, |s| s.landed),
             in_flight: self.inflight.len(),
-            first_level: self
+            levels: self
                 .recorded
-                .first()
+                .iter()
                 .filter(|h| !h.latency.is_empty())
                 .map(|h| {
                     (
@@ -549,7 +554,10 @@ impl Recorder {
                         h.latency.value_at_quantile(0.5),
                         h.latency.value_at_quantile(0.99),
                     )
-                }),
+                })
+                .collect(),
+            landed: self.outcomes.landed_ok + self.outcomes.landed_failed,
+            failed: self.outcomes.landed_failed,
             rejected: self.outcomes.rejected,
             stage: None,
         }

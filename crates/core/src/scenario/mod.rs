@@ -12,6 +12,7 @@ mod load;
 mod model;
 mod validate;
 
+pub use crate::section::set::{BadSetting, Setting};
 pub use crate::section::{Location, Overrides, ScenarioError, Section};
 pub use file::*;
 pub use model::*;
@@ -38,8 +39,27 @@ pub fn load(
     })
 }
 
-/// Parses and validates scenario `text`; `source` names it in errors.
+/// Parses and validates scenario `text` with the overrides' `--set` keys
+/// written in; `source` names it in errors.
 pub fn parse(
+    text: &str,
+    source: &str,
+    overrides: &Overrides,
+    chains: &[&dyn Chain],
+) -> Result<Scenario, ScenarioError> {
+    if overrides.sets.is_empty() {
+        return parse_text(text, source, overrides, chains);
+    }
+    match crate::section::set::Edited::apply(text, &overrides.sets)? {
+        Some(edited) => {
+            parse_text(&edited.text, source, overrides, chains).map_err(|e| edited.blame(e))
+        }
+        // Not TOML: the plain parse says where.
+        None => parse_text(text, source, overrides, chains),
+    }
+}
+
+fn parse_text(
     text: &str,
     source: &str,
     overrides: &Overrides,
@@ -346,6 +366,56 @@ duration = "10s"
             parse(GOOD, "s.toml", &bad, CHAINS).unwrap_err().to_string(),
             "<command line>: --rate: must be a number greater than 0"
         );
+    }
+
+    #[test]
+    fn a_set_key_is_checked_as_the_files_and_errors_name_the_flag() {
+        let set = |given: &[&str]| Overrides {
+            sets: given.iter().map(|g| g.parse().unwrap()).collect(),
+            ..Default::default()
+        };
+        let file = "name = \"t\"\n[load]\nrate = 1\ncount = 1\n[fake]\nlevels = [\"seen\"]\n";
+        // The flag wins over the file's value, and a later flag over an earlier.
+        let s = ok(file, &set(&["load.rate=5", "load.rate=9", "load.count=4"]));
+        assert_eq!(
+            s.load.profile,
+            Profile::Constant {
+                rate: Rate::new(9.0).unwrap(),
+                end: End::Count(4)
+            }
+        );
+        // A nested key the file lacks: its tables are made.
+        let s = ok(file, &set(&["workload.bids.list=[1, 2]"]));
+        assert!(
+            s.as_run.to_string().contains("\"list\":[1,2]"),
+            "{}",
+            s.as_run
+        );
+        let e = |given: &[&str]| {
+            parse(file, "s.toml", &set(given), CHAINS)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            e(&["load.rate=fast"]),
+            "--set load.rate=fast: load.rate: invalid type: string \"fast\", expected f64"
+        );
+        let unknown = e(&["load.rat=5"]);
+        assert!(
+            unknown.starts_with("--set load.rat=5: load")
+                && unknown.contains("unknown field `rat`"),
+            "{unknown}"
+        );
+        // An error the flags did not cause keeps the file's own line.
+        let e = parse(
+            "name = \"t\"\n[load]\nrate = 1\ncount = 1\n[fake]\nlevels = [\"confirmed\"]\n",
+            "s.toml",
+            &set(&["load.count=2"]),
+            CHAINS,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("s.toml:6:10: fake.levels"), "{e}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! import neither.
 
 pub(crate) mod location;
+pub(crate) mod set;
 
 pub use location::{Location, ScenarioError};
 
@@ -46,6 +47,9 @@ pub struct Overrides {
     pub duration: Option<Duration>,
     /// `--count`.
     pub count: Option<u64>,
+    /// `--set KEY=VALUE`, in order: written into the scenario's text before
+    /// it is read, so each is checked as the file's own keys are.
+    pub sets: Vec<set::Setting>,
 }
 
 /// A workload a chain offers, for its list of them: the name a scenario
@@ -201,6 +205,40 @@ impl<'a> Section<'a> {
         Pick::<T>::at(&["workload", self.workload.as_str()])
             .deserialize(toml::Deserializer::new(self.text))
             .map_err(|e| toml_error(self.text, self.source, &e))
+    }
+
+    /// `binary`: the node program a local run starts instead of the one
+    /// found on the machine (two builds side by side, as `ab` runs them),
+    /// relative to the scenario file; it must be an executable file, and a
+    /// section that attaches (`attached`) starts none.
+    pub fn node_binary(
+        &self,
+        given: Option<&Spanned<std::path::PathBuf>>,
+        attached: bool,
+    ) -> Result<Option<std::path::PathBuf>, ScenarioError> {
+        let Some(given) = given else {
+            return Ok(None);
+        };
+        if attached {
+            return Err(self.error(
+                given.span(),
+                "binary",
+                "applies only to a node chainmeter starts, not to one it attaches to",
+            ));
+        }
+        let path = self.path(given.get_ref());
+        let executable = std::fs::metadata(&path).is_ok_and(|m| {
+            use std::os::unix::fs::PermissionsExt;
+            m.is_file() && m.permissions().mode() & 0o111 != 0
+        });
+        if !executable {
+            return Err(self.error(
+                given.span(),
+                "binary",
+                format!("{} is not an executable file", path.display()),
+            ));
+        }
+        Ok(Some(path))
     }
 
     /// `path` as the scenario means it: relative to the scenario file's
