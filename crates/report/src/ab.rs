@@ -329,7 +329,11 @@ pub fn table(changes: &[MetricChange]) -> Table {
                 format!("{:.3} {}", mean(&b), c.unit),
                 c.pair_changes_pct
                     .iter()
-                    .map(|p| format!("{p:+.1}%"))
+                    // From an A of 0 a relative change is undefined.
+                    .map(|p| match p.is_finite() {
+                        true => format!("{p:+.1}%"),
+                        false => "–".to_owned(),
+                    })
                     .collect::<Vec<_>>()
                     .join(", "),
                 format!(
