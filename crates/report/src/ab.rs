@@ -22,7 +22,7 @@ use crate::{
     table::Table,
 };
 use chainmeter_result::{
-    headline::{headline, Better},
+    headline::{headline, Better, Metric},
     rng::SplitMix64,
     run::RunResult,
 };
@@ -87,26 +87,24 @@ impl MetricChange {
 
 /// Every headline metric that all the runs have, B against A.
 pub fn changes(pairs: &[(RunResult, RunResult)]) -> Vec<MetricChange> {
-    let Some((first, _)) = pairs.first() else {
+    let headlines = Headlines::of(pairs);
+    let Some((first, _)) = headlines.0.first() else {
         return Vec::new();
     };
-    headline(first)
-        .into_iter()
+    first
+        .iter()
         .filter_map(|m| {
-            let values: Option<Vec<(f64, f64)>> = pairs
-                .iter()
-                .map(|(a, b)| Some((value(a, &m.name)?, value(b, &m.name)?)))
-                .collect();
-            let values = values?;
+            let values = headlines.values(&m.name)?;
             let (a, b): (Vec<f64>, Vec<f64>) = values.iter().copied().unzip();
+            let (pairs_agree, cross_agree) = agreement(&values);
             Some(MetricChange {
                 pair_changes_pct: values.iter().map(|&(a, b)| pct(a, b)).collect(),
-                pairs_agree: agree(values.iter().map(|&(a, b)| b - a)),
-                cross_agree: agree(a.iter().flat_map(|x| b.iter().map(move |y| y - x))),
+                pairs_agree,
+                cross_agree,
                 paired_pct: paired_interval(&values, true),
                 between_pct: change_interval(&a, &b, true),
-                metric: m.name,
-                unit: m.unit,
+                metric: m.name.clone(),
+                unit: m.unit.clone(),
                 smaller_is_better: m.better == Better::Smaller,
                 pairs: values,
             })
@@ -114,11 +112,37 @@ pub fn changes(pairs: &[(RunResult, RunResult)]) -> Vec<MetricChange> {
         .collect()
 }
 
-fn value(r: &RunResult, name: &str) -> Option<f64> {
-    headline(r)
-        .into_iter()
-        .find(|m| m.name == name)
-        .map(|m| m.value)
+/// Each pair's headline figures, A's and B's, computed once.
+struct Headlines(Vec<(Vec<Metric>, Vec<Metric>)>);
+
+impl Headlines {
+    fn of(pairs: &[(RunResult, RunResult)]) -> Self {
+        Self(
+            pairs
+                .iter()
+                .map(|(a, b)| (headline(a), headline(b)))
+                .collect(),
+        )
+    }
+
+    /// Metric `name` in each pair, A and B; `None` unless every run has it.
+    fn values(&self, name: &str) -> Option<Vec<(f64, f64)>> {
+        let value = |h: &[Metric]| h.iter().find(|m| m.name == name).map(|m| m.value);
+        self.0
+            .iter()
+            .map(|(a, b)| Some((value(a)?, value(b)?)))
+            .collect()
+    }
+}
+
+/// Whether every pair, and every cross-pairing (A of any pair against B
+/// of any), moves one way.
+fn agreement(values: &[(f64, f64)]) -> (bool, bool) {
+    let (a, b): (Vec<f64>, Vec<f64>) = values.iter().copied().unzip();
+    (
+        agree(values.iter().map(|&(a, b)| b - a)),
+        agree(a.iter().flat_map(|x| b.iter().map(move |y| y - x))),
+    )
 }
 
 fn pct(a: f64, b: f64) -> f64 {
@@ -236,17 +260,15 @@ pub fn gates(
     pairs: &[(RunResult, RunResult)],
     rules: &[Threshold],
 ) -> Result<Vec<AbGate>, CompareError> {
+    let headlines = Headlines::of(pairs);
     rules
         .iter()
         .map(|t| {
-            let values: Vec<(f64, f64)> = pairs
-                .iter()
-                .filter_map(|(a, b)| Some((value(a, &t.metric)?, value(b, &t.metric)?)))
-                .collect();
-            if values.len() < pairs.len() || pairs.is_empty() {
-                let names: Vec<String> = pairs
+            let Some(values) = headlines.values(&t.metric).filter(|v| !v.is_empty()) else {
+                let names: Vec<String> = headlines
+                    .0
                     .first()
-                    .map(|(a, _)| headline(a).into_iter().map(|m| m.name).collect())
+                    .map(|(a, _)| a.iter().map(|m| m.name.clone()).collect())
                     .unwrap_or_default();
                 return Err(CompareError::Threshold {
                     given: t.given().to_owned(),
@@ -256,14 +278,14 @@ pub fn gates(
                         names.join(", ")
                     ),
                 });
-            }
+            };
             let (a, b): (Vec<f64>, Vec<f64>) = values.iter().copied().unzip();
             let interval = wider(
                 paired_interval(&values, t.percent),
                 change_interval(&a, &b, t.percent),
             );
-            let agreed = agree(values.iter().map(|&(a, b)| b - a))
-                && agree(a.iter().flat_map(|x| b.iter().map(move |y| y - x)));
+            let (pairs_agree, cross_agree) = agreement(&values);
+            let agreed = pairs_agree && cross_agree;
             let verdict = judge(t, interval, agreed, values.len());
             Ok(AbGate {
                 rule: t.given().to_owned(),

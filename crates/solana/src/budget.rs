@@ -1,8 +1,9 @@
 //! The compute-budget instructions put before every transaction: its
 //! compute-unit limit and price (or the fee market's bid).
 
+use crate::workload::Workload;
 use chainmeter_core::bids::Bids;
-use solana_sdk::instruction::Instruction;
+use solana_sdk::{instruction::Instruction, pubkey::Pubkey};
 
 /// Compute units a transaction of one non-budget instruction may use when
 /// it sets no limit: the runtime's default per instruction.
@@ -52,6 +53,21 @@ impl Budget {
             Some(b) => Some(b.for_sender(payer as u64).0),
             None => self.price,
         }
+    }
+
+    /// Every instruction of transaction `seq` of `workload`, by payer
+    /// `index` (`payer`): the budget's, then the workload's. What the
+    /// submitter signs and the size the result records.
+    pub(crate) fn transaction(
+        &self,
+        workload: &dyn Workload,
+        seq: u64,
+        index: usize,
+        payer: &Pubkey,
+    ) -> Vec<Instruction> {
+        let mut ixs = self.instructions(seq, index, workload.repeats_at(seq));
+        ixs.push(workload.instruction(seq, index, payer));
+        ixs
     }
 
     /// The budget instructions of transaction `seq`, sent by payer `payer`,

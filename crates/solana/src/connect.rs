@@ -667,9 +667,7 @@ fn one_size(workload: &dyn Workload, budget: &Budget, payers: &[Pubkey]) -> Opti
     let mut sizes = (0..SIZE_SAMPLE).map(|seq| {
         let index = (seq % payers.len().max(1) as u64) as usize;
         let payer = payers.get(index).copied().unwrap_or_default();
-        let mut ixs = budget.instructions(seq, index, workload.repeats_at(seq));
-        ixs.push(workload.instruction(seq, index, &payer));
-        tx_bytes(&ixs, &payer)
+        tx_bytes(&budget.transaction(workload, seq, index, &payer), &payer)
     });
     let first = sizes.next()?;
     sizes.all(|n| n == first).then_some(first as u64)

@@ -91,10 +91,9 @@ impl Submitter for SolanaSubmitter {
         let payer = &self.payers[index];
         let (blockhash, last_valid_block_height) =
             *self.blockhash.read().unwrap_or_else(|e| e.into_inner());
-        let mut instructions = self
-            .budget
-            .instructions(seq, index, self.workload.repeats_at(seq));
-        instructions.push(self.workload.instruction(seq, index, &payer.pubkey()));
+        let instructions =
+            self.budget
+                .transaction(self.workload.as_ref(), seq, index, &payer.pubkey());
         let message = Message::new_with_blockhash(&instructions, Some(&payer.pubkey()), &blockhash);
         let mut tx = Transaction::new_unsigned(message);
         tx.try_sign(&[payer], blockhash)
