@@ -5,8 +5,8 @@ use crate::error::{FundingError, SolanaError};
 use solana_client::nonblocking::rpc_client::RpcClient;
 use solana_commitment_config::CommitmentConfig;
 use solana_sdk::{
-    instruction::Instruction, signature::Keypair, signature::Signature, signer::Signer,
-    transaction::Transaction,
+    instruction::Instruction, pubkey::Pubkey, signature::Keypair, signature::Signature,
+    signer::Signer, transaction::Transaction,
 };
 use std::time::{Duration, Instant};
 
@@ -72,6 +72,45 @@ pub(crate) async fn confirm_all(
         }
     }
     Ok(())
+}
+
+/// Addresses of accounts a workload creates before the clock, derived from
+/// the funder with seeds of this run (`create_account_with_seed`): a second
+/// run against the same cluster, or another shard with the same funder key,
+/// creates accounts of its own.
+#[derive(Debug, Clone)]
+pub(crate) struct Derived {
+    base: Pubkey,
+    /// What sets this run apart: the time and the scenario's seed (shards
+    /// have seeds of their own), 16 hex digits, which keeps a tag and it
+    /// under an address seed's 32 bytes.
+    run: String,
+}
+
+impl Derived {
+    /// Accounts derived from `base` for the run of `seed`.
+    pub(crate) fn new(base: Pubkey, seed: &str) -> Self {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        Self {
+            base,
+            run: format!("{:016x}", chainmeter_core::workload::draw(seed, now, 0)),
+        }
+    }
+
+    /// The account of `tag`, owned by `owner`: its address seed and address.
+    pub(crate) fn account(
+        &self,
+        url: &str,
+        tag: &str,
+        owner: &Pubkey,
+    ) -> Result<(String, Pubkey), SolanaError> {
+        let seed = format!("{tag}{}", self.run);
+        let key = Pubkey::create_with_seed(&self.base, &seed, owner)
+            .map_err(prepare_step(url, "deriving an account"))?;
+        Ok((seed, key))
+    }
 }
 
 /// The error of a preparation step at `url` that failed with its cause.

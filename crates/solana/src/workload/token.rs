@@ -5,7 +5,7 @@
 //! landed transfers moved.
 
 use super::{
-    prepare::{confirm_all, prepare_step},
+    prepare::{confirm_all, prepare_step, Derived},
     writes, Checking, Effects, Kind, Plan, Prepare, Preparing, Workload,
 };
 use crate::{calls::top_up, error::SolanaError, keys, rpc::accounts};
@@ -157,20 +157,8 @@ async fn create_accounts(
 ) -> Result<(Vec<Pubkey>, Vec<Pubkey>), SolanaError> {
     let program = spl_token_interface::id();
     let base = funder.pubkey();
-    // Accounts are derived from the funder with seeds of this run, so that a
-    // second run against the same validator creates new ones.
-    let run = format!(
-        "{:x}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis())
-    );
-    let derived = |tag: &str| -> Result<(String, Pubkey), SolanaError> {
-        let s = format!("{tag}{run}");
-        let key = Pubkey::create_with_seed(&base, &s, &program)
-            .map_err(prepare_step(url, "deriving an account"))?;
-        Ok((s, key))
-    };
+    let accounts = Derived::new(base, seed);
+    let derived = |tag: &str| accounts.account(url, tag, &program);
     let rent = |len| async move {
         rpc.get_minimum_balance_for_rent_exemption(len as usize)
             .await

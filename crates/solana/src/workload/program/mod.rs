@@ -25,8 +25,9 @@
 mod data;
 
 use super::{
-    largest_budget, prepare::confirm_all, tx_bytes, Kind, Loaded, Plan, Prepare, Preparing,
-    Workload, MAX_TX_BYTES,
+    largest_budget,
+    prepare::{confirm_all, Derived},
+    tx_bytes, Kind, Loaded, Plan, Prepare, Preparing, Workload, MAX_TX_BYTES,
 };
 use crate::{calls::top_up, error::SolanaError, keys};
 use chainmeter_core::scenario::{ScenarioError, Section};
@@ -413,15 +414,13 @@ async fn create_accounts(
     let fees = (count.div_ceil(CREATES_PER_TX) as u64) * 10_000;
     top_up(p.rpc, p.url, p.funder, p.by_key, rent * count as u64 + fees).await?;
     let base = p.funder.pubkey();
-    let run = run_tag(p.seed);
+    let derived = Derived::new(base, p.seed);
     let mut keys = Vec::with_capacity(count);
     let mut batches = Vec::new();
     for chunk in (0..count).collect::<Vec<_>>().chunks(CREATES_PER_TX) {
         let mut ixs = Vec::with_capacity(chunk.len());
         for &i in chunk {
-            let seed = format!("{k}.{i}.{run}");
-            let key = Pubkey::create_with_seed(&base, &seed, owner)
-                .map_err(super::prepare::prepare_step(p.url, "deriving an account"))?;
+            let (seed, key) = derived.account(p.url, &format!("{k}.{i}."), owner)?;
             ixs.push(
                 solana_system_interface::instruction::create_account_with_seed(
                     &base,
@@ -439,16 +438,6 @@ async fn create_accounts(
     }
     confirm_all(p.rpc, p.url, p.funder, &batches).await?;
     Ok(keys)
-}
-
-/// What sets one run's created accounts apart from another's made by the
-/// same funder: the time and the seed (shards of a run have seeds of their
-/// own), in 16 hex digits, which keeps an address seed under its 32 bytes.
-fn run_tag(seed: &str) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    format!("{:016x}", chainmeter_core::workload::draw(seed, now, 0))
 }
 
 /// The user's instruction, its accounts created.
@@ -641,7 +630,9 @@ mod tests {
     #[test]
     fn a_batch_of_creates_fits_a_packet() {
         let base = Pubkey::new_unique();
-        let seed = format!("{}.{}.{}", 9, 99_999, run_tag("s"));
+        let (seed, _) = Derived::new(base, "s")
+            .account("http://x", "9.99999.", &Pubkey::new_unique())
+            .unwrap();
         assert!(seed.len() <= 32, "{seed}");
         let ixs: Vec<_> = (0..CREATES_PER_TX)
             .map(|_| {
