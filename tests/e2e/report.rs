@@ -33,12 +33,22 @@ fn inspect_page(page: &std::path::Path, sections: &[&str]) -> String {
     for needle in sections {
         assert!(html.contains(needle), "report.html lacks {needle:?}");
     }
-    for fetch in ["src=", "href=", "url(", "@import", "<script"] {
+    for fetch in [
+        "src=",
+        "url(",
+        "@import",
+        "<script",
+        "<link",
+        "<img",
+        "href=\"http",
+        "href=\"//",
+    ] {
         assert!(
             !html.contains(fetch),
             "the page must fetch nothing, yet has {fetch:?}"
         );
     }
+    check_figures(&html);
 
     let shot = tmp.path().join("shot.png");
     let browser = Command::new(chromium())
@@ -54,7 +64,7 @@ fn inspect_page(page: &std::path::Path, sections: &[&str]) -> String {
             "--hide-scrollbars",
             "--enable-logging=stderr",
             "--v=0",
-            "--window-size=1024,7000",
+            "--window-size=1024,9000",
         ])
         .arg(format!(
             "--user-data-dir={}",
@@ -113,6 +123,55 @@ fn inspect_page(page: &std::path::Path, sections: &[&str]) -> String {
     html
 }
 
+/// Every chart is a figure: its SVG, then its legend outside the plot (an
+/// HTML caption under it, naming each series, none of which the plot
+/// writes on the data), and each position's values on hover.
+fn check_figures(html: &str) {
+    let figures: Vec<&str> = html
+        .split("<figure class=\"chart\">")
+        .skip(1)
+        .map(|f| &f[..f.find("</figure>").expect("a figure ends")])
+        .collect();
+    assert_eq!(
+        figures.len(),
+        html.matches("<svg").count(),
+        "every SVG is in a figure"
+    );
+    for figure in figures {
+        let (svg, caption) = figure.split_once("</svg>").expect("an SVG");
+        assert!(svg.contains("<title>"), "no hover values in {svg}");
+        if caption.is_empty() {
+            continue; // bars labelled at the bars: no legend to keep apart
+        }
+        assert!(
+            caption.starts_with("<figcaption class=\"legend\">"),
+            "{caption}"
+        );
+        for name in caption.split("</i>").skip(1) {
+            let name = &name[..name.find("</span>").unwrap()];
+            assert!(
+                !svg.contains(&format!(">{name}</text>")),
+                "{name:?} is written on the plot"
+            );
+        }
+    }
+}
+
+/// A latency in milliseconds as the charts write it.
+fn chart_ms(us: u64) -> String {
+    let short = |v: f64| match v {
+        v if v >= 100.0 => format!("{v:.0}"),
+        v if v >= 10.0 => format!("{v:.1}"),
+        v => format!("{v:.2}"),
+    };
+    let ms = us as f64 / 1e3;
+    if ms >= 1000.0 {
+        format!("{} s", short(ms / 1000.0))
+    } else {
+        format!("{} ms", short(ms))
+    }
+}
+
 #[test]
 fn html_report_renders_in_a_headless_browser_without_console_errors() {
     let html = render_and_inspect(
@@ -128,6 +187,21 @@ fn html_report_renders_in_a_headless_browser_without_console_errors() {
         ],
     );
     assert_eq!(html.matches("<svg").count(), 3);
+    // Hovering over p99 on the latency chart reads the run's p99.
+    let r = chainmeter_result::run::RunResult::read(
+        &repo_root().join("crates/report/tests/fixtures/evm-a.json"),
+    )
+    .unwrap();
+    let l = &r.levels[0];
+    let title = format!("p99\n{}: {}", l.level, chart_ms(l.latency_us.p99));
+    assert!(html.contains(&title), "no {title:?} in the page");
+    // The fees as a distribution: a dozen ranges, not a bar per value.
+    let fees = &html[html.find("<h2>Fees</h2>").unwrap()..];
+    let fees = &fees[..fees.find("</svg>").unwrap()];
+    assert_eq!(
+        fees.matches("<rect x=").count() - fees.matches("<title>").count(),
+        12
+    );
 }
 
 /// A steps run with its interval log: the knee plots, the per-step table,

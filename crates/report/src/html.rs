@@ -2,7 +2,9 @@
 //! from the result's own data. Nothing is fetched when the page is opened.
 
 use crate::{
-    chart::{nice_max, short, Chart, Scale, Series, COLORS, H, PAD, W},
+    chart::{
+        level_color, nice_max, Chart, Scale, Series, Style, XUnit, LANDED, OFFERED, PALETTE, W,
+    },
     format::micros,
     interval::IntervalPoint,
     view,
@@ -17,16 +19,35 @@ const PERCENTILES: &[f64] = &[
 
 pub use crate::escape::escape;
 
-/// A standalone page: `title` and an HTML `body`, with the report's styles.
+/// The pages' styles: the page's width on a screen, a phone's on a phone,
+/// paper in print; charts take the page's width, their legends under them.
+const STYLE: &str = "\
+body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;padding:1em 1.5em;max-width:64em;color:#222}\
+h1{font-size:1.6em;margin:.4em 0}h2{font-size:1.25em;margin:1.6em 0 .4em}\
+.scroll{overflow-x:auto}table{border-collapse:collapse;margin:.6em 0}\
+td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right;vertical-align:top}\
+th:first-child,td:first-child{text-align:left}\
+figure.chart{margin:.8em 0 1.4em}figure.chart svg{display:block;width:100%;height:auto;background:#fafafa;border:1px solid #ddd}\
+.legend{display:flex;flex-wrap:wrap;gap:.2em 1.4em;font-size:.85em;margin-top:.35em}\
+.legend i{display:inline-block;width:1.8em;height:0;margin-right:.4em;vertical-align:middle;border-top:3px solid currentColor}\
+.legend i.dashed{border-top-style:dashed}.legend i.bar{height:.8em;border:0;background:currentColor;width:1em}\
+.legend i.dot{width:.6em;height:.6em;border:0;border-radius:50%;background:currentColor}\
+.method{background:#f3f6f9;border-left:4px solid #0072B2;padding:.2em 1em;margin:1em 0}\
+.method li{margin:.15em 0}pre{white-space:pre-wrap;word-break:break-word;background:#f6f6f6;padding:.6em}\
+.aborted{color:#b00;font-weight:bold}\
+@media (max-width:40em){body{font-size:14px;padding:.5em}td,th{padding:.2em .35em}}\
+@media print{body{max-width:none;padding:0;font-size:11pt}.scroll{overflow:visible}\
+figure.chart,table,pre{break-inside:avoid}h2{break-after:avoid}a{color:inherit;text-decoration:none}}";
+
+/// A standalone page: `title` and an HTML `body`, with the report's
+/// styles. It fetches nothing: no script, no font, no image.
 pub fn document(title: &str, body: &str) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>\
-         body{{font-family:system-ui,sans-serif;margin:2em;max-width:60em;color:#222}}\
-         table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:right}}\
-         th:first-child,td:first-child{{text-align:left}}svg{{background:#fafafa;border:1px solid #ddd}}\
-         .aborted{{color:#b00;font-weight:bold}}</style></head><body><h1>{}</h1>{body}</body></html>",
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>{}</title><style>{STYLE}</style></head><body><h1>{}</h1>{body}</body></html>",
         escape(title),
         escape(title)
     );
@@ -274,6 +295,12 @@ fn run_body(r: &RunResult, intervals: &[IntervalPoint]) -> String {
     s
 }
 
+/// How each run's curves are told apart on a chart of several runs: the
+/// colour says the level, the stroke the run.
+fn run_style(i: usize) -> Style {
+    [Style::Line, Style::Dashed, Style::Dots][i % 3]
+}
+
 /// Charts that put runs side by side (chain against chain, or baseline
 /// against candidate): every run's latency curve per level on one chart,
 /// their throughput timelines, and the fee per transaction in USD when
@@ -282,16 +309,22 @@ pub fn comparison_charts(results: &[RunResult]) -> String {
     let name = |r: &RunResult| format!("{} {}", r.chain, r.scenario_name);
     let curves = results
         .iter()
-        .flat_map(|r| {
-            r.levels
-                .iter()
-                .filter_map(move |l| percentile_series(format!("{} {}", r.chain, l.level), l))
+        .enumerate()
+        .flat_map(|(i, r)| {
+            r.levels.iter().enumerate().filter_map(move |(rank, l)| {
+                Some(
+                    percentile_series(format!("{} {}", r.chain, l.level), l)?
+                        .styled(run_style(i))
+                        .colored(level_color(l.level.as_str(), rank)),
+                )
+            })
         })
         .collect();
     let latency = percentile_chart(curves);
     let timelines: Vec<Series> = results
         .iter()
-        .map(|r| {
+        .enumerate()
+        .map(|(i, r)| {
             Series::line(
                 format!("{} landed", name(r)),
                 r.throughput
@@ -300,6 +333,8 @@ pub fn comparison_charts(results: &[RunResult]) -> String {
                     .map(|c| (c.t_s as f64 + 0.5, c.landed as f64))
                     .collect(),
             )
+            .styled(run_style(i))
+            .colored(PALETTE[i % PALETTE.len()])
         })
         .collect();
     let t_max = results
@@ -314,20 +349,20 @@ pub fn comparison_charts(results: &[RunResult]) -> String {
             .flat_map(|s| s.points.iter().map(|p| p.1))
             .fold(0.0, f64::max),
     );
-    let throughput = Chart {
-        x_label: "seconds since each run's start".into(),
-        y_label: "landed per second".into(),
-        x_max: t_max,
-        x_ticks: Vec::new(),
-        y: Scale::Linear(y_max),
-        series: timelines,
-        marks: Vec::new(),
-    };
+    let mut throughput = Chart::new(
+        "seconds since each run's start",
+        "landed per second",
+        t_max,
+        XUnit::Seconds,
+        Scale::Linear(y_max),
+    );
+    throughput.y_unit = "tx/s".into();
+    throughput.series = timelines;
     let mut s = String::new();
-    s.push_str("<h2>Latency by percentile</h2><p>Every run's levels on one chart, from the intended send time; both axes logarithmic.</p>");
+    s.push_str("<h2>Latency by percentile</h2><p>Every run's levels on one chart, from the intended send time; both axes logarithmic. The colour is the level, the stroke the run.</p>");
     s.push_str(&latency);
     s.push_str("<h2>Throughput</h2><p>Landed per second (first level reached), each run from its own start.</p>");
-    s.push_str(&throughput.svg());
+    s.push_str(&throughput.html());
     s.push_str("<h2>Fee per transaction</h2>");
     let usd: Option<Vec<(String, f64)>> = results
         .iter()
@@ -342,7 +377,7 @@ pub fn comparison_charts(results: &[RunResult]) -> String {
             );
         }
         None => {
-            s.push_str("<table><tr><th>run</th><th>mean fee per transaction</th></tr>");
+            s.push_str("<div class=\"scroll\"><table><tr><th>run</th><th>mean fee per transaction</th></tr>");
             for r in results {
                 let _ = write!(
                     s,
@@ -351,7 +386,7 @@ pub fn comparison_charts(results: &[RunResult]) -> String {
                     escape(&r.fee_unit.format(r.fees.mean))
                 );
             }
-            s.push_str("</table><p>The chains' coins differ: give <code>[prices]</code> to put their fees on one axis, in USD.</p>");
+            s.push_str("</table></div><p>The chains' coins differ: give <code>[prices]</code> to put their fees on one axis, in USD.</p>");
         }
     }
     s
@@ -366,7 +401,7 @@ fn bar_chart(bars: &[(String, f64)], unit: &str) -> String {
         .fold(0.0, f64::max)
         .max(f64::MIN_POSITIVE);
     let mut s = format!(
-        "<svg width=\"{W}\" height=\"{height}\" viewBox=\"0 0 {W} {height}\" role=\"img\" class=\"chart\">"
+        "<figure class=\"chart\"><svg viewBox=\"0 0 {W} {height}\" role=\"img\" aria-label=\"{unit} per run\">"
     );
     let left = 220.0;
     for (i, (label, v)) in bars.iter().enumerate() {
@@ -374,52 +409,31 @@ fn bar_chart(bars: &[(String, f64)], unit: &str) -> String {
         let w = (W - left - 120.0) * v / max;
         let _ = write!(
             s,
-            "<text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"end\">{}</text><rect x=\"{left}\" y=\"{y}\" width=\"{w:.1}\" height=\"20\" fill=\"{}\"/><text x=\"{:.1}\" y=\"{}\" font-size=\"11\">{v:.6} {unit}</text>",
+            "<text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"end\">{}</text><rect x=\"{left}\" y=\"{y}\" width=\"{w:.1}\" height=\"20\" fill=\"{}\"><title>{}: {v:.6} {unit}</title></rect><text x=\"{:.1}\" y=\"{}\" font-size=\"11\">{v:.6} {unit}</text>",
             left - 8.0,
             y + 14.0,
             escape(label),
-            COLORS[i % COLORS.len()],
+            PALETTE[i % PALETTE.len()],
+            escape(label),
             left + w + 6.0,
             y + 14.0
         );
     }
-    s.push_str("</svg>");
+    s.push_str("</svg></figure>");
     s
-}
-
-/// An SVG frame with axes; returns the opening and the plot area's mapping.
-fn frame(s: &mut String, x_label: &str, y_label: &str, y_max: f64, y_unit: &str) {
-    let _ = write!(
-        s,
-        "<svg width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\">\
-         <line x1=\"{PAD}\" y1=\"{b}\" x2=\"{r}\" y2=\"{b}\" stroke=\"#333\"/><line x1=\"{PAD}\" y1=\"{PAD}\" x2=\"{PAD}\" y2=\"{b}\" stroke=\"#333\"/>\
-         <text x=\"{cx}\" y=\"{ty}\" text-anchor=\"middle\" font-size=\"12\">{x_label}</text>\
-         <text x=\"12\" y=\"{cy}\" font-size=\"12\" transform=\"rotate(-90 12 {cy})\" text-anchor=\"middle\">{y_label}</text>",
-        b = H - PAD,
-        r = W - 10.0,
-        cx = W / 2.0,
-        ty = H - 12.0,
-        cy = H / 2.0,
-    );
-    for i in 0..=4 {
-        let v = y_max * i as f64 / 4.0;
-        let y = (H - PAD) - (H - 2.0 * PAD) * i as f64 / 4.0;
-        let _ = write!(
-            s,
-            "<text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"end\">{}{y_unit}</text><line x1=\"{PAD}\" y1=\"{y}\" x2=\"{}\" y2=\"{y}\" stroke=\"#eee\"/>",
-            PAD - 4.0,
-            y + 3.0,
-            short(v),
-            W - 10.0
-        );
-    }
 }
 
 fn latency_chart(r: &RunResult) -> String {
     percentile_chart(
         r.levels
             .iter()
-            .filter_map(|l| percentile_series(l.level.to_string(), l))
+            .enumerate()
+            .filter_map(|(rank, l)| {
+                Some(
+                    percentile_series(l.level.to_string(), l)?
+                        .colored(level_color(l.level.as_str(), rank)),
+                )
+            })
             .collect(),
     )
 }
@@ -454,26 +468,26 @@ fn percentile_curve(name: String, h: &hdrhistogram::Histogram<u64>) -> Series {
             (x, (h.value_at_percentile(p) as f64 / 1e3).max(0.001))
         })
         .collect();
-    Series::line(name, points)
+    Series::line(name, points).styled(Style::Dots)
 }
 
 /// Latency curves on the HdrHistogram percentile axis, latency logarithmic.
 fn percentile_chart(series: Vec<Series>) -> String {
     let (lo, hi) = min_max(series.iter().flat_map(|c| c.points.iter().map(|p| p.1)));
-    Chart {
-        x_label: "percentile".into(),
-        y_label: "latency".into(),
-        x_max: 5.0, // 99.999%
-        x_ticks: ["0%", "90%", "99%", "99.9%", "99.99%", "99.999%"]
-            .iter()
-            .enumerate()
-            .map(|(i, l)| (i as f64, (*l).to_owned()))
-            .collect(),
-        y: Scale::log_ms(lo, hi),
-        series,
-        marks: Vec::new(),
-    }
-    .svg()
+    let mut chart = Chart::new(
+        "percentile (logarithmic)",
+        "latency (logarithmic)",
+        5.0, // 99.999%
+        XUnit::Percentile,
+        Scale::log_ms(lo, hi),
+    );
+    chart.x_ticks = ["0%", "90%", "99%", "99.9%", "99.99%", "99.999%"]
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (i as f64, (*l).to_owned()))
+        .collect();
+    chart.series = series;
+    chart.html()
 }
 
 /// The smallest and largest of `values` (1 and 10 when there are none).
@@ -510,33 +524,30 @@ fn throughput_chart(r: &RunResult) -> String {
                 .collect(),
         )
     };
-    Chart {
-        x_label: "seconds since start".into(),
-        y_label: "transactions per second".into(),
-        x_max: t.len().max(1) as f64,
-        x_ticks: Vec::new(),
-        y: Scale::Linear(y_max),
-        series: vec![
-            series("offered", |c| c.offered),
-            series("landed", |c| c.landed),
-        ],
-        marks: step_marks(r),
-    }
-    .svg()
+    let mut chart = Chart::new(
+        "seconds since start",
+        "transactions per second",
+        t.len().max(1) as f64,
+        XUnit::Seconds,
+        Scale::Linear(y_max),
+    );
+    chart.y_unit = "tx/s".into();
+    chart.series = vec![
+        series("offered", |c| c.offered)
+            .styled(Style::Dashed)
+            .colored(OFFERED),
+        series("landed", |c| c.landed).colored(LANDED),
+    ];
+    chart.marks = step_marks(r);
+    chart.html()
 }
 
 /// Offered rate against landed rate, and against latency, one point per
-/// step or probe, with the knee marked.
+/// step or probe, with the knee and the chain's block bound marked.
 fn knee_charts(r: &RunResult) -> String {
     let mut steps: Vec<_> = r.steps.iter().collect();
     steps.sort_by(|a, b| a.offered_per_s.total_cmp(&b.offered_per_s));
-    let x_max = nice_max(
-        steps
-            .iter()
-            .map(|s| s.offered_per_s.max(s.landed_per_s.unwrap_or(0.0)))
-            .fold(0.0, f64::max),
-    );
-    let marks: Vec<(f64, String)> = r
+    let mut marks: Vec<(f64, String)> = r
         .knee
         .as_ref()
         .map(|k| {
@@ -549,35 +560,54 @@ fn knee_charts(r: &RunResult) -> String {
         })
         .into_iter()
         .collect();
-    let mut landed = Series::line(
+    if let Some(bound) = r
+        .knee
+        .as_ref()
+        .and_then(|k| view::block_bound_per_s(r, &r.steps[k.step]))
+    {
+        marks.push((bound, format!("block limit {bound:.0} tx/s")));
+    }
+    let x_max = nice_max(
+        steps
+            .iter()
+            .map(|s| s.offered_per_s.max(s.landed_per_s.unwrap_or(0.0)))
+            .chain(marks.iter().map(|m| m.0))
+            .fold(0.0, f64::max),
+    );
+    let landed = Series::line(
         "landed",
         steps
             .iter()
             .filter_map(|s| Some((s.offered_per_s, s.landed_per_s?)))
             .collect(),
-    );
-    landed.dots = true;
-    let mut diagonal = Series::line("landed = offered", vec![(0.0, 0.0), (x_max, x_max)]);
-    diagonal.dashed = true;
-    let throughput = Chart {
-        x_label: "offered (tx/s)".into(),
-        y_label: "landed (tx/s)".into(),
+    )
+    .styled(Style::Dots)
+    .colored(LANDED);
+    let diagonal = Series::line("landed = offered", vec![(0.0, 0.0), (x_max, x_max)])
+        .styled(Style::Dashed)
+        .colored(OFFERED);
+    let mut throughput = Chart::new(
+        "offered (tx/s)",
+        "landed (tx/s)",
         x_max,
-        x_ticks: Vec::new(),
-        y: Scale::Linear(x_max),
-        series: vec![landed, diagonal],
-        marks: marks.clone(),
-    };
+        XUnit::Rate,
+        Scale::Linear(x_max),
+    );
+    throughput.y_unit = "tx/s".into();
+    throughput.series = vec![landed, diagonal];
+    throughput.marks = marks.clone();
     let mut latency: Vec<Series> = Vec::new();
     if let Some(level) = r.levels.first().map(|l| l.level) {
-        for (name, pick) in [
+        let color = level_color(level.as_str(), 0);
+        for (name, pick, style) in [
             (
                 "p50",
                 (|h: &chainmeter_result::histogram::StoredHistogram| h.p50) as fn(&_) -> u64,
+                Style::Dots,
             ),
-            ("p99", |h| h.p99),
+            ("p99", |h| h.p99, Style::Dashed),
         ] {
-            let mut series = Series::line(
+            let series = Series::line(
                 format!("{level} {name}"),
                 steps
                     .iter()
@@ -591,22 +621,23 @@ fn knee_charts(r: &RunResult) -> String {
                         })
                     })
                     .collect(),
-            );
-            series.dots = true;
+            )
+            .styled(style)
+            .colored(color);
             latency.push(series);
         }
     }
     let (lo, hi) = min_max(latency.iter().flat_map(|c| c.points.iter().map(|p| p.1)));
-    let latency = Chart {
-        x_label: "offered (tx/s)".into(),
-        y_label: "latency".into(),
+    let mut latency_chart = Chart::new(
+        "offered (tx/s)",
+        "latency (logarithmic)",
         x_max,
-        x_ticks: Vec::new(),
-        y: Scale::log_ms(lo, hi),
-        series: latency,
-        marks,
-    };
-    format!("{}{}", throughput.svg(), latency.svg())
+        XUnit::Rate,
+        Scale::log_ms(lo, hi),
+    );
+    latency_chart.series = latency;
+    latency_chart.marks = marks;
+    format!("{}{}", throughput.html(), latency_chart.html())
 }
 
 /// Each second's p50 and p99 per level, from the interval log.
@@ -618,7 +649,7 @@ fn latency_over_time(intervals: &[IntervalPoint]) -> String {
         }
     }
     let mut series = Vec::new();
-    for level in &levels {
+    for (rank, level) in levels.iter().enumerate() {
         let of = |pick: fn(&IntervalPoint) -> u64| {
             intervals
                 .iter()
@@ -626,114 +657,90 @@ fn latency_over_time(intervals: &[IntervalPoint]) -> String {
                 .map(|p| (p.t_s, (pick(p) as f64 / 1e3).max(0.001)))
                 .collect::<Vec<_>>()
         };
-        series.push(Series::line(format!("{level} p50"), of(|p| p.p50_us)));
-        let mut p99 = Series::line(format!("{level} p99"), of(|p| p.p99_us));
-        p99.dashed = true;
-        series.push(p99);
+        let color = level_color(level, rank);
+        series.push(Series::line(format!("{level} p50"), of(|p| p.p50_us)).colored(color));
+        series.push(
+            Series::line(format!("{level} p99"), of(|p| p.p99_us))
+                .styled(Style::Dashed)
+                .colored(color),
+        );
     }
     let (lo, hi) = min_max(series.iter().flat_map(|c| c.points.iter().map(|p| p.1)));
     let t_max = intervals.iter().map(|p| p.t_s).fold(1.0, f64::max);
-    Chart {
-        x_label: "seconds since start".into(),
-        y_label: "latency".into(),
-        x_max: t_max.ceil(),
-        x_ticks: Vec::new(),
-        y: Scale::log_ms(lo, hi),
-        series,
-        marks: Vec::new(),
-    }
-    .svg()
+    let mut chart = Chart::new(
+        "seconds since start",
+        "latency (logarithmic)",
+        t_max.ceil(),
+        XUnit::Seconds,
+        Scale::log_ms(lo, hi),
+    );
+    chart.series = series;
+    chart.html()
 }
 
-/// Latency (p50 and p99 of the weakest and strongest level) against the
-/// fee charged, one point per bid bucket, in bucket order.
+/// Latency (p50 and p99 of each level) against the fee charged, one point
+/// per bid bucket, in bucket order.
 fn fee_market_chart(r: &RunResult) -> String {
     // Buckets where nothing landed have no fee to place them at: the table
     // says so; the chart leaves them out.
     let buckets: Vec<_> = r.fee_buckets.iter().filter(|b| b.landed > 0).collect();
-    let mut s = String::new();
-    // One entry per level: the weakest, and the strongest when it is another.
-    let shown = 0..buckets.first().map_or(0, |b| b.levels.len());
-    let series: Vec<(String, Vec<u64>)> = shown
-        .flat_map(|i| {
-            let name = buckets
-                .first()
-                .and_then(|b| b.levels.get(i))
-                .map_or_else(String::new, |l| l.level.to_string());
-            let pick = |f: fn(&chainmeter_result::histogram::StoredHistogram) -> u64| {
-                buckets
-                    .iter()
-                    .map(|b| b.levels.get(i).map_or(0, |l| f(&l.latency_us)))
-                    .collect::<Vec<_>>()
-            };
-            [
-                (format!("{name} p50"), pick(|h| h.p50)),
-                (format!("{name} p99"), pick(|h| h.p99)),
-            ]
-        })
-        .collect();
-    let y_max = nice_max(
-        series
-            .iter()
-            .flat_map(|(_, v)| v.iter().map(|&us| us as f64 / 1e3))
-            .fold(0.0, f64::max),
-    );
-    frame(
-        &mut s,
-        &format!("fee charged per transaction, mean ({})", r.fees.unit),
-        "latency",
-        y_max,
-        " ms",
-    );
-    let (pw, ph) = (W - PAD - 10.0, H - 2.0 * PAD);
-    let n = buckets.len().max(2) as f64 - 1.0;
-    let x = |k: usize| PAD + pw * k as f64 / n;
-    for (k, b) in buckets.iter().enumerate() {
-        let _ = write!(
-            s,
-            "<text x=\"{:.1}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">{}</text>",
-            x(k),
-            H - PAD + 14.0,
-            short(b.fee_mean)
-        );
-    }
-    for (i, (name, values)) in series.iter().enumerate() {
-        let color = COLORS[i % COLORS.len()];
-        let points: Vec<String> = values
-            .iter()
-            .enumerate()
-            .map(|(k, &us)| {
-                format!(
-                    "{:.1},{:.1}",
-                    x(k),
-                    (H - PAD) - ph * (us as f64 / 1e3) / y_max
+    let levels = buckets.first().map_or(0, |b| b.levels.len());
+    let mut series = Vec::new();
+    for i in 0..levels {
+        let level = buckets[0].levels[i].level;
+        let color = level_color(level.as_str(), i);
+        for (name, pick, style) in [
+            (
+                "p50",
+                (|h: &chainmeter_result::histogram::StoredHistogram| h.p50) as fn(&_) -> u64,
+                Style::Dots,
+            ),
+            ("p99", |h| h.p99, Style::Dashed),
+        ] {
+            series.push(
+                Series::line(
+                    format!("{level} {name}"),
+                    buckets
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(k, b)| {
+                            let us = pick(&b.levels.get(i)?.latency_us);
+                            Some((k as f64 + 0.5, (us as f64 / 1e3).max(0.001)))
+                        })
+                        .collect(),
                 )
-            })
-            .collect();
-        let _ = write!(
-            s,
-            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/>",
-            points.join(" ")
-        );
-        for p in &points {
-            let (px, py) = p.split_once(',').unwrap_or(("0", "0"));
-            let _ = write!(
-                s,
-                "<circle cx=\"{px}\" cy=\"{py}\" r=\"3\" fill=\"{color}\"/>"
+                .styled(style)
+                .colored(color),
             );
         }
-        let _ = write!(
-            s,
-            "<text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"{color}\">{}</text>",
-            W - 140.0,
-            PAD + 14.0 * (i as f64 + 1.0),
-            escape(name)
-        );
     }
-    s.push_str("</svg>");
-    s
+    let (lo, hi) = min_max(series.iter().flat_map(|c| c.points.iter().map(|p| p.1)));
+    let mut chart = Chart::new(
+        &format!(
+            "fee charged per transaction, mean, by bid ({})",
+            r.fees.unit
+        ),
+        "latency (logarithmic)",
+        buckets.len().max(1) as f64,
+        XUnit::Named(Vec::new()),
+        Scale::log_ms(lo, hi),
+    );
+    chart.x_ticks = buckets
+        .iter()
+        .enumerate()
+        .map(|(k, b)| (k as f64 + 0.5, r.fee_unit.format(b.fee_mean)))
+        .collect();
+    chart.x_unit = XUnit::Named(chart.x_ticks.clone());
+    chart.series = series;
+    chart.html()
 }
 
+/// How many buckets the fee distribution is drawn in, at most.
+const FEE_BUCKETS: usize = 12;
+
+/// The fees charged as a distribution: their percentiles in words, and
+/// the landed transactions counted in equal buckets from the least fee to
+/// the most (one bar per bucket, never one per distinct value).
 fn fee_chart(r: &RunResult) -> String {
     let Ok(h) = r.fees.per_tx.decode() else {
         return "<p>No fee histogram.</p>".into();
@@ -741,47 +748,72 @@ fn fee_chart(r: &RunResult) -> String {
     if h.is_empty() {
         return "<p>No landed transaction, no fee.</p>".into();
     }
-    let bars: Vec<(u64, u64)> = h
-        .iter_recorded()
-        .map(|v| (v.value_iterated_to(), v.count_at_value()))
-        .collect();
-    let mut s = format!(
-        "<p>Fee per transaction, read from the chain ({}): {} distinct values, min {}, max {}.</p>",
-        escape(&r.fees.unit),
-        bars.len(),
-        escape(&r.fees.min),
-        escape(&r.fees.max)
+    let unit = &r.fee_unit;
+    let (min, max) = (
+        r.fees.min.parse::<f64>().unwrap_or(h.min() as f64),
+        r.fees.max.parse::<f64>().unwrap_or(h.max() as f64),
     );
-    let y_max = nice_max(bars.iter().map(|b| b.1 as f64).fold(0.0, f64::max));
-    frame(
-        &mut s,
-        &format!("fee ({})", escape(&r.fees.unit)),
-        "transactions",
-        y_max,
-        "",
-    );
-    let (pw, ph) = (W - PAD - 10.0, H - 2.0 * PAD);
-    let shown = &bars[..bars.len().min(200)];
-    let bw = (pw / shown.len() as f64).max(1.0);
-    for (i, (value, count)) in shown.iter().enumerate() {
-        let bh = ph * *count as f64 / y_max;
-        let _ = write!(
-            s,
-            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{value}: {count}</title></rect>",
-            PAD + bw * i as f64,
-            (H - PAD) - bh,
-            (bw - 1.0).max(1.0),
-            bh,
-            COLORS[1]
+    if max <= min {
+        return format!(
+            "<p>Every one of the {} landed transactions was charged {} ({} {}), read from the chain.</p>",
+            h.len(),
+            escape(&unit.format(min)),
+            escape(&r.fees.min),
+            escape(&r.fees.unit)
         );
     }
-    let (first, last) = (shown[0].0, shown[shown.len() - 1].0);
-    let _ = write!(
-        s,
-        "<text x=\"{PAD}\" y=\"{y}\" font-size=\"10\">{first}</text><text x=\"{}\" y=\"{y}\" font-size=\"10\" text-anchor=\"end\">{last}</text></svg>",
-        W - 10.0,
-        y = H - PAD + 14.0
+    let quantiles: Vec<String> = [50.0, 90.0, 99.0]
+        .iter()
+        .map(|&p| format!("p{p} {}", unit.format(h.value_at_percentile(p) as f64)))
+        .collect();
+    let mut s = format!(
+        "<p>Fee per landed transaction, read from the chain: {}; least {}, most {}, mean {}.</p>",
+        escape(&quantiles.join(", ")),
+        escape(&unit.format(min)),
+        escape(&unit.format(max)),
+        escape(&unit.format(r.fees.mean))
     );
+    let width = (max - min) / FEE_BUCKETS as f64;
+    let mut counts = [0u64; FEE_BUCKETS];
+    for v in h.iter_recorded() {
+        let fee = (v.value_iterated_to() as f64).clamp(min, max);
+        let k = (((fee - min) / width) as usize).min(FEE_BUCKETS - 1);
+        counts[k] += v.count_since_last_iteration();
+    }
+    let y_max = nice_max(counts.iter().copied().max().unwrap_or(1) as f64);
+    let edge = |k: usize| min + width * k as f64;
+    // Each bucket named on hover; the axis names the ends alone, as labels
+    // at every bucket would overlap.
+    let names = (0..FEE_BUCKETS)
+        .map(|k| {
+            (
+                k as f64 + 0.5,
+                format!("{} to {}", unit.format(edge(k)), unit.format(edge(k + 1))),
+            )
+        })
+        .collect();
+    let mut chart = Chart::new(
+        &format!("fee charged ({FEE_BUCKETS} equal ranges from the least to the most)"),
+        "landed transactions",
+        FEE_BUCKETS as f64,
+        XUnit::Named(names),
+        Scale::Linear(y_max),
+    );
+    chart.x_ticks = vec![
+        (0.0, unit.format(min)),
+        (FEE_BUCKETS as f64, unit.format(max)),
+    ];
+    chart.series = vec![Series::line(
+        "landed transactions charged a fee in the range",
+        counts
+            .iter()
+            .enumerate()
+            .map(|(k, &n)| (k as f64 + 0.5, n as f64))
+            .collect(),
+    )
+    .styled(Style::Bars)
+    .colored(PALETTE[0])];
+    s.push_str(&chart.html());
     s
 }
 

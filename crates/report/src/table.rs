@@ -33,11 +33,15 @@ impl Table {
                 .map(|c| format!("<{tag}>{}</{tag}>", escape(c)))
                 .collect::<String>()
         };
-        let mut s = format!("<table><tr>{}</tr>", cells("th", &self.header));
+        // Wide tables scroll on their own on a narrow screen, not the page.
+        let mut s = format!(
+            "<div class=\"scroll\"><table><tr>{}</tr>",
+            cells("th", &self.header)
+        );
         for row in &self.rows {
             let _ = write!(s, "<tr>{}</tr>", cells("td", row));
         }
-        s.push_str("</table>");
+        s.push_str("</table></div>");
         s
     }
 }
@@ -55,7 +59,7 @@ mod tests {
         assert_eq!(t.markdown(), "|  | a<b |\n|---|---:|\n| x | 1 |\n");
         assert_eq!(
             t.html(),
-            "<table><tr><th></th><th>a&lt;b</th></tr><tr><td>x</td><td>1</td></tr></table>"
+            "<div class=\"scroll\"><table><tr><th></th><th>a&lt;b</th></tr><tr><td>x</td><td>1</td></tr></table></div>"
         );
     }
 }

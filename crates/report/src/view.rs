@@ -745,14 +745,28 @@ pub fn knee_line(r: &RunResult) -> Option<Line> {
 /// The rate the chain's block limit allows at `step`'s gas (or compute
 /// units) per transaction: `limit / mean per transaction` a block, over the
 /// blocks' interval; `None` when the chain gave no limit or nothing landed.
-pub fn block_bound(r: &RunResult, step: &StepResult) -> Option<String> {
+pub fn block_bound_per_s(r: &RunResult, step: &StepResult) -> Option<f64> {
+    let (per_block, interval_s) = per_block(r, step)?;
+    Some(per_block / interval_s)
+}
+
+/// Transactions a block holds at `step`'s mean gas or compute units, and
+/// the blocks' interval in seconds.
+fn per_block(r: &RunResult, step: &StepResult) -> Option<(f64, f64)> {
     let limit = r.chain_view.block_limit?;
     let per_tx = step.fees.compute_per_tx.mean;
     let interval_s = r.chain_view.block_interval_us.p50 as f64 / 1e6;
     if per_tx <= 0.0 || interval_s <= 0.0 {
         return None;
     }
-    let per_block = (limit as f64 / per_tx).floor();
+    Some(((limit as f64 / per_tx).floor(), interval_s))
+}
+
+/// [`block_bound_per_s`] in a sentence, with how it is derived.
+pub fn block_bound(r: &RunResult, step: &StepResult) -> Option<String> {
+    let (per_block, interval_s) = per_block(r, step)?;
+    let limit = r.chain_view.block_limit?;
+    let per_tx = step.fees.compute_per_tx.mean;
     Some(format!(
         "The block limit bounds it at {:.0} tx/s: {limit} per block / {per_tx:.0} gas or compute units per transaction (their mean at the knee) = {per_block:.0} a block, every {}.",
         per_block / interval_s,

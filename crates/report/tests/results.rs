@@ -238,11 +238,16 @@ fn the_fee_market_is_tabled_and_charted_without_empty_buckets() {
     assert!(md.contains("| 1 | 100 | 0 (0.0%) | none landed |"), "{md}");
     let page = chainmeter_report::html::run_page(&r, &[]);
     assert!(page.contains("<h2>Fee market</h2>"));
-    // Two buckets landed: two points per series, one series per percentile
-    // of the one level.
+    // Two buckets landed: two positions, each reading both percentiles of
+    // the one level on hover; p50 dotted, p99 dashed.
     let chart = &page[page.find("<h2>Fee market</h2>").unwrap()..];
     let chart = &chart[..chart.find("</svg>").unwrap()];
-    assert_eq!(chart.matches("<circle").count(), 4, "{chart}");
+    assert_eq!(chart.matches("<circle").count(), 2, "{chart}");
+    assert_eq!(chart.matches("<title>").count(), 2, "{chart}");
+    assert!(
+        chart.contains(" p50: ") && chart.contains(" p99: "),
+        "{chart}"
+    );
 }
 
 #[test]
