@@ -309,3 +309,40 @@ fn compare_gates_on_thresholds_and_merge_adds() {
     let m = chainmeter_result::run::RunResult::read(&merged).unwrap();
     assert_eq!(m.outcomes.sent, 600);
 }
+
+/// The scenario a page gives to run a result again is one chainmeter
+/// reads, and runs what the result ran: for every result in the fixtures
+/// and the published reference.
+#[test]
+fn the_scenario_a_page_gives_to_reproduce_a_run_loads_as_run() {
+    let root = repo_root();
+    let tmp = tempfile::tempdir().unwrap();
+    let results = [
+        "crates/report/tests/fixtures/evm-a.json",
+        "crates/report/tests/fixtures/evm-mix.json",
+        "crates/report/tests/fixtures/evm-steps/result.json",
+        "results/reference/2026-12-01-compare/evm/result.json",
+        "results/reference/2026-12-01-compare/solana/result.json",
+    ];
+    for file in results {
+        let r = chainmeter_result::run::RunResult::read(&root.join(file)).unwrap();
+        let again = chainmeter_report::method::reproduce(&r);
+        assert!(
+            again.command.starts_with("chainmeter run scenario.toml"),
+            "{}",
+            again.command
+        );
+        let path = tmp.path().join("scenario.toml");
+        std::fs::write(&path, &again.scenario).unwrap();
+        let loaded = chainmeter_core::scenario::load(
+            &path,
+            &Default::default(),
+            &[&chainmeter_evm::Evm, &chainmeter_solana::Solana],
+        )
+        .unwrap_or_else(|e| panic!("{file}: {e}\n{}", again.scenario));
+        assert_eq!(loaded.name, r.scenario_name, "{file}");
+        let page = chainmeter_report::html::run_page(&r, &[]);
+        assert!(page.contains("<h2>How this was measured</h2>"), "{file}");
+        assert!(page.contains("<h2>Reproduce</h2>"), "{file}");
+    }
+}

@@ -10,7 +10,7 @@
 
 use crate::{
     compare::{self, CompareError, Threshold},
-    gate, html,
+    gate, html, method,
     table::Table,
     view,
 };
@@ -27,6 +27,8 @@ pub struct Comparison {
     table: Table,
     /// Each rule's interval and verdict, for repeated runs.
     gates: Vec<gate::Gate>,
+    /// How the runs were measured, for the top of the page.
+    method: Vec<view::Line>,
     /// The charts of the HTML page.
     charts: String,
     pair: bool,
@@ -60,6 +62,7 @@ impl Comparison {
                 intro: names.join(", "),
                 table: compare::chain_table(results),
                 gates: Vec::new(),
+                method: method::lines(results),
                 charts,
                 pair,
                 failures: Vec::new(),
@@ -107,6 +110,7 @@ impl Comparison {
             ),
             table: compare::delta_table(&deltas),
             gates,
+            method: method::lines(results),
             charts,
             pair,
             failures,
@@ -136,9 +140,10 @@ impl Comparison {
     /// The comparison as Markdown.
     pub fn markdown(&self) -> String {
         let mut text = format!(
-            "## {}\n\n{}\n\n{}",
+            "## {}\n\n{}\n\n{}\n{}",
             self.title,
             self.intro,
+            method::markdown(&self.method),
             self.table.markdown()
         );
         if let Some((method, lines)) = self.gate_lines() {
@@ -157,7 +162,12 @@ impl Comparison {
     /// The comparison as a self-contained HTML page: the same words, and
     /// charts.
     pub fn html(&self) -> String {
-        let mut body = format!("<p>{}</p>{}", html::escape(&self.intro), self.table.html());
+        let mut body = format!(
+            "<p>{}</p>{}<h2>Figures</h2>{}",
+            html::escape(&self.intro),
+            method::html(&self.method),
+            self.table.html()
+        );
         if let Some((method, lines)) = self.gate_lines() {
             body.push_str(&format!(
                 "<p><strong>Gate</strong> ({})</p><ul>{}</ul>",

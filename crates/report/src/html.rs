@@ -7,7 +7,7 @@ use crate::{
     },
     format::micros,
     interval::IntervalPoint,
-    view,
+    method, view,
 };
 use chainmeter_result::run::{RunResult, RunStatus};
 use std::fmt::Write;
@@ -69,6 +69,7 @@ fn run_body(r: &RunResult, intervals: &[IntervalPoint]) -> String {
         escape(&r.environment.node.name()),
         escape(&r.started_at)
     );
+    let method_block = method::html(&method::lines(std::slice::from_ref(r)));
     match &r.status {
         RunStatus::Completed => {}
         RunStatus::Aborted { reason, .. } => {
@@ -125,6 +126,7 @@ fn run_body(r: &RunResult, intervals: &[IntervalPoint]) -> String {
         );
     }
 
+    s.push_str(&method_block);
     s.push_str("<h2>Summary</h2>");
     let _ = write!(s, "<p>Workload: {}.</p>", escape(&view::workload(r)));
     s.push_str(&view::latency_table(r).html());
@@ -286,12 +288,8 @@ fn run_body(r: &RunResult, intervals: &[IntervalPoint]) -> String {
             escape(&v)
         );
     }
-    let scenario = serde_json::to_string_pretty(&r.scenario).unwrap_or_default();
-    let _ = write!(
-        s,
-        "</table><h3>Scenario as run</h3><pre>{}</pre>",
-        escape(&scenario)
-    );
+    s.push_str("</table>");
+    s.push_str(&method::reproduce(r).html(r));
     s
 }
 

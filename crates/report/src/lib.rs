@@ -31,6 +31,7 @@ pub mod html;
 pub mod interval;
 pub mod markdown;
 pub mod merge;
+pub mod method;
 mod stats;
 pub mod table;
 pub mod view;

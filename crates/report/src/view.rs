@@ -48,6 +48,17 @@ impl Line {
             .collect()
     }
 
+    /// In HTML, escaped: bold as `<strong>`.
+    pub fn html(&self) -> String {
+        self.0
+            .iter()
+            .map(|s| match s.strong {
+                true => format!("<strong>{}</strong>", crate::escape::escape(&s.text)),
+                false => crate::escape::escape(&s.text),
+            })
+            .collect()
+    }
+
     /// The words alone, without emphasis.
     pub fn text(&self) -> String {
         self.0.iter().map(|s| s.text.as_str()).collect()
