@@ -1,6 +1,6 @@
 //! The HTML report opened in a real headless browser (Debian's chromium).
 
-use crate::support::{chainmeter, repo_root, stderr};
+use crate::support::{self, chainmeter, repo_root, stderr};
 use std::process::Command;
 
 /// Where the install scripts and Debian put chromium.
@@ -22,12 +22,14 @@ fn render_and_inspect(fixture: &std::path::Path, sections: &[&str]) -> String {
         md.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    inspect_page(&tmp.path().join("report.html"), sections)
+    inspect_page(&tmp.path().join("report.html"), sections, true)
 }
 
 /// Opens the page at `page` in headless chromium and checks it (see
 /// [`render_and_inspect`]); returns its HTML.
-fn inspect_page(page: &std::path::Path, sections: &[&str]) -> String {
+/// `framed`: count the charts' frames in the screenshot, for pages whose
+/// charts each take the page's width (not the history's small multiples).
+fn inspect_page(page: &std::path::Path, sections: &[&str], framed: bool) -> String {
     let tmp = tempfile::tempdir().unwrap();
     let html = std::fs::read_to_string(page).unwrap();
     for needle in sections {
@@ -101,6 +103,9 @@ fn inspect_page(page: &std::path::Path, sections: &[&str]) -> String {
         inked * 200 > total,
         "screenshot looks blank: {inked} of {total} pixels inked"
     );
+    if !framed {
+        return html;
+    }
     // Every chart drawn: each chart's frame (a 1 px #ddd border, the only
     // such colour on the page) crosses the screenshot as two long lines.
     let frame_line = |r: &&[u8]| {
@@ -250,6 +255,7 @@ fn the_comparison_page_draws_both_chains() {
             "Fee per transaction",
             "[prices]",
         ],
+        true,
     );
     assert_eq!(html.matches("<svg").count(), 2);
 }
@@ -345,4 +351,170 @@ fn the_scenario_a_page_gives_to_reproduce_a_run_loads_as_run() {
         assert!(page.contains("<h2>How this was measured</h2>"), "{file}");
         assert!(page.contains("<h2>Reproduce</h2>"), "{file}");
     }
+}
+
+/// A real run (anvil started by chainmeter from an absolute path, its
+/// outputs under an absolute directory), a comparison of it, and the
+/// history of a directory holding it beside earlier results of every
+/// schema (schema 1 included) and an A/B session: no page or summary
+/// holds a local path; the history has a chart per headline metric per
+/// group and a link per run, its A/B sides drawn as ranges, and it
+/// opens in the browser clean.
+#[test]
+fn pages_hold_no_local_path_and_a_history_gathers_every_run() {
+    let f = support::Fixture::bare();
+    let root = repo_root();
+    let runs = f.path().join("runs");
+    let fresh = runs.join("fresh");
+    let file = f.scenario(
+        "name = \"e2e-pages\"\n[accounts]\ncount = 4\n[load]\nrate = 40\ncount = 60\n[evm]\nblock_time = \"1s\"\nlevels = [\"included\"]\n",
+    );
+    let anvil = chainmeter_localnet::locate(&chainmeter_localnet::ANVIL).expect("anvil installed");
+    let binary = format!("evm.binary=\"{}\"", anvil.display());
+    let out = chainmeter(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        fresh.to_str().unwrap(),
+        "-q",
+        "--set",
+        &binary,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // Earlier results beside it, and an A/B session's four runs.
+    let fixtures = root.join("crates/report/tests/fixtures");
+    let copy = |from: &str, to: &str| {
+        let to = runs.join(to);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(fixtures.join(from), to).unwrap();
+    };
+    copy("solana-v1.json", "old/solana-v1.json");
+    copy("evm-a.json", "old/evm-a.json");
+    copy("evm-steps/result.json", "steps/result.json");
+    copy("evm-steps/latency.hlog", "steps/latency.hlog");
+    for (pair, from) in [
+        ("pair-1-a", "evm-a.json"),
+        ("pair-1-b", "evm-b.json"),
+        ("pair-2-b", "evm-b.json"),
+        ("pair-2-a", "evm-a.json"),
+    ] {
+        copy(from, &format!("ab/{pair}/result.json"));
+    }
+    std::fs::write(runs.join("ab/ab.json"), "{}").unwrap();
+
+    let cmp = f.path().join("cmp.md");
+    let out = chainmeter(&[
+        "compare",
+        fresh.join("result.json").to_str().unwrap(),
+        fixtures.join("evm-a.json").to_str().unwrap(),
+        "--allow-mismatch",
+        "--out",
+        cmp.to_str().unwrap(),
+        "--html",
+        cmp.with_extension("html").to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = chainmeter(&["report", runs.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // No local path in any page or summary.
+    let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
+    let forbidden = [
+        f.path().display().to_string(),
+        root.display().to_string(),
+        anvil.display().to_string(),
+        format!("{home}/"),
+    ];
+    for page in [
+        fresh.join("summary.md"),
+        fresh.join("report.html"),
+        runs.join("index.md"),
+        runs.join("index.html"),
+        runs.join("old/solana-v1.html"),
+        cmp.clone(),
+        cmp.with_extension("html"),
+    ] {
+        let text =
+            std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{}: {e}", page.display()));
+        for path in &forbidden {
+            assert!(
+                !text.contains(path.as_str()),
+                "{} holds the local path {path}",
+                page.display()
+            );
+        }
+    }
+    let page = std::fs::read_to_string(fresh.join("report.html")).unwrap();
+    assert!(
+        page.contains("binary = &quot;anvil&quot;"),
+        "the binary by its name"
+    );
+
+    // The history: per group a chart per headline metric and a link per run.
+    let index = std::fs::read_to_string(runs.join("index.html")).unwrap();
+    let md = std::fs::read_to_string(runs.join("index.md")).unwrap();
+    // Each group's headline metrics, by scenario and chain.
+    let mut groups: std::collections::BTreeMap<(String, String), Vec<String>> = Default::default();
+    for (result, page) in [
+        ("fresh/result.json", "fresh/report.html"),
+        ("old/solana-v1.json", "old/solana-v1.html"),
+        ("old/evm-a.json", "old/evm-a.html"),
+        ("steps/result.json", "steps/report.html"),
+        ("ab/pair-1-a/result.json", "ab/pair-1-a/report.html"),
+        ("ab/pair-1-b/result.json", "ab/pair-1-b/report.html"),
+        ("ab/pair-2-b/result.json", "ab/pair-2-b/report.html"),
+        ("ab/pair-2-a/result.json", "ab/pair-2-a/report.html"),
+    ] {
+        let r = chainmeter_result::run::RunResult::read(&runs.join(result)).unwrap();
+        assert!(runs.join(page).exists(), "{page} written");
+        assert!(index.contains(&format!("href=\"{page}\"")), "{page} linked");
+        assert!(
+            md.contains(&format!("({page})")),
+            "{page} linked in index.md"
+        );
+        let key = (r.scenario_name.clone(), r.chain.clone());
+        let names: Vec<String> = chainmeter_result::headline::headline(&r)
+            .into_iter()
+            .map(|m| m.name)
+            .collect();
+        let group = groups.entry(key).or_default();
+        for n in names {
+            if !group.contains(&n) {
+                group.push(n);
+            }
+        }
+    }
+    assert_eq!(
+        groups.len(),
+        4,
+        "e2e-pages, compare (solana), evm-poisson, evm-steps"
+    );
+    for ((scenario, chain), metrics) in &groups {
+        let heading = format!("<h2>{scenario} on {chain}</h2>");
+        let at = index
+            .find(&heading)
+            .unwrap_or_else(|| panic!("no {heading}"));
+        let section = &index[at + heading.len()..];
+        let section = &section[..section.find("<h2>").unwrap_or(section.len())];
+        assert_eq!(
+            section.matches("<figure").count(),
+            metrics.len(),
+            "{heading}: a chart per headline metric {metrics:?}"
+        );
+        for m in metrics {
+            assert!(section.contains(&format!("<h3>{m}</h3>")), "{heading}: {m}");
+        }
+    }
+    // The A/B session: A and B, two runs each, drawn with their ranges.
+    assert!(
+        md.contains("ab A (2 runs)") && md.contains("ab B (2 runs)"),
+        "{md}"
+    );
+    assert!(index.contains(" to "), "ranges read on hover");
+    inspect_page(
+        &runs.join("index.html"),
+        &["<h2>evm-poisson on evm</h2>"],
+        false,
+    );
 }

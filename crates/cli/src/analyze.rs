@@ -2,7 +2,9 @@
 
 use crate::failure::Failure;
 use anyhow::{anyhow, Context};
-use chainmeter_report::{compare, comparison::Comparison, html, markdown, merge as merging};
+use chainmeter_report::{
+    compare, comparison::Comparison, history, html, markdown, merge as merging,
+};
 use chainmeter_result::run::RunResult;
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -10,10 +12,15 @@ use std::path::{Path, PathBuf};
 /// `chainmeter report` arguments.
 #[derive(Debug, Args)]
 pub(crate) struct ReportArgs {
-    /// A result file written by `chainmeter run`.
+    /// A result file written by `chainmeter run`; or a directory of runs,
+    /// for their history: index.html and index.md list every run found
+    /// under it (any schema version), grouped by scenario and chain, draw
+    /// each headline metric over the runs and link each run's page
+    /// (written beside its result when it has none).
     result: PathBuf,
     /// Write the Markdown report here, and the HTML page beside it with an
-    /// .html extension [default: report.md and report.html beside the result].
+    /// .html extension [default: report.md and report.html beside the
+    /// result; for a directory, index.md and index.html in it].
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
 }
@@ -85,6 +92,9 @@ fn warn_partial(path: &Path, r: &RunResult) {
 }
 
 pub(crate) fn report(args: ReportArgs) -> Result<(), Failure> {
+    if args.result.is_dir() {
+        return history(&args.result, args.out);
+    }
     let r = read(&args.result)?;
     warn_partial(&args.result, &r);
     let md = markdown::run_summary(&r);
@@ -93,21 +103,118 @@ pub(crate) fn report(args: ReportArgs) -> Result<(), Failure> {
         .unwrap_or_else(|| args.result.with_file_name("report.md"));
     write(&out, &md)?;
     let page = out.with_extension("html");
-    // The interval log beside the result, when there is one, draws latency over time.
-    let intervals = chainmeter_report::interval::read(&args.result.with_file_name("latency.hlog"))
-        .unwrap_or_default();
-    write(&page, &html::run_page(&r, &intervals))?;
+    write(&page, &run_page(&args.result, &r))?;
     println!("{md}");
     eprintln!("report: {} and {}", out.display(), page.display());
     Ok(())
 }
 
-pub(crate) fn compare(args: CompareArgs) -> Result<(), Failure> {
-    let names: Vec<String> = args
-        .results
-        .iter()
-        .map(|p| p.display().to_string())
+/// The page of the result at `path`, with the interval log beside it
+/// when there is one (it draws latency over time).
+fn run_page(path: &Path, r: &RunResult) -> String {
+    let intervals =
+        chainmeter_report::interval::read(&path.with_file_name("latency.hlog")).unwrap_or_default();
+    html::run_page(r, &intervals)
+}
+
+/// `chainmeter report DIR`: the history of every run under `dir`.
+fn history(dir: &Path, out: Option<PathBuf>) -> Result<(), Failure> {
+    let mut files = Vec::new();
+    collect_json(dir, &mut files).map_err(bad)?;
+    files.sort();
+    let mut found = Vec::new();
+    let mut skipped = Vec::new();
+    for file in files {
+        let rel = relative(dir, &file);
+        let Ok(r) = RunResult::read(&file) else {
+            // ab.json, benchmark data and the like sit among runs.
+            if file.file_name().is_some_and(|n| n != "ab.json") {
+                skipped.push(rel);
+            }
+            continue;
+        };
+        let page = if file.file_name().is_some_and(|n| n == "result.json") {
+            file.with_file_name("report.html")
+        } else {
+            file.with_extension("html")
+        };
+        if !page.exists() {
+            write(&page, &run_page(&file, &r))?;
+        }
+        found.push(history::Found {
+            path: rel,
+            page: relative(dir, &page),
+            result: r,
+        });
+    }
+    if found.is_empty() {
+        return Err(bad(anyhow!(
+            "{}: no result file under it (a run writes result.json)",
+            dir.display()
+        )));
+    }
+    let h = history::History::build(found, skipped);
+    let md_path = out.unwrap_or_else(|| dir.join("index.md"));
+    let html_path = md_path.with_extension("html");
+    write(&md_path, &h.markdown())?;
+    write(&html_path, &h.html())?;
+    eprintln!("history: {} and {}", md_path.display(), html_path.display());
+    Ok(())
+}
+
+/// Every `.json` file under `dir`, but not in a repeated run's
+/// `repeat-K/` (the run's own result carries its repeats).
+fn collect_json(dir: &Path, into: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if path.is_dir() {
+            if !name.starts_with("repeat-") {
+                collect_json(&path, into)?;
+            }
+        } else if name.ends_with(".json") {
+            into.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// `path` as a page names it: relative to the working directory when it
+/// lies under it, else by its last three parts; a page never shows where
+/// files were on the machine that made it.
+fn shown(path: &Path) -> String {
+    if path.is_relative() {
+        return path.display().to_string();
+    }
+    if let Some(rel) = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+    {
+        return rel.display().to_string();
+    }
+    let parts: Vec<_> = path
+        .components()
+        .rev()
+        .take(3)
+        .map(|c| c.as_os_str().to_string_lossy())
         .collect();
+    format!(
+        "…/{}",
+        parts.into_iter().rev().collect::<Vec<_>>().join("/")
+    )
+}
+
+/// `path` relative to `dir`, `/`-separated.
+fn relative(dir: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(dir).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+pub(crate) fn compare(args: CompareArgs) -> Result<(), Failure> {
+    let names: Vec<String> = args.results.iter().map(|p| shown(p)).collect();
     let results = args
         .results
         .iter()

@@ -184,6 +184,9 @@ pub(crate) struct Chart {
     pub(crate) series: Vec<Series>,
     /// Vertical lines at x values, with labels.
     pub(crate) marks: Vec<(f64, String)>,
+    /// Width and height in SVG units: text keeps its size in these, so a
+    /// smaller chart shown smaller (small multiples) reads the same.
+    pub(crate) size: (f64, f64),
 }
 
 impl Chart {
@@ -199,6 +202,7 @@ impl Chart {
             y_unit: String::new(),
             series: Vec::new(),
             marks: Vec::new(),
+            size: (W, H),
         }
     }
 
@@ -227,14 +231,15 @@ impl Chart {
 
     /// The figure: the SVG and its legend.
     pub(crate) fn html(&self) -> String {
-        let (pw, ph) = (W - LEFT - RIGHT, H - BOTTOM - TOP);
-        let bottom = H - BOTTOM;
+        let (w, h) = self.size;
+        let (pw, ph) = (w - LEFT - RIGHT, h - BOTTOM - TOP);
+        let bottom = h - BOTTOM;
         let x_of = |x: f64| LEFT + pw * (x / self.x_max.max(1e-9)).clamp(0.0, 1.0);
         let y_of = |y: f64| bottom - ph * self.y.fraction(y);
         let mut s = String::new();
         let _ = write!(
             s,
-            "<figure class=\"chart\"><svg viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{} against {}\">\
+            "<figure class=\"chart\"><svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{} against {}\">\
              <text x=\"{cx}\" y=\"{ty}\" text-anchor=\"middle\" font-size=\"12\">{}</text>\
              <text x=\"12\" y=\"{cy}\" font-size=\"12\" transform=\"rotate(-90 12 {cy})\" text-anchor=\"middle\">{}</text>",
             escape(&self.y_label),
@@ -242,7 +247,7 @@ impl Chart {
             escape(&self.x_label),
             escape(&self.y_label),
             cx = LEFT + pw / 2.0,
-            ty = H - 10.0,
+            ty = h - 10.0,
             cy = TOP + ph / 2.0,
         );
         for (v, label) in self.y.ticks() {
@@ -253,7 +258,7 @@ impl Chart {
                 LEFT - 4.0,
                 y + 3.0,
                 escape(&label),
-                W - RIGHT
+                w - RIGHT
             );
         }
         let default_ticks = [(0.0, "0".to_owned()), (self.x_max, short(self.x_max))];
@@ -266,7 +271,7 @@ impl Chart {
             // The ends' labels lean inwards, so that none is cut off.
             let anchor = match x_of(*x) {
                 xx if xx < LEFT + 20.0 => "start",
-                xx if xx > W - RIGHT - 20.0 => "end",
+                xx if xx > w - RIGHT - 20.0 => "end",
                 _ => "middle",
             };
             let _ = write!(
@@ -280,7 +285,7 @@ impl Chart {
         let _ = write!(
             s,
             "<line x1=\"{LEFT}\" y1=\"{bottom}\" x2=\"{r}\" y2=\"{bottom}\" stroke=\"#333\"/><line x1=\"{LEFT}\" y1=\"{TOP}\" x2=\"{LEFT}\" y2=\"{bottom}\" stroke=\"#333\"/>",
-            r = W - RIGHT,
+            r = w - RIGHT,
         );
         for (i, (x, label)) in self.marks.iter().enumerate() {
             let xx = x_of(*x);
@@ -350,7 +355,7 @@ impl Chart {
                 }
             }
         }
-        s.push_str(&self.hover_columns(&x_of, pw));
+        s.push_str(&self.hover_columns(&x_of, pw, ph));
         s.push_str("</svg>");
         s.push_str(&self.legend());
         s.push_str("</figure>");
@@ -377,7 +382,7 @@ impl Chart {
     /// One invisible column per x position that any series has a point
     /// at, whose `<title>` reads every series' value there: a reader
     /// hovering anywhere over that position sees the figures.
-    fn hover_columns(&self, x_of: &dyn Fn(f64) -> f64, pw: f64) -> String {
+    fn hover_columns(&self, x_of: &dyn Fn(f64) -> f64, pw: f64, ph: f64) -> String {
         let mut xs: Vec<f64> = self
             .series
             .iter()
@@ -416,7 +421,7 @@ impl Chart {
                 s,
                 "<rect x=\"{left:.1}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{}\"><title>{}\n{}</title></rect>",
                 (right - left).max(0.5),
-                H - BOTTOM - TOP,
+                ph,
                 escape(&self.x_words(x)),
                 escape(&values.join("\n"))
             );
@@ -448,6 +453,13 @@ impl Chart {
 
 /// A value in few characters: `120`, `12.5`, `1.25`.
 pub(crate) fn short(v: f64) -> String {
+    // Large figures (fees in wei, say) by their thousands: `25.5T`.
+    for (scale, suffix) in [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e4, "k")] {
+        if v.abs() >= scale {
+            let scale = if suffix == "k" { 1e3 } else { scale };
+            return format!("{}{suffix}", short(v / scale));
+        }
+    }
     if v.abs() >= 100.0 || v == 0.0 {
         format!("{v:.0}")
     } else if v.abs() >= 10.0 {
@@ -498,6 +510,14 @@ mod tests {
         assert_eq!(nice_max(120.0), 150.0);
         assert_eq!(nice_max(2025.0), 2500.0);
         assert_eq!(nice_max(1000.0), 1000.0);
+    }
+
+    #[test]
+    fn large_figures_go_by_their_thousands() {
+        assert_eq!(short(9_999.0), "9999");
+        assert_eq!(short(40_000.0), "40.0k");
+        assert_eq!(short(25_549_378_768_830.0), "25.5T");
+        assert_eq!(short(0.25), "0.25");
     }
 
     fn two_lines() -> Chart {

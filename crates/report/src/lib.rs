@@ -27,6 +27,7 @@ pub mod comparison;
 mod escape;
 pub mod format;
 pub mod gate;
+pub mod history;
 pub mod html;
 pub mod interval;
 pub mod markdown;
