@@ -226,6 +226,31 @@ fn a_steps_report_draws_every_chart() {
     assert_eq!(html.matches("<svg").count(), 6);
 }
 
+/// A saturation search (a real one on anvil, 3M gas a block): its probes
+/// by offered rate with the knee and the block limit's bound marked on
+/// both charts, each probe's figures on hover.
+#[test]
+fn a_search_page_marks_the_knee_and_the_chains_bound() {
+    let html = render_and_inspect(
+        &repo_root().join("crates/report/tests/fixtures/evm-search/result.json"),
+        &["Rate against throughput and latency", "Knee: "],
+    );
+    let knee = &html[html.find("Rate against throughput").unwrap()..];
+    let knee = &knee[..knee.find("<h2>").unwrap_or(knee.len())];
+    assert_eq!(knee.matches("<figure").count(), 2, "throughput and latency");
+    assert_eq!(knee.matches(">knee 139 tx/s</text>").count(), 2, "{knee}");
+    assert_eq!(
+        knee.matches(">block limit 142 tx/s</text>").count(),
+        2,
+        "{knee}"
+    );
+    // The probe that broke reads its landed rate on hover.
+    assert!(
+        knee.contains("<title>154 tx/s offered\nlanded: 142 tx/s"),
+        "{knee}"
+    );
+}
+
 /// Chain against chain: both chains' latency curves on one chart, their
 /// throughput timelines, and the fees (in their own coins, with no prices).
 #[test]

@@ -386,11 +386,80 @@ pub fn markdown(title: &str, intro: &str, changes: &[MetricChange], gates: &[AbG
     text
 }
 
+/// Every metric's change, B against A: each pair's change a dot, the
+/// interval a rule is judged on a whisker, no change the middle line.
+fn changes_chart(changes: &[MetricChange]) -> String {
+    use crate::chart::{nice_max, Chart, Scale, Series, Style, XUnit, LANDED, PALETTE};
+    let shown: Vec<&MetricChange> = changes
+        .iter()
+        .filter(|c| c.pair_changes_pct.iter().all(|p| p.is_finite()))
+        .collect();
+    let names: Vec<(f64, String)> = shown
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (i as f64 + 0.5, c.metric.clone()))
+        .collect();
+    let reach = shown
+        .iter()
+        .flat_map(|c| {
+            c.pair_changes_pct
+                .iter()
+                .copied()
+                .chain(c.used_pct().into_iter().flat_map(|i| [i.lo, i.hi]))
+        })
+        .map(f64::abs)
+        .fold(0.0, f64::max);
+    let mut chart = Chart::new(
+        "headline metric",
+        "change, B against A (%)",
+        shown.len().max(1) as f64,
+        XUnit::Named(names.clone()),
+        Scale::Signed(nice_max(reach)),
+    );
+    chart.y_unit = "%".into();
+    chart.size = (crate::chart::W, 340.0);
+    let mut interval = Series::line(
+        "95% interval of the change of the mean (the one judged)",
+        Vec::new(),
+    )
+    .styled(Style::Dots)
+    .colored(LANDED);
+    for (i, c) in shown.iter().enumerate() {
+        if let Some(used) = c.used_pct() {
+            interval.points.push((i as f64 + 0.5, used.estimate));
+            interval.whiskers.push((used.lo, used.hi));
+        }
+    }
+    interval.style = Style::Marks;
+    let pairs = shown.iter().map(|c| c.pairs.len()).max().unwrap_or(0);
+    let mut series = vec![interval];
+    for k in 0..pairs {
+        series.push(
+            Series::line(
+                format!("pair {}", k + 1),
+                shown
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, c)| Some((i as f64 + 0.5, *c.pair_changes_pct.get(k)?)))
+                    .collect(),
+            )
+            .styled(Style::Marks)
+            .colored(PALETTE[(k + 1) % PALETTE.len()]),
+        );
+    }
+    chart.series = series;
+    // Metric names under the axis would overlap: each reads on hover, and
+    // the table names them in the same order.
+    chart.x_ticks = vec![(0.0, String::new())];
+    chart.html()
+}
+
 /// `ab.html`: the same, as a page.
 pub fn page(title: &str, intro: &str, changes: &[MetricChange], gates: &[AbGate]) -> String {
     let mut body = format!(
-        "<p>{}</p>{}",
+        "<p>{}</p><h2>Changes</h2><p>Each headline metric's change, B against A, in the order of the table below: a coloured dot per pair, the black dot and whisker the interval a rule is judged on; 0 is no change.</p>{}{}",
         crate::escape::escape(intro),
+        changes_chart(changes),
         table(changes).html()
     );
     if !gates.is_empty() {
@@ -409,6 +478,44 @@ pub fn page(title: &str, intro: &str, changes: &[MetricChange], gates: &[AbGate]
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_page_draws_each_pairs_change_and_the_judged_interval() {
+        let change = |metric: &str, pcts: [f64; 2], lo: f64, hi: f64| MetricChange {
+            metric: metric.into(),
+            unit: "ms".into(),
+            smaller_is_better: true,
+            pairs: vec![(100.0, 100.0 + pcts[0]), (100.0, 100.0 + pcts[1])],
+            pair_changes_pct: pcts.to_vec(),
+            pairs_agree: true,
+            cross_agree: true,
+            paired_pct: Some(Interval {
+                estimate: (pcts[0] + pcts[1]) / 2.0,
+                lo,
+                hi,
+            }),
+            between_pct: None,
+        };
+        let page = page(
+            "ab",
+            "A against B",
+            &[
+                change("included.p50", [12.0, 8.0], 6.0, 14.0),
+                change("tps", [-1.0, 1.0], -2.0, 2.0),
+            ],
+            &[],
+        );
+        let chart = &page[page.find("<figure").unwrap()..page.find("</figure>").unwrap()];
+        // Two metrics, each a hover position with both pairs and the interval.
+        assert_eq!(chart.matches("<title>").count(), 2, "{chart}");
+        assert!(
+            chart.contains("<title>included.p50\n95% interval of the change of the mean (the one judged): 10.0 % (6.00 % to 14.0 %)\npair 1: 12.0 %\npair 2: 8.00 %</title>"),
+            "{chart}"
+        );
+        // Dots, no lines: pairs do not join up across metrics.
+        assert!(!chart.contains("<polyline"), "{chart}");
+        assert_eq!(chart.matches("<circle").count(), 6, "{chart}");
+    }
 
     #[test]
     fn pairs_alternate_a_b_b_a() {

@@ -47,6 +47,8 @@ pub(crate) fn level_color(name: &str, rank: usize) -> &'static str {
 pub(crate) enum Scale {
     /// From 0 to this.
     Linear(f64),
+    /// From `-max` to `max`, 0 in the middle: changes up and down.
+    Signed(f64),
     /// Latencies in milliseconds, decades from `lo` to `hi` (powers of ten):
     /// a 0.3 s level and a 65 s level both read.
     LogMs { lo: f64, hi: f64 },
@@ -64,6 +66,7 @@ impl Scale {
     fn fraction(self, v: f64) -> f64 {
         match self {
             Self::Linear(max) => (v / max).clamp(0.0, 1.0),
+            Self::Signed(max) => (0.5 + v / (2.0 * max)).clamp(0.0, 1.0),
             Self::LogMs { lo, hi } => {
                 ((v.max(lo).log10() - lo.log10()) / (hi.log10() - lo.log10())).clamp(0.0, 1.0)
             }
@@ -75,6 +78,12 @@ impl Scale {
             Self::Linear(max) => (0..=4)
                 .map(|i| {
                     let v = max * f64::from(i) / 4.0;
+                    (v, short(v))
+                })
+                .collect(),
+            Self::Signed(max) => (-2..=2)
+                .map(|i| {
+                    let v = max * f64::from(i) / 2.0;
                     (v, short(v))
                 })
                 .collect(),
@@ -94,8 +103,8 @@ impl Scale {
     fn value(self, v: f64, unit: &str) -> String {
         match self {
             Self::LogMs { .. } => ms(v),
-            Self::Linear(_) if unit.is_empty() => short(v),
-            Self::Linear(_) => format!("{} {unit}", short(v)),
+            Self::Linear(_) | Self::Signed(_) if unit.is_empty() => short(v),
+            Self::Linear(_) | Self::Signed(_) => format!("{} {unit}", short(v)),
         }
     }
 }
@@ -116,6 +125,8 @@ pub(crate) enum Style {
     Dashed,
     /// A line with a dot at every point.
     Dots,
+    /// Dots alone: values that do not join up (pairs, metrics).
+    Marks,
     /// A bar from 0 at every point, as wide as the space between points.
     Bars,
 }
@@ -329,6 +340,7 @@ impl Chart {
                         );
                     }
                 }
+                Style::Marks => {}
                 Style::Line | Style::Dashed | Style::Dots => {
                     let dash = if series.style == Style::Dashed {
                         " stroke-dasharray=\"6 4\""
@@ -346,7 +358,7 @@ impl Chart {
                     );
                 }
             }
-            if series.style == Style::Dots {
+            if matches!(series.style, Style::Dots | Style::Marks) {
                 for (x, y) in &points {
                     let _ = write!(
                         s,
@@ -437,6 +449,7 @@ impl Chart {
             let class = match series.style {
                 Style::Dashed => "dashed",
                 Style::Bars => "bar",
+                Style::Marks => "dot",
                 Style::Line | Style::Dots => "line",
             };
             let _ = write!(
