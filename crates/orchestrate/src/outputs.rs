@@ -3,7 +3,7 @@
 
 use crate::{console::Console, error::Error};
 use chainmeter_core::scenario::{Scenario, Writes};
-use chainmeter_report::{compare, html, interval, markdown, table::Table};
+use chainmeter_report::{compare, html, interval, markdown, method, table::Table};
 use chainmeter_result::run::RunResult;
 use std::path::{Path, PathBuf};
 
@@ -136,17 +136,29 @@ fn write_table(
     results: &[RunResult],
     console: &dyn Console,
 ) {
+    // The terminal gets the table; the files carry how it was measured.
     let text = format!("## {title}\n\n{}", table.markdown());
+    let lines = method::lines(results);
     let page = html::document(
         title,
-        &format!("{}{}", table.html(), html::comparison_charts(results)),
+        &format!(
+            "{}<h2>Figures</h2>{}{}",
+            method::html(&lines),
+            table.html(),
+            html::comparison_charts(results)
+        ),
     );
     if let Err(e) = std::fs::write(dir.join(format!("{stem}.html")), page) {
         console.note(&format!("warning: cannot write {stem}.html: {e}"));
     }
     console.show(&text);
     let path = dir.join(format!("{stem}.md"));
-    match std::fs::write(&path, &text) {
+    let file = format!(
+        "## {title}\n\n{}\n{}",
+        method::markdown(&lines),
+        table.markdown()
+    );
+    match std::fs::write(&path, &file) {
         Ok(()) => console.note(&format!("{stem}: {}", path.display())),
         Err(e) => console.note(&format!("warning: cannot write {}: {e}", path.display())),
     }
