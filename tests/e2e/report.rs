@@ -352,8 +352,8 @@ fn the_scenario_a_page_gives_to_reproduce_a_run_loads_as_run() {
         "crates/report/tests/fixtures/evm-a.json",
         "crates/report/tests/fixtures/evm-mix.json",
         "crates/report/tests/fixtures/evm-steps/result.json",
-        "results/reference/2026-12-01-compare/evm/result.json",
-        "results/reference/2026-12-01-compare/solana/result.json",
+        "results/reference/2026-12-07-compare/evm/result.json",
+        "results/reference/2026-12-07-compare/solana/result.json",
     ];
     for file in results {
         let r = chainmeter_result::run::RunResult::read(&root.join(file)).unwrap();
