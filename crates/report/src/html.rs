@@ -36,7 +36,8 @@ figure.chart{margin:.8em 0 1.4em}figure.chart svg{display:block;width:100%;heigh
 .method li{margin:.15em 0}pre{white-space:pre-wrap;word-break:break-word;background:#f6f6f6;padding:.6em}\
 .aborted{color:#b00;font-weight:bold}\
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(24em,1fr));gap:0 1.5em}.grid h3{font-size:1em;margin:.6em 0 0}\
-@media (max-width:40em){body{font-size:14px;padding:.5em}td,th{padding:.2em .35em}}\
+@media (max-width:40em){body{font-size:14px;padding:.5em}td,th{padding:.2em .35em}\
+figure.chart{overflow-x:auto}figure.chart svg{min-width:34em}.legend{position:sticky;left:0}}\
 @media print{body{max-width:none;padding:0;font-size:11pt}.scroll{overflow:visible}\
 figure.chart,table,pre{break-inside:avoid}h2{break-after:avoid}a{color:inherit;text-decoration:none}}";
 
