@@ -1,6 +1,8 @@
 //! The EVM send path's own cost: signing an EIP-1559 transfer and encoding
 //! it for `eth_sendRawTransaction`, as the submitter does (the secp256k1
-//! signature is the yardstick for the harness's CPU per transaction).
+//! signature is the yardstick for the harness's CPU per transaction), with
+//! each signing library: libsecp256k1, which the submitter uses, and k256,
+//! alloy's local signer.
 //!
 //! `cargo bench -p chainmeter-evm --bench send_path`
 
@@ -10,36 +12,43 @@
 use alloy::{
     consensus::{SignableTransaction, TxEip1559, TxEnvelope},
     eips::eip2718::Encodable2718,
-    network::TxSignerSync,
     primitives::{Address, TxKind, U256},
     signers::local::PrivateKeySigner,
 };
+use chainmeter_evm::signing::{HashSigner, Libsecp256k1};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 
 fn send_path(c: &mut Criterion) {
-    let signer = PrivateKeySigner::random();
+    let k256 = PrivateKeySigner::random();
+    let libsecp = Libsecp256k1::new(&k256).expect("a valid key");
+    let signers: [(&str, &dyn HashSigner); 2] = [
+        ("sign transfer (libsecp256k1)", &libsecp),
+        ("sign transfer (k256)", &k256),
+    ];
     let mut nonce = 0u64;
     let mut group = c.benchmark_group("evm");
     group.throughput(Throughput::Elements(1));
-    group.bench_function("sign transfer", |b| {
-        b.iter(|| {
-            nonce += 1;
-            let mut tx = TxEip1559 {
-                chain_id: 31337,
-                nonce,
-                gas_limit: 21_000,
-                max_fee_per_gas: 3_000_000_000,
-                max_priority_fee_per_gas: 1_000_000_000,
-                to: TxKind::Call(Address::with_last_byte(1)),
-                value: U256::from(1),
-                ..Default::default()
-            };
-            let signature = signer.sign_transaction_sync(&mut tx).expect("signs");
-            let envelope = TxEnvelope::from(tx.into_signed(signature));
-            black_box(envelope.encoded_2718())
-        })
-    });
+    for (name, signer) in signers {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                nonce += 1;
+                let tx = TxEip1559 {
+                    chain_id: 31337,
+                    nonce,
+                    gas_limit: 21_000,
+                    max_fee_per_gas: 3_000_000_000,
+                    max_priority_fee_per_gas: 1_000_000_000,
+                    to: TxKind::Call(Address::with_last_byte(1)),
+                    value: U256::from(1),
+                    ..Default::default()
+                };
+                let signature = signer.sign_hash(&tx.signature_hash()).expect("signs");
+                let envelope = TxEnvelope::from(tx.into_signed(signature));
+                black_box(envelope.encoded_2718())
+            })
+        });
+    }
     group.finish();
 }
 

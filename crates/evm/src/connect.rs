@@ -6,6 +6,7 @@ use crate::{
     keys,
     nonces::NonceBooks,
     setup::{self, account_state, latest_head, timed},
+    signing::Libsecp256k1,
     submitter::{EvmSubmitter, Sender, MAX_FEE_BASE_FEES},
     sweep::EvmSweeper,
     target::EvmTarget,
@@ -191,9 +192,16 @@ pub async fn connect(cfg: &Connect, target: &EvmTarget) -> Result<Session<EvmSub
     let books = Arc::new(NonceBooks::new(addresses.clone(), &nonces));
     tasks.push(tokio::spawn(books.clone().watch(client.clone())));
     let senders = signers
-        .into_iter()
-        .map(|signer| Sender { signer })
-        .collect();
+        .iter()
+        .enumerate()
+        .map(|(i, signer)| {
+            let signer =
+                Libsecp256k1::new(signer).map_err(|_| EvmError::Key { index: i as u32 })?;
+            Ok(Sender {
+                signer: Box::new(signer),
+            })
+        })
+        .collect::<Result<_, EvmError>>()?;
     let records = addresses
         .iter()
         .zip(balances.iter().zip(&nonces))

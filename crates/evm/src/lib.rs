@@ -14,6 +14,7 @@ mod keys;
 mod nonces;
 mod reads;
 mod setup;
+pub mod signing;
 pub mod spec;
 mod submitter;
 mod sweep;

@@ -1,13 +1,11 @@
 //! Signs EIP-1559 transfers locally and sends them raw, in JSON-RPC batches.
 
-use crate::{error::classify, nonces::NonceBooks, workload::Workload};
+use crate::{error::classify, nonces::NonceBooks, signing::HashSigner, workload::Workload};
 use alloy::{
     consensus::{SignableTransaction, TxEip1559, TxEnvelope},
     eips::eip2718::Encodable2718,
-    network::TxSignerSync,
     primitives::{Bytes, B256},
     rpc::client::RpcClient,
-    signers::local::PrivateKeySigner,
 };
 use chainmeter_core::{
     bids::Bids,
@@ -41,7 +39,8 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// A sender account. Its nonces are kept in its [`NonceBook`](crate::nonces::NonceBook).
 #[derive(Debug)]
 pub(crate) struct Sender {
-    pub(crate) signer: PrivateKeySigner,
+    /// libsecp256k1 on the send path (see [`crate::signing`]).
+    pub(crate) signer: Box<dyn HashSigner>,
 }
 
 /// The EVM [`Submitter`].
@@ -87,7 +86,7 @@ impl Submitter for EvmSubmitter {
         let tip = self.bids.as_ref().map_or(self.priority_fee, |b| {
             u128::from(b.for_sender(index as u64).0)
         });
-        let mut tx = TxEip1559 {
+        let tx = TxEip1559 {
             chain_id: self.chain_id,
             nonce: taken.nonce,
             gas_limit: call.gas_limit,
@@ -100,7 +99,7 @@ impl Submitter for EvmSubmitter {
         };
         let signature = sender
             .signer
-            .sign_transaction_sync(&mut tx)
+            .sign_hash(&tx.signature_hash())
             .map_err(|e| Reject::new(RejectClass::Build, e.to_string()));
         let signature = match signature {
             Ok(s) => s,
