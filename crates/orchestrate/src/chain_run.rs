@@ -193,6 +193,7 @@ impl Drive<'_> {
             levels: target.levels().to_vec(),
             seed: seed_number(&scenario.seed),
             drain: target.drain(scenario.load.drain_timeout, session.parameters.as_ref()),
+            settle_quiet: target.settle_quiet(session.parameters.as_ref()),
             verify: options.verify,
             bids: scenario.bids.clone(),
             mix: scenario.mix.clone().map(Arc::new),

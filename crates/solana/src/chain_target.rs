@@ -40,20 +40,19 @@ impl ChainTarget for SolanaTarget {
     /// default: 101.2 s); an attached cluster's is what its recent
     /// performance samples showed at connect (0.4 s without any).
     fn default_drain(&self, parameters: Option<&ChainParameters>) -> Duration {
-        let slot = match &self.endpoint {
-            Err(v) => {
-                Duration::from_secs_f64(v.ticks_per_slot.unwrap_or(64) as f64 / TICKS_PER_SECOND)
-            }
-            Ok(_) => parameters
-                .and_then(ChainParameters::block_interval)
-                .unwrap_or(Duration::from_secs_f64(64.0 / TICKS_PER_SECOND)),
-        };
+        let slot = self.slot(parameters);
         let slots = if self.levels.last() == Some(&FINALIZED) {
             BLOCKHASH_BLOCKS.max(ROOT_LAG_SLOTS)
         } else {
             BLOCKHASH_BLOCKS
         };
         slot.mul_f64(f64::from(slots) * LOAD_SLOWDOWN) + DRAIN_SLACK
+    }
+
+    /// [`SETTLE_QUIET_SLOTS`] slots: the RPC node re-sends what it holds
+    /// every 2 s, so a backlog still landing shows within that.
+    fn settle_quiet(&self, parameters: Option<&ChainParameters>) -> Option<Duration> {
+        Some(self.slot(parameters) * SETTLE_QUIET_SLOTS)
     }
 
     fn as_run(&self) -> serde_json::Value {
@@ -99,5 +98,27 @@ impl ChainTarget for SolanaTarget {
     /// shard; a token run creates its mint and accounts per shard.
     fn hot_across_shards(&self) -> bool {
         self.workload.hot_across_shards()
+    }
+}
+
+/// Slots without one of a probe's transactions resolving after which the
+/// search takes the chain's backlog as drained (see
+/// [`ChainTarget::settle_quiet`]): 4 s at 0.4 s slots, twice the RPC
+/// node's re-send interval.
+const SETTLE_QUIET_SLOTS: u32 = 10;
+
+impl SolanaTarget {
+    /// The slot time: a local validator's from its ticks per slot (0.4 s by
+    /// default), an attached cluster's from what its recent performance
+    /// samples showed at connect (0.4 s without any).
+    fn slot(&self, parameters: Option<&ChainParameters>) -> Duration {
+        match &self.endpoint {
+            Err(v) => {
+                Duration::from_secs_f64(v.ticks_per_slot.unwrap_or(64) as f64 / TICKS_PER_SECOND)
+            }
+            Ok(_) => parameters
+                .and_then(ChainParameters::block_interval)
+                .unwrap_or(Duration::from_secs_f64(64.0 / TICKS_PER_SECOND)),
+        }
     }
 }

@@ -62,6 +62,19 @@ pub trait ChainTarget: Send + Sync + fmt::Debug {
         DEFAULT_DRAIN
     }
 
+    /// How long a search's probe may go without one of its transactions
+    /// resolving before the chain counts as having drained its backlog:
+    /// the next probe starts, and the stragglers' fates (their expiry,
+    /// proved later) are booked to their own probe as they come. For a
+    /// chain that drops what it cannot take and proves it only when the
+    /// transaction's lifetime has passed (Solana's blockhash). By default
+    /// `None`: a probe waits until every transaction of it is resolved (an
+    /// EVM mempool keeps what it has not included, and a sender's later
+    /// nonces wait behind it).
+    fn settle_quiet(&self, _parameters: Option<&ChainParameters>) -> Option<Duration> {
+        None
+    }
+
     /// The section as run, defaults filled in, for the result's scenario.
     /// By default an empty section: a chain without settings.
     fn as_run(&self) -> serde_json::Value {

@@ -67,6 +67,13 @@ pub struct RunPlan {
     pub seed: u64,
     /// How long, after the last send, to wait for the last levels.
     pub drain: Duration,
+    /// How long a search's probe may go without one of its transactions
+    /// resolving before what is left of it counts as lost and the next
+    /// probe starts (the stragglers' fates are still booked to their own
+    /// probe as they come); `None`: each probe waits until all of its
+    /// transactions are resolved, or the drain ends (see
+    /// [`ChainTarget::settle_quiet`](crate::chain::ChainTarget::settle_quiet)).
+    pub settle_quiet: Option<Duration>,
     /// Check the run's figures against the chain after the drain.
     pub verify: bool,
     /// The fee market's bids, when the scenario sets them.
@@ -221,6 +228,9 @@ struct Running<'p, S: Submitter> {
     stages: StageRecorders,
     /// A stage's settling waits at most until then.
     settle_deadline: Option<Instant>,
+    /// The settling stage's transactions in flight, and when that count
+    /// last fell.
+    settle_progress: Option<(usize, Instant)>,
     meter: SendingMeter,
     peak_rss_by_minute: Vec<u64>,
     done_tx: mpsc::UnboundedSender<BatchDone>,
@@ -269,6 +279,7 @@ impl<'p, S: Submitter> Running<'p, S> {
                 start,
             },
             settle_deadline: None,
+            settle_progress: None,
             meter: SendingMeter::new(usage_before.cpu, node_cpu_before, start),
             usage_before,
             peak_rss_by_minute: Vec::new(),
@@ -293,8 +304,23 @@ impl<'p, S: Submitter> Running<'p, S> {
         if let Some(stage) = self.pacer.awaiting() {
             let deadline = *self.settle_deadline.get_or_insert(now + self.plan.drain);
             let r = self.stages.get(stage, &self.pacer);
-            if (r.in_flight() == 0 && self.batches_in_flight == 0) || now >= deadline {
+            let in_flight = r.in_flight();
+            let since = match self.settle_progress {
+                Some((before, since)) if in_flight >= before => since,
+                _ => {
+                    self.settle_progress = Some((in_flight, now));
+                    now
+                }
+            };
+            // A chain that drops what it cannot take (Solana) has drained
+            // the probe's backlog once nothing of it has resolved for a
+            // while: the rest waits to be proved expired, which takes a
+            // blockhash's lifetime, in the background.
+            let quiet = self.batches_in_flight == 0
+                && self.plan.settle_quiet.is_some_and(|q| now - since >= q);
+            if (in_flight == 0 && self.batches_in_flight == 0) || quiet || now >= deadline {
                 self.settle_deadline = None;
+                self.settle_progress = None;
                 self.pacer.observe(
                     now - self.start,
                     Observed::Settled {
@@ -641,6 +667,10 @@ mod tests {
         send_time: Duration,
         known_after: Duration,
         time_out_every: Option<u64>,
+        /// Transactions it accepts and never lands: each is proved
+        /// expired `expire_after` after it was sent.
+        lost: Option<fn(TxSeq) -> bool>,
+        expire_after: Duration,
     }
 
     impl Submitter for FakeChain {
@@ -665,12 +695,24 @@ mod tests {
                     false => Ok(()),
                 })
                 .collect::<Vec<_>>();
-            let shown = batch
+            let lost = self.lost;
+            let is_lost = move |seq: TxSeq| lost.is_some_and(|f| f(seq));
+            let (gone, shown): (Vec<TxSeq>, Vec<TxSeq>) = batch
                 .into_iter()
                 .filter(|&seq| !times_out(seq))
-                .collect::<Vec<_>>();
+                .partition(|&seq| is_lost(seq));
+            let expire_after = self.expire_after;
+            let expiries = events.clone();
             async move {
                 tokio::time::sleep(send_time).await;
+                if !gone.is_empty() {
+                    tokio::spawn(async move {
+                        tokio::time::sleep(expire_after).await;
+                        for seq in gone {
+                            let _ = expiries.send(ChainEvent::Expired { seq });
+                        }
+                    });
+                }
                 tokio::spawn(async move {
                     tokio::time::sleep(delay).await;
                     let at = clock();
@@ -778,6 +820,7 @@ mod tests {
             levels,
             seed: 1,
             drain: Duration::from_millis(drain_ms),
+            settle_quiet: None,
             verify: true,
             bids: None,
             mix: None,
@@ -1047,6 +1090,46 @@ mod tests {
         assert!(o.landed_ok >= o.sent * 8 / 10, "{o:?}");
     }
 
+    /// A search from 100 tx/s up to `to`, doubling, of 2 s probes after a
+    /// 1 s warm-up each (the fake lands a transaction 1 s after it is sent:
+    /// the warm-up puts a probe's own landings in its window), at most
+    /// `max_probes`; a probe holds when 99% land with p99 under 5 s.
+    fn search(to: f64, max_probes: u32) -> Profile {
+        Profile::Saturate(crate::scenario::Saturate {
+            from: Rate::new(100.0).unwrap(),
+            to: Rate::new(to).unwrap(),
+            factor: 2.0,
+            resolution: 0.05,
+            probe: Duration::from_secs(2),
+            probe_warmup: Duration::from_secs(1),
+            max_probes,
+            objective: crate::scenario::Objective {
+                landed: 0.99,
+                level: None,
+                percentile: 99.0,
+                latency: Duration::from_secs(5),
+            },
+        })
+    }
+
+    /// Runs search plan `p` on `chain`, whose events come through `rx`.
+    async fn searched(
+        chain: FakeChain,
+        rx: mpsc::UnboundedReceiver<ChainEvent>,
+        p: RunPlan,
+    ) -> Finished {
+        let session = fake_session(chain, rx, None);
+        run(
+            session,
+            p,
+            std::future::pending(),
+            |_| {},
+            |_| {},
+            None::<Vec<u8>>,
+        )
+        .await
+    }
+
     /// A search's rates are its probes': the settle after each probe
     /// (here 1 s of nothing after 2 s of sending) stays out of them, and
     /// landed is what the chain landed in the probes' windows (the backlog
@@ -1061,33 +1144,8 @@ mod tests {
             ..FakeChain::default()
         };
         let mut p = plan(1, 0, vec![INCLUDED], 5_000);
-        p.load.profile = Profile::Saturate(crate::scenario::Saturate {
-            from: Rate::new(100.0).unwrap(),
-            to: Rate::new(200.0).unwrap(),
-            factor: 2.0,
-            resolution: 0.05,
-            probe: Duration::from_secs(2),
-            // The fake lands a transaction 1 s after it is sent: a probe's
-            // warm-up of 1 s puts its own landings in its window.
-            probe_warmup: Duration::from_secs(1),
-            max_probes: 2,
-            objective: crate::scenario::Objective {
-                landed: 0.99,
-                level: None,
-                percentile: 99.0,
-                latency: Duration::from_secs(5),
-            },
-        });
-        let session = fake_session(chain, rx, None);
-        let f = run(
-            session,
-            p,
-            std::future::pending(),
-            |_| {},
-            |_| {},
-            None::<Vec<u8>>,
-        )
-        .await;
+        p.load.profile = search(200.0, 2);
+        let f = searched(chain, rx, p).await;
         assert_eq!(f.stages.len(), 2);
         let whole = f.recorder.figures("wei").throughput;
         let probes = ProbesSending::of(&f.stages).unwrap();
@@ -1098,5 +1156,48 @@ mod tests {
         // landings into blocks leaves out part of each window's first one.
         assert!((landed.mean_per_s - 150.0).abs() < 4.5, "{landed:?}");
         assert!(whole.offered_mean_per_s < 130.0, "{whole:?}");
+    }
+
+    /// A probe past what the chain takes: the chain drops a tenth of it and
+    /// lands the rest within a second; the dropped are proved expired only
+    /// 60 s later. With a settle rule of 3 s without anything resolving, the
+    /// next probe starts about 4 s after the broken one's last send, not a
+    /// minute later, and the expiries, when they come, are booked to the
+    /// probe they belong to: every transaction accounted for.
+    #[tokio::test(start_paused = true)]
+    async fn a_broken_probes_backlog_drained_starts_the_next_probe_while_its_expiries_are_pending()
+    {
+        let (events, rx) = mpsc::unbounded_channel();
+        // The first probe (100 tx/s, 1 s warm-up and 2 s: seqs 0..300) holds;
+        // the second (200 tx/s: 300..900) loses every tenth.
+        let chain = FakeChain {
+            events: Some(events),
+            levels: &[INCLUDED],
+            delay: Duration::from_millis(1_000),
+            lost: Some(|seq| (300..900).contains(&seq) && seq % 10 == 0),
+            expire_after: Duration::from_secs(60),
+            ..FakeChain::default()
+        };
+        let mut p = plan(1, 0, vec![INCLUDED], 90_000);
+        p.settle_quiet = Some(Duration::from_secs(3));
+        p.load.profile = search(400.0, 3);
+        let f = searched(chain, rx, p).await;
+        assert_eq!(f.stages.len(), 3, "held, broke, the one between");
+        let (broke, next) = (&f.stages[1].0, &f.stages[2].0);
+        assert!(!broke.verdict.as_ref().unwrap().held);
+        // The broken probe's last send at its window's end; the next
+        // probe's warm-up starts 1 s before its window.
+        let gap = next.window.0.saturating_sub(Duration::from_secs(1)) - broke.window.1;
+        assert!(
+            gap >= Duration::from_secs(3) && gap <= Duration::from_secs(6),
+            "the next probe started {gap:?} after the broken one"
+        );
+        // The expiries came during the next probe or the drain, and went to
+        // the probe that sent them.
+        let o = f.recorder.outcomes();
+        assert_eq!(o.expired, 60, "{o:?}");
+        assert_eq!(o.sent, o.landed_ok + o.expired, "{o:?}");
+        assert_eq!(f.stages[1].1.outcomes().expired, 60);
+        assert_eq!(f.stages[2].1.outcomes().expired, 0);
     }
 }

@@ -263,6 +263,11 @@ impl Target {
     pub fn drain(&self, given: Option<Duration>, parameters: Option<&ChainParameters>) -> Duration {
         given.unwrap_or_else(|| self.chain.default_drain(parameters))
     }
+
+    /// See [`ChainTarget::settle_quiet`].
+    pub fn settle_quiet(&self, parameters: Option<&ChainParameters>) -> Option<Duration> {
+        self.chain.settle_quiet(parameters)
+    }
 }
 
 /// USD prices given by the user.
