@@ -102,6 +102,13 @@ pub(crate) struct RunArgs {
     /// expired counters, in flight, latency per level, the current step.
     #[arg(long, value_name = "ADDR")]
     metrics: Option<std::net::SocketAddr>,
+    /// Write trace.jsonl beside the result: every transaction's intended
+    /// and actual send, every head the node announced and every level a
+    /// transaction reached, a JSON line each, stamped in wall-clock
+    /// nanoseconds, to check chainmeter's timing against another client
+    /// watching the same node.
+    #[arg(long)]
+    trace: bool,
     /// No progress line (unless --progress names one).
     #[arg(long, short)]
     quiet: bool,
@@ -180,6 +187,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
         shard: args.shard,
         served,
         stop: stop_on_signal(),
+        trace: args.trace,
     };
     let terminal = Terminal::new(args.quiet, args.progress);
     match chainmeter_orchestrate::run(&scenario, &options, &terminal).await {

@@ -194,6 +194,7 @@ impl Drive<'_> {
             seed: seed_number(&scenario.seed),
             drain: target.drain(scenario.load.drain_timeout, session.parameters.as_ref()),
             settle_quiet: target.settle_quiet(session.parameters.as_ref()),
+            trace: options.trace.then(|| dir.join("trace.jsonl")),
             verify: options.verify,
             bids: scenario.bids.clone(),
             mix: scenario.mix.clone().map(Arc::new),

@@ -75,6 +75,9 @@ pub struct Options {
     pub served: Option<Served>,
     /// What stops a run early.
     pub stop: StopSource,
+    /// Write each run's trace (`trace.jsonl` in its directory): every
+    /// send, head and level reached, stamped on the wall clock.
+    pub trace: bool,
 }
 
 impl std::fmt::Debug for Options {
@@ -105,6 +108,7 @@ impl Options {
             shard: None,
             served: None,
             stop: Arc::new(|| Box::pin(std::future::pending())),
+            trace: false,
         }
     }
 }

@@ -7,6 +7,7 @@
 
 mod meter;
 mod stages;
+mod trace;
 
 pub use crate::summary::Finished;
 use crate::{
@@ -74,6 +75,9 @@ pub struct RunPlan {
     /// transactions are resolved, or the drain ends (see
     /// [`ChainTarget::settle_quiet`](crate::chain::ChainTarget::settle_quiet)).
     pub settle_quiet: Option<Duration>,
+    /// Write every send, head and level reached here, as JSON lines
+    /// stamped on the wall clock (`--trace`).
+    pub trace: Option<std::path::PathBuf>,
     /// Check the run's figures against the chain after the drain.
     pub verify: bool,
     /// The fee market's bids, when the scenario sets them.
@@ -199,6 +203,12 @@ pub async fn run<S: Submitter, W: std::io::Write>(
     }
     while let Ok(event) = r.session.events.try_recv() {
         r.stages.apply(&mut r.recorder, &event);
+        if let Some(t) = r.trace.as_mut() {
+            t.event(&event);
+        }
+    }
+    if let Some(t) = r.trace.take() {
+        t.finish();
     }
     // N sends at rate r span N/r: a count's window ends one interval after
     // the last intended send, or the offered rate reads N/(N-1) too high.
@@ -239,6 +249,7 @@ struct Running<'p, S: Submitter> {
     drain_deadline: Option<Instant>,
     last_checkpoint: Option<Instant>,
     interval_start: Duration,
+    trace: Option<trace::Trace>,
 }
 
 impl<'p, S: Submitter> Running<'p, S> {
@@ -289,6 +300,11 @@ impl<'p, S: Submitter> Running<'p, S> {
             drain_deadline: None,
             last_checkpoint: None,
             interval_start: Duration::ZERO,
+            // A trace that cannot be created is left out: the run goes on.
+            trace: plan
+                .trace
+                .as_deref()
+                .and_then(|path| trace::Trace::create(path, start, started_at).ok()),
         }
     }
 
@@ -351,6 +367,9 @@ impl<'p, S: Submitter> Running<'p, S> {
             });
         }
         self.stages.apply(&mut self.recorder, event);
+        if let Some(t) = self.trace.as_mut() {
+            t.event(event);
+        }
         let observed = match *event {
             ChainEvent::Reached { seq, level, .. } => Observed::Reached { seq, level },
             ChainEvent::Expired { seq } => Observed::Failed { seq },
@@ -389,7 +408,7 @@ impl<'p, S: Submitter> Running<'p, S> {
             self.last_sched = p.at;
             match self.session.submitter.sign(p.seq) {
                 Ok(signed) => {
-                    seqs.push((p.seq, p.stage));
+                    seqs.push((p.seq, p.stage, p.at));
                     batch.push(signed);
                 }
                 Err(reject) => {
@@ -408,9 +427,16 @@ impl<'p, S: Submitter> Running<'p, S> {
         }
         let at = clock();
         self.meter.sent();
-        for &(seq, stage) in &seqs {
+        for &(seq, stage, sched) in &seqs {
             self.stages.sent(&mut self.recorder, seq, stage, at);
+            if let Some(t) = self.trace.as_mut() {
+                t.sent(seq, start + sched, at);
+            }
         }
+        let seqs: Vec<_> = seqs
+            .into_iter()
+            .map(|(seq, stage, _)| (seq, stage))
+            .collect();
         let send = self.session.submitter.send(batch);
         let done_tx = self.done_tx.clone();
         self.batches_in_flight += 1;
@@ -821,6 +847,7 @@ mod tests {
             seed: 1,
             drain: Duration::from_millis(drain_ms),
             settle_quiet: None,
+            trace: None,
             verify: true,
             bids: None,
             mix: None,
