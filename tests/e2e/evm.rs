@@ -743,3 +743,132 @@ levels = ["included"]
     }
     assert!(b.windows(2).all(|w| w[0].fee_mean < w[1].fee_mean));
 }
+
+/// Each head's arrival at a WebSocket subscriber of the test's own, on the
+/// wall clock (ns since the Unix epoch), by block number, until `stop`.
+fn watch_heads(
+    ws_url: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ready: std::sync::mpsc::Sender<()>,
+) -> std::collections::BTreeMap<u64, i128> {
+    use std::sync::atomic::Ordering;
+    use tungstenite::{stream::MaybeTlsStream, Message};
+    let (mut ws, _) = tungstenite::connect(ws_url.as_str()).expect("a WebSocket to anvil");
+    if let MaybeTlsStream::Plain(s) = ws.get_ref() {
+        s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+        s.set_nodelay(true).unwrap();
+    }
+    ws.send(Message::text(
+        r#"{"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["newHeads"]}"#,
+    ))
+    .unwrap();
+    let mut arrivals = std::collections::BTreeMap::new();
+    let mut ready = Some(ready);
+    while !stop.load(Ordering::Relaxed) {
+        let text = match ws.read() {
+            Ok(Message::Text(t)) => t,
+            Ok(_) => continue,
+            Err(tungstenite::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                continue
+            }
+            Err(e) => panic!("the test's subscriber lost anvil: {e}"),
+        };
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as i128;
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        if v["id"] == 1 {
+            if let Some(r) = ready.take() {
+                let _ = r.send(());
+            }
+        } else if let Some(number) = v["params"]["result"]["number"].as_str() {
+            arrivals.insert(u64::from_str_radix(&number[2..], 16).unwrap(), at);
+        }
+    }
+    arrivals
+}
+
+/// chainmeter stamps a transaction's inclusion at its block's `newHeads`
+/// arrival: for every transaction of a 200 tx/s run, its included stamp
+/// (from `--trace`) and the arrival of the head of the block it was stamped
+/// with at a second, independent WebSocket subscriber of the test's own
+/// differ by under 10 ms. A stamp that waited on the harness (a busy
+/// thread, a batch) would show here.
+#[test]
+fn included_stamps_are_the_heads_arrival_at_an_independent_subscriber() {
+    use std::sync::{atomic::AtomicBool, Arc};
+    let f = support::Fixture::anvil();
+    let ws_url = f.url().replacen("http://", "ws://", 1);
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ready_tx, ready) = std::sync::mpsc::channel();
+    let watcher = {
+        let stop = stop.clone();
+        std::thread::spawn(move || watch_heads(ws_url, stop, ready_tx))
+    };
+    ready
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the test's subscription is confirmed");
+    let file = f.scenario(
+        "name = \"e2e-stamps\"\n[accounts]\ncount = 16\n[load]\nrate = 200\nduration = \"8s\"\nwarmup = \"1s\"\n[evm]\nlevels = [\"included\"]\n",
+    );
+    let out = support::chainmeter(&[
+        "run",
+        file.to_str().unwrap(),
+        "--url",
+        f.url(),
+        "--out",
+        f.out().to_str().unwrap(),
+        "--trace",
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let arrivals = watcher.join().unwrap();
+
+    let trace = std::fs::read_to_string(f.out().join("trace.jsonl")).unwrap();
+    let mut head_at: std::collections::BTreeMap<i128, u64> = Default::default();
+    let mut differences_us = Vec::new();
+    for line in trace.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let at = v["at_ns"].as_i64().map(i128::from);
+        if let (Some(number), Some(at)) = (v["head"].as_u64(), at) {
+            head_at.insert(at, number);
+        } else if v["level"] == "included" {
+            let at = at.unwrap();
+            let number = head_at[&at];
+            let theirs = *arrivals
+                .get(&number)
+                .unwrap_or_else(|| panic!("block {number}'s head never reached the test"));
+            differences_us.push(((at - theirs) / 1_000) as i64);
+        }
+    }
+    let sent = trace.lines().filter(|l| l.contains("\"sent_ns\"")).count();
+    assert_eq!(
+        differences_us.len(),
+        sent,
+        "every transaction sent was stamped"
+    );
+    assert!(sent as u64 >= result(&f.out()).outcomes.sent);
+    differences_us.sort_unstable();
+    let n = differences_us.len();
+    println!(
+        "included stamp - the test's head arrival, µs: min {}, p50 {}, p99 {}, max {} ({n} transactions, {} blocks)",
+        differences_us[0],
+        differences_us[n / 2],
+        differences_us[n * 99 / 100],
+        differences_us[n - 1],
+        arrivals.len()
+    );
+    assert!(
+        differences_us[0] > -10_000 && differences_us[n - 1] < 10_000,
+        "a stamp {} µs to {} µs off the head's arrival",
+        differences_us[0],
+        differences_us[n - 1]
+    );
+}

@@ -478,3 +478,67 @@ levels = ["processed", "confirmed"]
         "{err}"
     );
 }
+
+/// A search past what solana-test-validator executes: 512-byte memos
+/// (about 181,000 compute units each; this validator executes some 590 a
+/// second) offered at 500, 1,000 and 2,000 tx/s, then between. The probe
+/// past it leaves a backlog (on this machine it lands, seconds late; a
+/// longer overload has the chain drop part of it); the search goes on once
+/// the backlog has drained, and by the end of the drain every transaction
+/// is accounted for: landed, or proved expired, none unknown, each booked
+/// to its probe.
+#[test]
+fn a_solana_search_past_the_chain_accounts_for_every_transaction() {
+    let r = support::run_text(
+        r#"
+name = "e2e-solana-search"
+[accounts]
+count = 64
+[workload]
+kind = "memo"
+[workload.memo]
+bytes = 512
+[load]
+profile = "saturate"
+[load.saturate]
+from = 500
+to = 2000
+factor = 2
+resolution = 0.1
+probe = "5s"
+probe_warmup = "1s"
+max_probes = 4
+[load.objective]
+landed = 0.99
+level = "processed"
+percentile = 99
+latency = "3s"
+[solana]
+levels = ["processed"]
+"#,
+    );
+    let o = &r.outcomes;
+    for s in &r.steps {
+        println!(
+            "{}: sent {} landed {} expired {}, {}",
+            s.label,
+            s.sent,
+            s.landed,
+            s.outcomes.expired,
+            s.verdict.as_ref().map_or("unjudged", |v| v.reason.as_str())
+        );
+        assert!(s.verdict.is_some(), "{} judged", s.label);
+    }
+    let knee = r.knee.as_ref().map(|k| k.search_s);
+    println!("{o:?}; search {knee:?} s");
+    assert_eq!(r.steps.len(), 4, "up, up, broke, between");
+    assert_eq!(o.unknown, 0, "every transaction accounted for: {o:?}");
+    assert_eq!(
+        o.sent,
+        o.landed_ok + o.landed_failed + o.rejected + o.expired,
+        "{o:?}"
+    );
+    // Each probe's transactions, warm-up and window, are booked to it alone.
+    let expired: u64 = r.steps.iter().map(|s| s.outcomes.expired).sum();
+    assert!(expired <= o.expired, "{expired} of {o:?}");
+}
