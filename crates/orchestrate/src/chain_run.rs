@@ -276,6 +276,14 @@ impl Drive<'_> {
         .await;
         drop(hlog);
         console.progress_done();
+        // The runner leaves out a trace it cannot create, and goes on.
+        let trace = dir.join("trace.jsonl");
+        if options.trace && !trace.is_file() {
+            console.note(&format!(
+                "warning: --trace: cannot create {}",
+                trace.display()
+            ));
+        }
         let mut result = finished.into_result(scenario, target.spec(), env);
         result.shard = options.shard;
         let path = match outputs::write_run(&result, dir, &hlog_path, console) {
