@@ -194,7 +194,6 @@ impl Drive<'_> {
             seed: seed_number(&scenario.seed),
             drain: target.drain(scenario.load.drain_timeout, session.parameters.as_ref()),
             settle_quiet: target.settle_quiet(session.parameters.as_ref()),
-            trace: options.trace.then(|| dir.join("trace.jsonl")),
             verify: options.verify,
             bids: scenario.bids.clone(),
             mix: scenario.mix.clone().map(Arc::new),
@@ -249,6 +248,22 @@ impl Drive<'_> {
                 ))
             })
             .ok();
+        // Like the interval log, a trace that cannot be created is a
+        // warning, and the run goes on without it.
+        let trace = options
+            .trace
+            .then(|| dir.join("trace.jsonl"))
+            .and_then(|path| {
+                std::fs::File::create(&path)
+                    .map(|f| Box::new(f) as Box<dyn std::io::Write + Send>)
+                    .map_err(|e| {
+                        console.note(&format!(
+                            "warning: --trace: cannot create {}: {e}",
+                            path.display()
+                        ))
+                    })
+                    .ok()
+            });
         let env = environment::current(&options.build, node_info);
         // A partial result (status `running`) replaces result.json as the run
         // goes: if chainmeter is killed, what it measured up to then stays.
@@ -272,18 +287,11 @@ impl Drive<'_> {
             |p| console.progress(p),
             checkpoint,
             hlog.as_mut(),
+            trace,
         )
         .await;
         drop(hlog);
         console.progress_done();
-        // The runner leaves out a trace it cannot create, and goes on.
-        let trace = dir.join("trace.jsonl");
-        if options.trace && !trace.is_file() {
-            console.note(&format!(
-                "warning: --trace: cannot create {}",
-                trace.display()
-            ));
-        }
         let mut result = finished.into_result(scenario, target.spec(), env);
         result.shard = options.shard;
         let path = match outputs::write_run(&result, dir, &hlog_path, console) {

@@ -75,9 +75,6 @@ pub struct RunPlan {
     /// transactions are resolved, or the drain ends (see
     /// [`ChainTarget::settle_quiet`](crate::chain::ChainTarget::settle_quiet)).
     pub settle_quiet: Option<Duration>,
-    /// Write every send, head and level reached here, as JSON lines
-    /// stamped on the wall clock (`--trace`).
-    pub trace: Option<std::path::PathBuf>,
     /// Check the run's figures against the chain after the drain.
     pub verify: bool,
     /// The fee market's bids, when the scenario sets them.
@@ -131,7 +128,9 @@ fn write_interval<W: std::io::Write>(
 /// resolves (its output is the reason), or the tracker reports a fatal error.
 /// `progress` is called about once a second. With `interval_log`, each
 /// second's latency histograms are written to it as an HdrHistogram interval
-/// log (`.hlog`), one tagged line per level, as the run goes.
+/// log (`.hlog`), one tagged line per level, as the run goes. With `trace`,
+/// every send, head and level reached is written to it as a JSON line
+/// stamped on the wall clock (`--trace`; see `trace.rs`).
 ///
 /// `checkpoint` is handed a partial result (status `running`) a second in
 /// and every [`CHECKPOINT_EVERY`] after, to be written as the run goes.
@@ -142,9 +141,10 @@ pub async fn run<S: Submitter, W: std::io::Write>(
     mut progress: impl FnMut(&Progress),
     mut checkpoint: impl FnMut(Finished),
     mut interval_log: Option<W>,
+    trace: Option<Box<dyn std::io::Write + Send>>,
 ) -> Finished {
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<BatchDone>();
-    let mut r = Running::new(session, &plan, done_tx);
+    let mut r = Running::new(session, &plan, done_tx, trace);
     let mut serializer = V2DeflateSerializer::new();
     let mut hlog = interval_log.as_mut().and_then(|w| {
         IntervalLogWriterBuilder::new()
@@ -257,6 +257,7 @@ impl<'p, S: Submitter> Running<'p, S> {
         session: Session<S>,
         plan: &'p RunPlan,
         done_tx: mpsc::UnboundedSender<BatchDone>,
+        trace: Option<Box<dyn std::io::Write + Send>>,
     ) -> Self {
         let started_at = OffsetDateTime::now_utc();
         usage::reset_peak_rss();
@@ -300,11 +301,7 @@ impl<'p, S: Submitter> Running<'p, S> {
             drain_deadline: None,
             last_checkpoint: None,
             interval_start: Duration::ZERO,
-            // A trace that cannot be created is left out: the run goes on.
-            trace: plan
-                .trace
-                .as_deref()
-                .and_then(|path| trace::Trace::create(path, start, started_at).ok()),
+            trace: trace.map(|out| trace::Trace::new(out, start, started_at)),
         }
     }
 
@@ -847,7 +844,6 @@ mod tests {
             seed: 1,
             drain: Duration::from_millis(drain_ms),
             settle_quiet: None,
-            trace: None,
             verify: true,
             bids: None,
             mix: None,
@@ -869,6 +865,7 @@ mod tests {
             |_| {},
             |_| {},
             Some(&mut hlog),
+            None,
         )
         .await;
         assert_eq!(finished.status, RunStatus::Completed);
@@ -903,6 +900,7 @@ mod tests {
             |_| {},
             |_| {},
             None::<Vec<u8>>,
+            None,
         )
         .await;
         match &finished.status {
@@ -947,6 +945,7 @@ mod tests {
             |_| {},
             checkpoint,
             None::<Vec<u8>>,
+            None,
         )
         .await
     }
@@ -1070,6 +1069,7 @@ mod tests {
             |_| {},
             |_| {},
             None::<Vec<u8>>,
+            None,
         )
         .await
     }
@@ -1153,6 +1153,7 @@ mod tests {
             |_| {},
             |_| {},
             None::<Vec<u8>>,
+            None,
         )
         .await
     }

@@ -11,17 +11,14 @@
 
 use crate::chain::{ChainEvent, TxSeq};
 use std::{
-    fs::File,
     io::{BufWriter, Write},
-    path::Path,
     time::Instant,
 };
 use time::OffsetDateTime;
 
-/// The trace file of a run.
-#[derive(Debug)]
+/// A run's trace, written as it goes.
 pub(super) struct Trace {
-    out: BufWriter<File>,
+    out: BufWriter<Box<dyn Write + Send>>,
     start: Instant,
     /// `start` on the wall clock, nanoseconds since the Unix epoch.
     start_ns: i128,
@@ -29,19 +26,28 @@ pub(super) struct Trace {
     failed: bool,
 }
 
+impl std::fmt::Debug for Trace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Trace")
+            .field("start_ns", &self.start_ns)
+            .field("failed", &self.failed)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Trace {
-    /// A trace into `path`, whose clock reads `started_at` at `start`.
-    pub(super) fn create(
-        path: &Path,
+    /// A trace into `out`, whose clock reads `started_at` at `start`.
+    pub(super) fn new(
+        out: Box<dyn Write + Send>,
         start: Instant,
         started_at: OffsetDateTime,
-    ) -> std::io::Result<Self> {
-        Ok(Self {
-            out: BufWriter::new(File::create(path)?),
+    ) -> Self {
+        Self {
+            out: BufWriter::new(out),
             start,
             start_ns: started_at.unix_timestamp_nanos(),
             failed: false,
-        })
+        }
     }
 
     /// `at` on the wall clock (an instant before the start comes out
@@ -102,7 +108,8 @@ mod tests {
         let path = dir.path().join("trace.jsonl");
         let start = Instant::now() + Duration::from_secs(1);
         let at_start = OffsetDateTime::from_unix_timestamp(1_000).unwrap();
-        let mut t = Trace::create(&path, start, at_start).unwrap();
+        let file = std::fs::File::create(&path).unwrap();
+        let mut t = Trace::new(Box::new(file), start, at_start);
         t.sent(3, start, start + Duration::from_micros(5));
         t.event(&ChainEvent::Head {
             number: 9,
