@@ -3,7 +3,7 @@
 //! a local path, a key or a URL's path.
 
 use crate::{escape::escape, format::micros, view::Line};
-use chainmeter_result::run::{Funding, RunResult, RunStatus};
+use chainmeter_result::run::{file_name, Funding, RunResult, RunStatus};
 use serde_json::Value;
 
 /// What was measured and how, a line each: one per run (what, where, on
@@ -200,9 +200,7 @@ fn url_origin(url: &str) -> String {
 /// has none): a page never shows where a file was on the machine that ran.
 pub fn without_paths(v: &Value) -> Value {
     match v {
-        Value::String(s) if is_absolute_path(s) => {
-            Value::String(s.rsplit(['/', '\\']).next().unwrap_or(s).to_owned())
-        }
+        Value::String(s) if is_absolute_path(s) => Value::String(file_name(s).to_owned()),
         Value::Array(items) => Value::Array(items.iter().map(without_paths).collect()),
         Value::Object(map) => Value::Object(
             map.iter()

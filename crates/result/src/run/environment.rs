@@ -136,9 +136,14 @@ impl NodeInfo {
     /// The binary chainmeter started, by its file name alone: a page never
     /// shows where it was installed.
     pub fn binary_name(&self) -> Option<&str> {
-        let b = self.binary.as_deref()?;
-        Some(b.rsplit(['/', '\\']).next().unwrap_or(b))
+        self.binary.as_deref().map(file_name)
     }
+}
+
+/// The last part of `path` (`/` or `\\` separated): how a page names a file
+/// without showing where it was on the machine that ran.
+pub fn file_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
 }
 
 /// A node's client and its version, as the node reports them.
