@@ -31,6 +31,14 @@ pub enum EvmError {
         #[source]
         source: TransportError,
     },
+    /// The WebSocket transactions are sent on could not be opened.
+    #[error("cannot open the WebSocket to send on at {url}: {why}")]
+    SendSocket {
+        /// The WebSocket URL.
+        url: String,
+        /// Why.
+        why: String,
+    },
     /// The node did not answer in time.
     #[error("{call} at {url}: no answer within {seconds} s")]
     Timeout {

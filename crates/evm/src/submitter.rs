@@ -1,11 +1,18 @@
 //! Signs EIP-1559 transfers locally and sends them raw, in JSON-RPC batches.
 
-use crate::{error::classify, nonces::NonceBooks, signing::HashSigner, workload::Workload};
+use crate::{
+    error::classify,
+    nonces::NonceBooks,
+    send_socket::{Failure, SendSocket},
+    signing::HashSigner,
+    workload::Workload,
+};
 use alloy::{
     consensus::{SignableTransaction, TxEip1559, TxEnvelope},
     eips::eip2718::Encodable2718,
-    primitives::{Bytes, B256},
+    primitives::{hex, Bytes, B256},
     rpc::client::RpcClient,
+    transports::RpcError,
 };
 use chainmeter_core::{
     bids::Bids,
@@ -43,10 +50,22 @@ pub(crate) struct Sender {
     pub(crate) signer: Box<dyn HashSigner>,
 }
 
+/// Where transactions go out.
+#[derive(Debug)]
+pub(crate) enum Outlet {
+    /// A WebSocket of the submitter's own, its answers read when the
+    /// harness is awake anyway (`ws://` nodes).
+    Socket(SendSocket),
+    /// alloy's client (`wss://` nodes: the socket speaks no TLS).
+    Client(RpcClient),
+}
+
 /// The EVM [`Submitter`].
 #[derive(Debug)]
 pub struct EvmSubmitter {
+    /// Reads (a sender's nonces after a failed send), over HTTP.
     pub(crate) client: RpcClient,
+    pub(crate) outlet: Outlet,
     pub(crate) senders: Vec<Sender>,
     pub(crate) chain_id: u64,
     /// What each transaction does.
@@ -134,19 +153,38 @@ impl Submitter for EvmSubmitter {
             self.registrar.clone(),
             self.nonces.clone(),
         );
+        // Written now, in this call: the runner stamps the batch as sent.
+        let answers = match &self.outlet {
+            Outlet::Socket(socket) => {
+                let params: Vec<String> = batch
+                    .iter()
+                    .map(|t| format!("\"0x{}\"", hex::encode(&t.raw)))
+                    .collect();
+                let answers = socket.send("eth_sendRawTransaction", &params, SEND_TIMEOUT);
+                futures::future::Either::Left(async move {
+                    answers
+                        .await
+                        .into_iter()
+                        .map(|a| a.map_err(reject))
+                        .collect()
+                })
+            }
+            Outlet::Client(client) => {
+                let (client, raw) = (
+                    client.clone(),
+                    batch.iter().map(|t| t.raw.clone()).collect(),
+                );
+                let n = batch.len();
+                futures::future::Either::Right(async move {
+                    match tokio::time::timeout(SEND_TIMEOUT, send_raw(&client, raw)).await {
+                        Ok(results) => results,
+                        Err(_) => vec![Err(reject(Failure::Timeout(SEND_TIMEOUT))); n],
+                    }
+                })
+            }
+        };
         async move {
-            let n = batch.len();
-            let raw = batch.iter().map(|t| t.raw.clone()).collect();
-            let results = match tokio::time::timeout(SEND_TIMEOUT, send_raw(&client, raw)).await {
-                Ok(results) => results,
-                Err(_) => vec![
-                    Err(Reject::new(
-                        RejectClass::Timeout,
-                        format!("no answer within {SEND_TIMEOUT:?}")
-                    ));
-                    n
-                ],
-            };
+            let results: Vec<Result<(), Reject>> = answers.await;
             // A refused transaction will never be in a block: the tracker
             // stops looking for it, and its nonce is a hole to fill.
             let mut failed = Vec::new();
@@ -181,6 +219,17 @@ impl Submitter for EvmSubmitter {
             ("nonce_advanced_by_node", c.advanced.load(Ordering::Relaxed)),
             ("nonce_stalls_found", c.stalls.load(Ordering::Relaxed)),
         ]
+    }
+}
+
+/// A failed send as the outcome records it.
+fn reject(failure: Failure) -> Reject {
+    match failure {
+        Failure::Node(payload) => classify(RpcError::ErrorResp(payload)),
+        Failure::Transport(why) => Reject::new(RejectClass::Transport, why),
+        Failure::Timeout(after) => {
+            Reject::new(RejectClass::Timeout, format!("no answer within {after:?}"))
+        }
     }
 }
 
