@@ -3,7 +3,7 @@
 
 use crate::{console::Console, error::Error};
 use chainmeter_core::scenario::{Scenario, Writes};
-use chainmeter_report::{compare, html, interval, markdown, method, table::Table};
+use chainmeter_report::{compare, comparison::Comparison, html, interval, markdown};
 use chainmeter_result::run::RunResult;
 use std::path::{Path, PathBuf};
 
@@ -88,14 +88,12 @@ pub(crate) fn write_contention(
         console.note("warning: no contention.md: a hot or disjoint result is missing");
         return;
     };
-    write_table(
-        dir,
-        "contention",
-        &format!("chainmeter: {chain}, hot vs disjoint writes"),
-        &compare::contention_table(hot, disjoint),
+    let page = Comparison::side_by_side(
+        format!("chainmeter: {chain}, hot vs disjoint writes"),
+        compare::contention_table(hot, disjoint),
         &[hot.clone(), disjoint.clone()],
-        console,
     );
+    write_page(dir, "contention", &page, console);
 }
 
 /// Puts the chains of a multi-chain run side by side in `<dir>/comparison.md`
@@ -110,14 +108,12 @@ pub(crate) fn write_comparison(
     if results.len() < 2 {
         return;
     }
-    write_table(
-        dir,
-        "comparison",
-        &format!("chainmeter: {}, chains side by side", scenario.name),
-        &compare::chain_table(&results),
+    let page = Comparison::side_by_side(
+        format!("chainmeter: {}, chains side by side", scenario.name),
+        compare::chain_table(&results),
         &results,
-        console,
     );
+    write_page(dir, "comparison", &page, console);
 }
 
 /// The write mode whose run stands for its chain in a comparison.
@@ -125,40 +121,16 @@ pub(crate) fn compared_mode(writes: Writes) -> Option<Writes> {
     (writes == Writes::Both).then_some(Writes::Disjoint)
 }
 
-/// Shows `table` under `title` and writes it as `<dir>/<stem>.md` and
-/// `<stem>.html` (with the charts comparing `results`). A file that cannot
-/// be written is a warning, not a failure: the runs' own results are written.
-fn write_table(
-    dir: &Path,
-    stem: &str,
-    title: &str,
-    table: &Table,
-    results: &[RunResult],
-    console: &dyn Console,
-) {
-    // The terminal gets the table; the files carry how it was measured.
-    let text = format!("## {title}\n\n{}", table.markdown());
-    let lines = method::lines(results);
-    let page = html::document(
-        title,
-        &format!(
-            "{}<h2>Figures</h2>{}{}",
-            method::html(&lines),
-            table.html(),
-            html::comparison_charts(results)
-        ),
-    );
-    if let Err(e) = std::fs::write(dir.join(format!("{stem}.html")), page) {
+/// Shows `page`'s table and writes the page as `<dir>/<stem>.md` and
+/// `<stem>.html`. A file that cannot be written is a warning, not a
+/// failure: the runs' own results are written.
+fn write_page(dir: &Path, stem: &str, page: &Comparison, console: &dyn Console) {
+    if let Err(e) = std::fs::write(dir.join(format!("{stem}.html")), page.html()) {
         console.note(&format!("warning: cannot write {stem}.html: {e}"));
     }
-    console.show(&text);
+    console.show(&page.brief());
     let path = dir.join(format!("{stem}.md"));
-    let file = format!(
-        "## {title}\n\n{}\n{}",
-        method::markdown(&lines),
-        table.markdown()
-    );
-    match std::fs::write(&path, &file) {
+    match std::fs::write(&path, page.markdown()) {
         Ok(()) => console.note(&format!("{stem}: {}", path.display())),
         Err(e) => console.note(&format!("warning: cannot write {}: {e}", path.display())),
     }

@@ -117,6 +117,28 @@ impl Comparison {
         })
     }
 
+    /// Runs a run compared itself, side by side under `title` in `table`
+    /// (a multi-chain run's chains, a chain's hot against disjoint
+    /// writes): the page `build` makes of files, without a gate.
+    pub fn side_by_side(title: String, table: Table, results: &[RunResult]) -> Self {
+        Self {
+            title,
+            intro: String::new(),
+            table,
+            gates: Vec::new(),
+            method: method::lines(results),
+            charts: html::comparison_charts(results),
+            pair: false,
+            failures: Vec::new(),
+        }
+    }
+
+    /// The title and the table alone, for a terminal: the pages carry how
+    /// the runs were measured.
+    pub fn brief(&self) -> String {
+        format!("## {}\n\n{}", self.title, self.table.markdown())
+    }
+
     /// Whether this is a baseline and a candidate of one chain.
     pub fn is_pair(&self) -> bool {
         self.pair
@@ -139,13 +161,15 @@ impl Comparison {
 
     /// The comparison as Markdown.
     pub fn markdown(&self) -> String {
-        let mut text = format!(
-            "## {}\n\n{}\n\n{}\n{}",
-            self.title,
-            self.intro,
+        let mut text = format!("## {}\n\n", self.title);
+        if !self.intro.is_empty() {
+            text.push_str(&format!("{}\n\n", self.intro));
+        }
+        text.push_str(&format!(
+            "{}\n{}",
             method::markdown(&self.method),
             self.table.markdown()
-        );
+        ));
         if let Some((method, lines)) = self.gate_lines() {
             text.push_str(&format!("\n\n**Gate** ({method}):\n\n"));
             text.push_str(
@@ -162,12 +186,16 @@ impl Comparison {
     /// The comparison as a self-contained HTML page: the same words, and
     /// charts.
     pub fn html(&self) -> String {
-        let mut body = format!(
-            "<p>{}</p>{}<h2>Figures</h2>{}",
-            html::escape(&self.intro),
+        let mut body = if self.intro.is_empty() {
+            String::new()
+        } else {
+            format!("<p>{}</p>", html::escape(&self.intro))
+        };
+        body.push_str(&format!(
+            "{}<h2>Figures</h2>{}",
             method::html(&self.method),
             self.table.html()
-        );
+        ));
         if let Some((method, lines)) = self.gate_lines() {
             body.push_str(&format!(
                 "<p><strong>Gate</strong> ({})</p><ul>{}</ul>",

@@ -14,7 +14,7 @@ use crate::{
     table::Table,
 };
 use chainmeter_result::{
-    headline::{headline, Better},
+    headline::{headline, Better, Metric},
     run::{RunResult, RunStatus},
 };
 use std::{collections::BTreeMap, fmt::Write};
@@ -111,14 +111,16 @@ impl History {
                 }
             };
             let group = &mut groups[index];
-            for r in &runs {
-                for m in headline(&r.result) {
-                    if !group.metrics.iter().any(|(n, _, _)| *n == m.name) {
-                        group.metrics.push((m.name, m.unit, m.better));
-                    }
+            // Once a run: the group's metric names and the point's values.
+            let headlines: Vec<Vec<Metric>> = runs.iter().map(|r| headline(&r.result)).collect();
+            for m in headlines.iter().flatten() {
+                if !group.metrics.iter().any(|(n, _, _)| *n == m.name) {
+                    group
+                        .metrics
+                        .push((m.name.clone(), m.unit.clone(), m.better));
                 }
             }
-            group.points.push(point(what, &runs));
+            group.points.push(point(what, &runs, headlines));
         }
         groups.sort_by(|a, b| (&a.scenario, &a.chain).cmp(&(&b.scenario, &b.chain)));
         Self {
@@ -250,13 +252,13 @@ fn ab_side(path: &str) -> Option<String> {
         .then(|| format!("{}/{side}", parts.join("/")))
 }
 
-/// A point from its runs.
-fn point(what: String, runs: &[Found]) -> Point {
+/// A point from its runs and their headlines.
+fn point(what: String, runs: &[Found], headlines: Vec<Vec<Metric>>) -> Point {
     let first = &runs[0].result;
     let mut values: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for f in runs {
+    for (f, metrics) in runs.iter().zip(headlines) {
         if f.result.repeats.is_empty() {
-            for m in headline(&f.result) {
+            for m in metrics {
                 values.entry(m.name).or_default().push(m.value);
             }
         } else {
