@@ -1,13 +1,20 @@
 //! Records the git revision chainmeter is built from, for result files.
 
-fn main() {
-    let rev = std::process::Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
+use std::{path::Path, process::Command};
+
+/// What `git args` prints, trimmed, if it succeeds.
+fn git(args: &[&str]) -> Option<String> {
+    Command::new("git")
+        .args(args)
         .output()
         .ok()
         .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
-    let dirty = std::process::Command::new("git")
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+}
+
+fn main() {
+    let rev = git(&["rev-parse", "--short=12", "HEAD"]);
+    let dirty = Command::new("git")
         .args(["status", "--porcelain", "--untracked-files=no"])
         .output()
         .ok()
@@ -18,6 +25,19 @@ fn main() {
             if dirty { "-dirty" } else { "" }
         );
     }
-    println!("cargo:rerun-if-changed=../../.git/HEAD");
-    println!("cargo:rerun-if-changed=../../.git/index");
+    // The files of this checkout's own git directory, as git names them: a
+    // worktree's are not the main checkout's, so a build in one, sharing
+    // the other's target directory, reruns this when the other builds
+    // again (a fixed `../../.git/HEAD` kept the worktree's revision). The
+    // branch's ref moves on a commit, HEAD only on a checkout.
+    let mut watched = vec!["HEAD".to_owned(), "index".to_owned()];
+    watched.extend(git(&["symbolic-ref", "-q", "HEAD"]));
+    for name in watched {
+        match git(&["rev-parse", "--git-path", &name]) {
+            Some(path) if Path::new(&path).exists() => {
+                println!("cargo:rerun-if-changed={path}");
+            }
+            _ => {}
+        }
+    }
 }
