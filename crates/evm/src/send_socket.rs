@@ -21,6 +21,7 @@
 use alloy::rpc::json_rpc::{ErrorPayload, Id, Response, ResponsePacket, ResponsePayload};
 use std::{
     collections::BTreeMap,
+    fmt::Write as _,
     io::{self, Read, Write},
     net::TcpStream,
     os::fd::{AsRawFd, RawFd},
@@ -352,9 +353,11 @@ fn request(method: &str, first: u64, params: &[String]) -> String {
             body.push(',');
         }
         let id = first + i as u64;
-        body.push_str(&format!(
+        // Writing to a String cannot fail.
+        let _ = write!(
+            body,
             r#"{{"jsonrpc":"2.0","id":{id},"method":"{method}","params":[{p}]}}"#
-        ));
+        );
     }
     if batch {
         body.push(']');
@@ -424,6 +427,12 @@ mod tests {
         (url, go)
     }
 
+    async fn connect(url: &str) -> SendSocket {
+        SendSocket::connect(url, Duration::from_secs(5))
+            .await
+            .expect("connects")
+    }
+
     fn answer_all(request: &str) -> String {
         let v: serde_json::Value = serde_json::from_str(request).expect("JSON");
         let one = |call: &serde_json::Value| {
@@ -462,9 +471,7 @@ mod tests {
     #[tokio::test(flavor = "current_thread")]
     async fn answers_come_to_their_batches_in_order_whatever_order_the_node_answers_in() {
         let (url, go) = server(answer_all);
-        let socket = SendSocket::connect(&url, Duration::from_secs(5))
-            .await
-            .expect("connects");
+        let socket = connect(&url).await;
         let patience = Duration::from_secs(5);
         let a = socket.send("eth_sendRawTransaction", &[r#""0xaa""#.into()], patience);
         let b = socket.send(
@@ -484,9 +491,7 @@ mod tests {
     #[tokio::test(flavor = "current_thread")]
     async fn an_answer_is_read_by_the_next_send_or_after_read_after() {
         let (url, go) = server(answer_all);
-        let socket = SendSocket::connect(&url, Duration::from_secs(5))
-            .await
-            .expect("connects");
+        let socket = connect(&url).await;
         let first = socket.send("m", &[r#""0x01""#.into()], Duration::from_secs(5));
         go.send(()).expect("server up");
         // The answer has come (the server answers within milliseconds);
@@ -508,9 +513,7 @@ mod tests {
     #[tokio::test(flavor = "current_thread")]
     async fn a_node_that_never_answers_times_out_and_one_that_closes_fails_every_batch() {
         let (url, go) = server(answer_all);
-        let socket = SendSocket::connect(&url, Duration::from_secs(5))
-            .await
-            .expect("connects");
+        let socket = connect(&url).await;
         let lost = socket.send("m", &[r#""0x01""#.into()], Duration::from_millis(50));
         let lost = lost.await;
         assert!(
