@@ -13,7 +13,6 @@ mod funding;
 mod keys;
 mod nonces;
 mod reads;
-mod send_socket;
 mod setup;
 pub mod signing;
 pub mod spec;

@@ -1,17 +1,12 @@
 //! Signs EIP-1559 transfers locally and sends them raw, in JSON-RPC batches.
 
-use crate::{
-    error::classify,
-    nonces::NonceBooks,
-    send_socket::{Failure, SendSocket},
-    signing::HashSigner,
-    workload::Workload,
-};
+use crate::{error::classify, nonces::NonceBooks, signing::HashSigner, workload::Workload};
 use alloy::{
     consensus::{SignableTransaction, TxEip1559, TxEnvelope},
     eips::eip2718::Encodable2718,
     primitives::{hex, Bytes, B256},
     rpc::client::RpcClient,
+    rpc::json_rpc::ErrorPayload,
     transports::RpcError,
 };
 use chainmeter_core::{
@@ -19,6 +14,7 @@ use chainmeter_core::{
     chain::{Submitter, TxSeq},
     outcome::{Reject, RejectClass},
 };
+use chainmeter_send_socket::{Failure, SendSocket};
 use std::{
     future::Future,
     sync::{
@@ -160,6 +156,7 @@ impl Submitter for EvmSubmitter {
                     .iter()
                     .map(|t| format!("\"0x{}\"", hex::encode(&t.raw)))
                     .collect();
+                let params: Vec<&dyn std::fmt::Display> = params.iter().map(|p| p as _).collect();
                 let answers = socket.send("eth_sendRawTransaction", &params, SEND_TIMEOUT);
                 futures::future::Either::Left(async move {
                     answers
@@ -225,7 +222,11 @@ impl Submitter for EvmSubmitter {
 /// A failed send as the outcome records it.
 fn reject(failure: Failure) -> Reject {
     match failure {
-        Failure::Node(payload) => classify(RpcError::ErrorResp(payload)),
+        Failure::Node(e) => classify(RpcError::ErrorResp(ErrorPayload {
+            code: e.code,
+            message: e.message.into(),
+            data: e.data,
+        })),
         Failure::Transport(why) => Reject::new(RejectClass::Transport, why),
         Failure::Timeout(after) => {
             Reject::new(RejectClass::Timeout, format!("no answer within {after:?}"))

@@ -21,6 +21,7 @@ use chainmeter_core::{
     plugin::Connect,
 };
 use chainmeter_result::run::{ChainParameters, Check, Funding, SenderRecord, Tracking};
+use chainmeter_send_socket::SendSocket;
 use futures::StreamExt;
 use serde_json::json;
 use solana_client::{
@@ -43,6 +44,8 @@ use tokio::sync::mpsc;
 /// Solana mainnet-beta's genesis hash.
 const MAINNET_GENESIS: &str = "5eykt4UsFv8P8NJdTREpY1vzqKqZKvdpKuc147dw2N9d";
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long opening the connection transactions are sent on may take.
+const SEND_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the blockhash is refreshed: about one slot.
 const BLOCKHASH_REFRESH: Duration = Duration::from_millis(400);
 /// Payers funded by one transaction.
@@ -302,6 +305,17 @@ pub async fn connect(
         send_config["maxRetries"] = json!(n);
     }
     let route = match target.send {
+        // On an http:// node, its own connection, read lazily: reqwest
+        // reads every answer as it comes, a second wake-up a transaction.
+        SendPath::Rpc if SendSocket::serves(&cfg.rpc_url) => Route::Socket {
+            socket: SendSocket::connect(&cfg.rpc_url, SEND_CONNECT_TIMEOUT)
+                .await
+                .map_err(|why| SolanaError::SendSocket {
+                    url: cfg.rpc_url.clone(),
+                    why,
+                })?,
+            config: send_config.to_string(),
+        },
         SendPath::Rpc => Route::Rpc {
             http: http.clone(),
             url: reqwest::Url::parse(&cfg.rpc_url).map_err(|e| SolanaError::Url {
@@ -330,6 +344,9 @@ pub async fn connect(
         }
     };
     let sending = match &route {
+        Route::Socket { .. } => {
+            "sendTransaction in JSON-RPC batches pipelined on one HTTP connection".to_owned()
+        }
         Route::Rpc { .. } => "sendTransaction in JSON-RPC batches over HTTP".to_owned(),
         Route::Tpu(tpu) => format!(
             "QUIC to the leaders' TPU ports (Anza's TPU client), {}",

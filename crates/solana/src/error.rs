@@ -29,6 +29,14 @@ pub enum SolanaError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The connection transactions are sent on could not be opened.
+    #[error("cannot open the connection to send on at {url}: {why}")]
+    SendSocket {
+        /// The RPC URL.
+        url: String,
+        /// Why.
+        why: String,
+    },
     /// The WebSocket subscriptions could not be opened.
     #[error("cannot subscribe to {what} at {url}")]
     Subscribe {

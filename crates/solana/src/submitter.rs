@@ -7,18 +7,19 @@ use crate::{
     tpu::TpuSender,
     workload::Workload,
 };
-use base64::{engine::general_purpose::STANDARD, Engine};
+use base64::{display::Base64Display, engine::general_purpose::STANDARD, Engine};
 use chainmeter_core::{
     chain::{Submitter, TxSeq},
     outcome::{Reject, RejectClass},
 };
+use chainmeter_send_socket::{Failure, SendSocket};
 use serde_json::Value;
 use solana_sdk::{
     hash::Hash, message::Message, signature::Keypair, signature::Signature, signer::Signer,
     transaction::Transaction,
 };
 use std::{
-    fmt::Write,
+    fmt::{self, Write},
     future::Future,
     sync::{Arc, RwLock},
     time::Duration,
@@ -48,7 +49,15 @@ pub(crate) type RecentBlockhash = Arc<RwLock<(Hash, u64)>>;
 /// How signed transactions reach the validator.
 #[derive(Debug)]
 pub(crate) enum Route {
-    /// `sendTransaction` JSON-RPC batches over HTTP.
+    /// `sendTransaction` JSON-RPC batches pipelined on one keep-alive
+    /// HTTP connection, read lazily (an `http://` node).
+    Socket {
+        socket: SendSocket,
+        /// `sendTransaction` options, as JSON text.
+        config: String,
+    },
+    /// `sendTransaction` JSON-RPC batches over HTTP, with a full client
+    /// (an `https://` node, or one asking for a password).
     Rpc {
         http: reqwest::Client,
         /// Parsed once: parsing it for every request was a measurable share
@@ -119,16 +128,46 @@ impl Submitter for SolanaSubmitter {
             .sending(batch.iter().map(|t| (t.signature, t.pending)).collect());
         let registrar = self.registrar.clone();
         let route = match &self.route {
-            Route::Rpc { http, url, config } => Ok((http.clone(), url.clone(), config.clone())),
-            Route::Tpu(tpu) => Err(tpu.clone()),
+            // Written now, in this call: the runner stamps the batch as sent.
+            Route::Socket { socket, config } => {
+                let answers: Vec<_> = chunks(&batch)
+                    .into_iter()
+                    .map(|chunk| {
+                        let params: Vec<_> = chunk
+                            .iter()
+                            .map(|t| SendParams {
+                                wire: &t.wire,
+                                config,
+                            })
+                            .collect();
+                        let params: Vec<&dyn fmt::Display> =
+                            params.iter().map(|p| p as _).collect();
+                        socket.send("sendTransaction", &params, SEND_TIMEOUT)
+                    })
+                    .collect();
+                Sending::Socket(answers)
+            }
+            Route::Rpc { http, url, config } => {
+                Sending::Rpc(http.clone(), url.clone(), config.clone())
+            }
+            Route::Tpu(tpu) => Sending::Tpu(tpu.clone()),
         };
         async move {
             let (signatures, results): (Vec<Signature>, _) = match route {
-                Ok((http, url, config)) => (
+                Sending::Socket(answers) => (
+                    batch.iter().map(|t| t.signature).collect(),
+                    futures::future::join_all(answers)
+                        .await
+                        .into_iter()
+                        .flatten()
+                        .map(|a| a.map_err(reject))
+                        .collect(),
+                ),
+                Sending::Rpc(http, url, config) => (
                     batch.iter().map(|t| t.signature).collect(),
                     send_rpc(&http, &url, &config, &batch).await,
                 ),
-                Err(tpu) => {
+                Sending::Tpu(tpu) => {
                     // The wire forms move to the client; only the signatures
                     // stay, for the refusal below.
                     let (signatures, wires): (Vec<_>, Vec<_>) =
@@ -165,14 +204,46 @@ impl Submitter for SolanaSubmitter {
 /// JSON around one `sendTransaction` call besides the transaction itself.
 const SEND_CALL_OVERHEAD: usize = 160;
 
-/// Sends `batch` with `sendTransaction`, in requests under the RPC server's
-/// body limit (it refuses bodies over 50 KiB), sent at once.
-async fn send_rpc(
-    http: &reqwest::Client,
-    url: &reqwest::Url,
-    config: &str,
-    batch: &[SignedTransfer],
-) -> Vec<Result<(), Reject>> {
+/// What a batch's send future holds of its route.
+enum Sending<A> {
+    /// The requests' answers, to come.
+    Socket(Vec<A>),
+    Rpc(reqwest::Client, reqwest::Url, String),
+    Tpu(Arc<TpuSender>),
+}
+
+/// One `sendTransaction` call's params: the wire transaction in base64,
+/// then the options.
+struct SendParams<'a> {
+    wire: &'a [u8],
+    config: &'a str,
+}
+
+impl fmt::Display for SendParams<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            r#""{}",{}"#,
+            Base64Display::new(self.wire, &STANDARD),
+            self.config
+        )
+    }
+}
+
+/// A failed send on the socket as the outcome records it.
+fn reject(failure: Failure) -> Reject {
+    match failure {
+        Failure::Node(e) => Reject::new(RejectClass::Node, e.message),
+        Failure::Transport(why) => Reject::new(RejectClass::Transport, why),
+        Failure::Timeout(after) => {
+            Reject::new(RejectClass::Timeout, format!("no answer within {after:?}"))
+        }
+    }
+}
+
+/// `batch` in order, in requests under the RPC server's body limit (it
+/// refuses bodies over 50 KiB).
+fn chunks(batch: &[SignedTransfer]) -> Vec<&[SignedTransfer]> {
     let mut chunks: Vec<&[SignedTransfer]> = Vec::new();
     let (mut start, mut bytes) = (0, 0);
     for (i, t) in batch.iter().enumerate() {
@@ -184,8 +255,19 @@ async fn send_rpc(
         bytes += size;
     }
     chunks.push(&batch[start..]);
-    let sends = chunks
-        .iter()
+    chunks
+}
+
+/// Sends `batch` with `sendTransaction`, in requests under the RPC
+/// server's body limit, sent at once.
+async fn send_rpc(
+    http: &reqwest::Client,
+    url: &reqwest::Url,
+    config: &str,
+    batch: &[SignedTransfer],
+) -> Vec<Result<(), Reject>> {
+    let sends = chunks(batch)
+        .into_iter()
         .map(|chunk| send_chunk(http, url, config, chunk));
     futures::future::join_all(sends)
         .await
@@ -274,6 +356,17 @@ async fn send_chunk(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_socket_call_has_the_wire_in_base64_then_the_options() {
+        let config = json!({"encoding": "base64"}).to_string();
+        let params = SendParams {
+            wire: &[0, 1],
+            config: &config,
+        };
+        let call: Value = serde_json::from_str(&format!("[{params}]")).unwrap();
+        assert_eq!(call, json!(["AAE=", {"encoding": "base64"}]));
+    }
 
     #[test]
     fn the_send_body_is_one_json_rpc_call_per_transaction_in_order() {
