@@ -26,6 +26,8 @@ pub(crate) struct Http {
     written: usize,
     /// Answers read and not yet whole.
     input: Vec<u8>,
+    /// What the socket is read into: zeroed once, not on every read.
+    chunk: Box<[u8]>,
 }
 
 impl Http {
@@ -41,6 +43,7 @@ impl Http {
             out: Vec::new(),
             written: 0,
             input: Vec::new(),
+            chunk: vec![0; READ_CHUNK].into_boxed_slice(),
         }
     }
 }
@@ -72,7 +75,6 @@ impl Framing for Http {
     }
 
     fn read(&mut self) -> Result<Option<Reply>, String> {
-        let mut chunk = [0; READ_CHUNK];
         loop {
             match parse(&self.input)? {
                 Parsed::Whole(reply, used) => {
@@ -85,9 +87,9 @@ impl Framing for Http {
                 }
                 Parsed::Partial => {}
             }
-            match (&*self.stream).read(&mut chunk) {
+            match (&*self.stream).read(&mut self.chunk) {
                 Ok(0) => return Err("the node closed the connection".into()),
-                Ok(n) => self.input.extend_from_slice(&chunk[..n]),
+                Ok(n) => self.input.extend_from_slice(&self.chunk[..n]),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(format!("the connection failed: {e}")),
