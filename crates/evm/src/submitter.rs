@@ -228,6 +228,8 @@ fn reject(failure: Failure) -> Reject {
             data: e.data,
         })),
         Failure::Transport(why) => Reject::new(RejectClass::Transport, why),
+        // The sender's nonces are read back after it, as after any failure.
+        Failure::Cut(why) => Reject::unsure(RejectClass::Transport, why),
         Failure::Timeout(after) => {
             Reject::new(RejectClass::Timeout, format!("no answer within {after:?}"))
         }

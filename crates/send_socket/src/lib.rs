@@ -59,9 +59,14 @@ const RETRY_AFTER: Duration = Duration::from_secs(1);
 pub enum Failure {
     /// The node answered the call with a JSON-RPC error.
     Node(NodeError),
-    /// The connection failed or closed, the node refused the request as a
-    /// whole (an HTTP status), or its answer made no sense.
+    /// The request never reached the node (the connection could not be
+    /// opened, or had closed), or the node refused it as a whole (an HTTP
+    /// status).
     Transport(String),
+    /// The connection failed or closed after the request went out and
+    /// before its answer came, or the answer made no sense: the node may
+    /// have taken it.
+    Cut(String),
     /// No answer within the patience given.
     Timeout(Duration),
 }
@@ -257,10 +262,7 @@ impl SendSocket {
                 match tokio::time::timeout(wait, &mut answered).await {
                     Ok(Ok(answers)) => return answers,
                     Ok(Err(_)) => {
-                        return vec![
-                            Err(Failure::Transport("the connection was dropped".into()));
-                            n
-                        ]
+                        return vec![Err(Failure::Cut("the connection was dropped".into())); n]
                     }
                     Err(_) => {
                         let mut conn = shared.lock();
@@ -347,7 +349,8 @@ impl Conn {
                     why: why.clone(),
                     retry_at: Some(Instant::now() + RETRY_AFTER),
                 };
-                self.fail_all(&why);
+                // What waited for this connection never went out.
+                self.fail_all(Failure::Transport(why));
                 true
             }
         }
@@ -372,8 +375,8 @@ impl Conn {
                 After::Connect
             }
             Link::Down { why, .. } => {
-                let why = why.clone();
-                self.fail_all(&why);
+                let failure = Failure::Transport(why.clone());
+                self.fail_all(failure);
                 After::Nothing
             }
         }
@@ -478,14 +481,14 @@ impl Conn {
             Link::Open(open) if open.framing.reconnects() => Some(Instant::now()),
             _ => None,
         };
-        self.fail_all(&why);
+        self.fail_all(Failure::Cut(why.clone()));
         self.link = Link::Down { why, retry_at };
     }
 
-    /// Fails every waiting batch with `why`.
-    fn fail_all(&mut self, why: &str) {
+    /// Fails every waiting batch with `failure`.
+    fn fail_all(&mut self, failure: Failure) {
         for (_, w) in std::mem::take(&mut self.waiting) {
-            let _ = w.finish(Failure::Transport(why.to_owned()));
+            let _ = w.finish(failure.clone());
         }
     }
 }

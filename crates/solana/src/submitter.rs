@@ -235,6 +235,8 @@ fn reject(failure: Failure) -> Reject {
     match failure {
         Failure::Node(e) => Reject::new(RejectClass::Node, e.message),
         Failure::Transport(why) => Reject::new(RejectClass::Transport, why),
+        // Looked for until it lands or provably expires.
+        Failure::Cut(why) => Reject::unsure(RejectClass::Transport, why),
         Failure::Timeout(after) => {
             Reject::new(RejectClass::Timeout, format!("no answer within {after:?}"))
         }
