@@ -55,8 +55,8 @@ impl Framing for Http {
             self.written = 0;
         }
         self.out.extend_from_slice(self.head.as_bytes());
-        self.out
-            .extend_from_slice(format!("{}\r\n\r\n", request.len()).as_bytes());
+        // Writing to a Vec cannot fail.
+        let _ = write!(self.out, "{}\r\n\r\n", request.len());
         self.out.extend_from_slice(request.as_bytes());
         Ok(())
     }
