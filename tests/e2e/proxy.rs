@@ -181,16 +181,19 @@ impl WsFaultProxy {
     }
 
     /// Forwards to `upstream`, refusing every `k`-th message that holds
-    /// sends once `from` has passed, `most` times: single refusals among
-    /// accepted sends.
-    pub(crate) fn every(upstream: &str, k: u64, from: Duration, most: u64) -> Self {
+    /// sends from `from` to `to` after the first such message: single
+    /// refusals among accepted sends. A window in time, not a number of
+    /// refusals, bounds them: a message may hold several sends, so a count
+    /// of messages says nothing about how far into the run the last refusal
+    /// falls; and counted from the first send, not from the proxy's start,
+    /// a slow start on a busy machine does not move the window.
+    pub(crate) fn every(upstream: &str, k: u64, from: Duration, to: Duration) -> Self {
         use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-        let started = Instant::now();
-        let (seen, refused) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let first = Arc::new(std::sync::OnceLock::new());
+        let seen = Arc::new(AtomicU64::new(0));
         Self::refusing(upstream, move || {
-            started.elapsed() >= from
+            (from..to).contains(&first.get_or_init(Instant::now).elapsed())
                 && (seen.fetch_add(1, Relaxed) + 1).is_multiple_of(k)
-                && refused.fetch_add(1, Relaxed) < most
         })
     }
 
