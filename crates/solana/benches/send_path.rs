@@ -1,6 +1,8 @@
 //! The Solana send path's own costs: signing a transfer as the submitter
 //! does (the ed25519 signature is the yardstick for the harness's CPU per
-//! transaction), and writing the `sendTransaction` batch body.
+//! transaction), and writing the `sendTransaction` batch body. The
+//! signature is timed twice: back to back, and each after a 10 ms sleep, as
+//! a run at 100 tx/s signs (what a wake-up adds to the work after it).
 //!
 //! `cargo bench -p chainmeter-solana --bench send_path`
 
@@ -14,6 +16,7 @@ use solana_sdk::{
     transaction::Transaction,
 };
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
 /// A SOL transfer built, signed and serialized to its wire form.
 fn signed_transfer(payer: &Keypair, to: &Pubkey, lamports: u64, hash: Hash) -> Vec<u8> {
@@ -51,6 +54,23 @@ fn send_path(c: &mut Criterion) {
             )
         });
     }
+    group.finish();
+    // Few samples: each iteration costs a sleep.
+    let mut group = c.benchmark_group("solana");
+    group.throughput(Throughput::Elements(1)).sample_size(10);
+    group.bench_function("sign transfer (after a 10 ms sleep)", |b| {
+        b.iter_custom(|iters| {
+            let mut signing = Duration::ZERO;
+            for _ in 0..iters {
+                std::thread::sleep(Duration::from_millis(10));
+                lamports += 1;
+                let started = Instant::now();
+                black_box(signed_transfer(&payer, &to, lamports, hash));
+                signing += started.elapsed();
+            }
+            signing
+        })
+    });
     group.finish();
 }
 
