@@ -73,17 +73,11 @@ for (const search of searches) {
   const spread = rates.length > 1
     ? `${(100 * (Math.max(...rates) - Math.min(...rates)) / mean).toFixed(1)}%`
     : "–";
-  // limit / gas (or compute units) per transaction at the knee, over the
-  // blocks' interval: what the chain's parameters allow.
+  // The result's own: the block limit over the knee's mean gas (or
+  // compute units) per transaction, every block interval.
   const bound = (r) => {
     const k = knee(r);
-    if (!k || !r.chain_view.block_limit) return "–";
-    const step = r.steps[k.step];
-    const perTx = step.fees.compute_per_tx.mean;
-    const interval = r.chain_view.block_interval_us.p50 / 1e6;
-    return perTx > 0 && interval > 0
-      ? f0(Math.floor(r.chain_view.block_limit / perTx) / interval)
-      : "–";
+    return k && k.block_bound_per_s ? f0(k.block_bound_per_s) : "–";
   };
   const probes = (r) => (r ? String(r.steps.length) : "–");
   console.log(`| ${search} | ${runs.map(words).join(", ")} | ${spread} | ` +

@@ -126,7 +126,7 @@ impl Finished {
                 e
             })
             .collect();
-        RunResult {
+        let mut result = RunResult {
             schema_version: SCHEMA_VERSION,
             chain: chain.name.to_owned(),
             fee_unit: unit.clone(),
@@ -226,6 +226,7 @@ impl Finished {
                         .stages
                         .last()
                         .map_or(0.0, |(s, _)| s.window.1.saturating_sub(from).as_secs_f64()),
+                    block_bound_per_s: None,
                 }
             }),
             steps: self
@@ -252,7 +253,9 @@ impl Finished {
                     }
                 })
                 .collect(),
-        }
+        };
+        result.bound_the_knee();
+        result
     }
 }
 

@@ -563,7 +563,8 @@ fn knee_charts(r: &RunResult) -> String {
     if let Some(bound) = r
         .knee
         .as_ref()
-        .and_then(|k| view::block_bound_per_s(r, &r.steps[k.step]))
+        .and_then(|k| r.block_bound(&r.steps[k.step]))
+        .map(|b| b.per_s())
     {
         marks.push((bound, format!("block limit {bound:.0} tx/s")));
     }

@@ -753,34 +753,16 @@ pub fn knee_line(r: &RunResult) -> Option<Line> {
     ))
 }
 
-/// The rate the chain's block limit allows at `step`'s gas (or compute
-/// units) per transaction: `limit / mean per transaction` a block, over the
-/// blocks' interval; `None` when the chain gave no limit or nothing landed.
-pub fn block_bound_per_s(r: &RunResult, step: &StepResult) -> Option<f64> {
-    let (per_block, interval_s) = per_block(r, step)?;
-    Some(per_block / interval_s)
-}
-
-/// Transactions a block holds at `step`'s mean gas or compute units, and
-/// the blocks' interval in seconds.
-fn per_block(r: &RunResult, step: &StepResult) -> Option<(f64, f64)> {
-    let limit = r.chain_view.block_limit?;
-    let per_tx = step.fees.compute_per_tx.mean;
-    let interval_s = r.chain_view.block_interval_us.p50 as f64 / 1e6;
-    if per_tx <= 0.0 || interval_s <= 0.0 {
-        return None;
-    }
-    Some(((limit as f64 / per_tx).floor(), interval_s))
-}
-
-/// [`block_bound_per_s`] in a sentence, with how it is derived.
+/// The block limit's bound at `step` ([`RunResult::block_bound`]) in a
+/// sentence, with how it is derived.
 pub fn block_bound(r: &RunResult, step: &StepResult) -> Option<String> {
-    let (per_block, interval_s) = per_block(r, step)?;
-    let limit = r.chain_view.block_limit?;
-    let per_tx = step.fees.compute_per_tx.mean;
+    let b = r.block_bound(step)?;
     Some(format!(
-        "The block limit bounds it at {:.0} tx/s: {limit} per block / {per_tx:.0} gas or compute units per transaction (their mean at the knee) = {per_block:.0} a block, every {}.",
-        per_block / interval_s,
+        "The block limit bounds it at {:.0} tx/s: {} per block / {:.0} gas or compute units per transaction (their mean at the knee) = {:.0} a block, every {}.",
+        b.per_s(),
+        b.limit,
+        b.per_tx,
+        b.per_block,
         micros(r.chain_view.block_interval_us.p50)
     ))
 }

@@ -60,6 +60,7 @@ fn search_that_ran_out(broke: Option<f64>) -> RunResult {
         objective: "landed >= 99%".into(),
         probes: 6,
         search_s: 150.0,
+        block_bound_per_s: None,
     });
     r
 }
@@ -472,7 +473,8 @@ fn a_merged_mix_adds_up_entry_by_entry() {
 }
 
 /// A knee beside the bound the chain's block limit sets at the knee's gas
-/// per transaction; none without a limit.
+/// per transaction, in the page and in the result's knee; none without a
+/// limit.
 #[test]
 fn the_knee_is_reported_beside_the_block_limits_bound() {
     let mut r = search_that_ran_out(None);
@@ -481,11 +483,15 @@ fn the_knee_is_reported_beside_the_block_limits_bound() {
         .unwrap()
         .markdown()
         .contains("block limit"));
+    r.bound_the_knee();
+    assert_eq!(r.knee.as_ref().unwrap().block_bound_per_s, None);
     r.chain_view.block_limit = Some(30_000_000);
+    r.bound_the_knee();
     let gas = r.steps[0].fees.compute_per_tx.mean;
     let interval_s = r.chain_view.block_interval_us.p50 as f64 / 1e6;
     let line = view::knee_line(&r).unwrap().markdown();
     let bound = (30e6 / gas).floor() / interval_s;
+    assert_eq!(r.knee.as_ref().unwrap().block_bound_per_s, Some(bound));
     assert!(
         line.contains(&format!(
             "The block limit bounds it at {bound:.0} tx/s: 30000000 per block"

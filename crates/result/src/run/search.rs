@@ -1,6 +1,6 @@
 //! Steps and probes, each on its own, and a saturation search's knee.
 
-use super::{Fees, LevelLatency};
+use super::{Fees, LevelLatency, RunResult};
 use crate::outcome::OutcomeCounts;
 use serde::{Deserialize, Serialize};
 
@@ -84,6 +84,11 @@ pub struct Knee {
     pub probes: usize,
     /// How long the search took, seconds.
     pub search_s: f64,
+    /// The rate the chain's block limit allows at the knee's mean gas (or
+    /// compute units) per transaction ([`BlockBound`]): null when the node
+    /// gave no limit or nothing landed, and in files written before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_bound_per_s: Option<f64>,
 }
 
 impl Knee {
@@ -105,6 +110,56 @@ impl Knee {
                 self.rate_per_s
             ),
             (false, None) => format!("{:.0} tx/s", self.rate_per_s),
+        }
+    }
+}
+
+/// The rate a chain's block limit allows at a step's mean gas (or compute
+/// units) per transaction: as many whole transactions as a block holds,
+/// every block interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BlockBound {
+    /// The most gas (or compute units) a block may hold, as the node said.
+    pub limit: u64,
+    /// The step's mean gas (or compute units) per transaction.
+    pub per_tx: f64,
+    /// Whole transactions a block holds at that mean.
+    pub per_block: f64,
+    /// The blocks' interval (its median), seconds.
+    pub interval_s: f64,
+}
+
+impl BlockBound {
+    /// Transactions per second.
+    pub fn per_s(&self) -> f64 {
+        self.per_block / self.interval_s
+    }
+}
+
+impl RunResult {
+    /// The bound `step` ran against: `None` when the chain gave no block
+    /// limit, nothing landed or no block interval was seen.
+    pub fn block_bound(&self, step: &StepResult) -> Option<BlockBound> {
+        let limit = self.chain_view.block_limit?;
+        let per_tx = step.fees.compute_per_tx.mean;
+        let interval_s = self.chain_view.block_interval_us.p50 as f64 / 1e6;
+        (per_tx > 0.0 && interval_s > 0.0).then(|| BlockBound {
+            limit,
+            per_tx,
+            per_block: (limit as f64 / per_tx).floor(),
+            interval_s,
+        })
+    }
+
+    /// Writes the block limit's bound at the knee into it.
+    pub fn bound_the_knee(&mut self) {
+        let bound = self.knee.as_ref().and_then(|k| {
+            self.steps
+                .get(k.step)
+                .and_then(|step| self.block_bound(step))
+        });
+        if let Some(k) = self.knee.as_mut() {
+            k.block_bound_per_s = bound.map(|b| b.per_s());
         }
     }
 }
