@@ -65,6 +65,21 @@ pub fn cpu_of(pid: u32) -> Option<Duration> {
     (per_s > 0).then(|| Duration::from_secs_f64(ticks as f64 / per_s as f64))
 }
 
+/// How long `iters` runs of `work` take, each right after a `sleep`, the
+/// sleeps left out: what work costs just after a wake-up, as a sender at
+/// a low rate does it after every sleep (the send path's benches time a
+/// signature so, beside the same signature back to back).
+pub fn timed_after_sleeps(iters: u64, sleep: Duration, mut work: impl FnMut()) -> Duration {
+    let mut timed = Duration::ZERO;
+    for _ in 0..iters {
+        std::thread::sleep(sleep);
+        let started = std::time::Instant::now();
+        work();
+        timed += started.elapsed();
+    }
+    timed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

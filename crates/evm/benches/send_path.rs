@@ -17,10 +17,11 @@ use alloy::{
     primitives::{Address, TxKind, U256},
     signers::local::PrivateKeySigner,
 };
+use chainmeter_core::usage::timed_after_sleeps;
 use chainmeter_evm::signing::{HashSigner, Libsecp256k1};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A 1-wei transfer with `nonce`.
 fn transfer(nonce: u64) -> TxEip1559 {
@@ -68,15 +69,10 @@ fn send_path(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1)).sample_size(10);
     group.bench_function("sign transfer (libsecp256k1, after a 10 ms sleep)", |b| {
         b.iter_custom(|iters| {
-            let mut signing = Duration::ZERO;
-            for _ in 0..iters {
-                std::thread::sleep(Duration::from_millis(10));
+            timed_after_sleeps(iters, Duration::from_millis(10), || {
                 nonce += 1;
-                let started = Instant::now();
                 black_box(sign(&libsecp, transfer(nonce)));
-                signing += started.elapsed();
-            }
-            signing
+            })
         })
     });
     group.finish();

@@ -9,6 +9,7 @@
 // criterion_group! and criterion_main! generate undocumented items.
 #![allow(missing_docs)]
 
+use chainmeter_core::usage::timed_after_sleeps;
 use chainmeter_solana::rpc_send_body;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use solana_sdk::{
@@ -16,7 +17,7 @@ use solana_sdk::{
     transaction::Transaction,
 };
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A SOL transfer built, signed and serialized to its wire form.
 fn signed_transfer(payer: &Keypair, to: &Pubkey, lamports: u64, hash: Hash) -> Vec<u8> {
@@ -60,15 +61,10 @@ fn send_path(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1)).sample_size(10);
     group.bench_function("sign transfer (after a 10 ms sleep)", |b| {
         b.iter_custom(|iters| {
-            let mut signing = Duration::ZERO;
-            for _ in 0..iters {
-                std::thread::sleep(Duration::from_millis(10));
+            timed_after_sleeps(iters, Duration::from_millis(10), || {
                 lamports += 1;
-                let started = Instant::now();
                 black_box(signed_transfer(&payer, &to, lamports, hash));
-                signing += started.elapsed();
-            }
-            signing
+            })
         })
     });
     group.finish();
